@@ -1,0 +1,443 @@
+package abi
+
+import (
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+)
+
+// df1PIE is DF_1_PIE from <elf.h>: set by linkers on position-independent
+// executables, including static-pie ones that have no PT_INTERP.
+const df1PIE = 0x08000000
+
+// Error is returned for input that is not a readable ELF file. It names the
+// file and says what to do, like os.PathError does for system calls.
+type Error struct {
+	Path string
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Path, e.Msg, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Inspect opens the ELF file at path and returns its facts. Any input that is
+// not a well-formed ELF file gives an *Error naming the file; it never panics.
+func Inspect(path string) (*Facts, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Path: path, Msg: "cannot open", Err: err}
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, &Error{Path: path, Msg: "cannot stat", Err: err}
+	}
+	if st.IsDir() {
+		return nil, &Error{Path: path, Msg: "is a directory, not an ELF file; give the binary inside it"}
+	}
+	return InspectReader(path, fh)
+}
+
+// InspectReader is Inspect for an already open file; name is used in errors
+// and as Facts.Path.
+func InspectReader(name string, r io.ReaderAt) (facts *Facts, err error) {
+	var magic [4]byte
+	if n, _ := r.ReadAt(magic[:], 0); n < 4 || !bytes.Equal(magic[:], []byte(elf.ELFMAG)) {
+		return nil, &Error{Path: name, Msg: fmt.Sprintf("not an ELF file (starts with %q); give a compiled binary or shared library", magic[:n])}
+	}
+	// debug/elf validates most structures, but malformed input has made it
+	// panic in the past; a packager reading untrusted bytes must not crash.
+	defer func() {
+		if p := recover(); p != nil {
+			facts, err = nil, &Error{Path: name, Msg: "malformed ELF file", Err: fmt.Errorf("%v", p)}
+		}
+	}()
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err}
+	}
+	facts, err = inspectFile(name, f)
+	if err != nil {
+		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err}
+	}
+	return facts, nil
+}
+
+func inspectFile(name string, f *elf.File) (*Facts, error) {
+	fa := &Facts{
+		Path:         name,
+		Class:        classString(f.Class),
+		Machine:      MachineName(f.Machine, f.Class, f.Data),
+		Endian:       endianString(f.Data),
+		Needed:       []string{},
+		Runpath:      []string{},
+		Rpath:        []string{},
+		VersionNeeds: []VersionNeed{},
+		Imports:      []ImportGroup{},
+		Highest:      []FamilyVersion{},
+		Special:      []string{},
+		Defines:      []string{},
+	}
+
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_INTERP {
+			continue
+		}
+		b := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(b, 0); err != nil {
+			return nil, fmt.Errorf("reading PT_INTERP: %w", err)
+		}
+		fa.Interpreter = string(bytes.TrimRight(b, "\x00"))
+	}
+
+	var err error
+	if fa.Needed, err = dynStrings(f, elf.DT_NEEDED, false); err != nil {
+		return nil, err
+	}
+	sonames, err := dynStrings(f, elf.DT_SONAME, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(sonames) > 0 {
+		fa.Soname = sonames[0]
+	}
+	if fa.Runpath, err = dynStrings(f, elf.DT_RUNPATH, true); err != nil {
+		return nil, err
+	}
+	if fa.Rpath, err = dynStrings(f, elf.DT_RPATH, true); err != nil {
+		return nil, err
+	}
+
+	var flags1 uint64
+	if f.SectionByType(elf.SHT_DYNAMIC) != nil {
+		if vals, err := f.DynValue(elf.DT_FLAGS_1); err == nil && len(vals) > 0 {
+			flags1 = vals[0]
+		}
+	}
+	fa.Type = fileType(f.Type, fa.Interpreter != "", flags1&df1PIE != 0)
+	if fa.Interpreter == "" && len(fa.Needed) == 0 && fa.Type != TypeSharedLibrary {
+		fa.Linkage = LinkageStatic
+	} else {
+		fa.Linkage = LinkageDynamic
+	}
+
+	// Object files and fully static executables have no dynamic symbol
+	// table, hence nothing the dynamic loader could check.
+	if f.SectionByType(elf.SHT_DYNSYM) != nil {
+		if err := readVersionNeeds(f, fa); err != nil {
+			return nil, err
+		}
+		if err := readImports(f, fa); err != nil {
+			return nil, err
+		}
+		if err := readDefines(f, fa); err != nil {
+			return nil, err
+		}
+	}
+	fa.Libc = detectLibc(f, fa)
+	return fa, nil
+}
+
+// dynStrings reads string-valued dynamic entries. A file without a dynamic
+// section has none. Path lists are split on ':' when split is set.
+func dynStrings(f *elf.File, tag elf.DynTag, split bool) ([]string, error) {
+	if f.SectionByType(elf.SHT_DYNAMIC) == nil {
+		return []string{}, nil
+	}
+	vals, err := f.DynString(tag)
+	if err != nil {
+		return nil, fmt.Errorf("reading %v: %w", tag, err)
+	}
+	out := []string{}
+	for _, v := range vals {
+		if split {
+			out = append(out, strings.Split(v, ":")...)
+		} else {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func fileType(t elf.Type, hasInterp, pieFlag bool) FileType {
+	switch t {
+	case elf.ET_EXEC:
+		return TypeExecutable
+	case elf.ET_DYN:
+		// DF_1_PIE is authoritative when present. Without it, an interpreter
+		// marks an executable (older linkers do not set the flag) — except
+		// that libc.so.6 and ld.so carry PT_INTERP too and are libraries;
+		// they have a SONAME, which callers see separately.
+		if pieFlag || hasInterp {
+			return TypePIEExecutable
+		}
+		return TypeSharedLibrary
+	case elf.ET_REL:
+		return TypeRelocatable
+	}
+	return TypeOther
+}
+
+func readVersionNeeds(f *elf.File, fa *Facts) error {
+	needs, err := f.DynamicVersionNeeds()
+	if err != nil {
+		// A file without a version table (musl, static, or simply no
+		// versioned imports) has no versioned needs; that is not a failure.
+		if isNoVersionTable(err) {
+			return nil
+		}
+		return fmt.Errorf("reading version needs: %w", err)
+	}
+	highest := map[string]FamilyVersion{}
+	special := map[string]bool{}
+	for _, n := range needs {
+		vn := VersionNeed{Library: n.Name, Versions: []NeededVersion{}}
+		for _, d := range n.Needs {
+			weak := d.Flags&elf.VER_FLG_WEAK != 0
+			vn.Versions = append(vn.Versions, NeededVersion{Name: d.Dep, Weak: weak})
+			fam, num, ok := SplitVersionName(d.Dep)
+			if !ok {
+				special[d.Dep] = true
+				continue
+			}
+			if weak {
+				continue
+			}
+			if cur, seen := highest[fam]; !seen || CompareVersions(num, cur.Version) > 0 {
+				highest[fam] = FamilyVersion{Family: fam, Version: num, Name: d.Dep}
+			}
+		}
+		fa.VersionNeeds = append(fa.VersionNeeds, vn)
+	}
+	for _, h := range highest {
+		fa.Highest = append(fa.Highest, h)
+	}
+	sort.Slice(fa.Highest, func(i, j int) bool { return compareFamilies(fa.Highest[i].Family, fa.Highest[j].Family) < 0 })
+	for s := range special {
+		fa.Special = append(fa.Special, s)
+	}
+	sort.Strings(fa.Special)
+	return nil
+}
+
+func isNoVersionTable(err error) bool {
+	// debug/elf reports the absence of SHT_GNU_verneed / verdef this way.
+	return err != nil && strings.Contains(err.Error(), "missing version")
+}
+
+func readImports(f *elf.File, fa *Facts) error {
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		if errors.Is(err, elf.ErrNoSymbols) {
+			return nil
+		}
+		return fmt.Errorf("reading dynamic symbols: %w", err)
+	}
+	type key struct{ lib, ver string }
+	groups := map[key][]string{}
+	for _, s := range syms {
+		if s.Section != elf.SHN_UNDEF || s.Name == "" {
+			continue
+		}
+		k := key{s.Library, s.Version}
+		groups[k] = append(groups[k], s.Name)
+	}
+	for k, names := range groups {
+		fa.Imports = append(fa.Imports, ImportGroup{Library: k.lib, Version: k.ver, Symbols: sortedUnique(names)})
+	}
+	sort.Slice(fa.Imports, func(i, j int) bool {
+		a, b := fa.Imports[i], fa.Imports[j]
+		if a.Library != b.Library {
+			return a.Library < b.Library
+		}
+		return compareVersionNames(a.Version, b.Version) < 0
+	})
+	return nil
+}
+
+func readDefines(f *elf.File, fa *Facts) error {
+	defs, err := f.DynamicVersions()
+	if err != nil {
+		if isNoVersionTable(err) {
+			return nil
+		}
+		return fmt.Errorf("reading version definitions: %w", err)
+	}
+	for _, d := range defs {
+		if d.Flags&elf.VER_FLG_BASE != 0 {
+			continue // the base entry names the file itself
+		}
+		fa.Defines = append(fa.Defines, d.Name)
+	}
+	return nil
+}
+
+// familyRank orders families the way people read a report: the C library
+// first, then the C++ runtime and libgcc_s, then anything else.
+var familyRank = map[string]int{"GLIBC": 0, "GLIBCXX": 1, "CXXABI": 2, "CXXABI_TM": 3, "GCC": 4}
+
+func rankOf(family string) int {
+	if r, ok := familyRank[family]; ok {
+		return r
+	}
+	return len(familyRank)
+}
+
+// compareFamilies orders family names by rank, then alphabetically.
+func compareFamilies(a, b string) int {
+	if ra, rb := rankOf(a), rankOf(b); ra != rb {
+		return ra - rb
+	}
+	return strings.Compare(a, b)
+}
+
+// compareVersionNames orders version names by family, then number; names
+// without a number (GLIBC_PRIVATE, ...) come after all numbered ones.
+func compareVersionNames(a, b string) int {
+	fa, na, oka := SplitVersionName(a)
+	fb, nb, okb := SplitVersionName(b)
+	switch {
+	case oka && okb:
+		if c := compareFamilies(fa, fb); c != 0 {
+			return c
+		}
+		return CompareVersions(na, nb)
+	case oka != okb:
+		if oka {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func detectLibc(f *elf.File, fa *Facts) Libc {
+	if fa.Interpreter != "" {
+		base := path.Base(fa.Interpreter)
+		switch {
+		case strings.HasPrefix(base, "ld-musl-"):
+			return LibcMusl
+		case strings.HasPrefix(base, "ld-linux"), strings.HasPrefix(base, "ld64.so"), base == "ld.so.1":
+			return LibcGlibc
+		}
+		return LibcUnknown
+	}
+	for _, n := range fa.Needed {
+		switch {
+		case n == "libc.so.6" || strings.HasPrefix(n, "ld-linux"):
+			return LibcGlibc
+		case n == "libc.so" || strings.HasPrefix(n, "libc.musl-"):
+			return LibcMusl
+		}
+	}
+	for _, vn := range fa.VersionNeeds {
+		for _, v := range vn.Versions {
+			if strings.HasPrefix(v.Name, "GLIBC_") {
+				return LibcGlibc
+			}
+		}
+	}
+	if fa.Linkage == LinkageStatic {
+		// glibc's crt1.o carries the .note.ABI-tag note (NT_GNU_ABI_TAG);
+		// musl's start files do not. Unstripped musl binaries also carry
+		// musl's own start-up symbol __init_libc.
+		if f.Section(".note.ABI-tag") != nil {
+			return LibcGlibc
+		}
+		if hasSymbol(f, "__init_libc") || hasSymbol(f, "__libc_start_init") {
+			return LibcMusl
+		}
+		return LibcUnknown
+	}
+	if fa.Type == TypeSharedLibrary && len(fa.Needed) == 0 {
+		return LibcNone
+	}
+	return LibcUnknown
+}
+
+func hasSymbol(f *elf.File, name string) bool {
+	syms, err := f.Symbols()
+	if err != nil {
+		return false
+	}
+	for _, s := range syms {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// MachineName gives the conventional name of an ELF machine: the one used
+// in target triples (x86_64, aarch64, ...), or the ELF constant's name.
+func MachineName(m elf.Machine, c elf.Class, d elf.Data) string {
+	switch m {
+	case elf.EM_X86_64:
+		return "x86_64"
+	case elf.EM_AARCH64:
+		return "aarch64"
+	case elf.EM_386:
+		return "i386"
+	case elf.EM_ARM:
+		return "arm"
+	case elf.EM_RISCV:
+		if c == elf.ELFCLASS32 {
+			return "riscv32"
+		}
+		return "riscv64"
+	case elf.EM_PPC64:
+		if d == elf.ELFDATA2LSB {
+			return "ppc64le"
+		}
+		return "ppc64"
+	case elf.EM_S390:
+		return "s390x"
+	case elf.EM_LOONGARCH:
+		return "loongarch64"
+	}
+	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
+}
+
+func classString(c elf.Class) string {
+	switch c {
+	case elf.ELFCLASS64:
+		return "ELF64"
+	case elf.ELFCLASS32:
+		return "ELF32"
+	}
+	return c.String()
+}
+
+func endianString(d elf.Data) string {
+	if d == elf.ELFDATA2MSB {
+		return "big"
+	}
+	return "little"
+}
+
+func sortedUnique(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	j := 0
+	for i, s := range out {
+		if i > 0 && s == out[j-1] {
+			continue
+		}
+		out[j] = s
+		j++
+	}
+	return out[:j]
+}

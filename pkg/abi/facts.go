@@ -58,7 +58,8 @@ type Facts struct {
 	// Symbols bound without a version have Version "".
 	Imports []ImportGroup `json:"imports"`
 	// Highest is the highest required version per family (GLIBC, GLIBCXX,
-	// CXXABI, GCC and any other prefix), from non-weak needs, sorted by family.
+	// CXXABI, GCC and any other prefix), from non-weak needs; GLIBC first,
+	// then the C++ runtime and libgcc_s, then other families by name.
 	Highest []FamilyVersion `json:"highest"`
 	// Special lists needed version names that carry no number
 	// (GLIBC_PRIVATE, GLIBC_ABI_DT_RELR, ...), sorted.
@@ -66,6 +67,10 @@ type Facts struct {
 	// Defines lists the version names this object defines (SHT_GNU_verdef),
 	// e.g. a bundled library's own interface versions.
 	Defines []string `json:"defines"`
+	// Hash lists the symbol hash tables present: "sysv" (SHT_HASH) and/or
+	// "gnu" (SHT_GNU_HASH). A file with only the GNU table needs a loader
+	// that reads it, which rpm expresses as rtld(GNU_HASH).
+	Hash []string `json:"hash"`
 }
 
 // VersionNeed is one library's entry in the version needs table.

@@ -90,6 +90,13 @@ func inspectFile(name string, f *elf.File) (*Facts, error) {
 		Highest:      []FamilyVersion{},
 		Special:      []string{},
 		Defines:      []string{},
+		Hash:         []string{},
+	}
+	if f.SectionByType(elf.SHT_HASH) != nil {
+		fa.Hash = append(fa.Hash, "sysv")
+	}
+	if f.SectionByType(elf.SHT_GNU_HASH) != nil {
+		fa.Hash = append(fa.Hash, "gnu")
 	}
 
 	for _, p := range f.Progs {

@@ -1,0 +1,507 @@
+// Package config loads packaging.yaml: the release configuration of one
+// product. Every error names the file and line, says what is wrong and what
+// to write instead.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"relpack/pkg/abi"
+	"relpack/pkg/deps"
+	"relpack/pkg/distro"
+)
+
+// Config is a loaded and validated packaging.yaml. Paths are absolute.
+type Config struct {
+	File string // the packaging.yaml read
+	Dir  string // its directory; relative paths in the file start here
+
+	Name        string
+	Summary     string
+	Description string
+	Maintainer  string
+	Vendor      string
+	Homepage    string
+	License     string
+	Section     string
+	Priority    string
+	Group       string
+
+	Floor Floor
+	// Z3 is the expected Z3 mode of the gnu inputs ("bundled", "unbundled"),
+	// or "" to accept what the binaries say. It is checked, never assumed.
+	Z3 string
+
+	// Inputs maps a target triple to its binary.
+	Inputs map[string]string
+	// Binary is where packages install the binary.
+	Binary string
+	// Files are the extra files packages install.
+	Files []File
+	// Systemd, when set, makes packages install a systemd unit rendered
+	// from templates/.
+	Systemd *Systemd
+	Tarball Tarball
+	Targets []distro.Distro
+
+	lines map[string]int // "targets[2].glibc" -> line, for later errors
+}
+
+// Floor is the promised ABI floor.
+type Floor struct {
+	Glibc   string `yaml:"glibc"`
+	GLIBCXX string `yaml:"glibcxx"`
+	CXXABI  string `yaml:"cxxabi"`
+	GCC     string `yaml:"gcc"`
+}
+
+// Policy returns the verification policy of the floor.
+func (f Floor) Policy() (abi.Policy, error) {
+	return abi.PolicyFor(f.Glibc, map[string]string{"GLIBCXX": f.GLIBCXX, "CXXABI": f.CXXABI, "GCC": f.GCC})
+}
+
+// File is one extra file installed by the packages.
+type File struct {
+	Src  string `yaml:"src"`
+	Dst  string `yaml:"dst"`
+	Mode string `yaml:"mode"` // octal, e.g. "0644"; default 0644
+	// Config marks a file the admin may edit (deb conffile, rpm %config).
+	Config bool `yaml:"config"`
+}
+
+// Systemd describes the unit packages install.
+type Systemd struct {
+	Unit        string `yaml:"unit"`  // file name, e.g. openshell-gateway.service
+	Scope       string `yaml:"scope"` // "user" or "system"
+	Args        string `yaml:"args"`  // arguments after the binary in ExecStart
+	Description string `yaml:"description"`
+}
+
+// UnitPath is where the unit is installed.
+func (s Systemd) UnitPath() string {
+	if s.Scope == "system" {
+		return "/usr/lib/systemd/system/" + s.Unit
+	}
+	return "/usr/lib/systemd/user/" + s.Unit
+}
+
+// Tarball configures the tarballs.
+type Tarball struct {
+	// Files are extra files placed at the archive root (LICENSE, README).
+	Files []string `yaml:"files"`
+}
+
+// raw is the file's shape; yaml.Node fields keep lines for later checks.
+type raw struct {
+	Name        string            `yaml:"name"`
+	Summary     string            `yaml:"summary"`
+	Description string            `yaml:"description"`
+	Maintainer  string            `yaml:"maintainer"`
+	Vendor      string            `yaml:"vendor"`
+	Homepage    string            `yaml:"homepage"`
+	License     string            `yaml:"license"`
+	Section     string            `yaml:"section"`
+	Priority    string            `yaml:"priority"`
+	Group       string            `yaml:"group"`
+	Floor       Floor             `yaml:"floor"`
+	Z3          string            `yaml:"z3"`
+	Inputs      map[string]string `yaml:"inputs"`
+	Binary      string            `yaml:"binary"`
+	Files       []File            `yaml:"files"`
+	Systemd     *Systemd          `yaml:"systemd"`
+	Tarball     Tarball           `yaml:"tarball"`
+	Targets     []yaml.Node       `yaml:"targets"`
+}
+
+// Error is a problem at a place in the file.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Errors is every problem found in one file, in line order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+var (
+	TripleRE   = regexp.MustCompile(`^(x86_64|aarch64)-unknown-linux-(gnu|musl)$`)
+	pkgNameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]+$`)
+	yamlLineRE = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)$`)
+)
+
+// Load reads and validates a packaging.yaml.
+func Load(path string) (*Config, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the configuration: %v", err)}
+	}
+	return Parse(path, filepath.Dir(abs), data)
+}
+
+// Parse validates packaging.yaml content; name is used in errors, dir
+// anchors relative paths.
+func Parse(name, dir string, data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, &Error{File: name, Msg: "the file is empty; see docs/config.md for a complete example"}
+	}
+	var r raw
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&r); err != nil {
+		return nil, yamlError(name, err)
+	}
+	root := doc.Content[0]
+	c := &Config{
+		File: name, Dir: dir,
+		Name: r.Name, Summary: r.Summary, Description: strings.TrimSpace(r.Description),
+		Maintainer: r.Maintainer, Vendor: r.Vendor, Homepage: r.Homepage, License: r.License,
+		Section: r.Section, Priority: r.Priority, Group: r.Group,
+		Floor: r.Floor, Z3: r.Z3, Binary: r.Binary, Systemd: r.Systemd,
+		Inputs: map[string]string{}, lines: map[string]int{},
+	}
+	var errs Errors
+	fail := func(key string, format string, args ...any) {
+		errs = append(errs, &Error{File: name, Line: lineOf(root, key), Msg: fmt.Sprintf(format, args...)})
+	}
+
+	if !pkgNameRE.MatchString(c.Name) {
+		fail("name", "name %q is not a package name: lower-case letters, digits, '.', '+' or '-' (e.g. openshell-gateway)", c.Name)
+	}
+	for key, val := range map[string]string{"summary": c.Summary, "maintainer": c.Maintainer, "license": c.License, "homepage": c.Homepage} {
+		if strings.TrimSpace(val) == "" {
+			fail(key, "%s is required (packages without it fail lintian/rpmlint); see docs/config.md", key)
+		}
+	}
+	if strings.Contains(c.Summary, "\n") {
+		fail("summary", "summary must be one line; put the rest in description")
+	}
+	if c.Maintainer != "" && !strings.Contains(c.Maintainer, "<") {
+		fail("maintainer", "maintainer %q needs an e-mail address: \"Name <address>\"", c.Maintainer)
+	}
+	if c.Section == "" {
+		c.Section = "net"
+	}
+	if c.Priority == "" {
+		c.Priority = "optional"
+	}
+	if c.Group == "" {
+		c.Group = "System Environment/Daemons"
+	}
+	if c.Vendor == "" {
+		c.Vendor = c.Name
+	}
+
+	if c.Floor.Glibc == "" {
+		fail("floor", "floor.glibc is required: the oldest glibc the release promises to run on (e.g. \"2.28\" for RHEL 8)")
+	} else if _, err := c.Floor.Policy(); err != nil {
+		fail("floor", "%v", err)
+	}
+	switch c.Z3 {
+	case "", deps.Z3Bundled, deps.Z3Unbundled:
+	default:
+		fail("z3", "z3 %q: use bundled or unbundled, or leave it out to accept what the binaries say", c.Z3)
+	}
+
+	if len(r.Inputs) == 0 {
+		fail("inputs", "inputs is empty: map each target triple to its binary, e.g. x86_64-unknown-linux-gnu: build/openshell-gateway")
+	}
+	for _, triple := range sortedKeys(r.Inputs) {
+		p := r.Inputs[triple]
+		if !TripleRE.MatchString(triple) {
+			fail("inputs."+triple, "unknown target triple %q: use x86_64 or aarch64 with -unknown-linux-gnu or -unknown-linux-musl", triple)
+			continue
+		}
+		if p == "" {
+			fail("inputs."+triple, "no path given for %s", triple)
+			continue
+		}
+		c.Inputs[triple] = c.abs(p)
+	}
+
+	if c.Binary == "" {
+		c.Binary = "/usr/bin/" + c.Name
+	}
+	if msg := checkDst(c.Binary); msg != "" {
+		fail("binary", "binary: %s", msg)
+	}
+	for i, f := range r.Files {
+		key := fmt.Sprintf("files[%d]", i)
+		if f.Src == "" {
+			fail(key, "files[%d] has no src", i)
+		}
+		if msg := checkDst(f.Dst); msg != "" {
+			fail(key, "files[%d].dst: %s", i, msg)
+		}
+		if f.Mode == "" {
+			f.Mode = "0644"
+		}
+		if m, err := strconv.ParseUint(f.Mode, 8, 32); err != nil || m > 0o7777 {
+			fail(key, "files[%d].mode %q is not an octal mode such as \"0644\"", i, f.Mode)
+		}
+		f.Src = c.abs(f.Src)
+		c.Files = append(c.Files, f)
+	}
+	if s := c.Systemd; s != nil {
+		if !strings.HasSuffix(s.Unit, ".service") || strings.Contains(s.Unit, "/") {
+			fail("systemd", "systemd.unit %q must be a file name ending in .service", s.Unit)
+		}
+		if s.Scope == "" {
+			s.Scope = "user"
+		}
+		if s.Scope != "user" && s.Scope != "system" {
+			fail("systemd", "systemd.scope %q: use user or system", s.Scope)
+		}
+		if s.Description == "" {
+			s.Description = c.Summary
+		}
+	}
+	for _, f := range r.Tarball.Files {
+		c.Tarball.Files = append(c.Tarball.Files, c.abs(f))
+	}
+
+	seen := map[string]bool{}
+	for i, n := range r.Targets {
+		n := n
+		d, terrs := decodeTarget(name, &n)
+		errs = append(errs, terrs...)
+		if len(terrs) > 0 {
+			continue
+		}
+		if seen[d.ID] {
+			errs = append(errs, &Error{File: name, Line: n.Line, Msg: fmt.Sprintf("target %s is listed twice", d.ID)})
+			continue
+		}
+		seen[d.ID] = true
+		if c.Floor.Glibc != "" && abi.CompareVersions(d.Glibc, c.Floor.Glibc) < 0 {
+			errs = append(errs, &Error{File: name, Line: n.Line, Msg: fmt.Sprintf(
+				"target %s ships glibc %s, below the promised floor %s: binaries built for the floor may not start there. Remove the target or lower floor.glibc",
+				d.ID, d.Glibc, c.Floor.Glibc)})
+			continue
+		}
+		c.lines[fmt.Sprintf("targets[%d]", i)] = n.Line
+		c.Targets = append(c.Targets, d)
+	}
+	if len(r.Targets) == 0 {
+		fail("targets", "targets is empty: list distro ids (%s) or define one inline", strings.Join(distro.IDs(), ", "))
+	}
+
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, errs
+	}
+	return c, nil
+}
+
+// decodeTarget reads one targets entry: a catalogue id, or a mapping that
+// either defines a new distro or (with the id of a built-in one) overrides
+// some of its fields, e.g. to add a soname mapping.
+func decodeTarget(file string, n *yaml.Node) (distro.Distro, Errors) {
+	errAt := func(line int, format string, args ...any) Errors {
+		return Errors{&Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}}
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		d, ok := distro.Lookup(n.Value)
+		if !ok {
+			return distro.Distro{}, errAt(n.Line, "unknown distro target %q: built-in ones are %s; define a new one inline (docs/config.md, \"Adding a distro target\")",
+				n.Value, strings.Join(distro.IDs(), ", "))
+		}
+		return d, nil
+	case yaml.MappingNode:
+	default:
+		return distro.Distro{}, errAt(n.Line, "a target is a distro id or a mapping of distro fields")
+	}
+	allowed := yamlKeys(reflect.TypeOf(distro.Distro{}))
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !allowed[k.Value] {
+			return distro.Distro{}, errAt(k.Line, "unknown field %q in a distro target; known fields: %s", k.Value, strings.Join(sortedSet(allowed), ", "))
+		}
+	}
+	var d distro.Distro
+	if id := mapValue(n, "id"); id != nil {
+		if base, ok := distro.Lookup(id.Value); ok {
+			d = base
+			// Copy the map so an override never edits the catalogue.
+			d.Sonames = map[string]string{}
+			for k, v := range base.Sonames {
+				d.Sonames[k] = v
+			}
+		}
+	}
+	if err := n.Decode(&d); err != nil {
+		return distro.Distro{}, Errors{yamlError(file, err).(*Error)}
+	}
+	var errs Errors
+	for _, fe := range d.Validate() {
+		line := n.Line
+		if v := mapKey(n, fe.Field); v != nil {
+			line = v.Line
+		}
+		errs = append(errs, &Error{File: file, Line: line, Msg: fmt.Sprintf("target %s: %s", d.ID, fe.Msg)})
+	}
+	return d, errs
+}
+
+// checkDst validates an absolute install path inside a package.
+func checkDst(p string) string {
+	switch {
+	case p == "":
+		return "no destination path given"
+	case !strings.HasPrefix(p, "/"):
+		return fmt.Sprintf("%q must be an absolute path such as /usr/bin/NAME", p)
+	case filepath.Clean(p) != p || strings.Contains(p, ".."):
+		return fmt.Sprintf("%q must be a clean path without '..' or '//' (did you mean %q?)", p, filepath.Clean(p))
+	}
+	for _, bad := range []string{"/proc", "/sys", "/dev", "/tmp", "/run"} {
+		if p == bad || strings.HasPrefix(p, bad+"/") {
+			return fmt.Sprintf("%q is under %s, which a package must not own", p, bad)
+		}
+	}
+	return ""
+}
+
+func (c *Config) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// Line returns the line of a key path such as "targets[2]", or 0.
+func (c *Config) Line(key string) int { return c.lines[key] }
+
+// yamlError turns a yaml error into file:line form.
+func yamlError(file string, err error) error {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = "yaml: " + te.Errors[0]
+	}
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		text := m[2]
+		if strings.Contains(text, "not found in type") {
+			field := strings.Fields(text)[1]
+			text = fmt.Sprintf("unknown field %s (check the spelling against docs/config.md)", field)
+		}
+		return &Error{File: file, Line: line, Msg: text}
+	}
+	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// lineOf finds the line of a dotted key path ("floor", "inputs.x86_64-...").
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	line := 0
+	if root != nil {
+		line = root.Line
+	}
+	for _, part := range strings.Split(path, ".") {
+		idx := -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
+			part = part[:i]
+		}
+		k := mapKey(n, part)
+		if k == nil {
+			return line
+		}
+		line = k.Line
+		n = mapValue(n, part)
+		if idx >= 0 && n != nil && n.Kind == yaml.SequenceNode && idx < len(n.Content) {
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+func mapKey(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func yamlKeys(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
+			out[tag] = true
+		}
+	}
+	return out
+}
+
+func sortedSet(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,150 @@
+// Package distro holds distro targets as data: the format, glibc, payload
+// compression and soname-to-package map of each distro relpack packages for.
+// The built-in catalogue is catalog.yaml; packaging.yaml adds entries in the
+// same shape, so a new distro needs no code.
+package distro
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"relpack/pkg/abi"
+)
+
+// Distro is one distro target.
+type Distro struct {
+	ID            string            `yaml:"id" json:"id"`
+	Name          string            `yaml:"name" json:"name"`
+	Format        string            `yaml:"format" json:"format"` // "deb" or "rpm"
+	Glibc         string            `yaml:"glibc" json:"glibc"`
+	Compression   string            `yaml:"compression" json:"compression"`
+	ReleaseSuffix string            `yaml:"release_suffix" json:"release_suffix"`
+	Arches        []string          `yaml:"arches" json:"arches"` // "x86_64", "aarch64"
+	LibcPackage   string            `yaml:"libc_package" json:"libc_package"`
+	Sonames       map[string]string `yaml:"sonames" json:"sonames"`
+}
+
+//go:embed catalog.yaml
+var catalogYAML []byte
+
+// Catalog returns the built-in distro targets, in catalogue order.
+func Catalog() []Distro {
+	var ds []Distro
+	dec := yaml.NewDecoder(strings.NewReader(string(catalogYAML)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&ds); err != nil {
+		panic("distro: built-in catalog.yaml is broken: " + err.Error())
+	}
+	return ds
+}
+
+// Lookup finds a built-in distro by id.
+func Lookup(id string) (Distro, bool) {
+	for _, d := range Catalog() {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Distro{}, false
+}
+
+// IDs lists the built-in distro ids.
+func IDs() []string {
+	var out []string
+	for _, d := range Catalog() {
+		out = append(out, d.ID)
+	}
+	return out
+}
+
+var (
+	idRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	pkgNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9.+_-]*$`)
+)
+
+// Compressions each format's writer supports.
+var Compressions = map[string][]string{
+	"deb": {"gzip", "xz", "zstd", "none"},
+	"rpm": {"gzip", "xz", "zstd", "lzma"},
+}
+
+// Arches relpack knows how to name in each format.
+var archNames = map[string]map[string]string{
+	"x86_64":  {"deb": "amd64", "rpm": "x86_64", "go": "amd64"},
+	"aarch64": {"deb": "arm64", "rpm": "aarch64", "go": "arm64"},
+}
+
+// ArchName returns the architecture's name in a format ("deb", "rpm", "go").
+func ArchName(machine, format string) string { return archNames[machine][format] }
+
+// Validate checks one entry; each problem is named by field so the config
+// loader can point at the line.
+func (d Distro) Validate() []FieldError {
+	var errs []FieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if !idRE.MatchString(d.ID) {
+		add("id", "id %q must be lower-case letters, digits, '.', '_' or '-' (e.g. el8, debian12)", d.ID)
+	}
+	if d.Name == "" {
+		add("name", "name is empty; give the distro's name for install docs (e.g. \"Debian 12 (bookworm)\")")
+	}
+	comps, ok := Compressions[d.Format]
+	if !ok {
+		add("format", "format %q is not supported; use deb or rpm", d.Format)
+	} else if !contains(comps, d.Compression) {
+		add("compression", "compression %q is not one %s can read here; use one of %s", d.Compression, d.Format, strings.Join(comps, ", "))
+	}
+	if !abi.ValidVersion(d.Glibc) {
+		add("glibc", "glibc %q is not a version such as 2.28", d.Glibc)
+	}
+	if len(d.Arches) == 0 {
+		add("arches", "arches is empty; list x86_64 and/or aarch64")
+	}
+	for _, a := range d.Arches {
+		if _, ok := archNames[a]; !ok {
+			add("arches", "arch %q is not supported; use x86_64 or aarch64", a)
+		}
+	}
+	if !pkgNameRE.MatchString(d.LibcPackage) {
+		add("libc_package", "libc_package %q is not a package name (libc6 on Debian/Ubuntu, glibc on RPM distros)", d.LibcPackage)
+	}
+	if strings.ContainsAny(d.ReleaseSuffix, " /-") {
+		add("release_suffix", "release_suffix %q may not contain spaces, '/' or '-'", d.ReleaseSuffix)
+	}
+	keys := make([]string, 0, len(d.Sonames))
+	for k := range d.Sonames {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, so := range keys {
+		if !strings.Contains(so, ".so") {
+			add("sonames", "%q is not a soname (e.g. libz3.so.4)", so)
+		}
+		if !pkgNameRE.MatchString(d.Sonames[so]) {
+			add("sonames", "package %q for %s is not a package name", d.Sonames[so], so)
+		}
+	}
+	return errs
+}
+
+// FieldError is a problem with one field of a distro entry.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,505 @@
+package pack
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/goreleaser/chglog"
+	"github.com/goreleaser/nfpm/v2"
+	_ "github.com/goreleaser/nfpm/v2/deb" // registers the "deb" packager
+	"github.com/goreleaser/nfpm/v2/files"
+	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the "rpm" packager
+)
+
+// PackageSpec describes one deb or rpm package. It is plain data: the build
+// step fills it from packaging.yaml, the distro catalogue and the
+// dependency resolver, and WritePackage turns it into an nfpm.Info.
+type PackageSpec struct {
+	Format string // "deb" or "rpm"
+	Name   string
+	// Arch is the GOARCH name ("amd64", "arm64"); nfpm maps it to the
+	// format's own name (deb amd64/arm64, rpm x86_64/aarch64).
+	Arch string
+
+	// The version fields, already in nfpm's terms (relpack's version
+	// mapping fills them). They are used exactly as given: nfpm's own
+	// semver re-parsing is switched off. deb:
+	// [Epoch:]Version[~Prerelease][+VersionMetadata][-Release];
+	// rpm: Version[~Prerelease][+VersionMetadata]-Release, Epoch apart.
+	Version, Release, Prerelease, VersionMetadata, Epoch string
+
+	// Maintainer ("Name <email>") is the deb Maintainer, the rpm Packager
+	// and the author of the changelog entry. Required.
+	Maintainer string
+	Vendor     string // rpm Vendor
+	Homepage   string // deb Homepage, rpm URL
+	License    string // rpm License (SPDX); for deb, ship a copyright file
+	// Summary is the one-line synopsis (deb Description's first line, rpm
+	// Summary). Description is the long text; when Summary is empty, the
+	// first line of Description is the summary. Lines longer than 79
+	// columns are word-wrapped (deb and rpm lint tools flag them).
+	Summary     string
+	Description string
+	Section     string // deb Section; "misc" if empty (nfpm would write an empty field)
+	Priority    string // deb Priority; "optional" if empty
+	Group       string // rpm Group; "Unspecified" if empty, as rpmbuild does
+
+	// Depends become deb Depends / rpm Requires, Provides deb/rpm Provides,
+	// each written exactly as given (e.g. "libc6 (>= 2.28)",
+	// "libc.so.6(GLIBC_2.28)(64bit)", "glibc >= 2.28").
+	Depends  []string
+	Provides []string
+	// ExtraFields are custom deb control fields, e.g.
+	// "X-Relpack-Glibc-Floor": "2.28". rpm has no custom header fields, so
+	// they are an error for rpm.
+	ExtraFields map[string]string
+
+	Files []PackageFile
+
+	// Compression of the payload: deb gzip|xz|zstd|none, rpm
+	// gzip|xz|zstd|lzma. Empty means gzip, which every dpkg and rpm reads.
+	Compression string
+
+	// MTime is the modification time of every file and directory, the
+	// deb ar/tar member time, the rpm build time and the changelog date.
+	// Normally SOURCE_DATE_EPOCH. Required.
+	MTime time.Time
+
+	// ChangelogNote is the text of the single changelog entry written
+	// into the package (deb /usr/share/doc/NAME/changelog.Debian.gz, rpm
+	// %changelog). Default: "Release <version>."
+	ChangelogNote string
+}
+
+// PackageFile is one file in a package.
+type PackageFile struct {
+	// Src is the file on disk; symbolic links are followed (the package
+	// holds the content, never a link into the build host).
+	Src string
+	// Data is inline content, used instead of Src.
+	Data []byte
+	// Dst is the absolute path on the installed system.
+	Dst string
+	// Mode holds the permission bits (explicit; 0 is an error).
+	Mode fs.FileMode
+	// Config marks a configuration file the admin may edit: a deb
+	// conffile, an rpm %config(noreplace).
+	Config bool
+}
+
+// rpmBuildHost is written as the rpm BUILDHOST tag instead of
+// os.Hostname(), which nfpm uses by default and which would make the bytes
+// depend on the machine.
+const rpmBuildHost = "relpack"
+
+var (
+	debNameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+	rpmNameRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9+._-]*$`)
+	debFieldRE = regexp.MustCompile(`^[A-Za-z0-9][!-9;-~]*$`) // deb-control(5): no ':' and no leading '#' or '-'
+)
+
+// debStandardFields are control fields nfpm writes itself; an ExtraFields
+// entry with one of these names would make a duplicate field.
+var debStandardFields = map[string]bool{
+	"package": true, "version": true, "section": true, "priority": true, "architecture": true,
+	"architecture-variant": true, "maintainer": true, "installed-size": true, "replaces": true,
+	"provides": true, "pre-depends": true, "depends": true, "recommends": true, "suggests": true,
+	"conflicts": true, "breaks": true, "homepage": true, "description": true, "essential": true,
+	"source": true,
+}
+
+var compressions = map[string][]string{
+	"deb": {"gzip", "xz", "zstd", "none"},
+	"rpm": {"gzip", "xz", "zstd", "lzma"},
+}
+
+// WritePackage builds the package spec describes into outDir, atomically,
+// under nfpm's conventional file name
+// (name_version_arch.deb, name-version-release.arch.rpm), and returns its
+// path. The same spec gives the same bytes on any host: every mtime is
+// spec.MTime, owners are root:root, modes are the given ones, the rpm
+// build host is fixed, and nfpm and its compressors write no clock or
+// random data.
+func WritePackage(spec PackageSpec, outDir string) (string, error) {
+	what := spec.Format + " package " + spec.Name
+	if err := spec.check(); err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	mtime, err := checkMTime(spec.MTime)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+
+	// Inline Data and the changelog are written here: nfpm reads contents
+	// and the changelog from files.
+	stage, err := os.MkdirTemp("", "relpack-pkg-*")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	defer os.RemoveAll(stage)
+
+	info, err := spec.nfpmInfo(stage, mtime)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	info = nfpm.WithDefaults(info)
+	packager, err := nfpm.Get(spec.Format)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	// Package prepares the contents again itself; this first call makes
+	// every content error (missing source, collision) surface before the
+	// output file is created.
+	if err := nfpm.PrepareForPackager(info, spec.Format); err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	name := packager.ConventionalFileName(info)
+	if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+		return "", fmt.Errorf("%s: file name %q is not a plain file name; check the version fields for / or a leading dot", what, name)
+	}
+	out := filepath.Join(outDir, name)
+	err = WriteFileAtomic(out, func(w io.Writer) error {
+		return packager.Package(info, w)
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// check validates what nfpm would accept silently or turn into a broken
+// package.
+func (s *PackageSpec) check() error {
+	switch s.Format {
+	case "deb":
+		if !debNameRE.MatchString(s.Name) {
+			return fmt.Errorf("name %q is not a valid Debian package name (lowercase letters, digits, + - ., at least two characters)", s.Name)
+		}
+	case "rpm":
+		if !rpmNameRE.MatchString(s.Name) {
+			return fmt.Errorf("name %q is not a valid rpm package name (letters, digits, + - . _)", s.Name)
+		}
+		if len(s.ExtraFields) > 0 {
+			return errors.New("ExtraFields are deb control fields; rpm has no custom header fields, so leave them empty for rpm")
+		}
+	default:
+		return fmt.Errorf("unknown package format %q; use deb or rpm", s.Format)
+	}
+	if s.Arch == "" {
+		return errors.New("no architecture given; set Arch to the GOARCH name (amd64, arm64)")
+	}
+	if s.Version == "" {
+		return errors.New("no version given")
+	}
+	if s.Maintainer == "" {
+		return errors.New(`no maintainer given; set Maintainer to "Name <email>"`)
+	}
+	if strings.TrimSpace(s.Summary) == "" && strings.TrimSpace(s.Description) == "" {
+		return errors.New("no summary or description given")
+	}
+	if strings.ContainsAny(s.Summary, "\n\r") {
+		return errors.New("the summary must be one line; put the rest in Description")
+	}
+	if c := s.Compression; c != "" && !contains(compressions[s.Format], c) {
+		return fmt.Errorf("compression %q is not supported for %s; use one of %s", c, s.Format, strings.Join(compressions[s.Format], ", "))
+	}
+	for k, v := range s.ExtraFields {
+		if !debFieldRE.MatchString(k) {
+			return fmt.Errorf("control field name %q is not valid (printable ASCII, no ':' or space, not starting with '#' or '-')", k)
+		}
+		if debStandardFields[strings.ToLower(k)] {
+			return fmt.Errorf("control field %s is written from the spec itself; set it there, not in ExtraFields", k)
+		}
+		if v == "" || strings.ContainsAny(v, "\n\r") {
+			return fmt.Errorf("control field %s: the value must be one non-empty line", k)
+		}
+	}
+	for _, r := range append(append([]string{}, s.Depends...), s.Provides...) {
+		if strings.TrimSpace(r) == "" || strings.ContainsAny(r, "\n\r") {
+			return fmt.Errorf("relation %q must be one non-empty line", r)
+		}
+	}
+	if len(s.Files) == 0 {
+		return errors.New("no files given")
+	}
+	seen := map[string]bool{}
+	for i, f := range s.Files {
+		if !path.IsAbs(f.Dst) || path.Clean(f.Dst) != f.Dst || f.Dst == "/" {
+			return fmt.Errorf("file %d: destination %q must be a clean absolute path such as /usr/bin/%s", i, f.Dst, s.Name)
+		}
+		if seen[f.Dst] {
+			return fmt.Errorf("file %s is listed twice", f.Dst)
+		}
+		seen[f.Dst] = true
+		if f.Mode == 0 {
+			return fmt.Errorf("file %s: no mode given; set Mode (e.g. 0755 for executables, 0644 for other files)", f.Dst)
+		}
+		if f.Mode&^fs.ModePerm != 0 {
+			return fmt.Errorf("file %s: mode %v has more than permission bits; give only 0..0777", f.Dst, f.Mode)
+		}
+		switch {
+		case f.Src != "" && f.Data != nil:
+			return fmt.Errorf("file %s has both Src and Data; give one", f.Dst)
+		case f.Src == "" && f.Data == nil:
+			return fmt.Errorf("file %s has no content; set Src or Data", f.Dst)
+		}
+	}
+	return nil
+}
+
+// nfpmInfo translates the spec. stage is a scratch directory for inline
+// file content and the changelog.
+func (s *PackageSpec) nfpmInfo(stage string, mtime time.Time) (*nfpm.Info, error) {
+	summary, body := s.Summary, s.Description
+	if strings.TrimSpace(summary) == "" {
+		summary, body, _ = strings.Cut(strings.TrimSpace(body), "\n")
+	}
+	summary = strings.TrimSpace(summary)
+	body = wrapText(strings.TrimSpace(body), 79)
+
+	info := &nfpm.Info{
+		Name:            s.Name,
+		Arch:            s.Arch,
+		Platform:        "linux",
+		Epoch:           s.Epoch,
+		Version:         s.Version,
+		VersionSchema:   "none", // the fields are final; see PackageSpec
+		Release:         s.Release,
+		Prerelease:      s.Prerelease,
+		VersionMetadata: s.VersionMetadata,
+		Section:         orDefault(s.Section, "misc"),
+		Priority:        orDefault(s.Priority, "optional"),
+		Maintainer:      s.Maintainer,
+		Vendor:          s.Vendor,
+		Homepage:        s.Homepage,
+		License:         s.License,
+		// Globs in Src would silently pick other files.
+		DisableGlobbing: true,
+		MTime:           mtime,
+	}
+	info.Depends = append([]string(nil), s.Depends...)
+	info.Provides = append([]string(nil), s.Provides...)
+	switch s.Format {
+	case "deb":
+		// deb: the first line of Description is the synopsis.
+		info.Description = strings.TrimSpace(summary + "\n" + body)
+		info.Deb.Compression = orDefault(s.Compression, "gzip")
+		if len(s.ExtraFields) > 0 {
+			info.Deb.Fields = map[string]string{}
+			for k, v := range s.ExtraFields {
+				info.Deb.Fields[k] = v
+			}
+		}
+	case "rpm":
+		// rpm keeps Summary and %description apart; the description
+		// does not repeat the summary.
+		info.RPM.Summary = summary
+		info.Description = orDefault(body, summary)
+		info.RPM.Compression = orDefault(s.Compression, "gzip")
+		info.RPM.Group = orDefault(s.Group, "Unspecified")
+		info.RPM.Packager = s.Maintainer
+		info.RPM.BuildHost = rpmBuildHost
+	}
+
+	contents, err := s.contents(stage, mtime)
+	if err != nil {
+		return nil, err
+	}
+	info.Contents = contents
+
+	chlog := filepath.Join(stage, "changelog.yml")
+	if err := s.writeChangelog(chlog, mtime); err != nil {
+		return nil, err
+	}
+	info.Changelog = chlog
+	return info, nil
+}
+
+// contents turns Files into nfpm contents with every file attribute set,
+// so nfpm never falls back to the disk (mode & umask, mtime) or the clock.
+func (s *PackageSpec) contents(stage string, mtime time.Time) (files.Contents, error) {
+	var out files.Contents
+	for i, f := range s.Files {
+		src := f.Src
+		if f.Data != nil {
+			src = filepath.Join(stage, fmt.Sprintf("data-%d", i))
+			if err := os.WriteFile(src, f.Data, 0o600); err != nil {
+				return nil, fmt.Errorf("file %s: %w", f.Dst, err)
+			}
+		} else {
+			// nfpm packages a symlink source as a symlink; resolve it so
+			// the content is packaged.
+			resolved, err := filepath.EvalSymlinks(src)
+			if err != nil {
+				return nil, fmt.Errorf("file %s: %w", f.Dst, err)
+			}
+			st, err := os.Stat(resolved)
+			if err != nil {
+				return nil, fmt.Errorf("file %s: %w", f.Dst, err)
+			}
+			if !st.Mode().IsRegular() {
+				return nil, fmt.Errorf("file %s: %s is not a regular file (%v)", f.Dst, f.Src, st.Mode().Type())
+			}
+			src = resolved
+		}
+		out = append(out, &files.Content{
+			Source:      src,
+			Destination: f.Dst,
+			Type:        s.contentType(f),
+			FileInfo: &files.ContentFileInfo{
+				Owner: "root",
+				Group: "root",
+				Mode:  f.Mode,
+				MTime: mtime,
+			},
+		})
+	}
+	if s.Format == "rpm" {
+		out = append(out, s.ownedDirs(mtime)...)
+	}
+	return out, nil
+}
+
+// contentType picks the nfpm content type of a file.
+func (s *PackageSpec) contentType(f PackageFile) string {
+	switch {
+	case f.Config:
+		// deb: a conffile; rpm: %config(noreplace), which like dpkg
+		// keeps the admin's edits on upgrade.
+		return files.TypeConfigNoReplace
+	case s.Format == "rpm" && strings.HasPrefix(f.Dst, "/usr/share/licenses/"):
+		return files.TypeRPMLicense
+	case s.Format == "rpm" && strings.HasPrefix(f.Dst, "/usr/share/doc/"):
+		// %doc, so rpm -qd lists it and --excludedocs skips it.
+		return files.TypeRPMDoc
+	}
+	return files.TypeFile
+}
+
+// ownedDirs returns, for rpm, the directories the package introduces: the
+// parents of its files that carry the package's name (/usr/share/doc/NAME,
+// /etc/NAME, /usr/lib/NAME/...). rpm, unlike dpkg, removes only the
+// directories a package lists, and nfpm lists none of the implicit ones;
+// system directories (/usr/bin, /etc) stay unowned, as they belong to the
+// filesystem package.
+func (s *PackageSpec) ownedDirs(mtime time.Time) files.Contents {
+	dirs := map[string]bool{}
+	for _, f := range s.Files {
+		for d := path.Dir(f.Dst); d != "/"; d = path.Dir(d) {
+			if strings.Contains(d+"/", "/"+s.Name+"/") {
+				dirs[d] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(dirs))
+	for d := range dirs {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	var out files.Contents
+	for _, d := range names {
+		out = append(out, &files.Content{
+			Destination: d,
+			Type:        files.TypeDir,
+			FileInfo:    &files.ContentFileInfo{Owner: "root", Group: "root", Mode: 0o755, MTime: mtime},
+		})
+	}
+	return out
+}
+
+// writeChangelog writes the one-entry chglog file nfpm reads
+// (Info.Changelog is a path). deb gets /usr/share/doc/NAME/changelog.Debian.gz
+// from it, rpm the %changelog tags rpmlint asks for. The entry's version
+// is the package's full version, so both lint tools find it coherent.
+func (s *PackageSpec) writeChangelog(file string, mtime time.Time) error {
+	note := s.ChangelogNote
+	if note == "" {
+		note = "Release " + s.fullVersion() + "."
+	}
+	entries := chglog.ChangeLogEntries{{
+		Semver:   s.fullVersion(),
+		Date:     mtime,
+		Packager: s.Maintainer,
+		Changes:  chglog.ChangeLogChanges{{Note: note}},
+		// Without a distribution and urgency the deb header line is
+		// "name (version)" alone, which is not the Debian format.
+		ChangeLogOverridables: chglog.ChangeLogOverridables{
+			Deb: &chglog.ChangelogDeb{Urgency: "medium", Distributions: []string{"stable"}},
+		},
+	}}
+	if err := entries.Save(file); err != nil {
+		return fmt.Errorf("writing the changelog: %w", err)
+	}
+	return nil
+}
+
+// fullVersion is the version as the package manager shows it, built the
+// way nfpm builds it (deb control Version; rpm [E:]V-R).
+func (s *PackageSpec) fullVersion() string {
+	v := s.Version
+	pre := s.Prerelease
+	if s.Format == "rpm" {
+		pre = strings.ReplaceAll(pre, "-", "_")
+	}
+	if pre != "" {
+		v += "~" + pre
+	}
+	if s.VersionMetadata != "" {
+		v += "+" + s.VersionMetadata
+	}
+	rel := s.Release
+	if s.Format == "rpm" {
+		rel = orDefault(rel, "1")
+	}
+	if rel != "" {
+		v += "-" + rel
+	}
+	if s.Epoch != "" {
+		v = s.Epoch + ":" + v
+	}
+	return v
+}
+
+// wrapText word-wraps each line of text longer than width columns; the
+// caller's own line breaks and blank lines (paragraphs) are kept.
+func wrapText(text string, width int) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimRight(line, " \t")
+		for len(line) > width {
+			cut := strings.LastIndex(line[:width+1], " ")
+			if cut <= 0 {
+				break // one word longer than width: leave it
+			}
+			out = append(out, strings.TrimRight(line[:cut], " "))
+			line = strings.TrimLeft(line[cut:], " ")
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

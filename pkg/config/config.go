@@ -53,9 +53,26 @@ type Config struct {
 	// from templates/.
 	Systemd *Systemd
 	Tarball Tarball
-	Targets []distro.Distro
+	Targets []Target
 
 	lines map[string]int // "targets[2].glibc" -> line, for later errors
+}
+
+// Target is one distro target to package for.
+type Target struct {
+	distro.Distro
+	// Inputs overrides the release's inputs for this target's packages
+	// (triple -> path), e.g. a gnu build linked against the distro's own Z3
+	// soname. Tarballs always use the release's inputs.
+	Inputs map[string]string
+}
+
+// Input returns the binary to package for a triple on this target.
+func (t Target) Input(c *Config, triple string) string {
+	if p, ok := t.Inputs[triple]; ok {
+		return p
+	}
+	return c.Inputs[triple]
 }
 
 // Floor is the promised ABI floor.
@@ -297,9 +314,9 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	}
 
 	seen := map[string]bool{}
-	for i, n := range r.Targets {
+	for _, n := range r.Targets {
 		n := n
-		d, terrs := decodeTarget(name, &n)
+		d, tin, terrs := decodeTarget(name, &n)
 		errs = append(errs, terrs...)
 		if len(terrs) > 0 {
 			continue
@@ -315,8 +332,16 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 				d.ID, d.Glibc, c.Floor.Glibc)})
 			continue
 		}
-		c.lines[fmt.Sprintf("targets[%d]", i)] = n.Line
-		c.Targets = append(c.Targets, d)
+		c.lines["target:"+d.ID] = n.Line
+		t := Target{Distro: d, Inputs: map[string]string{}}
+		for _, triple := range sortedKeys(tin) {
+			if !TripleRE.MatchString(triple) || !strings.HasSuffix(triple, "-gnu") {
+				errs = append(errs, &Error{File: name, Line: n.Line, Msg: fmt.Sprintf("target %s: inputs: %q is not a gnu target triple (packages hold glibc builds)", d.ID, triple)})
+				continue
+			}
+			t.Inputs[triple] = c.abs(tin[triple])
+		}
+		c.Targets = append(c.Targets, t)
 	}
 	if len(r.Targets) == 0 {
 		fail("targets", "targets is empty: list distro ids (%s) or define one inline", strings.Join(distro.IDs(), ", "))
@@ -332,7 +357,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 // decodeTarget reads one targets entry: a catalogue id, or a mapping that
 // either defines a new distro or (with the id of a built-in one) overrides
 // some of its fields, e.g. to add a soname mapping.
-func decodeTarget(file string, n *yaml.Node) (distro.Distro, Errors) {
+func decodeTarget(file string, n *yaml.Node) (distro.Distro, map[string]string, Errors) {
 	errAt := func(line int, format string, args ...any) Errors {
 		return Errors{&Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}}
 	}
@@ -340,21 +365,35 @@ func decodeTarget(file string, n *yaml.Node) (distro.Distro, Errors) {
 	case yaml.ScalarNode:
 		d, ok := distro.Lookup(n.Value)
 		if !ok {
-			return distro.Distro{}, errAt(n.Line, "unknown distro target %q: built-in ones are %s; define a new one inline (docs/config.md, \"Adding a distro target\")",
+			return distro.Distro{}, nil, errAt(n.Line, "unknown distro target %q: built-in ones are %s; define a new one inline (docs/config.md, \"Adding a distro target\")",
 				n.Value, strings.Join(distro.IDs(), ", "))
 		}
-		return d, nil
+		return d, nil, nil
 	case yaml.MappingNode:
 	default:
-		return distro.Distro{}, errAt(n.Line, "a target is a distro id or a mapping of distro fields")
+		return distro.Distro{}, nil, errAt(n.Line, "a target is a distro id or a mapping of distro fields")
 	}
 	allowed := yamlKeys(reflect.TypeOf(distro.Distro{}))
+	allowed["inputs"] = true
+	// The distro fields are decoded from a copy without the inputs key,
+	// which belongs to the release rather than to the distro.
+	fields := *n
+	fields.Content = nil
+	var inputs map[string]string
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
+		k, v := n.Content[i], n.Content[i+1]
 		if !allowed[k.Value] {
-			return distro.Distro{}, errAt(k.Line, "unknown field %q in a distro target; known fields: %s", k.Value, strings.Join(sortedSet(allowed), ", "))
+			return distro.Distro{}, nil, errAt(k.Line, "unknown field %q in a distro target; known fields: %s", k.Value, strings.Join(sortedSet(allowed), ", "))
 		}
+		if k.Value == "inputs" {
+			if err := v.Decode(&inputs); err != nil {
+				return distro.Distro{}, nil, Errors{yamlError(file, err).(*Error)}
+			}
+			continue
+		}
+		fields.Content = append(fields.Content, k, v)
 	}
+	n = &fields
 	var d distro.Distro
 	if id := mapValue(n, "id"); id != nil {
 		if base, ok := distro.Lookup(id.Value); ok {
@@ -367,7 +406,7 @@ func decodeTarget(file string, n *yaml.Node) (distro.Distro, Errors) {
 		}
 	}
 	if err := n.Decode(&d); err != nil {
-		return distro.Distro{}, Errors{yamlError(file, err).(*Error)}
+		return distro.Distro{}, nil, Errors{yamlError(file, err).(*Error)}
 	}
 	var errs Errors
 	for _, fe := range d.Validate() {
@@ -377,7 +416,7 @@ func decodeTarget(file string, n *yaml.Node) (distro.Distro, Errors) {
 		}
 		errs = append(errs, &Error{File: file, Line: line, Msg: fmt.Sprintf("target %s: %s", d.ID, fe.Msg)})
 	}
-	return d, errs
+	return d, inputs, errs
 }
 
 // checkDst validates an absolute install path inside a package.
@@ -405,8 +444,8 @@ func (c *Config) abs(p string) string {
 	return filepath.Join(c.Dir, p)
 }
 
-// Line returns the line of a key path such as "targets[2]", or 0.
-func (c *Config) Line(key string) int { return c.lines[key] }
+// LineOfTarget returns the line where a distro target is listed, or 0.
+func (c *Config) LineOfTarget(id string) int { return c.lines["target:"+id] }
 
 // yamlError turns a yaml error into file:line form.
 func yamlError(file string, err error) error {

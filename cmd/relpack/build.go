@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"relpack/pkg/build"
+	"relpack/pkg/config"
+)
+
+func newBuildCmd() *cobra.Command {
+	var (
+		cfgPath, ver, out string
+		bins              []string
+		asJSON, quiet     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "build -c packaging.yaml --version V [--bin TRIPLE=PATH]... [--out DIR]",
+		Short: "Verify the inputs and write every release artifact",
+		Long: `build inspects and verifies every input binary against the floor in
+packaging.yaml, derives each package's dependencies per distro target, and
+writes the tarballs, deb and rpm packages, manifest.json and SHA256SUMS into
+--out. Nothing is written unless every input passes; artifacts appear under
+their final names only when all of them are complete.
+
+SOURCE_DATE_EPOCH sets every timestamp (default 1577836800, 2020-01-01), so
+the same inputs give the same bytes anywhere.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			overrides := map[string]string{}
+			for _, b := range bins {
+				t, p, ok := strings.Cut(b, "=")
+				if !ok || t == "" || p == "" {
+					return &exitError{code: 2, msg: fmt.Sprintf("--bin %q: write TRIPLE=PATH, e.g. --bin x86_64-unknown-linux-gnu=target/release/openshell-gateway", b)}
+				}
+				overrides[t] = p
+			}
+			epoch, err := build.EpochFromEnv()
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			var progress io.Writer
+			if !quiet && !asJSON && isTerminal(os.Stderr) && os.Getenv("CI") == "" {
+				progress = cmd.ErrOrStderr()
+			}
+			m, err := build.Run(build.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress})
+			if err != nil {
+				return &exitError{code: 1, msg: err.Error()}
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(m)
+			}
+			fmt.Fprintf(w, "%s %s: %d artifacts in %s (floor glibc %s)\n", m.Product, m.Version, len(m.Artifacts), out, m.Floor.Glibc)
+			for _, a := range m.Artifacts {
+				extra := ""
+				if len(a.Relations) > 0 {
+					extra = "  needs: " + strings.Join(a.Relations, ", ")
+				}
+				fmt.Fprintf(w, "  %-60s %9d%s\n", a.File, a.Size, extra)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&cfgPath, "config", "c", "packaging.yaml", "the release configuration")
+	cmd.Flags().StringVar(&ver, "version", "", "release version, semver (v0.0.63, 0.0.38-dev.108+g152d059, 1.2.0-rc.1)")
+	cmd.Flags().StringArrayVar(&bins, "bin", nil, "input binary for a triple, overriding packaging.yaml (TRIPLE=PATH; repeatable)")
+	cmd.Flags().StringVarP(&out, "out", "o", "dist", "output directory")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	cmd.MarkFlagRequired("version")
+	return cmd
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,329 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"relpack/pkg/abi"
+	"relpack/pkg/config"
+	"relpack/pkg/deps"
+	"relpack/pkg/distro"
+	"relpack/pkg/manifest"
+	"relpack/pkg/pack"
+	"relpack/pkg/version"
+	"relpack/templates"
+)
+
+// DefaultEpoch is the time stamped on every archive entry and package when
+// SOURCE_DATE_EPOCH is not set: 2020-01-01T00:00:00Z. A fixed default keeps
+// builds byte-identical without any setting; release jobs should export
+// SOURCE_DATE_EPOCH (e.g. the tag's commit time).
+const DefaultEpoch int64 = 1577836800
+
+// Options are the inputs of one build.
+type Options struct {
+	Config  *config.Config
+	Version string
+	// Bins overrides the config's inputs (triple -> path).
+	Bins map[string]string
+	// OutDir receives the artifacts; created when missing.
+	OutDir string
+	// Epoch is SOURCE_DATE_EPOCH.
+	Epoch int64
+	// Progress receives one line per step; nil is quiet.
+	Progress io.Writer
+	// Release is the package release number (default "1").
+	Release string
+}
+
+// EpochFromEnv reads SOURCE_DATE_EPOCH, or returns DefaultEpoch.
+func EpochFromEnv() (int64, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return DefaultEpoch, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a non-negative number of seconds since 1970", s)
+	}
+	return n, nil
+}
+
+// artifact is one planned output and how to write it into a directory.
+type artifact struct {
+	entry manifest.Artifact
+	write func(dir string) (string, error) // returns the file name written
+}
+
+// Run checks every input, plans every artifact, writes them into a staging
+// directory inside OutDir, and moves them to their final names only when all
+// of them (and manifest.json and SHA256SUMS) are complete.
+func Run(opts Options) (*manifest.Manifest, error) {
+	cfg := opts.Config
+	if opts.Release == "" {
+		opts.Release = "1"
+	}
+	ver, err := version.Parse(opts.Version)
+	if err != nil {
+		return nil, fmt.Errorf("--version: %w", err)
+	}
+	policy, err := cfg.Floor.Policy()
+	if err != nil {
+		return nil, fmt.Errorf("%s: floor: %w", cfg.File, err)
+	}
+	progress := func(format string, args ...any) {
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, format+"\n", args...)
+		}
+	}
+
+	// 1. Inspect and verify every input before anything is written.
+	paths := map[string]string{}
+	for t, p := range cfg.Inputs {
+		paths[t] = p
+	}
+	for t, p := range opts.Bins {
+		if !config.TripleRE.MatchString(t) {
+			return nil, fmt.Errorf("--bin %s=%s: unknown target triple; use x86_64 or aarch64 with -unknown-linux-gnu or -unknown-linux-musl", t, p)
+		}
+		paths[t] = p
+	}
+	// Packages may use per-target builds (targets[].inputs); every distinct
+	// binary is inspected once.
+	checked := map[[2]string]*Input{}
+	var inputs []*Input // in manifest order
+	check := func(triple, path string) (*Input, error) {
+		if in, ok := checked[[2]string{triple, path}]; ok {
+			return in, nil
+		}
+		progress("inspect %s", path)
+		in, err := checkInput(cfg, triple, path, policy)
+		if err != nil {
+			return nil, err
+		}
+		checked[[2]string{triple, path}] = in
+		inputs = append(inputs, in)
+		return in, nil
+	}
+	var release []*Input
+	for _, t := range sortedKeys(paths) {
+		in, err := check(t, paths[t])
+		if err != nil {
+			return nil, err
+		}
+		release = append(release, in)
+	}
+	type pkgInput struct {
+		target config.Target
+		in     *Input
+	}
+	var pkgInputs []pkgInput
+	for _, t := range cfg.Targets {
+		for _, arch := range t.Arches {
+			triple := arch + "-unknown-linux-gnu"
+			path := paths[triple]
+			if p, ok := t.Inputs[triple]; ok {
+				path = p
+			}
+			if path == "" {
+				continue // no glibc build for this arch in this release
+			}
+			in, err := check(triple, path)
+			if err != nil {
+				return nil, fmt.Errorf("target %s: %w", t.ID, err)
+			}
+			pkgInputs = append(pkgInputs, pkgInput{t, in})
+		}
+	}
+
+	m := &manifest.Manifest{
+		Schema: manifest.SchemaVersion, Product: cfg.Name, Summary: cfg.Summary,
+		Version: ver.String(), DebVersion: ver.Deb(opts.Release), Homepage: cfg.Homepage, License: cfg.License,
+		SourceDateEpoch: opts.Epoch,
+		Floor:           manifest.Floor{Glibc: policy.Glibc(), Policy: policy.Name, Families: policy.Families, Covers: policy.Covers},
+	}
+	rv, rr := ver.RPM()
+	m.RPMVersion = rv + "-" + rr
+	for _, in := range inputs {
+		sum, _, err := pack.SHA256File(in.Path)
+		if err != nil {
+			return nil, err
+		}
+		m.Inputs = append(m.Inputs, manifest.Input{
+			Triple: in.Triple, File: filepath.Base(in.Path), SHA256: sum, Machine: in.Facts.Machine,
+			Libc: in.Facts.Libc, Linkage: in.Facts.Linkage, Needed: in.Facts.Needed, Highest: in.Facts.Highest,
+			Z3: in.Z3, Z3So: in.Z3So,
+		})
+	}
+
+	// 2. Plan every artifact; dependency resolution fails here, still
+	// before anything is written.
+	mtime := time.Unix(opts.Epoch, 0).UTC()
+	var plan []artifact
+	for _, in := range release {
+		plan = append(plan, planTarball(cfg, in, policy, mtime))
+	}
+	for _, t := range cfg.Targets {
+		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc})
+	}
+	for _, pi := range pkgInputs {
+		a, err := planPackage(cfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, a)
+	}
+
+	// 3. Write into a staging directory, then move into place.
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory %s: %w", opts.OutDir, err)
+	}
+	stage, err := os.MkdirTemp(opts.OutDir, ".relpack-staging-")
+	if err != nil {
+		return nil, fmt.Errorf("output directory %s is not writable: %w (choose another --out, or fix its permissions)", opts.OutDir, err)
+	}
+	defer os.RemoveAll(stage)
+
+	for i, a := range plan {
+		name, err := a.write(stage)
+		if err != nil {
+			return nil, fmt.Errorf("writing %s: %w", a.entry.File, err)
+		}
+		a.entry.File = name
+		sum, size, err := pack.SHA256File(filepath.Join(stage, name))
+		if err != nil {
+			return nil, err
+		}
+		a.entry.SHA256, a.entry.Size = sum, size
+		m.Artifacts = append(m.Artifacts, a.entry)
+		progress("[%d/%d] %s", i+1, len(plan), name)
+	}
+	sort.Slice(m.Artifacts, func(i, j int) bool { return m.Artifacts[i].File < m.Artifacts[j].File })
+	seen := map[string]bool{}
+	var names []string
+	for _, a := range m.Artifacts {
+		if seen[a.File] {
+			return nil, fmt.Errorf("two artifacts would be named %s; give the distro targets distinct release_suffix values", a.File)
+		}
+		seen[a.File] = true
+		names = append(names, a.File)
+	}
+	mj, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := pack.WriteFileAtomic(filepath.Join(stage, "manifest.json"), func(w io.Writer) error { _, err := w.Write(mj); return err }); err != nil {
+		return nil, err
+	}
+	var stagedPaths []string
+	for _, n := range append(names, "manifest.json") {
+		stagedPaths = append(stagedPaths, filepath.Join(stage, n))
+	}
+	if err := pack.WriteSHA256SUMS(filepath.Join(stage, "SHA256SUMS"), stagedPaths); err != nil {
+		return nil, err
+	}
+	// Every file is complete; rename is atomic per file, and SHA256SUMS
+	// goes last so a reader that sees it sees everything it lists.
+	for _, n := range append(names, "manifest.json", "SHA256SUMS") {
+		if err := os.Rename(filepath.Join(stage, n), filepath.Join(opts.OutDir, n)); err != nil {
+			return nil, fmt.Errorf("moving %s into %s: %w", n, opts.OutDir, err)
+		}
+	}
+	return m, nil
+}
+
+func glibcMeasured(in *Input) string {
+	if !in.IsGNU() {
+		return ""
+	}
+	return in.Facts.HighestOf("GLIBC")
+}
+
+func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time) artifact {
+	name := fmt.Sprintf("%s-%s.tar.gz", cfg.Name, in.Triple)
+	entries := []pack.TarEntry{{Name: cfg.Name, Src: in.Path, Mode: 0o755}}
+	for _, f := range cfg.Tarball.Files {
+		entries = append(entries, pack.TarEntry{Name: filepath.Base(f), Src: f, Mode: 0o644})
+	}
+	var contents []string
+	for _, e := range entries {
+		contents = append(contents, e.Name)
+	}
+	sort.Strings(contents)
+	e := manifest.Artifact{
+		File: name, Kind: "tarball", Triple: in.Triple, Arch: in.Machine, Libc: in.Libc,
+		GlibcMeasured: glibcMeasured(in), Z3: in.Z3, Z3So: in.Z3So, Contents: contents,
+	}
+	if in.IsGNU() {
+		e.Floor = policy.Glibc()
+	}
+	return artifact{entry: e, write: func(dir string) (string, error) {
+		return name, pack.WriteTarGz(filepath.Join(dir, name), entries, mtime)
+	}}
+}
+
+func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time) (artifact, error) {
+	rel, err := deps.Resolve(in.Facts, d, policy.Glibc())
+	if err != nil {
+		var se *deps.SonameError
+		if errors.As(err, &se) {
+			se.Binary = fmt.Sprintf("input %s (%s)", in.Triple, in.Path)
+			return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), se)
+		}
+		return artifact{}, err
+	}
+	files := []pack.PackageFile{{Src: in.Path, Dst: cfg.Binary, Mode: 0o755}}
+	for _, f := range cfg.Files {
+		mode, _ := strconv.ParseUint(f.Mode, 8, 32)
+		files = append(files, pack.PackageFile{Src: f.Src, Dst: f.Dst, Mode: os.FileMode(mode), Config: f.Config})
+	}
+	if s := cfg.Systemd; s != nil {
+		unit, err := templates.Render("systemd.service.tmpl", templates.Unit{
+			Description: s.Description, Binary: cfg.Binary, Args: s.Args, Homepage: cfg.Homepage, User: s.Scope == "user",
+		})
+		if err != nil {
+			return artifact{}, err
+		}
+		files = append(files, pack.PackageFile{Data: unit, Dst: s.UnitPath(), Mode: 0o644})
+	}
+	fields := ver.NFPM(d.Format, release+d.ReleaseSuffix)
+	floorNote := fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
+		policy.Glibc(), strings.Join(policy.Covers, ", "), glibcMeasured(in))
+	spec := pack.PackageSpec{
+		Format: d.Format, Name: cfg.Name, Arch: distro.ArchName(in.Machine, "go"),
+		Version: fields.Version, Release: fields.Release, Prerelease: fields.Prerelease,
+		VersionMetadata: fields.VersionMetadata, Epoch: fields.Epoch,
+		Maintainer: cfg.Maintainer, Vendor: cfg.Vendor, Homepage: cfg.Homepage, License: cfg.License,
+		Summary: cfg.Summary, Description: strings.TrimSpace(cfg.Description + "\n\n" + floorNote),
+		Section: cfg.Section, Priority: cfg.Priority, Group: cfg.Group,
+		Depends: rel.Depends, Compression: d.Compression, MTime: mtime, Files: files,
+	}
+	if d.Format == "deb" {
+		spec.ExtraFields = map[string]string{"X-Relpack-Glibc-Floor": policy.Glibc()}
+	}
+	e := manifest.Artifact{
+		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
+		Floor: policy.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
+		Z3: rel.Z3, Z3So: rel.Z3Soname, PackageVersion: fields.Full(d.Format),
+	}
+	return artifact{entry: e, write: func(dir string) (string, error) {
+		p, err := pack.WritePackage(spec, dir)
+		return filepath.Base(p), err
+	}}, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

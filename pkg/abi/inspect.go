@@ -3,7 +3,6 @@ package abi
 import (
 	"bytes"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -110,30 +109,22 @@ func inspectFile(name string, f *elf.File) (*Facts, error) {
 		fa.Interpreter = string(bytes.TrimRight(b, "\x00"))
 	}
 
-	var err error
-	if fa.Needed, err = dynStrings(f, elf.DT_NEEDED, false); err != nil {
-		return nil, err
-	}
-	sonames, err := dynStrings(f, elf.DT_SONAME, false)
+	sd := &sectionData{f: f, cache: map[*elf.Section][]byte{}}
+	di, err := readDynamic(f, sd)
 	if err != nil {
 		return nil, err
 	}
-	if len(sonames) > 0 {
-		fa.Soname = sonames[0]
+	fa.Soname = di.soname
+	if di.needed != nil {
+		fa.Needed = di.needed
 	}
-	if fa.Runpath, err = dynStrings(f, elf.DT_RUNPATH, true); err != nil {
-		return nil, err
+	if di.runpath != nil {
+		fa.Runpath = di.runpath
 	}
-	if fa.Rpath, err = dynStrings(f, elf.DT_RPATH, true); err != nil {
-		return nil, err
+	if di.rpath != nil {
+		fa.Rpath = di.rpath
 	}
-
-	var flags1 uint64
-	if f.SectionByType(elf.SHT_DYNAMIC) != nil {
-		if vals, err := f.DynValue(elf.DT_FLAGS_1); err == nil && len(vals) > 0 {
-			flags1 = vals[0]
-		}
-	}
+	flags1 := di.flags1
 	fa.Type = fileType(f.Type, fa.Interpreter != "", flags1&df1PIE != 0)
 	if fa.Interpreter == "" && len(fa.Needed) == 0 && fa.Type != TypeSharedLibrary {
 		fa.Linkage = LinkageStatic
@@ -144,39 +135,19 @@ func inspectFile(name string, f *elf.File) (*Facts, error) {
 	// Object files and fully static executables have no dynamic symbol
 	// table, hence nothing the dynamic loader could check.
 	if f.SectionByType(elf.SHT_DYNSYM) != nil {
-		if err := readVersionNeeds(f, fa); err != nil {
+		refs := map[uint16]versionRef{}
+		if err := readVersionNeeds(f, sd, fa, refs); err != nil {
 			return nil, err
 		}
-		if err := readImports(f, fa); err != nil {
+		if err := readDefines(f, sd, fa, refs); err != nil {
 			return nil, err
 		}
-		if err := readDefines(f, fa); err != nil {
+		if err := readImports(f, sd, fa, refs); err != nil {
 			return nil, err
 		}
 	}
 	fa.Libc = detectLibc(f, fa)
 	return fa, nil
-}
-
-// dynStrings reads string-valued dynamic entries. A file without a dynamic
-// section has none. Path lists are split on ':' when split is set.
-func dynStrings(f *elf.File, tag elf.DynTag, split bool) ([]string, error) {
-	if f.SectionByType(elf.SHT_DYNAMIC) == nil {
-		return []string{}, nil
-	}
-	vals, err := f.DynString(tag)
-	if err != nil {
-		return nil, fmt.Errorf("reading %v: %w", tag, err)
-	}
-	out := []string{}
-	for _, v := range vals {
-		if split {
-			out = append(out, strings.Split(v, ":")...)
-		} else {
-			out = append(out, v)
-		}
-	}
-	return out, nil
 }
 
 func fileType(t elf.Type, hasInterp, pieFlag bool) FileType {
@@ -198,33 +169,31 @@ func fileType(t elf.Type, hasInterp, pieFlag bool) FileType {
 	return TypeOther
 }
 
-func readVersionNeeds(f *elf.File, fa *Facts) error {
-	needs, err := f.DynamicVersionNeeds()
+func readVersionNeeds(f *elf.File, sd *sectionData, fa *Facts, refs map[uint16]versionRef) error {
+	// A file without a version table (musl, static, or simply no versioned
+	// imports) has no versioned needs; that is not a failure.
+	needs, err := readVerneed(f, sd)
 	if err != nil {
-		// A file without a version table (musl, static, or simply no
-		// versioned imports) has no versioned needs; that is not a failure.
-		if isNoVersionTable(err) {
-			return nil
-		}
 		return fmt.Errorf("reading version needs: %w", err)
 	}
 	highest := map[string]FamilyVersion{}
 	special := map[string]bool{}
 	for _, n := range needs {
-		vn := VersionNeed{Library: n.Name, Versions: []NeededVersion{}}
-		for _, d := range n.Needs {
-			weak := d.Flags&elf.VER_FLG_WEAK != 0
-			vn.Versions = append(vn.Versions, NeededVersion{Name: d.Dep, Weak: weak})
-			fam, num, ok := SplitVersionName(d.Dep)
+		vn := VersionNeed{Library: n.library, Versions: []NeededVersion{}}
+		for _, d := range n.vers {
+			refs[d.index] = versionRef{library: n.library, name: d.name}
+			weak := elf.DynamicVersionFlag(d.flags)&elf.VER_FLG_WEAK != 0
+			vn.Versions = append(vn.Versions, NeededVersion{Name: d.name, Weak: weak})
+			fam, num, ok := SplitVersionName(d.name)
 			if !ok {
-				special[d.Dep] = true
+				special[d.name] = true
 				continue
 			}
 			if weak {
 				continue
 			}
 			if cur, seen := highest[fam]; !seen || CompareVersions(num, cur.Version) > 0 {
-				highest[fam] = FamilyVersion{Family: fam, Version: num, Name: d.Dep}
+				highest[fam] = FamilyVersion{Family: fam, Version: num, Name: d.name}
 			}
 		}
 		fa.VersionNeeds = append(fa.VersionNeeds, vn)
@@ -240,30 +209,13 @@ func readVersionNeeds(f *elf.File, fa *Facts) error {
 	return nil
 }
 
-func isNoVersionTable(err error) bool {
-	// debug/elf reports the absence of SHT_GNU_verneed / verdef this way.
-	return err != nil && strings.Contains(err.Error(), "missing version")
-}
-
-func readImports(f *elf.File, fa *Facts) error {
-	syms, err := f.DynamicSymbols()
+func readImports(f *elf.File, sd *sectionData, fa *Facts, refs map[uint16]versionRef) error {
+	groups, err := undefinedSymbols(f, sd, refs)
 	if err != nil {
-		if errors.Is(err, elf.ErrNoSymbols) {
-			return nil
-		}
 		return fmt.Errorf("reading dynamic symbols: %w", err)
 	}
-	type key struct{ lib, ver string }
-	groups := map[key][]string{}
-	for _, s := range syms {
-		if s.Section != elf.SHN_UNDEF || s.Name == "" {
-			continue
-		}
-		k := key{s.Library, s.Version}
-		groups[k] = append(groups[k], s.Name)
-	}
 	for k, names := range groups {
-		fa.Imports = append(fa.Imports, ImportGroup{Library: k.lib, Version: k.ver, Symbols: sortedUnique(names)})
+		fa.Imports = append(fa.Imports, ImportGroup{Library: k.library, Version: k.name, Symbols: sortedUnique(names)})
 	}
 	sort.Slice(fa.Imports, func(i, j int) bool {
 		a, b := fa.Imports[i], fa.Imports[j]
@@ -275,19 +227,19 @@ func readImports(f *elf.File, fa *Facts) error {
 	return nil
 }
 
-func readDefines(f *elf.File, fa *Facts) error {
-	defs, err := f.DynamicVersions()
+func readDefines(f *elf.File, sd *sectionData, fa *Facts, refs map[uint16]versionRef) error {
+	defs, err := readVerdef(f, sd)
 	if err != nil {
-		if isNoVersionTable(err) {
-			return nil
-		}
 		return fmt.Errorf("reading version definitions: %w", err)
 	}
 	for _, d := range defs {
-		if d.Flags&elf.VER_FLG_BASE != 0 {
+		if elf.DynamicVersionFlag(d.flags)&elf.VER_FLG_BASE != 0 {
 			continue // the base entry names the file itself
 		}
-		fa.Defines = append(fa.Defines, d.Name)
+		if _, ok := refs[d.index]; !ok {
+			refs[d.index] = versionRef{name: d.name}
+		}
+		fa.Defines = append(fa.Defines, d.name)
 	}
 	return nil
 }

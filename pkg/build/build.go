@@ -68,7 +68,12 @@ type artifact struct {
 func Run(opts Options) (*manifest.Manifest, error) {
 	cfg := opts.Config
 	if opts.Release == "" {
-		opts.Release = "1"
+		opts.Release = version.DefaultRelease
+	}
+	for _, t := range cfg.Targets {
+		if err := version.CheckRelease(opts.Release + t.ReleaseSuffix); err != nil {
+			return nil, fmt.Errorf("target %s (%s:%d): release_suffix: %w", t.ID, cfg.File, cfg.LineOfTarget(t.ID), err)
+		}
 	}
 	ver, err := version.Parse(opts.Version)
 	if err != nil {
@@ -149,8 +154,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		SourceDateEpoch: opts.Epoch,
 		Floor:           manifest.Floor{Glibc: policy.Glibc(), Policy: policy.Name, Families: policy.Families, Covers: policy.Covers},
 	}
-	rv, rr := ver.RPM()
-	m.RPMVersion = rv + "-" + rr
+	m.RPMVersion = ver.NFPM("rpm", opts.Release).Full("rpm")
 	for _, in := range inputs {
 		sum, _, err := pack.SHA256File(in.Path)
 		if err != nil {

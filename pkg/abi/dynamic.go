@@ -1,0 +1,285 @@
+package abi
+
+import (
+	"debug/elf"
+	"fmt"
+)
+
+// debug/elf's DynString re-reads .dynamic and .dynstr on every call, and
+// DynamicSymbols builds a Symbol (with three strings) for every entry of
+// .dynsym: on a large C++ library (46k symbols) that is most of the time
+// relpack spends. The readers here walk the tables once and keep only what
+// the facts need; the differential test holds them to readelf and objdump.
+
+// sectionData caches section contents: .dynstr is shared by .dynamic,
+// .dynsym and the version tables.
+type sectionData struct {
+	f     *elf.File
+	cache map[*elf.Section][]byte
+}
+
+func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
+	if b, ok := sd.cache[s]; ok {
+		return b, nil
+	}
+	b, err := s.Data()
+	if err != nil {
+		return nil, fmt.Errorf("reading section %s: %w", s.Name, err)
+	}
+	sd.cache[s] = b
+	return b, nil
+}
+
+// linked returns the data of the section a section's sh_link names.
+func (sd *sectionData) linked(s *elf.Section) ([]byte, error) {
+	if s.Link == 0 || int(s.Link) >= len(sd.f.Sections) {
+		return nil, fmt.Errorf("section %s links to no string table", s.Name)
+	}
+	return sd.get(sd.f.Sections[s.Link])
+}
+
+func cstring(tab []byte, off uint64) (string, error) {
+	if off >= uint64(len(tab)) {
+		return "", fmt.Errorf("string offset %d outside the string table (%d bytes)", off, len(tab))
+	}
+	end := off
+	for end < uint64(len(tab)) && tab[end] != 0 {
+		end++
+	}
+	return string(tab[off:end]), nil
+}
+
+// dynamicInfo is what relpack reads from .dynamic.
+type dynamicInfo struct {
+	needed, runpath, rpath []string
+	soname                 string
+	flags1                 uint64
+}
+
+func readDynamic(f *elf.File, sd *sectionData) (dynamicInfo, error) {
+	var di dynamicInfo
+	ds := f.SectionByType(elf.SHT_DYNAMIC)
+	if ds == nil {
+		return di, nil
+	}
+	d, err := sd.get(ds)
+	if err != nil {
+		return di, err
+	}
+	str, err := sd.linked(ds)
+	if err != nil {
+		return di, err
+	}
+	bo := f.ByteOrder
+	entsize := 16
+	if f.Class == elf.ELFCLASS32 {
+		entsize = 8
+	}
+	for off := 0; off+entsize <= len(d); off += entsize {
+		var tag elf.DynTag
+		var val uint64
+		if entsize == 16 {
+			tag, val = elf.DynTag(bo.Uint64(d[off:])), bo.Uint64(d[off+8:])
+		} else {
+			tag, val = elf.DynTag(int32(bo.Uint32(d[off:]))), uint64(bo.Uint32(d[off+4:]))
+		}
+		switch tag {
+		case elf.DT_NULL:
+			return di, nil
+		case elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RUNPATH, elf.DT_RPATH:
+			s, err := cstring(str, val)
+			if err != nil {
+				return di, fmt.Errorf("reading %v: %w", tag, err)
+			}
+			switch tag {
+			case elf.DT_NEEDED:
+				di.needed = append(di.needed, s)
+			case elf.DT_SONAME:
+				di.soname = s
+			case elf.DT_RUNPATH:
+				di.runpath = append(di.runpath, splitPath(s)...)
+			case elf.DT_RPATH:
+				di.rpath = append(di.rpath, splitPath(s)...)
+			}
+		case elf.DT_FLAGS_1:
+			di.flags1 = val
+		}
+	}
+	return di, nil
+}
+
+func splitPath(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ':' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// versionRef is what a .gnu.version index stands for.
+type versionRef struct{ library, name string }
+
+// undefinedSymbols groups the undefined .dynsym entries by the version
+// their .gnu.version entry names. refs maps version indexes (from verneed
+// and verdef) to names; index 0 and 1 mean unversioned.
+func undefinedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) (map[versionRef][]string, error) {
+	out := map[versionRef][]string{}
+	ss := f.SectionByType(elf.SHT_DYNSYM)
+	if ss == nil {
+		return out, nil
+	}
+	syms, err := sd.get(ss)
+	if err != nil {
+		return nil, err
+	}
+	str, err := sd.linked(ss)
+	if err != nil {
+		return nil, err
+	}
+	var versym []byte
+	if vs := f.SectionByType(elf.SHT_GNU_VERSYM); vs != nil {
+		if versym, err = sd.get(vs); err != nil {
+			return nil, err
+		}
+	}
+	bo := f.ByteOrder
+	entsize, nameOff, shndxOff := 24, 0, 6
+	if f.Class == elf.ELFCLASS32 {
+		entsize, nameOff, shndxOff = 16, 0, 14
+	}
+	n := len(syms) / entsize
+	for i := 1; i < n; i++ { // entry 0 is the null symbol
+		e := syms[i*entsize:]
+		if elf.SectionIndex(bo.Uint16(e[shndxOff:])) != elf.SHN_UNDEF {
+			continue
+		}
+		name, err := cstring(str, uint64(bo.Uint32(e[nameOff:])))
+		if err != nil {
+			return nil, fmt.Errorf("symbol %d: %w", i, err)
+		}
+		if name == "" {
+			continue
+		}
+		var ref versionRef
+		if 2*i+2 <= len(versym) {
+			idx := bo.Uint16(versym[2*i:]) & 0x7fff // the top bit marks a hidden version
+			ref = refs[idx]
+		}
+		out[ref] = append(out[ref], name)
+	}
+	return out, nil
+}
+
+// rawNeed is one SHT_GNU_verneed entry: a library and the versions needed.
+type rawNeed struct {
+	library string
+	vers    []rawVer
+}
+
+type rawVer struct {
+	name  string
+	flags uint16
+	index uint16
+}
+
+// readVerneed walks SHT_GNU_verneed (Elf_Verneed + Elf_Vernaux chains).
+// debug/elf's DynamicVersionNeeds would also decode the whole .dynsym.
+func readVerneed(f *elf.File, sd *sectionData) ([]rawNeed, error) {
+	s := f.SectionByType(elf.SHT_GNU_VERNEED)
+	if s == nil {
+		return nil, nil
+	}
+	d, err := sd.get(s)
+	if err != nil {
+		return nil, err
+	}
+	str, err := sd.linked(s)
+	if err != nil {
+		return nil, err
+	}
+	bo := f.ByteOrder
+	var out []rawNeed
+	off := uint64(0)
+	for i := uint32(0); i < s.Info; i++ { // sh_info: number of entries
+		if off+16 > uint64(len(d)) {
+			return nil, fmt.Errorf("version needs entry %d outside the section", i)
+		}
+		cnt := bo.Uint16(d[off+2:])
+		file, aux, next := bo.Uint32(d[off+4:]), bo.Uint32(d[off+8:]), bo.Uint32(d[off+12:])
+		lib, err := cstring(str, uint64(file))
+		if err != nil {
+			return nil, fmt.Errorf("version needs entry %d: %w", i, err)
+		}
+		n := rawNeed{library: lib}
+		a := off + uint64(aux)
+		for j := uint16(0); j < cnt; j++ {
+			if a+16 > uint64(len(d)) {
+				return nil, fmt.Errorf("version needs of %s: entry %d outside the section", lib, j)
+			}
+			flags, other := bo.Uint16(d[a+4:]), bo.Uint16(d[a+6:])
+			name, err := cstring(str, uint64(bo.Uint32(d[a+8:])))
+			if err != nil {
+				return nil, fmt.Errorf("version needs of %s: %w", lib, err)
+			}
+			n.vers = append(n.vers, rawVer{name: name, flags: flags, index: other})
+			anext := bo.Uint32(d[a+12:])
+			if anext == 0 {
+				break
+			}
+			a += uint64(anext)
+		}
+		out = append(out, n)
+		if next == 0 {
+			break
+		}
+		off += uint64(next)
+	}
+	return out, nil
+}
+
+// readVerdef walks SHT_GNU_verdef (Elf_Verdef + Elf_Verdaux); the first
+// aux entry of each definition is its own name.
+func readVerdef(f *elf.File, sd *sectionData) ([]rawVer, error) {
+	s := f.SectionByType(elf.SHT_GNU_VERDEF)
+	if s == nil {
+		return nil, nil
+	}
+	d, err := sd.get(s)
+	if err != nil {
+		return nil, err
+	}
+	str, err := sd.linked(s)
+	if err != nil {
+		return nil, err
+	}
+	bo := f.ByteOrder
+	var out []rawVer
+	off := uint64(0)
+	for i := uint32(0); i < s.Info; i++ {
+		if off+20 > uint64(len(d)) {
+			return nil, fmt.Errorf("version definition %d outside the section", i)
+		}
+		flags, ndx, cnt := bo.Uint16(d[off+2:]), bo.Uint16(d[off+4:]), bo.Uint16(d[off+6:])
+		aux, next := bo.Uint32(d[off+12:]), bo.Uint32(d[off+16:])
+		if cnt > 0 {
+			a := off + uint64(aux)
+			if a+8 > uint64(len(d)) {
+				return nil, fmt.Errorf("version definition %d: name outside the section", i)
+			}
+			name, err := cstring(str, uint64(bo.Uint32(d[a:])))
+			if err != nil {
+				return nil, fmt.Errorf("version definition %d: %w", i, err)
+			}
+			out = append(out, rawVer{name: name, flags: flags, index: ndx})
+		}
+		if next == 0 {
+			break
+		}
+		off += uint64(next)
+	}
+	return out, nil
+}

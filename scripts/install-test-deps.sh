@@ -24,11 +24,21 @@ patchelf:patchelf
 zstd:zstd
 xz:xz-utils
 "
+# files-to-package pairs: libraries the oracles resolve against
+need_files="
+/usr/lib/x86_64-linux-gnu/libz3.so.4:libz3-4
+/usr/lib/rpm/elfdeps:rpm
+"
 missing=""
 for pair in $need; do
 	cmd=${pair%%:*}
 	pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+for pair in $need_files; do
+	file=${pair%%:*}
+	pkg=${pair#*:}
+	[ -e "$file" ] || missing="$missing $pkg"
 done
 [ -z "$missing" ] && exit 0
 

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +55,9 @@ the same inputs give the same bytes anywhere.`,
 			if !quiet && !asJSON && isTerminal(os.Stderr) && os.Getenv("CI") == "" {
 				progress = cmd.ErrOrStderr()
 			}
-			m, err := build.Run(build.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress})
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			m, err := build.Run(build.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx})
 			if err != nil {
 				return &exitError{code: 1, msg: err.Error()}
 			}

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,9 @@ type Options struct {
 	Progress io.Writer
 	// Release is the package release number (default "1").
 	Release string
+	// Context stops the build between artifacts (Ctrl-C); the staging
+	// folder is removed and no final name is ever written. Nil: never.
+	Context context.Context
 }
 
 // EpochFromEnv reads SOURCE_DATE_EPOCH, or returns DefaultEpoch.
@@ -195,7 +199,14 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	}
 	defer os.RemoveAll(stage)
 
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	for i, a := range plan {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("build interrupted; nothing was written to %s: %w", opts.OutDir, err)
+		}
 		name, err := a.write(stage)
 		if err != nil {
 			return nil, fmt.Errorf("writing %s: %w", a.entry.File, err)
@@ -232,6 +243,9 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	}
 	if err := pack.WriteSHA256SUMS(filepath.Join(stage, "SHA256SUMS"), stagedPaths); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("build interrupted; nothing was written to %s: %w", opts.OutDir, err)
 	}
 	// Every file is complete; rename is atomic per file, and SHA256SUMS
 	// goes last so a reader that sees it sees everything it lists.

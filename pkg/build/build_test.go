@@ -1,0 +1,251 @@
+package build
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"relpack/pkg/config"
+	"relpack/pkg/manifest"
+)
+
+func readManifest(t *testing.T, dir string) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Read(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestDemoArtifacts(t *testing.T) {
+	dist := demoDist(t)
+	m := readManifest(t, dist)
+	var got []string
+	for _, a := range m.Artifacts {
+		got = append(got, a.File)
+	}
+	want := []string{
+		"openshell-gateway-0.0.38~dev.108+g152d059-1.el8.aarch64.rpm",
+		"openshell-gateway-0.0.38~dev.108+g152d059-1.el8.x86_64.rpm",
+		"openshell-gateway-0.0.38~dev.108+g152d059-1.el9.aarch64.rpm",
+		"openshell-gateway-0.0.38~dev.108+g152d059-1.el9.x86_64.rpm",
+		"openshell-gateway-aarch64-unknown-linux-gnu.tar.gz",
+		"openshell-gateway-aarch64-unknown-linux-musl.tar.gz",
+		"openshell-gateway-x86_64-unknown-linux-gnu.tar.gz",
+		"openshell-gateway-x86_64-unknown-linux-musl.tar.gz",
+		"openshell-gateway_0.0.38~dev.108+g152d059-1~deb11_amd64.deb",
+		"openshell-gateway_0.0.38~dev.108+g152d059-1~deb11_arm64.deb",
+		"openshell-gateway_0.0.38~dev.108+g152d059-1~deb12_amd64.deb",
+		"openshell-gateway_0.0.38~dev.108+g152d059-1~deb12_arm64.deb",
+		"openshell-gateway_0.0.38~dev.108+g152d059-1~ubuntu22.04_amd64.deb",
+		"openshell-gateway_0.0.38~dev.108+g152d059-1~ubuntu22.04_arm64.deb",
+		"openshell-gateway_0.0.38~dev.108+g152d059-1~ubuntu24.04_amd64.deb",
+		"openshell-gateway_0.0.38~dev.108+g152d059-1~ubuntu24.04_arm64.deb",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("artifacts:\n got %q\nwant %q", got, want)
+	}
+	// Exactly the artifacts, the manifest and the sums: no staging or
+	// temporary files left behind.
+	entries, _ := os.ReadDir(dist)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	wantNames := append(append([]string{}, want...), "SHA256SUMS", "manifest.json")
+	sort.Strings(wantNames)
+	if !reflect.DeepEqual(names, wantNames) {
+		t.Errorf("output folder holds %q", names)
+	}
+	if m.Version != demoVer || m.DebVersion != "0.0.38~dev.108+g152d059-1" || m.RPMVersion != "0.0.38~dev.108+g152d059-1" {
+		t.Errorf("versions: %s %s %s", m.Version, m.DebVersion, m.RPMVersion)
+	}
+	if m.Floor.Glibc != "2.28" || m.Floor.Families["GLIBCXX"] != "3.4.24" {
+		t.Errorf("floor %+v", m.Floor)
+	}
+	for _, a := range m.Artifacts {
+		st, err := os.Stat(filepath.Join(dist, a.File))
+		if err != nil || st.Size() != a.Size || len(a.SHA256) != 64 {
+			t.Errorf("%s: manifest size %d sha %q, file %v", a.File, a.Size, a.SHA256, err)
+		}
+		if a.Libc == "glibc" && (a.Floor != "2.28" || a.GlibcMeasured == "") {
+			t.Errorf("%s: floor %q measured %q", a.File, a.Floor, a.GlibcMeasured)
+		}
+	}
+}
+
+func TestSHA256SUMSVerifies(t *testing.T) {
+	need(t, "sha256sum")
+	dist := demoDist(t)
+	out := sh(t, dist, "sha256sum", "--strict", "-c", "SHA256SUMS")
+	if n := strings.Count(out, ": OK"); n != 17 {
+		t.Errorf("sha256sum -c checked %d files, want 17 (16 artifacts + manifest.json):\n%s", n, out)
+	}
+}
+
+func TestDebRelations(t *testing.T) {
+	need(t, "dpkg-deb")
+	dist := demoDist(t)
+	m := readManifest(t, dist)
+	for _, a := range m.Artifacts {
+		if a.Kind != "deb" {
+			continue
+		}
+		p := filepath.Join(dist, a.File)
+		dep := strings.TrimSpace(sh(t, "", "dpkg-deb", "-f", p, "Depends"))
+		if dep != "libc6 (>= 2.28), libz3-4" {
+			t.Errorf("%s Depends: %q", a.File, dep)
+		}
+		if got := strings.Join(a.Relations, ", "); got != dep {
+			t.Errorf("%s: manifest relations %q, package %q", a.File, got, dep)
+		}
+		if f := strings.TrimSpace(sh(t, "", "dpkg-deb", "-f", p, "X-Relpack-Glibc-Floor")); f != "2.28" {
+			t.Errorf("%s floor field %q", a.File, f)
+		}
+		listing := sh(t, "", "dpkg-deb", "-c", p)
+		for _, want := range []string{"-rwxr-xr-x root/root", "./usr/bin/openshell-gateway", "./usr/lib/systemd/user/openshell-gateway.service", "./usr/share/doc/openshell-gateway/copyright"} {
+			if !strings.Contains(listing, want) {
+				t.Errorf("%s lacks %q:\n%s", a.File, want, listing)
+			}
+		}
+	}
+}
+
+func TestRPMRelations(t *testing.T) {
+	need(t, "rpm")
+	dist := demoDist(t)
+	m := readManifest(t, dist)
+	for _, a := range m.Artifacts {
+		if a.Kind != "rpm" {
+			continue
+		}
+		p := filepath.Join(dist, a.File)
+		var reqs []string
+		for _, r := range lines(sh(t, "", "rpm", "-qp", "--requires", p)) {
+			if !strings.HasPrefix(r, "rpmlib(") { // rpm's own format features
+				reqs = append(reqs, r)
+			}
+		}
+		sort.Strings(reqs)
+		if !reflect.DeepEqual(reqs, a.Relations) {
+			t.Errorf("%s requires\n %q\nmanifest says\n %q", a.File, reqs, a.Relations)
+		}
+		for _, want := range []string{"z3-libs", "libc.so.6(GLIBC_2.28)(64bit)", "glibc >= 2.28", "libz3.so.4.8()(64bit)"} {
+			if !contains(reqs, want) {
+				t.Errorf("%s does not require %q", a.File, want)
+			}
+		}
+		info := sh(t, "", "rpm", "-qpi", p)
+		if !strings.Contains(info, "Requires glibc 2.28 or later") {
+			t.Errorf("%s description lacks the floor line:\n%s", a.File, info)
+		}
+		if out := sh(t, "", "rpm", "-K", "--nosignature", p); !strings.Contains(out, "digests OK") {
+			t.Errorf("rpm -K %s: %s", a.File, out)
+		}
+	}
+}
+
+func TestTarballs(t *testing.T) {
+	need(t, "tar")
+	dist := demoDist(t)
+	for _, tgz := range filesIn(t, dist, "*.tar.gz") {
+		listing := sh(t, "", "tar", "-tvzf", tgz)
+		ls := lines(listing)
+		if len(ls) != 3 {
+			t.Errorf("%s has %d entries:\n%s", tgz, len(ls), listing)
+		}
+		for _, l := range ls {
+			if !strings.Contains(l, "root/root") || !strings.Contains(l, "2020-01-01 00:00") {
+				t.Errorf("%s entry not root-owned at the epoch: %s", tgz, l)
+			}
+		}
+		if !strings.HasPrefix(ls[2], "-rwxr-xr-x") || !strings.HasSuffix(ls[2], " openshell-gateway") {
+			t.Errorf("%s: binary entry %q", tgz, ls[2])
+		}
+		dir := t.TempDir()
+		sh(t, dir, "tar", "-xzf", tgz)
+		if _, err := os.Stat(filepath.Join(dir, "openshell-gateway")); err != nil {
+			t.Errorf("%s: extracted binary: %v", tgz, err)
+		}
+	}
+}
+
+func TestManifestShape(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(demoDist(t), "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "product", "version", "deb_version", "rpm_version", "source_date_epoch", "floor", "inputs", "distros", "artifacts"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("manifest lacks %q", k)
+		}
+	}
+	m := readManifest(t, demoDist(t))
+	for _, a := range m.Artifacts {
+		switch {
+		case a.Kind == "tarball" && a.Triple == "x86_64-unknown-linux-musl":
+			if a.Floor != "" || a.Z3 != "bundled" || a.Libc != "musl" {
+				t.Errorf("musl tarball %+v", a)
+			}
+		case a.Kind == "tarball" && a.Triple == "x86_64-unknown-linux-gnu":
+			if a.Z3 != "unbundled" || a.Z3So != "libz3.so.4" || a.Floor != "2.28" {
+				t.Errorf("gnu tarball %+v", a)
+			}
+		}
+	}
+}
+
+func TestBundledDemo(t *testing.T) {
+	need(t, "dpkg-deb", "rpm")
+	cfg, err := config.Load("../../testdata/demo/packaging-bundled.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := t.TempDir()
+	m, err := Run(Options{Config: cfg, Version: "1.2.0-rc.1", OutDir: dist, Epoch: DefaultEpoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range m.Artifacts {
+		p := filepath.Join(dist, a.File)
+		switch a.Kind {
+		case "deb":
+			if dep := strings.TrimSpace(sh(t, "", "dpkg-deb", "-f", p, "Depends")); dep != "libc6 (>= 2.28)" {
+				t.Errorf("%s Depends %q, want no Z3", a.File, dep)
+			}
+			n++
+		case "rpm":
+			reqs := sh(t, "", "rpm", "-qp", "--requires", p)
+			if strings.Contains(reqs, "z3") || !strings.Contains(reqs, "libc.so.6(GLIBC_2.28)(64bit)") {
+				t.Errorf("%s requires:\n%s", a.File, reqs)
+			}
+			n++
+		}
+		if a.Kind != "tarball" && a.Z3 != "bundled" {
+			t.Errorf("%s z3 %q", a.File, a.Z3)
+		}
+	}
+	if n < 2 {
+		t.Errorf("bundled demo built %d packages", n)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

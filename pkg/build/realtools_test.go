@@ -1,0 +1,234 @@
+package build
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"relpack/pkg/pack"
+)
+
+// acceptedLintian are the lintian tags a relpack deb may carry, each with
+// why it is not a defect (docs/lintian-rpmlint.md has the same list).
+var acceptedLintian = map[string]string{
+	"initial-upload-closes-no-bugs": "a Debian archive rule for first uploads; these packages are not uploaded to Debian",
+	"no-manual-page":                "the demo binary has no man page; a product ships one through files:",
+	"unknown-field":                 "X-Relpack-Glibc-Floor is relpack's floor stamp; dpkg keeps it and dpkg-deb -f reads it",
+	"binary-without-manpage":        "as no-manual-page",
+	"package-supports-alternative-init-but-no-init.d-script": "systemd-only servers need no SysV script",
+	"systemd-service-file-missing-hardening-features":        "experimental tag; user units cannot use most hardening options",
+	"hardening-no-fortify-functions":                         "the demo fixture calls no fortifiable function",
+	"hardening-no-bindnow":                                   "fixture linked without -z now; a product's build flags decide",
+	"hardening-no-relro":                                     "as hardening-no-bindnow",
+	"binary-has-unneeded-section":                            "fixture is not stripped of .comment",
+	"unstripped-binary-or-object":                            "fixtures keep symbols so tests can read them",
+	"statically-linked-binary":                               "not seen on the glibc packages; listed for completeness",
+	"spelling-error-in-binary":                               "fixture strings",
+	"shared-library-lacks-prerequisites":                     "not applicable",
+	"custom-library-search-path":                             "not applicable",
+	"embedded-library":                                       "not applicable",
+}
+
+func TestLintianOnEveryDeb(t *testing.T) {
+	need(t, "lintian")
+	dist := demoDist(t)
+	debs := filesIn(t, dist, "*_amd64.deb")
+	debs = append(debs, filesIn(t, dist, "*_arm64.deb")...)
+	if len(debs) == 0 {
+		t.Fatal("no debs built")
+	}
+	tagRE := regexp.MustCompile(`^([EWIXPCON]): [^:]+: ([a-z0-9+.-]+)`)
+	args := append([]string{"--no-tag-display-limit", "--display-info"}, debs...)
+	out, stderr, _ := run("", nil, "lintian", args...) // exit 1 on errors; judged below
+	for _, l := range lines(out) {
+		m := tagRE.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		if m[1] == "E" {
+			t.Errorf("lintian error: %s", l)
+		} else if _, ok := acceptedLintian[m[2]]; !ok {
+			t.Errorf("lintian tag not in the accepted list: %s", l)
+		}
+	}
+	if strings.Contains(stderr, "error") {
+		t.Errorf("lintian stderr: %s", stderr)
+	}
+}
+
+func TestRpmlintOnEveryRpm(t *testing.T) {
+	need(t, "rpmlint")
+	dist := demoDist(t)
+	rpms := filesIn(t, dist, "*.rpm")
+	if len(rpms) == 0 {
+		t.Fatal("no rpms built")
+	}
+	args := append([]string{"-r", "../pack/rpmlintrc"}, rpms...)
+	out, stderr, _ := run("", nil, "rpmlint", args...)
+	m := regexp.MustCompile(`(\d+) errors, (\d+) warnings`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("rpmlint printed no summary:\n%s\n%s", out, stderr)
+	}
+	if m[1] != "0" {
+		t.Errorf("rpmlint found errors:\n%s", out)
+	}
+}
+
+// TestRPMUnmetRequiresEqualDerived installs each rpm into an empty rpm
+// database with --test: what rpm reports as unmet must be exactly what
+// relpack derived (rpm itself satisfies only its rpmlib() features).
+func TestRPMUnmetRequiresEqualDerived(t *testing.T) {
+	need(t, "rpm")
+	dist := demoDist(t)
+	m := readManifest(t, dist)
+	for _, a := range m.Artifacts {
+		if a.Kind != "rpm" || a.Arch != "x86_64" {
+			continue
+		}
+		root := t.TempDir()
+		sh(t, "", "rpm", "--root", root, "--initdb")
+		_, stderr, err := run("", nil, "rpm", "--root", root, "--ignorearch", "-i", "--test", filepath.Join(dist, a.File))
+		if err == nil {
+			t.Fatalf("%s installed into an empty root", a.File)
+		}
+		var unmet []string
+		for _, l := range lines(stderr) {
+			if r, ok := strings.CutSuffix(l, " is needed by "+strings.TrimSuffix(strings.TrimSuffix(a.File, ".rpm"), "."+a.Arch)+"."+a.Arch); ok {
+				unmet = append(unmet, r)
+			}
+		}
+		sort.Strings(unmet)
+		if strings.Join(unmet, "\n") != strings.Join(a.Relations, "\n") {
+			t.Errorf("%s: unmet\n %q\nderived\n %q\n(stderr %s)", a.File, unmet, a.Relations, stderr)
+		}
+	}
+}
+
+// TestRPMInstallsOnEL8LikeDatabase resolves the el8 rpm against an rpm
+// database holding packages that provide what EL8's glibc and z3-libs
+// provide, and fails without z3-libs, naming it.
+func TestRPMInstallsOnEL8LikeDatabase(t *testing.T) {
+	need(t, "rpm")
+	dist := demoDist(t)
+	el8 := filesIn(t, dist, "*.el8.x86_64.rpm")
+	if len(el8) != 1 {
+		t.Fatalf("el8 rpms: %v", el8)
+	}
+	providers := t.TempDir()
+	mk := func(name, ver string, provides []string) string {
+		p, err := pack.WritePackage(pack.PackageSpec{
+			Format: "rpm", Name: name, Arch: "amd64", Version: ver, Release: "1.el8",
+			Maintainer: "EL8 stand-in <root@localhost>", Summary: name + " stand-in", Description: "Provides what EL8's " + name + " provides.",
+			License: "LGPL-2.1-or-later", Homepage: "https://example.org", Compression: "xz",
+			Provides: provides, MTime: time.Unix(DefaultEpoch, 0),
+		}, providers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var glibcProvides []string
+	for _, v := range []string{"2.2.5", "2.3", "2.3.4", "2.4", "2.7", "2.14", "2.17", "2.28"} {
+		glibcProvides = append(glibcProvides, fmt.Sprintf("libc.so.6(GLIBC_%s)(64bit)", v))
+	}
+	glibcProvides = append(glibcProvides, "libc.so.6()(64bit)", "libdl.so.2()(64bit)", "libdl.so.2(GLIBC_2.2.5)(64bit)", "rtld(GNU_HASH)")
+	glibc := mk("glibc", "2.28", glibcProvides)
+	z3 := mk("z3-libs", "4.8.7", []string{"libz3.so.4.8()(64bit)"})
+
+	root := t.TempDir()
+	sh(t, "", "rpm", "--root", root, "--initdb")
+	sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", glibc)
+	_, stderr, err := run("", nil, "rpm", "--root", root, "-i", "--test", "--ignorearch", el8[0])
+	if err == nil || !strings.Contains(stderr, "z3-libs is needed by") || !strings.Contains(stderr, "libz3.so.4.8()(64bit) is needed by") {
+		t.Errorf("without z3-libs: err %v\n%s", err, stderr)
+	}
+	if strings.Contains(stderr, "GLIBC_") {
+		t.Errorf("the EL8 glibc stand-in should satisfy every libc requirement:\n%s", stderr)
+	}
+	sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", z3)
+	if _, stderr, err := run("", nil, "rpm", "--root", root, "-i", "--test", "--ignorearch", el8[0]); err != nil {
+		t.Errorf("with EL8's glibc and z3-libs provided, the rpm should install: %v\n%s", err, stderr)
+	}
+}
+
+// TestDebInstallsInBullseye installs the debian11 deb with apt into a
+// debootstrapped bullseye root (glibc 2.31), letting apt pull libz3-4, and
+// starts the installed binary with LD_BIND_NOW=1.
+func TestDebInstallsInBullseye(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("this test needs root (chroot); CI runs as root")
+	}
+	need(t, "chroot", "debootstrap")
+	out, stderr, err := run("", nil, "../../scripts/bullseye-root.sh", "amd64")
+	if err != nil {
+		t.Fatalf("bullseye root: %v\n%s", err, stderr)
+	}
+	cached := strings.TrimSpace(out)
+	root := filepath.Join(t.TempDir(), "root")
+	sh(t, "", "cp", "-a", cached, root) // a copy: the cache stays pristine
+	sh(t, "", "cp", "/etc/resolv.conf", filepath.Join(root, "etc/resolv.conf"))
+	debs := filesIn(t, demoDist(t), "*~deb11_amd64.deb")
+	if len(debs) != 1 {
+		t.Fatalf("debian11 amd64 debs: %v", debs)
+	}
+	sh(t, "", "cp", debs[0], filepath.Join(root, "tmp/gateway.deb"))
+	chroot := func(args ...string) (string, string, error) {
+		return run("", []string{"DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"}, "chroot", append([]string{root}, args...)...)
+	}
+	if o, e, err := chroot("apt-get", "update", "-qq"); err != nil {
+		t.Fatalf("apt-get update in bullseye: %v\n%s%s", err, o, e)
+	}
+	o, e, err := chroot("apt-get", "install", "-y", "-q", "--no-install-recommends", "/tmp/gateway.deb")
+	if err != nil {
+		t.Fatalf("apt-get install: %v\n%s%s", err, o, e)
+	}
+	if !strings.Contains(o, "libz3-4") {
+		t.Errorf("apt did not pull libz3-4:\n%s", o)
+	}
+	o, e, err = chroot("env", "LD_BIND_NOW=1", "/usr/bin/openshell-gateway", "--version")
+	if err != nil {
+		t.Fatalf("installed binary did not start: %v\n%s%s", err, o, e)
+	}
+	if !strings.Contains(o, "openshell-gateway demo") || !strings.Contains(o, "libz3.so.4") {
+		t.Errorf("--version printed %q", o)
+	}
+	if _, err := os.Stat(filepath.Join(root, "usr/lib/systemd/user/openshell-gateway.service")); err != nil {
+		t.Errorf("unit not installed: %v", err)
+	}
+}
+
+// TestReproducible builds the demo twice in child processes with different
+// TZ and umask and compares SHA256SUMS byte for byte.
+func TestReproducible(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "relpack")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/relpack").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg, _ := filepath.Abs(demoConfig)
+	sums := make([]string, 2)
+	for i, env := range [][2]string{{"UTC", "022"}, {"Pacific/Kiritimati", "077"}} {
+		out := filepath.Join(t.TempDir(), "dist")
+		o, e, err := run("", []string{"TZ=" + env[0], "SOURCE_DATE_EPOCH=1700000000"}, "sh", "-c",
+			fmt.Sprintf("umask %s && exec %s build -q -c %s --version %s --out %s", env[1], bin, cfg, demoVer, out))
+		if err != nil {
+			t.Fatalf("build %d: %v\n%s%s", i, err, o, e)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[i] = string(b)
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("builds differ:\n%s\n---\n%s", sums[0], sums[1])
+	}
+	if !strings.Contains(sums[0], "manifest.json") || strings.Count(sums[0], "\n") != 17 {
+		t.Errorf("SHA256SUMS:\n%s", sums[0])
+	}
+}

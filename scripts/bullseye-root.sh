@@ -1,0 +1,30 @@
+#!/bin/sh
+# Makes (once) and prints the path of a Debian bullseye (glibc 2.31) root
+# file system for tests: debootstrap --variant=minbase, cached under
+# ${RELPACK_CACHE:-$HOME/.cache/relpack}/roots/bullseye-ARCH.
+# The mirror is read from this machine's apt sources, never written here.
+# Usage: scripts/bullseye-root.sh [amd64|arm64]    (needs root)
+set -eu
+arch=${1:-amd64}
+cache=${RELPACK_CACHE:-$HOME/.cache/relpack}
+root=$cache/roots/bullseye-$arch
+if [ -f "$root/.relpack-complete" ]; then
+	echo "$root"
+	exit 0
+fi
+command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
+mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+[ -n "$mirror" ] || { echo "no Debian mirror found in /etc/apt sources" >&2; exit 1; }
+rm -rf "$root.tmp"
+mkdir -p "$(dirname "$root")"
+extra=""
+[ "$arch" = "$(dpkg --print-architecture)" ] || extra="--foreign"
+debootstrap --variant=minbase --arch="$arch" $extra bullseye "$root.tmp" "$mirror" >"$root.log" 2>&1 || {
+	echo "debootstrap failed; see $root.log" >&2
+	exit 1
+}
+touch "$root.tmp/.relpack-complete"
+rm -rf "$root"
+mv "$root.tmp" "$root"
+echo "$root"

@@ -11,10 +11,12 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/relpack
 
+# The release job on the demo inputs: every tarball, deb and rpm of
+# testdata/demo/packaging.yaml, manifest.json and SHA256SUMS, into dist/.
+DEMO_VERSION ?= 0.1.0
 demo: build
-	$(BIN) inspect testdata/fixtures/demo/x86_64-unknown-linux-gnu/openshell-gateway
-	$(BIN) verify --floor 2.28 testdata/fixtures/demo/*/openshell-gateway testdata/fixtures/x86_64/libz3.so.4
-	-$(BIN) verify --floor 2.28 testdata/fixtures/x86_64/math-2.29 testdata/fixtures/x86_64/gettid-2.30
+	$(BIN) build -c testdata/demo/packaging.yaml --version $(DEMO_VERSION) --out $(DIST)
+	cd $(DIST) && sha256sum --strict -c SHA256SUMS
 
 test-deps:
 	./scripts/install-test-deps.sh

@@ -33,3 +33,16 @@ type Unit struct {
 	Homepage    string
 	User        bool // a user unit (systemctl --user) rather than a system one
 }
+
+// Copyright is the data of deb-copyright.tmpl: a machine-readable
+// debian/copyright (DEP-5) for /usr/share/doc/NAME/copyright.
+type Copyright struct {
+	Name, Maintainer, Homepage, Copyright, License string
+	// CommonLicense names the file under /usr/share/common-licenses that
+	// holds the license text; Debian policy 12.5 says to refer to it
+	// rather than repeat the text (lintian errors otherwise).
+	CommonLicense string
+	// Text is the license text, already indented for a DEP-5 field
+	// (one space, "." for empty lines); used when CommonLicense is "".
+	Text string
+}

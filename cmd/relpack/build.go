@@ -73,7 +73,7 @@ the same inputs give the same bytes anywhere.`,
 				if len(a.Relations) > 0 {
 					extra = "  needs: " + strings.Join(a.Relations, ", ")
 				}
-				fmt.Fprintf(w, "  %-60s %9d%s\n", a.File, a.Size, extra)
+				fmt.Fprintf(w, "  %-66s %9d%s\n", a.File, a.Size, extra)
 			}
 			return nil
 		},

@@ -171,6 +171,10 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		})
 	}
 
+	if err := checkSources(cfg); err != nil {
+		return nil, err
+	}
+
 	// 2. Plan every artifact; dependency resolution fails here, still
 	// before anything is written.
 	mtime := time.Unix(opts.Epoch, 0).UTC()
@@ -302,6 +306,15 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		mode, _ := strconv.ParseUint(f.Mode, 8, 32)
 		files = append(files, pack.PackageFile{Src: f.Src, Dst: f.Dst, Mode: os.FileMode(mode), Config: f.Config})
 	}
+	if d.Format == "deb" {
+		copyright, err := debCopyright(cfg)
+		if err != nil {
+			return artifact{}, err
+		}
+		files = append(files, pack.PackageFile{Data: copyright, Dst: "/usr/share/doc/" + cfg.Name + "/copyright", Mode: 0o644})
+	} else {
+		files = append(files, pack.PackageFile{Src: cfg.LicenseFile, Dst: "/usr/share/licenses/" + cfg.Name + "/LICENSE", Mode: 0o644})
+	}
 	if s := cfg.Systemd; s != nil {
 		unit, err := templates.Render("systemd.service.tmpl", templates.Unit{
 			Description: s.Description, Binary: cfg.Binary, Args: s.Args, Homepage: cfg.Homepage, User: s.Scope == "user",
@@ -344,4 +357,33 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkSources makes sure every file the artifacts will carry is readable
+// before anything is written.
+func checkSources(cfg *config.Config) error {
+	check := func(what, p string) error {
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %s %s: %w (fix the path in the configuration)", cfg.File, what, p, err)
+		case st.IsDir():
+			return fmt.Errorf("%s: %s %s is a directory; give a file", cfg.File, what, p)
+		}
+		return nil
+	}
+	if err := check("license_file", cfg.LicenseFile); err != nil {
+		return err
+	}
+	for i, f := range cfg.Files {
+		if err := check(fmt.Sprintf("files[%d].src", i), f.Src); err != nil {
+			return err
+		}
+	}
+	for i, f := range cfg.Tarball.Files {
+		if err := check(fmt.Sprintf("tarball.files[%d]", i), f); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -34,9 +34,14 @@ type Config struct {
 	Vendor      string
 	Homepage    string
 	License     string
-	Section     string
-	Priority    string
-	Group       string
+	// LicenseFile is the product's license text: rpms install it as
+	// %license, debs get a DEP-5 copyright file built from it.
+	LicenseFile string
+	// Copyright is the DEP-5 Copyright notice, e.g. "2025 The OpenShell authors".
+	Copyright string
+	Section   string
+	Priority  string
+	Group     string
 
 	Floor Floor
 	// Z3 is the expected Z3 mode of the gnu inputs ("bundled", "unbundled"),
@@ -128,6 +133,8 @@ type raw struct {
 	Vendor      string            `yaml:"vendor"`
 	Homepage    string            `yaml:"homepage"`
 	License     string            `yaml:"license"`
+	LicenseFile string            `yaml:"license_file"`
+	Copyright   string            `yaml:"copyright"`
 	Section     string            `yaml:"section"`
 	Priority    string            `yaml:"priority"`
 	Group       string            `yaml:"group"`
@@ -209,7 +216,8 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 		File: name, Dir: dir,
 		Name: r.Name, Summary: r.Summary, Description: strings.TrimSpace(r.Description),
 		Maintainer: r.Maintainer, Vendor: r.Vendor, Homepage: r.Homepage, License: r.License,
-		Section: r.Section, Priority: r.Priority, Group: r.Group,
+		Copyright: r.Copyright,
+		Section:   r.Section, Priority: r.Priority, Group: r.Group,
 		Floor: r.Floor, Z3: r.Z3, Binary: r.Binary, Systemd: r.Systemd,
 		Inputs: map[string]string{}, lines: map[string]int{},
 	}
@@ -243,6 +251,14 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	}
 	if c.Vendor == "" {
 		c.Vendor = c.Name
+	}
+	if c.Copyright == "" {
+		fail("copyright", "copyright is required: the copyright notice for the DEP-5 copyright file, e.g. \"2025 The OpenShell authors\"")
+	}
+	if r.LicenseFile == "" {
+		fail("license", "license_file is required: the license text (rpms install it as %%license, debs get a DEP-5 copyright file)")
+	} else {
+		c.LicenseFile = c.abs(r.LicenseFile)
 	}
 
 	if c.Floor.Glibc == "" {

@@ -42,6 +42,8 @@ targets:
   - id: debian11
     sonames:
       libfoo.so.1: libfoo1
+license_file: LICENSE
+copyright: 2025 The OpenShell authors
 `
 
 func TestParseGood(t *testing.T) {

@@ -1,0 +1,164 @@
+#!/bin/sh
+# sysroot.sh ARCH DEST [PACKAGE...]
+#
+# Builds a Debian sysroot for ARCH (amd64 or arm64) in DEST from Debian's
+# own packages, without touching the machine's apt or dpkg state:
+#   - a scratch apt configuration (own sources.list, state and cache dirs)
+#     points at the same mirror the machine uses (read at run time from
+#     /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list), suite
+#     bullseye (override with SUITE=...), [arch=ARCH], verified with the
+#     machine's debian-archive-keyring;
+#   - `apt-get download` fetches the packages (by default the ones a C/C++
+#     link against bullseye's glibc 2.31 and libstdc++ 10 needs);
+#   - `dpkg -x` unpacks each one into DEST;
+#   - absolute symlinks inside DEST are rewritten as relative ones, so that
+#     DEST works as --sysroot, as `qemu-*-static -L DEST` and through
+#     DEST/lib/<triplet>/ld-2.31.so called directly.
+#
+# Idempotent: DEST/.relpack-sysroot records what was unpacked; a second run
+# with the same arguments does nothing (no network). Downloads and apt lists
+# are cached under ${RELPACK_CACHE:-$HOME/.cache/relpack}.
+set -eu
+
+usage() { echo "usage: $0 amd64|arm64 DEST [PACKAGE...]" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+ARCH=$1
+DEST=$2
+shift 2
+case $ARCH in amd64 | arm64) ;; *) usage ;; esac
+SUITE=${SUITE:-bullseye}
+
+DEFAULT_PKGS="libc6 libc6-dev linux-libc-dev libgcc-s1 libstdc++6 libgcc-10-dev libstdc++-10-dev"
+if [ $# -gt 0 ]; then PKGS=$*; else PKGS=$DEFAULT_PKGS; fi
+
+CACHE=${RELPACK_CACHE:-$HOME/.cache/relpack}
+APTDIR=$CACHE/apt/$SUITE-$ARCH
+DEBDIR=$CACHE/debs/$SUITE-$ARCH
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+
+die() { echo "sysroot.sh: $*" >&2; exit 1; }
+
+mkdir -p "$DEST"
+DEST=$(cd "$DEST" && pwd -P)
+STAMP=$DEST/.relpack-sysroot
+WANT="suite=$SUITE arch=$ARCH packages=$PKGS"
+if [ -f "$STAMP" ] && [ "$(sed -n 1p "$STAMP")" = "$WANT" ]; then
+	exit 0
+fi
+
+# Tools this script runs: apt-get and dpkg are on every Debian; the keyring
+# and realpath may not be.
+if [ ! -f "$KEYRING" ] || ! command -v realpath >/dev/null 2>&1; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		debian-archive-keyring coreutils >/dev/null
+fi
+[ -f "$KEYRING" ] || die "no $KEYRING (install debian-archive-keyring)"
+
+# The machine's Debian mirror: the first non-security URI of its apt sources.
+mirror_uri() {
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		# deb822 stanzas: print the first URI of a stanza whose suites and
+		# URIs do not name the security archive.
+		awk '
+			function flush() {
+				if (uri != "" && types ~ /(^|[ \t])deb([ \t]|$)/ && suites !~ /security/ && uri !~ /security/) { print uri; found = 1; exit }
+				uri = ""; suites = ""; types = ""
+			}
+			/^[ \t]*$/ { flush(); next }
+			/^#/ { next }
+			tolower($1) == "uris:" { uri = $2 }
+			tolower($1) == "suites:" { $1 = ""; suites = $0 }
+			tolower($1) == "types:" { $1 = ""; types = $0 }
+			END { if (!found) flush() }
+		' "$f" | head -n1
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+			awk '$1 == "deb" && $2 !~ /security/ && $3 !~ /security/ { print $2 }'
+	done
+}
+MIRROR=$(mirror_uri | head -n1)
+[ -n "$MIRROR" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+
+mkdir -p "$APTDIR/etc/preferences.d" "$APTDIR/etc/sources.list.d" \
+	"$APTDIR/state/lists/partial" "$APTDIR/cache/archives/partial" "$DEBDIR"
+: >"$APTDIR/state/status"
+printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$ARCH" "$KEYRING" "$MIRROR" "$SUITE" >"$APTDIR/etc/sources.list"
+# The machine's apt.conf.d stays in force (proxy and mirror settings);
+# everything about what to fetch and where to keep it is ours.
+cat >"$APTDIR/apt.conf" <<EOF
+Dir::Etc::SourceList "$APTDIR/etc/sources.list";
+Dir::Etc::SourceParts "$APTDIR/etc/sources.list.d";
+Dir::Etc::Preferences "$APTDIR/etc/preferences";
+Dir::Etc::PreferencesParts "$APTDIR/etc/preferences.d";
+Dir::Etc::Trusted "$KEYRING";
+Dir::State "$APTDIR/state";
+Dir::State::status "$APTDIR/state/status";
+Dir::Cache "$APTDIR/cache";
+APT::Architecture "$ARCH";
+APT::Architectures { "$ARCH"; };
+APT::Get::AllowUnauthenticated "false";
+APT::Sandbox::User "root";
+Acquire::Languages "none";
+Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
+EOF
+export APT_CONFIG="$APTDIR/apt.conf"
+
+# Refresh the lists at most once a day.
+LISTS_STAMP=$APTDIR/state/updated
+if [ ! -f "$LISTS_STAMP" ] || [ -n "$(find "$LISTS_STAMP" -mmin +1440)" ] ||
+	[ "$(cat "$LISTS_STAMP")" != "$MIRROR $SUITE" ]; then
+	echo "sysroot.sh: apt-get update ($SUITE, $ARCH)" >&2
+	apt-get -q update >"$APTDIR/update.log" 2>&1 || { cat "$APTDIR/update.log" >&2; die "apt-get update failed"; }
+	echo "$MIRROR $SUITE" >"$LISTS_STAMP"
+fi
+
+# Download what is not in the cache yet (apt-get download skips nothing on
+# its own, so look for the exact file name of the candidate version).
+cd "$DEBDIR"
+debs=""
+for p in $PKGS; do
+	ver=$(apt-cache policy "$p" | awk '$1 == "Candidate:" { print $2 }')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $p not found in $SUITE/$ARCH"
+	fver=$(echo "$ver" | sed 's/:/%3a/')
+	f=$(ls "${p}_${fver}_"*.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$f" ]; then
+		apt-get -q download "$p" >/dev/null || die "apt-get download $p failed"
+		f=$(ls "${p}_${fver}_"*.deb | head -n1)
+	fi
+	debs="$debs $DEBDIR/$f"
+done
+
+# Unpack into a fresh tree, then swap it in.
+TMP=$DEST.tmp.$$
+rm -rf "$TMP"
+mkdir -p "$TMP"
+trap 'rm -rf "$TMP"' EXIT
+for d in $debs; do
+	dpkg -x "$d" "$TMP"
+done
+
+# Absolute symlinks point at the host: make them relative to the sysroot.
+find "$TMP" -type l | while IFS= read -r l; do
+	t=$(readlink "$l")
+	case $t in
+	/*)
+		rel=$(realpath -m -s --relative-to="$(dirname "$l")" "$TMP$t")
+		ln -sfn "$rel" "$l"
+		;;
+	esac
+done
+
+# DEST belongs to this script: replace its whole content.
+find "$DEST" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+(cd "$TMP" && tar cf - .) | (cd "$DEST" && tar xf -)
+rm -rf "$TMP"
+trap - EXIT
+{
+	echo "$WANT"
+	for d in $debs; do basename "$d"; done
+} >"$STAMP"
+echo "sysroot.sh: $SUITE $ARCH sysroot ready in $DEST" >&2

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"relpack/pkg/abi"
@@ -60,6 +62,63 @@ func EpochFromEnv() (int64, error) {
 	return n, nil
 }
 
+// writeAll writes every planned artifact into dir, GOMAXPROCS at a time,
+// filling in each entry's name, size and sha256. The first error wins and
+// stops the rest from starting.
+func writeAll(ctx context.Context, plan []*artifact, dir string, progress func(string, ...any)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, runtime.GOMAXPROCS(0))
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	for _, a := range plan {
+		slots <- struct{}{}
+		if ctx.Err() != nil {
+			<-slots
+			break
+		}
+		wg.Add(1)
+		go func(a *artifact) {
+			defer func() { <-slots; wg.Done() }()
+			name, err := a.write(dir)
+			if err != nil {
+				fail(fmt.Errorf("writing %s: %w", a.entry.File, err))
+				return
+			}
+			sum, size, err := pack.SHA256File(filepath.Join(dir, name))
+			if err != nil {
+				fail(err)
+				return
+			}
+			a.entry.File, a.entry.SHA256, a.entry.Size = name, sum, size
+			mu.Lock()
+			done++
+			progress("[%d/%d] %s", done, len(plan), name)
+			mu.Unlock()
+		}(a)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("build interrupted; nothing was written: %w", err)
+	}
+	return nil
+}
+
 // artifact is one planned output and how to write it into a directory.
 type artifact struct {
 	entry manifest.Artifact
@@ -74,10 +133,18 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	if opts.Release == "" {
 		opts.Release = version.DefaultRelease
 	}
+	suffixes := map[string]string{}
 	for _, t := range cfg.Targets {
 		if err := version.CheckRelease(opts.Release + t.ReleaseSuffix); err != nil {
 			return nil, fmt.Errorf("target %s (%s:%d): release_suffix: %w", t.ID, cfg.File, cfg.LineOfTarget(t.ID), err)
 		}
+		// Same format and suffix would give two packages one file name.
+		key := t.Format + " " + t.ReleaseSuffix
+		if other, ok := suffixes[key]; ok {
+			return nil, fmt.Errorf("targets %s and %s (%s:%d) would write %s packages with the same file names; give them distinct release_suffix values",
+				other, t.ID, cfg.File, cfg.LineOfTarget(t.ID), t.Format)
+		}
+		suffixes[key] = t.ID
 	}
 	ver, err := version.Parse(opts.Version)
 	if err != nil {
@@ -178,9 +245,10 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	// 2. Plan every artifact; dependency resolution fails here, still
 	// before anything is written.
 	mtime := time.Unix(opts.Epoch, 0).UTC()
-	var plan []artifact
+	var plan []*artifact
 	for _, in := range release {
-		plan = append(plan, planTarball(cfg, in, policy, mtime))
+		a := planTarball(cfg, in, policy, mtime)
+		plan = append(plan, &a)
 	}
 	for _, t := range cfg.Targets {
 		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc})
@@ -190,7 +258,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		if err != nil {
 			return nil, err
 		}
-		plan = append(plan, a)
+		plan = append(plan, &a)
 	}
 
 	// 3. Write into a staging directory, then move into place.
@@ -207,22 +275,13 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	for i, a := range plan {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("build interrupted; nothing was written to %s: %w", opts.OutDir, err)
-		}
-		name, err := a.write(stage)
-		if err != nil {
-			return nil, fmt.Errorf("writing %s: %w", a.entry.File, err)
-		}
-		a.entry.File = name
-		sum, size, err := pack.SHA256File(filepath.Join(stage, name))
-		if err != nil {
-			return nil, err
-		}
-		a.entry.SHA256, a.entry.Size = sum, size
+	// Artifacts are independent: write them on every core. Compression
+	// (xz above all) is nearly all of a build's time.
+	if err := writeAll(ctx, plan, stage, progress); err != nil {
+		return nil, err
+	}
+	for _, a := range plan {
 		m.Artifacts = append(m.Artifacts, a.entry)
-		progress("[%d/%d] %s", i+1, len(plan), name)
 	}
 	sort.Slice(m.Artifacts, func(i, j int) bool { return m.Artifacts[i].File < m.Artifacts[j].File })
 	seen := map[string]bool{}

@@ -1,0 +1,789 @@
+// Package elfedit writes a DT_RUNPATH into an ELF file, in Go, without
+// patchelf at run time.
+//
+// It handles ELF64 little-endian executables (ET_EXEC and PIE ET_DYN) and
+// shared libraries for x86_64 and aarch64, as GNU ld links them. There are
+// two ways to do the edit, tried in this order:
+//
+//  1. In place. The file already has a DT_RUNPATH or DT_RPATH entry whose
+//     string is at least as long as the new one, and no other reference into
+//     .dynstr (dynamic entry, dynamic symbol name, version need or
+//     definition) points into those bytes (linkers may share string
+//     suffixes). The new string overwrites the old one (padded with NULs)
+//     and the entry's tag becomes DT_RUNPATH. The file keeps its size.
+//
+//  2. Relocation. A copy of .dynstr with the new string appended is written
+//     past the end of the last PT_LOAD segment, and DT_STRTAB/DT_STRSZ (and
+//     the .dynstr section header) point to it. If the file has no
+//     RUNPATH/RPATH entry, one is added: in one of the spare DT_NULL slots
+//     GNU ld leaves at the end of .dynamic when there is one (no move), else
+//     .dynamic itself is copied, one entry longer, next to the new .dynstr
+//     and PT_DYNAMIC (and the .dynamic section header) point to the copy.
+//
+// Where the new bytes go. patchelf appends a new PT_LOAD segment, which
+// needs one more program header: the table cannot grow in place (GNU ld puts
+// .interp right after it) and moving it breaks Linux kernels before 5.18
+// (RHEL 8 runs 4.18), which compute AT_PHDR as first-segment base + e_phoff.
+// Instead, this package extends the last PT_LOAD segment (the one with the
+// highest address; the RW data segment in GNU ld outputs) so that its file
+// image covers its .bss (written out as zero bytes, which is what the loader
+// would have put there) followed by the new data. The program header table
+// keeps its place and its length, so PIE and non-PIE executables and shared
+// libraries are edited the same way, on any kernel. The new data is mapped
+// with the segment's permissions (RW), which the moved .dynamic needs
+// (ld.so writes DT_DEBUG and, on these targets, relocates .dynamic in
+// place). Non-allocated sections and the section header table that followed
+// the segment in the file move down past the new data; no loader reads them.
+// The cost is the size of .bss in the file (refused above maxBSSGrowth).
+//
+// The old .dynstr (and, if moved, .dynamic) bytes stay where they were,
+// unreferenced by the loader. PT_GNU_RELRO is unchanged: the new data lies
+// above it. The result is checked before it is made visible: it is parsed
+// again both the way the loader sees it (program headers) and with
+// debug/elf (section headers), and any difference in DT_NEEDED, DT_SONAME or
+// dynamic symbol names, a RUNPATH that does not read back, or a PT_LOAD out
+// of bounds, unsorted or overlapping fails the call.
+//
+// Refused, with an error naming the file: ELF32 and big-endian files, other
+// machines, static binaries (no PT_DYNAMIC), files whose last segment is
+// followed by loaded data, and the relocation case when the .dynamic copy
+// would land in a read-only segment. The message names the link flag that
+// reserves the entry instead.
+package elfedit
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Error is the error every function of this package returns: Path names the
+// file (source or destination), Msg says what is wrong.
+type Error struct {
+	Path string
+	Msg  string
+}
+
+func (e *Error) Error() string { return "elfedit: " + e.Path + ": " + e.Msg }
+
+// relinkHint is appended to refusals that relinking would avoid: the flag
+// makes the linker reserve a RUNPATH entry and string in the file.
+const relinkHint = `relink with -Wl,-rpath,'$ORIGIN/../lib'`
+
+// maxBSSGrowth bounds how much .bss the relocation may write out as zeros.
+const maxBSSGrowth = 64 << 20
+
+// options changes how the edit is made; tests use it to reach the paths
+// that the committed fixtures do not take on their own.
+type options struct {
+	// noInPlace skips case 1 (rewriting the old string in place).
+	noInPlace bool
+	// moveDynamic copies .dynamic to the new data even when it has a spare slot.
+	moveDynamic bool
+}
+
+// SetRunpath copies the ELF file at src to dst with its DT_RUNPATH set to runpath
+// (e.g. "$ORIGIN/../lib"). src is never modified. dst is written atomically
+// (temp file in dst's folder + rename). Any DT_RPATH is replaced by the DT_RUNPATH
+// (RPATH would also apply to the whole dependency tree and win over LD_LIBRARY_PATH).
+func SetRunpath(src, dst, runpath string) error {
+	return setRunpath(src, dst, runpath, options{})
+}
+
+func setRunpath(src, dst, runpath string, opt options) error {
+	if runpath == "" || strings.IndexByte(runpath, 0) >= 0 {
+		return &Error{src, fmt.Sprintf("invalid runpath %q: want a non-empty string without NUL bytes", runpath)}
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return &Error{src, err.Error()}
+	}
+	if !st.Mode().IsRegular() {
+		return &Error{src, "not a regular file"}
+	}
+	if dst == "" {
+		return &Error{src, "empty destination path"}
+	}
+	if dt, err := os.Stat(dst); err == nil && os.SameFile(st, dt) {
+		return &Error{dst, "destination is the source file: SetRunpath never modifies its source; write to another path"}
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return &Error{src, err.Error()}
+	}
+	out, err := edit(data, runpath, opt)
+	if err != nil {
+		return &Error{src, err.Error()}
+	}
+	if err := verify(data, out, runpath); err != nil {
+		return &Error{src, "internal error, the edited file does not check out (nothing written): " + err.Error()}
+	}
+	if err := writeAtomic(dst, out, st.Mode().Perm()); err != nil {
+		return &Error{dst, err.Error()}
+	}
+	return nil
+}
+
+// writeAtomic writes data to a temporary file in path's folder, then renames
+// it to path; on failure nothing is left behind.
+func writeAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Sizes of the ELF64 structures this package reads and writes.
+const (
+	ehdrSize = 64
+	phdrSize = 56
+	shdrSize = 64
+	dynSize  = 16
+)
+
+// file is a parsed ELF64 little-endian file: its bytes and the headers,
+// decoded. Edits change the decoded headers; encode writes them back.
+type file struct {
+	data  []byte
+	hdr   elf.Header64
+	progs []elf.Prog64
+	sects []elf.Section64 // empty when the file has no section headers
+
+	dynProg int         // index in progs of PT_DYNAMIC
+	dyns    []elf.Dyn64 // every slot of PT_DYNAMIC's file image, trailing DT_NULLs included
+	nused   int         // index of the first DT_NULL: the entries in use
+}
+
+var le = binary.LittleEndian
+
+// parse decodes the headers and the dynamic table of data and checks that
+// they lie inside the file. Its errors are messages for an *Error.
+func parse(data []byte) (*file, error) {
+	if len(data) < elf.EI_NIDENT || !bytes.Equal(data[:4], []byte(elf.ELFMAG)) {
+		return nil, errors.New("not an ELF file")
+	}
+	if c := elf.Class(data[elf.EI_CLASS]); c != elf.ELFCLASS64 {
+		return nil, fmt.Errorf("%v file: only ELF64 little-endian (x86_64, aarch64) is supported", c)
+	}
+	if d := elf.Data(data[elf.EI_DATA]); d != elf.ELFDATA2LSB {
+		return nil, fmt.Errorf("%v file: only ELF64 little-endian (x86_64, aarch64) is supported", d)
+	}
+	if len(data) < ehdrSize {
+		return nil, errors.New("truncated ELF header")
+	}
+	f := &file{data: data}
+	if _, err := binary.Decode(data, le, &f.hdr); err != nil {
+		return nil, fmt.Errorf("reading the ELF header: %v", err)
+	}
+	h := &f.hdr
+	if elf.Version(h.Version) != elf.EV_CURRENT {
+		return nil, fmt.Errorf("unknown ELF version %d", h.Version)
+	}
+	switch m := elf.Machine(h.Machine); m {
+	case elf.EM_X86_64, elf.EM_AARCH64:
+	default:
+		return nil, fmt.Errorf("machine %v: only x86_64 and aarch64 are supported", m)
+	}
+	switch t := elf.Type(h.Type); t {
+	case elf.ET_EXEC, elf.ET_DYN:
+	default:
+		return nil, fmt.Errorf("ELF type %v: only executables and shared libraries have a RUNPATH", t)
+	}
+
+	// Program headers.
+	if h.Phnum == 0 {
+		return nil, errors.New("no program headers: not a dynamically linked executable or library")
+	}
+	if h.Phentsize != phdrSize {
+		return nil, fmt.Errorf("program header entry size %d, want %d", h.Phentsize, phdrSize)
+	}
+	if !inFile(data, h.Phoff, uint64(h.Phnum)*phdrSize) {
+		return nil, errors.New("truncated file: the program header table lies past its end")
+	}
+	f.progs = make([]elf.Prog64, h.Phnum)
+	for i := range f.progs {
+		binary.Decode(data[h.Phoff+uint64(i)*phdrSize:], le, &f.progs[i])
+	}
+
+	// Section headers (optional: the loader never reads them).
+	if h.Shoff != 0 {
+		if h.Shentsize != shdrSize {
+			return nil, fmt.Errorf("section header entry size %d, want %d", h.Shentsize, shdrSize)
+		}
+		n := uint64(h.Shnum)
+		if n == 0 { // extended numbering: the count is in section 0's sh_size
+			if !inFile(data, h.Shoff, shdrSize) {
+				return nil, errors.New("truncated file: the section header table lies past its end")
+			}
+			n = le.Uint64(data[h.Shoff+32:])
+		}
+		if n > uint64(len(data))/shdrSize || !inFile(data, h.Shoff, n*shdrSize) {
+			return nil, errors.New("truncated file: the section header table lies past its end")
+		}
+		f.sects = make([]elf.Section64, n)
+		for i := range f.sects {
+			binary.Decode(data[h.Shoff+uint64(i)*shdrSize:], le, &f.sects[i])
+		}
+	}
+
+	for i, p := range f.progs {
+		if elf.ProgType(p.Type) == elf.PT_LOAD {
+			if !inFile(data, p.Off, p.Filesz) {
+				return nil, fmt.Errorf("truncated file: segment %d (PT_LOAD) lies past its end", i)
+			}
+			if p.Filesz > p.Memsz {
+				return nil, fmt.Errorf("segment %d (PT_LOAD) has p_filesz > p_memsz", i)
+			}
+		}
+	}
+
+	// The dynamic table, as the loader finds it.
+	f.dynProg = -1
+	for i, p := range f.progs {
+		if elf.ProgType(p.Type) == elf.PT_DYNAMIC {
+			f.dynProg = i
+			break
+		}
+	}
+	if f.dynProg < 0 {
+		return nil, errors.New("statically linked (no PT_DYNAMIC segment): it loads no shared libraries, so a RUNPATH would do nothing")
+	}
+	dp := f.progs[f.dynProg]
+	if !inFile(data, dp.Off, dp.Filesz) {
+		return nil, errors.New("truncated file: the dynamic section lies past its end")
+	}
+	if off, ok := f.offsetOf(dp.Vaddr, dp.Filesz); !ok || off != dp.Off {
+		return nil, errors.New("PT_DYNAMIC is not inside a PT_LOAD segment's file image")
+	}
+	n := dp.Filesz / dynSize
+	f.dyns = make([]elf.Dyn64, n)
+	f.nused = -1
+	for i := range f.dyns {
+		binary.Decode(data[dp.Off+uint64(i)*dynSize:], le, &f.dyns[i])
+		if f.nused < 0 && elf.DynTag(f.dyns[i].Tag) == elf.DT_NULL {
+			f.nused = i
+		}
+	}
+	if f.nused < 0 {
+		return nil, errors.New("the dynamic section has no DT_NULL terminator")
+	}
+	return f, nil
+}
+
+// inFile reports whether [off, off+size) lies inside data.
+func inFile(data []byte, off, size uint64) bool {
+	return off <= uint64(len(data)) && size <= uint64(len(data))-off
+}
+
+// offsetOf maps [vaddr, vaddr+size) to its file offset through the PT_LOAD
+// segment whose file image holds it.
+func (f *file) offsetOf(vaddr, size uint64) (uint64, bool) {
+	for _, p := range f.progs {
+		if elf.ProgType(p.Type) != elf.PT_LOAD {
+			continue
+		}
+		if vaddr >= p.Vaddr && vaddr-p.Vaddr <= p.Filesz && size <= p.Filesz-(vaddr-p.Vaddr) {
+			return p.Off + (vaddr - p.Vaddr), true
+		}
+	}
+	return 0, false
+}
+
+// dynVal returns the value of the first entry in use with the tag.
+func (f *file) dynVal(tag elf.DynTag) (uint64, bool) {
+	for _, d := range f.dyns[:f.nused] {
+		if elf.DynTag(d.Tag) == tag {
+			return d.Val, true
+		}
+	}
+	return 0, false
+}
+
+// strtab returns the dynamic string table (DT_STRTAB, DT_STRSZ), its address
+// and its file offset.
+func (f *file) strtab() (tab []byte, addr, off uint64, err error) {
+	addr, ok1 := f.dynVal(elf.DT_STRTAB)
+	size, ok2 := f.dynVal(elf.DT_STRSZ)
+	if !ok1 || !ok2 {
+		return nil, 0, 0, errors.New("the dynamic section has no DT_STRTAB or DT_STRSZ")
+	}
+	off, ok := f.offsetOf(addr, size)
+	if !ok {
+		return nil, 0, 0, errors.New("DT_STRTAB is not inside a PT_LOAD segment's file image")
+	}
+	return f.data[off : off+size], addr, off, nil
+}
+
+// cstring returns the NUL-terminated string at off in tab.
+func cstring(tab []byte, off uint64) (string, bool) {
+	if off >= uint64(len(tab)) {
+		return "", false
+	}
+	n := bytes.IndexByte(tab[off:], 0)
+	if n < 0 {
+		return "", false
+	}
+	return string(tab[off : off+uint64(n)]), true
+}
+
+// isStringTag reports whether a dynamic tag's value is an offset in DT_STRTAB.
+func isStringTag(t elf.DynTag) bool {
+	switch t {
+	case elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH,
+		elf.DT_AUXILIARY, elf.DT_FILTER, elf.DT_CONFIG, elf.DT_DEPAUDIT, elf.DT_AUDIT:
+		return true
+	}
+	return false
+}
+
+// isPathTag reports whether t is DT_RPATH or DT_RUNPATH.
+func isPathTag(t elf.DynTag) bool { return t == elf.DT_RPATH || t == elf.DT_RUNPATH }
+
+// strRefs lists every offset into the dynamic string table that the file
+// uses, other than the DT_RPATH/DT_RUNPATH entries: string-valued dynamic
+// entries, dynamic symbol names, version needs and version definitions. ok
+// is false when they cannot all be found (no section headers to count the
+// dynamic symbols, or tables outside the file); the caller must then assume
+// the worst.
+func (f *file) strRefs() (refs []uint64, ok bool) {
+	for _, d := range f.dyns[:f.nused] {
+		t := elf.DynTag(d.Tag)
+		if isStringTag(t) && !isPathTag(t) {
+			refs = append(refs, d.Val)
+		}
+	}
+	// Dynamic symbols: the count comes from the section header.
+	symtab, hasSym := f.dynVal(elf.DT_SYMTAB)
+	if hasSym {
+		var ds *elf.Section64
+		for i := range f.sects {
+			if elf.SectionType(f.sects[i].Type) == elf.SHT_DYNSYM && f.sects[i].Addr == symtab {
+				ds = &f.sects[i]
+			}
+		}
+		if ds == nil {
+			return nil, false
+		}
+		off, ok := f.offsetOf(ds.Addr, ds.Size)
+		if !ok {
+			return nil, false
+		}
+		for p := off; p+24 <= off+ds.Size; p += 24 {
+			refs = append(refs, uint64(le.Uint32(f.data[p:])))
+		}
+	}
+	// Version needs: Verneed{vn_version, vn_cnt u16; vn_file, vn_aux, vn_next u32}
+	// and Vernaux{vna_hash u32; vna_flags, vna_other u16; vna_name, vna_next u32}.
+	if addr, has := f.dynVal(elf.DT_VERNEED); has {
+		num, _ := f.dynVal(elf.DT_VERNEEDNUM)
+		p, ok := f.offsetOf(addr, 16)
+		for i := uint64(0); i < num; i++ {
+			if !ok || !inFile(f.data, p, 16) {
+				return nil, false
+			}
+			refs = append(refs, uint64(le.Uint32(f.data[p+4:])))
+			cnt := uint64(le.Uint16(f.data[p+2:]))
+			a := p + uint64(le.Uint32(f.data[p+8:]))
+			for j := uint64(0); j < cnt; j++ {
+				if !inFile(f.data, a, 16) {
+					return nil, false
+				}
+				refs = append(refs, uint64(le.Uint32(f.data[a+8:])))
+				a += uint64(le.Uint32(f.data[a+12:]))
+			}
+			p += uint64(le.Uint32(f.data[p+12:]))
+		}
+	}
+	// Version definitions: Verdef{vd_version, vd_flags, vd_ndx, vd_cnt u16;
+	// vd_hash, vd_aux, vd_next u32} and Verdaux{vda_name, vda_next u32}.
+	if addr, has := f.dynVal(elf.DT_VERDEF); has {
+		num, _ := f.dynVal(elf.DT_VERDEFNUM)
+		p, ok := f.offsetOf(addr, 20)
+		for i := uint64(0); i < num; i++ {
+			if !ok || !inFile(f.data, p, 20) {
+				return nil, false
+			}
+			cnt := uint64(le.Uint16(f.data[p+6:]))
+			a := p + uint64(le.Uint32(f.data[p+12:]))
+			for j := uint64(0); j < cnt; j++ {
+				if !inFile(f.data, a, 8) {
+					return nil, false
+				}
+				refs = append(refs, uint64(le.Uint32(f.data[a:])))
+				a += uint64(le.Uint32(f.data[a+4:]))
+			}
+			p += uint64(le.Uint32(f.data[p+16:]))
+		}
+	}
+	return refs, true
+}
+
+// edit returns a copy of data with its DT_RUNPATH set to runpath. Its errors
+// are messages for an *Error.
+func edit(data []byte, runpath string, opt options) ([]byte, error) {
+	f, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	tab, tabAddr, tabOff, err := f.strtab()
+	if err != nil {
+		return nil, err
+	}
+
+	// The DT_RPATH/DT_RUNPATH entries in use; the first one is kept (as
+	// DT_RUNPATH), the others are dropped.
+	var paths []int
+	for i, d := range f.dyns[:f.nused] {
+		if isPathTag(elf.DynTag(d.Tag)) {
+			paths = append(paths, i)
+		}
+	}
+
+	// Case 1: the new string fits over the old one, which nothing else uses.
+	if len(paths) > 0 && !opt.noInPlace {
+		old := f.dyns[paths[0]].Val
+		s, ok := cstring(tab, old)
+		if !ok {
+			return nil, fmt.Errorf("the %v string lies outside DT_STRTAB", elf.DynTag(f.dyns[paths[0]].Tag))
+		}
+		if len(runpath) <= len(s) && f.unshared(tab, old, uint64(len(s))) {
+			out := bytes.Clone(data)
+			region := out[tabOff+old : tabOff+old+uint64(len(s))]
+			clear(region)
+			copy(region, runpath)
+			f.data = out
+			f.setPathEntries(paths, old)
+			f.encodeDynamic()
+			return out, nil
+		}
+	}
+
+	// Case 2 and 3: relocate .dynstr, and .dynamic if it has no spare slot.
+	newTab := make([]byte, 0, len(tab)+len(runpath)+1)
+	newTab = append(append(append(newTab, tab...), runpath...), 0)
+	strOff := uint64(len(tab))
+
+	moveDyn := false
+	if len(paths) > 0 {
+		f.setPathEntries(paths, strOff)
+	} else {
+		// One more entry, before the terminating DT_NULL.
+		if f.nused+2 > len(f.dyns) || opt.moveDynamic {
+			moveDyn = true
+			f.dyns = append(f.dyns[:f.nused:f.nused], elf.Dyn64{}, elf.Dyn64{})
+		}
+		f.dyns[f.nused] = elf.Dyn64{Tag: int64(elf.DT_RUNPATH), Val: strOff}
+		f.dyns[f.nused+1] = elf.Dyn64{}
+		f.nused++
+	}
+	return f.relocate(tabAddr, newTab, moveDyn)
+}
+
+// unshared reports whether no string reference other than the RPATH/RUNPATH
+// entries overlaps the n bytes at off in tab (and their NUL).
+func (f *file) unshared(tab []byte, off, n uint64) bool {
+	refs, ok := f.strRefs()
+	if !ok {
+		return false
+	}
+	for _, r := range refs {
+		s, ok := cstring(tab, r)
+		if !ok {
+			continue // out of range: cannot point into our bytes
+		}
+		if r <= off+n && r+uint64(len(s)) >= off {
+			return false
+		}
+	}
+	return true
+}
+
+// setPathEntries makes the first entry of paths DT_RUNPATH with value val
+// and drops the others, keeping the table's length (DT_NULL padded).
+func (f *file) setPathEntries(paths []int, val uint64) {
+	f.dyns[paths[0]] = elf.Dyn64{Tag: int64(elf.DT_RUNPATH), Val: val}
+	for k := len(paths) - 1; k >= 1; k-- {
+		i := paths[k]
+		copy(f.dyns[i:], f.dyns[i+1:])
+		f.dyns[len(f.dyns)-1] = elf.Dyn64{}
+		f.nused--
+	}
+}
+
+// setDyn sets the value of every entry in use with the tag.
+func (f *file) setDyn(tag elf.DynTag, val uint64) {
+	for i := range f.dyns[:f.nused] {
+		if elf.DynTag(f.dyns[i].Tag) == tag {
+			f.dyns[i].Val = val
+		}
+	}
+}
+
+// encodeDynamic writes f.dyns at PT_DYNAMIC's file offset.
+func (f *file) encodeDynamic() {
+	off := f.progs[f.dynProg].Off
+	for i, d := range f.dyns {
+		binary.Encode(f.data[off+uint64(i)*dynSize:], le, d)
+	}
+}
+
+// relocate writes newTab (and, if moveDyn, the dynamic table) past the end
+// of the last PT_LOAD segment, extending that segment over its .bss and the
+// new data, and returns the new file. The non-loaded tail of the file (non
+// allocated sections, section header table) moves past the new data.
+func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) ([]byte, error) {
+	// The last segment: highest address.
+	last := -1
+	for i, p := range f.progs {
+		if elf.ProgType(p.Type) == elf.PT_LOAD && (last < 0 || p.Vaddr > f.progs[last].Vaddr) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return nil, errors.New("no PT_LOAD segment")
+	}
+	L := f.progs[last]
+	tailStart := L.Off + L.Filesz
+	// Nothing the loader reads may follow the last segment's file image.
+	for i, p := range f.progs {
+		if i != last && p.Filesz > 0 && p.Off+p.Filesz > tailStart {
+			return nil, fmt.Errorf("segment %d (%v) lies in the file after the last PT_LOAD segment; this layout is not supported: %s",
+				i, elf.ProgType(p.Type), relinkHint)
+		}
+	}
+	for i, s := range f.sects {
+		if elf.SectionFlag(s.Flags)&elf.SHF_ALLOC != 0 && elf.SectionType(s.Type) != elf.SHT_NOBITS &&
+			s.Size > 0 && s.Off+s.Size > tailStart {
+			return nil, fmt.Errorf("allocated section %d lies in the file after the last PT_LOAD segment; this layout is not supported: %s",
+				i, relinkHint)
+		}
+	}
+	if moveDyn && elf.ProgFlag(L.Flags)&elf.PF_W == 0 {
+		return nil, fmt.Errorf("the dynamic section has no spare slot and the last PT_LOAD segment is not writable, so it cannot take a moved copy: %s", relinkHint)
+	}
+	if L.Memsz-L.Filesz > maxBSSGrowth {
+		return nil, fmt.Errorf("the last segment's .bss is %d bytes, more than the %d this edit writes out as zeros: %s",
+			L.Memsz-L.Filesz, maxBSSGrowth, relinkHint)
+	}
+
+	// The new data: .dynstr copy at V, then the .dynamic copy (8-aligned).
+	V := alignUp(L.Vaddr+L.Memsz, 16)
+	f.setDyn(elf.DT_STRTAB, V)
+	f.setDyn(elf.DT_STRSZ, uint64(len(newTab)))
+	newData := bytes.Clone(newTab)
+	var dynAddr uint64
+	if moveDyn {
+		pad := alignUp(uint64(len(newData)), 8) - uint64(len(newData))
+		newData = append(newData, make([]byte, pad)...)
+		dynAddr = V + uint64(len(newData))
+		for _, d := range f.dyns {
+			newData, _ = binary.Append(newData, le, d)
+		}
+	}
+	fo := L.Off + (V - L.Vaddr) // file offset of V
+	newEnd := fo + uint64(len(newData))
+
+	// The tail moves by a multiple of its strictest alignment.
+	tailAlign := uint64(8)
+	for _, s := range f.sects {
+		if elf.SectionType(s.Type) != elf.SHT_NOBITS && s.Off >= tailStart && s.Addralign > tailAlign &&
+			s.Addralign <= 1<<16 && s.Addralign&(s.Addralign-1) == 0 {
+			tailAlign = s.Addralign
+		}
+	}
+	shift := alignUp(newEnd-tailStart, tailAlign)
+
+	out := make([]byte, 0, uint64(len(f.data))+shift)
+	out = append(out, f.data[:tailStart]...)
+	out = append(out, make([]byte, fo-tailStart)...) // .bss, written out
+	out = append(out, newData...)
+	out = append(out, make([]byte, tailStart+shift-newEnd)...)
+	out = append(out, f.data[tailStart:]...)
+
+	// Headers.
+	L.Filesz = newEnd - L.Off
+	L.Memsz = L.Filesz
+	f.progs[last] = L
+	if moveDyn {
+		dp := &f.progs[f.dynProg]
+		dp.Off, dp.Vaddr, dp.Paddr = fo+(dynAddr-V), dynAddr, dynAddr
+		dp.Filesz = uint64(len(f.dyns)) * dynSize
+		dp.Memsz = dp.Filesz
+	}
+	if f.hdr.Shoff >= tailStart {
+		f.hdr.Shoff += shift
+	}
+	for i := range f.sects {
+		s := &f.sects[i]
+		switch {
+		case elf.SectionType(s.Type) == elf.SHT_STRTAB && s.Flags&uint64(elf.SHF_ALLOC) != 0 && s.Addr == oldTabAddr:
+			s.Addr, s.Off, s.Size = V, fo, uint64(len(newTab))
+		case moveDyn && elf.SectionType(s.Type) == elf.SHT_DYNAMIC:
+			dp := f.progs[f.dynProg]
+			s.Addr, s.Off, s.Size = dp.Vaddr, dp.Off, dp.Filesz
+		case elf.SectionType(s.Type) != elf.SHT_NOBITS && elf.SectionType(s.Type) != elf.SHT_NULL && s.Off >= tailStart:
+			s.Off += shift
+		}
+	}
+	f.data = out
+	f.encodeHeaders()
+	if !moveDyn {
+		f.encodeDynamic()
+	}
+	return out, nil
+}
+
+// encodeHeaders writes the ELF header, program headers and section headers
+// back into f.data.
+func (f *file) encodeHeaders() {
+	binary.Encode(f.data, le, f.hdr)
+	for i, p := range f.progs {
+		binary.Encode(f.data[f.hdr.Phoff+uint64(i)*phdrSize:], le, p)
+	}
+	if f.hdr.Shoff != 0 {
+		for i, s := range f.sects {
+			binary.Encode(f.data[f.hdr.Shoff+uint64(i)*shdrSize:], le, s)
+		}
+	}
+}
+
+func alignUp(x, a uint64) uint64 { return (x + a - 1) &^ (a - 1) }
+
+// verify checks the edited file out against the original: the loader's view
+// (program headers and PT_DYNAMIC) and debug/elf's view (section headers)
+// must both read back runpath as the only DT_RUNPATH, no DT_RPATH, the same
+// DT_NEEDED and DT_SONAME, and (debug/elf) the same dynamic symbol names;
+// every PT_LOAD must lie in the file, in address order, without overlap.
+func verify(orig, out []byte, runpath string) error {
+	g, err := parse(out)
+	if err != nil {
+		return err
+	}
+	// Segments.
+	var loads []elf.Prog64
+	for _, p := range g.progs {
+		if elf.ProgType(p.Type) == elf.PT_LOAD {
+			loads = append(loads, p)
+		}
+	}
+	for i, p := range loads {
+		if !inFile(out, p.Off, p.Filesz) || p.Filesz > p.Memsz {
+			return fmt.Errorf("PT_LOAD %d out of bounds", i)
+		}
+		if p.Align > 1 && (p.Vaddr-p.Off)%p.Align != 0 {
+			return fmt.Errorf("PT_LOAD %d: p_vaddr and p_offset disagree modulo p_align", i)
+		}
+		if i > 0 && loads[i-1].Vaddr+loads[i-1].Memsz > p.Vaddr {
+			return fmt.Errorf("PT_LOAD %d overlaps or precedes PT_LOAD %d", i, i-1)
+		}
+	}
+	// The loader's view.
+	f, err := parse(orig)
+	if err != nil {
+		return err
+	}
+	want, err := f.dynStrings()
+	if err != nil {
+		return err
+	}
+	got, err := g.dynStrings()
+	if err != nil {
+		return err
+	}
+	want[elf.DT_RPATH], want[elf.DT_RUNPATH] = nil, []string{runpath}
+	for _, t := range []elf.DynTag{elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH} {
+		if !slices.Equal(got[t], want[t]) {
+			return fmt.Errorf("program headers: %v reads %q, want %q", t, got[t], want[t])
+		}
+	}
+	// debug/elf's view, when the file has section headers.
+	fo, err := elf.NewFile(bytes.NewReader(orig))
+	if err != nil {
+		return nil // debug/elf cannot read the original: nothing to compare with
+	}
+	defer fo.Close()
+	if fo.SectionByType(elf.SHT_DYNAMIC) == nil {
+		return nil
+	}
+	fe, err := elf.NewFile(bytes.NewReader(out))
+	if err != nil {
+		return fmt.Errorf("debug/elf: %v", err)
+	}
+	defer fe.Close()
+	for _, t := range []elf.DynTag{elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH} {
+		w, err1 := fo.DynString(t)
+		v, err2 := fe.DynString(t)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("debug/elf: %v: %v %v", t, err1, err2)
+		}
+		switch t {
+		case elf.DT_RPATH:
+			w = nil
+		case elf.DT_RUNPATH:
+			w = []string{runpath}
+		}
+		if !slices.Equal(v, w) {
+			return fmt.Errorf("debug/elf: %v reads %q, want %q", t, v, w)
+		}
+	}
+	ws, err1 := fo.DynamicSymbols()
+	vs, err2 := fe.DynamicSymbols()
+	if (err1 == nil) != (err2 == nil) || len(ws) != len(vs) {
+		return fmt.Errorf("debug/elf: dynamic symbols differ (%d %v, %d %v)", len(ws), err1, len(vs), err2)
+	}
+	for i := range ws {
+		if ws[i].Name != vs[i].Name || ws[i].Version != vs[i].Version || ws[i].Library != vs[i].Library {
+			return fmt.Errorf("debug/elf: dynamic symbol %d reads %s@%s, want %s@%s", i, vs[i].Name, vs[i].Version, ws[i].Name, ws[i].Version)
+		}
+	}
+	return nil
+}
+
+// dynStrings reads the string-valued dynamic entries the way the loader
+// does: through PT_DYNAMIC and DT_STRTAB.
+func (f *file) dynStrings() (map[elf.DynTag][]string, error) {
+	tab, _, _, err := f.strtab()
+	if err != nil {
+		return nil, err
+	}
+	m := map[elf.DynTag][]string{}
+	for _, d := range f.dyns[:f.nused] {
+		t := elf.DynTag(d.Tag)
+		if !isStringTag(t) {
+			continue
+		}
+		s, ok := cstring(tab, d.Val)
+		if !ok {
+			return nil, fmt.Errorf("%v string out of DT_STRTAB", t)
+		}
+		m[t] = append(m[t], s)
+	}
+	return m, nil
+}

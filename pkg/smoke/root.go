@@ -1,0 +1,302 @@
+package smoke
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"relpack/pkg/abi"
+)
+
+// maxSymlinks bounds symlink resolution inside a root, like the kernel's
+// ELOOP limit.
+const maxSymlinks = 40
+
+// resolveIn maps the slash path p (absolute or relative: both mean "from the
+// top of root") to a host path inside root, following symbolic links the way
+// they resolve once root is "/": an absolute link target such as
+// /lib/x86_64-linux-gnu/ld-2.31.so means root + target. ".." never climbs
+// above root. The final component is resolved too; the result exists.
+func resolveIn(root, p string) (string, error) {
+	var done []string // resolved components below root, no links among them
+	todo := splitPath(p)
+	links := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(done) > 0 {
+				done = done[:len(done)-1]
+			}
+			continue
+		}
+		host := filepath.Join(root, filepath.Join(done...), c)
+		fi, err := os.Lstat(host)
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			done = append(done, c)
+			continue
+		}
+		links++
+		if links > maxSymlinks {
+			return "", &fs.PathError{Op: "resolve", Path: host, Err: errors.New("too many levels of symbolic links")}
+		}
+		target, err := os.Readlink(host)
+		if err != nil {
+			return "", err
+		}
+		if path.IsAbs(target) {
+			done = nil
+		}
+		todo = append(splitPath(target), todo...)
+	}
+	return filepath.Join(root, filepath.Join(done...)), nil
+}
+
+func splitPath(p string) []string {
+	return strings.Split(strings.Trim(p, "/"), "/")
+}
+
+// triple is the Debian multiarch directory name of a machine.
+func triple(machine string) string {
+	switch machine {
+	case "x86_64":
+		return "x86_64-linux-gnu"
+	case "aarch64":
+		return "aarch64-linux-gnu"
+	}
+	return machine + "-linux-gnu"
+}
+
+// loaderCandidates lists, per machine, where a glibc root keeps its dynamic
+// loader (after the binary's own PT_INTERP, which is tried first). Entries
+// with a '*' are globs ("ld-2.31.so" in Debian before glibc 2.34).
+func loaderCandidates(machine string) []string {
+	switch machine {
+	case "x86_64":
+		return []string{
+			"lib/x86_64-linux-gnu/ld-*.so",
+			"lib64/ld-linux-x86-64.so.2",
+			"usr/lib64/ld-linux-x86-64.so.2",
+			"lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+			"usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+			"usr/lib/x86_64-linux-gnu/ld-*.so",
+		}
+	case "aarch64":
+		return []string{
+			"lib/aarch64-linux-gnu/ld-*.so",
+			"lib/ld-linux-aarch64.so.1",
+			"usr/lib/ld-linux-aarch64.so.1",
+			"lib64/ld-linux-aarch64.so.1",
+			"usr/lib64/ld-linux-aarch64.so.1",
+			"lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
+			"usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
+			"usr/lib/aarch64-linux-gnu/ld-*.so",
+		}
+	}
+	return nil
+}
+
+// loader is a root's dynamic loader for one machine.
+type loader struct {
+	Rel  string // as found, relative to the root ("lib/x86_64-linux-gnu/ld-2.31.so")
+	Host string // the resolved host path of the file to execute
+}
+
+// findLoader finds the glibc loader for machine inside root. interp is the
+// binary's PT_INTERP ("" if none): the kernel would use exactly that path in
+// a chroot, so it comes first.
+func findLoader(root, machine, interp string) (loader, error) {
+	var tried []string
+	try := func(rel string) (loader, bool) {
+		if !slices.Contains(tried, rel) {
+			tried = append(tried, rel)
+		}
+		host, err := resolveIn(root, rel)
+		if err != nil {
+			return loader{}, false
+		}
+		if fi, err := os.Stat(host); err != nil || !fi.Mode().IsRegular() {
+			return loader{}, false
+		}
+		f, err := abi.Inspect(host)
+		if err != nil || f.Machine != machine {
+			return loader{}, false
+		}
+		return loader{Rel: rel, Host: host}, true
+	}
+	if interp != "" {
+		if l, ok := try(strings.TrimPrefix(interp, "/")); ok {
+			return l, nil
+		}
+	}
+	for _, c := range loaderCandidates(machine) {
+		if !strings.Contains(c, "*") {
+			if l, ok := try(c); ok {
+				return l, nil
+			}
+			continue
+		}
+		dir, pat := path.Split(c)
+		hostDir, err := resolveIn(root, dir)
+		if err != nil {
+			tried = append(tried, c)
+			continue
+		}
+		matches, _ := filepath.Glob(filepath.Join(hostDir, pat))
+		if len(matches) == 0 && !slices.Contains(tried, c) {
+			tried = append(tried, c)
+		}
+		for _, m := range matches {
+			if l, ok := try(dir + filepath.Base(m)); ok {
+				return l, nil
+			}
+		}
+	}
+	return loader{}, &notFoundError{tried: tried}
+}
+
+type notFoundError struct{ tried []string }
+
+func (e *notFoundError) Error() string { return "looked for " + strings.Join(e.tried, ", ") }
+
+// rootMachine guesses the machine of a root from the loaders it holds, for
+// error messages ("" when it has none that relpack knows).
+func rootMachine(root string) (string, string) {
+	for _, m := range []string{"x86_64", "aarch64"} {
+		if l, err := findLoader(root, m, ""); err == nil {
+			return m, l.Rel
+		}
+	}
+	return "", ""
+}
+
+// libraryPath is the --library-path for the root's loader: the directories
+// the root's own loader would search, host paths inside root, existing ones
+// only, in order: multiarch, lib64, the root's ld.so.conf, then lib and usr/lib.
+func libraryPath(root, machine string) []string {
+	t := triple(machine)
+	rels := []string{"lib/" + t, "usr/lib/" + t, "lib64", "usr/lib64"}
+	rels = append(rels, ldSoConfDirs(root)...)
+	rels = append(rels, "lib", "usr/lib")
+	var out []string
+	seen := map[string]bool{}
+	for _, rel := range rels {
+		host := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(rel, "/")))
+		if seen[host] {
+			continue
+		}
+		if fi, err := os.Stat(host); err != nil || !fi.IsDir() {
+			continue
+		}
+		seen[host] = true
+		out = append(out, host)
+	}
+	return out
+}
+
+// ldSoConfDirs reads root/etc/ld.so.conf (and what it includes, inside root)
+// and returns the directories it lists, root-relative. A root whose libraries
+// live in a folder listed there (an ld.so.conf.d entry) only finds them
+// through its ld.so.cache in a chroot; outside, the path must say so.
+func ldSoConfDirs(root string) []string {
+	var dirs []string
+	seen := map[string]bool{}
+	var read func(rel string, depth int)
+	read = func(rel string, depth int) {
+		if depth > 8 || seen[rel] {
+			return
+		}
+		seen[rel] = true
+		host, err := resolveIn(root, rel)
+		if err != nil {
+			return
+		}
+		f, err := os.Open(host)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := sc.Text()
+			if i := strings.IndexByte(line, '#'); i >= 0 {
+				line = line[:i]
+			}
+			fields := strings.Fields(line)
+			if len(fields) == 0 {
+				continue
+			}
+			if fields[0] == "include" {
+				for _, pat := range fields[1:] {
+					if !path.IsAbs(pat) {
+						pat = path.Join(path.Dir("/"+rel), pat)
+					}
+					dir, base := path.Split(pat)
+					hostDir, err := resolveIn(root, dir)
+					if err != nil {
+						continue
+					}
+					matches, _ := filepath.Glob(filepath.Join(hostDir, base))
+					for _, m := range matches {
+						read(strings.TrimPrefix(path.Join(dir, filepath.Base(m)), "/"), depth+1)
+					}
+				}
+				continue
+			}
+			for _, d := range fields {
+				d = strings.TrimSuffix(d, ",")
+				if path.IsAbs(d) {
+					if host, err := resolveIn(root, d); err == nil {
+						if r, err := filepath.Rel(root, host); err == nil {
+							dirs = append(dirs, filepath.ToSlash(r))
+						}
+					}
+				}
+			}
+		}
+	}
+	read("etc/ld.so.conf", 0)
+	return dirs
+}
+
+// systemDirs are the directories a glibc loader searches on its own, after
+// --library-path and RUNPATH, on the host: a library found there in loader
+// mode came from the build host, not from the root.
+func systemDirs(machine string) map[string]bool {
+	t := triple(machine)
+	m := map[string]bool{}
+	for _, d := range []string{"/lib", "/usr/lib", "/lib64", "/usr/lib64", "/lib/" + t, "/usr/lib/" + t, "/lib32", "/usr/lib32", "/usr/local/lib"} {
+		m[d] = true
+	}
+	return m
+}
+
+// isFullRoot reports whether root looks like a whole root file system (one a
+// chroot can start a shell in), not just a folder of libc files.
+func isFullRoot(root string) bool {
+	host, err := resolveIn(root, "bin/sh")
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(host)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func describeRoot(root string) string {
+	if m, rel := rootMachine(root); m != "" {
+		return fmt.Sprintf("an %s root (it has %s)", m, rel)
+	}
+	return "not a root relpack recognizes"
+}

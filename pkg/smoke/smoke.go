@@ -1,0 +1,319 @@
+// Package smoke starts a binary against an older glibc root with
+// LD_BIND_NOW=1 and reports whether it came up: the proof, beyond the
+// version needs read from the ELF file, that the binary and everything it
+// loads resolve against that root's libc, libstdc++ and libraries.
+//
+// Two ways to run, both real:
+//
+//   - loader (no privileges): the root's own dynamic loader runs the binary
+//     in place, `ROOT/lib/<triple>/ld-2.31.so --inhibit-cache --library-path
+//     ROOT/lib/<triple>:... BIN ARGS`, with a clean environment. $ORIGIN in
+//     the binary's RUNPATH still expands to the binary's own folder. The
+//     loader falls back to the host's default folders (/lib/<triple>,
+//     /usr/lib, ...) for a library the root lacks; a trace run
+//     (`--list`) first catches that, and the test fails naming the library.
+//   - chroot (root only): the binary (or the whole extracted artifact) is
+//     copied to ROOT/tmp/relpack-smoke-*/ and started with
+//     `unshare -m sh -c 'mount -t proc proc ROOT/proc && exec chroot ROOT ...'`:
+//     the kernel reads PT_INTERP inside the root, glibc finds /proc/self/exe
+//     for $ORIGIN, and the private mount namespace takes /proc away when the
+//     run ends.
+//
+// A binary for another machine (aarch64 on an x86_64 host) runs under
+// qemu-<machine>-static: in loader mode qemu runs the root's loader directly;
+// in chroot mode the static qemu is copied into the temporary folder inside
+// the root and started there, so binfmt_misc need not be registered.
+package smoke
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"relpack/pkg/abi"
+)
+
+// Mode says how the binary is started.
+type Mode string
+
+const (
+	ModeAuto   Mode = "auto"   // chroot when running as root and the root has bin/sh, else loader
+	ModeLoader Mode = "loader" // the root's ld.so started directly; no privileges
+	ModeChroot Mode = "chroot" // unshare -m + mount proc + chroot; needs root
+)
+
+// DefaultArgs are the program arguments when none are given.
+var DefaultArgs = []string{"--version"}
+
+// DefaultTimeout bounds one run of the program.
+const DefaultTimeout = 60 * time.Second
+
+// Options say what to start, where and how.
+type Options struct {
+	// Root is the extracted root file system: a debootstrap tree, an
+	// exported container image, or a folder of libc files.
+	Root string
+	// File is an ELF executable or a .tar.gz artifact made by relpack.
+	File string
+	// Binary names the program inside an artifact ("bin/openshell-gateway");
+	// empty: found from the artifact's name and layout.
+	Binary string
+	// Mode is auto (the zero value), loader or chroot.
+	Mode Mode
+	// Args are given to the program; nil means DefaultArgs. A non-nil empty
+	// slice starts it without arguments.
+	Args []string
+	// Timeout bounds the run; 0 means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Result is what one smoke run found. Its JSON shape is the `--json` output
+// of `relpack smoke` (docs/smoke.md); fields are only ever added.
+type Result struct {
+	File    string `json:"file"`             // the input as given (an ELF file or an artifact)
+	Binary  string `json:"binary,omitempty"` // for an artifact: the program's path inside it
+	Root    string `json:"root"`
+	Mode    Mode   `json:"mode"` // loader or chroot: the mode that ran
+	Machine string `json:"machine"`
+	// Loader is the root's dynamic loader used, relative to the root
+	// ("" for a static binary).
+	Loader string `json:"loader,omitempty"`
+	// Command is the command line that ran, as run (temporary paths included).
+	Command  []string `json:"command"`
+	ExitCode int      `json:"exit_code"`
+	Stdout   string   `json:"stdout"`
+	Stderr   string   `json:"stderr"`
+	OK       bool     `json:"ok"`
+	// LoaderError is the dynamic loader's own error line when the program
+	// could not start ("... version `GLIBC_2.34' not found (required by ...)",
+	// "error while loading shared libraries: libz3.so.4: cannot open shared
+	// object file: ..."), or relpack's finding that a library would only
+	// come from the host.
+	LoaderError string `json:"loader_error"`
+	// Notes say what the run did not check or how it ran (a static binary
+	// checks no glibc; qemu; a timeout).
+	Notes []string `json:"notes"`
+}
+
+// Error is bad input: the file or root cannot be smoke-tested at all. It
+// names the file and says what to do.
+type Error struct {
+	Path string
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Path + ": " + e.Msg }
+
+func badf(path, format string, a ...any) error {
+	return &Error{Path: path, Msg: fmt.Sprintf(format, a...)}
+}
+
+// Run starts the binary against the root and reports. A returned error
+// means the test could not be run (bad input, missing tool or privilege);
+// a program that does not start is a Result with OK false.
+func Run(o Options) (Result, error) {
+	res := Result{File: o.File, Root: o.Root, Notes: []string{}}
+	if o.Args == nil {
+		o.Args = DefaultArgs
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	mode := o.Mode
+	if mode == "" {
+		mode = ModeAuto
+	}
+	if mode != ModeAuto && mode != ModeLoader && mode != ModeChroot {
+		return res, badf(o.File, "unknown mode %q: use loader, chroot or auto", o.Mode)
+	}
+
+	root, err := checkRoot(o.Root)
+	if err != nil {
+		return res, err
+	}
+	res.Root = root
+	if _, err := os.Stat(o.File); err != nil {
+		return res, &Error{Path: o.File, Msg: "cannot read it: " + unwrapPathError(err)}
+	}
+
+	// Decide the mode before extracting: chroot extracts straight into the root.
+	if mode == ModeAuto {
+		mode, err = autoMode(root)
+		if err != nil {
+			return res, err
+		}
+	}
+	if mode == ModeChroot {
+		if err := canChroot(root); err != nil {
+			return res, err
+		}
+	}
+	res.Mode = mode
+
+	// The work folder: in loader mode a host temp folder; in chroot mode a
+	// folder under ROOT/tmp that the chroot sees as /tmp/relpack-smoke-*.
+	var work string
+	var cleanup []func()
+	defer func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}()
+	if mode == ModeChroot {
+		tmp, created, err := ensureDir(root, "tmp", 0o1777)
+		if err != nil {
+			return res, err
+		}
+		if created {
+			cleanup = append(cleanup, func() { os.Remove(tmp) })
+		}
+		work, err = os.MkdirTemp(tmp, "relpack-smoke-")
+		if err != nil {
+			return res, badf(root, "cannot make a temporary folder in %s: %v", tmp, err)
+		}
+	} else {
+		work, err = os.MkdirTemp("", "relpack-smoke-")
+		if err != nil {
+			return res, err
+		}
+	}
+	cleanup = append(cleanup, func() { os.RemoveAll(work) })
+	if err := os.Chmod(work, 0o755); err != nil {
+		return res, err
+	}
+
+	// Put the program in place: the artifact's tree, or the file itself.
+	var bin string // host path of the program to start
+	if IsArtifact(o.File) {
+		files, err := extractTarGz(o.File, work)
+		if err != nil {
+			return res, &Error{Path: o.File, Msg: err.Error() + " (is it an artifact made by relpack?)"}
+		}
+		rel, err := pickBinary(o.File, work, files, o.Binary)
+		if err != nil {
+			return res, &Error{Path: o.File, Msg: err.Error()}
+		}
+		res.Binary = rel
+		bin = filepath.Join(work, filepath.FromSlash(rel))
+	} else {
+		if o.Binary != "" {
+			return res, badf(o.File, "--bin names a file inside an artifact, but this is not a .tar.gz")
+		}
+		if mode == ModeChroot {
+			bin = filepath.Join(work, filepath.Base(o.File))
+			if err := copyFile(o.File, bin, 0o755); err != nil {
+				return res, err
+			}
+		} else {
+			bin, err = filepath.Abs(o.File)
+			if err != nil {
+				return res, err
+			}
+		}
+	}
+
+	facts, err := abi.Inspect(bin)
+	if err != nil {
+		name := o.File
+		if res.Binary != "" {
+			name = o.File + " (" + res.Binary + ")"
+		}
+		return res, &Error{Path: name, Msg: "not an ELF executable: smoke starts a built Linux binary or a relpack .tar.gz artifact"}
+	}
+	res.Machine = facts.Machine
+	name := o.File
+	if res.Binary != "" {
+		name += " (" + res.Binary + ")"
+	}
+	if facts.Type != abi.TypeExecutable && facts.Type != abi.TypePIEExecutable {
+		return res, badf(name, "is a %s, not an executable: smoke starts programs (test a library through a program that loads it)", facts.Type)
+	}
+
+	r := &runner{opts: o, res: &res, root: root, work: work, bin: bin, facts: facts, name: name, cleanup: &cleanup}
+	switch mode {
+	case ModeLoader:
+		err = r.loaderMode()
+	case ModeChroot:
+		err = r.chrootMode()
+	}
+	return res, err
+}
+
+// checkRoot returns the root's absolute, link-free path.
+func checkRoot(root string) (string, error) {
+	if root == "" {
+		return "", &Error{Path: "--root", Msg: "no root given: pass an extracted root file system (debootstrap, docker export) or a folder of libc files"}
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return "", err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", &Error{Path: root, Msg: "root not found: " + unwrapPathError(err)}
+	}
+	fi, err := os.Stat(real)
+	if err != nil || !fi.IsDir() {
+		return "", &Error{Path: root, Msg: "the root must be a folder (an extracted root file system or a folder of libc files)"}
+	}
+	if real == "/" {
+		return "", &Error{Path: root, Msg: "the root is the host itself: give an older root file system"}
+	}
+	return real, nil
+}
+
+func autoMode(root string) (Mode, error) {
+	if os.Geteuid() != 0 || !isFullRoot(root) {
+		return ModeLoader, nil
+	}
+	if err := canChroot(root); err != nil {
+		return ModeLoader, nil
+	}
+	return ModeChroot, nil
+}
+
+func unwrapPathError(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// ensureDir makes root/rel if it is missing and says whether it did.
+func ensureDir(root, rel string, mode os.FileMode) (string, bool, error) {
+	p, err := resolveIn(root, rel)
+	if err == nil {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			return p, false, nil
+		}
+		return "", false, badf(root, "%s exists but is not a folder", rel)
+	}
+	p = filepath.Join(root, rel)
+	if err := os.Mkdir(p, mode); err != nil {
+		return "", false, badf(root, "cannot make %s for the chroot: %v", rel, err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		return "", false, err
+	}
+	return p, true, nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return writeFile(dst, in, mode)
+}
+
+// rel returns host path p as the chroot sees it (p must be inside root).
+func chrootPath(root, p string) string {
+	r, err := filepath.Rel(root, p)
+	if err != nil || strings.HasPrefix(r, "..") {
+		return p
+	}
+	return "/" + filepath.ToSlash(r)
+}

@@ -246,9 +246,21 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	// before anything is written.
 	mtime := time.Unix(opts.Epoch, 0).UTC()
 	var plan []*artifact
+	scratch, err := os.MkdirTemp("", "relpack-scratch-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
 	for _, in := range release {
 		a := planTarball(cfg, in, policy, mtime)
 		plan = append(plan, &a)
+		if cfg.Tarball.Sidecar != nil && in.IsGNU() && in.Z3So != "" {
+			sa, err := planSidecar(cfg, in, policy, mtime, scratch)
+			if err != nil {
+				return nil, err
+			}
+			plan = append(plan, sa)
+		}
 	}
 	for _, t := range cfg.Targets {
 		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc})

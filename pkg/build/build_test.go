@@ -34,8 +34,10 @@ func TestDemoArtifacts(t *testing.T) {
 		"openshell-gateway-0.0.38~dev.108+g152d059-1.el8.x86_64.rpm",
 		"openshell-gateway-0.0.38~dev.108+g152d059-1.el9.aarch64.rpm",
 		"openshell-gateway-0.0.38~dev.108+g152d059-1.el9.x86_64.rpm",
+		"openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz",
 		"openshell-gateway-aarch64-unknown-linux-gnu.tar.gz",
 		"openshell-gateway-aarch64-unknown-linux-musl.tar.gz",
+		"openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz",
 		"openshell-gateway-x86_64-unknown-linux-gnu.tar.gz",
 		"openshell-gateway-x86_64-unknown-linux-musl.tar.gz",
 		"openshell-gateway_0.0.38~dev.108+g152d059-1~deb11_amd64.deb",
@@ -84,8 +86,8 @@ func TestSHA256SUMSVerifies(t *testing.T) {
 	need(t, "sha256sum")
 	dist := demoDist(t)
 	out := sh(t, dist, "sha256sum", "--strict", "-c", "SHA256SUMS")
-	if n := strings.Count(out, ": OK"); n != 17 {
-		t.Errorf("sha256sum -c checked %d files, want 17 (16 artifacts + manifest.json):\n%s", n, out)
+	if n := strings.Count(out, ": OK"); n != 19 {
+		t.Errorf("sha256sum -c checked %d files, want 19 (18 artifacts + manifest.json):\n%s", n, out)
 	}
 }
 
@@ -155,6 +157,9 @@ func TestTarballs(t *testing.T) {
 	need(t, "tar")
 	dist := demoDist(t)
 	for _, tgz := range filesIn(t, dist, "*.tar.gz") {
+		if strings.HasSuffix(tgz, "-z3.tar.gz") {
+			continue // sidecar layout: TestSidecarStartsWithoutSystemZ3
+		}
 		listing := sh(t, "", "tar", "-tvzf", tgz)
 		ls := lines(listing)
 		if len(ls) != 3 {
@@ -196,6 +201,10 @@ func TestManifestShape(t *testing.T) {
 		case a.Kind == "tarball" && a.Triple == "x86_64-unknown-linux-musl":
 			if a.Floor != "" || a.Z3 != "bundled" || a.Libc != "musl" {
 				t.Errorf("musl tarball %+v", a)
+			}
+		case a.Kind == "tarball" && a.Triple == "x86_64-unknown-linux-gnu" && a.Sidecar != nil:
+			if a.Z3 != "sidecar" || a.Runpath != "$ORIGIN/../lib" || a.Sidecar.Path != "lib/libz3.so.4" || len(a.Sidecar.SHA256) != 64 {
+				t.Errorf("sidecar tarball %+v %+v", a, a.Sidecar)
 			}
 		case a.Kind == "tarball" && a.Triple == "x86_64-unknown-linux-gnu":
 			if a.Z3 != "unbundled" || a.Z3So != "libz3.so.4" || a.Floor != "2.28" {

@@ -122,6 +122,20 @@ func (s Systemd) UnitPath() string {
 type Tarball struct {
 	// Files are extra files placed at the archive root (LICENSE, README).
 	Files []string `yaml:"files"`
+	// Sidecar, when set, adds for every gnu input that needs libz3 a
+	// tarball carrying the library: bin/NAME with RUNPATH $ORIGIN/../lib
+	// and lib/SONAME.
+	Sidecar *Sidecar `yaml:"sidecar"`
+}
+
+// Sidecar configures the sidecar tarballs.
+type Sidecar struct {
+	// Libraries maps an architecture (x86_64, aarch64) to the libz3 to
+	// ship beside the binary. Its soname must be the one the binary needs.
+	Libraries map[string]string `yaml:"libraries"`
+	// Suffix is appended to the tarball name: NAME-TRIPLE-SUFFIX.tar.gz
+	// (default "z3").
+	Suffix string `yaml:"suffix"`
 }
 
 // raw is the file's shape; yaml.Node fields keep lines for later checks.
@@ -327,6 +341,26 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	}
 	for _, f := range r.Tarball.Files {
 		c.Tarball.Files = append(c.Tarball.Files, c.abs(f))
+	}
+	if sc := r.Tarball.Sidecar; sc != nil {
+		out := &Sidecar{Libraries: map[string]string{}, Suffix: sc.Suffix}
+		if out.Suffix == "" {
+			out.Suffix = "z3"
+		}
+		if !regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`).MatchString(out.Suffix) {
+			fail("tarball.sidecar", "tarball.sidecar.suffix %q: use lower-case letters, digits, '.' or '-'", out.Suffix)
+		}
+		if len(sc.Libraries) == 0 {
+			fail("tarball.sidecar", "tarball.sidecar.libraries is empty: map x86_64 and/or aarch64 to the libz3 to bundle")
+		}
+		for _, arch := range sortedKeys(sc.Libraries) {
+			if arch != "x86_64" && arch != "aarch64" {
+				fail("tarball.sidecar.libraries."+arch, "tarball.sidecar.libraries: unknown architecture %q; use x86_64 or aarch64", arch)
+				continue
+			}
+			out.Libraries[arch] = c.abs(sc.Libraries[arch])
+		}
+		c.Tarball.Sidecar = out
 	}
 
 	seen := map[string]bool{}

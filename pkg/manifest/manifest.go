@@ -89,6 +89,21 @@ type Artifact struct {
 	Contents []string `json:"contents,omitempty"`
 	// PackageVersion is the full version-release written into a package.
 	PackageVersion string `json:"package_version,omitempty"`
+	// Runpath is the binary's DT_RUNPATH as written by relpack (sidecar
+	// tarballs: "$ORIGIN/../lib").
+	Runpath string `json:"runpath,omitempty"`
+	// Sidecar is the library a sidecar tarball carries.
+	Sidecar *Sidecar `json:"sidecar,omitempty"`
+}
+
+// Sidecar is a library shipped beside the binary in a tarball.
+type Sidecar struct {
+	Path    string              `json:"path"` // inside the tarball, e.g. "lib/libz3.so.4"
+	Soname  string              `json:"soname"`
+	SHA256  string              `json:"sha256"`
+	Size    int64               `json:"size"`
+	Needed  []string            `json:"needed"`
+	Highest []abi.FamilyVersion `json:"highest"`
 }
 
 // Marshal renders the manifest as indented JSON with a final newline.

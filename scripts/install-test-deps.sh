@@ -23,6 +23,14 @@ debootstrap:debootstrap
 patchelf:patchelf
 zstd:zstd
 xz:xz-utils
+ar:binutils
+shellcheck:shellcheck
+busybox:busybox
+dash:dash
+curl:curl
+wget:wget
+patch:patch
+unshare:util-linux
 "
 # files-to-package pairs: libraries the oracles resolve against
 need_files="

@@ -123,4 +123,3 @@ func highestGlibc(fs ...*abi.Facts) string {
 	}
 	return best
 }
-

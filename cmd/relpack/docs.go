@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"relpack/pkg/docs"
+	"relpack/pkg/manifest"
+)
+
+func newDocsCmd() *cobra.Command {
+	var (
+		manifestPath, out, tmplPath, check, baseURL string
+		installer                                   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "docs [--manifest dist/manifest.json] [-o FILE] [--installer [--base-url URL]] [--template FILE] [--check FILE]",
+		Short: "Render install docs (Markdown) or install.sh from manifest.json",
+		Long: `docs renders, from a release's manifest.json, the install docs in Markdown
+(default) or, with --installer, a POSIX sh installer that picks, downloads,
+verifies and installs the artifact that fits the host it runs on.
+
+The templates are embedded (templates/install.md.tmpl, install.sh.tmpl);
+--template FILE renders another one with the same data. Output is byte-stable.
+
+--check FILE compares FILE with what would be rendered: exit 0 when they are
+identical, exit 1 with a unified diff when FILE no longer matches the
+manifest (CI: relpack docs --manifest dist/manifest.json --check docs/INSTALL.md).
+Exit 2 when the manifest or a template cannot be read.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if check != "" && out != "" {
+				return &exitError{code: 2, msg: "--check and -o exclude each other: --check compares, -o writes"}
+			}
+			if baseURL != "" && !installer {
+				return &exitError{code: 2, msg: "--base-url is the installer's default download location: use it with --installer"}
+			}
+			m, err := manifest.Read(manifestPath)
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			tmpl := ""
+			if tmplPath != "" {
+				b, err := os.ReadFile(tmplPath)
+				if err != nil {
+					return &exitError{code: 2, msg: fmt.Sprintf("--template %s: %v", tmplPath, err)}
+				}
+				tmpl = string(b)
+			}
+			var rendered []byte
+			if installer {
+				rendered, err = docs.InstallerFrom(m, baseURL, tmpl)
+			} else {
+				rendered, err = docs.Markdown(m, tmpl)
+			}
+			if err != nil {
+				return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", manifestPath, err)}
+			}
+			if check != "" {
+				diff, err := docs.Check(check, manifestPath, rendered)
+				if err != nil {
+					return &exitError{code: 2, msg: err.Error()}
+				}
+				if diff == "" {
+					return nil
+				}
+				fmt.Fprint(cmd.OutOrStdout(), diff)
+				regen := "relpack docs --manifest " + manifestPath
+				if installer {
+					regen += " --installer"
+					if baseURL != "" {
+						regen += " --base-url " + baseURL
+					}
+				}
+				if tmplPath != "" {
+					regen += " --template " + tmplPath
+				}
+				return &exitError{code: 1, msg: fmt.Sprintf("%s does not match %s; regenerate it: %s -o %s", check, manifestPath, regen, check)}
+			}
+			if out == "" || out == "-" {
+				_, err := cmd.OutOrStdout().Write(rendered)
+				return err
+			}
+			mode := os.FileMode(0o644)
+			if installer {
+				mode = 0o755
+			}
+			if err := writeDocsFile(out, rendered, mode); err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&manifestPath, "manifest", "dist/manifest.json", "the release's manifest.json")
+	f.StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	f.BoolVar(&installer, "installer", false, "render install.sh instead of the Markdown docs")
+	f.StringVar(&baseURL, "base-url", "", "installer: default download location of the artifacts (RELPACK_BASE_URL or --base-url override it at run time)")
+	f.StringVar(&tmplPath, "template", "", "render this text/template file instead of the embedded one")
+	f.StringVar(&check, "check", "", "compare FILE with the rendered output: exit 1 and print a diff when they differ")
+	return cmd
+}
+
+// writeDocsFile writes data to path through a temporary file in the same
+// folder, so a reader never sees half a file.
+func writeDocsFile(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("%s: cannot write: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: cannot write: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,438 @@
+// Package docs renders, from a release's manifest.json, the install docs
+// (Markdown) and a POSIX sh installer, and checks committed docs against the
+// manifest. Output is byte-stable: everything is sorted, nothing reads the
+// clock or the environment.
+package docs
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"text/template"
+
+	"relpack/pkg/manifest"
+	"relpack/templates"
+)
+
+// Template names in the embedded templates.FS.
+const (
+	MarkdownTemplate  = "install.md.tmpl"
+	InstallerTemplate = "install.sh.tmpl"
+)
+
+// Markdown renders the install docs of m. tmpl is the template source; ""
+// uses the embedded install.md.tmpl. The template receives a
+// templates.InstallDoc.
+func Markdown(m *manifest.Manifest, tmpl string) ([]byte, error) {
+	d, err := Doc(m)
+	if err != nil {
+		return nil, err
+	}
+	return render(MarkdownTemplate, tmpl, d)
+}
+
+// Installer renders install.sh for m with the embedded template; baseURL is
+// the script's default download location ("" makes it required at run
+// time).
+func Installer(m *manifest.Manifest, baseURL string) ([]byte, error) {
+	return InstallerFrom(m, baseURL, "")
+}
+
+// InstallerFrom is Installer with a template source ("" = embedded). The
+// template receives a templates.Installer.
+func InstallerFrom(m *manifest.Manifest, baseURL, tmpl string) ([]byte, error) {
+	d, err := InstallerData(m, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	return render(InstallerTemplate, tmpl, d)
+}
+
+func render(name, src string, data any) ([]byte, error) {
+	if src == "" {
+		return templates.Render(name, data)
+	}
+	t, err := template.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// Check compares the file at path with rendered. It returns "" when they
+// are byte-identical, otherwise a unified diff from the file to rendered
+// (what regenerating it would change). source names where rendered came
+// from, for the diff header.
+func Check(path, source string, rendered []byte) (string, error) {
+	have, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: cannot read the committed docs: %w", path, err)
+	}
+	if bytes.Equal(have, rendered) {
+		return "", nil
+	}
+	return UnifiedDiff(path+" (committed)", path+" (from "+source+")", have, rendered), nil
+}
+
+// archRank orders architectures: x86_64, aarch64, then the rest by name.
+func archRank(a string) string {
+	switch a {
+	case "x86_64":
+		return "0"
+	case "aarch64":
+		return "1"
+	}
+	return "2" + a
+}
+
+// IsSidecar tells whether a tarball carries its Z3 library beside the
+// binary: it has a manifest sidecar entry (or z3 "sidecar"), is named
+// *-z3.tar.gz, or holds files under lib/.
+func IsSidecar(a manifest.Artifact) bool {
+	if a.Kind != "tarball" || a.Libc == "musl" {
+		return false
+	}
+	if a.Sidecar != nil || a.Z3 == "sidecar" || strings.HasSuffix(a.File, "-z3.tar.gz") {
+		return true
+	}
+	for _, c := range a.Contents {
+		if strings.HasPrefix(c, "lib/") && c != "lib/" {
+			return true
+		}
+	}
+	return false
+}
+
+// flavour classifies a tarball: "gnu", "gnu+sidecar" or "musl static".
+func flavour(a manifest.Artifact) string {
+	switch {
+	case a.Libc == "musl":
+		return "musl static"
+	case IsSidecar(a):
+		return "gnu+sidecar"
+	}
+	return "gnu"
+}
+
+var flavourRank = map[string]int{"gnu": 0, "gnu+sidecar": 1, "musl static": 2}
+
+// relationName is the package (or capability) a relation names:
+// "libc6 (>= 2.28)" -> "libc6", "glibc >= 2.28" -> "glibc".
+func relationName(r string) string {
+	r = strings.TrimSpace(r)
+	if i := strings.IndexAny(r, " (<>="); i >= 0 {
+		r = r[:i]
+	}
+	return r
+}
+
+// z3Packages lists the relations that name a Z3 package ("libz3-4",
+// "z3-libs"): a package name, not a soname capability such as
+// "libz3.so.4.8()(64bit)". Alternatives ("a | b") are kept whole.
+func z3Packages(rels []string) []string {
+	var out []string
+	for _, r := range rels {
+		name := relationName(r)
+		if strings.Contains(name, ".so") || !strings.Contains(strings.ToLower(r), "z3") {
+			continue
+		}
+		out = append(out, strings.TrimSpace(r))
+	}
+	return out
+}
+
+// libcRelation is the relation on the C library package, if any.
+func libcRelation(rels []string) string {
+	for _, r := range rels {
+		switch relationName(r) {
+		case "libc6", "glibc", "libc":
+			if strings.ContainsAny(r, "<>=") {
+				return strings.TrimSpace(r)
+			}
+		}
+	}
+	return ""
+}
+
+func installCommand(format, file string) string {
+	switch format {
+	case "deb":
+		return "sudo apt install ./" + file
+	case "rpm":
+		return "sudo dnf install ./" + file
+	case "apk":
+		return "sudo apk add --allow-untrusted ./" + file
+	}
+	return "# install " + file + " with the distro's package manager"
+}
+
+func addUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// Doc computes the data of the install docs from m.
+func Doc(m *manifest.Manifest) (templates.InstallDoc, error) {
+	if m == nil {
+		return templates.InstallDoc{}, fmt.Errorf("no manifest")
+	}
+	d := templates.InstallDoc{
+		Product: m.Product, Summary: strings.TrimSuffix(strings.TrimSpace(m.Summary), "."),
+		Version: m.Version, Homepage: m.Homepage, License: m.License,
+		Floor: m.Floor.Glibc, Policy: m.Floor.Policy,
+		Covers: append([]string(nil), m.Floor.Covers...),
+	}
+	if d.Policy == "" {
+		d.Policy = "glibc-" + d.Floor
+	}
+	for fam, v := range m.Floor.Families {
+		if fam == "GLIBC" {
+			continue
+		}
+		d.Families = append(d.Families, templates.DocFamily{Family: fam, Version: v})
+	}
+	sort.Slice(d.Families, func(i, j int) bool { return d.Families[i].Family < d.Families[j].Family })
+
+	// Z3 packages per soname and arch, to tell a tarball user what to install.
+	type key struct{ arch, so string }
+	providers := map[key]map[string][]string{} // -> package -> distro ids
+	sonames := map[key][]string{}              // -> distro ids whose packages load it
+	byID := map[string]int{}
+	for _, ds := range m.Distros {
+		byID[ds.ID] = len(d.Distros)
+		d.Distros = append(d.Distros, templates.DocDistro{ID: ds.ID, Name: ds.Name, Format: ds.Format, Glibc: ds.Glibc})
+	}
+	for _, a := range m.Artifacts {
+		if a.Kind == "tarball" || a.Distro == "" {
+			continue
+		}
+		i, ok := byID[a.Distro]
+		if !ok {
+			return d, fmt.Errorf("manifest: artifact %s names distro %q, which is not in the manifest's distros", a.File, a.Distro)
+		}
+		ds := &d.Distros[i]
+		if ds.Format == "" {
+			ds.Format = a.Kind
+		}
+		rels := append([]string(nil), a.Relations...)
+		ds.Packages = append(ds.Packages, templates.DocPackage{
+			Arch: a.Arch, File: a.File, Install: installCommand(a.Kind, a.File),
+			Relations: rels, Version: a.PackageVersion,
+		})
+		z3 := z3Packages(a.Relations)
+		for _, p := range z3 {
+			ds.Z3Packages = addUnique(ds.Z3Packages, p)
+		}
+		if ds.Z3 == "" {
+			ds.Z3 = a.Z3
+		}
+		if ds.LibcRelation == "" {
+			ds.LibcRelation = libcRelation(a.Relations)
+		}
+		if a.Z3So != "" {
+			k := key{a.Arch, a.Z3So}
+			sonames[k] = addUnique(sonames[k], a.Distro)
+			if providers[k] == nil {
+				providers[k] = map[string][]string{}
+			}
+			for _, p := range z3 {
+				providers[k][p] = addUnique(providers[k][p], a.Distro)
+			}
+		}
+	}
+	for i := range d.Distros {
+		ds := &d.Distros[i]
+		sort.Slice(ds.Packages, func(a, b int) bool {
+			pa, pb := ds.Packages[a], ds.Packages[b]
+			if archRank(pa.Arch) != archRank(pb.Arch) {
+				return archRank(pa.Arch) < archRank(pb.Arch)
+			}
+			return pa.File < pb.File
+		})
+		sort.Strings(ds.Z3Packages)
+	}
+	// Distro targets with no package in this release say nothing useful.
+	kept := d.Distros[:0]
+	for _, ds := range d.Distros {
+		if len(ds.Packages) > 0 {
+			kept = append(kept, ds)
+		}
+	}
+	d.Distros = kept
+	sort.Slice(d.Distros, func(i, j int) bool { return d.Distros[i].ID < d.Distros[j].ID })
+
+	for _, a := range m.Artifacts {
+		d.Artifacts = append(d.Artifacts, templates.DocArtifact{
+			File: a.File, Kind: a.Kind, Arch: a.Arch, Libc: string(a.Libc), Distro: a.Distro,
+			Size: a.Size, SHA256: a.SHA256,
+		})
+		if a.Kind != "tarball" {
+			continue
+		}
+		t := templates.DocTarball{
+			File: a.File, Arch: a.Arch, Triple: a.Triple, Libc: string(a.Libc),
+			Flavour: flavour(a), Floor: a.Floor, Z3: a.Z3, Z3So: a.Z3So,
+			Contents: append([]string(nil), a.Contents...),
+		}
+		if t.Floor == "" && t.Flavour != "musl static" {
+			t.Floor = m.Floor.Glibc
+		}
+		if t.Flavour == "gnu+sidecar" {
+			d.HasSidecar = true
+			t.SidecarPath = "lib/" + a.Z3So
+			if a.Sidecar != nil {
+				t.SidecarPath = a.Sidecar.Path
+				if a.Sidecar.Soname != "" {
+					t.Z3So = a.Sidecar.Soname
+				}
+			}
+			t.Runpath = a.Runpath
+		}
+		if t.Flavour == "gnu" && a.Z3So != "" {
+			ps := providers[key{a.Arch, a.Z3So}]
+			names := make([]string, 0, len(ps))
+			for p := range ps {
+				names = append(names, p)
+			}
+			sort.Strings(names)
+			for _, p := range names {
+				ids := append([]string(nil), ps[p]...)
+				sort.Strings(ids)
+				t.Z3Providers = append(t.Z3Providers, "`"+p+"` ("+strings.Join(ids, ", ")+")")
+			}
+			for k, ids := range sonames {
+				if k.arch != a.Arch || k.so == a.Z3So {
+					continue
+				}
+				for _, id := range ids {
+					t.Z3Elsewhere = addUnique(t.Z3Elsewhere, id)
+				}
+			}
+			sort.Strings(t.Z3Elsewhere)
+		}
+		d.Tarballs = append(d.Tarballs, t)
+	}
+	sort.Slice(d.Tarballs, func(i, j int) bool {
+		a, b := d.Tarballs[i], d.Tarballs[j]
+		if archRank(a.Arch) != archRank(b.Arch) {
+			return archRank(a.Arch) < archRank(b.Arch)
+		}
+		if flavourRank[a.Flavour] != flavourRank[b.Flavour] {
+			return flavourRank[a.Flavour] < flavourRank[b.Flavour]
+		}
+		return a.File < b.File
+	})
+	sort.Slice(d.Artifacts, func(i, j int) bool { return d.Artifacts[i].File < d.Artifacts[j].File })
+	return d, nil
+}
+
+var (
+	safeFile    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
+	safeWord    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
+	safeSHA256  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	safeVersion = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
+	safeURL     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://[^\s'"\\` + "`" + `$]+$`)
+)
+
+// InstallerData computes the data of install.sh from m, refusing any value
+// that would not be safe inside the script's single quotes.
+func InstallerData(m *manifest.Manifest, baseURL string) (templates.Installer, error) {
+	if m == nil {
+		return templates.Installer{}, fmt.Errorf("no manifest")
+	}
+	baseURL = strings.TrimRight(baseURL, "/")
+	if baseURL != "" && !safeURL.MatchString(baseURL) {
+		return templates.Installer{}, fmt.Errorf("--base-url %q: give an absolute URL such as https://example.com/releases/v1.2.3, without spaces, quotes, backslashes or $", baseURL)
+	}
+	d := templates.Installer{Product: m.Product, Version: m.Version, Floor: m.Floor.Glibc, BaseURL: baseURL}
+	if !safeWord.MatchString(d.Product) {
+		return d, fmt.Errorf("manifest: product %q cannot be written into the installer (letters, digits, . _ + ~ - only)", d.Product)
+	}
+	if !safeWord.MatchString(d.Version) {
+		return d, fmt.Errorf("manifest: version %q cannot be written into the installer (letters, digits, . _ + ~ - only)", d.Version)
+	}
+	if d.Floor != "" && !safeVersion.MatchString(d.Floor) {
+		return d, fmt.Errorf("manifest: floor.glibc %q is not a version such as 2.28", d.Floor)
+	}
+	formats := map[string]string{}
+	var ids []string
+	for _, ds := range m.Distros {
+		if !safeWord.MatchString(ds.ID) {
+			return d, fmt.Errorf("manifest: distro id %q cannot be written into the installer", ds.ID)
+		}
+		formats[ds.ID] = ds.Format
+		ids = append(ids, ds.ID)
+	}
+	sort.Strings(ids)
+	d.DistroIDs = strings.Join(ids, " ")
+	for _, a := range m.Artifacts {
+		if !safeFile.MatchString(a.File) {
+			return d, fmt.Errorf("manifest: artifact file name %q cannot be written into the installer", a.File)
+		}
+		if !safeSHA256.MatchString(a.SHA256) {
+			return d, fmt.Errorf("manifest: artifact %s: sha256 %q is not 64 lowercase hex digits", a.File, a.SHA256)
+		}
+		if !safeWord.MatchString(a.Arch) {
+			return d, fmt.Errorf("manifest: artifact %s: arch %q cannot be written into the installer", a.File, a.Arch)
+		}
+		r := templates.InstallerRow{Arch: a.Arch, Distro: "-", Floor: a.Floor, SHA256: a.SHA256, File: a.File}
+		if r.Floor == "" && a.Libc != "musl" {
+			r.Floor = d.Floor
+		}
+		if r.Floor == "" {
+			r.Floor = "-"
+		} else if !safeVersion.MatchString(r.Floor) {
+			return d, fmt.Errorf("manifest: artifact %s: floor %q is not a version such as 2.28", a.File, r.Floor)
+		}
+		switch a.Kind {
+		case "deb", "rpm":
+			if a.Distro == "" {
+				return d, fmt.Errorf("manifest: package %s names no distro target", a.File)
+			}
+			if f, ok := formats[a.Distro]; !ok {
+				return d, fmt.Errorf("manifest: artifact %s names distro %q, which is not in the manifest's distros", a.File, a.Distro)
+			} else if f != "" && f != a.Kind {
+				return d, fmt.Errorf("manifest: artifact %s is a %s but distro %s is %s", a.File, a.Kind, a.Distro, f)
+			}
+			r.Kind, r.Distro = a.Kind, a.Distro
+		case "tarball":
+			switch flavour(a) {
+			case "musl static":
+				r.Kind = "musl"
+			case "gnu+sidecar":
+				r.Kind = "sidecar"
+			default:
+				r.Kind = "gnu"
+			}
+		default:
+			continue // a format the installer cannot install (apk, ...)
+		}
+		d.Rows = append(d.Rows, r)
+	}
+	kindRank := map[string]int{"deb": 0, "rpm": 1, "gnu": 2, "sidecar": 3, "musl": 4}
+	sort.Slice(d.Rows, func(i, j int) bool {
+		a, b := d.Rows[i], d.Rows[j]
+		if kindRank[a.Kind] != kindRank[b.Kind] {
+			return kindRank[a.Kind] < kindRank[b.Kind]
+		}
+		if a.Distro != b.Distro {
+			return a.Distro < b.Distro
+		}
+		if archRank(a.Arch) != archRank(b.Arch) {
+			return archRank(a.Arch) < archRank(b.Arch)
+		}
+		return a.File < b.File
+	})
+	return d, nil
+}

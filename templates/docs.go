@@ -1,0 +1,114 @@
+package templates
+
+// InstallDoc is the data of install.md.tmpl: everything the install docs
+// say, computed from manifest.json by pkg/docs and already sorted, so a
+// template only lays it out (no logic, no clock, no map iteration).
+type InstallDoc struct {
+	Product, Summary, Version, Homepage, License string
+	// Floor is the promised glibc floor ("2.28"); Policy names the policy.
+	Floor, Policy string
+	// Families are the other symbol-version floors of the policy
+	// (GLIBCXX, CXXABI, GCC, ...), sorted by family; GLIBC is left out.
+	Families []DocFamily
+	// Covers are the distro families the floor reaches, as the manifest
+	// lists them.
+	Covers []string
+	// Distros are the distro targets packaged for, sorted by id.
+	Distros []DocDistro
+	// Tarballs are sorted by architecture (x86_64 first), then gnu,
+	// gnu+sidecar, musl static.
+	Tarballs []DocTarball
+	// HasSidecar tells whether any tarball carries its Z3 library.
+	HasSidecar bool
+	// Artifacts is every file of the release, sorted by name.
+	Artifacts []DocArtifact
+}
+
+// DocFamily is one symbol-version family floor.
+type DocFamily struct{ Family, Version string }
+
+// DocDistro is one distro target and its packages.
+type DocDistro struct {
+	ID, Name, Format string
+	// Glibc is the glibc version the distro ships.
+	Glibc string
+	// Packages are sorted by architecture (x86_64 first).
+	Packages []DocPackage
+	// Z3Packages are the distro packages a package of this target pulls in
+	// for Z3 (e.g. "libz3-4"); empty when it pulls in none.
+	Z3Packages []string
+	// Z3 is "bundled", "unbundled" (or what the manifest says).
+	Z3 string
+	// LibcRelation is the relation on the C library ("libc6 (>= 2.28)",
+	// "glibc >= 2.28"); "" when none is declared.
+	LibcRelation string
+}
+
+// DocPackage is one deb or rpm file.
+type DocPackage struct {
+	Arch, File string
+	// Install is the command that installs it ("sudo apt install ./FILE").
+	Install string
+	// Relations are the package's Depends or Requires, in manifest order.
+	Relations []string
+	Version   string
+}
+
+// DocTarball is one tarball and when to choose it.
+type DocTarball struct {
+	File, Arch, Triple, Libc string
+	// Flavour is "gnu", "gnu+sidecar" or "musl static".
+	Flavour string
+	// Floor is the glibc floor ("" for musl).
+	Floor string
+	Z3    string
+	// Z3So is the Z3 library the binary loads ("" when bundled).
+	Z3So string
+	// Z3Providers names, for an unbundled gnu tarball without sidecar, the
+	// distro packages that ship Z3So ("libz3-4 (debian11, debian12)").
+	Z3Providers []string
+	// Z3Elsewhere are the distro targets (sorted ids) whose packages for
+	// this architecture load another Z3 soname, so the host has no package
+	// that ships Z3So there.
+	Z3Elsewhere []string
+	// SidecarPath is where a gnu+sidecar tarball holds its library
+	// ("lib/libz3.so.4"); Runpath is the binary's RUNPATH ("$ORIGIN/../lib").
+	SidecarPath, Runpath string
+	// Contents is the layout inside the archive, as the manifest lists it.
+	Contents []string
+}
+
+// DocArtifact is one row of the artifact table.
+type DocArtifact struct {
+	File, Kind, Arch, Libc, Distro string
+	Size                           int64
+	SHA256                         string
+}
+
+// Installer is the data of install.sh.tmpl. Every string in it has been
+// checked by pkg/docs to be safe inside single quotes in sh.
+type Installer struct {
+	Product, Version, Floor string
+	// BaseURL is the default download location (the folder holding the
+	// artifacts); "" means the user must give one at run time.
+	BaseURL string
+	// DistroIDs are the manifest's distro target ids, sorted, space
+	// separated.
+	DistroIDs string
+	// Rows are the artifacts, one per line of the embedded table.
+	Rows []InstallerRow
+}
+
+// InstallerRow is one artifact as the installer sees it.
+type InstallerRow struct {
+	// Kind is "deb", "rpm", "gnu" (glibc tarball without sidecar),
+	// "sidecar" (glibc tarball carrying its Z3 library) or "musl".
+	Kind string
+	Arch string
+	// Distro is the distro target id of a package, "-" for tarballs.
+	Distro string
+	// Floor is the glibc the artifact needs, "-" for musl artifacts.
+	Floor  string
+	SHA256 string
+	File   string
+}

@@ -7,6 +7,12 @@
 set -eu
 arch=${1:-amd64}
 cache=${RELPACK_CACHE:-$HOME/.cache/relpack}
+# go test runs packages in parallel and several of them need the root:
+# serialise callers on a lock in the cache.
+if [ -z "${RELPACK_ROOT_LOCKED:-}" ]; then
+	mkdir -p "$cache"
+	RELPACK_ROOT_LOCKED=1 exec flock "$cache/.bullseye-root.lock" "$0" "$@"
+fi
 root=$cache/roots/bullseye-$arch
 if [ -f "$root/.relpack-complete" ]; then
 	echo "$root"

@@ -20,6 +20,13 @@
 # are cached under ${RELPACK_CACHE:-$HOME/.cache/relpack}.
 set -eu
 
+# go test runs packages in parallel and several of them ask for the same
+# sysroot: serialise callers on a lock in the cache.
+if [ -z "${RELPACK_SYSROOT_LOCKED:-}" ]; then
+	mkdir -p "${RELPACK_CACHE:-$HOME/.cache/relpack}"
+	RELPACK_SYSROOT_LOCKED=1 exec flock "${RELPACK_CACHE:-$HOME/.cache/relpack}/.sysroot.lock" "$0" "$@"
+fi
+
 usage() { echo "usage: $0 amd64|arm64 DEST [PACKAGE...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 ARCH=$1

@@ -15,7 +15,7 @@ build:
 # testdata/demo/packaging.yaml, manifest.json and SHA256SUMS, into dist/.
 DEMO_VERSION ?= 0.1.0
 demo: build
-	$(BIN) build -c testdata/demo/packaging.yaml --version $(DEMO_VERSION) --out $(DIST)
+	$(BIN) build --clean -c testdata/demo/packaging.yaml --version $(DEMO_VERSION) --out $(DIST)
 	cd $(DIST) && sha256sum --strict -c SHA256SUMS
 
 test-deps:

@@ -47,6 +47,12 @@ type Options struct {
 	// Context stops the build between artifacts (Ctrl-C); the staging
 	// folder is removed and no final name is ever written. Nil: never.
 	Context context.Context
+	// Clean allows replacing an earlier build's artifacts in OutDir; its
+	// files that this build does not write again are removed at the end.
+	// Without it, a folder holding artifacts is refused.
+	Clean bool
+	// Warn receives warnings (setuid or world-writable modes); nil: none.
+	Warn io.Writer
 }
 
 // EpochFromEnv reads SOURCE_DATE_EPOCH, or returns DefaultEpoch.
@@ -241,6 +247,20 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	if err := checkSources(cfg); err != nil {
 		return nil, err
 	}
+	if opts.Warn != nil {
+		for _, w := range modeWarnings(cfg) {
+			fmt.Fprintln(opts.Warn, "warning:", w)
+		}
+	}
+	earlier, oldManifest := earlierBuild(opts.OutDir)
+	if len(earlier) > 0 && !opts.Clean {
+		shown := earlier
+		if len(shown) > 3 {
+			shown = append(shown[:3:3], fmt.Sprintf("and %d more", len(earlier)-3))
+		}
+		return nil, fmt.Errorf("output directory %s holds artifacts of an earlier build (%s); pass --clean to replace them, or choose another --out",
+			opts.OutDir, strings.Join(shown, ", "))
+	}
 
 	// 2. Plan every artifact; dependency resolution fails here, still
 	// before anything is written.
@@ -329,6 +349,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 			return nil, fmt.Errorf("moving %s into %s: %w", n, opts.OutDir, err)
 		}
 	}
+	removeStale(opts.OutDir, oldManifest, seen, opts.Warn)
 	return m, nil
 }
 
@@ -434,6 +455,9 @@ func sortedKeys(m map[string]string) []string {
 // before anything is written.
 func checkSources(cfg *config.Config) error {
 	check := func(what, p string) error {
+		if err := checkConfined(cfg, what, p); err != nil {
+			return err
+		}
 		st, err := os.Stat(p)
 		switch {
 		case err != nil:
@@ -454,6 +478,13 @@ func checkSources(cfg *config.Config) error {
 	for i, f := range cfg.Tarball.Files {
 		if err := check(fmt.Sprintf("tarball.files[%d]", i), f); err != nil {
 			return err
+		}
+	}
+	if sc := cfg.Tarball.Sidecar; sc != nil {
+		for _, arch := range sortedKeys(sc.Libraries) {
+			if err := check("tarball.sidecar.libraries."+arch, sc.Libraries[arch]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -47,6 +47,9 @@ func checkInput(cfg *config.Config, triple, path string, policy abi.Policy) (*In
 	if m[2] == "musl" {
 		in.Libc = abi.LibcMusl
 	}
+	if err := checkConfined(cfg, "input "+triple, path); err != nil {
+		return nil, err
+	}
 	st, err := os.Stat(path)
 	switch {
 	case os.IsNotExist(err):

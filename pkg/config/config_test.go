@@ -91,6 +91,10 @@ func TestParseErrors(t *testing.T) {
 		{"unknown target", "  - debian12", "  - debian13x"},
 		{"bad dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: ../etc/x"},
 		{"tmp dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: /tmp/x"},
+		{"proc dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: /proc/self/x"},
+		{"sys dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: /sys/x"},
+		{"dev dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: /dev/x"},
+		{"relative dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: usr/share/x"},
 		{"unknown distro field", "    compression: xz", "    compresion: xz"},
 		{"bad compression", "    compression: xz", "    compression: brotli"},
 	}
@@ -104,6 +108,10 @@ func TestParseErrors(t *testing.T) {
 		"unknown target":       `packaging.yaml:23: unknown distro target "debian13x"`,
 		"bad dst":              `must be an absolute path`,
 		"tmp dst":              `is under /tmp, which a package must not own`,
+		"proc dst":             `is under /proc, which a package must not own`,
+		"sys dst":              `is under /sys, which a package must not own`,
+		"dev dst":              `is under /dev, which a package must not own`,
+		"relative dst":         `files[0].dst: "usr/share/x" must be an absolute path`,
 		"unknown distro field": `packaging.yaml:28: unknown field "compresion" in a distro target`,
 		"bad compression":      `packaging.yaml:28: target el8-z3fix: compression "brotli"`,
 	}

@@ -19,7 +19,7 @@ go build -trimpath -o bin/relpack ./cmd/relpack
 # non-loaded section (the binary still runs and inspects the same).
 head -c $((size * 1024 * 1024)) /dev/urandom >"$work/blob"
 mkdir -p "$work/fx"
-cp -r testdata/fixtures/demo "$work/fx/"
+cp -r testdata/fixtures/. "$work/fx/"
 for f in "$work"/fx/demo/*/openshell-gateway; do
 	oc=objcopy
 	readelf -h "$f" | grep -q AArch64 && oc=aarch64-linux-gnu-objcopy
@@ -49,7 +49,13 @@ jq -c '.artifacts[]' "$manifest" | while read -r a; do
 	esac
 	if [ "$kind" = tarball ]; then
 		d=$(mktemp -d)
-		cp "$bin" "$d/openshell-gateway"
+		if [ "$(jq -r '.sidecar.path // ""' <<<"$a")" != "" ]; then
+			mkdir -p "$d/bin" "$d/lib"
+			cp "$bin" "$d/bin/openshell-gateway"
+			cp "$work/fx/$(jq -r .arch <<<"$a")/libz3.so.4" "$d/lib/"
+		else
+			cp "$bin" "$d/openshell-gateway"
+		fi
 		cp testdata/fixtures/demo/LICENSE testdata/fixtures/demo/README.md "$d/"
 		tar czf "$work/nfpm-dist/$(jq -r .file <<<"$a")" -C "$d" .
 		rm -rf "$d"

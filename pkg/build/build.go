@@ -434,7 +434,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	e := manifest.Artifact{
 		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
 		Floor: policy.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
-		Z3: rel.Z3, Z3So: rel.Z3Soname, PackageVersion: fields.Full(d.Format),
+		Z3: rel.Z3, Z3So: rel.Z3Soname, Z3Package: rel.Packages[rel.Z3Soname], PackageVersion: fields.Full(d.Format),
 	}
 	return artifact{entry: e, write: func(dir string) (string, error) {
 		p, err := pack.WritePackage(spec, dir)

@@ -133,19 +133,13 @@ func relationName(r string) string {
 	return r
 }
 
-// z3Packages lists the relations that name a Z3 package ("libz3-4",
-// "z3-libs"): a package name, not a soname capability such as
-// "libz3.so.4.8()(64bit)". Alternatives ("a | b") are kept whole.
-func z3Packages(rels []string) []string {
-	var out []string
-	for _, r := range rels {
-		name := relationName(r)
-		if strings.Contains(name, ".so") || !strings.Contains(strings.ToLower(r), "z3") {
-			continue
-		}
-		out = append(out, strings.TrimSpace(r))
+// z3Packages lists the distro package a package pulls in for Z3
+// (manifest z3_package: "libz3-4", "z3-libs"), if any.
+func z3Packages(a manifest.Artifact) []string {
+	if a.Z3Package == "" {
+		return nil
 	}
-	return out
+	return []string{a.Z3Package}
 }
 
 // libcRelation is the relation on the C library package, if any.
@@ -230,7 +224,7 @@ func Doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 			Arch: a.Arch, File: a.File, Install: installCommand(a.Kind, a.File),
 			Relations: rels, Version: a.PackageVersion,
 		})
-		z3 := z3Packages(a.Relations)
+		z3 := z3Packages(a)
 		for _, p := range z3 {
 			ds.Z3Packages = addUnique(ds.Z3Packages, p)
 		}

@@ -320,7 +320,7 @@ func TestMarkdownSidecarAndBundled(t *testing.T) {
 	for i := range b.Artifacts {
 		a := &b.Artifacts[i]
 		if a.Sidecar == nil {
-			a.Z3, a.Z3So = "bundled", ""
+			a.Z3, a.Z3So, a.Z3Package = "bundled", "", ""
 		}
 		var rels []string
 		for _, r := range a.Relations {

@@ -85,6 +85,9 @@ type Artifact struct {
 	Relations []string `json:"relations,omitempty"`
 	Z3        string   `json:"z3"`
 	Z3So      string   `json:"z3_soname,omitempty"`
+	// Z3Package is the distro package a package depends on for Z3
+	// (libz3-4, z3-libs); "" when Z3 is bundled or for tarballs.
+	Z3Package string `json:"z3_package,omitempty"`
 	// Contents lists the paths inside a tarball.
 	Contents []string `json:"contents,omitempty"`
 	// PackageVersion is the full version-release written into a package.

@@ -143,6 +143,10 @@ func TestRPMRelations(t *testing.T) {
 				t.Errorf("%s does not require %q", a.File, want)
 			}
 		}
+		provides := lines(sh(t, "", "rpm", "-qp", "--provides", p))
+		if want := "openshell-gateway = " + a.PackageVersion; !contains(provides, want) {
+			t.Errorf("%s provides %q, want %q", a.File, provides, want)
+		}
 		info := sh(t, "", "rpm", "-qpi", p)
 		if !strings.Contains(info, "Requires glibc 2.28 or later") {
 			t.Errorf("%s description lacks the floor line:\n%s", a.File, info)

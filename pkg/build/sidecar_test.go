@@ -55,6 +55,7 @@ func TestSidecarStartsWithoutSystemZ3(t *testing.T) {
 		{"openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz", bullseyeRoot(t), smoke.ModeChroot},
 		{"openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz", bullseyeRoot(t), smoke.ModeLoader},
 		{"openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz", arm64Sysroot(t), smoke.ModeLoader},
+		{"openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz", arm64Sysroot(t), smoke.ModeChroot},
 	}
 	for _, c := range cases {
 		t.Run(c.tarball+"/"+string(c.mode), func(t *testing.T) {

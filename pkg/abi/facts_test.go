@@ -44,7 +44,7 @@ func TestFixtureFacts(t *testing.T) {
 		{file: "x86_64/rpath", machine: "x86_64", typ: TypePIEExecutable, linkage: LinkageDynamic, libc: LibcGlibc,
 			interp: "/lib64/ld-linux-x86-64.so.2", runpath: []string{}, rpath: []string{"$ORIGIN/../lib"}},
 		{file: "x86_64/cxx-hello", machine: "x86_64", typ: TypePIEExecutable, linkage: LinkageDynamic, libc: LibcGlibc,
-			needed: []string{"libstdc++.so.6", "libgcc_s.so.1", "libc.so.6"},
+			needed:  []string{"libstdc++.so.6", "libgcc_s.so.1", "libc.so.6"},
 			highest: map[string]string{"GLIBC": "2.34", "GLIBCXX": "3.4.29", "CXXABI": "1.3", "GCC": "3.0"}},
 		{file: "x86_64/cxx-hello-bullseye", machine: "x86_64", typ: TypePIEExecutable, linkage: LinkageDynamic, libc: LibcGlibc,
 			highest: map[string]string{"GLIBC": "2.2.5", "GLIBCXX": "3.4.21", "CXXABI": "1.3", "GCC": "3.0"}},

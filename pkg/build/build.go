@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,7 +197,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		return in, nil
 	}
 	var release []*Input
-	for _, t := range sortedKeys(paths) {
+	for _, t := range slices.Sorted(maps.Keys(paths)) {
 		in, err := check(t, paths[t])
 		if err != nil {
 			return nil, err
@@ -442,15 +444,6 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	}}, nil
 }
 
-func sortedKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // checkSources makes sure every file the artifacts will carry is readable
 // before anything is written.
 func checkSources(cfg *config.Config) error {
@@ -481,7 +474,7 @@ func checkSources(cfg *config.Config) error {
 		}
 	}
 	if sc := cfg.Tarball.Sidecar; sc != nil {
-		for _, arch := range sortedKeys(sc.Libraries) {
+		for _, arch := range slices.Sorted(maps.Keys(sc.Libraries)) {
 			if err := check("tarball.sidecar.libraries."+arch, sc.Libraries[arch]); err != nil {
 				return err
 			}

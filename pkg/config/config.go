@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -289,7 +291,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	if len(r.Inputs) == 0 {
 		fail("inputs", "inputs is empty: map each target triple to its binary, e.g. x86_64-unknown-linux-gnu: build/openshell-gateway")
 	}
-	for _, triple := range sortedKeys(r.Inputs) {
+	for _, triple := range slices.Sorted(maps.Keys(r.Inputs)) {
 		p := r.Inputs[triple]
 		if !TripleRE.MatchString(triple) {
 			fail("inputs."+triple, "unknown target triple %q: use x86_64 or aarch64 with -unknown-linux-gnu or -unknown-linux-musl", triple)
@@ -353,7 +355,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 		if len(sc.Libraries) == 0 {
 			fail("tarball.sidecar", "tarball.sidecar.libraries is empty: map x86_64 and/or aarch64 to the libz3 to bundle")
 		}
-		for _, arch := range sortedKeys(sc.Libraries) {
+		for _, arch := range slices.Sorted(maps.Keys(sc.Libraries)) {
 			if arch != "x86_64" && arch != "aarch64" {
 				fail("tarball.sidecar.libraries."+arch, "tarball.sidecar.libraries: unknown architecture %q; use x86_64 or aarch64", arch)
 				continue
@@ -384,7 +386,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 		}
 		c.lines["target:"+d.ID] = n.Line
 		t := Target{Distro: d, Inputs: map[string]string{}}
-		for _, triple := range sortedKeys(tin) {
+		for _, triple := range slices.Sorted(maps.Keys(tin)) {
 			if !TripleRE.MatchString(triple) || !strings.HasSuffix(triple, "-gnu") {
 				errs = append(errs, &Error{File: name, Line: n.Line, Msg: fmt.Sprintf("target %s: inputs: %q is not a gnu target triple (packages hold glibc builds)", d.ID, triple)})
 				continue
@@ -433,7 +435,7 @@ func decodeTarget(file string, n *yaml.Node) (distro.Distro, map[string]string, 
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !allowed[k.Value] {
-			return distro.Distro{}, nil, errAt(k.Line, "unknown field %q in a distro target; known fields: %s", k.Value, strings.Join(sortedSet(allowed), ", "))
+			return distro.Distro{}, nil, errAt(k.Line, "unknown field %q in a distro target; known fields: %s", k.Value, strings.Join(slices.Sorted(maps.Keys(allowed)), ", "))
 		}
 		if k.Value == "inputs" {
 			if err := v.Decode(&inputs); err != nil {
@@ -574,23 +576,5 @@ func yamlKeys(t reflect.Type) map[string]bool {
 			out[tag] = true
 		}
 	}
-	return out
-}
-
-func sortedSet(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/relpack
 DIST    := dist
 
-.PHONY: all build demo test test-deps vet fixtures bench clean
+.PHONY: all build demo test test-deps vet fixtures fuzz bench clean
 
 all: build
 
@@ -32,6 +32,14 @@ test: test-deps vet
 # network access to the Debian mirror; not part of `make test`).
 fixtures:
 	./testdata/build-fixtures.sh
+
+# Fuzz each parser for a bounded time (not part of `make test`; see
+# docs/fuzzing.md). FUZZTIME=10m make fuzz for a longer run.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run XXX -fuzz '^FuzzInspect$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/abi/
+	$(GO) test -run XXX -fuzz '^FuzzConfigParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/config/
+	$(GO) test -run XXX -fuzz '^FuzzVersionParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/version/
 
 bench: build
 	./bench/verify-vs-objdump.sh

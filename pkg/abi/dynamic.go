@@ -3,6 +3,7 @@ package abi
 import (
 	"debug/elf"
 	"fmt"
+	"strings"
 )
 
 // debug/elf's DynString re-reads .dynamic and .dynstr on every call, and
@@ -14,8 +15,9 @@ import (
 // sectionData caches section contents: .dynstr is shared by .dynamic,
 // .dynsym and the version tables.
 type sectionData struct {
-	f     *elf.File
-	cache map[*elf.Section][]byte
+	f       *elf.File
+	cache   map[*elf.Section][]byte
+	strtabs map[*elf.Section]*strtab
 }
 
 func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
@@ -30,23 +32,50 @@ func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
 	return b, nil
 }
 
-// linked returns the data of the section a section's sh_link names.
-func (sd *sectionData) linked(s *elf.Section) ([]byte, error) {
+// linked returns the string table a section's sh_link names.
+func (sd *sectionData) linked(s *elf.Section) (*strtab, error) {
 	if s.Link == 0 || int(s.Link) >= len(sd.f.Sections) {
 		return nil, fmt.Errorf("section %s links to no string table", s.Name)
 	}
-	return sd.get(sd.f.Sections[s.Link])
+	ls := sd.f.Sections[s.Link]
+	if t, ok := sd.strtabs[ls]; ok {
+		return t, nil
+	}
+	b, err := sd.get(ls)
+	if err != nil {
+		return nil, err
+	}
+	if sd.strtabs == nil {
+		sd.strtabs = map[*elf.Section]*strtab{}
+	}
+	t := &strtab{s: string(b), memo: map[uint64]string{}}
+	sd.strtabs[ls] = t
+	return t, nil
 }
 
-func cstring(tab []byte, off uint64) (string, error) {
-	if off >= uint64(len(tab)) {
-		return "", fmt.Errorf("string offset %d outside the string table (%d bytes)", off, len(tab))
+// strtab is a string table converted to a Go string once. Names are
+// substrings of it, and each offset is looked up once: a hostile file
+// whose thousands of entries all name one long string would otherwise
+// cost a copy (and a scan) of that string per entry, gigabytes for a
+// file of a few hundred kilobytes.
+type strtab struct {
+	s    string
+	memo map[uint64]string
+}
+
+func cstring(tab *strtab, off uint64) (string, error) {
+	if off >= uint64(len(tab.s)) {
+		return "", fmt.Errorf("string offset %d outside the string table (%d bytes)", off, len(tab.s))
 	}
-	end := off
-	for end < uint64(len(tab)) && tab[end] != 0 {
-		end++
+	if s, ok := tab.memo[off]; ok {
+		return s, nil
 	}
-	return string(tab[off:end]), nil
+	s := tab.s[off:]
+	if end := strings.IndexByte(s, 0); end >= 0 {
+		s = s[:end]
+	}
+	tab.memo[off] = s
+	return s, nil
 }
 
 // dynamicInfo is what relpack reads from .dynamic.

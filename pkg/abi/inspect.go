@@ -15,6 +15,9 @@ import (
 // executables, including static-pie ones that have no PT_INTERP.
 const df1PIE = 0x08000000
 
+// maxInterp is PATH_MAX: the longest PT_INTERP the kernel loads.
+const maxInterp = 4096
+
 // Error is returned for input that is not a readable ELF file. It names the
 // file and says what to do, like os.PathError does for system calls.
 type Error struct {
@@ -101,6 +104,11 @@ func inspectFile(name string, f *elf.File) (*Facts, error) {
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_INTERP {
 			continue
+		}
+		// p_filesz is the file's word: checked before it sizes an
+		// allocation. The kernel (binfmt_elf) refuses one over PATH_MAX too.
+		if p.Filesz > maxInterp {
+			return nil, fmt.Errorf("PT_INTERP is %d bytes, longer than a path can be (%d)", p.Filesz, maxInterp)
 		}
 		b := make([]byte, p.Filesz)
 		if _, err := p.ReadAt(b, 0); err != nil {
@@ -316,7 +324,7 @@ func detectLibc(f *elf.File, fa *Facts) Libc {
 		if f.Section(".note.ABI-tag") != nil {
 			return LibcGlibc
 		}
-		if hasSymbol(f, "__init_libc") || hasSymbol(f, "__libc_start_init") {
+		if hasSymbol(f, "__init_libc", "__libc_start_init") {
 			return LibcMusl
 		}
 		return LibcUnknown
@@ -327,14 +335,38 @@ func detectLibc(f *elf.File, fa *Facts) Libc {
 	return LibcUnknown
 }
 
-func hasSymbol(f *elf.File, name string) bool {
-	syms, err := f.Symbols()
+// hasSymbol reports whether .symtab holds a symbol with one of the names.
+// It compares names in place: debug/elf's Symbols copies every name, which
+// a hostile file turns into gigabytes (thousands of symbols all naming one
+// long string), and a static binary is exactly where this runs.
+func hasSymbol(f *elf.File, names ...string) bool {
+	s := f.SectionByType(elf.SHT_SYMTAB)
+	if s == nil {
+		return false
+	}
+	sd := &sectionData{f: f, cache: map[*elf.Section][]byte{}}
+	syms, err := sd.get(s)
 	if err != nil {
 		return false
 	}
-	for _, s := range syms {
-		if s.Name == name {
-			return true
+	str, err := sd.linked(s)
+	if err != nil {
+		return false
+	}
+	entsize := 24 // st_name is the first field of Elf64_Sym and Elf32_Sym
+	if f.Class == elf.ELFCLASS32 {
+		entsize = 16
+	}
+	for i := 1; i < len(syms)/entsize; i++ { // entry 0 is the null symbol
+		off := uint64(f.ByteOrder.Uint32(syms[i*entsize:]))
+		if off >= uint64(len(str.s)) {
+			continue
+		}
+		rest := str.s[off:]
+		for _, name := range names {
+			if len(rest) > len(name) && rest[len(name)] == 0 && rest[:len(name)] == name {
+				return true
+			}
 		}
 	}
 	return false

@@ -31,6 +31,8 @@ curl:curl
 wget:wget
 patch:patch
 unshare:util-linux
+gpg:gnupg
+debsig-verify:debsig-verify
 "
 # files-to-package pairs: libraries the oracles resolve against
 need_files="

@@ -21,7 +21,7 @@ func newBuildCmd() *cobra.Command {
 		cfgPath, ver, out string
 		bins              []string
 		asJSON, quiet     bool
-		clean             bool
+		clean, signFlag   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "build -c packaging.yaml --version V [--bin TRIPLE=PATH]... [--out DIR]",
@@ -58,7 +58,7 @@ the same inputs give the same bytes anywhere.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			m, err := build.Run(build.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr()})
+			m, err := build.Run(build.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag})
 			if err != nil {
 				return &exitError{code: 1, msg: err.Error()}
 			}
@@ -85,6 +85,7 @@ the same inputs give the same bytes anywhere.`,
 	cmd.Flags().StringVarP(&out, "out", "o", "dist", "output directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	cmd.Flags().BoolVar(&signFlag, "sign", false, "sign packages and SHA256SUMS with packaging.yaml's signing key (passphrase from RELPACK_SIGNING_PASSPHRASE)")
 	cmd.Flags().BoolVar(&clean, "clean", false, "replace an earlier build's artifacts in --out (removing those not written again)")
 	cmd.MarkFlagRequired("version")
 	return cmd

@@ -22,6 +22,7 @@ import (
 	"relpack/pkg/distro"
 	"relpack/pkg/manifest"
 	"relpack/pkg/pack"
+	"relpack/pkg/sign"
 	"relpack/pkg/version"
 	"relpack/templates"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	Clean bool
 	// Warn receives warnings (setuid or world-writable modes); nil: none.
 	Warn io.Writer
+	// Sign signs every package and SHA256SUMS with the configuration's
+	// signing key (packaging.yaml signing:); without it nothing is signed.
+	Sign bool
 }
 
 // EpochFromEnv reads SOURCE_DATE_EPOCH, or returns DefaultEpoch.
@@ -162,6 +166,22 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: floor: %w", cfg.File, err)
 	}
+	// The signing key is loaded (and unlocked) before any work, so a
+	// missing or wrong passphrase fails in a second, not after the build.
+	var signing *sign.Key
+	if opts.Sign && cfg.Signing == nil {
+		return nil, fmt.Errorf("--sign: %s has no signing section; add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` (docs/signing.md)", cfg.File)
+	}
+	if sg := cfg.Signing; sg != nil && opts.Sign {
+		if sg.KeyFile != "" {
+			signing, err = sign.LoadKey(sg.KeyFile)
+		} else {
+			signing, err = sign.LoadKeyFromEnv(sg.KeyEnv)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: signing: %w", cfg.File, err)
+		}
+	}
 	progress := func(format string, args ...any) {
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, format+"\n", args...)
@@ -233,6 +253,10 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		SourceDateEpoch: opts.Epoch,
 		Floor:           manifest.Floor{Glibc: policy.Glibc(), Policy: policy.Name, Families: policy.Families, Covers: policy.Covers},
 	}
+	if signing != nil {
+		m.Signing = &manifest.Signing{Fingerprint: signing.Fingerprint, KeyID: signing.KeyID, UserID: signing.UserID,
+			Signature: "SHA256SUMS.asc", PublicKey: "KEY.asc"}
+	}
 	m.RPMVersion = ver.NFPM("rpm", opts.Release).Full("rpm")
 	for _, in := range inputs {
 		sum, _, err := pack.SHA256File(in.Path)
@@ -288,7 +312,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc})
 	}
 	for _, pi := range pkgInputs {
-		a, err := planPackage(cfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime)
+		a, err := planPackage(cfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime, signing)
 		if err != nil {
 			return nil, err
 		}
@@ -341,12 +365,27 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	if err := pack.WriteSHA256SUMS(filepath.Join(stage, "SHA256SUMS"), stagedPaths); err != nil {
 		return nil, err
 	}
+	final := []string{"manifest.json", "SHA256SUMS"}
+	if signing != nil {
+		if err := signSums(stage, signing, mtime); err != nil {
+			return nil, err
+		}
+		// SHA256SUMS stays last: when it appears, its signature and the
+		// key are already there.
+		final = []string{"manifest.json", "KEY.asc", "SHA256SUMS.asc", "SHA256SUMS"}
+	} else if opts.Clean {
+		// An unsigned rebuild must not leave an earlier build's signature
+		// next to a SHA256SUMS it does not match.
+		for _, n := range []string{"SHA256SUMS.asc", "KEY.asc"} {
+			os.Remove(filepath.Join(opts.OutDir, n))
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("build interrupted; nothing was written to %s: %w", opts.OutDir, err)
 	}
 	// Every file is complete; rename is atomic per file, and SHA256SUMS
 	// goes last so a reader that sees it sees everything it lists.
-	for _, n := range append(names, "manifest.json", "SHA256SUMS") {
+	for _, n := range append(names, final...) {
 		if err := os.Rename(filepath.Join(stage, n), filepath.Join(opts.OutDir, n)); err != nil {
 			return nil, fmt.Errorf("moving %s into %s: %w", n, opts.OutDir, err)
 		}
@@ -385,7 +424,7 @@ func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 	}}
 }
 
-func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time) (artifact, error) {
+func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key) (artifact, error) {
 	rel, err := deps.Resolve(in.Facts, d, policy.Glibc())
 	if err != nil {
 		var se *deps.SonameError
@@ -429,6 +468,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Summary: cfg.Summary, Description: strings.TrimSpace(cfg.Description + "\n\n" + floorNote),
 		Section: cfg.Section, Priority: cfg.Priority, Group: cfg.Group,
 		Depends: rel.Depends, Compression: d.Compression, MTime: mtime, Files: files,
+		Signing: signing,
 	}
 	if d.Format == "deb" {
 		spec.ExtraFields = map[string]string{"X-Relpack-Glibc-Floor": policy.Glibc()}
@@ -442,6 +482,32 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		p, err := pack.WritePackage(spec, dir)
 		return filepath.Base(p), err
 	}}, nil
+}
+
+// signSums writes SHA256SUMS.asc (an armoured detached signature of
+// SHA256SUMS, made at SOURCE_DATE_EPOCH so it is reproducible) and KEY.asc
+// (the public key) into stage. `gpg --import KEY.asc && gpg --verify
+// SHA256SUMS.asc SHA256SUMS` checks them; the fingerprint to trust is
+// published apart from the release (and recorded in manifest.json).
+func signSums(stage string, key *sign.Key, mtime time.Time) error {
+	sums, err := os.Open(filepath.Join(stage, "SHA256SUMS"))
+	if err != nil {
+		return err
+	}
+	defer sums.Close()
+	if err := pack.WriteFileAtomic(filepath.Join(stage, "SHA256SUMS.asc"), func(w io.Writer) error {
+		return sign.DetachSignAt(key, sums, w, mtime)
+	}); err != nil {
+		return fmt.Errorf("signing SHA256SUMS: %w", err)
+	}
+	pub, err := sign.PublicKey(key)
+	if err != nil {
+		return err
+	}
+	return pack.WriteFileAtomic(filepath.Join(stage, "KEY.asc"), func(w io.Writer) error {
+		_, err := w.Write(pub)
+		return err
+	})
 }
 
 // checkSources makes sure every file the artifacts will carry is readable

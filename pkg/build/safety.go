@@ -88,7 +88,7 @@ func earlierBuild(dir string) ([]string, *manifest.Manifest) {
 	var names []string
 	for _, e := range entries {
 		n := e.Name()
-		if n == "manifest.json" || n == "SHA256SUMS" || strings.HasSuffix(n, ".deb") || strings.HasSuffix(n, ".rpm") || strings.HasSuffix(n, ".tar.gz") {
+		if n == "manifest.json" || n == "SHA256SUMS" || strings.HasSuffix(n, ".asc") || strings.HasSuffix(n, ".deb") || strings.HasSuffix(n, ".rpm") || strings.HasSuffix(n, ".tar.gz") {
 			names = append(names, n)
 		}
 	}

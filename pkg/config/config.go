@@ -61,8 +61,21 @@ type Config struct {
 	Systemd *Systemd
 	Tarball Tarball
 	Targets []Target
+	// Signing, when set, signs the packages and SHA256SUMS.
+	Signing *Signing
 
 	lines map[string]int // "targets[2].glibc" -> line, for later errors
+}
+
+// Signing says where the release signing key comes from: a file or an
+// environment variable, never the key itself. The passphrase is read from
+// RELPACK_SIGNING_PASSPHRASE only; the file has no place for it.
+type Signing struct {
+	// KeyFile is the armoured (or binary) private key; relative paths
+	// start at packaging.yaml's directory.
+	KeyFile string `yaml:"key_file"`
+	// KeyEnv names the environment variable holding the armoured key.
+	KeyEnv string `yaml:"key_env"`
 }
 
 // Target is one distro target to package for.
@@ -162,6 +175,7 @@ type raw struct {
 	Systemd     *Systemd          `yaml:"systemd"`
 	Tarball     Tarball           `yaml:"tarball"`
 	Targets     []yaml.Node       `yaml:"targets"`
+	Signing     *Signing          `yaml:"signing"`
 }
 
 // Error is a problem at a place in the file.
@@ -194,6 +208,7 @@ func (es Errors) Error() string {
 
 var (
 	TripleRE   = regexp.MustCompile(`^(x86_64|aarch64)-unknown-linux-(gnu|musl)$`)
+	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	pkgNameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]+$`)
 	yamlLineRE = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)$`)
 )
@@ -286,6 +301,25 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	case "", deps.Z3Bundled, deps.Z3Unbundled:
 	default:
 		fail("z3", "z3 %q: use bundled or unbundled, or leave it out to accept what the binaries say", c.Z3)
+	}
+
+	if sg := r.Signing; sg != nil {
+		switch {
+		case sg.KeyFile != "" && sg.KeyEnv != "":
+			fail("signing", "signing: give key_file or key_env, not both")
+		case sg.KeyFile == "" && sg.KeyEnv == "":
+			fail("signing", "signing: give key_file (path of the private key) or key_env (name of the environment variable holding it); the passphrase comes only from RELPACK_SIGNING_PASSPHRASE")
+		case strings.Contains(sg.KeyFile+sg.KeyEnv, "BEGIN PGP") || strings.ContainsAny(sg.KeyFile+sg.KeyEnv, "\n\r"):
+			// Never echo what looks like key material.
+			fail("signing", "signing: key material does not belong in packaging.yaml; put the key in a file or a CI secret and give its path (key_file) or variable name (key_env)")
+		case sg.KeyEnv != "" && !envNameRE.MatchString(sg.KeyEnv):
+			fail("signing.key_env", "signing.key_env must be the name of an environment variable (letters, digits, _), e.g. RELPACK_SIGNING_KEY")
+		default:
+			c.Signing = &Signing{KeyEnv: sg.KeyEnv}
+			if sg.KeyFile != "" {
+				c.Signing.KeyFile = c.abs(sg.KeyFile)
+			}
+		}
 	}
 
 	if len(r.Inputs) == 0 {

@@ -143,3 +143,25 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("empty file: %v", err)
 	}
 }
+
+func TestSigningSection(t *testing.T) {
+	cases := map[string]string{
+		"signing:\n  key_file: k.asc\n  key_env: K\n": "give key_file or key_env, not both",
+		"signing: {}\n": "give key_file (path of the private key) or key_env",
+		"signing:\n  key_env: \"-----BEGIN PGP PRIVATE KEY BLOCK-----\"\n": "key material does not belong in packaging.yaml",
+		"signing:\n  key_env: 1BAD\n":                                      "must be the name of an environment variable",
+	}
+	for add, want := range cases {
+		_, err := Parse("packaging.yaml", "/cfg", []byte(good+add))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", add, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "BEGIN PGP") {
+			t.Errorf("the error echoes key material: %v", err)
+		}
+	}
+	c, err := Parse("packaging.yaml", "/cfg", []byte(good+"signing:\n  key_file: keys/release.asc\n"))
+	if err != nil || c.Signing == nil || c.Signing.KeyFile != "/cfg/keys/release.asc" {
+		t.Errorf("key_file: %v %+v", err, c)
+	}
+}

@@ -32,6 +32,20 @@ type Manifest struct {
 	Inputs          []Input    `json:"inputs"`
 	Distros         []Distro   `json:"distros"`
 	Artifacts       []Artifact `json:"artifacts"`
+	// Signing is set when the release is signed: the key that signed
+	// every deb and rpm and SHA256SUMS (in SHA256SUMS.asc). The manifest
+	// is listed in SHA256SUMS, so this record is itself covered by the
+	// signature.
+	Signing *Signing `json:"signing,omitempty"`
+}
+
+// Signing identifies the release signing key.
+type Signing struct {
+	Fingerprint string `json:"fingerprint"`          // 40 upper-case hex digits
+	KeyID       string `json:"key_id"`               // the key that signs (16 hex digits)
+	UserID      string `json:"user_id,omitempty"`    // e.g. "OpenShell Release <release@...>"
+	Signature   string `json:"signature"`            // "SHA256SUMS.asc"
+	PublicKey   string `json:"public_key,omitempty"` // "KEY.asc"
 }
 
 // Floor is the promised ABI floor and what it covers.

@@ -18,6 +18,8 @@ import (
 	_ "github.com/goreleaser/nfpm/v2/deb" // registers the "deb" packager
 	"github.com/goreleaser/nfpm/v2/files"
 	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the "rpm" packager
+
+	"relpack/pkg/sign"
 )
 
 // PackageSpec describes one deb or rpm package. It is plain data: the build
@@ -78,6 +80,18 @@ type PackageSpec struct {
 	// into the package (deb /usr/share/doc/NAME/changelog.Debian.gz, rpm
 	// %changelog). Default: "Release <version>."
 	ChangelogNote string
+
+	// Signing, when set, signs the package with this OpenPGP key through
+	// nfpm's signing hooks, in memory (the key never touches the disk):
+	// deb with a debsigs "origin" signature (ar member _gpgorigin, an
+	// armoured detached signature of debian-binary + control.tar.* +
+	// data.tar.*, as debsig-verify checks it); rpm with rpmpack's header
+	// signature (RSAHEADER, tag 268) and header+payload signature
+	// (SIGPGP, tag 1002), as rpm -K checks them. Every signature is made
+	// at MTime (or at the key's creation when MTime is older), so a signed
+	// build is as reproducible as an unsigned one. Nil: unsigned, and the
+	// bytes are exactly those of a build without this field.
+	Signing *sign.Key
 }
 
 // PackageFile is one file in a package.
@@ -308,6 +322,18 @@ func (s *PackageSpec) nfpmInfo(stage string, mtime time.Time) (*nfpm.Info, error
 		info.RPM.Group = orDefault(s.Group, "Unspecified")
 		info.RPM.Packager = s.Maintainer
 		info.RPM.BuildHost = rpmBuildHost
+	}
+
+	if s.Signing != nil {
+		// nfpm's deb signer takes an armoured signature, its rpm signer
+		// (rpmpack) a binary one.
+		switch s.Format {
+		case "deb":
+			info.Deb.Signature.Type = "origin"
+			info.Deb.Signature.SignFn = sign.SignFunc(s.Signing, mtime, true)
+		case "rpm":
+			info.RPM.Signature.SignFn = sign.SignFunc(s.Signing, mtime, false)
+		}
 	}
 
 	contents, err := s.contents(stage, mtime)

@@ -40,15 +40,38 @@ func TestSymlinkEscapingTheConfigFolderIsRefused(t *testing.T) {
 func TestModeWarnings(t *testing.T) {
 	c := loadDemo(t)
 	c.Targets = c.Targets[len(c.Targets)-1:]
+	c.Targets = append(c.Targets, loadDemo(t).Targets[0]) // el8: an rpm too
 	c.Files = append(c.Files,
+		config.File{Src: c.LicenseFile, Dst: "/usr/libexec/openshell/helper", Mode: "4755"},
+		config.File{Src: c.LicenseFile, Dst: "/usr/libexec/openshell/group-helper", Mode: "2755"},
 		config.File{Src: c.LicenseFile, Dst: "/usr/share/openshell/shared", Mode: "0666"})
 	var warn bytes.Buffer
-	if _, err := Run(Options{Config: c, Version: "1.0.0", OutDir: t.TempDir(), Epoch: DefaultEpoch, Warn: &warn}); err != nil {
+	out := t.TempDir()
+	m, err := Run(Options{Config: c, Version: "1.0.0", OutDir: out, Epoch: DefaultEpoch, Warn: &warn})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"/usr/share/openshell/shared) has mode 0666: world-writable"} {
+	for _, want := range []string{"/usr/libexec/openshell/helper) has mode 4755: setuid", "group-helper) has mode 2755: setgid",
+		"/usr/share/openshell/shared) has mode 0666: world-writable"} {
 		if !strings.Contains(warn.String(), want) {
 			t.Errorf("warnings lack %q:\n%s", want, warn.String())
+		}
+	}
+	// Warned about, and shipped exactly as configured, owned by root.
+	for _, a := range m.Artifacts {
+		var listing string
+		switch a.Kind {
+		case "deb":
+			listing = sh(t, "", "dpkg-deb", "-c", filepath.Join(out, a.File))
+		case "rpm":
+			listing = sh(t, "", "rpm", "-qplv", filepath.Join(out, a.File))
+		default:
+			continue
+		}
+		for _, want := range []string{"-rwsr-xr-x", "-rwxr-sr-x", "-rw-rw-rw-"} {
+			if !strings.Contains(listing, want) {
+				t.Errorf("%s: no %s entry:\n%s", a.File, want, listing)
+			}
 		}
 	}
 }

@@ -103,7 +103,8 @@ type PackageFile struct {
 	Data []byte
 	// Dst is the absolute path on the installed system.
 	Dst string
-	// Mode holds the permission bits (explicit; 0 is an error).
+	// Mode holds the unix mode bits as octal, setuid/setgid/sticky included
+	// (0o4755); explicit, 0 is an error.
 	Mode fs.FileMode
 	// Config marks a configuration file the admin may edit: a deb
 	// conffile, an rpm %config(noreplace).
@@ -257,8 +258,12 @@ func (s *PackageSpec) check() error {
 		if f.Mode == 0 {
 			return fmt.Errorf("file %s: no mode given; set Mode (e.g. 0755 for executables, 0644 for other files)", f.Dst)
 		}
-		if f.Mode&^fs.ModePerm != 0 {
-			return fmt.Errorf("file %s: mode %v has more than permission bits; give only 0..0777", f.Dst, f.Mode)
+		// Unix mode bits as octal: nfpm writes the low 12 bits into the
+		// deb's tar header and the rpm's file mode as they are, so setuid
+		// (0o4000), setgid (0o2000) and sticky (0o1000) go through, while
+		// Go's own type and flag bits (fs.ModeSetuid, ...) would not.
+		if f.Mode&^0o7777 != 0 {
+			return fmt.Errorf("file %s: mode %v is not a unix mode; give octal bits only (0..07777, e.g. 0755 or 04755)", f.Dst, f.Mode)
 		}
 		switch {
 		case f.Src != "" && f.Data != nil:

@@ -32,6 +32,22 @@ func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
 	return b, nil
 }
 
+// section returns the data of the first section of type t and the string
+// table it links to; sec is nil (and err nil) when the file has none.
+func (sd *sectionData) section(t elf.SectionType) (data []byte, str *strtab, sec *elf.Section, err error) {
+	sec = sd.f.SectionByType(t)
+	if sec == nil {
+		return nil, nil, nil, nil
+	}
+	if data, err = sd.get(sec); err != nil {
+		return nil, nil, nil, err
+	}
+	if str, err = sd.linked(sec); err != nil {
+		return nil, nil, nil, err
+	}
+	return data, str, sec, nil
+}
+
 // linked returns the string table a section's sh_link names.
 func (sd *sectionData) linked(s *elf.Section) (*strtab, error) {
 	if s.Link == 0 || int(s.Link) >= len(sd.f.Sections) {
@@ -87,16 +103,8 @@ type dynamicInfo struct {
 
 func readDynamic(f *elf.File, sd *sectionData) (dynamicInfo, error) {
 	var di dynamicInfo
-	ds := f.SectionByType(elf.SHT_DYNAMIC)
-	if ds == nil {
-		return di, nil
-	}
-	d, err := sd.get(ds)
-	if err != nil {
-		return di, err
-	}
-	str, err := sd.linked(ds)
-	if err != nil {
+	d, str, ds, err := sd.section(elf.SHT_DYNAMIC)
+	if ds == nil || err != nil {
 		return di, err
 	}
 	bo := f.ByteOrder
@@ -157,17 +165,9 @@ type versionRef struct{ library, name string }
 // and verdef) to names; index 0 and 1 mean unversioned.
 func undefinedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) (map[versionRef][]string, error) {
 	out := map[versionRef][]string{}
-	ss := f.SectionByType(elf.SHT_DYNSYM)
-	if ss == nil {
-		return out, nil
-	}
-	syms, err := sd.get(ss)
-	if err != nil {
-		return nil, err
-	}
-	str, err := sd.linked(ss)
-	if err != nil {
-		return nil, err
+	syms, str, ss, err := sd.section(elf.SHT_DYNSYM)
+	if ss == nil || err != nil {
+		return out, err
 	}
 	var versym []byte
 	if vs := f.SectionByType(elf.SHT_GNU_VERSYM); vs != nil {
@@ -218,16 +218,8 @@ type rawVer struct {
 // readVerneed walks SHT_GNU_verneed (Elf_Verneed + Elf_Vernaux chains).
 // debug/elf's DynamicVersionNeeds would also decode the whole .dynsym.
 func readVerneed(f *elf.File, sd *sectionData) ([]rawNeed, error) {
-	s := f.SectionByType(elf.SHT_GNU_VERNEED)
-	if s == nil {
-		return nil, nil
-	}
-	d, err := sd.get(s)
-	if err != nil {
-		return nil, err
-	}
-	str, err := sd.linked(s)
-	if err != nil {
+	d, str, s, err := sd.section(elf.SHT_GNU_VERNEED)
+	if s == nil || err != nil {
 		return nil, err
 	}
 	bo := f.ByteOrder
@@ -273,16 +265,8 @@ func readVerneed(f *elf.File, sd *sectionData) ([]rawNeed, error) {
 // readVerdef walks SHT_GNU_verdef (Elf_Verdef + Elf_Verdaux); the first
 // aux entry of each definition is its own name.
 func readVerdef(f *elf.File, sd *sectionData) ([]rawVer, error) {
-	s := f.SectionByType(elf.SHT_GNU_VERDEF)
-	if s == nil {
-		return nil, nil
-	}
-	d, err := sd.get(s)
-	if err != nil {
-		return nil, err
-	}
-	str, err := sd.linked(s)
-	if err != nil {
+	d, str, s, err := sd.section(elf.SHT_GNU_VERDEF)
+	if s == nil || err != nil {
 		return nil, err
 	}
 	bo := f.ByteOrder

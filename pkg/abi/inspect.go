@@ -340,17 +340,9 @@ func detectLibc(f *elf.File, fa *Facts) Libc {
 // a hostile file turns into gigabytes (thousands of symbols all naming one
 // long string), and a static binary is exactly where this runs.
 func hasSymbol(f *elf.File, names ...string) bool {
-	s := f.SectionByType(elf.SHT_SYMTAB)
-	if s == nil {
-		return false
-	}
 	sd := &sectionData{f: f, cache: map[*elf.Section][]byte{}}
-	syms, err := sd.get(s)
-	if err != nil {
-		return false
-	}
-	str, err := sd.linked(s)
-	if err != nil {
+	syms, str, s, err := sd.section(elf.SHT_SYMTAB)
+	if s == nil || err != nil {
 		return false
 	}
 	entsize := 24 // st_name is the first field of Elf64_Sym and Elf32_Sym

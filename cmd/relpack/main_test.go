@@ -1,29 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"relpack/internal/clitest"
 	"strings"
 	"testing"
 )
 
-var relpack string
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "relpack-cli-")
-	if err != nil {
-		panic(err)
-	}
-	relpack = filepath.Join(dir, "relpack")
-	if out, err := exec.Command("go", "build", "-o", relpack, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		panic(err)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	clitest.Cleanup()
 	os.Exit(code)
 }
 
@@ -31,16 +19,7 @@ const fx = "../../testdata/fixtures/"
 
 func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(relpack, args...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
+	return clitest.Run(t, args...)
 }
 
 func TestVerifyDoneWhen(t *testing.T) {

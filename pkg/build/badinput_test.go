@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"relpack/internal/clitest"
 	"strings"
 	"testing"
 )
@@ -12,10 +13,7 @@ import (
 // non-zero with a message naming the file and the fix, and leave no
 // artifact (and no staging folder) in the output directory.
 func TestBadInputs(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "relpack")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/relpack").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := clitest.Bin(t)
 	fixtures, _ := filepath.Abs("../../testdata/fixtures")
 	base, err := os.ReadFile(demoConfig)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"relpack/internal/clitest"
 	"strings"
 	"testing"
 
@@ -49,6 +50,7 @@ func TestMain(m *testing.M) {
 	if demoOut != "" {
 		os.RemoveAll(demoOut)
 	}
+	clitest.Cleanup()
 	os.Exit(code)
 }
 

@@ -3,9 +3,9 @@ package build
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"relpack/internal/clitest"
 	"sort"
 	"strings"
 	"testing"
@@ -215,10 +215,7 @@ func TestDebInstallsInBullseye(t *testing.T) {
 // TestReproducible builds the demo twice in child processes with different
 // TZ and umask and compares SHA256SUMS byte for byte.
 func TestReproducible(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "relpack")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/relpack").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := clitest.Bin(t)
 	cfg, _ := filepath.Abs(demoConfig)
 	sums := make([]string, 2)
 	for i, env := range [][2]string{{"UTC", "022"}, {"Pacific/Kiritimati", "077"}} {

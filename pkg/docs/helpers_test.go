@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"relpack/internal/clitest"
 	"sync"
 	"testing"
 
@@ -91,9 +92,7 @@ func TestMain(m *testing.M) {
 	if demoDir != "" {
 		os.RemoveAll(demoDir)
 	}
-	if cliPath != "" {
-		os.RemoveAll(filepath.Dir(cliPath))
-	}
+	clitest.Cleanup()
 	os.Exit(code)
 }
 
@@ -146,41 +145,10 @@ func clone(t *testing.T, m *manifest.Manifest) *manifest.Manifest {
 	return c
 }
 
-var (
-	cliOnce sync.Once
-	cliPath string
-	cliErr  error
-	cliOut  []byte
-)
-
-// relpackCLI builds cmd/relpack once per test binary.
-func relpackCLI(t *testing.T) string {
-	t.Helper()
-	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "relpack-docs-cli-")
-		if err != nil {
-			cliErr = err
-			return
-		}
-		cliPath = filepath.Join(dir, "relpack")
-		cliOut, cliErr = exec.Command("go", "build", "-o", cliPath, "relpack/cmd/relpack").CombinedOutput()
-	})
-	if cliErr != nil {
-		t.Fatalf("go build relpack/cmd/relpack: %v\n%s", cliErr, cliOut)
-	}
-	return cliPath
-}
+// relpackCLI and runCLI run the real relpack binary (built once).
+func relpackCLI(t *testing.T) string { return clitest.Bin(t) }
 
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(relpackCLI(t), args...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
+	return clitest.Run(t, args...)
 }

@@ -1,58 +1,25 @@
 package smoke
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
+	"relpack/internal/clitest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 )
 
 // The CLI is tested here, against the real binary, because `relpack smoke`
 // only renders what Run returns: exit codes 0/1/2, text and --json.
 
-var (
-	cliOnce sync.Once
-	cliPath string
-	cliErr  error
-	cliOut  []byte
-)
-
 func relpack(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "relpack-smoke-cli-")
-		if err != nil {
-			cliErr = err
-			return
-		}
-		cliPath = filepath.Join(dir, "relpack")
-		cliOut, cliErr = exec.Command("go", "build", "-o", cliPath, "relpack/cmd/relpack").CombinedOutput()
-	})
-	if cliErr != nil {
-		t.Fatalf("go build relpack/cmd/relpack: %v\n%s", cliErr, cliOut)
-	}
-	cmd := exec.Command(cliPath, args...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
+	return clitest.Run(t, args...)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if cliPath != "" {
-		os.RemoveAll(filepath.Dir(cliPath))
-	}
+	clitest.Cleanup()
 	os.Exit(code)
 }
 

@@ -1,0 +1,60 @@
+// Package clitest builds the relpack command once per test binary and runs
+// it, for the packages whose tests check the real CLI (exit codes, stdout,
+// stderr) rather than the functions behind it.
+package clitest
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+var (
+	once     sync.Once
+	binPath  string
+	buildErr error
+	buildOut []byte
+)
+
+// Bin builds relpack/cmd/relpack (once) and returns the binary's path.
+func Bin(t testing.TB) string {
+	t.Helper()
+	once.Do(func() {
+		dir, err := os.MkdirTemp("", "relpack-cli-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "relpack")
+		buildOut, buildErr = exec.Command("go", "build", "-o", binPath, "relpack/cmd/relpack").CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("go build relpack/cmd/relpack: %v\n%s", buildErr, buildOut)
+	}
+	return binPath
+}
+
+// Run runs relpack with args and returns its output and exit code.
+func Run(t testing.TB, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(Bin(t), args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// Cleanup removes the built binary; call it from TestMain after m.Run.
+func Cleanup() {
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+}

@@ -31,6 +31,8 @@ curl:curl
 wget:wget
 patch:patch
 unshare:util-linux
+ld.lld:lld
+ld.gold:binutils
 gpg:gnupg
 debsig-verify:debsig-verify
 "

@@ -5,6 +5,7 @@
 # (one run per package, same compression per distro, same files) plus
 # `tar czf` per tarball. Same machine, same run. Prints a Markdown table.
 # Usage: bench/build-vs-nfpm.sh [SIZE_MB]     (default 100)
+#        ONLY=relpack bench/build-vs-nfpm.sh ...  (time relpack alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-100}
@@ -32,6 +33,11 @@ t0=$(date +%s%N)
 bin/relpack build -q -c "$work/packaging.yaml" --version 0.1.0 --out "$work/relpack-dist" >/dev/null
 t1=$(date +%s%N)
 relpack_s=$(awk -v n=$((t1 - t0)) 'BEGIN {printf "%.1f", n/1e9}')
+
+if [ "${ONLY:-}" = relpack ]; then
+	echo "relpack build, ${size} MB per binary: ${relpack_s} s"
+	exit 0
+fi
 
 # The same matrix through nfpm's CLI, driven from relpack's own manifest so
 # both do the same work (files, relations, compression).

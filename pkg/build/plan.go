@@ -1,0 +1,117 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"relpack/pkg/abi"
+	"relpack/pkg/config"
+	"relpack/pkg/deps"
+	"relpack/pkg/distro"
+	"relpack/pkg/manifest"
+	"relpack/pkg/pack"
+	"relpack/pkg/sign"
+	"relpack/pkg/version"
+	"relpack/templates"
+)
+
+// Planning turns one input and one target into an artifact: its manifest
+// entry and how to write it. Everything that can refuse a build (a soname
+// the distro does not ship, a template error) happens here, before any
+// artifact is written.
+
+func glibcMeasured(in *Input) string {
+	if !in.IsGNU() {
+		return ""
+	}
+	return in.Facts.HighestOf("GLIBC")
+}
+
+func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time) artifact {
+	name := fmt.Sprintf("%s-%s.tar.gz", cfg.Name, in.Triple)
+	entries := []pack.TarEntry{{Name: cfg.Name, Src: in.Path, Mode: 0o755}}
+	for _, f := range cfg.Tarball.Files {
+		entries = append(entries, pack.TarEntry{Name: filepath.Base(f), Src: f, Mode: 0o644})
+	}
+	var contents []string
+	for _, e := range entries {
+		contents = append(contents, e.Name)
+	}
+	sort.Strings(contents)
+	e := manifest.Artifact{
+		File: name, Kind: "tarball", Triple: in.Triple, Arch: in.Machine, Libc: in.Libc,
+		GlibcMeasured: glibcMeasured(in), Z3: in.Z3, Z3So: in.Z3So, Contents: contents,
+	}
+	if in.IsGNU() {
+		e.Floor = policy.Glibc()
+	}
+	return artifact{entry: e, write: func(dir string) (string, error) {
+		return name, pack.WriteTarGz(filepath.Join(dir, name), entries, mtime)
+	}}
+}
+
+func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key) (artifact, error) {
+	rel, err := deps.Resolve(in.Facts, d, policy.Glibc())
+	if err != nil {
+		var se *deps.SonameError
+		if errors.As(err, &se) {
+			se.Binary = fmt.Sprintf("input %s (%s)", in.Triple, in.Path)
+			return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), se)
+		}
+		return artifact{}, err
+	}
+	files := []pack.PackageFile{{Src: in.Path, Dst: cfg.Binary, Mode: 0o755}}
+	for _, f := range cfg.Files {
+		mode, _ := strconv.ParseUint(f.Mode, 8, 32)
+		files = append(files, pack.PackageFile{Src: f.Src, Dst: f.Dst, Mode: os.FileMode(mode), Config: f.Config})
+	}
+	if d.Format == "deb" {
+		copyright, err := debCopyright(cfg)
+		if err != nil {
+			return artifact{}, err
+		}
+		files = append(files, pack.PackageFile{Data: copyright, Dst: "/usr/share/doc/" + cfg.Name + "/copyright", Mode: 0o644})
+	} else {
+		files = append(files, pack.PackageFile{Src: cfg.LicenseFile, Dst: "/usr/share/licenses/" + cfg.Name + "/LICENSE", Mode: 0o644})
+	}
+	if s := cfg.Systemd; s != nil {
+		unit, err := templates.Render("systemd.service.tmpl", templates.Unit{
+			Description: s.Description, Binary: cfg.Binary, Args: s.Args, Homepage: cfg.Homepage, User: s.Scope == "user",
+		})
+		if err != nil {
+			return artifact{}, err
+		}
+		files = append(files, pack.PackageFile{Data: unit, Dst: s.UnitPath(), Mode: 0o644})
+	}
+	fields := ver.NFPM(d.Format, release+d.ReleaseSuffix)
+	floorNote := fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
+		policy.Glibc(), strings.Join(policy.Covers, ", "), glibcMeasured(in))
+	spec := pack.PackageSpec{
+		Format: d.Format, Name: cfg.Name, Arch: distro.ArchName(in.Machine, "go"),
+		Version: fields.Version, Release: fields.Release, Prerelease: fields.Prerelease,
+		VersionMetadata: fields.VersionMetadata, Epoch: fields.Epoch,
+		Maintainer: cfg.Maintainer, Vendor: cfg.Vendor, Homepage: cfg.Homepage, License: cfg.License,
+		Summary: cfg.Summary, Description: strings.TrimSpace(cfg.Description + "\n\n" + floorNote),
+		Section: cfg.Section, Priority: cfg.Priority, Group: cfg.Group,
+		Depends: rel.Depends, Compression: d.Compression, MTime: mtime, Files: files,
+		Signing: signing,
+	}
+	if d.Format == "deb" {
+		spec.ExtraFields = map[string]string{"X-Relpack-Glibc-Floor": policy.Glibc()}
+	}
+	e := manifest.Artifact{
+		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
+		Floor: policy.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
+		Z3: rel.Z3, Z3So: rel.Z3Soname, Z3Package: rel.Packages[rel.Z3Soname], PackageVersion: fields.Full(d.Format),
+	}
+	return artifact{entry: e, write: func(dir string) (string, error) {
+		p, err := pack.WritePackage(spec, dir)
+		return filepath.Base(p), err
+	}}, nil
+}

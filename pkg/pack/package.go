@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"relpack/pkg/version"
 	"sort"
 	"strings"
 	"time"
@@ -476,28 +477,8 @@ func (s *PackageSpec) writeChangelog(file string, mtime time.Time) error {
 // fullVersion is the version as the package manager shows it, built the
 // way nfpm builds it (deb control Version; rpm [E:]V-R).
 func (s *PackageSpec) fullVersion() string {
-	v := s.Version
-	pre := s.Prerelease
-	if s.Format == "rpm" {
-		pre = strings.ReplaceAll(pre, "-", "_")
-	}
-	if pre != "" {
-		v += "~" + pre
-	}
-	if s.VersionMetadata != "" {
-		v += "+" + s.VersionMetadata
-	}
-	rel := s.Release
-	if s.Format == "rpm" {
-		rel = orDefault(rel, "1")
-	}
-	if rel != "" {
-		v += "-" + rel
-	}
-	if s.Epoch != "" {
-		v = s.Epoch + ":" + v
-	}
-	return v
+	return version.NFPMFields{Version: s.Version, Release: s.Release, Prerelease: s.Prerelease,
+		VersionMetadata: s.VersionMetadata, Epoch: s.Epoch}.Full(s.Format)
 }
 
 // wrapText word-wraps each line of text longer than width columns; the

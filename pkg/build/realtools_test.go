@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"relpack/internal/clitest"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,11 @@ func TestLintianOnEveryDeb(t *testing.T) {
 	tagRE := regexp.MustCompile(`^([EWIXPCON]): [^:]+: ([a-z0-9+.-]+)`)
 	args := append([]string{"--no-tag-display-limit", "--display-info"}, lint...)
 	out, stderr, _ := run("", nil, "lintian", args...) // exit 1 on errors; judged below
+	// Every package carries the floor field, which lintian names: one such
+	// tag per package proves lintian read each of them (silence is not a pass).
+	if n := strings.Count(out, "unknown-field X-Relpack-Glibc-Floor"); n != len(lint) {
+		t.Errorf("lintian reported the floor field for %d of %d packages; did it run?\n%s\n%s", n, len(lint), out, stderr)
+	}
 	for _, l := range lines(out) {
 		m := tagRE.FindStringSubmatch(l)
 		if m == nil {
@@ -85,6 +91,9 @@ func TestRpmlintOnEveryRpm(t *testing.T) {
 	}
 	if m[1] != "0" {
 		t.Errorf("rpmlint found errors:\n%s", out)
+	}
+	if c := regexp.MustCompile(`(\d+) packages and`).FindStringSubmatch(out); c == nil || c[1] != strconv.Itoa(len(rpms)) {
+		t.Errorf("rpmlint checked %v packages, want %d:\n%s", c, len(rpms), out)
 	}
 }
 

@@ -221,26 +221,21 @@ func suggestPrerelease(pre string) string {
 }
 
 // String returns the canonical semver form, without a leading 'v'.
-func (v Version) String() string {
-	s := fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
-	if v.Prerelease != "" {
-		s += "-" + v.Prerelease
-	}
-	if v.Metadata != "" {
-		s += "+" + v.Metadata
-	}
-	return s
-}
+func (v Version) String() string { return v.join("-") }
 
 // upstream is the version both package managers get before the release:
 // the prerelease after '~' (sorts before the final release in dpkg and rpm),
 // the metadata after '+'. For a Version from Parse it is a valid dpkg
 // upstream version (starts with a digit; only alnum . + ~) and a valid rpm
 // Version (no '-').
-func (v Version) upstream() string {
+func (v Version) upstream() string { return v.join("~") }
+
+// join writes MAJOR.MINOR.PATCH, the prerelease after preSep, and the
+// metadata after '+'.
+func (v Version) join(preSep string) string {
 	s := fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
 	if v.Prerelease != "" {
-		s += "~" + v.Prerelease
+		s += preSep + v.Prerelease
 	}
 	if v.Metadata != "" {
 		s += "+" + v.Metadata

@@ -4,9 +4,16 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"relpack/pkg/abi"
 )
@@ -144,6 +151,321 @@ func Read(path string) (*Manifest, error) {
 	}
 	if m.Schema != SchemaVersion {
 		return nil, fmt.Errorf("%s: manifest schema %d, this relpack reads schema %d", path, m.Schema, SchemaVersion)
+	}
+	return &m, nil
+}
+
+// A manifest is input that others can change (a release folder, a CI
+// artifact, a pull request), and its strings end up in Markdown, in sh code
+// blocks and in install.sh. Validate holds every field a consumer renders
+// to its grammar, so a hostile value is refused with its field named
+// rather than pasted somewhere it runs; the renderers quote and escape as
+// well (defence in depth), but they must not be the only line.
+var (
+	// safeFileRE is a plain base name: no path, no leading dot or dash,
+	// nothing a shell or Markdown would read.
+	safeFileRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._+~-]*$`)
+	// nameRE: product, package and policy names, sonames.
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
+	// idRE is a distro target id (pkg/distro's grammar).
+	idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	// tripleRE is a target triple: arch-vendor-os[-env].
+	tripleRE = regexp.MustCompile(`^[a-z0-9_]+(-[a-z0-9_]+){1,3}$`)
+	archRE   = regexp.MustCompile(`^[a-z0-9_]+$`)
+	// semverRE is semver 2.0.0 without a leading v (what build writes).
+	semverRE = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)` +
+		`(-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?` +
+		`(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`)
+	// pkgVersionRE is a deb or rpm version (optional epoch, ~ for
+	// pre-releases, -release).
+	pkgVersionRE = regexp.MustCompile(`^([0-9]+:)?[0-9][A-Za-z0-9.+~_-]*$`)
+	// numVersionRE is a dotted number: glibc and symbol family versions.
+	numVersionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
+	familyRE     = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	sha256RE     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	// urlRE: http(s) with RFC 3986 characters only, minus the quote; no
+	// space, < > " ` or backslash, so it cannot leave a Markdown autolink
+	// or a quoted string.
+	urlRE = regexp.MustCompile(`^https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]+$`)
+	// relationRE is a Depends/Requires entry: "libc6 (>= 2.28)",
+	// "libc.so.6(GLIBC_2.17)(64bit)", "a | b".
+	relationRE = regexp.MustCompile(`^[A-Za-z0-9._+~:()<>=,| \[\]/-]+$`)
+	// runpathRE is a DT_RUNPATH such as "$ORIGIN/../lib".
+	runpathRE     = regexp.MustCompile(`^[A-Za-z0-9$_./:{}+~-]+$`)
+	fingerprintRE = regexp.MustCompile(`^[0-9A-Fa-f]{40}$`)
+	keyIDRE       = regexp.MustCompile(`^[0-9A-Fa-f]{16}$`)
+)
+
+// maxProblems caps the list Validate reports: past it, more lines help no
+// one find the first mistake.
+const maxProblems = 20
+
+// FieldError is one invalid manifest field: Field is its path in the JSON
+// ("artifacts[3].file"), Value what it holds, Problem what is wrong.
+type FieldError struct {
+	Field, Value, Problem string
+}
+
+func (e FieldError) Error() string {
+	if e.Value == "" {
+		return e.Field + ": " + e.Problem
+	}
+	return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Problem)
+}
+
+// InvalidError lists every invalid field of a manifest (up to maxProblems).
+// File, when set, names the manifest file; Error prefixes every line with
+// it.
+type InvalidError struct {
+	File     string
+	Problems []FieldError
+	// More counts the problems left out past maxProblems.
+	More int
+}
+
+func (e *InvalidError) Error() string {
+	prefix := "manifest: "
+	if e.File != "" {
+		prefix = e.File + ": "
+	}
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(prefix + p.Error())
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "\n%sand %d more problems", prefix, e.More)
+	}
+	return b.String()
+}
+
+// checker collects FieldErrors.
+type checker struct{ e InvalidError }
+
+func (c *checker) fail(field, value, problem string) {
+	if len(c.e.Problems) >= maxProblems {
+		c.e.More++
+		return
+	}
+	c.e.Problems = append(c.e.Problems, FieldError{Field: field, Value: value, Problem: problem})
+}
+
+// match checks a required (optional=false) or optional field against re.
+func (c *checker) match(field, value string, optional bool, re *regexp.Regexp, want string) {
+	if value == "" {
+		if !optional {
+			c.fail(field, "", "missing: want "+want)
+		}
+		return
+	}
+	if len(value) > 255 || !re.MatchString(value) {
+		c.fail(field, value, "not "+want)
+	}
+}
+
+func (c *checker) oneOf(field, value string, optional bool, allowed ...string) {
+	if value == "" && optional {
+		return
+	}
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	c.fail(field, value, "want one of "+strings.Join(allowed, ", "))
+}
+
+// text checks free text (summary, names, license): any printable
+// characters, no control characters or line breaks (which would start a
+// new Markdown block, or a new line in a script comment).
+func (c *checker) text(field, value string) {
+	if len(value) > 1000 {
+		c.fail(field, value[:40]+"...", "longer than 1000 bytes")
+		return
+	}
+	if !utf8.ValidString(value) {
+		c.fail(field, value, "not valid UTF-8")
+		return
+	}
+	for _, r := range value {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+			c.fail(field, value, fmt.Sprintf("holds the control character %U (no line breaks, tabs or control characters in free text)", r))
+			return
+		}
+	}
+}
+
+// relPath checks a relative path inside an archive: plain components,
+// an optional trailing slash for folders.
+func (c *checker) relPath(field, value string) {
+	p := strings.TrimSuffix(value, "/")
+	if p == "" {
+		c.fail(field, value, "not a relative path such as bin/NAME or lib/")
+		return
+	}
+	for _, part := range strings.Split(p, "/") {
+		if !safeFileRE.MatchString(part) {
+			c.fail(field, value, "not a relative path of plain names ([A-Za-z0-9._+~-], no leading dot or dash, no empty part)")
+			return
+		}
+	}
+}
+
+const (
+	wantFile    = "a plain file name ([A-Za-z0-9._+~-], no leading dot or dash, no path)"
+	wantName    = "a name ([A-Za-z0-9._+~-], starting with a letter or digit)"
+	wantID      = "a distro target id ([a-z0-9._-], e.g. debian12)"
+	wantTriple  = "a target triple such as x86_64-unknown-linux-gnu"
+	wantArch    = "an architecture such as x86_64 or aarch64"
+	wantSemver  = "a semver version such as 1.2.3 or 0.0.38-dev.108+g152d059 (no leading v)"
+	wantPkgVer  = "a package version such as 0.1.0-1~deb12 or 1:2.3-1.el8"
+	wantNumVer  = "a dotted version such as 2.28"
+	wantSHA256  = "64 lowercase hex digits"
+	wantURL     = "an http(s) URL without spaces, quotes, <, > or backslashes"
+	wantRelRule = "a package relation such as libc6 (>= 2.28) or libc.so.6(GLIBC_2.17)(64bit)"
+)
+
+// Validate checks the manifest a renderer is about to trust: the header,
+// every distro, artifact, input and the signing record. It returns nil or
+// an *InvalidError naming each bad field by its JSON path. A manifest
+// without artifacts is refused too: there is nothing to document or
+// install.
+func (m *Manifest) Validate() error {
+	if m == nil {
+		return &InvalidError{Problems: []FieldError{{Field: "manifest", Problem: "missing"}}}
+	}
+	var c checker
+	if m.Schema != SchemaVersion {
+		c.fail("schema", fmt.Sprint(m.Schema), fmt.Sprintf("this relpack reads schema %d", SchemaVersion))
+	}
+	c.match("product", m.Product, false, nameRE, wantName)
+	c.text("summary", m.Summary)
+	c.match("version", m.Version, false, semverRE, wantSemver)
+	c.match("deb_version", m.DebVersion, true, pkgVersionRE, wantPkgVer)
+	c.match("rpm_version", m.RPMVersion, true, pkgVersionRE, wantPkgVer)
+	c.match("homepage", m.Homepage, true, urlRE, wantURL)
+	c.text("license", m.License)
+	if m.SourceDateEpoch < 0 {
+		c.fail("source_date_epoch", fmt.Sprint(m.SourceDateEpoch), "negative")
+	}
+	c.match("floor.glibc", m.Floor.Glibc, true, numVersionRE, wantNumVer)
+	c.match("floor.policy", m.Floor.Policy, true, nameRE, wantName)
+	for _, fam := range slices.Sorted(maps.Keys(m.Floor.Families)) {
+		c.match("floor.families", fam, false, familyRE, "a symbol version family such as GLIBCXX")
+		c.match("floor.families."+fam, m.Floor.Families[fam], false, numVersionRE, wantNumVer)
+	}
+	for i, s := range m.Floor.Covers {
+		c.text(fmt.Sprintf("floor.covers[%d]", i), s)
+	}
+	ids := map[string]bool{}
+	for i, d := range m.Distros {
+		f := fmt.Sprintf("distros[%d].", i)
+		c.match(f+"id", d.ID, false, idRE, wantID)
+		if ids[d.ID] {
+			c.fail(f+"id", d.ID, "listed twice")
+		}
+		ids[d.ID] = true
+		c.text(f+"name", d.Name)
+		c.oneOf(f+"format", d.Format, true, "deb", "rpm", "apk")
+		c.match(f+"glibc", d.Glibc, true, numVersionRE, wantNumVer)
+	}
+	if len(m.Artifacts) == 0 {
+		c.fail("artifacts", "", "the manifest lists no artifacts: there is nothing to document or install (give the manifest.json of a finished relpack build)")
+	}
+	files := map[string]bool{}
+	for i, a := range m.Artifacts {
+		f := fmt.Sprintf("artifacts[%d].", i)
+		c.match(f+"file", a.File, false, safeFileRE, wantFile)
+		if files[a.File] {
+			c.fail(f+"file", a.File, "listed twice")
+		}
+		files[a.File] = true
+		if a.Size < 0 {
+			c.fail(f+"size", fmt.Sprint(a.Size), "negative")
+		}
+		c.match(f+"sha256", a.SHA256, false, sha256RE, wantSHA256)
+		c.oneOf(f+"kind", a.Kind, false, "tarball", "deb", "rpm", "apk")
+		c.match(f+"triple", a.Triple, true, tripleRE, wantTriple)
+		c.match(f+"arch", a.Arch, false, archRE, wantArch)
+		c.oneOf(f+"libc", string(a.Libc), true, "glibc", "musl", "none", "unknown")
+		c.match(f+"distro", a.Distro, a.Kind == "tarball", idRE, wantID)
+		if a.Distro != "" && !ids[a.Distro] && idRE.MatchString(a.Distro) {
+			c.fail(f+"distro", a.Distro, "not one of the manifest's distros[].id")
+		}
+		c.match(f+"floor", a.Floor, true, numVersionRE, wantNumVer)
+		c.match(f+"glibc_measured", a.GlibcMeasured, true, numVersionRE, wantNumVer)
+		for j, r := range a.Relations {
+			c.match(fmt.Sprintf("%srelations[%d]", f, j), r, false, relationRE, wantRelRule)
+		}
+		c.match(f+"z3", a.Z3, true, idRE, "a Z3 mode such as bundled, unbundled or sidecar")
+		c.match(f+"z3_soname", a.Z3So, true, safeFileRE, wantFile)
+		c.match(f+"z3_package", a.Z3Package, true, nameRE, wantName)
+		for j, p := range a.Contents {
+			c.relPath(fmt.Sprintf("%scontents[%d]", f, j), p)
+		}
+		c.match(f+"package_version", a.PackageVersion, true, pkgVersionRE, wantPkgVer)
+		c.match(f+"runpath", a.Runpath, true, runpathRE, "a RUNPATH such as $ORIGIN/../lib")
+		if s := a.Sidecar; s != nil {
+			c.relPath(f+"sidecar.path", s.Path)
+			c.match(f+"sidecar.soname", s.Soname, true, safeFileRE, wantFile)
+			c.match(f+"sidecar.sha256", s.SHA256, true, sha256RE, wantSHA256)
+			for j, n := range s.Needed {
+				c.match(fmt.Sprintf("%ssidecar.needed[%d]", f, j), n, false, safeFileRE, wantFile)
+			}
+		}
+	}
+	for i, in := range m.Inputs {
+		f := fmt.Sprintf("inputs[%d].", i)
+		c.match(f+"triple", in.Triple, true, tripleRE, wantTriple)
+		c.match(f+"file", in.File, true, safeFileRE, wantFile)
+		c.match(f+"sha256", in.SHA256, true, sha256RE, wantSHA256)
+		c.match(f+"machine", in.Machine, true, archRE, wantArch)
+		for j, n := range in.Needed {
+			c.match(fmt.Sprintf("%sneeded[%d]", f, j), n, false, safeFileRE, wantFile)
+		}
+		c.match(f+"z3_soname", in.Z3So, true, safeFileRE, wantFile)
+	}
+	if s := m.Signing; s != nil {
+		c.match("signing.fingerprint", s.Fingerprint, false, fingerprintRE, "40 hex digits")
+		c.match("signing.key_id", s.KeyID, true, keyIDRE, "16 hex digits")
+		c.text("signing.user_id", s.UserID)
+		c.match("signing.signature", s.Signature, true, safeFileRE, wantFile)
+		c.match("signing.public_key", s.PublicKey, true, safeFileRE, wantFile)
+	}
+	if len(c.e.Problems) == 0 {
+		return nil
+	}
+	return &c.e
+}
+
+// ReadValid is Read for a consumer that renders the manifest (docs,
+// installer): it also refuses an empty file or object ({}, null) with a
+// message saying so, and runs Validate; errors name path and the field.
+func ReadValid(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read the manifest: %w", path, err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty, not a relpack manifest (relpack build writes manifest.json beside the artifacts)", path)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: not a relpack manifest: %w", path, err)
+	}
+	if m.Schema == 0 && m.Product == "" && m.Version == "" && len(m.Artifacts) == 0 {
+		return nil, fmt.Errorf("%s: empty manifest: no schema, product, version or artifacts; give the manifest.json that relpack build wrote", path)
+	}
+	if m.Schema != SchemaVersion {
+		return nil, fmt.Errorf("%s: manifest schema %d, this relpack reads schema %d", path, m.Schema, SchemaVersion)
+	}
+	if err := m.Validate(); err != nil {
+		if ie, ok := err.(*InvalidError); ok {
+			ie.File = path
+		}
+		return nil, err
 	}
 	return &m, nil
 }

@@ -1,61 +1,75 @@
 #!/bin/sh
-# Installs, from Debian's packages, the real tools relpack's tests check
-# against. Installs only what is missing; needs root (or sudo) for apt-get.
+# Installs, from Debian's packages, everything relpack's tests use: the
+# commands, files and folders listed in scripts/test-deps.txt (the same list
+# internal/testdeps holds the tests to, so a test cannot need something this
+# script does not install). Installs only what is missing, with apt-get
+# (root, or sudo); afterwards checks every entry again and fails, naming the
+# entry and its package, if one is still missing (a wrong line in the list).
+# Usage: scripts/install-test-deps.sh [--check]
+#   --check  only report what is missing (exit 1 if anything is); no apt-get
 set -eu
 
-# command-to-package pairs the test suite runs
-need="
-readelf:binutils
-objdump:binutils
-aarch64-linux-gnu-objdump:binutils-aarch64-linux-gnu
-gcc:gcc
-dpkg-deb:dpkg
-dpkg-shlibdeps:dpkg-dev
-fakeroot:fakeroot
-lintian:lintian
-rpm:rpm
-rpmbuild:rpm
-rpmlint:rpmlint
-tar:tar
-sha256sum:coreutils
-qemu-aarch64-static:qemu-user-static
-debootstrap:debootstrap
-patchelf:patchelf
-zstd:zstd
-xz:xz-utils
-ar:binutils
-shellcheck:shellcheck
-busybox:busybox
-dash:dash
-curl:curl
-wget:wget
-patch:patch
-unshare:util-linux
-ld.lld:lld
-ld.gold:binutils
-gpg:gnupg
-debsig-verify:debsig-verify
-"
-# files-to-package pairs: libraries the oracles resolve against
-need_files="
-/usr/lib/x86_64-linux-gnu/libz3.so.4:libz3-4
-/usr/lib/rpm/elfdeps:rpm
-"
-missing=""
-for pair in $need; do
-	cmd=${pair%%:*}
-	pkg=${pair#*:}
-	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
-done
-for pair in $need_files; do
-	file=${pair%%:*}
-	pkg=${pair#*:}
-	[ -e "$file" ] || missing="$missing $pkg"
-done
-[ -z "$missing" ] && exit 0
+list=$(dirname "$0")/test-deps.txt
+[ -f "$list" ] || { echo "install-test-deps: no $list" >&2; exit 2; }
+check_only=0
+case ${1:-} in
+--check) check_only=1 ;;
+"") ;;
+*) echo "usage: $0 [--check]" >&2; exit 2 ;;
+esac
+# Tests run as root on CI, and root's PATH has the sbin folders (chroot,
+# debootstrap): look there too when a user runs this script through sudo.
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+export PATH
+
+# missing prints "NAME PACKAGE" for every command or file entry that is
+# not on this machine. A "-" package is not apt's to install: it goes to
+# stderr with its note, and is not printed.
+missing() {
+	lineno=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		lineno=$((lineno + 1))
+		# shellcheck disable=SC2086 # split the line into its fields
+		set -- $line
+		case ${1:-#} in
+		'#'*) continue ;;
+		command | file) [ $# -ge 3 ] || { echo "install-test-deps: $list:$lineno: want KIND NAME PACKAGE" >&2; exit 2; } ;;
+		script) continue ;; # its needs are command/file lines of their own
+		*) echo "install-test-deps: $list:$lineno: unknown kind '$1'" >&2; exit 2 ;;
+		esac
+		kind=$1 name=$2 pkg=$3
+		shift 3
+		if [ "$kind" = command ]; then
+			command -v "$name" >/dev/null 2>&1 && continue
+		else
+			[ -e "$name" ] && continue
+		fi
+		if [ "$pkg" = - ]; then
+			echo "install-test-deps: $name is missing and is not a Debian package: $*" >&2
+			continue
+		fi
+		echo "$name $pkg"
+	done <"$list"
+}
+
+before=$(missing)
+[ -n "$before" ] || exit 0
+pkgs=$(echo "$before" | awk '{print $2}' | sort -u | tr '\n' ' ')
+if [ "$check_only" = 1 ]; then
+	echo "$before" | awk '{printf "install-test-deps: %s is missing (package %s)\n", $1, $2}' >&2
+	echo "install-test-deps: install with: apt-get install $pkgs" >&2
+	exit 1
+fi
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "installing test tools:$missing" >&2
+echo "install-test-deps: installing $pkgs" >&2
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# shellcheck disable=SC2086 # one word per package
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+
+after=$(missing)
+if [ -n "$after" ]; then
+	echo "$after" | awk -v l="$list" '{printf "install-test-deps: %s is still missing after installing %s: fix its line in %s\n", $1, $2, l}' >&2
+	exit 1
+fi

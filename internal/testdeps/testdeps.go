@@ -1,0 +1,320 @@
+// Package testdeps is how relpack's tests ask for what they use from the
+// machine: programs on PATH, files and folders at absolute paths, and the
+// repository scripts that build test roots. Everything it can hand out is
+// listed in scripts/test-deps.txt, the file scripts/install-test-deps.sh
+// (`make test-deps`, part of `make test`) installs from. So:
+//
+//   - a test that needs something missing fails with the Debian package to
+//     install, never skips and never dies later with "file not found";
+//   - a test that asks for something the list does not name fails too, even
+//     on a machine that has it: a new test cannot depend on a tool the
+//     install script would not install on a fresh machine.
+//
+// The tests of this package also scan every test file for commands run
+// through exec.Command and friends that the list does not name.
+package testdeps
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// ListPath is the list's path relative to the module root.
+const ListPath = "scripts/test-deps.txt"
+
+// hint is what every "missing" message ends with.
+const hint = "(scripts/install-test-deps.sh / make test-deps)"
+
+// Kinds of entries.
+const (
+	KindCommand = "command" // a program looked up on PATH
+	KindFile    = "file"    // a file or folder at an absolute path
+	KindScript  = "script"  // a repository script and the entries it needs
+)
+
+// Entry is one line of the list.
+type Entry struct {
+	Kind    string
+	Name    string   // command name, absolute path, or script path relative to the module root
+	Package string   // Debian package ("-": not a Debian package; see Note); empty for scripts
+	Note    string   // free text after the package
+	Needs   []string // scripts only: names of command and file entries
+	Line    int
+}
+
+// List is the parsed scripts/test-deps.txt.
+type List struct {
+	Path    string // absolute path of the file
+	Entries []Entry
+	byKey   map[string]int // kind + " " + name -> index in Entries
+}
+
+// Lookup returns the entry of that kind and name, or nil.
+func (l *List) Lookup(kind, name string) *Entry {
+	if i, ok := l.byKey[kind+" "+name]; ok {
+		return &l.Entries[i]
+	}
+	return nil
+}
+
+// Parse reads a list; path is used in error messages and kept in List.Path.
+func Parse(path string, data string) (*List, error) {
+	l := &List{Path: path, byKey: map[string]int{}}
+	sc := bufio.NewScanner(strings.NewReader(data))
+	n := 0
+	for sc.Scan() {
+		n++
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		e := Entry{Kind: f[0], Line: n}
+		switch e.Kind {
+		case KindCommand, KindFile:
+			if len(f) < 3 {
+				return nil, fmt.Errorf("%s:%d: want %q", path, n, e.Kind+" NAME PACKAGE [NOTE]")
+			}
+			e.Name, e.Package, e.Note = f[1], f[2], strings.Join(f[3:], " ")
+			if e.Kind == KindCommand && strings.Contains(e.Name, "/") {
+				return nil, fmt.Errorf("%s:%d: command %q: a command is a name on PATH; list a path as a file", path, n, e.Name)
+			}
+			if e.Kind == KindFile && !filepath.IsAbs(e.Name) {
+				return nil, fmt.Errorf("%s:%d: file %q is not an absolute path", path, n, e.Name)
+			}
+		case KindScript:
+			if len(f) < 2 {
+				return nil, fmt.Errorf("%s:%d: want %q", path, n, "script PATH NAME...")
+			}
+			e.Name, e.Needs = f[1], f[2:]
+			if filepath.IsAbs(e.Name) || strings.HasPrefix(filepath.Clean(e.Name), "..") {
+				return nil, fmt.Errorf("%s:%d: script %q must be a path inside the repository", path, n, e.Name)
+			}
+		default:
+			return nil, fmt.Errorf("%s:%d: unknown kind %q (want command, file or script)", path, n, e.Kind)
+		}
+		key := e.Kind + " " + e.Name
+		if i, ok := l.byKey[key]; ok {
+			return nil, fmt.Errorf("%s:%d: %s is listed twice (first on line %d)", path, n, key, l.Entries[i].Line)
+		}
+		l.byKey[key] = len(l.Entries)
+		l.Entries = append(l.Entries, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for _, e := range l.Entries {
+		for _, need := range e.Needs {
+			if l.need(need) == nil {
+				return nil, fmt.Errorf("%s:%d: script %s needs %q, which no command or file line lists", path, e.Line, e.Name, need)
+			}
+		}
+	}
+	return l, nil
+}
+
+// need resolves a script's need: an absolute path is a file entry, anything
+// else a command entry.
+func (l *List) need(name string) *Entry {
+	if filepath.IsAbs(name) {
+		return l.Lookup(KindFile, name)
+	}
+	return l.Lookup(KindCommand, name)
+}
+
+var (
+	rootOnce sync.Once
+	root     string
+	rootErr  error
+	listOnce sync.Once
+	list     *List
+	listErr  error
+)
+
+// ModuleRoot returns the folder of the go.mod above the working directory
+// (go test runs each package's tests in the package's folder).
+func ModuleRoot() (string, error) {
+	rootOnce.Do(func() {
+		dir, err := os.Getwd()
+		if err != nil {
+			rootErr = err
+			return
+		}
+		for d := dir; ; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				root = d
+				return
+			}
+			if filepath.Dir(d) == d {
+				rootErr = fmt.Errorf("no go.mod above %s", dir)
+				return
+			}
+		}
+	})
+	return root, rootErr
+}
+
+// Load reads scripts/test-deps.txt from the module root (once).
+func Load() (*List, error) {
+	listOnce.Do(func() {
+		r, err := ModuleRoot()
+		if err != nil {
+			listErr = err
+			return
+		}
+		p := filepath.Join(r, ListPath)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			listErr = err
+			return
+		}
+		list, listErr = Parse(p, string(b))
+	})
+	return list, listErr
+}
+
+func mustLoad(t testing.TB) *List {
+	t.Helper()
+	l, err := Load()
+	if err != nil {
+		t.Fatalf("testdeps: %v", err)
+	}
+	return l
+}
+
+// errUnlisted says what to add to the list.
+func errUnlisted(kind, name string) error {
+	return fmt.Errorf("testdeps: the test uses %s %s, which %s does not list: add a line `%s %s PACKAGE` there so that scripts/install-test-deps.sh installs it on a fresh machine",
+		kind, name, ListPath, kind, name)
+}
+
+// errMissing names the package to install.
+func errMissing(e *Entry) error {
+	if e.Package == "-" {
+		return fmt.Errorf("%s is missing: it is not a Debian package: %s", e.Name, e.Note)
+	}
+	return fmt.Errorf("%s is missing: install package %s %s", e.Name, e.Package, hint)
+}
+
+// lookCommand returns the command's path, or why it cannot.
+func (l *List) lookCommand(name string) (string, error) {
+	e := l.Lookup(KindCommand, name)
+	if e == nil {
+		return "", errUnlisted(KindCommand, name)
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", errMissing(e)
+	}
+	return p, nil
+}
+
+// lookFile checks that the file or folder exists.
+func (l *List) lookFile(path string) error {
+	e := l.Lookup(KindFile, path)
+	if e == nil {
+		return errUnlisted(KindFile, path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return errMissing(e)
+	}
+	return nil
+}
+
+// lookScript checks a script's needs and returns its absolute path.
+func (l *List) lookScript(root, rel string) (string, error) {
+	rel = filepath.ToSlash(filepath.Clean(rel))
+	e := l.Lookup(KindScript, rel)
+	if e == nil {
+		return "", fmt.Errorf("testdeps: the test runs %s, which %s does not list: add a line `script %s NAME...` naming what it needs", rel, ListPath, rel)
+	}
+	var errs []error
+	for _, n := range e.Needs {
+		var err error
+		if filepath.IsAbs(n) {
+			err = l.lookFile(n)
+		} else {
+			_, err = l.lookCommand(n)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s needs %w", rel, err))
+		}
+	}
+	p := filepath.Join(root, rel)
+	if _, err := os.Stat(p); err != nil {
+		errs = append(errs, err)
+	}
+	return p, errors.Join(errs...)
+}
+
+// Tool returns the path of a listed command, failing the test with the
+// package to install when it is missing, or when the list does not name it.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := mustLoad(t).lookCommand(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Tools is Tool for several commands; it reports every missing one.
+func Tools(t testing.TB, names ...string) {
+	t.Helper()
+	l := mustLoad(t)
+	var errs []error
+	for _, n := range names {
+		if _, err := l.lookCommand(n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// LookPath is exec.LookPath for a test that can do without the command
+// (it fails the test only when the list does not name it): the command
+// must still be listed, so a fresh machine has it like any other.
+func LookPath(t testing.TB, name string) (string, error) {
+	t.Helper()
+	l := mustLoad(t)
+	if l.Lookup(KindCommand, name) == nil {
+		t.Fatal(errUnlisted(KindCommand, name))
+	}
+	return exec.LookPath(name)
+}
+
+// File checks that a listed file or folder exists and returns its path,
+// failing the test with the package to install when it does not, or when
+// the list does not name it.
+func File(t testing.TB, path string) string {
+	t.Helper()
+	if err := mustLoad(t).lookFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Script returns the absolute path of a repository script the list names
+// (rel is relative to the module root, e.g. "scripts/bullseye-root.sh"),
+// after checking every command and file it needs.
+func Script(t testing.TB, rel string) string {
+	t.Helper()
+	l := mustLoad(t)
+	r, err := ModuleRoot()
+	if err != nil {
+		t.Fatalf("testdeps: %v", err)
+	}
+	p, err := l.lookScript(r, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/goreleaser/nfpm/v2"
 	_ "github.com/goreleaser/nfpm/v2/deb" // registers the "deb" packager
 	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the "rpm" packager
+
+	"relpack/internal/testdeps"
 )
 
 // TestNFPMPackages proves that the NFPM fields make nfpm v2.45.2 write
@@ -22,8 +24,7 @@ import (
 // verbatim) and "" (nfpm's default, which re-parses Version as semver), so a
 // caller that forgets the schema still gets the right version.
 func TestNFPMPackages(t *testing.T) {
-	needTool(t, "dpkg-deb", "dpkg")
-	needTool(t, "rpm", "rpm")
+	testdeps.Tools(t, "dpkg-deb", "rpm")
 	const name = "relpack-version-test"
 	dir := t.TempDir()
 	for _, c := range conversions {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/Masterminds/semver/v3"
+
+	"relpack/internal/testdeps"
 )
 
 // ascending is a release history in semver order, each strictly greater
@@ -38,8 +40,7 @@ var ascending = []string{
 // default release and for per-distro release suffixes from the distro
 // catalogue (the release must never outweigh the version).
 func TestOrderMatchesTools(t *testing.T) {
-	needTool(t, "dpkg", "dpkg")
-	needTool(t, "rpm", "rpm")
+	testdeps.Tools(t, "dpkg", "rpm")
 	vs := make([]Version, len(ascending))
 	for i, s := range ascending {
 		v, err := Parse(s)
@@ -99,8 +100,7 @@ func TestOrderMatchesTools(t *testing.T) {
 // produced (prerelease after '~', as nfpm does, or '-' turned into '.'),
 // to show the mis-order the rejection prevents.
 func TestDivergenceFromSemver(t *testing.T) {
-	needTool(t, "dpkg", "dpkg")
-	needTool(t, "rpm", "rpm")
+	testdeps.Tools(t, "dpkg", "rpm")
 	rows := []struct {
 		a, b string // semver
 		// pa, pb: the upstream versions the tools compare for a rejected

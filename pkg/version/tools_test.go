@@ -15,14 +15,6 @@ import (
 // dnf will do, not what a reimplementation of their rules says. A missing
 // tool is a failure, never a skip, so a CI image without them cannot pass.
 
-// needTool fails the test when cmd is not on PATH.
-func needTool(t *testing.T, cmd, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(cmd); err != nil {
-		t.Fatalf("%s is not installed, and this test needs the real tool: apt-get install %s (or run scripts/install-test-deps.sh)", cmd, pkg)
-	}
-}
-
 // safeVersion guards the strings that get pasted into a dpkg argument or an
 // rpm Lua expression.
 var safeVersion = regexp.MustCompile(`^[0-9A-Za-z.+~_:-]+$`)

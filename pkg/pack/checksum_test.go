@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 func TestSHA256SUMS(t *testing.T) {
-	needTool(t, "sha256sum", "coreutils")
+	testdeps.Tools(t, "sha256sum", "sh")
 	dir := t.TempDir()
 	names := []string{"b.rpm", "a.tar.gz", "manifest.json", "A_upper.deb"}
 	var paths []string

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"relpack/internal/testdeps"
 )
 
 // The fixture time: 2026-01-01T00:00:00Z, as from SOURCE_DATE_EPOCH.
@@ -68,18 +70,6 @@ func childWrite(out string) error {
 	return writeFixtures(in, out)
 }
 
-// needTool fails the test when a tool the test checks against is missing.
-// These tests exist to hold the output to the real tools; skipping them
-// would report a success nobody checked.
-func needTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is not installed; the pack tests check their output with it (install the %s package, e.g. `apt-get install %s`, or run `make test-deps`)", name, pkg, pkg)
-	}
-	return p
-}
-
 // run runs a command and returns its stdout; it fails the test with the
 // command's output when the command fails.
 func run(t *testing.T, env []string, name string, args ...string) string {
@@ -107,7 +97,8 @@ func runErr(env []string, name string, args ...string) (string, error) {
 // for the package content, as lintian and rpm see in a release.
 func buildELF(t *testing.T) string {
 	t.Helper()
-	needTool(t, "gcc", "gcc")
+	testdeps.Tools(t, "gcc")
+	testdeps.File(t, "/usr/include/stdio.h") // libc6-dev: gcc cannot link without it
 	dir := t.TempDir()
 	src := filepath.Join(dir, "hello.c")
 	if err := os.WriteFile(src, []byte("#include <stdio.h>\nint main(void) { puts(\"hello from relpack\"); return 0; }\n"), 0o644); err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"relpack/internal/testdeps"
 )
 
 // writeFixturePackage builds the fixture package of format into a fresh
@@ -36,8 +38,8 @@ func writeFixturePackage(t *testing.T, format string, edit func(*PackageSpec)) (
 }
 
 func TestDeb(t *testing.T) {
-	needTool(t, "dpkg-deb", "dpkg")
-	lintian := needTool(t, "lintian", "lintian")
+	testdeps.Tools(t, "dpkg-deb", "sh", "tar", "gzip")
+	lintian := testdeps.Tool(t, "lintian")
 	deb, spec := writeFixturePackage(t, "deb", nil)
 
 	if got, want := filepath.Base(deb), "relpack-hello_0.0.38~dev.108+g152d059-1_amd64.deb"; got != want {
@@ -161,8 +163,8 @@ func containsListing(listing, want string) bool {
 }
 
 func TestRPM(t *testing.T) {
-	needTool(t, "rpm", "rpm")
-	rpmlint := needTool(t, "rpmlint", "rpmlint")
+	testdeps.Tool(t, "rpm")
+	rpmlint := testdeps.Tool(t, "rpmlint")
 	rpmFile, spec := writeFixturePackage(t, "rpm", nil)
 
 	if got, want := filepath.Base(rpmFile), "relpack-hello-0.0.38~dev.108+g152d059-1.x86_64.rpm"; got != want {
@@ -301,8 +303,7 @@ func containsRPMListing(listing, want string) bool {
 
 // TestArchNames: GOARCH names become each format's own.
 func TestArchNames(t *testing.T) {
-	needTool(t, "dpkg-deb", "dpkg")
-	needTool(t, "rpm", "rpm")
+	testdeps.Tools(t, "dpkg-deb", "rpm")
 	for _, c := range []struct{ format, arch, file, field string }{
 		{"deb", "amd64", "relpack-hello_0.0.38~dev.108+g152d059-1_amd64.deb", "amd64"},
 		{"deb", "arm64", "relpack-hello_0.0.38~dev.108+g152d059-1_arm64.deb", "arm64"},
@@ -328,8 +329,7 @@ func TestArchNames(t *testing.T) {
 // TestCompressions: every accepted payload compression gives a package the
 // real tools read.
 func TestCompressions(t *testing.T) {
-	needTool(t, "dpkg-deb", "dpkg")
-	needTool(t, "rpm", "rpm")
+	testdeps.Tools(t, "dpkg-deb", "ar", "rpm", "sh", "rpm2cpio", "cpio")
 	for _, c := range compressions["deb"] {
 		p, _ := writeFixturePackage(t, "deb", func(s *PackageSpec) { s.Compression = c })
 		ext := map[string]string{"gzip": ".gz", "xz": ".xz", "zstd": ".zst", "none": ""}[c]
@@ -401,7 +401,7 @@ func TestPackageSpecErrors(t *testing.T) {
 // TestSymlinkSource: a Src that is a symbolic link is packaged as the file
 // it points to (nfpm alone would package the link).
 func TestSymlinkSource(t *testing.T) {
-	needTool(t, "rpm", "rpm")
+	testdeps.Tool(t, "rpm")
 	p, _ := writeFixturePackage(t, "rpm", func(s *PackageSpec) {
 		link := filepath.Join(t.TempDir(), "hello-link")
 		if err := os.Symlink(s.Files[0].Src, link); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/sign"
 	"relpack/pkg/sign/signtest"
 )
@@ -60,7 +61,7 @@ func rpmCheck(db, file string) (short, verbose string, ok bool) {
 }
 
 func TestSignedRPM(t *testing.T) {
-	needTool(t, "rpm", "rpm")
+	testdeps.Tool(t, "rpm")
 	for _, tc := range []struct {
 		algo, passphrase, sigAlgo string
 	}{
@@ -178,8 +179,7 @@ func verifyDebOrigin(t *testing.T, home string, deb []byte) (string, error) {
 }
 
 func TestSignedDeb(t *testing.T) {
-	needTool(t, "dpkg-deb", "dpkg")
-	needTool(t, "debsig-verify", "debsig-verify")
+	testdeps.Tools(t, "dpkg-deb", "debsig-verify")
 	for _, algo := range []string{"rsa3072", "ed25519"} {
 		t.Run(algo, func(t *testing.T) {
 			key, pubFile, g := signingKey(t, algo, signPassphrase)
@@ -238,7 +238,7 @@ func TestSignedDeb(t *testing.T) {
 // random salt, so two signed builds are byte-identical, and the signature
 // time is MTime (or the key's creation when MTime is older).
 func TestSignedReproducible(t *testing.T) {
-	needTool(t, "rpm", "rpm")
+	testdeps.Tool(t, "rpm")
 	key, pubFile, _ := signingKey(t, "rsa3072", signPassphrase)
 	in := t.TempDir()
 	if err := writeFixtureInputs(in, buildELF(t)); err != nil {

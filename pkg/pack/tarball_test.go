@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"relpack/internal/testdeps"
 )
 
 func writeFixtureTarball(t *testing.T) (path, in string) {
@@ -28,7 +30,7 @@ func writeFixtureTarball(t *testing.T) (path, in string) {
 // TestTarGzGNUTar holds the tarball to GNU tar: listing (owner, mode,
 // mtime, order, explicit parents) and extraction (content, modes).
 func TestTarGzGNUTar(t *testing.T) {
-	needTool(t, "tar", "tar")
+	testdeps.Tool(t, "tar")
 	path, in := writeFixtureTarball(t)
 	long := "share/doc/" + strings.Repeat("long-name-", 12) + ".txt"
 

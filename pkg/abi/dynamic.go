@@ -13,11 +13,15 @@ import (
 // the facts need; the differential test holds them to readelf and objdump.
 
 // sectionData caches section contents: .dynstr is shared by .dynamic,
-// .dynsym and the version tables.
+// .dynsym and the version tables. It also keeps the two counts behind the
+// name budget (see name): the bytes of section data read, and the bytes of
+// names handed out so far.
 type sectionData struct {
 	f       *elf.File
 	cache   map[*elf.Section][]byte
 	strtabs map[*elf.Section]*strtab
+	read    uint64 // bytes of section data read (each section once)
+	names   uint64 // bytes of names returned by name, counted per use
 }
 
 func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
@@ -29,6 +33,7 @@ func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
 		return nil, fmt.Errorf("reading section %s: %w", s.Name, err)
 	}
 	sd.cache[s] = b
+	sd.read += uint64(len(b))
 	return b, nil
 }
 
@@ -64,34 +69,64 @@ func (sd *sectionData) linked(s *elf.Section) (*strtab, error) {
 	if sd.strtabs == nil {
 		sd.strtabs = map[*elf.Section]*strtab{}
 	}
-	t := &strtab{s: string(b), memo: map[uint64]string{}}
+	t := &strtab{s: string(b), name: ls.Name}
 	sd.strtabs[ls] = t
 	return t, nil
 }
 
-// strtab is a string table converted to a Go string once. Names are
-// substrings of it, and each offset is looked up once: a hostile file
-// whose thousands of entries all name one long string would otherwise
-// cost a copy (and a scan) of that string per entry, gigabytes for a
-// file of a few hundred kilobytes.
+// strtab is a string table converted to a Go string once; names are
+// substrings of it, never copies.
 type strtab struct {
 	s    string
-	memo map[uint64]string
+	name string // the section's name, for errors
 }
 
-func cstring(tab *strtab, off uint64) (string, error) {
+// Name budget. Names are substrings of their table, so holding them costs
+// nothing; but every name is scanned, hashed, sorted, printed and encoded
+// once per use, and entries may name overlapping offsets of one long string
+// (offsets 1, 2, 3, ... of a 500 KB run of letters are 500 KB names each).
+// A 1 MB file then prints gigabytes. A linker writes each name once and
+// each table entry names one of them, so the names a file's entries use
+// add up to less than the tables holding them (measured: at most 0.6x over
+// every ELF file of a Debian system, see docs/fuzzing.md). relpack allows
+// four times the bytes of the sections it read plus 64 KiB, and refuses
+// the file past that: everything downstream is then linear in the input.
+const (
+	nameBudgetFactor = 4
+	nameBudgetSlack  = 64 << 10
+)
+
+// name returns the NUL-terminated string at off in tab and charges its
+// length to the file's name budget.
+func (sd *sectionData) name(tab *strtab, off uint64) (string, error) {
 	if off >= uint64(len(tab.s)) {
-		return "", fmt.Errorf("string offset %d outside the string table (%d bytes)", off, len(tab.s))
-	}
-	if s, ok := tab.memo[off]; ok {
-		return s, nil
+		return "", fmt.Errorf("string offset %d outside the string table %s (%d bytes)", off, tab.name, len(tab.s))
 	}
 	s := tab.s[off:]
-	if end := strings.IndexByte(s, 0); end >= 0 {
-		s = s[:end]
+	// The scan stops at the budget: a name longer than what is left would
+	// be refused anyway, and scanning it all would be the quadratic work
+	// the budget is there to prevent.
+	limit := sd.read*nameBudgetFactor + nameBudgetSlack
+	left := uint64(0)
+	if sd.names < limit {
+		left = limit - sd.names
 	}
-	tab.memo[off] = s
-	return s, nil
+	scan := s
+	if uint64(len(scan)) > left {
+		scan = scan[:left]
+	}
+	end := strings.IndexByte(scan, 0)
+	if end < 0 {
+		if uint64(len(s)) <= left {
+			end = len(s) // the table's last string lacks its NUL
+		} else {
+			return "", fmt.Errorf("names read from the string table %s add up to more than %d bytes, %dx the %d bytes of tables read: "+
+				"entries name overlapping parts of long strings, which no linker writes; this file is corrupt or crafted",
+				tab.name, limit, nameBudgetFactor, sd.read)
+		}
+	}
+	sd.names += uint64(end)
+	return s[:end], nil
 }
 
 // dynamicInfo is what relpack reads from .dynamic.
@@ -124,7 +159,7 @@ func readDynamic(f *elf.File, sd *sectionData) (dynamicInfo, error) {
 		case elf.DT_NULL:
 			return di, nil
 		case elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RUNPATH, elf.DT_RPATH:
-			s, err := cstring(str, val)
+			s, err := sd.name(str, val)
 			if err != nil {
 				return di, fmt.Errorf("reading %v: %w", tag, err)
 			}
@@ -186,7 +221,7 @@ func undefinedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) 
 		if elf.SectionIndex(bo.Uint16(e[shndxOff:])) != elf.SHN_UNDEF {
 			continue
 		}
-		name, err := cstring(str, uint64(bo.Uint32(e[nameOff:])))
+		name, err := sd.name(str, uint64(bo.Uint32(e[nameOff:])))
 		if err != nil {
 			return nil, fmt.Errorf("symbol %d: %w", i, err)
 		}
@@ -215,6 +250,33 @@ type rawVer struct {
 	index uint16
 }
 
+// claims records which bytes of a version section an entry was read from.
+// The chains are linked by relative offsets, so a crafted section can make
+// entries overlap: with vn_next and vna_next of 16, every Vernaux is also
+// the next Verneed, whose own chain walks the same entries again, and a
+// 262 KB file makes 134 million version records (out of memory). A linker
+// lays the entries end to end, so each byte belongs to one entry at most;
+// an entry that reuses a byte ends the walk with an error, and the walk
+// reads at most one entry per entry size of the section. The bitmap costs
+// one bit per byte of the section.
+type claims []uint64
+
+func newClaims(size int) claims { return make(claims, size/64+1) }
+
+// claim marks [off, off+n) as read and reports whether all of it was free.
+// The caller has checked that the range lies inside the section.
+func (c claims) claim(off, n uint64) bool {
+	for i := off; i < off+n; i++ {
+		if c[i/64]&(1<<(i%64)) != 0 {
+			return false
+		}
+	}
+	for i := off; i < off+n; i++ {
+		c[i/64] |= 1 << (i % 64)
+	}
+	return true
+}
+
 // readVerneed walks SHT_GNU_verneed (Elf_Verneed + Elf_Vernaux chains).
 // debug/elf's DynamicVersionNeeds would also decode the whole .dynsym.
 func readVerneed(f *elf.File, sd *sectionData) ([]rawNeed, error) {
@@ -223,15 +285,19 @@ func readVerneed(f *elf.File, sd *sectionData) ([]rawNeed, error) {
 		return nil, err
 	}
 	bo := f.ByteOrder
+	seen := newClaims(len(d))
 	var out []rawNeed
 	off := uint64(0)
 	for i := uint32(0); i < s.Info; i++ { // sh_info: number of entries
 		if off+16 > uint64(len(d)) {
 			return nil, fmt.Errorf("version needs entry %d outside the section", i)
 		}
+		if !seen.claim(off, 16) {
+			return nil, fmt.Errorf("version needs entry %d (offset %d) overlaps an entry read before: the chain loops or its entries overlap", i, off)
+		}
 		cnt := bo.Uint16(d[off+2:])
 		file, aux, next := bo.Uint32(d[off+4:]), bo.Uint32(d[off+8:]), bo.Uint32(d[off+12:])
-		lib, err := cstring(str, uint64(file))
+		lib, err := sd.name(str, uint64(file))
 		if err != nil {
 			return nil, fmt.Errorf("version needs entry %d: %w", i, err)
 		}
@@ -239,12 +305,15 @@ func readVerneed(f *elf.File, sd *sectionData) ([]rawNeed, error) {
 		a := off + uint64(aux)
 		for j := uint16(0); j < cnt; j++ {
 			if a+16 > uint64(len(d)) {
-				return nil, fmt.Errorf("version needs of %s: entry %d outside the section", lib, j)
+				return nil, fmt.Errorf("version needs of %s: entry %d outside the section", quoteName(lib), j)
+			}
+			if !seen.claim(a, 16) {
+				return nil, fmt.Errorf("version needs of %s: entry %d (offset %d) overlaps an entry read before: the chain loops or its entries overlap", quoteName(lib), j, a)
 			}
 			flags, other := bo.Uint16(d[a+4:]), bo.Uint16(d[a+6:])
-			name, err := cstring(str, uint64(bo.Uint32(d[a+8:])))
+			name, err := sd.name(str, uint64(bo.Uint32(d[a+8:])))
 			if err != nil {
-				return nil, fmt.Errorf("version needs of %s: %w", lib, err)
+				return nil, fmt.Errorf("version needs of %s: %w", quoteName(lib), err)
 			}
 			n.vers = append(n.vers, rawVer{name: name, flags: flags, index: other})
 			anext := bo.Uint32(d[a+12:])
@@ -263,18 +332,25 @@ func readVerneed(f *elf.File, sd *sectionData) ([]rawNeed, error) {
 }
 
 // readVerdef walks SHT_GNU_verdef (Elf_Verdef + Elf_Verdaux); the first
-// aux entry of each definition is its own name.
+// aux entry of each definition is its own name. Elf_Verdef entries may not
+// overlap, for the reason given at claims. Their Verdaux may: GNU ld points
+// two definitions with the same name at one Verdaux (libjansson.so.4 does),
+// and only one is read per definition, so that costs nothing.
 func readVerdef(f *elf.File, sd *sectionData) ([]rawVer, error) {
 	d, str, s, err := sd.section(elf.SHT_GNU_VERDEF)
 	if s == nil || err != nil {
 		return nil, err
 	}
 	bo := f.ByteOrder
+	seen := newClaims(len(d))
 	var out []rawVer
 	off := uint64(0)
 	for i := uint32(0); i < s.Info; i++ {
 		if off+20 > uint64(len(d)) {
 			return nil, fmt.Errorf("version definition %d outside the section", i)
+		}
+		if !seen.claim(off, 20) {
+			return nil, fmt.Errorf("version definition %d (offset %d) overlaps an entry read before: the chain loops or its entries overlap", i, off)
 		}
 		flags, ndx, cnt := bo.Uint16(d[off+2:]), bo.Uint16(d[off+4:]), bo.Uint16(d[off+6:])
 		aux, next := bo.Uint32(d[off+12:]), bo.Uint32(d[off+16:])
@@ -283,7 +359,7 @@ func readVerdef(f *elf.File, sd *sectionData) ([]rawVer, error) {
 			if a+8 > uint64(len(d)) {
 				return nil, fmt.Errorf("version definition %d: name outside the section", i)
 			}
-			name, err := cstring(str, uint64(bo.Uint32(d[a:])))
+			name, err := sd.name(str, uint64(bo.Uint32(d[a:])))
 			if err != nil {
 				return nil, fmt.Errorf("version definition %d: %w", i, err)
 			}

@@ -1,7 +1,6 @@
 package abi
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -56,25 +55,45 @@ func isDottedNumber(s string) bool {
 // A missing component counts as 0, so "2.28" == "2.28.0". It returns -1, 0
 // or +1. Components that are not numbers compare as 0; callers validate with
 // ValidVersion first where input comes from a user.
+//
+// Components are compared as decimal strings, not parsed: a version name
+// comes from the file, and GLIBC_99999999999999999999 overflows uint64. A
+// parse that failed to 0 would rank it below every floor and let the file
+// pass verify.
 func CompareVersions(a, b string) int {
 	as, bs := strings.Split(a, "."), strings.Split(b, ".")
 	n := max(len(as), len(bs))
 	for i := 0; i < n; i++ {
-		var x, y uint64
+		var x, y string
 		if i < len(as) {
-			x, _ = strconv.ParseUint(as[i], 10, 64)
+			x = decimal(as[i])
 		}
 		if i < len(bs) {
-			y, _ = strconv.ParseUint(bs[i], 10, 64)
+			y = decimal(bs[i])
 		}
-		switch {
-		case x < y:
-			return -1
-		case x > y:
+		// Without leading zeros, a longer number is a larger one.
+		if len(x) != len(y) {
+			if len(x) < len(y) {
+				return -1
+			}
 			return 1
+		}
+		if c := strings.Compare(x, y); c != 0 {
+			return c
 		}
 	}
 	return 0
+}
+
+// decimal returns s without leading zeros, or "" (zero) when s is zero or
+// not a decimal number.
+func decimal(s string) string {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return ""
+		}
+	}
+	return strings.TrimLeft(s, "0")
 }
 
 // ValidVersion reports whether s is a dotted number such as "2.28".

@@ -81,15 +81,44 @@ func PolicyFor(glibc string, overrides map[string]string) (Policy, error) {
 				continue
 			}
 			if !ValidVersion(v) {
-				return Policy{}, fmt.Errorf("floor for %s: %q is not a dotted version number such as 3.4.24", k, v)
+				return Policy{}, &FloorError{Family: k, Value: v}
 			}
 			fam[k] = v
 		}
 		p.Families = fam
 		return p, nil
 	}
-	return Policy{}, fmt.Errorf("no policy for glibc floor %q; supported floors: %s (each fixes the GLIBCXX/CXXABI/GCC floors that go with it)",
-		glibc, strings.Join(SupportedFloors(), ", "))
+	what := "no policy for glibc floor " + quoteName(glibc)
+	if !ValidVersion(glibc) {
+		what = quoteName(glibc) + " is not a glibc version (dotted decimal numbers such as 2.28)"
+	}
+	return Policy{}, fmt.Errorf("%s; supported floors: %s (each fixes the GLIBCXX/CXXABI/GCC floors that go with it)",
+		what, strings.Join(SupportedFloors(), ", "))
+}
+
+// FloorError is a family floor that is not a version number. Callers know
+// where the value came from (a flag, a config key) and name it; the family
+// alone would leave "--glibcxx 1..0" reported as a problem of --floor.
+type FloorError struct {
+	Family string // GLIBCXX, CXXABI, GCC, ...
+	Value  string
+}
+
+func (e *FloorError) Error() string {
+	return fmt.Sprintf("floor for %s: %s is not a version: give dotted decimal numbers such as %s (no empty parts, no letters)",
+		e.Family, quoteName(e.Value), floorExample(e.Family))
+}
+
+// floorExample is an accepted value for a family, for error messages.
+func floorExample(family string) string {
+	for _, p := range Policies {
+		if p.Glibc() == "2.28" {
+			if v, ok := p.Families[family]; ok {
+				return v
+			}
+		}
+	}
+	return "1.2.3"
 }
 
 // Violation is one needed version above the floor, with every imported
@@ -134,6 +163,13 @@ func Verify(f *Facts, p Policy) Verdict {
 		viol Violation
 		libs map[string]bool
 	}
+	// One pass over the imports: calling SymbolsAt per violation walks
+	// every group once per violation, quadratic in a crafted file with
+	// thousands of each.
+	symbolsAt := map[string][]string{}
+	for _, g := range f.Imports {
+		symbolsAt[g.Version] = append(symbolsAt[g.Version], g.Symbols...)
+	}
 	found := map[string]*agg{}
 	for _, vn := range f.VersionNeeds {
 		for _, nv := range vn.Versions {
@@ -157,10 +193,7 @@ func Verify(f *Facts, p Policy) Verdict {
 			a.viol.Libraries = append(a.viol.Libraries, l)
 		}
 		sort.Strings(a.viol.Libraries)
-		a.viol.Symbols = f.SymbolsAt(name)
-		if a.viol.Symbols == nil {
-			a.viol.Symbols = []string{}
-		}
+		a.viol.Symbols = sortedUnique(symbolsAt[name])
 		v.Violations = append(v.Violations, a.viol)
 	}
 	sort.Slice(v.Violations, func(i, j int) bool {

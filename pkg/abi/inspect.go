@@ -3,12 +3,15 @@ package abi
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // df1PIE is DF_1_PIE from <elf.h>: set by linkers on position-independent
@@ -24,33 +27,93 @@ type Error struct {
 	Path string
 	Msg  string
 	Err  error
+	// Hint, when set, says what to do; it follows the cause.
+	Hint string
 }
 
 func (e *Error) Error() string {
+	s := e.Path + ": " + e.Msg
 	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Path, e.Msg, e.Err)
+		s += ": " + e.Err.Error()
 	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+	if e.Hint != "" {
+		s += "; " + e.Hint
+	}
+	return s
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
 // Inspect opens the ELF file at path and returns its facts. Any input that is
 // not a well-formed ELF file gives an *Error naming the file; it never panics.
+//
+// Only regular files are read. open(2) of a FIFO blocks until a writer
+// appears, and a read of a terminal or /dev/zero never ends, so the path is
+// checked with stat first, then opened with O_NONBLOCK (which cannot block
+// on a FIFO or a device) and the open descriptor checked again with fstat:
+// the path may have been swapped for a FIFO between the two.
 func Inspect(path string) (*Facts, error) {
-	fh, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
-		return nil, &Error{Path: path, Msg: "cannot open", Err: err}
+		return nil, openError(path, "cannot read it", err)
+	}
+	if e := notRegular(path, st); e != nil {
+		return nil, e
+	}
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, openError(path, "cannot open it", err)
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
+	st, err = fh.Stat()
 	if err != nil {
-		return nil, &Error{Path: path, Msg: "cannot stat", Err: err}
+		return nil, openError(path, "cannot stat it", err)
 	}
-	if st.IsDir() {
-		return nil, &Error{Path: path, Msg: "is a directory, not an ELF file; give the binary inside it"}
+	if e := notRegular(path, st); e != nil {
+		return nil, e
 	}
 	return InspectReader(path, fh)
+}
+
+// notRegular returns an *Error when st is not a regular file, saying what
+// it is instead.
+func notRegular(path string, st fs.FileInfo) *Error {
+	m := st.Mode()
+	var what string
+	switch {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return &Error{Path: path, Msg: "is a directory, not an ELF file; give the binary inside it"}
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case m&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case m&fs.ModeDevice != 0:
+		what = "a block device"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	default:
+		what = "not a regular file (" + m.Type().String() + ")"
+	}
+	return &Error{Path: path, Msg: "is " + what + ", not an ELF file; relpack reads only regular files: give the path of the binary itself"}
+}
+
+// openError explains a failed stat or open without repeating the path the
+// way os.PathError would ("x: cannot open: open x: ...").
+func openError(path, what string, err error) *Error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	hint := "check the path and that the file can be read"
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		hint = "check the path (did the build step produce this file?)"
+	case errors.Is(err, fs.ErrPermission):
+		hint = "give the user running relpack read access to it (and search access to its directories)"
+	}
+	return &Error{Path: path, Msg: what, Err: err, Hint: hint}
 }
 
 // InspectReader is Inspect for an already open file; name is used in errors

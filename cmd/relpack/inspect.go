@@ -17,28 +17,39 @@ func newInspectCmd() *cobra.Command {
 		Long: `inspect prints, for each ELF file: machine, file type, libc flavour,
 interpreter, NEEDED, SONAME, RUNPATH/RPATH, the symbol versions the loader
 demands per library, the imported symbols grouped by version, and the highest
-version per family. --json prints a JSON array (shape: docs/inspect-json.md).`,
+version per family. --json prints a JSON array (shape: docs/inspect-json.md).
+Names taken from the file that are not printable text are printed quoted,
+with Go escapes ("\x1b[2J"). A file that cannot be read is reported on
+stderr and the others are still printed; the exit status is then 2.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var all []*abi.Facts
+			all := []*abi.Facts{}
+			failed := 0
+			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			for _, p := range args {
 				f, err := abi.Inspect(p)
 				if err != nil {
-					return &exitError{code: 2, msg: err.Error()}
+					failed++
+					fmt.Fprintln(errOut, "relpack:", err)
+					continue
+				}
+				if !asJSON {
+					if len(all) > 0 {
+						fmt.Fprintln(out)
+					}
+					abi.WriteFacts(out, f)
 				}
 				all = append(all, f)
 			}
-			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(all)
-			}
-			for i, f := range all {
-				if i > 0 {
-					fmt.Fprintln(out)
+				if err := enc.Encode(all); err != nil {
+					return err
 				}
-				abi.WriteFacts(out, f)
+			}
+			if failed > 0 {
+				return &exitError{code: 2, msg: fmt.Sprintf("%d of %d files could not be read (above); the others are printed", failed, len(args))}
 			}
 			return nil
 		},

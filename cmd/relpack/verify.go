@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +15,20 @@ type verifyReport struct {
 	OK      bool          `json:"ok"`
 	Policy  abi.Policy    `json:"policy"`
 	Results []abi.Verdict `json:"results"`
+	// Errors lists the files that could not be read; their verdicts are
+	// missing from Results and the exit status is 2.
+	Errors []fileError `json:"errors"`
 }
+
+// fileError is one file inspect or verify could not read.
+type fileError struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// familyFlags names the flag each family floor comes from, so an error about
+// a family's value names the flag the user typed.
+var familyFlags = map[string]string{"GLIBCXX": "--glibcxx", "CXXABI": "--cxxabi", "GCC": "--gcc"}
 
 func newVerifyCmd() *cobra.Command {
 	var (
@@ -27,37 +42,50 @@ func newVerifyCmd() *cobra.Command {
 starts on any system with at least the given glibc, and the C++ runtime and
 libgcc_s that go with it. The GLIBCXX/CXXABI/GCC floors default to the
 policy table of the glibc floor (2.28: GLIBCXX 3.4.24, CXXABI 1.3.11,
-GCC 7.0.0). Exit status: 0 all ok, 1 a floor is broken, 2 a file could not
-be read.`,
+GCC 7.0.0). Every file that can be read is checked and reported, even when
+another cannot. Exit status: 0 all ok, 1 a floor is broken, 2 a file could
+not be read (that wins over 1: the check is incomplete).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			policy, err := abi.PolicyFor(floor, map[string]string{"GLIBCXX": glibcxx, "CXXABI": cxxabi, "GCC": gcc})
 			if err != nil {
-				return &exitError{code: 2, msg: "--floor: " + err.Error()}
+				flag := "--floor"
+				var fe *abi.FloorError
+				if errors.As(err, &fe) && familyFlags[fe.Family] != "" {
+					flag = familyFlags[fe.Family]
+				}
+				return &exitError{code: 2, msg: flag + ": " + err.Error()}
 			}
-			rep := verifyReport{OK: true, Policy: policy}
+			rep := verifyReport{OK: true, Policy: policy, Results: []abi.Verdict{}, Errors: []fileError{}}
+			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			for _, p := range args {
 				f, err := abi.Inspect(p)
 				if err != nil {
-					return &exitError{code: 2, msg: err.Error()}
+					// Report it and go on: one unreadable file must not hide
+					// the verdicts of the others.
+					rep.Errors = append(rep.Errors, fileError{Path: p, Error: err.Error()})
+					fmt.Fprintln(errOut, "relpack:", err)
+					continue
 				}
 				v := abi.Verify(f, policy)
 				rep.OK = rep.OK && v.OK
 				rep.Results = append(rep.Results, v)
+				if !asJSON {
+					abi.WriteVerdict(out, v, policy)
+				}
 			}
-			out := cmd.OutOrStdout()
 			if asJSON {
+				rep.OK = rep.OK && len(rep.Errors) == 0
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(rep); err != nil {
 					return err
 				}
-			} else {
-				for _, v := range rep.Results {
-					abi.WriteVerdict(out, v, policy)
-				}
 			}
-			if !rep.OK {
+			switch {
+			case len(rep.Errors) > 0:
+				return &exitError{code: 2, msg: fmt.Sprintf("%d of %d files could not be read (above); the others are checked", len(rep.Errors), len(args))}
+			case !rep.OK:
 				return &exitError{code: 1}
 			}
 			return nil

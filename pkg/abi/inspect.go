@@ -55,19 +55,19 @@ func (e *Error) Unwrap() error { return e.Err }
 func Inspect(path string) (*Facts, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, openError(path, "cannot read it", err)
+		return nil, openError(path, "cannot open", err)
 	}
 	if e := notRegular(path, st); e != nil {
 		return nil, e
 	}
 	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, openError(path, "cannot open it", err)
+		return nil, openError(path, "cannot open", err)
 	}
 	defer fh.Close()
 	st, err = fh.Stat()
 	if err != nil {
-		return nil, openError(path, "cannot stat it", err)
+		return nil, openError(path, "cannot stat", err)
 	}
 	if e := notRegular(path, st); e != nil {
 		return nil, e

@@ -198,35 +198,46 @@ func noControl(s string, repl rune) string {
 
 // mdInline are the characters that start or end inline Markdown
 // (emphasis, code, links, raw HTML, table cells, strikethrough): escaped
-// wherever they appear.
+// wherever they appear, but for _ inside a word (x86_64), which CommonMark
+// never reads as emphasis.
 const mdInline = "\\`*_[]<>|~"
 
-// mdOrderedRE is an ordered-list marker at the start of a line.
-var mdOrderedRE = regexp.MustCompile(`^[0-9]+[.)]`)
+// mdBlockRE is the start of a line that would make it a block: a
+// heading, a quote, a list item, a thematic break or setext underline
+// (fences start with ` or ~, which are escaped anyway). mdOrderedRE is an
+// ordered-list marker, whose delimiter is the character to escape.
+var (
+	mdBlockRE   = regexp.MustCompile(`^(#{1,6}( |$)|[-+]( |$)|[-=]{2,})`)
+	mdOrderedRE = regexp.MustCompile(`^[0-9]{1,9}[.)]( |$)`)
+)
 
 // MarkdownText writes free text (a summary, a distro name, a license) for
 // Markdown: control characters and line breaks become spaces (a line
 // break would start a heading or a list), leading spaces go (four make a
-// code block), inline metacharacters are backslash-escaped, and so is a
-// character that would make the text a block (heading, quote, list,
-// setext underline, fence) if it starts a line.
+// code block), inline metacharacters are backslash-escaped, and so is the
+// marker of a block (# heading, - list, 1. list, ---) that the text would
+// start if it began a line.
 func MarkdownText(s string) string {
 	s = strings.TrimLeft(noControl(s, ' '), " ")
-	var b strings.Builder
+	escapeAt := -1
 	if m := mdOrderedRE.FindString(s); m != "" {
-		b.WriteString(m[:len(m)-1] + `\` + m[len(m)-1:])
-		s = s[len(m):]
-	} else if s != "" && strings.IndexByte("#+-=>", s[0]) >= 0 {
-		b.WriteByte('\\')
+		escapeAt = len(strings.TrimSuffix(m, " ")) - 1
+	} else if mdBlockRE.MatchString(s) {
+		escapeAt = 0
 	}
-	for _, r := range s {
-		if strings.ContainsRune(mdInline, r) {
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		intraword := r == '_' && i > 0 && i+1 < len(rs) && isWordRune(rs[i-1]) && isWordRune(rs[i+1])
+		if i == escapeAt || (strings.ContainsRune(mdInline, r) && !intraword) {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
 	}
 	return b.String()
 }
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // CodeSpan writes s as an inline code span: fenced by one backtick more
 // than the longest run inside it, padded when it starts or ends with one;

@@ -55,7 +55,7 @@ func render(name, src string, data any) ([]byte, error) {
 	if src == "" {
 		return templates.Render(name, data)
 	}
-	t, err := template.New(name).Option("missingkey=error").Parse(src)
+	t, err := template.New(name).Option("missingkey=error").Funcs(templates.Funcs).Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
 	}
@@ -155,16 +155,20 @@ func libcRelation(rels []string) string {
 	return ""
 }
 
+// installCommand is the sh line that installs a package file. The file
+// name is validated before it gets here; it is quoted anyway, so a name
+// that slipped through stays one word and never runs.
 func installCommand(format, file string) string {
+	arg := templates.ShellQuote("./" + file)
 	switch format {
 	case "deb":
-		return "sudo apt install ./" + file
+		return "sudo apt install " + arg
 	case "rpm":
-		return "sudo dnf install ./" + file
+		return "sudo dnf install " + arg
 	case "apk":
-		return "sudo apk add --allow-untrusted ./" + file
+		return "sudo apk add --allow-untrusted " + arg
 	}
-	return "# install " + file + " with the distro's package manager"
+	return "# install " + templates.ShellComment(file) + " with the distro's package manager"
 }
 
 func addUnique(list []string, s string) []string {
@@ -176,11 +180,22 @@ func addUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
-// Doc computes the data of the install docs from m.
+// Doc computes the data of the install docs from m, after checking every
+// field against its grammar (manifest.Validate): the manifest is input
+// others can change, and its strings end up in Markdown and sh.
 func Doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	if m == nil {
 		return templates.InstallDoc{}, fmt.Errorf("no manifest")
 	}
+	if err := m.Validate(); err != nil {
+		return templates.InstallDoc{}, err
+	}
+	return doc(m)
+}
+
+// doc is Doc without the validation: the tests use it to prove that the
+// templates' quoting holds on its own.
+func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	d := templates.InstallDoc{
 		Product: m.Product, Summary: strings.TrimSuffix(strings.TrimSpace(m.Summary), "."),
 		Version: m.Version, Homepage: m.Homepage, License: m.License,
@@ -303,7 +318,7 @@ func Doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 			for _, p := range names {
 				ids := append([]string(nil), ps[p]...)
 				sort.Strings(ids)
-				t.Z3Providers = append(t.Z3Providers, "`"+p+"` ("+strings.Join(ids, ", ")+")")
+				t.Z3Providers = append(t.Z3Providers, templates.CodeSpan(p)+" ("+templates.MarkdownText(strings.Join(ids, ", "))+")")
 			}
 			for k, ids := range sonames {
 				if k.arch != a.Arch || k.so == a.Z3So {
@@ -331,16 +346,12 @@ func Doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	return d, nil
 }
 
-var (
-	safeFile    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
-	safeWord    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
-	safeSHA256  = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	safeVersion = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
-	safeURL     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://[^\s'"\\` + "`" + `$]+$`)
-)
+// safeURL is what --base-url may be: the installer writes it into single
+// quotes and the download URLs.
+var safeURL = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://[^\s'"\\` + "`" + `$]+$`)
 
-// InstallerData computes the data of install.sh from m, refusing any value
-// that would not be safe inside the script's single quotes.
+// InstallerData computes the data of install.sh from m, after checking
+// every field against its grammar (manifest.Validate) and baseURL.
 func InstallerData(m *manifest.Manifest, baseURL string) (templates.Installer, error) {
 	if m == nil {
 		return templates.Installer{}, fmt.Errorf("no manifest")
@@ -349,45 +360,32 @@ func InstallerData(m *manifest.Manifest, baseURL string) (templates.Installer, e
 	if baseURL != "" && !safeURL.MatchString(baseURL) {
 		return templates.Installer{}, fmt.Errorf("--base-url %q: give an absolute URL such as https://example.com/releases/v1.2.3, without spaces, quotes, backslashes or $", baseURL)
 	}
+	if err := m.Validate(); err != nil {
+		return templates.Installer{}, err
+	}
+	return installerData(m, baseURL)
+}
+
+// installerData is InstallerData without the checks of strings (the
+// template quotes them as well; the tests prove it with this); it still
+// refuses a manifest whose packages do not fit its distros.
+func installerData(m *manifest.Manifest, baseURL string) (templates.Installer, error) {
 	d := templates.Installer{Product: m.Product, Version: m.Version, Floor: m.Floor.Glibc, BaseURL: baseURL}
-	if !safeWord.MatchString(d.Product) {
-		return d, fmt.Errorf("manifest: product %q cannot be written into the installer (letters, digits, . _ + ~ - only)", d.Product)
-	}
-	if !safeWord.MatchString(d.Version) {
-		return d, fmt.Errorf("manifest: version %q cannot be written into the installer (letters, digits, . _ + ~ - only)", d.Version)
-	}
-	if d.Floor != "" && !safeVersion.MatchString(d.Floor) {
-		return d, fmt.Errorf("manifest: floor.glibc %q is not a version such as 2.28", d.Floor)
-	}
 	formats := map[string]string{}
 	var ids []string
 	for _, ds := range m.Distros {
-		if !safeWord.MatchString(ds.ID) {
-			return d, fmt.Errorf("manifest: distro id %q cannot be written into the installer", ds.ID)
-		}
 		formats[ds.ID] = ds.Format
 		ids = append(ids, ds.ID)
 	}
 	sort.Strings(ids)
 	d.DistroIDs = strings.Join(ids, " ")
 	for _, a := range m.Artifacts {
-		if !safeFile.MatchString(a.File) {
-			return d, fmt.Errorf("manifest: artifact file name %q cannot be written into the installer", a.File)
-		}
-		if !safeSHA256.MatchString(a.SHA256) {
-			return d, fmt.Errorf("manifest: artifact %s: sha256 %q is not 64 lowercase hex digits", a.File, a.SHA256)
-		}
-		if !safeWord.MatchString(a.Arch) {
-			return d, fmt.Errorf("manifest: artifact %s: arch %q cannot be written into the installer", a.File, a.Arch)
-		}
 		r := templates.InstallerRow{Arch: a.Arch, Distro: "-", Floor: a.Floor, SHA256: a.SHA256, File: a.File}
 		if r.Floor == "" && a.Libc != "musl" {
 			r.Floor = d.Floor
 		}
 		if r.Floor == "" {
 			r.Floor = "-"
-		} else if !safeVersion.MatchString(r.Floor) {
-			return d, fmt.Errorf("manifest: artifact %s: floor %q is not a version such as 2.28", a.File, r.Floor)
 		}
 		switch a.Kind {
 		case "deb", "rpm":

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
 )
@@ -83,7 +84,7 @@ func TestDemoArtifacts(t *testing.T) {
 }
 
 func TestSHA256SUMSVerifies(t *testing.T) {
-	need(t, "sha256sum")
+	testdeps.Tools(t, "sha256sum")
 	dist := demoDist(t)
 	out := sh(t, dist, "sha256sum", "--strict", "-c", "SHA256SUMS")
 	if n := strings.Count(out, ": OK"); n != 19 {
@@ -92,7 +93,7 @@ func TestSHA256SUMSVerifies(t *testing.T) {
 }
 
 func TestDebRelations(t *testing.T) {
-	need(t, "dpkg-deb")
+	testdeps.Tools(t, "dpkg-deb")
 	dist := demoDist(t)
 	m := readManifest(t, dist)
 	for _, a := range m.Artifacts {
@@ -120,7 +121,7 @@ func TestDebRelations(t *testing.T) {
 }
 
 func TestRPMRelations(t *testing.T) {
-	need(t, "rpm")
+	testdeps.Tools(t, "rpm")
 	dist := demoDist(t)
 	m := readManifest(t, dist)
 	for _, a := range m.Artifacts {
@@ -158,7 +159,7 @@ func TestRPMRelations(t *testing.T) {
 }
 
 func TestTarballs(t *testing.T) {
-	need(t, "tar")
+	testdeps.Tools(t, "tar")
 	dist := demoDist(t)
 	for _, tgz := range filesIn(t, dist, "*.tar.gz") {
 		if strings.HasSuffix(tgz, "-z3.tar.gz") {
@@ -219,7 +220,7 @@ func TestManifestShape(t *testing.T) {
 }
 
 func TestBundledDemo(t *testing.T) {
-	need(t, "dpkg-deb", "rpm")
+	testdeps.Tools(t, "dpkg-deb", "rpm")
 	cfg, err := config.Load("../../testdata/demo/packaging-bundled.yaml")
 	if err != nil {
 		t.Fatal(err)

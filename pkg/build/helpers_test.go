@@ -54,15 +54,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func need(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed; `make test` installs the test tools (scripts/install-test-deps.sh)", tool)
-		}
-	}
-}
-
 // sh runs a command and returns stdout; it fails the test on error.
 func sh(t *testing.T, dir string, name string, args ...string) string {
 	t.Helper()

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"relpack/internal/clitest"
+	"relpack/internal/testdeps"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ var acceptedLintian = map[string]string{
 }
 
 func TestLintianOnEveryDeb(t *testing.T) {
-	need(t, "lintian")
+	testdeps.Tools(t, "lintian", "ar", "dpkg-deb")
 	dist := demoDist(t)
 	debs := filesIn(t, dist, "*_amd64.deb")
 	debs = append(debs, filesIn(t, dist, "*_arm64.deb")...)
@@ -77,7 +78,7 @@ func TestLintianOnEveryDeb(t *testing.T) {
 }
 
 func TestRpmlintOnEveryRpm(t *testing.T) {
-	need(t, "rpmlint")
+	testdeps.Tools(t, "rpmlint")
 	dist := demoDist(t)
 	rpms := filesIn(t, dist, "*.rpm")
 	if len(rpms) == 0 {
@@ -101,7 +102,7 @@ func TestRpmlintOnEveryRpm(t *testing.T) {
 // database with --test: what rpm reports as unmet must be exactly what
 // relpack derived (rpm itself satisfies only its rpmlib() features).
 func TestRPMUnmetRequiresEqualDerived(t *testing.T) {
-	need(t, "rpm")
+	testdeps.Tools(t, "rpm")
 	dist := demoDist(t)
 	m := readManifest(t, dist)
 	for _, a := range m.Artifacts {
@@ -131,7 +132,7 @@ func TestRPMUnmetRequiresEqualDerived(t *testing.T) {
 // database holding packages that provide what EL8's glibc and z3-libs
 // provide, and fails without z3-libs, naming it.
 func TestRPMInstallsOnEL8LikeDatabase(t *testing.T) {
-	need(t, "rpm")
+	testdeps.Tools(t, "rpm")
 	dist := demoDist(t)
 	el8 := filesIn(t, dist, "*.el8.x86_64.rpm")
 	if len(el8) != 1 {
@@ -182,8 +183,8 @@ func TestDebInstallsInBullseye(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Fatal("this test needs root (chroot); CI runs as root")
 	}
-	need(t, "chroot", "debootstrap")
-	out, stderr, err := run("", nil, "../../scripts/bullseye-root.sh", "amd64")
+	testdeps.Tools(t, "chroot", "cp")
+	out, stderr, err := run("", nil, testdeps.Script(t, "scripts/bullseye-root.sh"), "amd64")
 	if err != nil {
 		t.Fatalf("bullseye root: %v\n%s", err, stderr)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/config"
 	"relpack/pkg/pack"
 	"relpack/pkg/smoke"
@@ -15,7 +16,7 @@ import (
 
 func bullseyeRoot(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("../../scripts/bullseye-root.sh", "amd64").Output()
+	out, err := exec.Command(testdeps.Script(t, "scripts/bullseye-root.sh"), "amd64").Output()
 	if err != nil {
 		t.Fatalf("scripts/bullseye-root.sh (needs root, debootstrap and the Debian mirror): %v", err)
 	}
@@ -33,7 +34,7 @@ func arm64Sysroot(t *testing.T) string {
 		cache = filepath.Join(os.Getenv("HOME"), ".cache", "relpack")
 	}
 	dest := filepath.Join(cache, "sysroots", "bullseye-arm64")
-	if out, err := exec.Command("../../testdata/sysroot.sh", "arm64", dest).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testdeps.Script(t, "testdata/sysroot.sh"), "arm64", dest).CombinedOutput(); err != nil {
 		t.Fatalf("testdata/sysroot.sh arm64: %v\n%s", err, out)
 	}
 	return dest
@@ -115,8 +116,10 @@ func TestSidecarRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := os.Stat(c.lib); err != nil {
-				t.Fatalf("%v (apt-get install libz3-4)", err)
+			if filepath.IsAbs(c.lib) {
+				testdeps.File(t, c.lib)
+			} else if _, err := os.Stat(c.lib); err != nil {
+				t.Fatal(err)
 			}
 			out := filepath.Join(t.TempDir(), "dist")
 			_, err := Run(Options{Config: sidecarConfig(t, c.lib), Version: "1.0.0", OutDir: out, Epoch: DefaultEpoch})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/config"
 	"relpack/pkg/sign"
 	"relpack/pkg/sign/signtest"
@@ -15,7 +16,7 @@ import (
 // every rpm passes rpm -K with the key imported, every deb passes the real
 // debsig-verify, and gpg --verify accepts SHA256SUMS.asc.
 func TestSignedDemoBuild(t *testing.T) {
-	need(t, "gpg", "rpm", "debsig-verify")
+	testdeps.Tools(t, "gpg", "rpm", "debsig-verify")
 	key := signtest.Generate(t, "rsa3072", "correct horse")
 	c := loadDemo(t)
 	c.Signing = &config.Signing{KeyFile: key.SecretFile}

@@ -7,8 +7,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"relpack/internal/regular"
 
 	"relpack/pkg/abi"
 	"relpack/pkg/deps"
@@ -213,15 +215,36 @@ var (
 	yamlLineRE = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)$`)
 )
 
+// MaxConfigSize bounds packaging.yaml: the gateway's is 3 KB. A bound keeps
+// `-c /dev/zero`-like mistakes from exhausting memory.
+const MaxConfigSize = 1 << 20
+
 // Load reads and validates a packaging.yaml.
 func Load(path string) (*Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: err.Error()}
 	}
-	data, err := os.ReadFile(abs)
+	f, st, err := regular.Open(abs)
+	if err != nil {
+		var nr *regular.NotRegularError
+		if errors.As(err, &nr) {
+			return nil, &Error{File: path, Msg: fmt.Sprintf("is %s, not a regular file; give the path of packaging.yaml", regular.Kind(nr.Mode))}
+		}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the configuration: %v", err)}
+	}
+	defer f.Close()
+	if st.Size() > MaxConfigSize {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("is larger than 1 MiB (%d bytes); a release configuration is a few KB: is this the right file?", st.Size())}
+	}
+	// Read at most one byte past the limit: the file may grow after the
+	// stat.
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the configuration: %v", err)}
+	}
+	if len(data) > MaxConfigSize {
+		return nil, &Error{File: path, Msg: "is larger than 1 MiB; a release configuration is a few KB: is this the right file?"}
 	}
 	return Parse(path, filepath.Dir(abs), data)
 }
@@ -265,11 +288,21 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 			fail(key, "%s is required (packages without it fail lintian/rpmlint); see docs/config.md", key)
 		}
 	}
-	if strings.Contains(c.Summary, "\n") {
-		fail("summary", "summary must be one line; put the rest in description")
+	// Every one-line field is held to the grammar of the files it reaches
+	// (fields.go); the summary gets a hint of its own.
+	if _, bad := controlChar(c.Summary, ""); bad {
+		fail("summary", "summary must be one line without control characters; put the rest in description")
 	}
-	if c.Maintainer != "" && !strings.Contains(c.Maintainer, "<") {
-		fail("maintainer", "maintainer %q needs an e-mail address: \"Name <address>\"", c.Maintainer)
+	for _, f := range []struct{ key, val string }{
+		{"maintainer", c.Maintainer}, {"vendor", c.Vendor}, {"homepage", c.Homepage}, {"license", c.License},
+		{"copyright", c.Copyright}, {"section", c.Section}, {"priority", c.Priority}, {"group", c.Group},
+	} {
+		if msg := checkTextField(f.key, f.val); msg != "" {
+			fail(f.key, "%s", msg)
+		}
+	}
+	if msg := checkDescription(c.Description); msg != "" {
+		fail("description", "%s", msg)
 	}
 	if c.Section == "" {
 		c.Section = "net"
@@ -341,41 +374,65 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	if c.Binary == "" {
 		c.Binary = "/usr/bin/" + c.Name
 	}
-	if msg := checkDst(c.Binary); msg != "" {
+	if msg := checkInstallPath(c.Binary); msg != "" {
 		fail("binary", "binary: %s", msg)
 	}
+	c.lines["binary"] = lineOf(root, "binary")
+	if msg := checkPathText("license_file", r.LicenseFile); msg != "" {
+		fail("license_file", "%s", msg)
+	}
+	c.lines["license_file"] = lineOf(root, "license_file")
 	for i, f := range r.Files {
 		key := fmt.Sprintf("files[%d]", i)
 		if f.Src == "" {
 			fail(key, "files[%d] has no src", i)
+		} else if msg := checkPathText(key+".src", f.Src); msg != "" {
+			fail(key+".src", "%s", msg)
 		}
-		if msg := checkDst(f.Dst); msg != "" {
-			fail(key, "files[%d].dst: %s", i, msg)
+		if msg := checkInstallPath(f.Dst); msg != "" {
+			fail(key+".dst", "files[%d].dst: %s", i, msg)
 		}
 		if f.Mode == "" {
 			f.Mode = "0644"
 		}
 		if m, err := strconv.ParseUint(f.Mode, 8, 32); err != nil || m > 0o7777 {
-			fail(key, "files[%d].mode %q is not an octal mode such as \"0644\"", i, f.Mode)
+			fail(key+".mode", "files[%d].mode %q is not an octal mode such as \"0644\"", i, f.Mode)
+		} else if m&0o400 == 0 {
+			// Mode 0 (or 0044) is no mode a file can be shipped in: dpkg
+			// and rpm install it unreadable even for its owner.
+			fail(key+".mode", "files[%d].mode %q gives the owner no read permission; use 0644 for data, 0755 for programs, 0600 for secrets", i, f.Mode)
 		}
+		c.lines[key+".src"] = lineOf(root, key+".src")
 		f.Src = c.abs(f.Src)
 		c.Files = append(c.Files, f)
 	}
 	if s := c.Systemd; s != nil {
-		if !strings.HasSuffix(s.Unit, ".service") || strings.Contains(s.Unit, "/") {
-			fail("systemd", "systemd.unit %q must be a file name ending in .service", s.Unit)
+		if !unitNameRE.MatchString(s.Unit) || len(s.Unit) > 255 {
+			fail("systemd.unit", "systemd.unit %q must be a file name ending in .service (letters, digits, : _ . @ -)", s.Unit)
 		}
 		if s.Scope == "" {
 			s.Scope = "user"
 		}
 		if s.Scope != "user" && s.Scope != "system" {
-			fail("systemd", "systemd.scope %q: use user or system", s.Scope)
+			fail("systemd.scope", "systemd.scope %q: use user or system", s.Scope)
 		}
 		if s.Description == "" {
 			s.Description = c.Summary
 		}
+		for _, f := range []struct{ key, val string }{{"systemd.description", s.Description}, {"systemd.args", s.Args}} {
+			if r, bad := controlChar(f.val, ""); bad {
+				fail(f.key, "%s holds %s; a unit setting is one line (a newline would add settings of its own, such as ExecStartPre= or User=)", f.key, describeRune(r))
+			}
+		}
 	}
-	for _, f := range r.Tarball.Files {
+	for i, f := range r.Tarball.Files {
+		key := fmt.Sprintf("tarball.files[%d]", i)
+		if msg := checkPathText(key, f); msg != "" {
+			fail(key, "%s", msg)
+		} else if base := filepath.Base(f); !baseNameRE.MatchString(base) {
+			fail(key, "%s: the file name %q goes into the tarball and the manifest as it is; rename it to letters, digits and . _ + ~ @ - (e.g. LICENSE, README.md)", key, base)
+		}
+		c.lines[key] = lineOf(root, key)
 		c.Tarball.Files = append(c.Tarball.Files, c.abs(f))
 	}
 	if sc := r.Tarball.Sidecar; sc != nil {
@@ -397,6 +454,18 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 			out.Libraries[arch] = c.abs(sc.Libraries[arch])
 		}
 		c.Tarball.Sidecar = out
+	}
+
+	for _, e := range checkLayout(c) {
+		fail(e.key, "%s", e.msg)
+	}
+	for t := range r.Inputs {
+		c.lines["inputs."+t] = lineOf(root, "inputs."+t)
+	}
+	if sc := c.Tarball.Sidecar; sc != nil {
+		for arch := range sc.Libraries {
+			c.lines["tarball.sidecar.libraries."+arch] = lineOf(root, "tarball.sidecar.libraries."+arch)
+		}
 	}
 
 	seen := map[string]bool{}
@@ -505,24 +574,6 @@ func decodeTarget(file string, n *yaml.Node) (distro.Distro, map[string]string, 
 	return d, inputs, errs
 }
 
-// checkDst validates an absolute install path inside a package.
-func checkDst(p string) string {
-	switch {
-	case p == "":
-		return "no destination path given"
-	case !strings.HasPrefix(p, "/"):
-		return fmt.Sprintf("%q must be an absolute path such as /usr/bin/NAME", p)
-	case filepath.Clean(p) != p || strings.Contains(p, ".."):
-		return fmt.Sprintf("%q must be a clean path without '..' or '//' (did you mean %q?)", p, filepath.Clean(p))
-	}
-	for _, bad := range []string{"/proc", "/sys", "/dev", "/tmp", "/run"} {
-		if p == bad || strings.HasPrefix(p, bad+"/") {
-			return fmt.Sprintf("%q is under %s, which a package must not own", p, bad)
-		}
-	}
-	return ""
-}
-
 func (c *Config) abs(p string) string {
 	if filepath.IsAbs(p) {
 		return filepath.Clean(p)
@@ -532,6 +583,17 @@ func (c *Config) abs(p string) string {
 
 // LineOfTarget returns the line where a distro target is listed, or 0.
 func (c *Config) LineOfTarget(id string) int { return c.lines["target:"+id] }
+
+// Where names the place of a key in the file, "packaging.yaml:12", for
+// errors found after loading (a missing src, an unreadable input). Keys
+// are dotted paths as in the file: "files[2].src", "inputs.TRIPLE",
+// "license_file", "tarball.files[0]", "tarball.sidecar.libraries.ARCH".
+func (c *Config) Where(key string) string {
+	if l := c.lines[key]; l > 0 {
+		return fmt.Sprintf("%s:%d", c.File, l)
+	}
+	return c.File
+}
 
 // yamlError turns a yaml error into file:line form.
 func yamlError(file string, err error) error {

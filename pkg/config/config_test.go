@@ -22,7 +22,7 @@ inputs:
   x86_64-unknown-linux-musl: /abs/gw-musl
 files:
   - src: LICENSE
-    dst: /usr/share/doc/openshell-gateway/copyright
+    dst: /usr/share/doc/openshell-gateway/README
 systemd:
   unit: openshell-gateway.service
 tarball:
@@ -89,12 +89,12 @@ func TestParseErrors(t *testing.T) {
 		{"floor unsupported", `  glibc: "2.28"`, `  glibc: "2.30"`},
 		{"target below floor", "  - debian12", "  - debian12\n  - id: old\n    name: Old\n    format: deb\n    glibc: \"2.27\"\n    compression: xz\n    arches: [x86_64]\n    libc_package: libc6"},
 		{"unknown target", "  - debian12", "  - debian13x"},
-		{"bad dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: ../etc/x"},
-		{"tmp dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: /tmp/x"},
-		{"proc dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: /proc/self/x"},
-		{"sys dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: /sys/x"},
-		{"dev dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: /dev/x"},
-		{"relative dst", "    dst: /usr/share/doc/openshell-gateway/copyright", "    dst: usr/share/x"},
+		{"bad dst", "    dst: /usr/share/doc/openshell-gateway/README", "    dst: ../etc/x"},
+		{"tmp dst", "    dst: /usr/share/doc/openshell-gateway/README", "    dst: /tmp/x"},
+		{"proc dst", "    dst: /usr/share/doc/openshell-gateway/README", "    dst: /proc/self/x"},
+		{"sys dst", "    dst: /usr/share/doc/openshell-gateway/README", "    dst: /sys/x"},
+		{"dev dst", "    dst: /usr/share/doc/openshell-gateway/README", "    dst: /dev/x"},
+		{"relative dst", "    dst: /usr/share/doc/openshell-gateway/README", "    dst: usr/share/x"},
 		{"unknown distro field", "    compression: xz", "    compresion: xz"},
 		{"bad compression", "    compression: xz", "    compression: brotli"},
 	}

@@ -47,7 +47,7 @@ func FuzzConfigParse(f *testing.F) {
 		{"tarball:\n  files: [LICENSE]\n", "tarball:\n  files: [LICENSE]\n  sidecar:\n    libraries:\n      x86_64: lib/libz3.so.4\n      riscv: x\n    suffix: Z3!\n"},
 		{"tarball:\n  files: [LICENSE]\n", "tarball:\n  sidecar: {}\n"},
 		{"systemd:\n  unit: openshell-gateway.service\n", "systemd:\n  unit: ../x\n  scope: root\n"},
-		{"    dst: /usr/share/doc/openshell-gateway/copyright\n", "    dst: /usr//share/./x\n    mode: \"9999\"\n  - {}\n"},
+		{"    dst: /usr/share/doc/openshell-gateway/README\n", "    dst: /usr//share/./x\n    mode: \"9999\"\n  - {}\n"},
 		{"floor:\n  glibc: \"2.28\"\n", "floor:\n  glibc: \"2.28\"\n  glibcxx: 3.4.x\n"},
 		{"floor:\n  glibc: \"2.28\"\n", "floor: 2.28\n"},
 		{"name: openshell-gateway\n", "name: Open Shell\n"},

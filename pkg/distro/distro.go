@@ -65,6 +65,12 @@ func IDs() []string {
 var (
 	idRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 	pkgNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9.+_-]*$`)
+	// nameRE: a distro name is printed in install docs and messages.
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 .,()/+_:-]*$`)
+	// releaseSuffixRE: characters both a deb revision and an rpm release
+	// take (rpm forbids '-', deb revisions use '+', '.', '~').
+	releaseSuffixRE = regexp.MustCompile(`^[A-Za-z0-9.+~_]*$`)
+	sonameRE        = regexp.MustCompile(`^[A-Za-z0-9_+-][A-Za-z0-9._+-]*\.so(\.[A-Za-z0-9._+-]+)?$`)
 )
 
 // Compressions each format's writer supports.
@@ -94,6 +100,8 @@ func (d Distro) Validate() []FieldError {
 	}
 	if d.Name == "" {
 		add("name", "name is empty; give the distro's name for install docs (e.g. \"Debian 12 (bookworm)\")")
+	} else if !nameRE.MatchString(d.Name) {
+		add("name", "name %q goes into install docs as a heading: use letters, digits, spaces and . , ( ) / + - _ : only, on one line (e.g. \"Debian 12 (bookworm)\")", d.Name)
 	}
 	comps, ok := Compressions[d.Format]
 	if !ok {
@@ -115,8 +123,8 @@ func (d Distro) Validate() []FieldError {
 	if !pkgNameRE.MatchString(d.LibcPackage) {
 		add("libc_package", "libc_package %q is not a package name (libc6 on Debian/Ubuntu, glibc on RPM distros)", d.LibcPackage)
 	}
-	if strings.ContainsAny(d.ReleaseSuffix, " /-") {
-		add("release_suffix", "release_suffix %q may not contain spaces, '/' or '-'", d.ReleaseSuffix)
+	if !releaseSuffixRE.MatchString(d.ReleaseSuffix) {
+		add("release_suffix", "release_suffix %q: use letters, digits, '.', '+', '~' or '_' (it ends the deb revision and rpm release; no spaces, '/' or '-')", d.ReleaseSuffix)
 	}
 	keys := make([]string, 0, len(d.Sonames))
 	for k := range d.Sonames {
@@ -124,7 +132,7 @@ func (d Distro) Validate() []FieldError {
 	}
 	sort.Strings(keys)
 	for _, so := range keys {
-		if !strings.Contains(so, ".so") {
+		if !sonameRE.MatchString(so) {
 			add("sonames", "%q is not a soname (e.g. libz3.so.4)", so)
 		}
 		if !pkgNameRE.MatchString(d.Sonames[so]) {

@@ -29,7 +29,14 @@ The templates are embedded (templates/install.md.tmpl, install.sh.tmpl);
 --check FILE compares FILE with what would be rendered: exit 0 when they are
 identical, exit 1 with a unified diff when FILE no longer matches the
 manifest (CI: relpack docs --manifest dist/manifest.json --check docs/INSTALL.md).
-Exit 2 when the manifest or a template cannot be read.`,
+
+The manifest is treated as untrusted input: an empty one, or one with a field
+off its grammar (a file name that is not a plain base name, a bad sha256, a
+line break in free text, ...), is refused with the field named, and nothing
+is written. Every value is also escaped for Markdown or quoted for sh where
+it is rendered.
+
+Exit 2 when the manifest is invalid or the manifest or a template cannot be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if check != "" && out != "" {
@@ -38,7 +45,10 @@ Exit 2 when the manifest or a template cannot be read.`,
 			if baseURL != "" && !installer {
 				return &exitError{code: 2, msg: "--base-url is the installer's default download location: use it with --installer"}
 			}
-			m, err := manifest.Read(manifestPath)
+			// The manifest is input others can change: ReadValid refuses
+			// an empty one and any field off its grammar, naming the
+			// field, before anything is rendered or written.
+			m, err := manifest.ReadValid(manifestPath)
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}
 			}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 func TestRenderUnit(t *testing.T) {
@@ -249,10 +251,7 @@ func TestUnitRefusesInjection(t *testing.T) {
 // checks ExecStart's path), and a path one byte off is reported under its
 // exact name.
 func TestUnitSystemdAnalyze(t *testing.T) {
-	sa, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Fatal("systemd-analyze is not installed: apt-get install -y systemd (this test has systemd read the rendered unit)")
-	}
+	sa := testdeps.Tool(t, "systemd-analyze") // this test has systemd read the rendered unit
 	dir := filepath.Join(t.TempDir(), "my gateway 100%")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

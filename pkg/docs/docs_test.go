@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/manifest"
 )
 
@@ -77,7 +78,7 @@ func TestInstallerGolden(t *testing.T) {
 }
 
 func TestInstallerShellcheck(t *testing.T) {
-	need(t, "shellcheck")
+	testdeps.Tools(t, "shellcheck")
 	for _, base := range []string{goldenBaseURL, ""} {
 		script, err := Installer(loadFixture(t), base)
 		if err != nil {
@@ -152,7 +153,7 @@ func TestCheckCLI(t *testing.T) {
 	}
 	// The printed diff is a real patch: applied to the stale file it gives
 	// the rendered docs.
-	need(t, "patch")
+	testdeps.Tools(t, "patch")
 	pf := filepath.Join(tmp, "fix.patch")
 	if err := os.WriteFile(pf, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
@@ -226,7 +227,7 @@ func TestCheck(t *testing.T) {
 // a gives b, for edits at the start, middle and end, with and without a
 // final newline, and hunks far apart.
 func TestUnifiedDiffAppliesWithPatch(t *testing.T) {
-	need(t, "patch")
+	testdeps.Tools(t, "patch")
 	var long []string
 	for i := 0; i < 40; i++ {
 		long = append(long, "line "+string(rune('a'+i%26))+strings.Repeat("x", i))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"relpack/internal/clitest"
 	"sync"
@@ -26,35 +25,6 @@ const (
 	// golden installer (example.com is reserved for documentation).
 	goldenBaseURL = "https://example.com/openshell-gateway/0.1.0"
 )
-
-// tools the tests run, and the Debian package that has each.
-var toolPackages = map[string]string{
-	"shellcheck": "shellcheck",
-	"dash":       "dash",
-	"busybox":    "busybox",
-	"curl":       "curl",
-	"wget":       "wget",
-	"shasum":     "perl",
-	"sha256sum":  "coreutils",
-	"tar":        "tar",
-	"gzip":       "gzip",
-	"sed":        "sed",
-	"patch":      "patch",
-}
-
-// need fails (never skips) when a tool is missing, saying how to get it.
-func need(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			pkg := toolPackages[tool]
-			if pkg == "" {
-				pkg = tool
-			}
-			t.Fatalf("%s is not installed: apt-get install -y %s (the docs tests run it for real)", tool, pkg)
-		}
-	}
-}
 
 var (
 	demoOnce sync.Once

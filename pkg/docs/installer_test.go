@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/manifest"
 )
 
@@ -73,7 +74,7 @@ func (h host) sandbox(t *testing.T) (env []string, log, dir string) {
 		skip[w] = true
 	}
 	applets := map[string]bool{}
-	bb, _ := exec.LookPath("busybox")
+	bb, _ := testdeps.LookPath(t, "busybox")
 	if h.busybox {
 		out, err := exec.Command(bb, "--list").Output()
 		if err != nil {
@@ -87,7 +88,7 @@ func (h host) sandbox(t *testing.T) (env []string, log, dir string) {
 		if skip[tool] || (tool == "id" && h.uid != "") {
 			continue
 		}
-		p, err := exec.LookPath(tool)
+		p, err := testdeps.LookPath(t, tool) // the list must name it, even when optional
 		if h.busybox {
 			p, err = bb, nil
 			if !applets[tool] {
@@ -161,16 +162,13 @@ type result struct {
 
 func runScript(t *testing.T, shell []string, script string, env []string, args ...string) result {
 	t.Helper()
-	sh, err := exec.LookPath(shell[0])
-	if err != nil {
-		t.Fatalf("%s is not installed: apt-get install -y %s", shell[0], toolPackages[shell[0]])
-	}
+	sh := testdeps.Tool(t, shell[0])
 	cmd := exec.Command(sh, append(append(shell[1:], script), args...)...)
 	cmd.Env = env
 	cmd.Dir = filepath.Dir(script)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	err = cmd.Run()
+	err := cmd.Run()
 	r := result{out: o.String(), err: e.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
@@ -230,7 +228,7 @@ func planLine(out string) string {
 
 // The decision table, in --dry-run, under dash and busybox sh.
 func TestInstallerDecisions(t *testing.T) {
-	need(t, "dash", "busybox", "curl", "sha256sum", "tar", "gzip")
+	testdeps.Tools(t, "dash", "busybox", "curl", "sha256sum", "tar", "gzip")
 	dist, m := demoDist(t)
 	base := server(t, dist, nil)
 	script := writeInstaller(t, m, base)
@@ -342,7 +340,7 @@ func sumOf(t *testing.T, dist, file string) string {
 
 // Real runs (no --dry-run) against the demo dist/ on 127.0.0.1.
 func TestInstallerInstalls(t *testing.T) {
-	need(t, "dash", "busybox", "curl", "wget", "shasum", "sha256sum", "tar", "gzip")
+	testdeps.Tools(t, "dash", "busybox", "curl", "wget", "shasum", "sha256sum", "tar", "gzip")
 	dist, m := demoDist(t)
 	base := server(t, dist, nil)
 	deb12 := "openshell-gateway_0.1.0-1~deb12_amd64.deb"
@@ -538,7 +536,7 @@ func pmLog(t *testing.T, log, want string) {
 
 // Refusals: each with its exit code and nothing installed.
 func TestInstallerRefusals(t *testing.T) {
-	need(t, "dash", "busybox", "curl", "sha256sum", "tar", "gzip")
+	testdeps.Tools(t, "dash", "busybox", "curl", "sha256sum", "tar", "gzip")
 	dist, m := demoDist(t)
 	deb12 := "openshell-gateway_0.1.0-1~deb12_amd64.deb"
 	musl := "openshell-gateway-x86_64-unknown-linux-musl.tar.gz"
@@ -670,7 +668,7 @@ func TestInstallerRefusals(t *testing.T) {
 // back to the gnu tarball otherwise, and uses the gnu tarball (with a note
 // about Z3) when a release has no sidecar.
 func TestInstallerSidecarFloor(t *testing.T) {
-	need(t, "dash", "busybox")
+	testdeps.Tools(t, "dash", "busybox")
 	_, demo := demoDist(t)
 	m := clone(t, demo)
 	for i := range m.Artifacts {

@@ -172,6 +172,11 @@ func WritePackage(spec PackageSpec, outDir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
+	if spec.Format == "rpm" {
+		// relpack writes the rpm itself, with rpmbuild's ./-prefixed
+		// payload names (see rpmWriter); nfpm still names the file.
+		packager = rpmWriter{naming: packager}
+	}
 	// Package prepares the contents again itself; this first call makes
 	// every content error (missing source, collision) surface before the
 	// output file is created.

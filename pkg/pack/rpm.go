@@ -1,0 +1,333 @@
+package pack
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/rpmpack"
+	"github.com/goreleaser/nfpm/v2"
+	"github.com/goreleaser/nfpm/v2/files"
+)
+
+// rpmWriter writes rpm packages with google/rpmpack directly, from the same
+// nfpm.Info the deb writer gets. It exists for one reason: nfpm's rpm
+// packager hands rpmpack each file under its absolute name, and rpmpack
+// writes that name into the cpio payload as it is (/usr/bin/NAME). GNU
+// cpio honours absolute names when extracting, so `rpm2cpio X.rpm | cpio
+// -idm` (as rpmlint and people inspecting a package run it) writes onto the
+// host instead of into the current directory. rpmbuild writes ./usr/bin/NAME
+// and declares rpmlib(PayloadFilesHavePrefix); so does this writer.
+//
+// rpmpack has no option for the payload name, and its cpio writer is not
+// exposed, but it uses a file's name for two things only: the cpio entry
+// and the header's file index (DIRNAMES, DIRINDEXES, BASENAMES). So every
+// file is added as "./"+name, which gives the payload rpmbuild's names, and
+// the directory index is then written again with the absolute directories
+// through rpmpack's custom tags, which replace its own entries before the
+// header is serialised. Everything rpmpack derives from the header and the
+// payload (SHA256 header digest, payload digest, sizes, MD5, the OpenPGP
+// signatures) is computed after that, on the final bytes, so no digest or
+// signature is ever patched afterwards.
+//
+// File naming is still nfpm's (naming), so deb and rpm file names come from
+// one place.
+type rpmWriter struct {
+	naming nfpm.Packager
+}
+
+// rpm header tags this writer sets itself (rpm's lib/rpmtag.h).
+const (
+	rpmTagChangelogTime = 1080
+	rpmTagChangelogName = 1081
+	rpmTagChangelogText = 1082
+	rpmTagDirIndexes    = 1116
+	rpmTagDirNames      = 1118
+)
+
+// payloadPrefixRequire is the rpmlib() dependency rpmbuild declares for a
+// payload whose names start with "./" (rpm provides it since 4.0).
+var payloadPrefixRequire = rpmpack.Relation{
+	Name:    "rpmlib(PayloadFilesHavePrefix)",
+	Version: "4.0-1",
+	Sense:   rpmpack.SenseRPMLIB | rpmpack.SenseLess | rpmpack.SenseEqual,
+}
+
+// rpmArch maps GOARCH names to rpm's: nfpm's table, which names the file.
+var rpmArch = map[string]string{
+	"all":      "noarch",
+	"amd64":    "x86_64",
+	"386":      "i386",
+	"arm64":    "aarch64",
+	"arm5":     "armv5tel",
+	"arm6":     "armv6hl",
+	"arm7":     "armv7hl",
+	"mips64le": "mips64el",
+	"mipsle":   "mipsel",
+	"mips":     "mips",
+	"loong64":  "loongarch64",
+}
+
+func (w rpmWriter) ConventionalFileName(info *nfpm.Info) string {
+	return w.naming.ConventionalFileName(info)
+}
+
+// Package writes the rpm of info to out.
+func (rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
+	if err := rpmUnsupported(info); err != nil {
+		return err
+	}
+	if err := nfpm.PrepareForPackager(info, "rpm"); err != nil {
+		return err
+	}
+	meta, err := rpmMeta(info)
+	if err != nil {
+		return err
+	}
+	r, err := rpmpack.NewRPM(meta)
+	if err != nil {
+		return err
+	}
+	if fn := info.RPM.Signature.SignFn; fn != nil {
+		r.SetPGPSigner(func(data []byte) ([]byte, error) { return fn(bytes.NewReader(data)) })
+	}
+
+	var names []string
+	seen := map[string]bool{}
+	for _, c := range info.Contents {
+		if c.Packager != "" && c.Packager != "rpm" {
+			continue
+		}
+		f, err := rpmFile(c)
+		if err != nil {
+			return err
+		}
+		if f == nil {
+			continue
+		}
+		if !path.IsAbs(f.Name) || f.Name == "/" {
+			return fmt.Errorf("rpm: file %q: destination must be an absolute path below /", f.Name)
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("rpm: file %s is listed twice", f.Name)
+		}
+		seen[f.Name] = true
+		names = append(names, f.Name)
+		f.Name = "." + f.Name
+		r.AddFile(*f)
+	}
+	if len(names) > 0 {
+		dirIndexes, dirNames := rpmDirIndex(names)
+		r.AddCustomTag(rpmTagDirIndexes, rpmpack.EntryUint32(dirIndexes))
+		r.AddCustomTag(rpmTagDirNames, rpmpack.EntryStringSlice(dirNames))
+	}
+	if info.Changelog != "" {
+		if err := rpmChangelog(info, r); err != nil {
+			return err
+		}
+	}
+	return r.Write(out)
+}
+
+// rpmUnsupported reports the nfpm.Info fields relpack's rpm writer does
+// not write (relpack never sets them), so none is dropped silently.
+func rpmUnsupported(info *nfpm.Info) error {
+	s, rs := info.Scripts, info.RPM.Scripts
+	if s.PreInstall+s.PostInstall+s.PreRemove+s.PostRemove+rs.PreTrans+rs.PostTrans+rs.Verify != "" {
+		return errors.New("rpm: scriptlets are not supported by relpack's rpm writer")
+	}
+	if len(info.RPM.Prefixes) > 0 {
+		return errors.New("rpm: relocatable packages (prefixes) are not supported by relpack's rpm writer")
+	}
+	if info.RPM.Signature.KeyFile != "" {
+		return errors.New("rpm: key files are not supported; sign with PackageSpec.Signing")
+	}
+	return nil
+}
+
+// rpmMeta is the package's rpm metadata: nfpm's mapping of Info, plus the
+// rpmlib() dependency of the ./-prefixed payload.
+func rpmMeta(info *nfpm.Info) (rpmpack.RPMMetaData, error) {
+	var m rpmpack.RPMMetaData
+	epoch := uint64(rpmpack.NoEpoch)
+	if info.Epoch != "" {
+		e, err := strconv.ParseUint(info.Epoch, 10, 32)
+		if err != nil {
+			return m, fmt.Errorf("rpm: epoch %q: %w", info.Epoch, err)
+		}
+		epoch = e
+	}
+	if info.MTime.IsZero() {
+		return m, errors.New("rpm: no MTime; the build time would be the clock")
+	}
+	arch := info.Arch
+	if info.RPM.Arch != "" {
+		arch = info.RPM.Arch
+	} else if a, ok := rpmArch[arch]; ok {
+		arch = a
+	}
+	// The rpm VERSION: Version[~Prerelease][+VersionMetadata], '-' being
+	// the version-release separator (nfpm's form, see version.NFPMFields).
+	ver := info.Version
+	if info.Prerelease != "" {
+		ver += "~" + strings.ReplaceAll(info.Prerelease, "-", "_")
+	}
+	if info.VersionMetadata != "" {
+		ver += "+" + info.VersionMetadata
+	}
+	summary := info.RPM.Summary
+	if summary == "" {
+		summary, _, _ = strings.Cut(info.Description, "\n")
+	}
+	m = rpmpack.RPMMetaData{
+		Name:        info.Name,
+		Summary:     summary,
+		Description: info.Description,
+		Version:     ver,
+		Release:     orDefault(info.Release, "1"),
+		Epoch:       uint32(epoch),
+		Arch:        arch,
+		OS:          orDefault(info.Platform, "linux"),
+		Licence:     info.License,
+		URL:         info.Homepage,
+		Vendor:      info.Vendor,
+		Packager:    orDefault(info.RPM.Packager, info.Maintainer),
+		Group:       info.RPM.Group,
+		Compressor:  orDefault(info.RPM.Compression, "gzip"),
+		BuildTime:   info.MTime,
+		BuildHost:   info.RPM.BuildHost,
+	}
+	if m.BuildHost == "" {
+		return m, errors.New("rpm: no build host; nfpm would write os.Hostname()")
+	}
+	for _, rel := range []struct {
+		dst  *rpmpack.Relations
+		from []string
+	}{
+		{&m.Provides, info.Provides},
+		{&m.Requires, info.Depends},
+		{&m.Recommends, info.Recommends},
+		{&m.Suggests, info.Suggests},
+		{&m.Conflicts, info.Conflicts},
+		{&m.Obsoletes, info.Replaces},
+	} {
+		for _, s := range rel.from {
+			if err := rel.dst.Set(s); err != nil {
+				return m, fmt.Errorf("rpm: relation %q: %w", s, err)
+			}
+		}
+	}
+	req := payloadPrefixRequire
+	m.Requires = append(m.Requires, &req)
+	return m, nil
+}
+
+// rpmFile turns one nfpm content into an rpmpack file under its absolute
+// name; nil for entries rpm does not list (implicit directories).
+func rpmFile(c *files.Content) (*rpmpack.RPMFile, error) {
+	// Unix permission, setuid, setgid and sticky bits as given (nfpm's
+	// preparation may add Go's own type bits, which rpm does not know).
+	mode := uint(c.FileInfo.Mode & 0o7777)
+	f := &rpmpack.RPMFile{
+		Name:  files.ToNixPath(c.Destination),
+		Mode:  mode,
+		MTime: uint32(c.FileInfo.MTime.Unix()),
+		Owner: c.FileInfo.Owner,
+		Group: c.FileInfo.Group,
+	}
+	var flags rpmpack.FileType
+	switch c.Type {
+	case files.TypeImplicitDir:
+		return nil, nil
+	case files.TypeDir:
+		f.Mode |= 0o40000
+		return f, nil
+	case files.TypeSymlink:
+		f.Mode = 0o120777
+		f.Body = []byte(c.Source)
+		return f, nil
+	case files.TypeFile:
+		flags = rpmpack.GenericFile
+	case files.TypeConfig:
+		flags = rpmpack.ConfigFile
+	case files.TypeConfigNoReplace:
+		flags = rpmpack.ConfigFile | rpmpack.NoReplaceFile
+	case files.TypeConfigMissingOK:
+		flags = rpmpack.ConfigFile | rpmpack.MissingOkFile
+	case files.TypeRPMDoc:
+		flags = rpmpack.DocFile
+	case files.TypeRPMLicence, files.TypeRPMLicense:
+		flags = rpmpack.LicenceFile
+	case files.TypeRPMReadme:
+		flags = rpmpack.ReadmeFile
+	default:
+		return nil, fmt.Errorf("rpm: file %s: content type %q is not supported by relpack's rpm writer", c.Destination, c.Type)
+	}
+	body, err := os.ReadFile(c.Source)
+	if err != nil {
+		return nil, fmt.Errorf("rpm: file %s: %w", c.Destination, err)
+	}
+	f.Body, f.Type = body, flags
+	return f, nil
+}
+
+// rpmDirIndex is the header's directory index of the absolute file names:
+// DIRINDEXES, one per file in the order rpmpack writes files (sorted by
+// name; "./" before each name keeps that order), and DIRNAMES, each
+// directory once, with its trailing slash, in order of first use.
+func rpmDirIndex(names []string) (indexes []uint32, dirs []string) {
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	at := map[string]uint32{}
+	for _, n := range sorted {
+		d, _ := path.Split(n)
+		i, ok := at[d]
+		if !ok {
+			i = uint32(len(dirs))
+			at[d] = i
+			dirs = append(dirs, d)
+		}
+		indexes = append(indexes, i)
+	}
+	return indexes, dirs
+}
+
+// rpmChangelog writes the %changelog of info's changelog file: one entry
+// per release, "- note" per change, a note's further non-blank lines below
+// it (the text nfpm writes).
+func rpmChangelog(info *nfpm.Info, r *rpmpack.RPM) error {
+	log, err := info.GetChangeLog()
+	if err != nil {
+		return fmt.Errorf("rpm: reading the changelog: %w", err)
+	}
+	if len(log.Entries) == 0 {
+		return nil // empty changelog tags would make an invalid package
+	}
+	var times []uint32
+	var names, texts []string
+	for _, e := range log.Entries {
+		var lines []string
+		for _, c := range e.Changes {
+			note := strings.Split(c.Note, "\n")
+			lines = append(lines, "- "+note[0])
+			for _, l := range note[1:] {
+				if strings.TrimSpace(l) != "" {
+					lines = append(lines, l)
+				}
+			}
+		}
+		times = append(times, uint32(e.Date.Unix()))
+		names = append(names, e.Packager+" - "+e.Semver)
+		texts = append(texts, strings.TrimSpace(strings.Join(lines, "\n")))
+	}
+	r.AddCustomTag(rpmTagChangelogTime, rpmpack.EntryUint32(times))
+	r.AddCustomTag(rpmTagChangelogName, rpmpack.EntryStringSlice(names))
+	r.AddCustomTag(rpmTagChangelogText, rpmpack.EntryStringSlice(texts))
+	return nil
+}

@@ -1,8 +1,9 @@
 package abi
 
 import (
-	"os"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 // BenchmarkInspectLibz3 measures Inspect + Verify on Debian's 23 MB
@@ -10,9 +11,7 @@ import (
 // (docs/benchmarks.md; run with `go test -bench . -benchmem ./pkg/abi`).
 func BenchmarkInspectLibz3(b *testing.B) {
 	const path = "/usr/lib/x86_64-linux-gnu/libz3.so.4"
-	if _, err := os.Stat(path); err != nil {
-		b.Fatalf("%s is missing: apt-get install libz3-4", path)
-	}
+	testdeps.File(b, path)
 	p, _ := PolicyFor("2.28", nil)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 // The differential test holds relpack's reading of the version tables to
@@ -35,9 +37,7 @@ func TestDifferentialSystem(t *testing.T) {
 	}
 	// The largest libraries are where a reader's shortcuts would show.
 	for _, f := range []string{"/usr/lib/x86_64-linux-gnu/libz3.so.4", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6"} {
-		if _, err := os.Stat(f); err == nil {
-			files = append(files, f)
-		}
+		files = append(files, testdeps.File(t, f))
 	}
 	if len(files) < 50 {
 		t.Fatalf("found only %d ELF files on this machine, want at least 50", len(files))
@@ -86,17 +86,6 @@ func isELF(p string) bool {
 	return n == 4 && string(m[:]) == "\x7fELF"
 }
 
-func tool(t *testing.T, names ...string) string {
-	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("none of %v is installed: apt-get install binutils binutils-aarch64-linux-gnu (make test does this)", names)
-	return ""
-}
-
 func tryRun(name string, args ...string) (stdout, stderr string, err error) {
 	var errb bytes.Buffer
 	cmd := exec.Command(name, args...)
@@ -120,11 +109,11 @@ func compareWithBinutils(t *testing.T, path string) {
 	if err != nil {
 		t.Fatalf("Inspect: %v", err)
 	}
-	readelf := tool(t, "readelf")
-	objdump := tool(t, "objdump")
+	readelf := testdeps.Tool(t, "readelf")
+	objdump := testdeps.Tool(t, "objdump")
 	if facts.Machine == "aarch64" {
 		// Debian's host objdump reads only x86 targets' dynamic symbols.
-		objdump = tool(t, "aarch64-linux-gnu-objdump")
+		objdump = testdeps.Tool(t, "aarch64-linux-gnu-objdump")
 	}
 
 	wantNeeds := parseReadelfVerneed(run(t, readelf, "-V", "--wide", path))

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 // TestFixtureFacts checks each fact Inspect reports against what the
@@ -127,9 +129,8 @@ func TestGNUHashAndDefines(t *testing.T) {
 // TestDTRelr links a program with -z pack-relative-relocs (binutils 2.38+,
 // glibc 2.36+): it needs GLIBC_ABI_DT_RELR, which no floor below 2.36 meets.
 func TestDTRelr(t *testing.T) {
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Fatal("gcc is not installed: apt-get install gcc")
-	}
+	testdeps.Tools(t, "gcc")
+	testdeps.File(t, "/usr/include/stdio.h") // libc6-dev: gcc cannot link without it
 	dir := t.TempDir()
 	src := filepath.Join(dir, "relr.c")
 	os.WriteFile(src, []byte("#include <stdio.h>\nstatic const char *p[] = {\"a\", \"b\"};\nint main(void) { puts(p[1]); return 0; }\n"), 0o644)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/abi"
 	"relpack/pkg/distro"
 )
@@ -100,10 +101,7 @@ func TestSonameMismatch(t *testing.T) {
 // TestELFRequiresMatchesElfdeps holds ELFRequires to rpm's own generator,
 // the one rpmbuild runs, on every dynamic fixture executable.
 func TestELFRequiresMatchesElfdeps(t *testing.T) {
-	elfdeps := "/usr/lib/rpm/elfdeps"
-	if _, err := os.Stat(elfdeps); err != nil {
-		t.Fatalf("%s missing: apt-get install rpm", elfdeps)
-	}
+	elfdeps := testdeps.File(t, "/usr/lib/rpm/elfdeps")
 	n := 0
 	for _, p := range dynamicExecutables(t) {
 		f, err := abi.Inspect(p)
@@ -132,12 +130,8 @@ func TestELFRequiresMatchesElfdeps(t *testing.T) {
 // same packages, and a libc6 floor at or above the version it computes.
 // The binaries' libz3.so.4 resolves to this machine's libz3-4.
 func TestDebMatchesDpkgShlibdeps(t *testing.T) {
-	if _, err := exec.LookPath("dpkg-shlibdeps"); err != nil {
-		t.Fatal("dpkg-shlibdeps missing: apt-get install dpkg-dev")
-	}
-	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/libz3.so.4"); err != nil {
-		t.Fatal("libz3-4 is not installed: apt-get install libz3-4 (make test does this)")
-	}
+	testdeps.Tools(t, "dpkg-shlibdeps")
+	testdeps.File(t, "/usr/lib/x86_64-linux-gnu/libz3.so.4") // the binaries' libz3.so.4 resolves to it
 	d12 := mustDistro(t, "debian12")
 	for _, rel := range []string{"x86_64/hello-2.28", "x86_64/math-2.29", "x86_64/z3-user", "x86_64/cxx-hello", "demo/x86_64-unknown-linux-gnu/openshell-gateway"} {
 		t.Run(rel, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/pack"
 )
 
@@ -36,21 +37,13 @@ func needRoot(t *testing.T) {
 	}
 }
 
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("this test needs %s on PATH (scripts/install-test-deps.sh; qemu-aarch64-static is in qemu-user-static, unshare in util-linux)", tool)
-		}
-	}
-}
-
 // bullseye returns the cached debootstrapped Debian bullseye amd64 root.
 func bullseye(t *testing.T) string {
 	t.Helper()
 	needRoot(t)
+	script := testdeps.Script(t, "scripts/bullseye-root.sh")
 	bullseyeOnce.Do(func() {
-		out, err := exec.Command("../../scripts/bullseye-root.sh", "amd64").CombinedOutput()
+		out, err := exec.Command(script, "amd64").CombinedOutput()
 		if err != nil {
 			bullseyeErr = errors.New(strings.TrimSpace(string(out)) + ": " + err.Error())
 			return
@@ -68,6 +61,7 @@ func bullseye(t *testing.T) string {
 // next to the bullseye roots; testdata/sysroot.sh is idempotent).
 func arm64Sysroot(t *testing.T) string {
 	t.Helper()
+	script := testdeps.Script(t, "testdata/sysroot.sh")
 	arm64Once.Do(func() {
 		cache := os.Getenv("RELPACK_CACHE")
 		if cache == "" {
@@ -79,7 +73,7 @@ func arm64Sysroot(t *testing.T) string {
 			cache = filepath.Join(home, ".cache", "relpack")
 		}
 		dest := filepath.Join(cache, "sysroots", "bullseye-arm64")
-		out, err := exec.Command("../../testdata/sysroot.sh", "arm64", dest).CombinedOutput()
+		out, err := exec.Command(script, "arm64", dest).CombinedOutput()
 		if err != nil {
 			arm64Err = errors.New(strings.TrimSpace(string(out)) + ": " + err.Error())
 			return

@@ -9,13 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"relpack/internal/testdeps"
 )
 
 var modes = []Mode{ModeLoader, ModeChroot}
 
 func TestX86AgainstBullseye(t *testing.T) {
 	root := bullseye(t)
-	needTools(t, "unshare", "mount", "chroot")
+	testdeps.Tools(t, "unshare", "mount", "chroot", "sh")
 	for _, m := range modes {
 		t.Run(string(m), func(t *testing.T) {
 			res := run(t, Options{Root: root, File: fx + "x86_64/hello-2.28", Mode: m})
@@ -116,7 +118,7 @@ func TestFlatArtifact(t *testing.T) {
 }
 
 func TestAarch64UnderQemu(t *testing.T) {
-	needTools(t, "qemu-aarch64-static")
+	testdeps.Tools(t, "qemu-aarch64-static")
 	root := arm64Sysroot(t)
 	res := run(t, Options{Root: root, File: fx + "aarch64/hello-2.28", Mode: ModeLoader})
 	wantPass(t, res, "hello from ")

@@ -1,0 +1,164 @@
+// Package abitest builds hostile ELF files for tests, by rewriting a real
+// linker output (a fixture) rather than committing large crafted blobs: the
+// shapes that once made relpack's reader run out of memory, print gigabytes
+// or hang, at any size a test asks for. Only 64-bit little-endian inputs
+// are supported; every x86_64 fixture is one.
+package abitest
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+)
+
+// file is an ELF64 LE file being rewritten: bytes plus where its section
+// headers are, and the index of each section by name.
+type file struct {
+	b     []byte
+	shoff uint64
+	index map[string]int
+}
+
+var le = binary.LittleEndian
+
+func open(fixture []byte) (*file, error) {
+	f, err := elf.NewFile(bytes.NewReader(fixture))
+	if err != nil {
+		return nil, err
+	}
+	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
+		return nil, fmt.Errorf("abitest: want an ELF64 little-endian fixture, got %v %v", f.Class, f.Data)
+	}
+	x := &file{b: append([]byte(nil), fixture...), shoff: le.Uint64(fixture[40:]), index: map[string]int{}}
+	for i, s := range f.Sections {
+		x.index[s.Name] = i
+	}
+	return x, nil
+}
+
+// sh returns section header i (Elf64_Shdr, 64 bytes).
+func (x *file) sh(name string) ([]byte, error) {
+	i, ok := x.index[name]
+	if !ok {
+		return nil, fmt.Errorf("abitest: the fixture has no %s section", name)
+	}
+	return x.b[x.shoff+uint64(i)*64:][:64], nil
+}
+
+// data returns a section's current bytes.
+func (x *file) data(name string) ([]byte, error) {
+	h, err := x.sh(name)
+	if err != nil {
+		return nil, err
+	}
+	off, size := le.Uint64(h[24:]), le.Uint64(h[32:])
+	return x.b[off : off+size], nil
+}
+
+// place appends d (8-byte aligned) and points the named section at it.
+func (x *file) place(name string, d []byte) error {
+	for len(x.b)%8 != 0 {
+		x.b = append(x.b, 0)
+	}
+	off := uint64(len(x.b))
+	x.b = append(x.b, d...)
+	h, err := x.sh(name)
+	if err != nil {
+		return err
+	}
+	le.PutUint64(h[24:], off)
+	le.PutUint64(h[32:], uint64(len(d)))
+	return nil
+}
+
+// OverlappingVerneed replaces .gnu.version_r with a section of slots
+// 16-byte entries, each both an Elf_Verneed (vn_cnt 0xffff, vn_aux 16,
+// vn_next 16) and an Elf_Vernaux (vna_next 16), the last one ending both
+// chains. Verneed k's chain walks every entry after it, so a reader that
+// follows the links without noticing reused entries does slots²/2 steps:
+// 16384 slots (a 262 KB file) made 134 million version records.
+func OverlappingVerneed(fixture []byte, slots int) ([]byte, error) {
+	x, err := open(fixture)
+	if err != nil {
+		return nil, err
+	}
+	dynstr, err := x.data(".dynstr")
+	if err != nil {
+		return nil, err
+	}
+	libc := bytes.Index(dynstr, []byte("\x00libc.so.6\x00"))
+	if libc < 0 {
+		return nil, fmt.Errorf("abitest: the fixture's .dynstr has no libc.so.6")
+	}
+	d := make([]byte, 16*slots)
+	for k := 0; k < slots; k++ {
+		e := d[16*k:]
+		le.PutUint16(e[0:], 1)              // vn_version
+		le.PutUint32(e[4:], uint32(libc+1)) // vn_file
+		if k < slots-1 {
+			le.PutUint16(e[2:], 0xffff) // vn_cnt
+			le.PutUint32(e[8:], 16)     // vn_aux; as a Vernaux, vna_name
+			le.PutUint32(e[12:], 16)    // vn_next and vna_next
+		}
+	}
+	if err := x.place(".gnu.version_r", d); err != nil {
+		return nil, err
+	}
+	h, _ := x.sh(".gnu.version_r")
+	le.PutUint32(h[44:], uint32(slots)) // sh_info: number of Verneed entries
+	return x.b, nil
+}
+
+// OverlappingNames points .dynsym at syms undefined symbols whose names
+// start at offsets 1, 2, 3, ... of one run of strLen-2 letters, in a new
+// string table (the fixture's .comment section, retyped). Every name is a
+// different string of almost strLen bytes: a reader that prints each one
+// prints syms*strLen bytes (2 GB for a 1 MB file).
+func OverlappingNames(fixture []byte, strLen, syms int) ([]byte, error) {
+	x, err := open(fixture)
+	if err != nil {
+		return nil, err
+	}
+	str := append([]byte{0}, bytes.Repeat([]byte{'A'}, strLen-2)...)
+	str = append(str, 0)
+	if err := x.place(".comment", str); err != nil {
+		return nil, err
+	}
+	ch, _ := x.sh(".comment")
+	le.PutUint32(ch[4:], uint32(elf.SHT_STRTAB))
+	sym := make([]byte, 24*syms) // entry 0 stays the null symbol
+	for i := 1; i < syms; i++ {
+		e := sym[24*i:]
+		le.PutUint32(e[0:], uint32(i%(strLen-2)+1)) // st_name
+		e[4] = byte(elf.STB_GLOBAL)<<4 | byte(elf.STT_FUNC)
+	}
+	if err := x.place(".dynsym", sym); err != nil {
+		return nil, err
+	}
+	h, _ := x.sh(".dynsym")
+	le.PutUint32(h[40:], uint32(x.index[".comment"])) // sh_link: the new string table
+	return x.b, nil
+}
+
+// ReplaceString overwrites the first occurrence of old, a NUL-terminated
+// string anywhere in the file (a PT_INTERP, a name in .dynstr), with repl,
+// which must be no longer; the rest is padded with NULs so the offsets of
+// everything else stay put.
+func ReplaceString(fixture []byte, old, repl string) ([]byte, error) {
+	if len(repl) > len(old) {
+		return nil, fmt.Errorf("abitest: %q is longer than %q", repl, old)
+	}
+	// A whole string (NUL before and after) first: "exp" must not hit the
+	// tail of "frexp".
+	i := bytes.Index(fixture, []byte("\x00"+old+"\x00"))
+	if i >= 0 {
+		i++
+	} else if i = bytes.Index(fixture, []byte(old+"\x00")); i < 0 {
+		return nil, fmt.Errorf("abitest: %q not in the file", old)
+	}
+	b := append([]byte(nil), fixture...)
+	copy(b[i:i+len(old)], make([]byte, len(old)))
+	copy(b[i:], repl)
+	return b, nil
+}

@@ -1,0 +1,278 @@
+package abi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"relpack/pkg/abi/abitest"
+)
+
+// Hostile inputs built from a real fixture by pkg/abi/abitest. The bound
+// these tests hold, stated in docs/fuzzing.md: inspecting a file of n bytes
+// (facts, the glibc-2.28 verdict, and both reports) allocates at most
+// allocFactor*n + allocSlack bytes, and each report, human or JSON, is at
+// most outputFactor*n + outputSlack bytes.
+const (
+	allocFactor, allocSlack   = 16, 1 << 20
+	outputFactor, outputSlack = 16, 64 << 10
+)
+
+func readFixture(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureDir, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// inspectMeasured inspects data the way inspect and verify do and returns
+// the facts or the error, the bytes allocated (runtime.MemStats, which
+// counts every allocation, where the cheaper metric used by the fuzzer
+// lags behind by a cache's worth), and the size of the larger report.
+func inspectMeasured(t *testing.T, data []byte) (facts *Facts, err error, allocated uint64, output int) {
+	t.Helper()
+	defer watchdog(t, 30*time.Second)()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	facts, err = InspectReader("crafted", bytes.NewReader(data))
+	if err == nil {
+		p, _ := PolicyFor("2.28", nil)
+		var human bytes.Buffer
+		WriteFacts(&human, facts)
+		WriteVerdict(&human, Verify(facts, p), p)
+		j, jerr := json.Marshal(facts)
+		if jerr != nil {
+			t.Fatal(jerr)
+		}
+		output = max(human.Len(), len(j))
+	}
+	runtime.ReadMemStats(&after)
+	return facts, err, after.TotalAlloc - before.TotalAlloc, output
+}
+
+// checkBound fails when allocations or output break the documented bound.
+func checkBound(t *testing.T, size int, allocated uint64, output int) {
+	t.Helper()
+	if limit := uint64(allocFactor*size + allocSlack); allocated > limit {
+		t.Errorf("a %d-byte file allocated %d bytes, over the bound of %d (%dx + %d)", size, allocated, limit, allocFactor, allocSlack)
+	}
+	if limit := outputFactor*size + outputSlack; output > limit {
+		t.Errorf("a %d-byte file printed %d bytes, over the bound of %d (%dx + %d)", size, output, limit, outputFactor, outputSlack)
+	}
+}
+
+// Overlapping Verneed/Vernaux chains: every Vernaux is also the next
+// Verneed, whose chain walks the same entries again. Before the walk
+// refused reused entries, 4096 slots (an 80 KB file) made 8 million
+// version records, and 16384 (276 KB) ran relpack out of memory.
+func TestHostileVerneedChains(t *testing.T) {
+	fx := readFixture(t, "x86_64/hello-2.28")
+	for _, slots := range []int{64, 4096} {
+		data, err := abitest.OverlappingVerneed(fx, slots)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err, allocated, output := inspectMeasured(t, data)
+		var e *Error
+		if !errors.As(err, &e) || !strings.Contains(err.Error(), "version needs entry 1 (offset 16) overlaps an entry read before") {
+			t.Errorf("%d slots: err = %v, want an *Error about overlapping entries", slots, err)
+		}
+		checkBound(t, len(data), allocated, output)
+	}
+}
+
+// Symbol names at overlapping offsets of one long string: each a different
+// string of almost the table's length. Memory stayed small (names are
+// substrings), but every name was sorted, joined and printed: a 145 KB
+// file printed 170 MB, a 1 MB one gigabytes.
+func TestHostileOverlappingNames(t *testing.T) {
+	fx := readFixture(t, "x86_64/hello-2.28")
+	data, err := abitest.OverlappingNames(fx, 1<<16, 2730)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err, allocated, output := inspectMeasured(t, data)
+	if err == nil || !strings.Contains(err.Error(), "add up to more than") || !strings.Contains(err.Error(), "corrupt or crafted") {
+		t.Errorf("err = %v, want the name budget's error", err)
+	}
+	checkBound(t, len(data), allocated, output)
+
+	// Under the budget the file is read, and the reports still hold the
+	// bound: four 64 KB names from an 80 KB file.
+	data, err = abitest.OverlappingNames(fx, 1<<16, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err, allocated, output := inspectMeasured(t, data)
+	if err != nil {
+		t.Fatalf("four long names: %v", err)
+	}
+	n := 0
+	for _, g := range facts.Imports {
+		n += len(g.Symbols)
+	}
+	if n != 4 {
+		t.Errorf("read %d imported symbols, want 4", n)
+	}
+	if output < 4*(1<<16-8) {
+		t.Errorf("printed %d bytes, less than the four names", output)
+	}
+	checkBound(t, len(data), allocated, output)
+}
+
+// The bound is linear: doubling the hostile file may not much more than
+// double what reading it costs.
+func TestHostileCostIsLinear(t *testing.T) {
+	fx := readFixture(t, "x86_64/hello-2.28")
+	for _, shape := range []struct {
+		name  string
+		build func(n int) ([]byte, error)
+	}{
+		{"verneed", func(n int) ([]byte, error) { return abitest.OverlappingVerneed(fx, n/16) }},
+		{"names", func(n int) ([]byte, error) { return abitest.OverlappingNames(fx, n/2, n/48) }},
+	} {
+		for _, n := range []int{1 << 18, 1 << 20} {
+			data, err := shape.build(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err, allocated, output := inspectMeasured(t, data)
+			if err == nil {
+				t.Errorf("%s, %d bytes: read without an error", shape.name, len(data))
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("%s, %d bytes: %v", shape.name, len(data), d)
+			}
+			checkBound(t, len(data), allocated, output)
+		}
+	}
+}
+
+// A version name's number is compared as a decimal string: parsed into a
+// uint64, GLIBC_99999999999999999999 failed to 0 and met every floor.
+func TestHugeVersionNumbers(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"99999999999999999999", "2.28", 1},
+		{"2.99999999999999999999", "2.28", 1},
+		{"2.28", "2.000000000000000000000000028", 0},
+		{"18446744073709551616", "18446744073709551615", 1},
+		{"2.x", "2.0", 0},
+	} {
+		if got := CompareVersions(c.a, c.b); got != c.want {
+			t.Errorf("CompareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+	p, _ := PolicyFor("2.28", nil)
+	v := Verify(factsWith(map[string][]string{"libc.so.6": {"GLIBC_99999999999999999999"}}, nil), p)
+	if v.OK {
+		t.Error("GLIBC_99999999999999999999 meets glibc-2.28")
+	}
+}
+
+// An interpreter and a symbol name carrying terminal escape sequences, in a
+// real fixture: the facts keep the bytes readelf shows, the human report
+// escapes them, and JSON carries no raw control byte.
+func TestEscapedNames(t *testing.T) {
+	const evil = "\x1b]0;pwned\x07\x1b[2J"
+	fx := readFixture(t, "x86_64/math-2.29")
+	data, err := abitest.ReplaceString(fx, "/lib64/ld-linux-x86-64.so.2", "/lib64/"+evil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err = abitest.ReplaceString(data, "exp2", "e\x1b[m"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "evil")
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	facts, err := Inspect(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts.Interpreter != "/lib64/"+evil {
+		t.Errorf("interpreter %q", facts.Interpreter)
+	}
+	// readelf prints the interpreter raw: the fact is the bytes it shows.
+	if readelf, err := exec.LookPath("readelf"); err != nil {
+		t.Fatalf("readelf is needed to check the interpreter: apt-get install binutils (%v)", err)
+	} else if out, err := exec.Command(readelf, "-lW", path).Output(); err != nil {
+		t.Fatal(err)
+	} else if !bytes.Contains(out, []byte("[Requesting program interpreter: /lib64/"+evil+"]")) {
+		t.Errorf("readelf -l does not show the interpreter relpack read:\n%q", out)
+	}
+	p, _ := PolicyFor("2.28", nil)
+	var human bytes.Buffer
+	WriteFacts(&human, facts)
+	WriteVerdict(&human, Verify(facts, p), p)
+	for _, want := range []string{
+		`interpreter: "/lib64/\x1b]0;pwned\a\x1b[2J"`,
+		`GLIBC_2.29: "e\x1b[m", exp, log, log2, posix_spawn_file_actions_addchdir_np, pow`,
+	} {
+		if !strings.Contains(human.String(), want) {
+			t.Errorf("human report lacks %s:\n%s", want, human.String())
+		}
+	}
+	j, err := json.Marshal(facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range [][]byte{human.Bytes(), j} {
+		if i := bytes.IndexFunc(out, func(r rune) bool { return r < 0x20 && r != '\n' || r == 0x7f }); i >= 0 {
+			t.Errorf("raw control byte %q in a report: %q", out[i], out[max(0, i-20):min(len(out), i+20)])
+		}
+	}
+	var back Facts
+	if err := json.Unmarshal(j, &back); err != nil || back.Interpreter != facts.Interpreter {
+		t.Errorf("JSON does not give back the interpreter: %q, %v", back.Interpreter, err)
+	}
+}
+
+// A FIFO blocks open(2) until a writer comes, a device never ends; Inspect
+// refuses both, quickly, naming the file and what it is.
+func TestInspectSpecialFiles(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo:        fifo + ": is a named pipe (FIFO), not an ELF file",
+		"/dev/null": "/dev/null: is a character device, not an ELF file",
+		"/dev/zero": "/dev/zero: is a character device, not an ELF file",
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := Inspect(path); done <- err }()
+		select {
+		case err := <-done:
+			var e *Error
+			if !errors.As(err, &e) || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "regular files") {
+				t.Errorf("Inspect(%s) = %v, want %q...", path, err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Inspect(%s) still blocked after 5 s", path)
+		}
+	}
+	// A symlink to a regular file is read as the file.
+	link := filepath.Join(t.TempDir(), "link")
+	abs, _ := filepath.Abs(filepath.Join(fixtureDir, "x86_64/hello-2.28"))
+	if err := os.Symlink(abs, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Inspect(link); err != nil {
+		t.Errorf("symlink to a fixture: %v", err)
+	}
+}

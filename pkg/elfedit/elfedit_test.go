@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 // The tests run real binaries: every fixture is edited by SetRunpath and,
@@ -77,15 +79,6 @@ func (f fixture) arch() string {
 	return "x86_64"
 }
 
-func need(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed: `make test` installs the test tools (scripts/install-test-deps.sh)", tool)
-		}
-	}
-}
-
 func cacheDir() string {
 	if c := os.Getenv("RELPACK_CACHE"); c != "" {
 		return c
@@ -103,11 +96,13 @@ var (
 // roots makes (once) the bullseye root for x86_64 and the arm64 sysroot.
 func roots(t *testing.T) (x86, a64 string) {
 	t.Helper()
+	bullseyeRoot := testdeps.Script(t, "scripts/bullseye-root.sh")
+	sysroot := testdeps.Script(t, "testdata/sysroot.sh")
 	rootsOnce.Do(func() {
-		out, err := exec.Command("../../scripts/bullseye-root.sh", "amd64").Output()
+		out, err := exec.Command(bullseyeRoot, "amd64").Output()
 		x86Root, x86Err = strings.TrimSpace(string(out)), err
 		a64Root = filepath.Join(cacheDir(), "sysroot", "bullseye-arm64")
-		if out, err := exec.Command("../../testdata/sysroot.sh", "arm64", a64Root).CombinedOutput(); err != nil {
+		if out, err := exec.Command(sysroot, "arm64", a64Root).CombinedOutput(); err != nil {
 			a64RootEr = fmt.Errorf("%v: %s", err, out)
 		}
 	})
@@ -137,11 +132,14 @@ func command(t *testing.T, fx fixture, bin string, env []string, args ...string)
 			argv = []string{"/lib64/ld-linux-x86-64.so.2", "--list"}
 		}
 	case bullseyeA64:
+		testdeps.Tools(t, "qemu-aarch64-static")
 		argv = []string{"qemu-aarch64-static", "-L", a64}
 		if fx.lib {
 			argv = append(argv, a64+"/lib/aarch64-linux-gnu/ld-2.31.so", "--list")
 		}
 	case hostA64:
+		testdeps.Tools(t, "qemu-aarch64-static")
+		testdeps.File(t, "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1") // libc6-arm64-cross, the loader qemu -L finds there
 		argv = []string{"qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"}
 	}
 	argv = append(append(argv, bin), args...)
@@ -262,7 +260,7 @@ func checkReadelf(t *testing.T, path, runpath string) {
 }
 
 func TestDifferentialPatchelf(t *testing.T) {
-	need(t, "patchelf", "readelf", "qemu-aarch64-static")
+	testdeps.Tools(t, "patchelf", "readelf", "qemu-aarch64-static")
 	for _, fx := range dynamicFixtures {
 		for _, rp := range []string{origin, longRunpath} {
 			name := fx.path
@@ -355,9 +353,7 @@ func compareDynamic(t *testing.T, orig, edited, runpath string) {
 // unedited binary in the same layout must not (so the test can fail).
 func TestRunpathLoadsSidecar(t *testing.T) {
 	fx := fixture{"demo/x86_64-unknown-linux-gnu/openshell-gateway", hostX86, false, true}
-	if _, err := os.Stat("/lib64/ld-linux-x86-64.so.2"); err != nil {
-		t.Fatal("not an x86_64 glibc host: the tests run on Debian 12 x86_64")
-	}
+	testdeps.File(t, "/lib64/ld-linux-x86-64.so.2") // an x86_64 glibc host: the tests run on Debian 12 x86_64
 	src := filepath.Join(fixtures, fx.path)
 	for _, opt := range []options{{}, {moveDynamic: true}} {
 		out := filepath.Join(t.TempDir(), "gw")
@@ -385,7 +381,7 @@ func TestRunpathLoadsSidecar(t *testing.T) {
 // relocation when the old string would fit, and moving .dynamic when it has
 // a spare slot; the results must run and load T/lib's libz3.
 func TestForcedPaths(t *testing.T) {
-	need(t, "readelf", "qemu-aarch64-static")
+	testdeps.Tools(t, "readelf", "qemu-aarch64-static")
 	cases := []struct {
 		fx  fixture
 		opt options
@@ -633,12 +629,10 @@ func TestAtomicReplace(t *testing.T) {
 // -z separate-code, PT_GNU_PROPERTY, C++, many NEEDED, the 23 MB libz3)
 // and checks that they still run and print what the originals print.
 func TestSystemBinaries(t *testing.T) {
-	need(t, "readelf")
+	testdeps.Tools(t, "readelf")
 	for _, bin := range []string{"/usr/bin/ls", "/usr/bin/readelf", "/usr/bin/patchelf", "/usr/bin/tar", "/usr/bin/apt-get", "/usr/bin/dpkg"} {
 		t.Run(bin, func(t *testing.T) {
-			if _, err := os.Stat(bin); err != nil {
-				t.Fatal(err)
-			}
+			testdeps.File(t, bin)
 			dir, err := filepath.EvalSymlinks(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
@@ -658,9 +652,7 @@ func TestSystemBinaries(t *testing.T) {
 	}
 	t.Run("libz3.so.4", func(t *testing.T) {
 		const lib = "/usr/lib/x86_64-linux-gnu/libz3.so.4"
-		if _, err := os.Stat(lib); err != nil {
-			t.Fatalf("%v: apt-get install libz3-4", err)
-		}
+		testdeps.File(t, lib)
 		out := filepath.Join(t.TempDir(), "libz3.so.4")
 		if err := SetRunpath(lib, out, origin); err != nil {
 			t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 // TestOtherLinkers edits binaries from the three other linkers a gateway
@@ -15,14 +17,9 @@ import (
 // LD_LIBRARY_PATH, the edited binary must load the stub (4.99.1.0), not the
 // host's libz3 (4.8.12 on Debian 12), which the unedited binary loads.
 func TestOtherLinkers(t *testing.T) {
-	for _, tool := range []string{"gcc", "ld.lld", "ld.gold", "go"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed: `make test` installs the test tools (scripts/install-test-deps.sh)", tool)
-		}
-	}
-	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/libz3.so.4"); err != nil {
-		t.Fatal("the host's libz3-4 is needed as the library the unedited binary loads: apt-get install libz3-4")
-	}
+	testdeps.Tools(t, "gcc", "ld.lld", "ld.gold", "go", "readelf")
+	testdeps.File(t, "/usr/include/stdio.h")                 // libc6-dev: gcc and cgo link with it
+	testdeps.File(t, "/usr/lib/x86_64-linux-gnu/libz3.so.4") // the library the unedited binary loads
 	src, _ := filepath.Abs("../../testdata/src")
 	stub, _ := filepath.Abs("../../testdata/fixtures/x86_64/libz3.so.4")
 	work := t.TempDir()

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 var (
@@ -22,6 +24,7 @@ var (
 // Bin builds relpack/cmd/relpack (once) and returns the binary's path.
 func Bin(t testing.TB) string {
 	t.Helper()
+	testdeps.Tools(t, "go")
 	once.Do(func() {
 		dir, err := os.MkdirTemp("", "relpack-cli-")
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"relpack/internal/testdeps"
 	"relpack/pkg/abi/abitest"
 )
 
@@ -208,9 +209,7 @@ func TestEscapedNames(t *testing.T) {
 		t.Errorf("interpreter %q", facts.Interpreter)
 	}
 	// readelf prints the interpreter raw: the fact is the bytes it shows.
-	if readelf, err := exec.LookPath("readelf"); err != nil {
-		t.Fatalf("readelf is needed to check the interpreter: apt-get install binutils (%v)", err)
-	} else if out, err := exec.Command(readelf, "-lW", path).Output(); err != nil {
+	if out, err := exec.Command(testdeps.Tool(t, "readelf"), "-lW", path).Output(); err != nil {
 		t.Fatal(err)
 	} else if !bytes.Contains(out, []byte("[Requesting program interpreter: /lib64/"+evil+"]")) {
 		t.Errorf("readelf -l does not show the interpreter relpack read:\n%q", out)

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"relpack/internal/testdeps"
 )
 
 // GeneratedKey is a key made by gpg in a private GNUPGHOME.
@@ -25,22 +27,11 @@ type GeneratedKey struct {
 	PublicBin   string // binary public key (a keyring, for debsig-verify, gpgv)
 }
 
-// RequireTool fails the test when name is not on PATH, with how to
-// install it. Tests that use real tools never skip: CI must have them.
-func RequireTool(t testing.TB, name, hint string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is required for this test and is not installed; %s", name, hint)
-	}
-	return p
-}
-
 // Home makes an empty GNUPGHOME, short enough for gpg-agent's socket
 // path, and stops its agent when the test ends.
 func Home(t testing.TB) string {
 	t.Helper()
-	RequireTool(t, "gpg", "install it with: apt-get install gnupg")
+	testdeps.Tools(t, "gpg", "gpgconf") // tests that use real tools never skip: CI must have them
 	dir, err := os.MkdirTemp("", "gpg")
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +138,7 @@ func write(t testing.TB, p string, b []byte, mode os.FileMode) {
 // /usr/share/debsig/keyrings would hold them.
 func DebsigPolicy(t testing.TB, keyID, pubBin string) (policies, keyrings string) {
 	t.Helper()
+	testdeps.Tools(t, "debsig-verify") // DebsigVerify runs it
 	root := t.TempDir()
 	policies = filepath.Join(root, "policies")
 	keyrings = filepath.Join(root, "keyrings")

@@ -18,6 +18,9 @@ demo: build
 	$(BIN) build --clean -c testdata/demo/packaging.yaml --version $(DEMO_VERSION) --out $(DIST)
 	cd $(DIST) && sha256sum --strict -c SHA256SUMS
 
+# Installs (apt-get, as root or through sudo) whatever scripts/test-deps.txt
+# lists and this machine lacks; internal/testdeps holds the tests to the same
+# list. `./scripts/install-test-deps.sh --check` only reports.
 test-deps:
 	./scripts/install-test-deps.sh
 

@@ -45,7 +45,7 @@ func TestBadInputs(t *testing.T) {
 		{name: "wrong arch", edit: withGNU(fixtures + "/demo/aarch64-unknown-linux-gnu/openshell-gateway"),
 			want: []string{"is built for aarch64, but x86_64-unknown-linux-gnu is an x86_64 triple"}},
 		{name: "musl as gnu", edit: withGNU(fixtures + "/demo/x86_64-unknown-linux-musl/openshell-gateway"),
-			want: []string{"not a glibc binary; give it as the -musl triple"}},
+			want: []string{"not a dynamically linked glibc binary; give it as the -musl triple"}},
 		{name: "floor violation", edit: withGNU(fixtures + "/x86_64/math-2.29"),
 			want: []string{"breaks the promised floor (floor.glibc 2.28", "GLIBC_2.29: exp, exp2, log, log2, posix_spawn_file_actions_addchdir_np, pow", "Rebuild against an older glibc"}},
 		{name: "z3 expectation", edit: withGNU(fixtures + "/x86_64/hello-2.28"),

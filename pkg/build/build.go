@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"relpack/internal/regular"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
 	"relpack/pkg/pack"
@@ -56,6 +58,11 @@ type Options struct {
 	Sign bool
 }
 
+// MaxEpoch is the latest SOURCE_DATE_EPOCH every format can record: the
+// rpm BUILDTIME tag and the gzip header's MTIME are unsigned 32-bit
+// seconds (2106-02-07T06:28:15Z). Past it rpm's build time wraps silently.
+const MaxEpoch int64 = 1<<32 - 1
+
 // EpochFromEnv reads SOURCE_DATE_EPOCH, or returns DefaultEpoch.
 func EpochFromEnv() (int64, error) {
 	s := os.Getenv("SOURCE_DATE_EPOCH")
@@ -63,15 +70,17 @@ func EpochFromEnv() (int64, error) {
 		return DefaultEpoch, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a non-negative number of seconds since 1970", s)
+	if err != nil || n < 0 || n > MaxEpoch {
+		return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds between 0 (1970) and %d (2106-02-07, the last second rpm and gzip headers can hold); export the release commit's time, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%%ct)", s, MaxEpoch)
 	}
 	return n, nil
 }
 
 // writeAll writes every planned artifact into dir, GOMAXPROCS at a time,
 // filling in each entry's name, size and sha256. The first error wins and
-// stops the rest from starting.
+// stops the rest from starting. When ctx is cancelled it returns at once,
+// without waiting for writers already running: they write only inside the
+// staging folder, which the caller removes, and the CLI exits.
 func writeAll(ctx context.Context, plan []*artifact, dir string, progress func(string, ...any)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -90,38 +99,50 @@ func writeAll(ctx context.Context, plan []*artifact, dir string, progress func(s
 		}
 		mu.Unlock()
 	}
-	for _, a := range plan {
-		slots <- struct{}{}
-		if ctx.Err() != nil {
-			<-slots
-			break
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for _, a := range plan {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			wg.Add(1)
+			go func(a *artifact) {
+				defer func() { <-slots; wg.Done() }()
+				name, err := a.write(dir)
+				if err != nil {
+					fail(fmt.Errorf("writing %s: %w", a.entry.File, err))
+					return
+				}
+				sum, size, err := pack.SHA256File(filepath.Join(dir, name))
+				if err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				a.entry.File, a.entry.SHA256, a.entry.Size = name, sum, size
+				done++
+				progress("[%d/%d] %s", done, len(plan), name)
+				mu.Unlock()
+			}(a)
 		}
-		wg.Add(1)
-		go func(a *artifact) {
-			defer func() { <-slots; wg.Done() }()
-			name, err := a.write(dir)
-			if err != nil {
-				fail(fmt.Errorf("writing %s: %w", a.entry.File, err))
-				return
-			}
-			sum, size, err := pack.SHA256File(filepath.Join(dir, name))
-			if err != nil {
-				fail(err)
-				return
-			}
-			a.entry.File, a.entry.SHA256, a.entry.Size = name, sum, size
-			mu.Lock()
-			done++
-			progress("[%d/%d] %s", done, len(plan), name)
-			mu.Unlock()
-		}(a)
+		wg.Wait()
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
 	}
-	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
 	if firstErr != nil {
 		return firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("build interrupted; nothing was written: %w", err)
+		return err
 	}
 	return nil
 }
@@ -132,13 +153,30 @@ type artifact struct {
 	write func(dir string) (string, error) // returns the file name written
 }
 
+// ErrInterrupted is returned (wrapped) when the build's context is
+// cancelled: Ctrl-C or SIGTERM.
+var ErrInterrupted = errors.New("build interrupted")
+
 // Run checks every input, plans every artifact, writes them into a staging
-// directory inside OutDir, and moves them to their final names only when all
-// of them (and manifest.json and SHA256SUMS) are complete.
-func Run(opts Options) (*manifest.Manifest, error) {
+// directory inside OutDir, and publishes them only when all of them (and
+// manifest.json and SHA256SUMS) are complete. On any error, OutDir holds
+// exactly what it held before.
+func Run(opts Options) (m *manifest.Manifest, err error) {
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	defer func() {
+		if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+			err = fmt.Errorf("%w; %s holds what it held before: %v", ErrInterrupted, opts.OutDir, err)
+		}
+	}()
 	cfg := opts.Config
 	if opts.Release == "" {
 		opts.Release = version.DefaultRelease
+	}
+	if opts.Epoch < 0 || opts.Epoch > MaxEpoch {
+		return nil, fmt.Errorf("SOURCE_DATE_EPOCH %d is outside 0..%d (1970 to 2106, what rpm and gzip headers hold)", opts.Epoch, MaxEpoch)
 	}
 	suffixes := map[string]string{}
 	for _, t := range cfg.Targets {
@@ -182,8 +220,6 @@ func Run(opts Options) (*manifest.Manifest, error) {
 			fmt.Fprintf(opts.Progress, format+"\n", args...)
 		}
 	}
-
-	// 1. Inspect and verify every input before anything is written.
 	paths := map[string]string{}
 	for t, p := range cfg.Inputs {
 		paths[t] = p
@@ -194,8 +230,51 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		}
 		paths[t] = p
 	}
+	// Sources are checked by stat before the output folder is touched, so
+	// a typo in a path never creates --out.
+	if err := checkSources(cfg, paths); err != nil {
+		return nil, err
+	}
+
+	// 1. Take the output folder: one build at a time, and what killed
+	// builds left is cleaned up (or rolled back) first.
+	out, err := lockOut(opts.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { out.release(err != nil) }()
+	if err := out.recoverStale(opts.Warn); err != nil {
+		return nil, err
+	}
+	earlier, oldManifest := earlierBuild(opts.OutDir)
+	if len(earlier) > 0 && !opts.Clean {
+		shown := earlier
+		if len(shown) > 3 {
+			shown = append(shown[:3:3], fmt.Sprintf("and %d more", len(earlier)-3))
+		}
+		return nil, fmt.Errorf("output directory %s holds artifacts of an earlier build (%s); pass --clean to replace them, or choose another --out",
+			opts.OutDir, strings.Join(shown, ", "))
+	}
+	stage, err := os.MkdirTemp(opts.OutDir, stagingPattern)
+	if err != nil {
+		return nil, fmt.Errorf("output directory %s is not writable: %w (choose another --out, or fix its permissions)", opts.OutDir, err)
+	}
+	defer os.RemoveAll(stage)
+	// Every scratch file of the build (source copies, RUNPATH-edited
+	// binaries, nfpm's inline contents) lives in the staging folder, so a
+	// killed build leaves nothing anywhere else.
+	scratch := filepath.Join(stage, ".scratch")
+	if err := os.Mkdir(scratch, 0o700); err != nil {
+		return nil, err
+	}
+	snap, err := newSnapshot(ctx, filepath.Join(stage, ".sources"))
+	if err != nil {
+		return nil, err
+	}
+
+	// 2. Copy, inspect and verify every input before anything is written.
 	// Packages may use per-target builds (targets[].inputs); every distinct
-	// binary is inspected once.
+	// binary is read once.
 	checked := map[[2]string]*Input{}
 	var inputs []*Input // in manifest order
 	check := func(triple, path string) (*Input, error) {
@@ -203,7 +282,11 @@ func Run(opts Options) (*manifest.Manifest, error) {
 			return in, nil
 		}
 		progress("inspect %s", path)
-		in, err := checkInput(cfg, triple, path, policy)
+		src, err := takeInput(cfg, snap, triple, path)
+		if err != nil {
+			return nil, err
+		}
+		in, err := checkInput(cfg, triple, src, policy)
 		if err != nil {
 			return nil, err
 		}
@@ -241,8 +324,13 @@ func Run(opts Options) (*manifest.Manifest, error) {
 			pkgInputs = append(pkgInputs, pkgInput{t, in})
 		}
 	}
+	// From here on the configuration's files are read from their copies.
+	pcfg, err := snap.takeSources(cfg)
+	if err != nil {
+		return nil, err
+	}
 
-	m := &manifest.Manifest{
+	m = &manifest.Manifest{
 		Schema: manifest.SchemaVersion, Product: cfg.Name, Summary: cfg.Summary,
 		Version: ver.String(), DebVersion: ver.Deb(opts.Release), Homepage: cfg.Homepage, License: cfg.License,
 		SourceDateEpoch: opts.Epoch,
@@ -254,49 +342,27 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	}
 	m.RPMVersion = ver.NFPM("rpm", opts.Release).Full("rpm")
 	for _, in := range inputs {
-		sum, _, err := pack.SHA256File(in.Path)
-		if err != nil {
-			return nil, err
-		}
 		m.Inputs = append(m.Inputs, manifest.Input{
-			Triple: in.Triple, File: filepath.Base(in.Path), SHA256: sum, Machine: in.Facts.Machine,
+			Triple: in.Triple, File: filepath.Base(in.Path), SHA256: in.SHA256, Machine: in.Facts.Machine,
 			Libc: in.Facts.Libc, Linkage: in.Facts.Linkage, Needed: in.Facts.Needed, Highest: in.Facts.Highest,
 			Z3: in.Z3, Z3So: in.Z3So,
 		})
-	}
-
-	if err := checkSources(cfg); err != nil {
-		return nil, err
 	}
 	if opts.Warn != nil {
 		for _, w := range modeWarnings(cfg) {
 			fmt.Fprintln(opts.Warn, "warning:", w)
 		}
 	}
-	earlier, oldManifest := earlierBuild(opts.OutDir)
-	if len(earlier) > 0 && !opts.Clean {
-		shown := earlier
-		if len(shown) > 3 {
-			shown = append(shown[:3:3], fmt.Sprintf("and %d more", len(earlier)-3))
-		}
-		return nil, fmt.Errorf("output directory %s holds artifacts of an earlier build (%s); pass --clean to replace them, or choose another --out",
-			opts.OutDir, strings.Join(shown, ", "))
-	}
 
-	// 2. Plan every artifact; dependency resolution fails here, still
-	// before anything is written.
+	// 3. Plan every artifact; dependency resolution and every name fail
+	// here, still before anything is written.
 	mtime := time.Unix(opts.Epoch, 0).UTC()
 	var plan []*artifact
-	scratch, err := os.MkdirTemp("", "relpack-scratch-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(scratch)
 	for _, in := range release {
-		a := planTarball(cfg, in, policy, mtime)
+		a := planTarball(pcfg, in, policy, mtime)
 		plan = append(plan, &a)
-		if cfg.Tarball.Sidecar != nil && in.IsGNU() && in.Z3So != "" {
-			sa, err := planSidecar(cfg, in, policy, mtime, scratch)
+		if pcfg.Tarball.Sidecar != nil && in.IsGNU() && in.Z3So != "" {
+			sa, err := planSidecar(pcfg, in, policy, mtime, scratch, snap)
 			if err != nil {
 				return nil, err
 			}
@@ -307,27 +373,24 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc})
 	}
 	for _, pi := range pkgInputs {
-		a, err := planPackage(cfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime, signing)
+		a, err := planPackage(pcfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime, signing, scratch)
 		if err != nil {
 			return nil, err
 		}
 		plan = append(plan, &a)
 	}
+	seen := map[string]bool{}
+	for _, a := range plan {
+		if seen[a.entry.File] {
+			return nil, fmt.Errorf("two artifacts would be named %s; give the distro targets distinct release_suffix values", a.entry.File)
+		}
+		seen[a.entry.File] = true
+		if err := checkFileName(a.entry.File, opts.Version); err != nil {
+			return nil, err
+		}
+	}
 
-	// 3. Write into a staging directory, then move into place.
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("output directory %s: %w", opts.OutDir, err)
-	}
-	stage, err := os.MkdirTemp(opts.OutDir, ".relpack-staging-")
-	if err != nil {
-		return nil, fmt.Errorf("output directory %s is not writable: %w (choose another --out, or fix its permissions)", opts.OutDir, err)
-	}
-	defer os.RemoveAll(stage)
-
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	// 4. Write into the staging directory, then publish.
 	// Artifacts are independent: write them on every core. Compression
 	// (xz above all) is nearly all of a build's time.
 	if err := writeAll(ctx, plan, stage, progress); err != nil {
@@ -337,13 +400,8 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		m.Artifacts = append(m.Artifacts, a.entry)
 	}
 	sort.Slice(m.Artifacts, func(i, j int) bool { return m.Artifacts[i].File < m.Artifacts[j].File })
-	seen := map[string]bool{}
 	var names []string
 	for _, a := range m.Artifacts {
-		if seen[a.File] {
-			return nil, fmt.Errorf("two artifacts would be named %s; give the distro targets distinct release_suffix values", a.File)
-		}
-		seen[a.File] = true
 		names = append(names, a.File)
 	}
 	mj, err := m.Marshal()
@@ -368,25 +426,36 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		// SHA256SUMS stays last: when it appears, its signature and the
 		// key are already there.
 		final = []string{"manifest.json", "KEY.asc", "SHA256SUMS.asc", "SHA256SUMS"}
-	} else if opts.Clean {
-		// An unsigned rebuild must not leave an earlier build's signature
-		// next to a SHA256SUMS it does not match.
-		for _, n := range []string{"SHA256SUMS.asc", "KEY.asc"} {
-			os.Remove(filepath.Join(opts.OutDir, n))
-		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("build interrupted; nothing was written to %s: %w", opts.OutDir, err)
+		return nil, err
 	}
-	// Every file is complete; rename is atomic per file, and SHA256SUMS
-	// goes last so a reader that sees it sees everything it lists.
-	for _, n := range append(names, final...) {
-		if err := os.Rename(filepath.Join(stage, n), filepath.Join(opts.OutDir, n)); err != nil {
-			return nil, fmt.Errorf("moving %s into %s: %w", n, opts.OutDir, err)
-		}
+	// The earlier release's files go: those written again are replaced,
+	// its manifest, sums and signature always (an unsigned rebuild must
+	// not leave a signature of other sums), and with --clean its other
+	// artifacts, when they are provably its own (staleFiles).
+	var displace []string
+	if opts.Clean {
+		displace = append(staleFiles(opts.OutDir, oldManifest, seen, opts.Warn), releaseFiles...)
 	}
-	removeStale(opts.OutDir, oldManifest, seen, opts.Warn)
+	if err := publish(opts.OutDir, stage, append(names, final...), displace); err != nil {
+		return nil, fmt.Errorf("publishing into %s: %w; it holds the previous release unchanged", opts.OutDir, err)
+	}
 	return m, nil
+}
+
+// maxNameLen is the longest artifact name relpack writes: NAME_MAX (255)
+// less room for the temporary name it is written under first.
+const maxNameLen = 255 - len(".relpack-tmp-") - 12
+
+// checkFileName refuses an artifact name the file system cannot hold,
+// before anything is written.
+func checkFileName(name, ver string) error {
+	if len(name) > maxNameLen {
+		return fmt.Errorf("the artifact name %s... would be %d bytes, over the %d a file name can take here (255 less relpack's temporary suffix); --version %q is %d characters: shorten it",
+			name[:40], len(name), maxNameLen, ver, len(ver))
+	}
+	return nil
 }
 
 // signSums writes SHA256SUMS.asc (an armoured detached signature of
@@ -415,38 +484,49 @@ func signSums(stage string, key *sign.Key, mtime time.Time) error {
 	})
 }
 
-// checkSources makes sure every file the artifacts will carry is readable
-// before anything is written.
-func checkSources(cfg *config.Config) error {
-	check := func(what, p string) error {
-		if err := checkConfined(cfg, what, p); err != nil {
-			return err
-		}
-		st, err := os.Stat(p)
-		switch {
-		case err != nil:
-			return fmt.Errorf("%s: %s %s: %w (fix the path in the configuration)", cfg.File, what, p, err)
-		case st.IsDir():
-			return fmt.Errorf("%s: %s %s is a directory; give a file", cfg.File, what, p)
+// checkSources makes sure every file the build reads exists and is a
+// regular file, by stat alone (nothing is opened yet), and names its line
+// in the configuration when it is not.
+func checkSources(cfg *config.Config, inputs map[string]string) error {
+	check := func(key, what, p string) error {
+		if _, err := regular.Check(p); err != nil {
+			var nr *regular.NotRegularError
+			switch {
+			case errors.As(err, &nr) && nr.Mode.IsDir():
+				return fmt.Errorf("%s: %s %s is a directory; give a file", cfg.Where(key), what, p)
+			case errors.As(err, &nr):
+				return fmt.Errorf("%s: %s %s is %s, not a regular file; give the path of the file itself", cfg.Where(key), what, p, regular.Kind(nr.Mode))
+			case os.IsNotExist(err):
+				return fmt.Errorf("%s: %s %s does not exist (fix the path in the configuration)", cfg.Where(key), what, p)
+			}
+			return fmt.Errorf("%s: %s %s: %w (fix the path in the configuration)", cfg.Where(key), what, p, err)
 		}
 		return nil
 	}
-	if err := check("license_file", cfg.LicenseFile); err != nil {
+	for _, t := range slices.Sorted(maps.Keys(inputs)) {
+		if _, err := inputStat(cfg, t, inputs[t]); err != nil {
+			return err
+		}
+	}
+	if err := check("license_file", "license_file", cfg.LicenseFile); err != nil {
 		return err
 	}
 	for i, f := range cfg.Files {
-		if err := check(fmt.Sprintf("files[%d].src", i), f.Src); err != nil {
+		key := fmt.Sprintf("files[%d].src", i)
+		if err := check(key, key, f.Src); err != nil {
 			return err
 		}
 	}
 	for i, f := range cfg.Tarball.Files {
-		if err := check(fmt.Sprintf("tarball.files[%d]", i), f); err != nil {
+		key := fmt.Sprintf("tarball.files[%d]", i)
+		if err := check(key, key, f); err != nil {
 			return err
 		}
 	}
 	if sc := cfg.Tarball.Sidecar; sc != nil {
 		for _, arch := range slices.Sorted(maps.Keys(sc.Libraries)) {
-			if err := check("tarball.sidecar.libraries."+arch, sc.Libraries[arch]); err != nil {
+			key := "tarball.sidecar.libraries." + arch
+			if err := check(key, key, sc.Libraries[arch]); err != nil {
 				return err
 			}
 		}

@@ -35,7 +35,7 @@ func glibcMeasured(in *Input) string {
 
 func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time) artifact {
 	name := fmt.Sprintf("%s-%s.tar.gz", cfg.Name, in.Triple)
-	entries := []pack.TarEntry{{Name: cfg.Name, Src: in.Path, Mode: 0o755}}
+	entries := []pack.TarEntry{{Name: cfg.Name, Src: in.Data, Mode: 0o755}}
 	for _, f := range cfg.Tarball.Files {
 		entries = append(entries, pack.TarEntry{Name: filepath.Base(f), Src: f, Mode: 0o644})
 	}
@@ -56,7 +56,7 @@ func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 	}}
 }
 
-func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key) (artifact, error) {
+func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key, scratch string) (artifact, error) {
 	rel, err := deps.Resolve(in.Facts, d, policy.Glibc())
 	if err != nil {
 		var se *deps.SonameError
@@ -66,7 +66,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		}
 		return artifact{}, err
 	}
-	files := []pack.PackageFile{{Src: in.Path, Dst: cfg.Binary, Mode: 0o755}}
+	files := []pack.PackageFile{{Src: in.Data, Dst: cfg.Binary, Mode: 0o755}}
 	for _, f := range cfg.Files {
 		mode, _ := strconv.ParseUint(f.Mode, 8, 32)
 		files = append(files, pack.PackageFile{Src: f.Src, Dst: f.Dst, Mode: os.FileMode(mode), Config: f.Config})
@@ -100,7 +100,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Summary: cfg.Summary, Description: strings.TrimSpace(cfg.Description + "\n\n" + floorNote),
 		Section: cfg.Section, Priority: cfg.Priority, Group: cfg.Group,
 		Depends: rel.Depends, Compression: d.Compression, MTime: mtime, Files: files,
-		Signing: signing,
+		Signing: signing, TempDir: scratch,
 	}
 	if d.Format == "deb" {
 		spec.ExtraFields = map[string]string{"X-Relpack-Glibc-Floor": policy.Glibc()}
@@ -110,8 +110,16 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Floor: policy.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
 		Z3: rel.Z3, Z3So: rel.Z3Soname, Z3Package: rel.Packages[rel.Z3Soname], PackageVersion: fields.Full(d.Format),
 	}
+	name, err := pack.PackageFileName(spec)
+	if err != nil {
+		return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
+	}
+	e.File = name
 	return artifact{entry: e, write: func(dir string) (string, error) {
 		p, err := pack.WritePackage(spec, dir)
+		if err == nil && filepath.Base(p) != name {
+			err = fmt.Errorf("nfpm named the package %s, planned as %s", filepath.Base(p), name)
+		}
 		return filepath.Base(p), err
 	}}, nil
 }

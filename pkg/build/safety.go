@@ -2,14 +2,11 @@ package build
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"relpack/pkg/config"
-	"relpack/pkg/manifest"
 )
 
 // A packager writes files that become root-owned on every user's machine.
@@ -26,17 +23,14 @@ func confinement(cfgDir, p string) string {
 	return filepath.Dir(p)
 }
 
-// checkConfined refuses a source whose symbolic links lead outside its
+// checkConfinedReal refuses a source whose symbolic links lead outside its
 // folder: `files: [{src: docs/README}]` must not ship /etc/shadow because
-// docs/README is a link to it.
-func checkConfined(cfg *config.Config, what, p string) error {
+// docs/README is a link to it. real is where p leads, read from the opened
+// descriptor (snapshot.take), so the check and the read see the same file.
+func checkConfinedReal(cfg *config.Config, what, p, real string) error {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return err
-	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return nil // missing files are reported by the existence checks, with their own message
 	}
 	folder := confinement(cfg.Dir, abs)
 	realFolder, err := filepath.EvalSymlinks(folder)
@@ -75,39 +69,4 @@ func modeWarnings(cfg *config.Config) []string {
 		}
 	}
 	return out
-}
-
-// earlierBuild reports artifacts of an earlier build in dir: its
-// manifest.json and SHA256SUMS and every release-like file. It returns the
-// names and the earlier manifest (nil if none could be read).
-func earlierBuild(dir string) ([]string, *manifest.Manifest) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, nil
-	}
-	var names []string
-	for _, e := range entries {
-		n := e.Name()
-		if n == "manifest.json" || n == "SHA256SUMS" || strings.HasSuffix(n, ".asc") || strings.HasSuffix(n, ".deb") || strings.HasSuffix(n, ".rpm") || strings.HasSuffix(n, ".tar.gz") {
-			names = append(names, n)
-		}
-	}
-	m, _ := manifest.Read(filepath.Join(dir, "manifest.json"))
-	return names, m
-}
-
-// removeStale deletes the files an earlier build listed that the new one
-// did not write again (only files the earlier manifest names).
-func removeStale(dir string, old *manifest.Manifest, written map[string]bool, warn io.Writer) {
-	if old == nil {
-		return
-	}
-	for _, a := range old.Artifacts {
-		if written[a.File] || strings.ContainsAny(a.File, "/\\") {
-			continue
-		}
-		if err := os.Remove(filepath.Join(dir, a.File)); err != nil && !os.IsNotExist(err) && warn != nil {
-			fmt.Fprintf(warn, "warning: could not remove stale %s: %v\n", a.File, err)
-		}
-	}
 }

@@ -32,14 +32,14 @@ func sidecarBase(soname string) bool {
 // planSidecar checks the configured library against the binary and the
 // floor, writes the binary's RUNPATH-edited copy into scratch, and returns
 // the tarball to write. Every refusal happens here, before any artifact.
-func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time, scratch string) (*artifact, error) {
+func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time, scratch string, snap *snapshot) (*artifact, error) {
 	sc := cfg.Tarball.Sidecar
 	lib, ok := sc.Libraries[in.Machine]
 	if !ok {
 		return nil, fmt.Errorf("%s: tarball.sidecar.libraries has no %s library, but input %s needs %s; add `%s: PATH/TO/%s`",
 			cfg.File, in.Machine, in.Triple, in.Z3So, in.Machine, in.Z3So)
 	}
-	where := fmt.Sprintf("sidecar library %s (tarball.sidecar.libraries.%s in %s)", lib, in.Machine, cfg.File)
+	where := fmt.Sprintf("sidecar library %s (tarball.sidecar.libraries.%s in %s)", snap.display(lib), in.Machine, cfg.Where("tarball.sidecar.libraries."+in.Machine))
 	lf, err := abi.Inspect(lib)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
@@ -74,7 +74,7 @@ func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 	// The RUNPATH edit happens now, into scratch, so that a layout
 	// elfedit refuses stops the build before anything is written.
 	edited := filepath.Join(scratch, in.Triple+"-"+cfg.Name)
-	if err := elfedit.SetRunpath(in.Path, edited, SidecarRunpath); err != nil {
+	if err := elfedit.SetRunpath(in.Data, edited, SidecarRunpath); err != nil {
 		return nil, fmt.Errorf("input %s: setting RUNPATH for the sidecar tarball: %w", in.Triple, err)
 	}
 	ef, err := abi.Inspect(edited)

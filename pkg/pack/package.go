@@ -93,6 +93,11 @@ type PackageSpec struct {
 	// build is as reproducible as an unsigned one. Nil: unsigned, and the
 	// bytes are exactly those of a build without this field.
 	Signing *sign.Key
+
+	// TempDir holds the scratch files of the write (inline contents, the
+	// changelog); empty means os.TempDir(). relpack build points it into
+	// its staging folder, so a killed build leaves nothing elsewhere.
+	TempDir string
 }
 
 // PackageFile is one file in a package.
@@ -157,7 +162,7 @@ func WritePackage(spec PackageSpec, outDir string) (string, error) {
 
 	// Inline Data and the changelog are written here: nfpm reads contents
 	// and the changelog from files.
-	stage, err := os.MkdirTemp("", "relpack-pkg-*")
+	stage, err := os.MkdirTemp(spec.TempDir, "relpack-pkg-*")
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
@@ -195,6 +200,30 @@ func WritePackage(spec PackageSpec, outDir string) (string, error) {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// PackageFileName checks spec and returns the file name WritePackage will
+// write, without writing anything: a build plans every name (and refuses a
+// bad spec) before its first artifact.
+func PackageFileName(spec PackageSpec) (string, error) {
+	what := spec.Format + " package " + spec.Name
+	if err := spec.check(); err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	packager, err := nfpm.Get(spec.Format)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	// The conventional name reads only the name, version and arch fields.
+	info := nfpm.WithDefaults(&nfpm.Info{
+		Name: spec.Name, Arch: spec.Arch, Platform: "linux", Epoch: spec.Epoch, Version: spec.Version,
+		VersionSchema: "none", Release: spec.Release, Prerelease: spec.Prerelease, VersionMetadata: spec.VersionMetadata,
+	})
+	name := packager.ConventionalFileName(info)
+	if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+		return "", fmt.Errorf("%s: file name %q is not a plain file name; check the version fields for / or a leading dot", what, name)
+	}
+	return name, nil
 }
 
 // check validates what nfpm would accept silently or turn into a broken

@@ -1,0 +1,186 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"relpack/internal/regular"
+	"relpack/pkg/config"
+)
+
+// A build verifies bytes and then packages bytes; they must be the same
+// bytes. Reading each source by path twice (once to inspect, once per
+// artifact) let a binary replaced mid-build ship unverified: 0.35 s into a
+// build, a GLIBC_2.36 binary went out under a 2.34 floor with exit 0. So
+// every source is read exactly once, into a private copy inside the
+// staging folder (mode 0700, on the output's file system), and everything
+// after that - inspection, the floor check, the checksum in the manifest,
+// every artifact - reads the copy.
+
+// snapshot holds the private copies of one build's sources.
+type snapshot struct {
+	dir    string
+	ctx    context.Context
+	copies map[string]*source // by the path the configuration names
+	orig   map[string]string  // copy path -> configured path, for messages
+}
+
+// source is one copied file.
+type source struct {
+	Orig   string // the path as configured
+	Path   string // the private copy
+	SHA256 string
+	Size   int64
+}
+
+func newSnapshot(ctx context.Context, dir string) (*snapshot, error) {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return &snapshot{dir: dir, ctx: ctx, copies: map[string]*source{}, orig: map[string]string{}}, nil
+}
+
+// take copies the regular file at p (what names it in messages, e.g.
+// "input x86_64-unknown-linux-gnu") once and returns the copy. A FIFO or
+// device is refused before a blocking open; a symbolic link is followed,
+// and where it leads is checked against the configuration's folder on the
+// opened descriptor itself, so a link swapped after the check cannot
+// redirect the read.
+func (s *snapshot) take(cfg *config.Config, what, p string) (*source, error) {
+	if src, ok := s.copies[p]; ok {
+		return src, nil
+	}
+	f, st, err := regular.Open(p)
+	if err != nil {
+		var nr *regular.NotRegularError
+		switch {
+		case errors.As(err, &nr):
+			return nil, fmt.Errorf("%s: %s (%s) is %s, not a regular file; give the path of the file itself", cfg.File, what, p, regular.Kind(nr.Mode))
+		case os.IsNotExist(err):
+			return nil, fmt.Errorf("%s: %s %s does not exist (fix the path in the configuration)", cfg.File, what, p)
+		}
+		return nil, fmt.Errorf("%s: %s %s: %w", cfg.File, what, p, err)
+	}
+	defer f.Close()
+	real, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
+	if err != nil {
+		real, err = filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s %s: %w", cfg.File, what, p, err)
+		}
+	}
+	if err := checkConfinedReal(cfg, what, p, real); err != nil {
+		return nil, err
+	}
+	dst := filepath.Join(s.dir, strconv.Itoa(len(s.copies)))
+	if err := os.Mkdir(dst, 0o700); err != nil {
+		return nil, err
+	}
+	dst = filepath.Join(dst, filepath.Base(p))
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("copying %s %s: %w", what, p, err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(out, h), &ctxReader{s.ctx, f})
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if ctxErr := s.ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("%s: reading %s %s: %w", cfg.File, what, p, err)
+	}
+	if n != st.Size() {
+		return nil, fmt.Errorf("%s: %s %s changed while it was read (%d bytes, then %d); run the release job on finished files", cfg.File, what, p, st.Size(), n)
+	}
+	src := &source{Orig: p, Path: dst, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+	s.copies[p] = src
+	s.orig[dst] = p
+	return src, nil
+}
+
+// display maps a copy's path back to the configured one for messages.
+func (s *snapshot) display(p string) string {
+	if o, ok := s.orig[p]; ok {
+		return o
+	}
+	return p
+}
+
+// takeSources copies every file of the configuration the artifacts carry
+// and returns the configuration with those paths pointing at the copies.
+func (s *snapshot) takeSources(cfg *config.Config) (*config.Config, error) {
+	c := *cfg
+	take := func(what, p string) (string, error) {
+		src, err := s.take(cfg, what, p)
+		if err != nil {
+			return "", err
+		}
+		return src.Path, nil
+	}
+	var err error
+	if c.LicenseFile, err = take("license_file", cfg.LicenseFile); err != nil {
+		return nil, located(cfg, "license_file", err)
+	}
+	c.Files = nil
+	for i, f := range cfg.Files {
+		key := fmt.Sprintf("files[%d].src", i)
+		if f.Src, err = take(key, f.Src); err != nil {
+			return nil, located(cfg, key, err)
+		}
+		c.Files = append(c.Files, f)
+	}
+	c.Tarball.Files = nil
+	for i, f := range cfg.Tarball.Files {
+		key := fmt.Sprintf("tarball.files[%d]", i)
+		p, err := take(key, f)
+		if err != nil {
+			return nil, located(cfg, key, err)
+		}
+		c.Tarball.Files = append(c.Tarball.Files, p)
+	}
+	if sc := cfg.Tarball.Sidecar; sc != nil {
+		out := *sc
+		out.Libraries = map[string]string{}
+		for arch, p := range sc.Libraries {
+			key := "tarball.sidecar.libraries." + arch
+			if out.Libraries[arch], err = take(key, p); err != nil {
+				return nil, located(cfg, key, err)
+			}
+		}
+		c.Tarball.Sidecar = &out
+	}
+	return &c, nil
+}
+
+// located replaces the bare file name at the start of a message with
+// file:line of the key.
+func located(cfg *config.Config, key string, err error) error {
+	msg := err.Error()
+	if prefix := cfg.File + ": "; len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
+		return errors.New(cfg.Where(key) + ": " + msg[len(prefix):])
+	}
+	return err
+}
+
+// ctxReader stops a long copy when the build is interrupted.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -50,10 +50,10 @@ deb x86_64 ubuntu2204 2.28 1f60349c763e35d1e18f620288c95f7451a4f0fa978b8c77bc347
 deb aarch64 ubuntu2204 2.28 a98e77494346a2c5e09515c3e97281a13c38011748da11611b82bce48c43c606 openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
 deb x86_64 ubuntu2404 2.28 c5cdebfda0ce7924513f8a2e8dcb90e13a30c0439ab60087886a9885b98c165a openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
 deb aarch64 ubuntu2404 2.28 7af899afeea65679d05c1409f2aef082be24fffb3d4330b4bcbe66603eb490e3 openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
-rpm x86_64 el8 2.28 ef09c1b68a1f3873b8a896fed558a7381e9eeb3cf9b16bf975bff8174d3c12b2 openshell-gateway-0.1.0-1.el8.x86_64.rpm
-rpm aarch64 el8 2.28 89be0fba8e759fb52626b66726fc6207a11327211d130f1f3bcac4dfa340b69e openshell-gateway-0.1.0-1.el8.aarch64.rpm
-rpm x86_64 el9 2.28 835fad7f2abee057a45f9947ee1cc2047b697957f6376d4a6457b49b735b5bf2 openshell-gateway-0.1.0-1.el9.x86_64.rpm
-rpm aarch64 el9 2.28 e1eab23305a82902e81d223532940c60934278e35fa3b3717bd727acf6fa3e0f openshell-gateway-0.1.0-1.el9.aarch64.rpm
+rpm x86_64 el8 2.28 4c5f0837746239980508d5c5828fcc5b99c32e70c71ca1194856daec8ccca70b openshell-gateway-0.1.0-1.el8.x86_64.rpm
+rpm aarch64 el8 2.28 396bbdeefafd1ecedd0596a8dc4f18204b1882c66362ddd98cc8ac6deda9b27a openshell-gateway-0.1.0-1.el8.aarch64.rpm
+rpm x86_64 el9 2.28 686324077221661d5ec6d35b4c84d9253c7cc8e6af6dbc0d04bf6ef02212867f openshell-gateway-0.1.0-1.el9.x86_64.rpm
+rpm aarch64 el9 2.28 c7f2ac2a921a7e109505089b4c580d8c26fb089f1b90b2a248cb299b56a177e3 openshell-gateway-0.1.0-1.el9.aarch64.rpm
 gnu x86_64 - 2.28 68acbc5e9807b13200251862c34747f796bd5f7453aa413404a1ef2f195b7e6a openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
 gnu aarch64 - 2.28 7910299791fe395bf9199a7bea038ea7bae5d47197925c117e4ec17045a8abf3 openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
 sidecar x86_64 - 2.28 3003a8d9d18341c61ba7063eecf0d481522da1dddf5327ecea9562eca47c7ea3 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz

@@ -221,3 +221,62 @@ func TestHostileInstallerStaysData(t *testing.T) {
 		t.Errorf("header comment:\n%.400s", script)
 	}
 }
+
+// The grammars accept what real releases hold: pre-release and build
+// metadata, ~ in deb names, epochs, signing records.
+func TestValidateAcceptsRealShapes(t *testing.T) {
+	m := clone(t, loadFixture(t))
+	m.Version = "0.0.38-dev.108+g152d059"
+	m.DebVersion = "0.0.38~dev.108+g152d059-1"
+	m.RPMVersion = "0.0.38~dev.108+g152d059-1"
+	m.Summary = "OpenShell gateway: 100% *fast* <server> | [beta] & more"
+	m.License = "Apache-2.0 OR MIT"
+	m.Homepage = "https://github.com/example/openshell?tab=readme#install"
+	for i := range m.Artifacts {
+		a := &m.Artifacts[i]
+		if a.Kind == "deb" {
+			a.File = strings.Replace(a.File, "0.1.0-1", "0.0.38~dev.108+g152d059-1", 1)
+			a.PackageVersion = "1:0.0.38~dev.108+g152d059-1~deb12"
+		}
+	}
+	m.Signing = &manifest.Signing{Fingerprint: strings.Repeat("AB12", 10), KeyID: strings.Repeat("CD34", 4), UserID: "OpenShell Release <release@example.com>", Signature: "SHA256SUMS.asc", PublicKey: "KEY.asc"}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	md, err := Markdown(m, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), `OpenShell gateway: 100% \*fast\* \<server\> \| \[beta\] & more.`) {
+		t.Errorf("summary not escaped as Markdown text:\n%.600s", md)
+	}
+	if _, err := Installer(m, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every bad field is listed, each on its line, up to 20.
+func TestValidateListsEveryProblem(t *testing.T) {
+	m := clone(t, loadFixture(t))
+	for i := range m.Artifacts {
+		m.Artifacts[i].SHA256 = "x"
+	}
+	err := m.Validate()
+	ie, ok := err.(*manifest.InvalidError)
+	if !ok {
+		t.Fatalf("%T %v", err, err)
+	}
+	if len(ie.Problems) != len(m.Artifacts) || ie.Problems[3].Field != "artifacts[3].sha256" {
+		t.Errorf("problems: %+v", ie.Problems)
+	}
+	if n := strings.Count(err.Error(), "\n"); n != len(m.Artifacts)-1 {
+		t.Errorf("%d lines:\n%v", n+1, err)
+	}
+	for i := range m.Artifacts {
+		m.Artifacts[i].File = "a b"
+	}
+	ie = m.Validate().(*manifest.InvalidError)
+	if len(ie.Problems) != 20 || ie.More == 0 || !strings.HasSuffix(ie.Error(), "more problems") {
+		t.Errorf("cap: %d problems, %d more", len(ie.Problems), ie.More)
+	}
+}

@@ -24,7 +24,10 @@ func newDocsCmd() *cobra.Command {
 verifies and installs the artifact that fits the host it runs on.
 
 The templates are embedded (templates/install.md.tmpl, install.sh.tmpl);
---template FILE renders another one with the same data. Output is byte-stable.
+--template FILE renders another one with the same data; it can call the same
+escapers as the embedded ones: md (Markdown text), code and codecell (code
+spans, in a table), codeline (a line in a fenced block), link (<URL>), shq (a
+sh word), sq (inside '...'), shcomment (a # comment). Output is byte-stable.
 
 --check FILE compares FILE with what would be rendered: exit 0 when they are
 identical, exit 1 with a unified diff when FILE no longer matches the

@@ -47,7 +47,8 @@ type DocDistro struct {
 // DocPackage is one deb or rpm file.
 type DocPackage struct {
 	Arch, File string
-	// Install is the command that installs it ("sudo apt install ./FILE").
+	// Install is the sh command that installs it ("sudo apt install
+	// ./FILE"), the file name quoted when it needs to be.
 	Install string
 	// Relations are the package's Depends or Requires, in manifest order.
 	Relations []string
@@ -65,7 +66,8 @@ type DocTarball struct {
 	// Z3So is the Z3 library the binary loads ("" when bundled).
 	Z3So string
 	// Z3Providers names, for an unbundled gnu tarball without sidecar, the
-	// distro packages that ship Z3So ("libz3-4 (debian11, debian12)").
+	// distro packages that ship Z3So, as Markdown already escaped
+	// ("`libz3-4` (debian11, debian12)").
 	Z3Providers []string
 	// Z3Elsewhere are the distro targets (sorted ids) whose packages for
 	// this architecture load another Z3 soname, so the host has no package
@@ -85,8 +87,9 @@ type DocArtifact struct {
 	SHA256                         string
 }
 
-// Installer is the data of install.sh.tmpl. Every string in it has been
-// checked by pkg/docs to be safe inside single quotes in sh.
+// Installer is the data of install.sh.tmpl. pkg/docs checks every string
+// in it against its grammar (manifest.Validate) before rendering; the
+// template quotes each one anyway (sq, shcomment), as defence in depth.
 type Installer struct {
 	Product, Version, Floor string
 	// BaseURL is the default download location (the folder holding the

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"relpack/pkg/abi/abitest"
 )
 
 // FuzzInspect feeds arbitrary bytes to the ELF reader. It must return facts
@@ -450,6 +452,61 @@ var fuzzRegressions = []struct {
 	// The same through .symtab of a static file (debug/elf's Symbols, used
 	// to look for musl's start-up symbols): 5.4 GB.
 	{"symtab names all one 256 KiB string", func() []byte { return fuzzLongNamesStatic(1 << 18) }},
+	// Verneed/Vernaux chains through each other's entries (issue 9): the
+	// walk grew with the square of the section, out of memory at 262 KB.
+	{"verneed chains overlap, 16384 entries", func() []byte { return fuzzHostile(abitest.OverlappingVerneed, 16384) }},
+	// Names at offsets 1, 2, 3, ... of one 512 KiB string (issue 9): no
+	// copies, but sorted, joined and printed, 2 GB of output per MB.
+	{"names overlap in one 512 KiB string", func() []byte {
+		return fuzzHostile(func(b []byte, n int) ([]byte, error) { return abitest.OverlappingNames(b, n, n/24) }, 1<<19)
+	}},
+}
+
+// fuzzHostile applies an abitest shape to the 64-bit mini ELF.
+func fuzzHostile(shape func([]byte, int) ([]byte, error), n int) []byte {
+	b, err := shape(fuzzMiniELF(elf.ELFCLASS64, binary.LittleEndian), n)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// fuzzSeeds are the committed corpus files made in code: small instances of
+// the issue 9 shapes, so the fuzzer mutates around them. Each is also
+// refused by the check it is named after. TestFuzzSeedsCommitted keeps the
+// files equal to what this builds; RELPACK_WRITE_FUZZ_SEEDS=1 rewrites them.
+var fuzzSeeds = []struct {
+	file, wantErr string
+	data          func() []byte
+}{
+	{"verneed-overlapping-chains", "overlaps an entry read before",
+		func() []byte { return fuzzHostile(abitest.OverlappingVerneed, 64) }},
+	// 47 names of 8 KB from a 10 KB file: over the name budget's 64 KiB
+	// slack, the smallest file that reaches it.
+	{"names-overlapping-offsets", "add up to more than",
+		func() []byte {
+			return fuzzHostile(func(b []byte, n int) ([]byte, error) { return abitest.OverlappingNames(b, n, 48) }, 8192)
+		}},
+}
+
+func TestFuzzSeedsCommitted(t *testing.T) {
+	for _, s := range fuzzSeeds {
+		data := s.data()
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
+		p := filepath.Join("testdata/fuzz/FuzzInspect", s.file)
+		if os.Getenv("RELPACK_WRITE_FUZZ_SEEDS") == "1" {
+			if err := os.WriteFile(p, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(p)
+		if err != nil || string(got) != want {
+			t.Errorf("%s differs from what fuzzSeeds builds (%v); rewrite it with RELPACK_WRITE_FUZZ_SEEDS=1 go test -run TestFuzzSeedsCommitted ./pkg/abi/", p, err)
+		}
+		if _, err := InspectReader("seed", bytes.NewReader(data)); err == nil || !strings.Contains(err.Error(), s.wantErr) {
+			t.Errorf("%s: %v, want an error with %q", s.file, err, s.wantErr)
+		}
+	}
 }
 
 func TestFuzzRegressions(t *testing.T) {

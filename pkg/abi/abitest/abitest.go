@@ -110,35 +110,34 @@ func OverlappingVerneed(fixture []byte, slots int) ([]byte, error) {
 	return x.b, nil
 }
 
-// OverlappingNames points .dynsym at syms undefined symbols whose names
-// start at offsets 1, 2, 3, ... of one run of strLen-2 letters, in a new
-// string table (the fixture's .comment section, retyped). Every name is a
-// different string of almost strLen bytes: a reader that prints each one
-// prints syms*strLen bytes (2 GB for a 1 MB file).
+// OverlappingNames appends a run of strLen-2 letters to .dynstr and points
+// .dynsym at syms undefined symbols whose names start at offsets 1, 2, 3,
+// ... of that run. Every name is a different string of almost strLen
+// bytes: a reader that prints each one prints syms*strLen bytes (gigabytes
+// for a 1 MB file). The fixture's other names stay where they were.
 func OverlappingNames(fixture []byte, strLen, syms int) ([]byte, error) {
 	x, err := open(fixture)
 	if err != nil {
 		return nil, err
 	}
-	str := append([]byte{0}, bytes.Repeat([]byte{'A'}, strLen-2)...)
-	str = append(str, 0)
-	if err := x.place(".comment", str); err != nil {
+	old, err := x.data(".dynstr")
+	if err != nil {
 		return nil, err
 	}
-	ch, _ := x.sh(".comment")
-	le.PutUint32(ch[4:], uint32(elf.SHT_STRTAB))
+	base := len(old)
+	str := append(append([]byte(nil), old...), 0)
+	str = append(str, bytes.Repeat([]byte{'A'}, strLen-2)...)
+	str = append(str, 0)
+	if err := x.place(".dynstr", str); err != nil {
+		return nil, err
+	}
 	sym := make([]byte, 24*syms) // entry 0 stays the null symbol
 	for i := 1; i < syms; i++ {
 		e := sym[24*i:]
-		le.PutUint32(e[0:], uint32(i%(strLen-2)+1)) // st_name
+		le.PutUint32(e[0:], uint32(base+1+i%(strLen-2))) // st_name
 		e[4] = byte(elf.STB_GLOBAL)<<4 | byte(elf.STT_FUNC)
 	}
-	if err := x.place(".dynsym", sym); err != nil {
-		return nil, err
-	}
-	h, _ := x.sh(".dynsym")
-	le.PutUint32(h[40:], uint32(x.index[".comment"])) // sh_link: the new string table
-	return x.b, nil
+	return x.b, x.place(".dynsym", sym)
 }
 
 // ReplaceString overwrites the first occurrence of old, a NUL-terminated

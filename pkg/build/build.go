@@ -153,6 +153,10 @@ type artifact struct {
 	write func(dir string) (string, error) // returns the file name written
 }
 
+// afterSnapshot, when set by a test, runs once every source is copied: it
+// replaces an input on disk to prove the artifacts hold the copy.
+var afterSnapshot func()
+
 // ErrInterrupted is returned (wrapped) when the build's context is
 // cancelled: Ctrl-C or SIGTERM.
 var ErrInterrupted = errors.New("build interrupted")
@@ -259,7 +263,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("output directory %s is not writable: %w (choose another --out, or fix its permissions)", opts.OutDir, err)
 	}
-	defer os.RemoveAll(stage)
+	defer removeStage(stage)
 	// Every scratch file of the build (source copies, RUNPATH-edited
 	// binaries, nfpm's inline contents) lives in the staging folder, so a
 	// killed build leaves nothing anywhere else.
@@ -328,6 +332,9 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	pcfg, err := snap.takeSources(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if afterSnapshot != nil {
+		afterSnapshot()
 	}
 
 	m = &manifest.Manifest{
@@ -442,6 +449,20 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		return nil, fmt.Errorf("publishing into %s: %w; it holds the previous release unchanged", opts.OutDir, err)
 	}
 	return m, nil
+}
+
+// removeStage deletes the staging folder. Interrupted writers may still be
+// running (writeAll does not wait for them), so the folder is renamed
+// first: every path a writer holds then names nothing, its next rename or
+// create fails, and the removal cannot race with a file appearing. The new
+// name still matches stagingPattern, so if the removal is cut short the
+// next build cleans it.
+func removeStage(stage string) {
+	dead := stage + "-removed"
+	if err := os.Rename(stage, dead); err != nil {
+		dead = stage
+	}
+	os.RemoveAll(dead)
 }
 
 // maxNameLen is the longest artifact name relpack writes: NAME_MAX (255)

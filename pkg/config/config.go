@@ -24,6 +24,7 @@ import (
 	"relpack/pkg/abi"
 	"relpack/pkg/deps"
 	"relpack/pkg/distro"
+	"relpack/templates"
 )
 
 // Config is a loaded and validated packaging.yaml. Paths are absolute.
@@ -422,6 +423,19 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 		for _, f := range []struct{ key, val string }{{"systemd.description", s.Description}, {"systemd.args", s.Args}} {
 			if r, bad := controlChar(f.val, ""); bad {
 				fail(f.key, "%s holds %s; a unit setting is one line (a newline would add settings of its own, such as ExecStartPre= or User=)", f.key, describeRune(r))
+			}
+		}
+		// The unit renderer's own rules (quoting, specifiers, line
+		// continuations), reported here with the line.
+		if _, err := templates.UnitText(s.Description); err != nil {
+			fail("systemd.description", "systemd.description: %v", err)
+		}
+		if _, err := templates.UnitArgs(s.Args); err != nil {
+			fail("systemd.args", "systemd.args: %v", err)
+		}
+		if checkInstallPath(c.Binary) == "" {
+			if _, err := templates.UnitExec(c.Binary); err != nil {
+				fail("binary", "binary: %v", err)
 			}
 		}
 	}

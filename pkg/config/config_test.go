@@ -103,7 +103,7 @@ func TestParseErrors(t *testing.T) {
 		"wrong type":           "packaging.yaml:11: cannot unmarshal !!seq into string",
 		"bad z3":               `packaging.yaml:10: z3 "maybe": use bundled or unbundled`,
 		"bad triple":           `packaging.yaml:13: unknown target triple "riscv64-unknown-linux-gnu"`,
-		"floor unsupported":    `packaging.yaml:8: no policy for glibc floor "2.30"; supported floors: 2.17, 2.28, 2.31, 2.34`,
+		"floor unsupported":    `packaging.yaml:8: no policy for glibc floor 2.30; supported floors: 2.17, 2.28, 2.31, 2.34`,
 		"target below floor":   "target old ships glibc 2.27, below the promised floor 2.28",
 		"unknown target":       `packaging.yaml:23: unknown distro target "debian13x"`,
 		"bad dst":              `must be an absolute path`,

@@ -39,6 +39,7 @@ func TestHostileFields(t *testing.T) {
 		{"description nul", "description: |\n  The gateway.", `description: "a\u0000b"`, `description holds the control character U+0000`},
 		{"unit args newline", "  unit: openshell-gateway.service", "  unit: openshell-gateway.service\n  args: \"serve\\nExecStartPre=/bin/sh -c id\\nUser=root\"", `packaging.yaml:19: systemd.args holds a newline`},
 		{"unit description newline", "  unit: openshell-gateway.service", "  unit: openshell-gateway.service\n  description: \"a\\nUser=root\"", `systemd.description holds a newline`},
+		{"unit args continuation", "  unit: openshell-gateway.service", "  unit: openshell-gateway.service\n  args: 'serve \\'", `systemd.args: `},
 		{"unit name", "  unit: openshell-gateway.service", "  unit: \"gw service.service\"", `systemd.unit "gw service.service" must be a file name`},
 		{"binary space", "z3: unbundled", "z3: unbundled\nbinary: /usr/bin/open shell", `binary: "/usr/bin/open shell": the part "open shell" may hold only`},
 		{"binary percent", "z3: unbundled", "z3: unbundled\nbinary: /usr/bin/gw%n", `the part "gw%n" may hold only`},

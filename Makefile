@@ -30,6 +30,7 @@ vet:
 
 test: test-deps vet
 	$(GO) test -count=1 ./...
+	./scripts/check-stray-files.sh --since-pid $$PPID
 
 # Rebuild the committed fixture binaries (needs the cross toolchains and
 # network access to the Debian mirror; not part of `make test`).

@@ -73,7 +73,7 @@ func FuzzInspect(f *testing.F) {
 // inspectNoRecover is InspectReader without the magic check, the error
 // wrapping and, above all, the recover: a panic reaches the fuzzing engine.
 func inspectNoRecover(name string, r io.ReaderAt) (*Facts, error) {
-	f, err := elf.NewFile(r)
+	f, err := openELF(r)
 	if err != nil {
 		return nil, err
 	}
@@ -460,6 +460,11 @@ var fuzzRegressions = []struct {
 	{"names overlap in one 512 KiB string", func() []byte {
 		return fuzzHostile(func(b []byte, n int) ([]byte, error) { return abitest.OverlappingNames(b, n, n/24) }, 1<<19)
 	}},
+	// 16000 section headers all named at offset 1 of a 1 MiB .shstrtab:
+	// elf.NewFile copies every name, 16 GB.
+	{"section names overlap in one 1 MiB string", func() []byte {
+		return fuzzHostile(func(b []byte, n int) ([]byte, error) { return abitest.OverlappingSectionNames(b, 16000, n) }, 1<<20)
+	}},
 }
 
 // fuzzHostile applies an abitest shape to the 64-bit mini ELF.
@@ -486,6 +491,11 @@ var fuzzSeeds = []struct {
 	{"names-overlapping-offsets", "add up to more than",
 		func() []byte {
 			return fuzzHostile(func(b []byte, n int) ([]byte, error) { return abitest.OverlappingNames(b, n, 48) }, 8192)
+		}},
+	// 64 section names of 4 KB from a 9 KB file.
+	{"section-names-overlapping-offsets", "section names add up to more than",
+		func() []byte {
+			return fuzzHostile(func(b []byte, n int) ([]byte, error) { return abitest.OverlappingSectionNames(b, 64, n) }, 4096)
 		}},
 }
 

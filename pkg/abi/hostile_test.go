@@ -131,6 +131,21 @@ func TestHostileOverlappingNames(t *testing.T) {
 	checkBound(t, len(data), allocated, output)
 }
 
+// Thousands of section headers naming offset 1 of one long .shstrtab:
+// elf.NewFile copied each name, 525 MB and 2 s for a 400 KB file, before
+// checkSectionNames held section names to the same budget.
+func TestHostileSectionNames(t *testing.T) {
+	data, err := abitest.OverlappingSectionNames(readFixture(t, "x86_64/hello-2.28"), 2000, 1<<18)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err, allocated, output := inspectMeasured(t, data)
+	if err == nil || !strings.Contains(err.Error(), "section names add up to more than") {
+		t.Errorf("err = %v, want the section name budget's error", err)
+	}
+	checkBound(t, len(data), allocated, output)
+}
+
 // The bound is linear: doubling the hostile file may not much more than
 // double what reading it costs.
 func TestHostileCostIsLinear(t *testing.T) {
@@ -141,6 +156,7 @@ func TestHostileCostIsLinear(t *testing.T) {
 	}{
 		{"verneed", func(n int) ([]byte, error) { return abitest.OverlappingVerneed(fx, n/16) }},
 		{"names", func(n int) ([]byte, error) { return abitest.OverlappingNames(fx, n/2, n/48) }},
+		{"section names", func(n int) ([]byte, error) { return abitest.OverlappingSectionNames(fx, n/128, n/2) }},
 	} {
 		for _, n := range []int{1 << 18, 1 << 20} {
 			data, err := shape.build(n)

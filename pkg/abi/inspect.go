@@ -130,7 +130,7 @@ func InspectReader(name string, r io.ReaderAt) (facts *Facts, err error) {
 			facts, err = nil, &Error{Path: name, Msg: "malformed ELF file", Err: fmt.Errorf("%v", p)}
 		}
 	}()
-	f, err := elf.NewFile(r)
+	f, err := openELF(r)
 	if err != nil {
 		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err}
 	}

@@ -161,3 +161,40 @@ func ReplaceString(fixture []byte, old, repl string) ([]byte, error) {
 	copy(b[i:], repl)
 	return b, nil
 }
+
+// OverlappingSectionNames writes a new section header table of sections
+// headers (the fixture's own, then empty SHT_PROGBITS ones), every name in a
+// new .shstrtab at offset 1 of one run of nameLen-2 letters. debug/elf
+// copies each section's name when it opens the file, so a reader built on
+// it copies sections*nameLen bytes (16 GB for a 2 MB file) unless it
+// checks first. sections must stay below 0xff00 (no extended numbering).
+func OverlappingSectionNames(fixture []byte, sections, nameLen int) ([]byte, error) {
+	x, err := open(fixture)
+	if err != nil {
+		return nil, err
+	}
+	shnum := int(le.Uint16(x.b[60:]))
+	if sections < shnum || sections >= 0xff00 {
+		return nil, fmt.Errorf("abitest: %d sections: want %d to %d", sections, shnum, 0xff00-1)
+	}
+	str := append([]byte{0}, bytes.Repeat([]byte{'A'}, nameLen-2)...)
+	str = append(str, 0)
+	if err := x.place(".shstrtab", str); err != nil {
+		return nil, err
+	}
+	tab := make([]byte, 64*sections)
+	copy(tab, x.b[x.shoff:x.shoff+uint64(64*shnum)])
+	for i := 1; i < sections; i++ {
+		h := tab[64*i:]
+		le.PutUint32(h[0:], 1) // sh_name
+		if i >= shnum {
+			le.PutUint32(h[4:], uint32(elf.SHT_PROGBITS))
+		}
+	}
+	for len(x.b)%8 != 0 {
+		x.b = append(x.b, 0)
+	}
+	le.PutUint64(x.b[40:], uint64(len(x.b))) // e_shoff
+	le.PutUint16(x.b[60:], uint16(sections)) // e_shnum
+	return append(x.b, tab...), nil
+}

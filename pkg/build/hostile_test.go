@@ -435,7 +435,7 @@ func TestOutIsLocked(t *testing.T) {
 	results := make(chan res, 2)
 	for _, v := range []string{"1.0.0", "2.0.0"} {
 		go func(v string) {
-			_, e, err := run("", nil, clitestBin, "build", "-c", cfg, "--version", v, "--out", out, "--clean")
+			_, e, err := buildCLI(cfg, out, nil, "--version", v, "--clean") // the last --version wins
 			results <- res{err, e}
 		}(v)
 	}

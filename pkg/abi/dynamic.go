@@ -22,6 +22,7 @@ type sectionData struct {
 	strtabs map[*elf.Section]*strtab
 	read    uint64 // bytes of section data read (each section once)
 	names   uint64 // bytes of names returned by name, counted per use
+	size    int64  // the file's size, or -1 when the reader cannot tell
 }
 
 func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
@@ -89,15 +90,27 @@ type strtab struct {
 // each table entry names one of them, so the names a file's entries use
 // add up to less than the tables holding them (measured: at most 0.6x over
 // every ELF file of a Debian system, see docs/fuzzing.md). relpack allows
-// four times the bytes of the sections it read plus 64 KiB, and refuses
-// the file past that: everything downstream is then linear in the input.
+// four times the bytes of the sections it read (capped at the file's size)
+// plus 64 KiB, and refuses the file past that: everything downstream is
+// then linear in the input.
 const (
 	nameBudgetFactor = 4
 	nameBudgetSlack  = 64 << 10
 )
 
-// name returns the NUL-terminated string at off in tab and charges its
-// length to the file's name budget.
+// nameBudget is the most bytes of names a file may hand out, given the
+// bytes of the tables they come from and the file's size (-1: unknown).
+// Sections may overlap, so a crafted file can make the tables read add up
+// to several times its size: the size caps the basis where it is known.
+func nameBudget(tables uint64, size int64) uint64 {
+	if size >= 0 && tables > uint64(size) {
+		tables = uint64(size)
+	}
+	return tables*nameBudgetFactor + nameBudgetSlack
+}
+
+// name returns the NUL-terminated string at off in tab and charges it
+// (printCost) to the file's name budget.
 func (sd *sectionData) name(tab *strtab, off uint64) (string, error) {
 	if off >= uint64(len(tab.s)) {
 		return "", fmt.Errorf("string offset %d outside the string table %s (%d bytes)", off, tab.name, len(tab.s))
@@ -106,7 +119,7 @@ func (sd *sectionData) name(tab *strtab, off uint64) (string, error) {
 	// The scan stops at the budget: a name longer than what is left would
 	// be refused anyway, and scanning it all would be the quadratic work
 	// the budget is there to prevent.
-	limit := sd.read*nameBudgetFactor + nameBudgetSlack
+	limit := nameBudget(sd.read, sd.size)
 	left := uint64(0)
 	if sd.names < limit {
 		left = limit - sd.names
@@ -117,16 +130,40 @@ func (sd *sectionData) name(tab *strtab, off uint64) (string, error) {
 	}
 	end := strings.IndexByte(scan, 0)
 	if end < 0 {
-		if uint64(len(s)) <= left {
-			end = len(s) // the table's last string lacks its NUL
-		} else {
-			return "", fmt.Errorf("names read from the string table %s add up to more than %d bytes, %dx the %d bytes of tables read: "+
-				"entries name overlapping parts of long strings, which no linker writes; this file is corrupt or crafted",
-				tab.name, limit, nameBudgetFactor, sd.read)
+		if uint64(len(s)) > left {
+			return "", sd.overBudget(tab, limit)
+		}
+		end = len(s) // the table's last string lacks its NUL
+	}
+	name := s[:end]
+	cost := printCost(name)
+	if cost > left {
+		return "", sd.overBudget(tab, limit)
+	}
+	sd.names += cost
+	return name, nil
+}
+
+func (sd *sectionData) overBudget(tab *strtab, limit uint64) error {
+	return fmt.Errorf("names read from the string table %s add up to more than %d bytes (%dx the tables read, at most the file's size, + %d): "+
+		"entries name overlapping parts of long strings, which no linker writes; this file is corrupt or crafted",
+		tab.name, limit, nameBudgetFactor, nameBudgetSlack)
+}
+
+// printCost is what a name is charged: its length, plus five for every byte
+// that is a control character or not ASCII. Those are printed escaped, up
+// to six bytes each (\u001b in JSON, \x1b for people), and encoding/json
+// allocates several times that to escape a control character; charging the
+// escaped size keeps the reports, and the work of writing them, within the
+// budget too. Real names are ASCII and cost their length.
+func printCost(s string) uint64 {
+	cost := uint64(len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			cost += 5
 		}
 	}
-	sd.names += uint64(end)
-	return s[:end], nil
+	return cost
 }
 
 // dynamicInfo is what relpack reads from .dynamic.

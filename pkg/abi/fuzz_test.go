@@ -77,7 +77,7 @@ func inspectNoRecover(name string, r io.ReaderAt) (*Facts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return inspectFile(name, f)
+	return inspectFile(name, f, readerSize(r))
 }
 
 func checkInspect(t *testing.T, data []byte) {

@@ -134,14 +134,29 @@ func InspectReader(name string, r io.ReaderAt) (facts *Facts, err error) {
 	if err != nil {
 		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err}
 	}
-	facts, err = inspectFile(name, f)
+	facts, err = inspectFile(name, f, readerSize(r))
 	if err != nil {
 		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err}
 	}
 	return facts, nil
 }
 
-func inspectFile(name string, f *elf.File) (*Facts, error) {
+// readerSize is the size of what r reads, or -1 when r cannot tell.
+func readerSize(r io.ReaderAt) int64 {
+	switch v := r.(type) {
+	case interface{ Size() int64 }: // bytes.Reader, io.SectionReader, strings.Reader
+		return v.Size()
+	case *os.File:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			return st.Size()
+		}
+	}
+	return -1
+}
+
+// inspectFile reads the facts of an open ELF file; size is the file's size
+// in bytes (-1: unknown), which caps the name budget.
+func inspectFile(name string, f *elf.File, size int64) (*Facts, error) {
 	fa := &Facts{
 		Path:         name,
 		Class:        classString(f.Class),
@@ -180,7 +195,7 @@ func inspectFile(name string, f *elf.File) (*Facts, error) {
 		fa.Interpreter = string(bytes.TrimRight(b, "\x00"))
 	}
 
-	sd := &sectionData{f: f, cache: map[*elf.Section][]byte{}}
+	sd := &sectionData{f: f, cache: map[*elf.Section][]byte{}, size: size}
 	di, err := readDynamic(f, sd)
 	if err != nil {
 		return nil, err

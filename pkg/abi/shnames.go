@@ -102,7 +102,7 @@ func checkSectionNames(r io.ReaderAt) error {
 	if err != nil || uint64(len(str)) < word(sh[shSize:]) {
 		return nil
 	}
-	limit := uint64(len(table)+len(str))*nameBudgetFactor + nameBudgetSlack
+	limit := nameBudget(uint64(len(table)+len(str)), readerSize(r))
 	total := uint64(0)
 	for i := 0; i < shnum; i++ {
 		off := uint64(bo.Uint32(table[i*shentsize:]))
@@ -116,9 +116,9 @@ func checkSectionNames(r io.ReaderAt) error {
 		n := bytes.IndexByte(rest, 0)
 		if n < 0 {
 			if uint64(len(str))-off > limit-total {
-				return fmt.Errorf("section names add up to more than %d bytes, %dx the %d bytes of the section header table and .shstrtab: "+
+				return fmt.Errorf("section names add up to more than %d bytes (%dx the section header table and .shstrtab, at most the file's size, + %d): "+
 					"headers name overlapping parts of long strings, which no linker writes; this file is corrupt or crafted",
-					limit, nameBudgetFactor, len(table)+len(str))
+					limit, nameBudgetFactor, nameBudgetSlack)
 			}
 			continue // no NUL: debug/elf refuses the name
 		}

@@ -116,6 +116,16 @@ func OverlappingVerneed(fixture []byte, slots int) ([]byte, error) {
 // bytes: a reader that prints each one prints syms*strLen bytes (gigabytes
 // for a 1 MB file). The fixture's other names stay where they were.
 func OverlappingNames(fixture []byte, strLen, syms int) ([]byte, error) {
+	return OverlappingNamesOf(fixture, 'A', strLen, syms)
+}
+
+// OverlappingNamesOf is OverlappingNames with a run of fill bytes: a
+// control byte makes every name print four times its size escaped (\x01)
+// and six times in JSON (\u0001), the worst case for output size.
+func OverlappingNamesOf(fixture []byte, fill byte, strLen, syms int) ([]byte, error) {
+	if fill == 0 {
+		return nil, fmt.Errorf("abitest: a NUL fill ends every name at once")
+	}
 	x, err := open(fixture)
 	if err != nil {
 		return nil, err
@@ -126,7 +136,7 @@ func OverlappingNames(fixture []byte, strLen, syms int) ([]byte, error) {
 	}
 	base := len(old)
 	str := append(append([]byte(nil), old...), 0)
-	str = append(str, bytes.Repeat([]byte{'A'}, strLen-2)...)
+	str = append(str, bytes.Repeat([]byte{fill}, strLen-2)...)
 	str = append(str, 0)
 	if err := x.place(".dynstr", str); err != nil {
 		return nil, err

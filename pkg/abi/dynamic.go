@@ -31,7 +31,7 @@ func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
 	}
 	b, err := s.Data()
 	if err != nil {
-		return nil, fmt.Errorf("reading section %s: %w", s.Name, err)
+		return nil, fmt.Errorf("reading section %s: %w", quoteName(s.Name), err)
 	}
 	sd.cache[s] = b
 	sd.read += uint64(len(b))
@@ -57,7 +57,7 @@ func (sd *sectionData) section(t elf.SectionType) (data []byte, str *strtab, sec
 // linked returns the string table a section's sh_link names.
 func (sd *sectionData) linked(s *elf.Section) (*strtab, error) {
 	if s.Link == 0 || int(s.Link) >= len(sd.f.Sections) {
-		return nil, fmt.Errorf("section %s links to no string table", s.Name)
+		return nil, fmt.Errorf("section %s links to no string table", quoteName(s.Name))
 	}
 	ls := sd.f.Sections[s.Link]
 	if t, ok := sd.strtabs[ls]; ok {
@@ -113,7 +113,7 @@ func nameBudget(tables uint64, size int64) uint64 {
 // (printCost) to the file's name budget.
 func (sd *sectionData) name(tab *strtab, off uint64) (string, error) {
 	if off >= uint64(len(tab.s)) {
-		return "", fmt.Errorf("string offset %d outside the string table %s (%d bytes)", off, tab.name, len(tab.s))
+		return "", fmt.Errorf("string offset %d outside the string table %s (%d bytes)", off, quoteName(tab.name), len(tab.s))
 	}
 	s := tab.s[off:]
 	// The scan stops at the budget: a name longer than what is left would
@@ -147,7 +147,7 @@ func (sd *sectionData) name(tab *strtab, off uint64) (string, error) {
 func (sd *sectionData) overBudget(tab *strtab, limit uint64) error {
 	return fmt.Errorf("names read from the string table %s add up to more than %d bytes (%dx the tables read, at most the file's size, + %d): "+
 		"entries name overlapping parts of long strings, which no linker writes; this file is corrupt or crafted",
-		tab.name, limit, nameBudgetFactor, nameBudgetSlack)
+		quoteName(tab.name), limit, nameBudgetFactor, nameBudgetSlack)
 }
 
 // printCost is what a name is charged: its length, plus five for every byte

@@ -78,3 +78,13 @@ func TestFloorErrors(t *testing.T) {
 		t.Errorf("floor 1..0: %v", err)
 	}
 }
+
+// Errors quote a path that is not printable, as reports do.
+func TestErrorQuotesPath(t *testing.T) {
+	if got := (&Error{Path: "bin/\x1b[2Jx", Msg: "not an ELF file"}).Error(); got != `"bin/\x1b[2Jx": not an ELF file` {
+		t.Errorf("got %s", got)
+	}
+	if got := (&Error{Path: "bin/x", Msg: "m"}).Error(); got != "bin/x: m" {
+		t.Errorf("got %s", got)
+	}
+}

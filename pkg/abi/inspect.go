@@ -32,7 +32,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := e.Path + ": " + e.Msg
+	// The path is quoted like a name from the file: a directory listing
+	// can carry escape sequences too.
+	s := quoteName(e.Path) + ": " + e.Msg
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

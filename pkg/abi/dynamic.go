@@ -136,17 +136,26 @@ func (sd *sectionData) name(tab *strtab, off uint64) (string, error) {
 		end = len(s) // the table's last string lacks its NUL
 	}
 	name := s[:end]
-	cost := printCost(name)
-	if cost > left {
-		return "", sd.overBudget(tab, limit)
+	if err := sd.charge(tab, printCost(name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// charge adds cost to the name budget, or says the file is over it.
+func (sd *sectionData) charge(tab *strtab, cost uint64) error {
+	limit := nameBudget(sd.read, sd.size)
+	if sd.names > limit || cost > limit-sd.names {
+		return sd.overBudget(tab, limit)
 	}
 	sd.names += cost
-	return name, nil
+	return nil
 }
 
 func (sd *sectionData) overBudget(tab *strtab, limit uint64) error {
 	return fmt.Errorf("names read from the string table %s add up to more than %d bytes (%dx the tables read, at most the file's size, + %d): "+
-		"entries name overlapping parts of long strings, which no linker writes; this file is corrupt or crafted",
+		"far more than a linker writes for tables this size (entries naming overlapping parts of long strings, or a search path of endless empty elements); "+
+		"this file is corrupt or crafted",
 		quoteName(tab.name), limit, nameBudgetFactor, nameBudgetSlack)
 }
 
@@ -205,10 +214,20 @@ func readDynamic(f *elf.File, sd *sectionData) (dynamicInfo, error) {
 				di.needed = append(di.needed, s)
 			case elf.DT_SONAME:
 				di.soname = s
-			case elf.DT_RUNPATH:
-				di.runpath = append(di.runpath, splitPath(s)...)
-			case elf.DT_RPATH:
-				di.rpath = append(di.rpath, splitPath(s)...)
+			case elf.DT_RUNPATH, elf.DT_RPATH:
+				// Each element costs a string header (16 bytes) however
+				// short it is: a RUNPATH of a million colons is a million
+				// empty elements (each one means the current directory to
+				// the loader, so none is dropped). They are charged too.
+				elems := uint64(strings.Count(s, ":")) + 1
+				if err := sd.charge(str, 16*elems); err != nil {
+					return di, fmt.Errorf("reading %v: %w", tag, err)
+				}
+				if tag == elf.DT_RUNPATH {
+					di.runpath = appendPath(di.runpath, s)
+				} else {
+					di.rpath = appendPath(di.rpath, s)
+				}
 			}
 		case elf.DT_FLAGS_1:
 			di.flags1 = val
@@ -217,16 +236,14 @@ func readDynamic(f *elf.File, sd *sectionData) (dynamicInfo, error) {
 	return di, nil
 }
 
-func splitPath(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ':' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
+// appendPath appends the elements of a colon-separated search path.
+// strings.Split sizes its result exactly, so the common case (one RUNPATH)
+// allocates the elements' headers once.
+func appendPath(to []string, s string) []string {
+	if to == nil {
+		return strings.Split(s, ":")
 	}
-	return out
+	return append(to, strings.Split(s, ":")...)
 }
 
 // versionRef is what a .gnu.version index stands for.

@@ -2,6 +2,7 @@ package abi
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"os"
@@ -172,6 +173,29 @@ func TestHostileNamesSweep(t *testing.T) {
 	}
 	if read < 6 {
 		t.Errorf("only %d of the files were read: the sweep should reach the budget from below", read)
+	}
+}
+
+// A RUNPATH of endless colons is as many empty elements (each means the
+// current directory to the loader), a string header each: 1 MB of colons
+// allocated 107 MB (100n) before path elements were charged to the budget.
+func TestHostileRunpath(t *testing.T) {
+	fx := readFixture(t, "x86_64/runpath")
+	for _, n := range []int{1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 20} {
+		data, err := abitest.DynString(fx, elf.DT_RUNPATH, strings.Repeat(":", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		facts, err, c := inspectMeasured(t, data)
+		switch {
+		case err != nil && !strings.Contains(err.Error(), "search path of endless empty elements"):
+			t.Errorf("%d colons: %v", n, err)
+		case err == nil && len(facts.Runpath) != n+1:
+			t.Errorf("%d colons: %d elements, want %d", n, len(facts.Runpath), n+1)
+		case n == 1<<20 && err == nil:
+			t.Errorf("%d colons: read without an error", n)
+		}
+		checkBound(t, c)
 	}
 }
 

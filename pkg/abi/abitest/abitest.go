@@ -208,3 +208,29 @@ func OverlappingSectionNames(fixture []byte, sections, nameLen int) ([]byte, err
 	le.PutUint16(x.b[60:], uint16(sections)) // e_shnum
 	return append(x.b, tab...), nil
 }
+
+// DynString appends value to .dynstr and points the first .dynamic entry
+// with the tag (DT_RUNPATH, DT_NEEDED, ...) at it: a value of any length,
+// e.g. a RUNPATH of a million empty elements.
+func DynString(fixture []byte, tag elf.DynTag, value string) ([]byte, error) {
+	x, err := open(fixture)
+	if err != nil {
+		return nil, err
+	}
+	old, err := x.data(".dynstr")
+	if err != nil {
+		return nil, err
+	}
+	str := append(append(append([]byte(nil), old...), value...), 0)
+	dyn, err := x.data(".dynamic")
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i+16 <= len(dyn); i += 16 {
+		if elf.DynTag(le.Uint64(dyn[i:])) == tag {
+			le.PutUint64(dyn[i+8:], uint64(len(old)))
+			return x.b, x.place(".dynstr", str)
+		}
+	}
+	return nil, fmt.Errorf("abitest: the fixture's .dynamic has no %v", tag)
+}

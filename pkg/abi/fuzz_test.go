@@ -465,6 +465,10 @@ var fuzzRegressions = []struct {
 	{"section names overlap in one 1 MiB string", func() []byte {
 		return fuzzHostile(func(b []byte, n int) ([]byte, error) { return abitest.OverlappingSectionNames(b, 16000, n) }, 1<<20)
 	}},
+	// 60 000 PT_INTERP headers claiming 4 KB each: every one was read.
+	{"60000 PT_INTERP headers", func() []byte {
+		return fuzzHostile(func(b []byte, n int) ([]byte, error) { return abitest.ManyInterps(b, n, 4096) }, 60000)
+	}},
 }
 
 // fuzzHostile applies an abitest shape to the 64-bit mini ELF.

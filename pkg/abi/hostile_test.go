@@ -199,6 +199,24 @@ func TestHostileRunpath(t *testing.T) {
 	}
 }
 
+// 60 000 program headers, each a PT_INTERP claiming 4 KB: every one was
+// read (500 MB, 149n, for a 3.4 MB file) and the last one won, where the
+// kernel loads the first, up to its first NUL.
+func TestHostileManyInterps(t *testing.T) {
+	data, err := abitest.ManyInterps(readFixture(t, "x86_64/hello-2.28"), 60000, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err, c := inspectMeasured(t, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts.Interpreter != "/lib64/ld-linux-x86-64.so.2" {
+		t.Errorf("interpreter %q, want the first PT_INTERP up to its NUL", facts.Interpreter)
+	}
+	checkBound(t, c)
+}
+
 // Thousands of section headers naming offset 1 of one long .shstrtab:
 // elf.NewFile copied each name, 525 MB and 2 s for a 400 KB file, before
 // checkSectionNames held section names to the same budget.

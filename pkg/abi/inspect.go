@@ -194,7 +194,14 @@ func inspectFile(name string, f *elf.File, size int64) (*Facts, error) {
 		if _, err := p.ReadAt(b, 0); err != nil {
 			return nil, fmt.Errorf("reading PT_INTERP: %w", err)
 		}
-		fa.Interpreter = string(bytes.TrimRight(b, "\x00"))
+		// The kernel opens the path up to its first NUL, and only the
+		// first PT_INTERP: reading every one let 60 000 copies of one
+		// header claiming 4 KB (a 3.4 MB file) allocate 500 MB.
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		fa.Interpreter = string(b)
+		break
 	}
 
 	sd := &sectionData{f: f, cache: map[*elf.Section][]byte{}, size: size}

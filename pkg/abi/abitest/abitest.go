@@ -234,3 +234,32 @@ func DynString(fixture []byte, tag elf.DynTag, value string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("abitest: the fixture's .dynamic has no %v", tag)
 }
+
+// ManyInterps writes a new program header table of count copies of the
+// fixture's PT_INTERP header, each claiming filesz bytes (up to PATH_MAX
+// is allowed): a reader that reads every PT_INTERP reads count*filesz
+// bytes from a file of 56*count.
+func ManyInterps(fixture []byte, count int, filesz uint64) ([]byte, error) {
+	x, err := open(fixture)
+	if err != nil {
+		return nil, err
+	}
+	phoff, phnum := le.Uint64(x.b[32:]), int(le.Uint16(x.b[56:]))
+	var interp []byte
+	for i := 0; i < phnum; i++ {
+		if h := x.b[phoff+uint64(i)*56:][:56]; elf.ProgType(le.Uint32(h)) == elf.PT_INTERP {
+			interp = append([]byte(nil), h...)
+			break
+		}
+	}
+	if interp == nil || count >= 0xffff {
+		return nil, fmt.Errorf("abitest: no PT_INTERP in the fixture, or %d headers (want fewer than 65535)", count)
+	}
+	le.PutUint64(interp[32:], filesz) // p_filesz
+	for len(x.b)%8 != 0 {
+		x.b = append(x.b, 0)
+	}
+	le.PutUint64(x.b[32:], uint64(len(x.b))) // e_phoff
+	le.PutUint16(x.b[56:], uint16(count))    // e_phnum
+	return append(x.b, bytes.Repeat(interp, count)...), nil
+}

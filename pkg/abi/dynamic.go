@@ -29,6 +29,12 @@ func (sd *sectionData) get(s *elf.Section) ([]byte, error) {
 	if b, ok := sd.cache[s]; ok {
 		return b, nil
 	}
+	// The gABI forbids SHF_COMPRESSED on the sections the loader reads,
+	// and s.Data() would inflate one to whatever size its header claims:
+	// a few KB of zlib make a gigabyte.
+	if s.Flags&elf.SHF_COMPRESSED != 0 {
+		return nil, fmt.Errorf("section %s is compressed (SHF_COMPRESSED), which no loader reads: this file is corrupt or crafted", quoteName(s.Name))
+	}
 	b, err := s.Data()
 	if err != nil {
 		return nil, fmt.Errorf("reading section %s: %w", quoteName(s.Name), err)

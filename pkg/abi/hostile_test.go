@@ -217,6 +217,26 @@ func TestHostileManyInterps(t *testing.T) {
 	checkBound(t, c)
 }
 
+// A compressed section inflates to whatever its header claims: 16 KB of
+// zlib made 16 MB (41 MB allocated for a 30 KB file). The sections relpack
+// reads may not be compressed (the gABI forbids it for what the loader
+// reads; debug/elf checks that only against SHF_ALLOC, which is the file's
+// word), nor may .shstrtab, which elf.NewFile inflates before anything.
+func TestHostileCompressedSections(t *testing.T) {
+	fx := readFixture(t, "x86_64/hello-2.28")
+	for _, sec := range []string{".dynstr", ".dynsym", ".gnu.version_r", ".shstrtab"} {
+		data, err := abitest.CompressedBomb(fx, sec, 16<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err, c := inspectMeasured(t, data)
+		if err == nil || !strings.Contains(err.Error(), "compressed (SHF_COMPRESSED)") {
+			t.Errorf("%s: err = %v, want the compressed section refused", sec, err)
+		}
+		checkBound(t, c)
+	}
+}
+
 // Thousands of section headers naming offset 1 of one long .shstrtab:
 // elf.NewFile copied each name, 525 MB and 2 s for a 400 KB file, before
 // checkSectionNames held section names to the same budget.

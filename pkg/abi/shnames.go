@@ -23,7 +23,8 @@ func openELF(r io.ReaderAt) (*elf.File, error) {
 // section headers all name offset 1 of one long string makes it copy
 // gigabytes (a 400 KB file: 525 MB and 2 s; a 2 MB one: 16 GB). The check
 // reads the ELF header, the section header table and .shstrtab itself,
-// and leaves every other malformation to debug/elf, which reports them.
+// refuses a compressed .shstrtab, and leaves every other malformation to
+// debug/elf, which reports them.
 func checkSectionNames(r io.ReaderAt) error {
 	var ident [elf.EI_NIDENT]byte
 	if _, err := r.ReadAt(ident[:], 0); err != nil {
@@ -97,6 +98,12 @@ func checkSectionNames(r io.ReaderAt) error {
 	sh := table[shstrndx*shentsize:]
 	if elf.SectionType(bo.Uint32(sh[4:])) != elf.SHT_STRTAB {
 		return nil
+	}
+	// elf.NewFile would inflate a compressed .shstrtab to the size its
+	// header claims, as much as a zlib or zstd stream expands (1000x and
+	// more). No tool compresses it.
+	if elf.SectionFlag(word(sh[8:]))&elf.SHF_COMPRESSED != 0 {
+		return fmt.Errorf("the section name table is compressed (SHF_COMPRESSED), which no linker or objcopy writes: this file is corrupt or crafted")
 	}
 	str, err := readAtMost(r, int64(word(sh[shOff:])), word(sh[shSize:]))
 	if err != nil || uint64(len(str)) < word(sh[shSize:]) {

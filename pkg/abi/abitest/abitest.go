@@ -7,6 +7,7 @@ package abitest
 
 import (
 	"bytes"
+	"compress/zlib"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -262,4 +263,36 @@ func ManyInterps(fixture []byte, count int, filesz uint64) ([]byte, error) {
 	le.PutUint64(x.b[32:], uint64(len(x.b))) // e_phoff
 	le.PutUint16(x.b[56:], uint16(count))    // e_phnum
 	return append(x.b, bytes.Repeat(interp, count)...), nil
+}
+
+// CompressedBomb replaces the named section with a zlib stream (SHF_COMPRESSED,
+// an Elf64_Chdr in front) that inflates to size zero bytes: about 1000
+// times what it takes in the file.
+func CompressedBomb(fixture []byte, section string, size int) ([]byte, error) {
+	x, err := open(fixture)
+	if err != nil {
+		return nil, err
+	}
+	var d bytes.Buffer
+	chdr := make([]byte, 24)
+	le.PutUint32(chdr[0:], uint32(elf.COMPRESS_ZLIB))
+	le.PutUint64(chdr[8:], uint64(size))
+	le.PutUint64(chdr[16:], 1)
+	d.Write(chdr)
+	zw := zlib.NewWriter(&d)
+	zero := make([]byte, 64<<10)
+	for left := size; left > 0; left -= len(zero) {
+		zw.Write(zero[:min(left, len(zero))])
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	if err := x.place(section, d.Bytes()); err != nil {
+		return nil, err
+	}
+	// debug/elf refuses SHF_COMPRESSED on an SHF_ALLOC section (after
+	// inflating it), so the flag goes: relpack does not look at it.
+	h, _ := x.sh(section)
+	le.PutUint64(h[8:], le.Uint64(h[8:])&^uint64(elf.SHF_ALLOC)|uint64(elf.SHF_COMPRESSED))
+	return x.b, nil
 }

@@ -1,6 +1,7 @@
 package testdeps
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -20,10 +21,10 @@ import (
 //
 //   - exec.Command(NAME, ...), exec.CommandContext(ctx, NAME, ...) and
 //     exec.LookPath(NAME);
-//   - the run helpers of the test packages (run, sh, mustRun, runQuiet,
-//     tryRun, runErr): their first non-empty string literal argument,
-//     unless it is a flag or follows a call (then the program is a
-//     variable or computed);
+//   - the run helpers of the test packages: any function of the package
+//     declared as f(..., name string, args ...string) (or prog, cmd, tool,
+//     bin, program for name), such as run, sh, mustRun, runQuiet, tryRun
+//     and runErr: their argument in name's place;
 //   - `sh -c SCRIPT` through any of those, when SCRIPT is a literal: the
 //     first word of each simple command of SCRIPT (split at |, &&, ||, ;,
 //     newlines and $( ), after VAR=value words and exec/command);
@@ -72,7 +73,13 @@ func TestEveryUsedToolIsListed(t *testing.T) {
 		}
 		return nil
 	})
-	checked := 0
+	type parsed struct {
+		rel  string
+		f    *ast.File
+		fset *token.FileSet
+	}
+	var scanned []parsed
+	runners := map[string]map[string]int{} // folder -> run helper -> index of its program argument
 	for _, p := range files {
 		rel, _ := filepath.Rel(root, p)
 		fset := token.NewFileSet()
@@ -84,36 +91,84 @@ func TestEveryUsedToolIsListed(t *testing.T) {
 		if !strings.HasSuffix(p, "_test.go") && !strings.HasSuffix(f.Name.Name, "test") {
 			continue
 		}
-		self := filepath.Dir(rel) == filepath.Join("internal", "testdeps")
-		s := scanner{t: t, l: l, root: root, dir: filepath.Dir(p), fset: fset}
-		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			if !self {
+		scanned = append(scanned, parsed{rel, f, fset})
+		dir := filepath.Dir(p)
+		if runners[dir] == nil {
+			runners[dir] = map[string]int{}
+		}
+		for name, i := range runHelpers(f) {
+			runners[dir][name] = i
+		}
+	}
+	for _, ps := range scanned {
+		if filepath.Dir(ps.rel) == filepath.Join("internal", "testdeps") {
+			continue // its tests ask for unlisted names on purpose
+		}
+		dir := filepath.Join(root, filepath.Dir(ps.rel))
+		s := scanner{report: t.Errorf, l: l, root: root, dir: dir, fset: ps.fset, runners: runners[dir]}
+		ast.Inspect(ps.f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
 				s.call(call)
 			}
 			return true
 		})
-		checked++
 	}
+	checked := len(scanned)
 	if checked < 20 {
 		t.Fatalf("scanned only %d test files under %s", checked, root)
 	}
 }
 
 type scanner struct {
-	t    *testing.T
-	l    *List
-	root string
-	dir  string // the scanned file's folder
-	fset *token.FileSet
+	report  func(format string, args ...any)
+	l       *List
+	root    string
+	dir     string // the scanned file's folder
+	fset    *token.FileSet
+	runners map[string]int // the folder's run helpers
 }
 
-// runHelpers are the test packages' helpers whose first non-empty string
-// literal argument is the program they run.
-var runHelpers = map[string]bool{"run": true, "sh": true, "mustRun": true, "runQuiet": true, "tryRun": true, "runErr": true}
+// runHelpers finds a file's run helpers: functions (not methods) whose
+// last parameters are `NAME string, args ...string` with NAME one of
+// name, prog, program, cmd, tool, bin. It returns each one's index of NAME.
+func runHelpers(f *ast.File) map[string]int {
+	out := map[string]int{}
+	progNames := map[string]bool{"name": true, "prog": true, "program": true, "cmd": true, "tool": true, "bin": true}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Recv != nil || fd.Type.Params == nil {
+			continue
+		}
+		var names []string
+		var types []ast.Expr
+		for _, fl := range fd.Type.Params.List {
+			if len(fl.Names) == 0 {
+				names, types = append(names, ""), append(types, fl.Type)
+			}
+			for _, n := range fl.Names {
+				names, types = append(names, n.Name), append(types, fl.Type)
+			}
+		}
+		k := len(names)
+		if k < 2 || !isIdent(types[k-2], "string") || !progNames[names[k-2]] {
+			continue
+		}
+		if el, ok := types[k-1].(*ast.Ellipsis); ok && isIdent(el.Elt, "string") {
+			out[fd.Name.Name] = k - 2
+		}
+	}
+	return out
+}
+
+func hasKey(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
+}
 
 func (s *scanner) call(call *ast.CallExpr) {
 	pkg, fn := callee(call)
@@ -125,21 +180,8 @@ func (s *scanner) call(call *ast.CallExpr) {
 	case pkg == "exec" && fn == "LookPath":
 		s.errorf(call, "exec.LookPath in a test: use testdeps.Tool (or testdeps.LookPath for an optional tool), so that scripts/test-deps.txt must list it")
 		s.program(call, call.Args, 0)
-	case pkg == "" && runHelpers[fn]:
-		// A first literal that is a flag follows a program held in a
-		// variable, run(t, readelf, "-V", path); one after a call follows
-		// a computed program, run("", nil, testdeps.Script(...), "amd64").
-		for i, a := range call.Args {
-			if _, ok := a.(*ast.CallExpr); ok {
-				break
-			}
-			if v, ok := s.str(a); ok && v != "" {
-				if !strings.HasPrefix(v, "-") {
-					s.program(call, call.Args, i)
-				}
-				break
-			}
-		}
+	case pkg == "" && hasKey(s.runners, fn):
+		s.program(call, call.Args, s.runners[fn])
 	case pkg == "os" && (fn == "Stat" || fn == "Lstat" || fn == "Open" || fn == "ReadFile"):
 		if v, ok := s.arg(call.Args, 0); ok && filepath.IsAbs(v) && !kernelFile(v) {
 			s.check(call, KindFile, v)
@@ -217,10 +259,9 @@ func (s *scanner) check(call *ast.CallExpr, kind, name string) {
 }
 
 func (s *scanner) errorf(n ast.Node, format string, args ...any) {
-	s.t.Helper()
 	pos := s.fset.Position(n.Pos())
 	rel, _ := filepath.Rel(s.root, pos.Filename)
-	s.t.Errorf("%s:%d: "+format, append([]any{rel, pos.Line}, args...)...)
+	s.report("%s:%d: "+format, append([]any{rel, pos.Line}, args...)...)
 }
 
 // arg returns args[i] when it is a string literal or a constant of one.
@@ -301,5 +342,57 @@ func TestShellCommands(t *testing.T) {
 	got := strings.Join(shellCommands(`cd "$1" && LC_ALL=C sha256sum a | tar -xOf - ./x | gzip -dc; exec cpio -t; x=$(rpm2cpio "$1")`), " ")
 	if want := "sha256sum tar gzip cpio rpm2cpio"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// The scanner on a made-up test file: what it must and must not report.
+func TestScannerFinds(t *testing.T) {
+	const src = `package x
+
+import "os/exec"
+
+const tool = "relpack-const-tool"
+
+func run(t *testing.T, dir string, name string, args ...string) string { return "" }
+
+func TestX(t *testing.T) {
+	run(t, "", "relpack-run-tool", "a")
+	run(t, "", bin, "build")
+	run(t, "", "sh", "-c", "cd \"$1\" && relpack-piped-tool -t | gzip -dc", "sh")
+	exec.Command("/relpack/abs/tool")
+	exec.Command(tool)
+	exec.LookPath("gcc")
+	exec.Command("../../scripts/relpack-unlisted.sh")
+	exec.Command("../../scripts/bullseye-root.sh", "amd64")
+}
+`
+	l, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := ModuleRoot()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filepath.Join(root, "pkg", "x", "x_test.go"), src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	s := scanner{report: func(format string, args ...any) { got = append(got, fmt.Sprintf(format, args...)) },
+		l: l, root: root, dir: filepath.Join(root, "pkg", "x"), fset: fset, runners: runHelpers(f)}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			s.call(call)
+		}
+		return true
+	})
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"command relpack-run-tool", "command relpack-piped-tool", "file /relpack/abs/tool",
+		"command relpack-const-tool", "exec.LookPath in a test", "scripts/relpack-unlisted.sh"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("not reported: %s", want)
+		}
+	}
+	if len(got) != 6 {
+		t.Errorf("want 6 reports, got %d:\n%s", len(got), all)
 	}
 }

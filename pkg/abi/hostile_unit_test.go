@@ -48,7 +48,7 @@ func TestCheckOpenDescriptor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := notRegular(fifo, st); e == nil || !strings.Contains(e.Error(), "named pipe") {
+	if e := notRegular(fifo, st.Mode()); e == nil || !strings.Contains(e.Error(), "named pipe") {
 		t.Errorf("notRegular on the open FIFO = %v", e)
 	}
 }

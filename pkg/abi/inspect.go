@@ -11,7 +11,8 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"syscall"
+
+	"relpack/internal/regular"
 )
 
 // df1PIE is DF_1_PIE from <elf.h>: set by linkers on position-independent
@@ -50,41 +51,28 @@ func (e *Error) Unwrap() error { return e.Err }
 // not a well-formed ELF file gives an *Error naming the file; it never panics.
 //
 // Only regular files are read. open(2) of a FIFO blocks until a writer
-// appears, and a read of a terminal or /dev/zero never ends, so the path is
-// checked with stat first, then opened with O_NONBLOCK (which cannot block
-// on a FIFO or a device) and the open descriptor checked again with fstat:
-// the path may have been swapped for a FIFO between the two.
+// appears, and a read of /dev/zero never ends, so internal/regular checks
+// the path with stat first, opens it with O_NONBLOCK (which cannot block on
+// a FIFO or a device) and checks the open descriptor again with fstat: the
+// path may have been swapped for a FIFO between the two.
 func Inspect(path string) (*Facts, error) {
-	st, err := os.Stat(path)
+	fh, _, err := regular.Open(path)
 	if err != nil {
-		return nil, openError(path, "cannot open", err)
-	}
-	if e := notRegular(path, st); e != nil {
-		return nil, e
-	}
-	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+		var nr *regular.NotRegularError
+		if errors.As(err, &nr) {
+			return nil, notRegular(path, nr.Mode)
+		}
 		return nil, openError(path, "cannot open", err)
 	}
 	defer fh.Close()
-	st, err = fh.Stat()
-	if err != nil {
-		return nil, openError(path, "cannot stat", err)
-	}
-	if e := notRegular(path, st); e != nil {
-		return nil, e
-	}
 	return InspectReader(path, fh)
 }
 
-// notRegular returns an *Error when st is not a regular file, saying what
-// it is instead.
-func notRegular(path string, st fs.FileInfo) *Error {
-	m := st.Mode()
+// notRegular is the *Error for a path that is not a regular file, saying
+// what it is instead.
+func notRegular(path string, m fs.FileMode) *Error {
 	var what string
 	switch {
-	case m.IsRegular():
-		return nil
 	case m.IsDir():
 		return &Error{Path: path, Msg: "is a directory, not an ELF file; give the binary inside it"}
 	case m&fs.ModeNamedPipe != 0:
@@ -93,10 +81,8 @@ func notRegular(path string, st fs.FileInfo) *Error {
 		what = "a character device"
 	case m&fs.ModeDevice != 0:
 		what = "a block device"
-	case m&fs.ModeSocket != 0:
-		what = "a socket"
 	default:
-		what = "not a regular file (" + m.Type().String() + ")"
+		what = regular.Kind(m)
 	}
 	return &Error{Path: path, Msg: "is " + what + ", not an ELF file; relpack reads only regular files: give the path of the binary itself"}
 }

@@ -49,7 +49,7 @@ stderr and the others are still printed; the exit status is then 2.`,
 				}
 			}
 			if failed > 0 {
-				return &exitError{code: 2, msg: fmt.Sprintf("%d of %d files could not be read (above); the others are printed", failed, len(args))}
+				return &exitError{code: 2, msg: unreadableSummary(failed, len(args), "printed")}
 			}
 			return nil
 		},

@@ -84,7 +84,7 @@ not be read (that wins over 1: the check is incomplete).`,
 			}
 			switch {
 			case len(rep.Errors) > 0:
-				return &exitError{code: 2, msg: fmt.Sprintf("%d of %d files could not be read (above); the others are checked", len(rep.Errors), len(args))}
+				return &exitError{code: 2, msg: unreadableSummary(len(rep.Errors), len(args), "checked")}
 			case !rep.OK:
 				return &exitError{code: 1}
 			}
@@ -97,6 +97,18 @@ not be read (that wins over 1: the check is incomplete).`,
 	cmd.Flags().StringVar(&gcc, "gcc", "", "GCC (libgcc_s) floor (default: the floor's policy)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON verdicts for CI")
 	return cmd
+}
+
+// unreadableSummary is the last line of a run in which some files could
+// not be read: how many, and that the others were still done.
+func unreadableSummary(failed, total int, done string) string {
+	switch {
+	case total == 1:
+		return "the file could not be read (above)"
+	case failed == total:
+		return fmt.Sprintf("none of the %d files could be read (above)", total)
+	}
+	return fmt.Sprintf("%d of %d files could not be read (above); the others are %s", failed, total, done)
 }
 
 func joinFloors() string {

@@ -104,6 +104,9 @@ func openError(path, what string, err error) *Error {
 	return &Error{Path: path, Msg: what, Err: err, Hint: hint}
 }
 
+// malformedHint says what to do about a file relpack cannot parse.
+const malformedHint = "give the file as the linker wrote it (a truncated download, a partial copy or a failed strip leaves one like this)"
+
 // InspectReader is Inspect for an already open file; name is used in errors
 // and as Facts.Path.
 func InspectReader(name string, r io.ReaderAt) (facts *Facts, err error) {
@@ -115,16 +118,16 @@ func InspectReader(name string, r io.ReaderAt) (facts *Facts, err error) {
 	// panic in the past; a packager reading untrusted bytes must not crash.
 	defer func() {
 		if p := recover(); p != nil {
-			facts, err = nil, &Error{Path: name, Msg: "malformed ELF file", Err: fmt.Errorf("%v", p)}
+			facts, err = nil, &Error{Path: name, Msg: "malformed ELF file", Err: fmt.Errorf("%v", p), Hint: malformedHint}
 		}
 	}()
 	f, err := openELF(r)
 	if err != nil {
-		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err}
+		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err, Hint: malformedHint}
 	}
 	facts, err = inspectFile(name, f, readerSize(r))
 	if err != nil {
-		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err}
+		return nil, &Error{Path: name, Msg: "malformed or truncated ELF file", Err: err, Hint: malformedHint}
 	}
 	return facts, nil
 }

@@ -47,7 +47,7 @@ func TestBadInputs(t *testing.T) {
 		{name: "musl as gnu", edit: withGNU(fixtures + "/demo/x86_64-unknown-linux-musl/openshell-gateway"),
 			want: []string{"not a dynamically linked glibc binary; give it as the -musl triple"}},
 		{name: "floor violation", edit: withGNU(fixtures + "/x86_64/math-2.29"),
-			want: []string{"breaks the promised floor (floor.glibc 2.28", "GLIBC_2.29: exp, exp2, log, log2, posix_spawn_file_actions_addchdir_np, pow", "Rebuild against an older glibc"}},
+			want: []string{"breaks the promised floor (floor.glibc 2.28", "GLIBC_2.29: exp, exp2, log, log2, posix_spawn_file_actions_addchdir_np, pow", "libm.so.6]\nRebuild against an older glibc"}},
 		{name: "z3 expectation", edit: withGNU(fixtures + "/x86_64/hello-2.28"),
 			want: []string{"says z3: unbundled, but the binary is bundled"}},
 		{name: "unmapped soname", edit: func(s string) string {

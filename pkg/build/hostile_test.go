@@ -165,6 +165,7 @@ func TestHostileConfigRefused(t *testing.T) {
 			want: []string{`SOURCE_DATE_EPOCH="253402300800" is not a number of seconds`}},
 		{name: "long version", args: []string{"--version", "1.0.0-" + strings.Repeat("a", 250)},
 			want: []string{"over the 230 a file name can take here", "shorten it"}},
+		{name: "version 1..0", args: []string{"--version", "1..0"}, want: []string{`--version: version "1..0": a number is empty (two dots in a row`}},
 		{name: "config is /dev/zero", configFile: "/dev/zero", want: []string{"/dev/zero: is a device, not a regular file"}},
 		{name: "config is a fifo", configFile: fifo, want: []string{fifo + ": is a named pipe, not a regular file"}},
 	}
@@ -195,7 +196,7 @@ func TestHostileConfigRefused(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", w, e)
 				}
 			}
-			if strings.Contains(e, "goroutine ") || strings.Contains(e, "panic:") {
+			if strings.Contains(e, "goroutine ") || strings.Contains(e, "panic:") || strings.Contains(e, "strconv.") {
 				t.Errorf("a Go stack trace instead of a message:\n%s", e)
 			}
 			if _, err := os.Stat(out); !os.IsNotExist(err) {

@@ -171,6 +171,8 @@ func semverReason(body string, err error) string {
 		return "the build metadata after '+' must be non-empty identifiers separated by single dots"
 	case errors.Is(err, strconv.ErrRange):
 		return "a number is larger than 18446744073709551615"
+	case errors.Is(err, strconv.ErrSyntax):
+		return "a number is empty (two dots in a row, or a dot at an end): MAJOR.MINOR.PATCH are three decimal numbers separated by single dots"
 	}
 	return err.Error()
 }

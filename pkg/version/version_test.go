@@ -122,6 +122,8 @@ func TestParseRejects(t *testing.T) {
 		{"", []string{"the version is empty"}},
 		{"v", []string{"nothing follows the 'v'"}},
 		{"1.2", []string{"three numbers MAJOR.MINOR.PATCH, found 2"}},
+		{"1..0", []string{"a number is empty (two dots in a row", "single dots"}},
+		{"1.2.", []string{"a number is empty"}},
 		{"v1", []string{"three numbers MAJOR.MINOR.PATCH, found 1"}},
 		{"1.2-rc.1", []string{"MAJOR.MINOR.PATCH must be three decimal numbers"}},
 		{"1.2.3.4", []string{"MAJOR.MINOR.PATCH must be three decimal numbers"}},

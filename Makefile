@@ -25,7 +25,7 @@ test-deps:
 	./scripts/install-test-deps.sh
 
 vet:
-	@test -z "$$(gofmt -l cmd pkg templates)" || { gofmt -l cmd pkg templates; echo "gofmt needed"; exit 1; }
+	@test -z "$$(gofmt -l cmd pkg internal templates)" || { gofmt -l cmd pkg internal templates; echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
 test: test-deps vet

@@ -66,8 +66,29 @@ type Config struct {
 	Targets []Target
 	// Signing, when set, signs the packages and SHA256SUMS.
 	Signing *Signing
+	// Libraries states what the release needs of each library beyond its
+	// soname, by name stem ("libz3" matches libz3.so.4 and libz3.so.4.8).
+	Libraries map[string]Library
 
 	lines map[string]int // "targets[2].glibc" -> line, for later errors
+}
+
+// Library is what the release needs of one library (issue 10).
+type Library struct {
+	// MinVersion is the lowest upstream version the binary works with
+	// ("4.8.17"): a target whose package ships less is refused (or, with
+	// Private, served by the library the release ships itself), and
+	// relations carry it (libz3-4 (>= 4.8.17), z3-libs >= 4.8.17).
+	MinVersion string `yaml:"min_version"`
+	// Why says where the minimum comes from, for messages and docs.
+	Why string `yaml:"why"`
+	// Files maps an architecture to the library file the release ships
+	// where the library is private (and in sidecar tarballs).
+	Files map[string]string `yaml:"files"`
+	// Private lists the target ids whose packages ship Files under
+	// /usr/lib/NAME/ (RUNPATH set there) instead of depending on the
+	// distro's package; ["*"] means every target.
+	Private []string `yaml:"private"`
 }
 
 // Signing says where the release signing key comes from: a file or an
@@ -126,6 +147,27 @@ type Systemd struct {
 	Scope       string `yaml:"scope"` // "user" or "system"
 	Args        string `yaml:"args"`  // arguments after the binary in ExecStart
 	Description string `yaml:"description"`
+	// Enable enables the unit on install (system scope: for the system;
+	// user scope: globally for every user, systemctl --global). Default:
+	// true for system units, false for user units (issue 11).
+	Enable *bool `yaml:"enable"`
+	// RestartOnUpgrade restarts a running service when the package is
+	// upgraded (default true), as dh_installsystemd and
+	// %systemd_postun_with_restart do.
+	RestartOnUpgrade *bool `yaml:"restart_on_upgrade"`
+}
+
+// Enabled reports whether the unit is enabled on install.
+func (s Systemd) Enabled() bool {
+	if s.Enable != nil {
+		return *s.Enable
+	}
+	return s.Scope == "system"
+}
+
+// RestartsOnUpgrade reports whether an upgrade restarts the service.
+func (s Systemd) RestartsOnUpgrade() bool {
+	return s.RestartOnUpgrade == nil || *s.RestartOnUpgrade
 }
 
 // UnitPath is where the unit is installed.
@@ -158,27 +200,28 @@ type Sidecar struct {
 
 // raw is the file's shape; yaml.Node fields keep lines for later checks.
 type raw struct {
-	Name        string            `yaml:"name"`
-	Summary     string            `yaml:"summary"`
-	Description string            `yaml:"description"`
-	Maintainer  string            `yaml:"maintainer"`
-	Vendor      string            `yaml:"vendor"`
-	Homepage    string            `yaml:"homepage"`
-	License     string            `yaml:"license"`
-	LicenseFile string            `yaml:"license_file"`
-	Copyright   string            `yaml:"copyright"`
-	Section     string            `yaml:"section"`
-	Priority    string            `yaml:"priority"`
-	Group       string            `yaml:"group"`
-	Floor       Floor             `yaml:"floor"`
-	Z3          string            `yaml:"z3"`
-	Inputs      map[string]string `yaml:"inputs"`
-	Binary      string            `yaml:"binary"`
-	Files       []File            `yaml:"files"`
-	Systemd     *Systemd          `yaml:"systemd"`
-	Tarball     Tarball           `yaml:"tarball"`
-	Targets     []yaml.Node       `yaml:"targets"`
-	Signing     *Signing          `yaml:"signing"`
+	Name        string             `yaml:"name"`
+	Summary     string             `yaml:"summary"`
+	Description string             `yaml:"description"`
+	Maintainer  string             `yaml:"maintainer"`
+	Vendor      string             `yaml:"vendor"`
+	Homepage    string             `yaml:"homepage"`
+	License     string             `yaml:"license"`
+	LicenseFile string             `yaml:"license_file"`
+	Copyright   string             `yaml:"copyright"`
+	Section     string             `yaml:"section"`
+	Priority    string             `yaml:"priority"`
+	Group       string             `yaml:"group"`
+	Floor       Floor              `yaml:"floor"`
+	Z3          string             `yaml:"z3"`
+	Inputs      map[string]string  `yaml:"inputs"`
+	Binary      string             `yaml:"binary"`
+	Files       []File             `yaml:"files"`
+	Systemd     *Systemd           `yaml:"systemd"`
+	Tarball     Tarball            `yaml:"tarball"`
+	Targets     []yaml.Node        `yaml:"targets"`
+	Signing     *Signing           `yaml:"signing"`
+	Libraries   map[string]Library `yaml:"libraries"`
 }
 
 // Error is a problem at a place in the file.

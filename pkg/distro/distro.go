@@ -27,6 +27,19 @@ type Distro struct {
 	Arches        []string          `yaml:"arches" json:"arches"` // "x86_64", "aarch64"
 	LibcPackage   string            `yaml:"libc_package" json:"libc_package"`
 	Sonames       map[string]string `yaml:"sonames" json:"sonames"`
+	// Runtime is the C++ runtime the distro ships (facts.go).
+	Runtime Runtime `yaml:"runtime" json:"runtime"`
+	// Facts names captured fact files (pkg/distro/facts/ID/*.yaml, written
+	// by `relpack distro capture`) holding LibraryFacts for the libraries
+	// the distro maps. Loaded into Libraries.
+	Facts []string `yaml:"facts" json:"facts,omitempty"`
+	// Libraries are the loaded facts, by architecture and soname:
+	// Libraries["x86_64"]["libz3.so.4"].
+	Libraries map[string]map[string]*LibraryFacts `yaml:"-" json:"-"`
+	// Private lists libraries (by name stem, "libz3") that packages for
+	// this target ship themselves under /usr/lib/NAME/ instead of
+	// depending on the distro's package (packaging.yaml libraries:).
+	Private []string `yaml:"private" json:"private,omitempty"`
 }
 
 //go:embed catalog.yaml

@@ -492,6 +492,9 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 		c.lines[key] = lineOf(root, key)
 		c.Tarball.Files = append(c.Tarball.Files, c.abs(f))
 	}
+	for _, e := range c.loadLibraries(r.Libraries, root) {
+		fail(e.key, "%s", e.msg)
+	}
 	if sc := r.Tarball.Sidecar; sc != nil {
 		out := &Sidecar{Libraries: map[string]string{}, Suffix: sc.Suffix}
 		if out.Suffix == "" {
@@ -554,6 +557,30 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 			t.Inputs[triple] = c.abs(tin[triple])
 		}
 		c.Targets = append(c.Targets, t)
+	}
+	for _, t := range c.Targets {
+		for _, stem := range t.Private {
+			lib, ok := c.Libraries[stem]
+			if !ok {
+				errs = append(errs, &Error{File: name, Line: c.LineOfTarget(t.ID), Msg: fmt.Sprintf(
+					"target %s: private: %q is not in libraries:; add `libraries: {%s: {files: {x86_64: PATH}}}` naming the library to ship", t.ID, stem, stem)})
+				continue
+			}
+			if len(lib.Files) == 0 {
+				errs = append(errs, &Error{File: name, Line: c.LineOfTarget(t.ID), Msg: fmt.Sprintf(
+					"target %s: private: libraries.%s has no files: to ship; give the library file per architecture", t.ID, stem)})
+			}
+		}
+	}
+	for stem, lib := range c.Libraries {
+		for _, id := range lib.Private {
+			if id == "*" {
+				continue
+			}
+			if !seen[id] {
+				fail("libraries."+stem+".private", "libraries.%s.private names target %q, which targets: does not list", stem, id)
+			}
+		}
 	}
 	if len(r.Targets) == 0 {
 		fail("targets", "targets is empty: list distro ids (%s) or define one inline", strings.Join(distro.IDs(), ", "))
@@ -636,6 +663,37 @@ func (c *Config) abs(p string) string {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(c.Dir, p)
+}
+
+// PrivateFor reports whether the packages of target id ship the library
+// stem themselves (libraries.STEM.private, or the target's private:).
+func (c *Config) PrivateFor(id, stem string) bool {
+	lib, ok := c.Libraries[stem]
+	if !ok {
+		return false
+	}
+	for _, t := range lib.Private {
+		if t == "*" || t == id {
+			return true
+		}
+	}
+	for _, t := range c.Targets {
+		if t.ID == id && slices.Contains(t.Private, stem) {
+			return true
+		}
+	}
+	return false
+}
+
+// LibraryFor returns the libraries: entry whose stem names soname
+// (libz3 for libz3.so.4 and libz3.so.4.8), and the stem.
+func (c *Config) LibraryFor(soname string) (Library, string, bool) {
+	stem, _, ok := strings.Cut(soname, ".so")
+	if !ok {
+		return Library{}, "", false
+	}
+	lib, ok := c.Libraries[stem]
+	return lib, stem, ok
 }
 
 // LineOfTarget returns the line where a distro target is listed, or 0.

@@ -119,3 +119,39 @@ func TestLoadSpecialFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestLibraries(t *testing.T) {
+	src := strings.Replace(good, "z3: unbundled", `z3: unbundled
+libraries:
+  libz3:
+    min_version: "4.8.17"
+    why: z3 crate 0.20 needs Z3 4.8.17
+    files:
+      x86_64: lib/libz3.so.4
+    private: [debian12]`, 1)
+	c, err := Parse("packaging.yaml", "/cfg", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, stem, ok := c.LibraryFor("libz3.so.4.8")
+	if !ok || stem != "libz3" || lib.MinVersion != "4.8.17" || lib.Files["x86_64"] != "/cfg/lib/libz3.so.4" {
+		t.Errorf("LibraryFor = %+v %q %v", lib, stem, ok)
+	}
+	if !c.PrivateFor("debian12", "libz3") || c.PrivateFor("el8", "libz3") {
+		t.Error("PrivateFor")
+	}
+	for edit, want := range map[string]string{
+		`min_version: "4.8.17"`:  `libraries.libz3.min_version "4..8" is not a version`,
+		`private: [debian12]`:    `libraries.libz3.private names target "debian13x"`,
+		`x86_64: lib/libz3.so.4`: `libraries.libz3.files: unknown architecture "riscv64"`,
+	} {
+		one := strings.Replace(src, edit, map[string]string{
+			`min_version: "4.8.17"`:  `min_version: "4..8"`,
+			`private: [debian12]`:    `private: [debian13x]`,
+			`x86_64: lib/libz3.so.4`: `riscv64: lib/libz3.so.4`,
+		}[edit], 1)
+		if _, err := Parse("packaging.yaml", "/cfg", []byte(one)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", edit, err, want)
+		}
+	}
+}

@@ -33,6 +33,11 @@ type LibraryFacts struct {
 	// no symbols file says more (from the package's shlibs file, e.g.
 	// "libz3-4 (>= 4.8.10)"); empty for rpm.
 	Shlibs string `yaml:"shlibs" json:"shlibs,omitempty"`
+	// SymbolsMinVersion maps a symbol version node (GLIBCXX_3.4.30) to the
+	// highest minimum package version the deb's symbols file gives any
+	// symbol of that node ("12"): what dpkg-shlibdeps writes as
+	// libstdc++6 (>= 12) for a binary using it. Empty without a symbols file.
+	SymbolsMinVersion map[string]string `yaml:"symbols_min_version" json:"symbols_min_version,omitempty"`
 	// VersionDefs are the symbol version nodes the library defines
 	// (GLIBCXX_3.4.30, CXXABI_1.3.13, GCC_12.0.0), sorted.
 	VersionDefs []string `yaml:"version_defs" json:"version_defs,omitempty"`

@@ -6,6 +6,7 @@ package deps
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -86,14 +87,18 @@ func (e *SonameError) Error() string {
 		}
 		sort.Strings(ships)
 		return fmt.Sprintf("%s needs %s, but %s ships %s as %s: the binary will not load there even with that package installed.\n"+
-			"Ways out: bundle %s into the binary (link it statically); ship a tarball with the library as a sidecar instead of a %s package; "+
+			"Ways out: bundle %s into the binary (link it statically); ship the library in the %s packages themselves "+
+			"(`libraries: {%s: {files: {ARCH: PATH/TO/%s}, private: [%s]}}` in packaging.yaml installs it under /usr/lib/NAME/, docs/config.md); "+
+			"ship a tarball with the library as a sidecar instead of a %s package; "+
 			"link against %s's own %s; or, if %s really ships %s, add `%s: <package>` to the target's sonames in packaging.yaml",
-			e.Binary, e.Soname, e.Distro, stem, strings.Join(ships, ", "), stem, e.Distro, e.Distro, strings.Join(keys(e.Shipped), ", "),
+			e.Binary, e.Soname, e.Distro, stem, strings.Join(ships, ", "), stem, e.Distro, stem, e.Soname, e.Distro, e.Distro, e.Distro, strings.Join(keys(e.Shipped), ", "),
 			e.Distro, e.Soname, e.Soname)
 	}
 	return fmt.Sprintf("%s needs %s, and distro target %s has no package mapped for it.\n"+
-		"Ways out: add `%s: <package that ships it on %s>` to the target's sonames in packaging.yaml; or bundle the library (link it statically, or ship a sidecar tarball)",
-		e.Binary, e.Soname, e.Distro, e.Soname, e.Distro)
+		"Ways out: add `%s: <package that ships it on %s>` to the target's sonames in packaging.yaml; "+
+		"ship the library in the %s packages themselves (`libraries: {%s: {files: {ARCH: PATH/TO/%s}, private: [%s]}}` installs it under /usr/lib/NAME/; "+
+		"with tarball.sidecar the same files go into sidecar tarballs' lib/, docs/config.md); or link it statically",
+		e.Binary, e.Soname, e.Distro, e.Soname, e.Distro, e.Distro, libStem(e.Soname), e.Soname, e.Distro)
 }
 
 // libStem is the library name of a soname: "libz3" for "libz3.so.4.8".
@@ -120,7 +125,7 @@ func Resolve(f *abi.Facts, d distro.Distro, floor string) (Relations, error) {
 	r.Z3, r.Z3Soname = Z3(f)
 
 	for _, so := range f.Needed {
-		if glibcSonames[so] {
+		if glibcSonames[so] || IsPrivate(d, so) {
 			continue
 		}
 		pkg, ok := d.Sonames[so]
@@ -144,7 +149,7 @@ func Resolve(f *abi.Facts, d distro.Distro, floor string) (Relations, error) {
 			rel = append(rel, pkg)
 		}
 	case "rpm":
-		r.Auto = ELFRequires(f)
+		r.Auto = dropPrivate(ELFRequires(f), f, d)
 		rel = append(rel, r.Auto...)
 		rel = append(rel, fmt.Sprintf("libc.so.6(GLIBC_%s)%s", floor, marker(f)))
 		rel = append(rel, fmt.Sprintf("%s >= %s", d.LibcPackage, floor))
@@ -158,6 +163,31 @@ func Resolve(f *abi.Facts, d distro.Distro, floor string) (Relations, error) {
 	}
 	r.Depends = sortedUnique(rel)
 	return r, nil
+}
+
+// IsPrivate reports whether packages for d ship the library soname names
+// themselves (d.Private lists its stem, e.g. libz3 for libz3.so.4): Resolve
+// derives no relation for it, neither a package nor an rpm soname require.
+func IsPrivate(d distro.Distro, soname string) bool {
+	return slices.Contains(d.Private, libStem(soname))
+}
+
+// dropPrivate removes the soname requires of d's private libraries
+// ("libz3.so.4()(64bit)"): the package carries them.
+func dropPrivate(reqs []string, f *abi.Facts, d distro.Distro) []string {
+	out := reqs[:0]
+	for _, r := range reqs {
+		keep := true
+		for _, so := range f.Needed {
+			if IsPrivate(d, so) && strings.HasPrefix(r, so+"(") {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // ELFRequires is what rpm's ELF dependency generator (elfdeps --requires, as

@@ -116,7 +116,8 @@ func compareWithBinutils(t *testing.T, path string) {
 		objdump = testdeps.Tool(t, "aarch64-linux-gnu-objdump")
 	}
 
-	wantNeeds := parseReadelfVerneed(run(t, readelf, "-V", "--wide", path))
+	readelfV := run(t, readelf, "-V", "--wide", path)
+	wantNeeds := parseReadelfVerneed(readelfV)
 	var gotNeeds []string
 	for _, vn := range facts.VersionNeeds {
 		for _, v := range vn.Versions {
@@ -127,7 +128,7 @@ func compareWithBinutils(t *testing.T, path string) {
 
 	var wantImports []string
 	if out, stderr, err := tryRun(objdump, "-T", "--wide", path); err == nil {
-		wantImports = parseObjdumpUndefined(out)
+		wantImports = parseObjdumpImports(out, neededOnly(readelfV))
 	} else if !strings.Contains(stderr, "not a dynamic object") {
 		t.Fatalf("objdump -T %s: %v\n%s", path, err, stderr)
 	} // else: static executable or object file, nothing imported
@@ -137,7 +138,7 @@ func compareWithBinutils(t *testing.T, path string) {
 			gotImports = append(gotImports, s+"@"+g.Version)
 		}
 	}
-	diffSets(t, "imports (objdump -T)", gotImports, wantImports)
+	diffSets(t, "imports (objdump -T: undefined symbols, and defined ones at a needed version)", gotImports, wantImports)
 }
 
 // parseReadelfVerneed reads the "Version needs section" of `readelf -V`.
@@ -174,17 +175,59 @@ func parseReadelfVerneed(out string) []string {
 	return res
 }
 
-// parseObjdumpUndefined reads the *UND* entries of `objdump -T`:
-// "0000000000000000      DF *UND*	0000000000000000 (GLIBC_2.3)  name".
-// A bare "Base" (the global index) and no version both mean unversioned.
-func parseObjdumpUndefined(out string) []string {
-	var res []string
-	for _, line := range strings.Split(out, "\n") {
-		i := strings.Index(line, "*UND*")
-		if i < 0 {
+// neededOnly returns the version names of `readelf -V` that the file needs
+// (Version needs section) and does not also define (Version definition
+// section): a defined symbol that objdump prints with one of them is bound
+// at a needed version, i.e. copy-relocated from the library.
+func neededOnly(readelfV string) map[string]bool {
+	needed := map[string]bool{}
+	for _, n := range parseReadelfVerneed(readelfV) {
+		needed[strings.Fields(n)[1]] = true
+	}
+	in := false
+	for _, line := range strings.Split(readelfV, "\n") {
+		switch {
+		case strings.HasPrefix(line, "Version definition section"):
+			in = true
+			continue
+		case strings.HasPrefix(line, "Version ") || strings.TrimSpace(line) == "":
+			in = false
 			continue
 		}
-		fields := strings.Fields(line[i+len("*UND*"):])
+		if !in {
+			continue
+		}
+		// "  0x001c: Rev: 1  Flags: none  Index: 2  Cnt: 1  Name: GLIBC_2.2.5"
+		if i := strings.Index(line, "Name: "); i >= 0 {
+			if f := strings.Fields(line[i+len("Name: "):]); len(f) > 0 {
+				delete(needed, f[0])
+			}
+		}
+	}
+	return needed
+}
+
+// parseObjdumpImports reads the symbols `objdump -T` shows a file taking
+// from other objects: every *UND* entry,
+// "0000000000000000      DF *UND*	0000000000000000 (GLIBC_2.3)  name",
+// and every defined entry printed with a version in needed (a
+// copy-relocated variable):
+// "0000000000004060 g    DO .bss	0000000000000001 (GLIBC_2.32) __libc_single_threaded".
+// A bare "Base" (the global index) and no version both mean unversioned.
+func parseObjdumpImports(out string, needed map[string]bool) []string {
+	var res []string
+	for _, line := range strings.Split(out, "\n") {
+		// "ADDRESS FLAGS SECTION<tab>SIZE [VERSION] NAME"
+		left, right, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		lf := strings.Fields(left)
+		if len(lf) < 2 {
+			continue
+		}
+		undefined := lf[len(lf)-1] == "*UND*"
+		fields := strings.Fields(right)
 		var ver, name string
 		switch len(fields) {
 		case 2: // size, name
@@ -197,10 +240,14 @@ func parseObjdumpUndefined(out string) []string {
 		// A needed version is printed in parentheses and may itself be
 		// named "Base" (libdevmapper does that); a bare "Base" is the
 		// global index, i.e. no version.
-		if strings.HasPrefix(ver, "(") {
+		needs := strings.HasPrefix(ver, "(")
+		if needs {
 			ver = strings.Trim(ver, "()")
 		} else if ver == "Base" {
 			ver = ""
+		}
+		if !undefined && !(needs && needed[ver]) {
+			continue
 		}
 		res = append(res, name+"@"+ver)
 	}

@@ -255,10 +255,21 @@ func appendPath(to []string, s string) []string {
 // versionRef is what a .gnu.version index stands for.
 type versionRef struct{ library, name string }
 
-// undefinedSymbols groups the undefined .dynsym entries by the version
-// their .gnu.version entry names. refs maps version indexes (from verneed
-// and verdef) to names; index 0 and 1 mean unversioned.
-func undefinedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) (map[versionRef][]string, error) {
+// importedSymbols groups the .dynsym entries the file takes from other
+// objects by the version their .gnu.version entry names: every undefined
+// entry, and every defined entry whose version index is a needed version
+// (a Vernaux of .gnu.version_r). The second kind is a copy relocation: an
+// executable that reads a library's variable (g++'s std::thread code reads
+// __libc_single_threaded@GLIBC_2.32) gets a copy of it in its own .bss,
+// so the symbol is defined in the executable, yet the loader binds it to
+// the library's definition at that version and fails without it. objdump -T
+// prints such a symbol with the needed version, as it does an undefined
+// one. A linker never gives one index to both a definition and a need;
+// where a crafted file does, refs holds the need (readDefines adds only
+// indexes no need took), so relpack reports a version the loader may check
+// where binutils would print the definition. refs maps version indexes
+// (from verneed and verdef) to names; index 0 and 1 mean unversioned.
+func importedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) (map[versionRef][]string, error) {
 	out := map[versionRef][]string{}
 	syms, str, ss, err := sd.section(elf.SHT_DYNSYM)
 	if ss == nil || err != nil {
@@ -278,7 +289,16 @@ func undefinedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) 
 	n := len(syms) / entsize
 	for i := 1; i < n; i++ { // entry 0 is the null symbol
 		e := syms[i*entsize:]
-		if elf.SectionIndex(bo.Uint16(e[shndxOff:])) != elf.SHN_UNDEF {
+		var ref versionRef
+		if 2*i+2 <= len(versym) {
+			idx := bo.Uint16(versym[2*i:]) & 0x7fff // the top bit marks a hidden version
+			ref = refs[idx]
+		}
+		// A defined symbol is taken from elsewhere only when its version
+		// is a needed one, i.e. belongs to a library (see above); the
+		// check comes before the name is read, so the symbols a file
+		// defines itself cost the name budget nothing, as before.
+		if elf.SectionIndex(bo.Uint16(e[shndxOff:])) != elf.SHN_UNDEF && ref.library == "" {
 			continue
 		}
 		name, err := sd.name(str, uint64(bo.Uint32(e[nameOff:])))
@@ -287,11 +307,6 @@ func undefinedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) 
 		}
 		if name == "" {
 			continue
-		}
-		var ref versionRef
-		if 2*i+2 <= len(versym) {
-			idx := bo.Uint16(versym[2*i:]) & 0x7fff // the top bit marks a hidden version
-			ref = refs[idx]
 		}
 		out[ref] = append(out[ref], name)
 	}

@@ -54,8 +54,12 @@ type Facts struct {
 	// VersionNeeds lists, per library, the versions the loader checks at
 	// start-up (SHT_GNU_verneed), in file order.
 	VersionNeeds []VersionNeed `json:"version_needs"`
-	// Imports groups the undefined dynamic symbols by (library, version).
-	// Symbols bound without a version have Version "".
+	// Imports groups the dynamic symbols the file takes from other objects
+	// by (library, version): the undefined ones, and the defined ones whose
+	// version is a needed one (copy-relocated variables such as
+	// __libc_single_threaded@GLIBC_2.32 in a g++ program: the executable
+	// holds the copy, the library must define it), as objdump -T lists
+	// them. Symbols bound without a version have Version "".
 	Imports []ImportGroup `json:"imports"`
 	// Highest is the highest required version per family (GLIBC, GLIBCXX,
 	// CXXABI, GCC and any other prefix), from non-weak needs; GLIBC first,

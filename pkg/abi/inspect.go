@@ -294,7 +294,7 @@ func readVersionNeeds(f *elf.File, sd *sectionData, fa *Facts, refs map[uint16]v
 }
 
 func readImports(f *elf.File, sd *sectionData, fa *Facts, refs map[uint16]versionRef) error {
-	groups, err := undefinedSymbols(f, sd, refs)
+	groups, err := importedSymbols(f, sd, refs)
 	if err != nil {
 		return fmt.Errorf("reading dynamic symbols: %w", err)
 	}

@@ -27,6 +27,9 @@ type Input struct {
 	Verdict abi.Verdict
 	Z3      string
 	Z3So    string
+	// Unversioned are the undefined, non-weak symbols bound without a
+	// version (Z3's API): checked against each target's captured exports.
+	Unversioned []string
 }
 
 // IsGNU reports whether the triple is a glibc one.
@@ -59,6 +62,9 @@ func checkInput(cfg *config.Config, triple string, src *source, policy abi.Polic
 		return nil, &InputError{triple, path, strings.TrimPrefix(err.Error(), src.Path+": ")}
 	}
 	in.Facts = f
+	if in.Unversioned, err = deps.UnversionedImports(src.Path); err != nil {
+		return nil, &InputError{triple, path, "reading its dynamic symbols: " + err.Error()}
+	}
 	if f.Type == abi.TypeSharedLibrary || f.Type == abi.TypeRelocatable {
 		return nil, &InputError{triple, path, fmt.Sprintf("is a %s, not an executable", f.Type)}
 	}

@@ -57,12 +57,19 @@ func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 }
 
 func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key, scratch string) (artifact, error) {
-	rel, err := deps.Resolve(in.Facts, d, policy.Glibc())
+	rel, err := deps.ResolveTarget(in.Facts, d, deps.Options{
+		Floor: policy.Glibc(), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
+	})
 	if err != nil {
 		var se *deps.SonameError
-		if errors.As(err, &se) {
+		var te *deps.TargetError
+		switch {
+		case errors.As(err, &se):
 			se.Binary = fmt.Sprintf("input %s (%s)", in.Triple, in.Path)
 			return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), se)
+		case errors.As(err, &te):
+			te.Binary = fmt.Sprintf("input %s (%s)", in.Triple, in.Path)
+			return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), te)
 		}
 		return artifact{}, err
 	}
@@ -122,4 +129,14 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		}
 		return filepath.Base(p), err
 	}}, nil
+}
+
+// needs turns packaging.yaml's libraries: into what deps checks for one
+// target.
+func needs(cfg *config.Config, target string) map[string]deps.Need {
+	out := map[string]deps.Need{}
+	for stem, lib := range cfg.Libraries {
+		out[stem] = deps.Need{MinVersion: lib.MinVersion, Why: lib.Why, Private: cfg.PrivateFor(target, stem)}
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package pack
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -98,6 +100,21 @@ type PackageSpec struct {
 	// changelog); empty means os.TempDir(). relpack build points it into
 	// its staging folder, so a killed build leaves nothing elsewhere.
 	TempDir string
+
+	// Scripts are the package's maintainer scripts (deb) or scriptlets
+	// (rpm), as text; pkg/lifecycle renders them for a systemd unit.
+	Scripts Scripts
+}
+
+// Scripts are the bodies of a package's install and removal scripts.
+// deb: whole files (#!/bin/sh ...) written as the control members
+// preinst, postinst, prerm and postrm (mode 0755). rpm: scriptlet bodies
+// run by /bin/sh (%pre, %post, %preun, %postun). Empty: no such script.
+type Scripts struct {
+	PreInstall  string // deb preinst, rpm %pre
+	PostInstall string // deb postinst, rpm %post
+	PreRemove   string // deb prerm, rpm %preun
+	PostRemove  string // deb postrm, rpm %postun
 }
 
 // PackageFile is one file in a package.
@@ -386,8 +403,83 @@ func (s *PackageSpec) nfpmInfo(stage string, mtime time.Time) (*nfpm.Info, error
 	if err := s.writeChangelog(chlog, mtime); err != nil {
 		return nil, err
 	}
-	info.Changelog = chlog
+	if s.Format == "deb" {
+		// nfpm writes a deb's changelog.Debian.gz itself with a bare tar
+		// header (0/0 with no user and group names, unlike every other
+		// entry): relpack formats it as nfpm does and adds it as an
+		// ordinary root:root file.
+		c, err := debChangelog(s.Name, chlog, stage, mtime)
+		if err != nil {
+			return nil, err
+		}
+		c.Destination = "/usr/share/doc/" + s.Name + "/changelog.Debian.gz"
+		info.Contents = append(info.Contents, c)
+	} else {
+		info.Changelog = chlog
+	}
+
+	// nfpm reads scripts from files (its deb writer and relpack's rpm
+	// writer alike).
+	for _, sc := range []struct {
+		body string
+		dst  *string
+		name string
+	}{
+		{s.Scripts.PreInstall, &info.Scripts.PreInstall, "preinst"},
+		{s.Scripts.PostInstall, &info.Scripts.PostInstall, "postinst"},
+		{s.Scripts.PreRemove, &info.Scripts.PreRemove, "prerm"},
+		{s.Scripts.PostRemove, &info.Scripts.PostRemove, "postrm"},
+	} {
+		if sc.body == "" {
+			continue
+		}
+		f := filepath.Join(stage, "script-"+sc.name)
+		if err := os.WriteFile(f, []byte(sc.body), 0o600); err != nil {
+			return nil, fmt.Errorf("%s script: %w", sc.name, err)
+		}
+		*sc.dst = f
+	}
 	return info, nil
+}
+
+// debChangelog renders the chglog file as nfpm renders a deb's changelog
+// (chglog's Debian template, gzip at best compression with no name or
+// time in its header) into stage, as a root:root 0644 content entry.
+func debChangelog(name, chlog, stage string, mtime time.Time) (*files.Content, error) {
+	entries, err := chglog.Parse(chlog)
+	if err != nil {
+		return nil, fmt.Errorf("reading the changelog: %w", err)
+	}
+	tpl, err := chglog.DebTemplate()
+	if err != nil {
+		return nil, err
+	}
+	text, err := chglog.FormatChangelog(&chglog.PackageChangeLog{Name: name, Entries: entries}, tpl)
+	if err != nil {
+		return nil, fmt.Errorf("formatting the changelog: %w", err)
+	}
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.WriteString(zw, strings.TrimSpace(text)+"\n"); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	f := filepath.Join(stage, "changelog.Debian.gz")
+	if err := os.WriteFile(f, b.Bytes(), 0o600); err != nil {
+		return nil, fmt.Errorf("writing the changelog: %w", err)
+	}
+	return &files.Content{
+		Source: f,
+		Type:   files.TypeFile,
+		FileInfo: &files.ContentFileInfo{
+			Owner: "root", Group: "root", Mode: 0o644, MTime: mtime,
+		},
+	}, nil
 }
 
 // contents turns Files into nfpm contents with every file attribute set,

@@ -1,5 +1,18 @@
 package distro
 
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"relpack/pkg/abi"
+)
+
 // Per-target library facts (issue 10). A distro target knows more than its
 // glibc: the C++ runtime it ships and, for each library it maps, the
 // package, the upstream version and (where captured from the distro's real
@@ -37,7 +50,7 @@ type LibraryFacts struct {
 	// highest minimum package version the deb's symbols file gives any
 	// symbol of that node ("12"): what dpkg-shlibdeps writes as
 	// libstdc++6 (>= 12) for a binary using it. Empty without a symbols file.
-	SymbolsMinVersion map[string]string `yaml:"symbols_min_version" json:"symbols_min_version,omitempty"`
+	SymbolsMinVersion map[string]string `yaml:"symbols_min_version,omitempty" json:"symbols_min_version,omitempty"`
 	// VersionDefs are the symbol version nodes the library defines
 	// (GLIBCXX_3.4.30, CXXABI_1.3.13, GCC_12.0.0), sorted.
 	VersionDefs []string `yaml:"version_defs" json:"version_defs,omitempty"`
@@ -47,4 +60,171 @@ type LibraryFacts struct {
 	// Source names the package file the facts were read from, with its
 	// sha256, so a reviewer can fetch and re-check it.
 	Source string `yaml:"source" json:"source"`
+}
+
+// SortVersionNames sorts version node names by family, then by number
+// (GCC_3.0 < GCC_4.2.0 < GCC_12.0.0; GLIBCXX_3.4.9 < GLIBCXX_3.4.10);
+// names without a number (GLIBC_PRIVATE) sort by name after their family's
+// numbered ones.
+func SortVersionNames(names []string) {
+	sort.SliceStable(names, func(i, j int) bool { return compareVersionNames(names[i], names[j]) < 0 })
+}
+
+func compareVersionNames(a, b string) int {
+	fa, na, oka := abi.SplitVersionName(a)
+	fb, nb, okb := abi.SplitVersionName(b)
+	if !oka {
+		fa = a
+	}
+	if !okb {
+		fb = b
+	}
+	if fa != fb {
+		return strings.Compare(fa, fb)
+	}
+	switch {
+	case oka && okb:
+		if c := abi.CompareVersions(na, nb); c != 0 {
+			return c
+		}
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// HighestDefined returns the highest version of a family (GLIBCXX,
+// CXXABI, GCC) among version_defs, or "".
+func (l *LibraryFacts) HighestDefined(family string) string {
+	best := ""
+	for _, d := range l.VersionDefs {
+		if f, n, ok := abi.SplitVersionName(d); ok && f == family && (best == "" || abi.CompareVersions(n, best) > 0) {
+			best = n
+		}
+	}
+	return best
+}
+
+// HasExport reports whether the library exports a symbol, given as NAME or
+// NAME@VERSION (an import's name and version, as pkg/abi reports them).
+// An unversioned import binds to the library's default definition of the
+// name, whatever its version; a versioned one needs exactly that version.
+func (l *LibraryFacts) HasExport(name, version string) bool {
+	want := name
+	if version != "" {
+		want = name + "@" + version
+	}
+	i := sort.SearchStrings(l.Exports, want)
+	if i < len(l.Exports) && l.Exports[i] == want {
+		return true
+	}
+	if version != "" {
+		return false
+	}
+	// NAME@SOMEVERSION sorts right after NAME.
+	i = sort.SearchStrings(l.Exports, name+"@")
+	return i < len(l.Exports) && strings.HasPrefix(l.Exports[i], name+"@")
+}
+
+// FactsFile is the content of one fact file, pkg/distro/facts/ID/
+// PACKAGE_ARCH.yaml: the libraries one package file ships.
+type FactsFile struct {
+	Libraries []LibraryFacts `yaml:"libraries"`
+}
+
+// MarshalFacts renders a fact file: one field per line and one export per
+// line, so a refresh reads as a diff of symbols.
+func MarshalFacts(comment string, libs []LibraryFacts) ([]byte, error) {
+	var b bytes.Buffer
+	for _, line := range strings.Split(strings.TrimRight(comment, "\n"), "\n") {
+		b.WriteString("# " + line + "\n")
+	}
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(FactsFile{Libraries: libs}); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+var (
+	sourceRE = regexp.MustCompile(`^\S+ sha256:[0-9a-f]{64}$`)
+	// exportRE: a symbol name, optionally @VERSION; no spaces, no second @.
+	exportRE = regexp.MustCompile(`^[^\s@]+(@[^\s@]+)?$`)
+)
+
+// ParseFacts reads and validates a fact file; name is used in errors.
+func ParseFacts(name string, data []byte) ([]LibraryFacts, error) {
+	var ff FactsFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&ff); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(ff.Libraries) == 0 {
+		return nil, fmt.Errorf("%s: no libraries; regenerate it with `relpack distro capture`", name)
+	}
+	var errs []error
+	for i := range ff.Libraries {
+		for _, msg := range ff.Libraries[i].Validate() {
+			errs = append(errs, fmt.Errorf("%s: libraries[%d] (%s): %s", name, i, ff.Libraries[i].Soname, msg))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return ff.Libraries, nil
+}
+
+// Validate checks one library's facts and returns what is wrong.
+func (l *LibraryFacts) Validate() []string {
+	var out []string
+	if !sonameRE.MatchString(l.Soname) {
+		out = append(out, fmt.Sprintf("soname %q is not a soname (e.g. libz3.so.4)", l.Soname))
+	}
+	if _, ok := archNames[l.Arch]; !ok {
+		out = append(out, fmt.Sprintf("arch %q is not x86_64 or aarch64", l.Arch))
+	}
+	if !pkgNameRE.MatchString(l.Package) {
+		out = append(out, fmt.Sprintf("package %q is not a package name", l.Package))
+	}
+	if l.Version == "" || strings.ContainsAny(l.Version, " \t") {
+		out = append(out, fmt.Sprintf("version %q: give the upstream version (4.8.12)", l.Version))
+	}
+	if l.PackageVersion == "" || strings.ContainsAny(l.PackageVersion, " \t") {
+		out = append(out, fmt.Sprintf("package_version %q: give the package's full version (4.8.12-3.1)", l.PackageVersion))
+	}
+	if !sourceRE.MatchString(l.Source) {
+		out = append(out, fmt.Sprintf("source %q must read \"FILE sha256:HEX\" (the package file captured)", l.Source))
+	}
+	for i, d := range l.VersionDefs {
+		if d == "" || strings.ContainsAny(d, " \t@") {
+			out = append(out, fmt.Sprintf("version_defs: %q is not a version name", d))
+		}
+		if i > 0 && compareVersionNames(l.VersionDefs[i-1], d) >= 0 {
+			out = append(out, fmt.Sprintf("version_defs: %q after %q: keep them sorted by family and number, without repeats", d, l.VersionDefs[i-1]))
+		}
+	}
+	for node, min := range l.SymbolsMinVersion {
+		if !contains(l.VersionDefs, node) {
+			out = append(out, fmt.Sprintf("symbols_min_version: %q is not among version_defs", node))
+		}
+		if min == "" || strings.ContainsAny(min, " \t") {
+			out = append(out, fmt.Sprintf("symbols_min_version: %q for %s is not a version", min, node))
+		}
+	}
+	for i, e := range l.Exports {
+		if !exportRE.MatchString(e) {
+			out = append(out, fmt.Sprintf("exports: %q is not NAME or NAME@VERSION", e))
+		}
+		if i > 0 && l.Exports[i-1] >= e {
+			out = append(out, fmt.Sprintf("exports: %q after %q: keep them sorted (byte order), without repeats", e, l.Exports[i-1]))
+		}
+	}
+	return out
 }

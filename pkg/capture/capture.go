@@ -1,0 +1,449 @@
+// Package capture reads a distro's real package files (.deb or .rpm) and
+// writes the library facts relpack's distro catalogue holds for them: for
+// every ELF shared object with a SONAME, the package that ships it, the
+// version, the symbol versions it defines, the dynamic symbols it exports
+// and, for debs, the relation dpkg-shlibdeps would write (shlibs and
+// symbols files). `relpack distro capture` is its command; maintainers run
+// it on the distro's packages to add or refresh a target.
+package capture
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"relpack/pkg/abi"
+	"relpack/pkg/distro"
+)
+
+// Package is what one package file holds.
+type Package struct {
+	File    string // the package file's base name
+	SHA256  string // hex
+	Format  string // "deb" or "rpm"
+	Name    string
+	Version string // the full package version: [epoch:]version-revision
+	// Upstream is the upstream version: epoch, revision and Debian repack
+	// suffixes (+dfsg, ~...) removed.
+	Upstream  string
+	Libraries []distro.LibraryFacts // sorted by arch, soname
+}
+
+// File captures one package file.
+func File(p string) (*Package, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pkg, err := Read(filepath.Base(p), f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return pkg, nil
+}
+
+// Read captures a package file read from r; name is its file name.
+func Read(name string, r io.Reader) (*Package, error) {
+	h := sha256.New()
+	br := bufio.NewReader(io.TeeReader(r, h))
+	head, _ := br.Peek(8)
+	var pkg *Package
+	var err error
+	switch {
+	case bytes.HasPrefix(head, []byte("!<arch>\n")):
+		pkg, err = readDeb(br)
+	case bytes.HasPrefix(head, []byte{0xed, 0xab, 0xee, 0xdb}):
+		pkg, err = readRPM(br)
+	default:
+		return nil, errors.New("neither a .deb (ar archive) nor an .rpm (rpm lead); give the distro's binary package file")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, err
+	}
+	pkg.File = name
+	pkg.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if len(pkg.Libraries) == 0 {
+		return nil, fmt.Errorf("package %s %s ships no ELF shared library with a SONAME; capture the package that ships the library (e.g. libz3-4, z3-libs, libstdc++6)", pkg.Name, pkg.Version)
+	}
+	for i := range pkg.Libraries {
+		l := &pkg.Libraries[i]
+		l.Package, l.PackageVersion, l.Version = pkg.Name, pkg.Version, pkg.Upstream
+		l.Source = fmt.Sprintf("%s sha256:%s", name, pkg.SHA256)
+	}
+	sort.Slice(pkg.Libraries, func(i, j int) bool {
+		a, b := pkg.Libraries[i], pkg.Libraries[j]
+		if a.Arch != b.Arch {
+			return a.Arch < b.Arch
+		}
+		return a.Soname < b.Soname
+	})
+	for i := 1; i < len(pkg.Libraries); i++ {
+		a, b := pkg.Libraries[i-1], pkg.Libraries[i]
+		if a.Arch == b.Arch && a.Soname == b.Soname {
+			return nil, fmt.Errorf("package %s ships two files with SONAME %s for %s; relpack records one per soname", pkg.Name, a.Soname, a.Arch)
+		}
+	}
+	return pkg, nil
+}
+
+// UpstreamVersion strips a package version to the upstream version:
+// "1:4.8.12-3.1" -> "4.8.12", "4.8.10+dfsg-1" -> "4.8.10".
+func UpstreamVersion(v string) string {
+	if i := strings.IndexByte(v, ':'); i >= 0 {
+		v = v[i+1:]
+	}
+	if i := strings.LastIndexByte(v, '-'); i >= 0 {
+		v = v[:i]
+	}
+	if i := strings.IndexAny(v, "+~"); i >= 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+// libs collects the ELF libraries of a payload.
+type libs struct {
+	out []distro.LibraryFacts
+}
+
+// add reads one payload file; it keeps it when it is an ELF shared object
+// with a SONAME.
+func (ls *libs) add(name string, size int64, r io.Reader) error {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(4)
+	if !bytes.Equal(magic, []byte(elf.ELFMAG)) {
+		return nil
+	}
+	if size > maxMember {
+		return fmt.Errorf("%s: %d bytes is more than capture reads (%d)", name, size, maxMember)
+	}
+	data, err := io.ReadAll(io.LimitReader(br, maxMember+1))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	lf, ok, err := Library(name, data)
+	if err != nil || !ok {
+		return err
+	}
+	ls.out = append(ls.out, *lf)
+	return nil
+}
+
+// Library reads the facts of one ELF file: ok is false when it is not a
+// shared object with a SONAME (an executable, a plugin). Package fields
+// are left for the caller.
+func Library(name string, data []byte) (lf *distro.LibraryFacts, ok bool, err error) {
+	fa, err := abi.InspectReader(name, bytes.NewReader(data))
+	if err != nil {
+		return nil, false, err
+	}
+	if fa.Soname == "" {
+		return nil, false, nil
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", name, err)
+	}
+	if f.Type != elf.ET_DYN {
+		return nil, false, nil
+	}
+	exports, err := Exports(f)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: reading dynamic symbols: %w", name, err)
+	}
+	defs := append([]string(nil), fa.Defines...)
+	distro.SortVersionNames(defs)
+	return &distro.LibraryFacts{
+		Soname:      fa.Soname,
+		Arch:        fa.Machine,
+		VersionDefs: defs,
+		Exports:     exports,
+	}, true, nil
+}
+
+// STB_GNU_UNIQUE and STT_GNU_IFUNC: debug/elf names neither.
+const (
+	stbGNUUnique = elf.SymBind(10)
+	sttGNUIFunc  = elf.SymType(10)
+)
+
+// Exports lists the dynamic symbols an ELF file defines for others to bind
+// to: global, weak and GNU-unique functions, objects, TLS objects and
+// indirect functions that are not undefined, as NAME or NAME@VERSION
+// (the version the symbol is defined at, default or not), sorted and
+// unique. The absolute symbols that stand for the version nodes themselves
+// (GLIBCXX_3.4@@GLIBCXX_3.4) are left out: version_defs lists them.
+func Exports(f *elf.File) ([]string, error) {
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		if errors.Is(err, elf.ErrNoSymbols) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range syms {
+		if s.Section == elf.SHN_UNDEF || s.Name == "" {
+			continue
+		}
+		switch elf.ST_BIND(s.Info) {
+		case elf.STB_GLOBAL, elf.STB_WEAK, stbGNUUnique:
+		default:
+			continue
+		}
+		switch elf.ST_TYPE(s.Info) {
+		case elf.STT_FUNC, elf.STT_OBJECT, elf.STT_TLS, sttGNUIFunc:
+		default:
+			continue
+		}
+		if v := elf.ST_VISIBILITY(s.Other); v == elf.STV_HIDDEN || v == elf.STV_INTERNAL {
+			continue
+		}
+		name := s.Name
+		if s.HasVersion && s.VersionIndex.Index() > 1 && s.Version != "" {
+			if s.Section == elf.SHN_ABS && s.Version == s.Name {
+				continue
+			}
+			name += "@" + s.Version
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// readDeb reads a .deb: control.tar.* for the control fields, shlibs and
+// symbols files; data.tar.* for the libraries.
+func readDeb(r io.Reader) (*Package, error) {
+	pkg := &Package{Format: "deb"}
+	var ls libs
+	var control, shlibs, symbols []byte
+	sawControl, sawData := false, false
+	err := readAr(r, func(m arMember) error {
+		switch {
+		case m.name == "debian-binary":
+			return nil
+		case strings.HasPrefix(m.name, "control.tar"):
+			sawControl = true
+			return readTar(m.data, func(name string, _ int64, r io.Reader) error {
+				var dst *[]byte
+				switch path.Clean(strings.TrimPrefix(name, "./")) {
+				case "control":
+					dst = &control
+				case "shlibs":
+					dst = &shlibs
+				case "symbols":
+					dst = &symbols
+				default:
+					return nil
+				}
+				b, err := io.ReadAll(io.LimitReader(r, 64<<20))
+				*dst = b
+				return err
+			})
+		case strings.HasPrefix(m.name, "data.tar"):
+			sawData = true
+			return readTar(m.data, ls.add)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !sawControl || !sawData || control == nil {
+		return nil, errors.New("not a Debian binary package: no control.tar.* with a control file, or no data.tar.*")
+	}
+	fields := parseControl(control)
+	pkg.Name, pkg.Version = fields["Package"], fields["Version"]
+	if pkg.Name == "" || pkg.Version == "" {
+		return nil, errors.New("control file has no Package or Version field")
+	}
+	pkg.Upstream = UpstreamVersion(pkg.Version)
+	rel := parseShlibs(shlibs)
+	mins := parseSymbols(symbols)
+	for i := range ls.out {
+		l := &ls.out[i]
+		l.Shlibs = rel[l.Soname]
+		l.SymbolsMinVersion = mins[l.Soname]
+	}
+	pkg.Libraries = ls.out
+	return pkg, nil
+}
+
+// readTar calls fn for each regular file of a (compressed) tar stream.
+func readTar(r io.Reader, fn func(name string, size int64, r io.Reader) error) error {
+	dr, closeFn, err := decompress(r)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	tr := tar.NewReader(dr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		if err := fn(h.Name, h.Size, tr); err != nil {
+			return err
+		}
+	}
+}
+
+// parseControl reads the fields of a deb control file (continuation lines
+// are dropped: capture needs only single-line fields).
+func parseControl(b []byte) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			out[k] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// parseShlibs maps each soname of a shlibs file to its dependency field:
+// "libz3 4 libz3-4 (>= 4.8.10)" gives libz3.so.4 -> "libz3-4 (>= 4.8.10)".
+// Lines with a type ("udeb: ...") are for other package types and skipped.
+func parseShlibs(b []byte) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 3 || strings.HasSuffix(f[0], ":") {
+			continue
+		}
+		dep := strings.Join(f[2:], " ")
+		// libNAME.so.VERSION, and the libNAME-VERSION.so form.
+		out[f[0]+".so."+f[1]] = dep
+		out[f[0]+"-"+f[1]+".so"] = dep
+	}
+	return out
+}
+
+// parseSymbols reads a deb symbols file and returns, per soname, the
+// highest minimal package version its symbols of each version node carry
+// (" _ZNSt...@GLIBCXX_3.4.30 12" gives GLIBCXX_3.4.30 -> "12"): what
+// dpkg-shlibdeps puts in "libstdc++6 (>= 12)" for a binary that binds
+// symbols at GLIBCXX_3.4.30. Unversioned symbols are not recorded.
+func parseSymbols(b []byte) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	var cur map[string]string
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == '#' || line[0] == '|' || line[0] == '*' {
+			continue
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			f := strings.Fields(line)
+			cur = nil
+			if len(f) >= 2 {
+				cur = map[string]string{}
+				out[f[0]] = cur
+			}
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		sym := f[0]
+		if strings.HasPrefix(sym, "(") {
+			if i := strings.LastIndexByte(sym, ')'); i >= 0 {
+				sym = sym[i+1:]
+			}
+		}
+		_, node, ok := strings.Cut(sym, "@")
+		if !ok || node == "" || node == "Base" {
+			continue
+		}
+		if prev, ok := cur[node]; !ok || debVersionLess(prev, f[1]) {
+			cur[node] = f[1]
+		}
+	}
+	for k, m := range out {
+		if len(m) == 0 {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// debVersionLess orders the minimal versions of a symbols file (4.1.1,
+// 10.2, 13.1, 1:2.3-4): by upstream version as dotted numbers, then as
+// strings.
+func debVersionLess(a, b string) bool {
+	ua, ub := UpstreamVersion(a), UpstreamVersion(b)
+	if abi.ValidVersion(ua) && abi.ValidVersion(ub) {
+		if c := abi.CompareVersions(ua, ub); c != 0 {
+			return c < 0
+		}
+	}
+	return a < b
+}
+
+// readRPM reads an rpm: NAME, EPOCH, VERSION, RELEASE from the main
+// header; the libraries from the cpio payload.
+func readRPM(r io.Reader) (*Package, error) {
+	h, err := readRPMHeaders(r)
+	if err != nil {
+		return nil, err
+	}
+	pkg := &Package{Format: "rpm", Name: h.name, Upstream: h.version}
+	pkg.Version = h.version
+	if h.release != "" {
+		pkg.Version += "-" + h.release
+	}
+	if h.epoch >= 0 {
+		pkg.Version = fmt.Sprint(h.epoch) + ":" + pkg.Version
+	}
+	dr, closeFn, err := decompress(r)
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	defer closeFn()
+	var ls libs
+	err = readCpio(dr, func(e cpioEntry) error {
+		if e.mode&cpioTypeMask != cpioRegular {
+			return nil
+		}
+		return ls.add(e.name, e.size, e.data)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	pkg.Libraries = ls.out
+	return pkg, nil
+}

@@ -1,0 +1,149 @@
+#!/bin/sh
+# capture-debian.sh [--download-only] [SUITE[:ARCH]...]
+#
+# Captures the library facts of Debian releases from Debian's real packages:
+# for each suite (default: bullseye bookworm trixie) and architecture
+# (default: amd64 arm64) it downloads libz3-4, libstdc++6 and libgcc-s1 with
+# `apt-get download` through a scratch apt configuration, then runs
+#   relpack distro capture --id ID -o pkg/distro/facts/ID PKG.deb...
+# which writes pkg/distro/facts/ID/<package>_<arch>.yaml.
+#
+# The scratch apt configuration (own sources.list, state and cache dirs,
+# nothing of the machine's apt or dpkg state touched) points at the mirror
+# this machine's apt sources name, read at run time (never written here),
+# and verifies it with the machine's debian-archive-keyring, the way
+# testdata/sysroot.sh does. Downloads are cached under
+# ${RELPACK_CACHE:-$HOME/.cache/relpack}/debs/SUITE-ARCH.
+#
+# RELPACK=path/to/relpack picks the binary; by default the checkout's
+# cmd/relpack is built into a temporary folder. PACKAGES overrides the
+# package list. --download-only prints the downloaded files and captures
+# nothing (tests use it to get real .deb files).
+set -eu
+
+usage() { echo "usage: $0 [--download-only] [SUITE[:ARCH]...]   (SUITE: bullseye bookworm trixie)" >&2; exit 2; }
+DOWNLOAD_ONLY=""
+if [ "${1:-}" = "--download-only" ]; then DOWNLOAD_ONLY=1; shift; fi
+case "${1:-}" in -*) usage ;; esac
+
+HERE=$(cd "$(dirname "$0")" && pwd -P)
+ROOT=$(dirname "$HERE")
+CACHE=${RELPACK_CACHE:-$HOME/.cache/relpack}
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+PACKAGES=${PACKAGES:-libz3-4 libstdc++6 libgcc-s1}
+
+die() { echo "capture-debian.sh: $*" >&2; exit 1; }
+
+# Parallel callers (tests) share the cache: serialise them.
+if [ -z "${RELPACK_CAPTURE_LOCKED:-}" ]; then
+	mkdir -p "$CACHE"
+	RELPACK_CAPTURE_LOCKED=1 exec flock "$CACHE/.capture-debian.lock" "$0" ${DOWNLOAD_ONLY:+--download-only} "$@"
+fi
+
+[ -f "$KEYRING" ] || die "no $KEYRING (apt-get install debian-archive-keyring)"
+
+distro_id() {
+	case $1 in
+	bullseye) echo debian11 ;;
+	bookworm) echo debian12 ;;
+	trixie) echo debian13 ;;
+	*) die "unknown suite $1 (bullseye, bookworm or trixie)" ;;
+	esac
+}
+
+# The machine's Debian mirror: the first non-security URI of its apt sources
+# (same reading as testdata/sysroot.sh).
+mirror_uri() {
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk '
+			function flush() {
+				if (uri != "" && types ~ /(^|[ \t])deb([ \t]|$)/ && suites !~ /security/ && uri !~ /security/) { print uri; found = 1; exit }
+				uri = ""; suites = ""; types = ""
+			}
+			/^[ \t]*$/ { flush(); next }
+			/^#/ { next }
+			tolower($1) == "uris:" { uri = $2 }
+			tolower($1) == "suites:" { $1 = ""; suites = $0 }
+			tolower($1) == "types:" { $1 = ""; types = $0 }
+			END { if (!found) flush() }
+		' "$f" | head -n1
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+			awk '$1 == "deb" && $2 !~ /security/ && $3 !~ /security/ { print $2 }'
+	done
+}
+MIRROR=$(mirror_uri | head -n1)
+[ -n "$MIRROR" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+
+# download SUITE ARCH: prints the paths of the downloaded .deb files.
+download() {
+	suite=$1 arch=$2
+	aptdir=$CACHE/apt/capture-$suite-$arch
+	debdir=$CACHE/debs/$suite-$arch
+	mkdir -p "$aptdir/etc/preferences.d" "$aptdir/etc/sources.list.d" \
+		"$aptdir/state/lists/partial" "$aptdir/cache/archives/partial" "$debdir"
+	: >"$aptdir/state/status"
+	printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$arch" "$KEYRING" "$MIRROR" "$suite" >"$aptdir/etc/sources.list"
+	cat >"$aptdir/apt.conf" <<EOF
+Dir::Etc::SourceList "$aptdir/etc/sources.list";
+Dir::Etc::SourceParts "$aptdir/etc/sources.list.d";
+Dir::Etc::Preferences "$aptdir/etc/preferences";
+Dir::Etc::PreferencesParts "$aptdir/etc/preferences.d";
+Dir::Etc::Trusted "$KEYRING";
+Dir::State "$aptdir/state";
+Dir::State::status "$aptdir/state/status";
+Dir::Cache "$aptdir/cache";
+APT::Architecture "$arch";
+APT::Architectures { "$arch"; };
+APT::Get::AllowUnauthenticated "false";
+APT::Sandbox::User "root";
+Acquire::Languages "none";
+Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
+EOF
+	stamp=$aptdir/state/updated
+	if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ] || [ "$(cat "$stamp")" != "$MIRROR $suite" ]; then
+		echo "capture-debian.sh: apt-get update ($suite, $arch)" >&2
+		APT_CONFIG=$aptdir/apt.conf apt-get -q update >"$aptdir/update.log" 2>&1 ||
+			{ cat "$aptdir/update.log" >&2; die "apt-get update for $suite failed: is $suite on the mirror?"; }
+		echo "$MIRROR $suite" >"$stamp"
+	fi
+	for p in $PACKAGES; do
+		ver=$(APT_CONFIG=$aptdir/apt.conf apt-cache policy "$p" | awk '$1 == "Candidate:" { print $2 }')
+		[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $p not found in $suite/$arch"
+		fver=$(echo "$ver" | sed 's/:/%3a/')
+		f=$(cd "$debdir" && ls "${p}_${fver}_"*.deb 2>/dev/null | head -n1 || true)
+		if [ -z "$f" ]; then
+			(cd "$debdir" && APT_CONFIG=$aptdir/apt.conf apt-get -q download "$p" >/dev/null) || die "apt-get download $p ($suite/$arch) failed"
+			f=$(cd "$debdir" && ls "${p}_${fver}_"*.deb | head -n1)
+		fi
+		echo "$debdir/$f"
+	done
+}
+
+[ $# -gt 0 ] || set -- bullseye bookworm trixie
+
+RELPACK=${RELPACK:-}
+if [ -z "$DOWNLOAD_ONLY" ] && [ -z "$RELPACK" ]; then
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$ROOT" && go build -o "$tmp/relpack" ./cmd/relpack)
+	RELPACK=$tmp/relpack
+fi
+
+for spec in "$@"; do
+	suite=${spec%%:*}
+	if [ "$suite" = "$spec" ]; then arches="amd64 arm64"; else arches=${spec#*:}; fi
+	id=$(distro_id "$suite")
+	for arch in $arches; do
+		files=$(download "$suite" "$arch")
+		if [ -n "$DOWNLOAD_ONLY" ]; then
+			echo "$files"
+			continue
+		fi
+		# shellcheck disable=SC2086 # one path per word; cache paths have no spaces
+		"$RELPACK" distro capture --id "$id" -o "$ROOT/pkg/distro/facts/$id" $files
+	done
+done

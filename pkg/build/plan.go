@@ -14,6 +14,7 @@ import (
 	"relpack/pkg/config"
 	"relpack/pkg/deps"
 	"relpack/pkg/distro"
+	"relpack/pkg/lifecycle"
 	"relpack/pkg/manifest"
 	"relpack/pkg/pack"
 	"relpack/pkg/sign"
@@ -87,6 +88,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	} else {
 		files = append(files, pack.PackageFile{Src: cfg.LicenseFile, Dst: "/usr/share/licenses/" + cfg.Name + "/LICENSE", Mode: 0o644})
 	}
+	var scripts pack.Scripts
 	if s := cfg.Systemd; s != nil {
 		unit, err := templates.Render("systemd.service.tmpl", templates.Unit{
 			Description: s.Description, Binary: cfg.Binary, Args: s.Args, Homepage: cfg.Homepage, User: s.Scope == "user",
@@ -95,6 +97,16 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 			return artifact{}, err
 		}
 		files = append(files, pack.PackageFile{Data: unit, Dst: s.UnitPath(), Mode: 0o644})
+		// The service's install/upgrade/remove scripts (issue 11).
+		render := lifecycle.Deb
+		if d.Format == "rpm" {
+			render = lifecycle.RPM
+		}
+		sc, err := render(lifecycle.Service{Unit: s.Unit, Scope: s.Scope, Enable: s.Enabled(), RestartOnUpgrade: s.RestartsOnUpgrade()})
+		if err != nil {
+			return artifact{}, fmt.Errorf("target %s (%s:%d): systemd: %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
+		}
+		scripts = pack.Scripts(sc)
 	}
 	fields := ver.NFPM(d.Format, release+d.ReleaseSuffix)
 	floorNote := fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
@@ -109,6 +121,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Depends: rel.Depends, Compression: d.Compression, MTime: mtime, Files: files,
 		Signing: signing, TempDir: scratch,
 	}
+	spec.Scripts = scripts
 	if d.Format == "deb" {
 		spec.ExtraFields = map[string]string{"X-Relpack-Glibc-Floor": policy.Glibc()}
 	}

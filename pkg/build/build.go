@@ -356,7 +356,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		})
 	}
 	if opts.Warn != nil {
-		for _, w := range modeWarnings(cfg) {
+		for _, w := range append(modeWarnings(cfg), notBuilt(cfg, paths, release)...) {
 			fmt.Fprintln(opts.Warn, "warning:", w)
 		}
 	}
@@ -368,7 +368,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	for _, in := range release {
 		a := planTarball(pcfg, in, policy, mtime)
 		plan = append(plan, &a)
-		if pcfg.Tarball.Sidecar != nil && in.IsGNU() && in.Z3So != "" {
+		if pcfg.Tarball.Sidecar != nil && in.IsGNU() && len(bundledNeeds(in)) > 0 {
 			sa, err := planSidecar(pcfg, in, policy, mtime, scratch, snap)
 			if err != nil {
 				return nil, err
@@ -379,8 +379,9 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	for _, t := range cfg.Targets {
 		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc})
 	}
+	pv := newPrivatePlanner(cfg, snap, scratch, policy)
 	for _, pi := range pkgInputs {
-		a, err := planPackage(pcfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime, signing, scratch)
+		a, err := planPackage(pcfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime, signing, scratch, pv)
 		if err != nil {
 			return nil, err
 		}
@@ -548,6 +549,15 @@ func checkSources(cfg *config.Config, inputs map[string]string) error {
 		for _, arch := range slices.Sorted(maps.Keys(sc.Libraries)) {
 			key := "tarball.sidecar.libraries." + arch
 			if err := check(key, key, sc.Libraries[arch]); err != nil {
+				return err
+			}
+		}
+	}
+	for _, stem := range slices.Sorted(maps.Keys(cfg.Libraries)) {
+		files := cfg.Libraries[stem].Files
+		for _, arch := range slices.Sorted(maps.Keys(files)) {
+			key := "libraries." + stem + ".files." + arch
+			if err := check(key, key, files[arch]); err != nil {
 				return err
 			}
 		}

@@ -57,7 +57,13 @@ func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 	}}
 }
 
-func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key, scratch string) (artifact, error) {
+func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key, scratch string, pv *privatePlanner) (artifact, error) {
+	// Private libraries first: they decide the binary packaged (RUNPATH
+	// edited) and which sonames get no relation (d.Private).
+	d, priv, err := pv.plan(in, d)
+	if err != nil {
+		return artifact{}, err
+	}
 	rel, err := deps.ResolveTarget(in.Facts, d, deps.Options{
 		Floor: policy.Glibc(), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
 	})
@@ -74,7 +80,8 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		}
 		return artifact{}, err
 	}
-	files := []pack.PackageFile{{Src: in.Data, Dst: cfg.Binary, Mode: 0o755}}
+	files := []pack.PackageFile{{Src: priv.Binary, Dst: cfg.Binary, Mode: 0o755}}
+	files = append(files, priv.Files...)
 	for _, f := range cfg.Files {
 		mode, _ := strconv.ParseUint(f.Mode, 8, 32)
 		files = append(files, pack.PackageFile{Src: f.Src, Dst: f.Dst, Mode: os.FileMode(mode), Config: f.Config})
@@ -129,6 +136,24 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
 		Floor: policy.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
 		Z3: rel.Z3, Z3So: rel.Z3Soname, Z3Package: rel.Packages[rel.Z3Soname], PackageVersion: fields.Full(d.Format),
+	}
+	if len(priv.Libs) > 0 {
+		// The manifest records one shipped library (Z3 when private,
+		// else the first), as for a sidecar tarball.
+		e.Runpath = PrivateDir(cfg.Name)
+		lib := priv.Libs[0]
+		for _, b := range priv.Libs {
+			if b.Soname == rel.Z3Soname {
+				lib = b
+				e.Z3 = "private"
+			}
+		}
+		e.Sidecar = manifestLib(strings.TrimPrefix(PrivateDir(cfg.Name), "/")+"/"+lib.Soname, lib)
+		facts := []*abi.Facts{in.Facts}
+		for _, b := range priv.Libs {
+			facts = append(facts, b.Facts)
+		}
+		e.GlibcMeasured = highestGlibc(facts...)
 	}
 	name, err := pack.PackageFileName(spec)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"relpack/pkg/abi"
 	"relpack/pkg/config"
 	"relpack/pkg/deps"
-	"relpack/pkg/elfedit"
 	"relpack/pkg/manifest"
 	"relpack/pkg/pack"
 )
@@ -29,67 +28,62 @@ func sidecarBase(soname string) bool {
 	return deps.IsGlibcSoname(soname) || soname == "libstdc++.so.6" || soname == "libgcc_s.so.1"
 }
 
-// planSidecar checks the configured library against the binary and the
+// sidecarFile names the file a sidecar tarball carries for soname on
+// arch: tarball.sidecar.libraries.ARCH for Z3 (kept for compatibility),
+// else libraries.STEM.files.ARCH.
+func sidecarFile(cfg *config.Config, soname, arch string) (path, key string, ok bool) {
+	if p, found := cfg.Tarball.Sidecar.Libraries[arch]; found && strings.HasPrefix(soname, "libz3.so") {
+		return p, "tarball.sidecar.libraries." + arch, true
+	}
+	if lib, stem, found := cfg.LibraryFor(soname); found {
+		if p, found := lib.Files[arch]; found {
+			return p, "libraries." + stem + ".files." + arch, true
+		}
+	}
+	return "", "", false
+}
+
+// planSidecar checks the library files for every library the binary needs
+// beyond glibc and GCC's runtime (bundledNeeds) against the binary and the
 // floor, writes the binary's RUNPATH-edited copy into scratch, and returns
 // the tarball to write. Every refusal happens here, before any artifact.
 func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time, scratch string, snap *snapshot) (*artifact, error) {
 	sc := cfg.Tarball.Sidecar
-	lib, ok := sc.Libraries[in.Machine]
-	if !ok {
-		return nil, fmt.Errorf("%s: tarball.sidecar.libraries has no %s library, but input %s needs %s; add `%s: PATH/TO/%s`",
-			cfg.File, in.Machine, in.Triple, in.Z3So, in.Machine, in.Z3So)
-	}
-	where := fmt.Sprintf("sidecar library %s (tarball.sidecar.libraries.%s in %s)", snap.display(lib), in.Machine, cfg.Where("tarball.sidecar.libraries."+in.Machine))
-	lf, err := abi.Inspect(lib)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	switch {
-	case lf.Machine != in.Machine:
-		return nil, fmt.Errorf("%s is built for %s; input %s needs an %s library", where, lf.Machine, in.Triple, in.Machine)
-	case lf.Type != abi.TypeSharedLibrary:
-		return nil, fmt.Errorf("%s is a %s, not a shared library", where, lf.Type)
-	case lf.Soname != in.Z3So:
-		return nil, fmt.Errorf("%s has SONAME %q, but %s needs %s: the loader would not use it. Give the library built with SONAME %s",
-			where, lf.Soname, in.Path, in.Z3So, in.Z3So)
-	}
-	if v := abi.Verify(lf, policy); !v.OK {
-		var b strings.Builder
-		abi.WriteVerdict(&b, v, policy)
-		return nil, fmt.Errorf("%s breaks the promised floor: bundling it would break the %s promise of the tarball.\n%s"+
-			"Bundle a libz3 built against glibc %s (e.g. from an EL8/manylinux_2_28 build image), or raise floor.glibc",
-			where, policy.Name, strings.TrimRight(b.String(), "\n"), policy.Glibc())
-	}
-	var extra []string
-	for _, n := range lf.Needed {
-		if !sidecarBase(n) {
-			extra = append(extra, n)
+	needs := bundledNeeds(in)
+	var libs []*bundled
+	for _, so := range needs {
+		p, key, ok := sidecarFile(cfg, so, in.Machine)
+		if !ok {
+			stem, _, _ := strings.Cut(so, ".so")
+			if strings.HasPrefix(so, "libz3.so") {
+				return nil, fmt.Errorf("%s: tarball.sidecar.libraries has no %s library, but input %s needs %s; add `%s: PATH/TO/%s` (or libraries.%s.files.%s)",
+					cfg.Where("tarball.sidecar"), in.Machine, in.Triple, so, in.Machine, so, stem, in.Machine)
+			}
+			return nil, fmt.Errorf("%s: input %s needs %s, which its sidecar tarball must carry, but no file is given for it; add `libraries: {%s: {files: {%s: PATH/TO/%s}}}` (tarball.sidecar.libraries carries Z3 only)",
+				cfg.Where("tarball.sidecar"), in.Triple, so, stem, in.Machine, so)
 		}
-	}
-	if len(extra) > 0 {
-		return nil, fmt.Errorf("%s needs %s, which a tarball cannot count on and relpack does not bundle; link those into libz3 statically",
-			where, strings.Join(extra, ", "))
+		b, err := checkBundled(cfg, snap, in, p, policy, bundleCheck{
+			what: "sidecar library", key: key, promise: "the tarball", soname: so, shipped: needs,
+		})
+		if err != nil {
+			return nil, err
+		}
+		libs = append(libs, b)
 	}
 
 	// The RUNPATH edit happens now, into scratch, so that a layout
 	// elfedit refuses stops the build before anything is written.
 	edited := filepath.Join(scratch, in.Triple+"-"+cfg.Name)
-	if err := elfedit.SetRunpath(in.Data, edited, SidecarRunpath); err != nil {
-		return nil, fmt.Errorf("input %s: setting RUNPATH for the sidecar tarball: %w", in.Triple, err)
-	}
-	ef, err := abi.Inspect(edited)
-	if err != nil || len(ef.Runpath) != 1 || ef.Runpath[0] != SidecarRunpath || strings.Join(ef.Needed, ",") != strings.Join(in.Facts.Needed, ",") {
-		return nil, fmt.Errorf("input %s: the RUNPATH edit did not read back as %s (%v); relink with -Wl,-rpath,'%s' instead", in.Triple, SidecarRunpath, err, SidecarRunpath)
-	}
-
-	sum, size, err := pack.SHA256File(lib)
-	if err != nil {
+	if err := setRunpath(in, edited, SidecarRunpath, "the sidecar tarball"); err != nil {
 		return nil, err
 	}
+
 	name := fmt.Sprintf("%s-%s-%s.tar.gz", cfg.Name, in.Triple, sc.Suffix)
-	entries := []pack.TarEntry{
-		{Name: "bin/" + cfg.Name, Src: edited, Mode: 0o755},
-		{Name: "lib/" + lf.Soname, Src: lib, Mode: 0o644},
+	entries := []pack.TarEntry{{Name: "bin/" + cfg.Name, Src: edited, Mode: 0o755}}
+	facts := []*abi.Facts{in.Facts}
+	for _, b := range libs {
+		entries = append(entries, pack.TarEntry{Name: "lib/" + b.Soname, Src: b.Src, Mode: 0o644})
+		facts = append(facts, b.Facts)
 	}
 	for _, f := range cfg.Tarball.Files {
 		entries = append(entries, pack.TarEntry{Name: filepath.Base(f), Src: f, Mode: 0o644})
@@ -99,12 +93,25 @@ func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 		contents = append(contents, e.Name)
 	}
 	sort.Strings(contents)
+	// The manifest's sidecar record names one library: Z3 when the binary
+	// needs it (install docs speak of Z3), else the first; contents list
+	// them all.
+	first := libs[0]
+	for _, b := range libs {
+		if b.Soname == in.Z3So {
+			first = b
+		}
+	}
+	z3 := in.Z3
+	if in.Z3So != "" {
+		z3 = "sidecar"
+	}
 	a := &artifact{
 		entry: manifest.Artifact{
 			File: name, Kind: "tarball", Triple: in.Triple, Arch: in.Machine, Libc: in.Libc,
-			Floor: policy.Glibc(), GlibcMeasured: highestGlibc(in.Facts, lf), Z3: "sidecar", Z3So: lf.Soname,
+			Floor: policy.Glibc(), GlibcMeasured: highestGlibc(facts...), Z3: z3, Z3So: in.Z3So,
 			Contents: contents, Runpath: SidecarRunpath,
-			Sidecar: &manifest.Sidecar{Path: "lib/" + lf.Soname, Soname: lf.Soname, SHA256: sum, Size: size, Needed: lf.Needed, Highest: lf.Highest},
+			Sidecar: manifestLib("lib/"+first.Soname, first),
 		},
 		write: func(dir string) (string, error) {
 			return name, pack.WriteTarGz(filepath.Join(dir, name), entries, mtime)

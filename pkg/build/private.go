@@ -1,0 +1,208 @@
+package build
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"relpack/pkg/abi"
+	"relpack/pkg/config"
+	"relpack/pkg/distro"
+	"relpack/pkg/elfedit"
+	"relpack/pkg/manifest"
+	"relpack/pkg/pack"
+)
+
+// Private libraries (packaging.yaml libraries.STEM.private, or a target's
+// private: list) are the package-format twin of the sidecar tarball: where
+// a distro's own package falls short (too old, another soname), the
+// package ships the library itself under /usr/lib/NAME/, the packaged
+// binary's RUNPATH points there, and the package declares no dependency on
+// the distro's package for that soname (deps.Resolve skips the stems in
+// Distro.Private). The library is held to the sidecar's checks: machine,
+// SONAME, the floor, and NEEDED only glibc and GCC's runtime.
+
+// PrivateDir is where a package of product name keeps its private
+// libraries; it is also the packaged binary's RUNPATH.
+func PrivateDir(name string) string { return "/usr/lib/" + name }
+
+// bundled is one library file relpack ships with a binary, checked
+// against what the binary needs of it: a sidecar (tarball lib/) or a
+// private library (/usr/lib/NAME/).
+type bundled struct {
+	Soname string
+	Src    string // the build's private copy
+	Orig   string // the configured path, for messages
+	Facts  *abi.Facts
+	SHA256 string
+	Size   int64
+}
+
+// bundledNeeds lists the binary's DT_NEEDED entries that a sidecar or a
+// private library must carry: everything but glibc's own libraries and
+// GCC's C++ runtime (sidecarBase), in DT_NEEDED order.
+func bundledNeeds(in *Input) []string {
+	var out []string
+	for _, n := range in.Facts.Needed {
+		if !sidecarBase(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// takeLib returns the snapshot copy of a configured library path. p may
+// already be a copy (the sidecar libraries of the configuration returned by
+// takeSources): then that copy is returned, not copied again.
+func (s *snapshot) takeLib(cfg *config.Config, what, p string) (*source, error) {
+	if orig, ok := s.orig[p]; ok {
+		return s.copies[orig], nil
+	}
+	return s.take(cfg, what, p)
+}
+
+// bundleCheck is what checkBundled needs to know besides the file.
+type bundleCheck struct {
+	what    string   // "sidecar library" / "private library"
+	key     string   // the configuration key naming the file
+	promise string   // "the tarball", "the debian12 package"
+	soname  string   // the soname the binary needs
+	shipped []string // every soname shipped with this binary
+}
+
+// checkBundled copies the library at p through the snapshot and holds it
+// to what the input needs of it. Every refusal names the file, its line in
+// the configuration and what to do.
+func checkBundled(cfg *config.Config, snap *snapshot, in *Input, p string, policy abi.Policy, c bundleCheck) (*bundled, error) {
+	src, err := snap.takeLib(cfg, c.key, p)
+	if err != nil {
+		return nil, located(cfg, c.key, err)
+	}
+	where := fmt.Sprintf("%s %s (%s in %s)", c.what, src.Orig, c.key, cfg.Where(c.key))
+	lf, err := abi.Inspect(src.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", where, strings.TrimPrefix(err.Error(), src.Path+": "))
+	}
+	stem, _, _ := strings.Cut(c.soname, ".so")
+	switch {
+	case lf.Machine != in.Machine:
+		return nil, fmt.Errorf("%s is built for %s; input %s needs an %s library", where, lf.Machine, in.Triple, in.Machine)
+	case lf.Type != abi.TypeSharedLibrary:
+		return nil, fmt.Errorf("%s is a %s, not a shared library", where, lf.Type)
+	case lf.Soname != c.soname:
+		return nil, fmt.Errorf("%s has SONAME %q, but %s needs %s: the loader would not use it. Give the library built with SONAME %s",
+			where, lf.Soname, in.Path, c.soname, c.soname)
+	}
+	if v := abi.Verify(lf, policy); !v.OK {
+		var b strings.Builder
+		abi.WriteVerdict(&b, v, policy)
+		return nil, fmt.Errorf("%s breaks the promised floor: bundling it would break the %s promise of %s.\n%s"+
+			"Bundle a %s built against glibc %s (e.g. from an EL8/manylinux_2_28 build image), or raise floor.glibc",
+			where, policy.Name, c.promise, strings.TrimRight(b.String(), "\n"), stem, policy.Glibc())
+	}
+	var extra []string
+	for _, n := range lf.Needed {
+		if !sidecarBase(n) && !slices.Contains(c.shipped, n) {
+			extra = append(extra, n)
+		}
+	}
+	if len(extra) > 0 {
+		return nil, fmt.Errorf("%s needs %s, which %s cannot count on and relpack does not bundle (only what the binary itself needs is shipped); link those into %s statically",
+			where, strings.Join(extra, ", "), c.promise, stem)
+	}
+	return &bundled{Soname: c.soname, Src: src.Path, Orig: src.Orig, Facts: lf, SHA256: src.SHA256, Size: src.Size}, nil
+}
+
+// setRunpath writes the input's copy with RUNPATH runpath into dst (in the
+// build's scratch folder) and reads it back: a layout elfedit refuses, or
+// an edit that does not read back exactly, stops the build before anything
+// is written.
+func setRunpath(in *Input, dst, runpath, what string) error {
+	if err := elfedit.SetRunpath(in.Data, dst, runpath); err != nil {
+		return fmt.Errorf("input %s: setting RUNPATH for %s: %w", in.Triple, what, err)
+	}
+	ef, err := abi.Inspect(dst)
+	if err != nil || len(ef.Runpath) != 1 || ef.Runpath[0] != runpath || strings.Join(ef.Needed, ",") != strings.Join(in.Facts.Needed, ",") {
+		return fmt.Errorf("input %s: the RUNPATH edit did not read back as %s (%v); relink with -Wl,-rpath,'%s' instead", in.Triple, runpath, err, runpath)
+	}
+	return nil
+}
+
+// privatePlanner plans the private libraries of every package of one
+// build. The RUNPATH-edited binary is written once per input (every target
+// that ships private libraries uses the same /usr/lib/NAME).
+type privatePlanner struct {
+	cfg     *config.Config // the loaded configuration (original paths)
+	snap    *snapshot
+	scratch string
+	policy  abi.Policy
+	edited  map[string]string // input copy -> RUNPATH-edited copy
+}
+
+func newPrivatePlanner(cfg *config.Config, snap *snapshot, scratch string, policy abi.Policy) *privatePlanner {
+	return &privatePlanner{cfg: cfg, snap: snap, scratch: scratch, policy: policy, edited: map[string]string{}}
+}
+
+// privatePlan is what a package ships for its private libraries.
+type privatePlan struct {
+	Binary string             // the binary to package (edited, or the input's copy)
+	Files  []pack.PackageFile // the libraries under /usr/lib/NAME/
+	Libs   []*bundled
+	Stems  []string // the private stems, for deps.Resolve (Distro.Private)
+}
+
+// plan returns what the package of in for target d ships privately, and
+// d with Private set to the stems it ships (deps.Resolve then derives no
+// relation for them). Without private libraries the plan ships the input
+// as it is.
+func (p *privatePlanner) plan(in *Input, d distro.Distro) (distro.Distro, privatePlan, error) {
+	cfg := p.cfg
+	pp := privatePlan{Binary: in.Data}
+	var private []string
+	for _, so := range bundledNeeds(in) {
+		if _, stem, ok := cfg.LibraryFor(so); ok && cfg.PrivateFor(d.ID, stem) {
+			private = append(private, so)
+		}
+	}
+	d.Private = nil
+	if len(private) == 0 {
+		return d, pp, nil
+	}
+	for _, so := range private {
+		lib, stem, _ := cfg.LibraryFor(so)
+		key := "libraries." + stem + ".files." + in.Machine
+		path, ok := lib.Files[in.Machine]
+		if !ok {
+			return d, pp, fmt.Errorf("target %s (%s:%d): %s is private (libraries.%s in %s), but libraries.%s.files has no %s file for input %s; add `%s: PATH/TO/%s` under libraries.%s.files, or leave %s out of the private list",
+				d.ID, cfg.File, cfg.LineOfTarget(d.ID), stem, stem, cfg.Where("libraries."+stem), stem, in.Machine, in.Triple, in.Machine, so, stem, d.ID)
+		}
+		b, err := checkBundled(cfg, p.snap, in, path, p.policy, bundleCheck{
+			what: "private library", key: key, promise: "the " + d.ID + " package", soname: so, shipped: private,
+		})
+		if err != nil {
+			return d, pp, fmt.Errorf("target %s: %w", d.ID, err)
+		}
+		pp.Libs = append(pp.Libs, b)
+		pp.Stems = append(pp.Stems, stem)
+		pp.Files = append(pp.Files, pack.PackageFile{Src: b.Src, Dst: PrivateDir(cfg.Name) + "/" + so, Mode: 0o644})
+	}
+	d.Private = pp.Stems
+	edited, ok := p.edited[in.Data]
+	if !ok {
+		edited = filepath.Join(p.scratch, "private-"+strconv.Itoa(len(p.edited))+"-"+in.Triple+"-"+cfg.Name)
+		if err := setRunpath(in, edited, PrivateDir(cfg.Name), "its private libraries"); err != nil {
+			return d, pp, fmt.Errorf("target %s: %w", d.ID, err)
+		}
+		p.edited[in.Data] = edited
+	}
+	pp.Binary = edited
+	return d, pp, nil
+}
+
+// manifestLib is the manifest record of a shipped library (a sidecar's
+// lib/SONAME, a private library's usr/lib/NAME/SONAME).
+func manifestLib(path string, b *bundled) *manifest.Sidecar {
+	return &manifest.Sidecar{Path: path, Soname: b.Soname, SHA256: b.SHA256, Size: b.Size, Needed: b.Facts.Needed, Highest: b.Facts.Highest}
+}

@@ -1,0 +1,413 @@
+package build
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"relpack/internal/testdeps"
+	"relpack/pkg/config"
+	"relpack/pkg/manifest"
+)
+
+// demoWith is the demo configuration with its targets: section replaced
+// by tail (targets and anything after them, e.g. libraries:), parsed as
+// testdata/demo/packaging.yaml so relative paths and lines hold.
+func demoWith(t *testing.T, tail string) *config.Config {
+	t.Helper()
+	data, err := os.ReadFile(demoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	i := strings.Index(s, "\ntargets:\n")
+	if i < 0 {
+		t.Fatal("the demo configuration has no targets: section")
+	}
+	abs, err := filepath.Abs(demoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse(abs, filepath.Dir(abs), []byte(s[:i+1]+tail))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// privateZ3 ships the fixtures' stub libz3.so.4 in the debian11, debian12
+// and el9 packages (el9's z3-libs is libz3.so.4.8, which the Debian-linked
+// demo binary cannot load); ubuntu2204 still depends on libz3-4.
+const privateZ3 = `targets:
+  - debian11
+  - debian12
+  - el9
+  - ubuntu2204
+libraries:
+  libz3:
+    why: the z3 crate needs a newer Z3 than these distros ship
+    files:
+      x86_64: ../fixtures/x86_64/libz3.so.4
+      aarch64: ../fixtures/aarch64/libz3.so.4
+    private: [debian11, debian12, el9]
+`
+
+// privateDist builds privateZ3 into a folder of the test.
+func privateDist(t *testing.T) (string, *manifest.Manifest) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := Run(Options{Config: demoWith(t, privateZ3), Version: "1.0.0", OutDir: dir, Epoch: DefaultEpoch}); err != nil {
+		t.Fatalf("private build: %v", err)
+	}
+	return dir, readManifest(t, dir)
+}
+
+func fileSHA256(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestPrivateLibraryPackages reads the packages with dpkg-deb, rpm and
+// readelf: the private targets carry /usr/lib/openshell-gateway/libz3.so.4
+// (the configured file, byte for byte), their binary's RUNPATH points
+// there, and neither Depends nor Requires nor Provides names Z3; the
+// target that is not private still depends on libz3-4.
+func TestPrivateLibraryPackages(t *testing.T) {
+	testdeps.Tools(t, "dpkg-deb", "rpm", "readelf")
+	dist, m := privateDist(t)
+	const lib = "/usr/lib/openshell-gateway/libz3.so.4"
+	stub := map[string]string{
+		"x86_64":  fileSHA256(t, "../../testdata/fixtures/x86_64/libz3.so.4"),
+		"aarch64": fileSHA256(t, "../../testdata/fixtures/aarch64/libz3.so.4"),
+	}
+	private := map[string]bool{"debian11": true, "debian12": true, "el9": true}
+	seen := map[string]int{}
+	for _, a := range m.Artifacts {
+		if a.Kind == "tarball" {
+			continue
+		}
+		seen[a.Distro]++
+		p := filepath.Join(dist, a.File)
+		if !private[a.Distro] {
+			if a.Z3 != "unbundled" || a.Z3Package != "libz3-4" || a.Runpath != "" || a.Sidecar != nil {
+				t.Errorf("%s (not private): %+v", a.File, a)
+			}
+			if dep := sh(t, "", "dpkg-deb", "-f", p, "Depends"); !strings.Contains(dep, "libz3-4") {
+				t.Errorf("%s Depends %q lacks libz3-4", a.File, dep)
+			}
+			if out := sh(t, "", "dpkg-deb", "-c", p); strings.Contains(out, "libz3") {
+				t.Errorf("%s ships a libz3:\n%s", a.File, out)
+			}
+			continue
+		}
+		if a.Z3 != "private" || a.Z3Package != "" || a.Runpath != "/usr/lib/openshell-gateway" || a.Sidecar == nil ||
+			a.Sidecar.Path != "usr/lib/openshell-gateway/libz3.so.4" || a.Sidecar.SHA256 != stub[a.Arch] {
+			t.Errorf("%s manifest entry: %+v %+v", a.File, a, a.Sidecar)
+		}
+		for _, r := range a.Relations {
+			if strings.Contains(r, "z3") {
+				t.Errorf("%s relation %q names Z3", a.File, r)
+			}
+		}
+		x := t.TempDir()
+		switch a.Kind {
+		case "deb":
+			if out := sh(t, "", "dpkg-deb", "-c", p); !strings.Contains(out, " ."+lib+"\n") {
+				t.Errorf("%s does not ship %s:\n%s", a.File, lib, out)
+			}
+			if dep := sh(t, "", "dpkg-deb", "-f", p, "Depends"); strings.Contains(dep, "z3") {
+				t.Errorf("%s Depends %q names Z3", a.File, dep)
+			}
+			sh(t, "", "dpkg-deb", "-x", p, x)
+		case "rpm":
+			if out := sh(t, "", "rpm", "-qpl", p); !strings.Contains(out, lib+"\n") {
+				t.Errorf("%s does not ship %s:\n%s", a.File, lib, out)
+			}
+			for _, q := range []string{"--requires", "--provides"} {
+				if out := sh(t, "", "rpm", "-qp", q, p); strings.Contains(out, "z3") {
+					t.Errorf("rpm -qp %s %s names Z3:\n%s", q, a.File, out)
+				}
+			}
+			testdeps.Tools(t, "rpm2cpio", "cpio")
+			cmd := exec.Command("sh", "-c", `rpm2cpio "$1" | cpio -idm --quiet`, "sh", p)
+			cmd.Dir = x
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("rpm2cpio %s: %v\n%s", a.File, err, out)
+			}
+		}
+		if got := fileSHA256(t, filepath.Join(x, lib)); got != stub[a.Arch] {
+			t.Errorf("%s: %s is not the configured file (sha256 %s)", a.File, lib, got)
+		}
+		dyn := sh(t, "", "readelf", "-dW", filepath.Join(x, "usr/bin/openshell-gateway"))
+		if !strings.Contains(dyn, "(RUNPATH)") || !strings.Contains(dyn, "Library runpath: [/usr/lib/openshell-gateway]") {
+			t.Errorf("%s: the binary's RUNPATH is not /usr/lib/openshell-gateway:\n%s", a.File, dyn)
+		}
+	}
+	for _, id := range []string{"debian11", "debian12", "el9", "ubuntu2204"} {
+		if seen[id] != 2 {
+			t.Errorf("target %s: %d packages, want x86_64 and aarch64", id, seen[id])
+		}
+	}
+}
+
+// TestPrivateLibraryStartsWithoutSystemZ3 installs the debian11 package
+// with dpkg into a copy of a bullseye root that has no libz3-4 (an overlay
+// on the cached root, which stays untouched) and starts the binary there
+// with LD_BIND_NOW=1: it loads the private stub (4.99.1.0) from
+// /usr/lib/openshell-gateway. The demo's debian11 package (no private
+// library) is refused by dpkg on the same root for want of libz3-4.
+func TestPrivateLibraryStartsWithoutSystemZ3(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root (mount, chroot); CI runs as root")
+	}
+	testdeps.Tools(t, "unshare", "mount", "chroot", "sh", "cp")
+	root := bullseyeRoot(t)
+	dist, m := privateDist(t)
+	var debs = map[string]string{}
+	for _, a := range m.Artifacts {
+		if a.Kind == "deb" && a.Arch == "x86_64" {
+			debs[a.Distro] = filepath.Join(dist, a.File)
+		}
+	}
+	// The demo's own debian11 package (not private, Depends: libz3-4) is
+	// the negative control.
+	for _, a := range readManifest(t, demoDist(t)).Artifacts {
+		if a.Kind == "deb" && a.Arch == "x86_64" && a.Distro == "debian11" {
+			debs["plain"] = filepath.Join(demoDist(t), a.File)
+		}
+	}
+	if debs["debian11"] == "" || debs["plain"] == "" {
+		t.Fatalf("no x86_64 debian11 deb in %v", debs)
+	}
+	work := t.TempDir()
+	for _, d := range []string{"upper/tmp", "work", "m"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, src := range map[string]string{"private.deb": debs["debian11"], "plain.deb": debs["plain"]} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, "upper/tmp", name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Inside one mount namespace: the overlay, then dpkg and the binary in
+	// a chroot. The plain package must fail on libz3-4 first.
+	script := `set -u
+R=$1 W=$2
+mount -t overlay overlay -o "lowerdir=$R,upperdir=$W/upper,workdir=$W/work" "$W/m" || exit 90
+if chroot "$W/m" dpkg -i /tmp/plain.deb >"$W/plain.log" 2>&1; then echo "plain package installed without libz3-4"; exit 91; fi
+chroot "$W/m" dpkg --purge openshell-gateway >/dev/null 2>&1
+chroot "$W/m" dpkg -i /tmp/private.deb || exit 92
+chroot "$W/m" dpkg -s libz3-4 >/dev/null 2>&1 && { echo "libz3-4 is installed"; exit 93; }
+LD_BIND_NOW=1 chroot "$W/m" /usr/bin/openshell-gateway --version
+`
+	out, err := exec.Command("unshare", "-m", "sh", "-c", script, "sh", root, work).CombinedOutput()
+	plain, _ := os.ReadFile(filepath.Join(work, "plain.log"))
+	if err != nil {
+		t.Fatalf("install and start in %s: %v\n%s\nplain package: %s", root, err, out, plain)
+	}
+	if !strings.Contains(string(plain), "libz3-4") {
+		t.Errorf("dpkg refused the plain package for another reason:\n%s", plain)
+	}
+	if !strings.Contains(string(out), "z3 4.99.1.0 from /usr/lib/openshell-gateway/libz3.so.4") {
+		t.Errorf("the installed binary did not load its private libz3:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(root, "usr/bin/openshell-gateway")); err == nil {
+		t.Errorf("the cached root %s was changed", root)
+	}
+}
+
+// TestPrivateLibraryRefusals: the private library is held to the
+// sidecar's checks, with the line of libraries.libz3.files.ARCH, and a
+// refused build writes nothing.
+func TestPrivateLibraryRefusals(t *testing.T) {
+	lib := func(x86, arm string) string {
+		s := "targets:\n  - debian12\nlibraries:\n  libz3:\n    files:\n      x86_64: " + x86 + "\n"
+		if arm != "" {
+			s += "      aarch64: " + arm + "\n"
+		}
+		return s + "    private: [debian12]\n"
+	}
+	host := "/usr/lib/x86_64-linux-gnu/libz3.so.4"
+	cases := []struct {
+		name, tail string
+		want       []string
+	}{
+		{"soname", lib("../fixtures/x86_64/libz3.so.4.8", "../fixtures/aarch64/libz3.so.4"),
+			[]string{"target debian12: private library", "libraries.libz3.files.x86_64 in", "packaging.yaml:", `has SONAME "libz3.so.4.8", but`, "needs libz3.so.4"}},
+		{"machine", lib("../fixtures/aarch64/libz3.so.4", "../fixtures/aarch64/libz3.so.4"),
+			[]string{"is built for aarch64; input x86_64-unknown-linux-gnu needs an x86_64 library"}},
+		{"no file for the arch", lib("../fixtures/x86_64/libz3.so.4", ""),
+			[]string{"target debian12", "libraries.libz3.files has no aarch64 file for input aarch64-unknown-linux-gnu"}},
+		{"floor", lib(host, "../fixtures/aarch64/libz3.so.4"),
+			[]string{"breaks the promised floor", "promise of the debian12 package", "GLIBC_2.34:", "GLIBCXX_3.4.30:", "Bundle a libz3 built against glibc 2.28"}},
+		{"missing file", lib("../fixtures/x86_64/nonesuch.so", "../fixtures/aarch64/libz3.so.4"),
+			[]string{"libraries.libz3.files.x86_64", "does not exist"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "floor" {
+				testdeps.File(t, host)
+			}
+			cfg := demoWith(t, c.tail)
+			cfg.Tarball.Sidecar = nil
+			out := filepath.Join(t.TempDir(), "dist")
+			_, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: out, Epoch: DefaultEpoch})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if entries, _ := os.ReadDir(out); len(entries) > 0 {
+				t.Errorf("a refused build left files: %v", entries)
+			}
+		})
+	}
+}
+
+// TestSidecarCarriesAnyLibrary builds, at test time, a binary that needs
+// libz3.so.4 and another library (libfoo.so.1). Its sidecar tarball
+// carries both in lib/ (libz3 from tarball.sidecar.libraries, libfoo from
+// libraries.libfoo.files), and the extracted binary loads both from there
+// with LD_BIND_NOW=1, on a host whose own libz3 it must not use. Its
+// debian12 package ships libfoo privately and still depends on libz3-4.
+func TestSidecarCarriesAnyLibrary(t *testing.T) {
+	testdeps.Tools(t, "gcc", "tar", "dpkg-deb")
+	testdeps.File(t, "/usr/include/stdio.h")
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("foo.c", "int foo(void) { return 42; }\n")
+	write("app.c", `#include <stdio.h>
+void Z3_get_version(unsigned *, unsigned *, unsigned *, unsigned *);
+int foo(void);
+int main(void) {
+	unsigned a, b, c, d;
+	Z3_get_version(&a, &b, &c, &d);
+	printf("z3 %u.%u.%u.%u foo %d\n", a, b, c, d, foo());
+	return 0;
+}
+`)
+	stub, err := filepath.Abs("../../testdata/fixtures/x86_64/libz3.so.4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	license, _ := filepath.Abs("../../testdata/fixtures/demo/LICENSE")
+	sh(t, dir, "gcc", "-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", "libfoo.so.1", "foo.c")
+	sh(t, dir, "gcc", "-o", "app", "app.c", stub, "libfoo.so.1")
+	cfgText := `name: app
+summary: a test program
+maintainer: Test <test@example.org>
+homepage: https://example.org
+license: MIT
+copyright: 2025 Test
+license_file: ` + license + `
+floor:
+  glibc: "2.34"
+inputs:
+  x86_64-unknown-linux-gnu: app
+tarball:
+  sidecar:
+    libraries:
+      x86_64: ` + stub + `
+libraries:
+  libfoo:
+    files:
+      x86_64: libfoo.so.1
+    private: [debian12]
+targets:
+  - id: debian12
+    arches: [x86_64]
+`
+	cfg, err := config.Parse(write("packaging.yaml", cfgText), dir, []byte(cfgText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "dist")
+	var warn bytes.Buffer
+	m, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: out, Epoch: DefaultEpoch, Warn: &warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tgz, deb string
+	for _, a := range m.Artifacts {
+		switch {
+		case a.Kind == "tarball" && a.Sidecar != nil:
+			tgz = filepath.Join(out, a.File)
+			want := "bin/ bin/app lib/ lib/libfoo.so.1 lib/libz3.so.4"
+			if strings.Join(a.Contents, " ") != want || a.Sidecar.Soname != "libz3.so.4" || a.Z3 != "sidecar" {
+				t.Errorf("sidecar entry %+v %+v", a, a.Sidecar)
+			}
+		case a.Kind == "deb":
+			deb = filepath.Join(out, a.File)
+		}
+	}
+	if tgz == "" || deb == "" {
+		t.Fatalf("no sidecar tarball or deb among %+v", m.Artifacts)
+	}
+	x := t.TempDir()
+	sh(t, x, "tar", "-xzf", tgz)
+	stdout, stderr, err := run(x, []string{"LD_BIND_NOW=1"}, filepath.Join(x, "bin/app"))
+	if err != nil || stdout != "z3 4.99.1.0 foo 42\n" {
+		t.Errorf("sidecar binary: %v\n%s%s", err, stdout, stderr)
+	}
+	if dep := sh(t, "", "dpkg-deb", "-f", deb, "Depends"); !strings.Contains(dep, "libz3-4") || strings.Contains(dep, "foo") {
+		t.Errorf("deb Depends %q: want libz3-4 and nothing for libfoo", dep)
+	}
+	if c := sh(t, "", "dpkg-deb", "-c", deb); !strings.Contains(c, "./usr/lib/app/libfoo.so.1") || strings.Contains(c, "libz3") {
+		t.Errorf("deb contents:\n%s", c)
+	}
+
+	// Without a file for libfoo, the sidecar is refused with the way out.
+	delete(cfg.Libraries, "libfoo")
+	cfg.Targets = cfg.Targets[:1]
+	cfg.Targets[0].Sonames = map[string]string{"libfoo.so.1": "libfoo1", "libz3.so.4": "libz3-4"}
+	_, err = Run(Options{Config: cfg, Version: "1.0.0", OutDir: filepath.Join(dir, "dist2"), Epoch: DefaultEpoch})
+	if err == nil || !strings.Contains(err.Error(), "needs libfoo.so.1, which its sidecar tarball must carry") ||
+		!strings.Contains(err.Error(), "libraries: {libfoo: {files: {x86_64: PATH/TO/libfoo.so.1}}}") {
+		t.Errorf("missing sidecar file: %v", err)
+	}
+}
+
+// TestSidecarLayoutUnchanged: the demo's sidecar tarballs hold what they
+// held before sidecars carried any library (bin/, lib/ with libz3.so.4,
+// the tarball files).
+func TestSidecarLayoutUnchanged(t *testing.T) {
+	m := readManifest(t, demoDist(t))
+	n := 0
+	for _, a := range m.Artifacts {
+		if a.Sidecar == nil || a.Kind != "tarball" {
+			continue
+		}
+		n++
+		want := "LICENSE README.md bin/ bin/openshell-gateway lib/ lib/libz3.so.4"
+		if got := strings.Join(a.Contents, " "); got != want {
+			t.Errorf("%s contents %q, want %q", a.File, got, want)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d sidecar tarballs, want 2", n)
+	}
+}

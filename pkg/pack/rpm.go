@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,14 +53,6 @@ const (
 	rpmTagDirNames      = 1118
 )
 
-// payloadPrefixRequire is the rpmlib() dependency rpmbuild declares for a
-// payload whose names start with "./" (rpm provides it since 4.0).
-var payloadPrefixRequire = rpmpack.Relation{
-	Name:    "rpmlib(PayloadFilesHavePrefix)",
-	Version: "4.0-1",
-	Sense:   rpmpack.SenseRPMLIB | rpmpack.SenseLess | rpmpack.SenseEqual,
-}
-
 // rpmArch maps GOARCH names to rpm's: nfpm's table, which names the file.
 var rpmArch = map[string]string{
 	"all":      "noarch",
@@ -94,6 +88,9 @@ func (rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := rpmScriptlets(info, r); err != nil {
+		return err
+	}
 	if fn := info.RPM.Signature.SignFn; fn != nil {
 		r.SetPGPSigner(func(data []byte) ([]byte, error) { return fn(bytes.NewReader(data)) })
 	}
@@ -122,6 +119,11 @@ func (rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 		f.Name = "." + f.Name
 		r.AddFile(*f)
 	}
+	// rpmlib() features last: they depend on every relation (NewRPM
+	// added the package's own provide) and on the files.
+	for _, req := range rpmlibRequires(&r.RPMMetaData, len(names) > 0) {
+		r.Requires = append(r.Requires, req)
+	}
 	if len(names) > 0 {
 		dirIndexes, dirNames := rpmDirIndex(names)
 		r.AddCustomTag(rpmTagDirIndexes, rpmpack.EntryUint32(dirIndexes))
@@ -138,9 +140,8 @@ func (rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 // rpmUnsupported reports the nfpm.Info fields relpack's rpm writer does
 // not write (relpack never sets them), so none is dropped silently.
 func rpmUnsupported(info *nfpm.Info) error {
-	s, rs := info.Scripts, info.RPM.Scripts
-	if s.PreInstall+s.PostInstall+s.PreRemove+s.PostRemove+rs.PreTrans+rs.PostTrans+rs.Verify != "" {
-		return errors.New("rpm: scriptlets are not supported by relpack's rpm writer")
+	if rs := info.RPM.Scripts; rs.PreTrans+rs.PostTrans+rs.Verify != "" {
+		return errors.New("rpm: %pretrans, %posttrans and %verifyscript are not supported by relpack's rpm writer")
 	}
 	if len(info.RPM.Prefixes) > 0 {
 		return errors.New("rpm: relocatable packages (prefixes) are not supported by relpack's rpm writer")
@@ -211,7 +212,6 @@ func rpmMeta(info *nfpm.Info) (rpmpack.RPMMetaData, error) {
 		from []string
 	}{
 		{&m.Provides, info.Provides},
-		{&m.Requires, info.Depends},
 		{&m.Recommends, info.Recommends},
 		{&m.Suggests, info.Suggests},
 		{&m.Conflicts, info.Conflicts},
@@ -223,9 +223,215 @@ func rpmMeta(info *nfpm.Info) (rpmpack.RPMMetaData, error) {
 			}
 		}
 	}
-	req := payloadPrefixRequire
-	m.Requires = append(m.Requires, &req)
+	for _, s := range info.Depends {
+		rel, err := rpmRequire(s)
+		if err != nil {
+			return m, err
+		}
+		if !slices.ContainsFunc(m.Requires, rel.Equal) {
+			m.Requires = append(m.Requires, rel)
+		}
+	}
+	// rpmbuild's architecture provide, NAME(ISA) = EVR, which the
+	// packages of a distro require each other by (%{?_isa}).
+	if isa, ok := rpmISA[arch]; ok {
+		self := &rpmpack.Relation{Version: rpmEVR(uint32(epoch), ver, m.Release), Sense: rpmpack.SenseEqual}
+		self.Name = m.Name + "(" + isa + ")"
+		m.Provides = append(m.Provides, self)
+	}
 	return m, nil
+}
+
+// rpmEVR is the [E:]V-R string rpmpack writes for the package's own provide.
+func rpmEVR(epoch uint32, version, release string) string {
+	evr := version + "-" + release
+	if epoch != rpmpack.NoEpoch && epoch != 0 {
+		evr = strconv.FormatUint(uint64(epoch), 10) + ":" + evr
+	}
+	return evr
+}
+
+// rpm dependency flags (rpm's include/rpm/rpmds.h) that rpmpack has no
+// names for: the scriptlet a Requires(...) is for, and the interpreter
+// dependency rpmbuild adds for each scriptlet.
+const (
+	senseInterp = 1 << 8  // RPMSENSE_INTERP
+	sensePre    = 1 << 9  // RPMSENSE_SCRIPT_PRE
+	sensePost   = 1 << 10 // RPMSENSE_SCRIPT_POST
+	sensePreun  = 1 << 11 // RPMSENSE_SCRIPT_PREUN
+	sensePostun = 1 << 12 // RPMSENSE_SCRIPT_POSTUN
+)
+
+// rpmRequire parses one Depends entry: a relation ("glibc >= 2.28",
+// "z3-libs", a rich "(a or b)"), or one for scriptlets in spec-file
+// form, "Requires(post,preun,postun): systemd", which rpm installs
+// before those scriptlets run and may remove once they no longer need it
+// (%systemd_requires writes exactly these three).
+func rpmRequire(s string) (*rpmpack.Relation, error) {
+	var contexts []string
+	if rest, ok := strings.CutPrefix(s, "Requires("); ok {
+		ctx, rel, ok := strings.Cut(rest, "):")
+		if !ok {
+			return nil, fmt.Errorf("rpm: relation %q: want Requires(post,preun,...): NAME [OP VERSION]", s)
+		}
+		contexts = strings.Split(ctx, ",")
+		s = strings.TrimSpace(rel)
+	}
+	rel, err := rpmpack.NewRelation(s)
+	if err != nil {
+		return nil, fmt.Errorf("rpm: relation %q: %w", s, err)
+	}
+	if rel.Name == "" {
+		return nil, fmt.Errorf("rpm: relation %q names no package", s)
+	}
+	for _, c := range contexts {
+		switch strings.TrimSpace(c) {
+		case "pre":
+			rel.Sense |= sensePre
+		case "post":
+			rel.Sense |= sensePost
+		case "preun":
+			rel.Sense |= sensePreun
+		case "postun":
+			rel.Sense |= sensePostun
+		default:
+			return nil, fmt.Errorf("rpm: relation Requires(%s): unknown scriptlet %q; use pre, post, preun or postun", strings.Join(contexts, ","), strings.TrimSpace(c))
+		}
+	}
+	return rel, nil
+}
+
+// systemctlRE finds a scriptlet command that runs systemctl.
+var systemctlRE = regexp.MustCompile(`(?m)(^|[\s;&|(])systemctl\s`)
+
+// rpmScriptlets adds the package's scriptlets (nfpm's script files:
+// PreInstall %pre, PostInstall %post, PreRemove %preun, PostRemove
+// %postun), each run by /bin/sh, with the dependencies rpm orders the
+// scriptlet after:
+//
+//   - Requires(pre|post|preun|postun): /bin/sh with RPMSENSE_INTERP, the
+//     interpreter dependency rpmbuild writes for every scriptlet;
+//   - Requires(...): systemd for a scriptlet that runs systemctl, as
+//     %systemd_requires declares beside the %systemd_post, %systemd_preun
+//     and %systemd_postun* macros: rpm then installs systemd before the
+//     package in one transaction and keeps it until the package's %preun
+//     and %postun have run.
+func rpmScriptlets(info *nfpm.Info, r *rpmpack.RPM) error {
+	type ctx struct {
+		file, name string
+		add        func(string)
+		sense      *rpmpack.Relation // carries the context flag
+	}
+	for _, s := range []ctx{
+		{info.Scripts.PreInstall, "%pre", r.AddPrein, &rpmpack.Relation{Sense: sensePre}},
+		{info.Scripts.PostInstall, "%post", r.AddPostin, &rpmpack.Relation{Sense: sensePost}},
+		{info.Scripts.PreRemove, "%preun", r.AddPreun, &rpmpack.Relation{Sense: sensePreun}},
+		{info.Scripts.PostRemove, "%postun", r.AddPostun, &rpmpack.Relation{Sense: sensePostun}},
+	} {
+		if s.file == "" {
+			continue
+		}
+		body, err := os.ReadFile(s.file)
+		if err != nil {
+			return fmt.Errorf("rpm: %s scriptlet: %w", s.name, err)
+		}
+		if strings.TrimSpace(string(body)) == "" {
+			continue // rpmbuild writes no empty scriptlet either
+		}
+		s.add(string(body))
+		r.Requires = append(r.Requires, &rpmpack.Relation{Name: "/bin/sh", Sense: s.sense.Sense | senseInterp})
+		if systemctlRE.Match(body) {
+			req := &rpmpack.Relation{Name: "systemd", Sense: s.sense.Sense}
+			if !slices.ContainsFunc(r.Requires, req.Equal) {
+				r.Requires = append(r.Requires, req)
+			}
+		}
+	}
+	return nil
+}
+
+// rpmISA is rpm's %{_isa} name of an rpm architecture
+// (%{__isa_name}-%{__isa_bits}, /usr/lib/rpm/platform/ARCH-linux/macros).
+var rpmISA = map[string]string{
+	"x86_64": "x86-64", "i386": "x86-32", "i686": "x86-32", "aarch64": "aarch-64",
+	"armv5tel": "armv5tel-32", "armv6hl": "armv6hl-32", "armv7hl": "armv7hl-32",
+	"mips64el": "mips-64", "mipsel": "mips-32", "mips": "mips-32",
+	"loongarch64": "loongarch64-64", "ppc64le": "ppc-64", "s390x": "s390-64", "riscv64": "riscv-64",
+}
+
+// rpmlib() features, the version of rpm that introduced each (rpm's
+// lib/rpmds.c rpmlibProvides), as rpmbuild's rpmlibNeedsFeature names
+// them.
+var (
+	rpmlibCompressedFileNames    = rpmlibFeature("CompressedFileNames", "3.0.4-1")
+	rpmlibFileDigests            = rpmlibFeature("FileDigests", "4.6.0-1")
+	rpmlibPayloadFilesHavePrefix = rpmlibFeature("PayloadFilesHavePrefix", "4.0-1")
+	rpmlibTildeInVersions        = rpmlibFeature("TildeInVersions", "4.10.0-1")
+	rpmlibCaretInVersions        = rpmlibFeature("CaretInVersions", "4.15.0-1")
+	rpmlibRichDependencies       = rpmlibFeature("RichDependencies", "4.12.0-1")
+	// The payload compressors rpm did not always read; gzip it always did.
+	rpmlibPayload = map[string]rpmpack.Relation{
+		"xz":    rpmlibFeature("PayloadIsXz", "5.2-1"),
+		"lzma":  rpmlibFeature("PayloadIsLzma", "4.4.6-1"),
+		"zstd":  rpmlibFeature("PayloadIsZstd", "5.4.18-1"),
+		"bzip2": rpmlibFeature("PayloadIsBzip2", "3.0.5-1"),
+	}
+)
+
+// rpmlibFeature is the dependency rpmbuild writes for an rpmlib feature:
+// rpmlib(NAME) <= VERSION with RPMSENSE_RPMLIB, which only rpm itself
+// provides (rpm --showrc lists them under "Features supported by rpmlib").
+func rpmlibFeature(name, version string) rpmpack.Relation {
+	return rpmpack.Relation{
+		Name:    "rpmlib(" + name + ")",
+		Version: version,
+		Sense:   rpmpack.SenseRPMLIB | rpmpack.SenseLess | rpmpack.SenseEqual,
+	}
+}
+
+// rpmlibRequires are the rpmlib() dependencies rpmbuild (4.18, build/pack.c
+// and build/files.c) writes for a package of m's relations and payload,
+// so that an rpm lacking a feature refuses the package up front ("rpmlib(X)
+// is needed by ...") instead of failing half-way through:
+//
+//   - with files: CompressedFileNames (the DIRNAMES/BASENAMES index),
+//     FileDigests (SHA-256 file digests), PayloadFilesHavePrefix (the ./
+//     payload names);
+//   - the payload compressor: PayloadIsXz, PayloadIsLzma, PayloadIsZstd
+//     (none for gzip);
+//   - TildeInVersions / CaretInVersions when any relation's version, the
+//     package's own provide included, has a '~' / '^';
+//   - RichDependencies for a boolean "(a or b)" relation.
+func rpmlibRequires(m *rpmpack.RPMMetaData, files bool) []*rpmpack.Relation {
+	var feats []rpmpack.Relation
+	if files {
+		feats = append(feats, rpmlibCompressedFileNames, rpmlibFileDigests, rpmlibPayloadFilesHavePrefix)
+	}
+	if f, ok := rpmlibPayload[m.Compressor]; ok {
+		feats = append(feats, f)
+	}
+	var tilde, caret, rich bool
+	for _, rels := range []rpmpack.Relations{m.Provides, m.Requires, m.Conflicts, m.Obsoletes, m.Recommends, m.Suggests} {
+		for _, r := range rels {
+			tilde = tilde || strings.Contains(r.Version, "~")
+			caret = caret || strings.Contains(r.Version, "^")
+			rich = rich || strings.HasPrefix(r.Name, "(")
+		}
+	}
+	if tilde {
+		feats = append(feats, rpmlibTildeInVersions)
+	}
+	if caret {
+		feats = append(feats, rpmlibCaretInVersions)
+	}
+	if rich {
+		feats = append(feats, rpmlibRichDependencies)
+	}
+	out := make([]*rpmpack.Relation, len(feats))
+	for i := range feats {
+		out[i] = &feats[i]
+	}
+	return out
 }
 
 // rpmFile turns one nfpm content into an rpmpack file under its absolute

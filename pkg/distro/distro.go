@@ -5,11 +5,14 @@
 package distro
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
+	"io/fs"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -45,15 +48,129 @@ type Distro struct {
 //go:embed catalog.yaml
 var catalogYAML []byte
 
-// Catalog returns the built-in distro targets, in catalogue order.
+// factsFS holds the captured fact files catalog.yaml's facts: name
+// (paths relative to this folder: facts/debian12/libz3-4_x86_64.yaml).
+//
+//go:embed facts
+var factsFS embed.FS
+
+var (
+	catalogOnce sync.Once
+	catalogData []Distro
+)
+
+// Catalog returns the built-in distro targets, in catalogue order, with
+// their fact files loaded into Libraries. The catalogue is read once; each
+// call returns fresh copies of every field except Libraries, whose maps
+// and LibraryFacts are shared between callers and must not be modified.
 func Catalog() []Distro {
-	var ds []Distro
-	dec := yaml.NewDecoder(strings.NewReader(string(catalogYAML)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&ds); err != nil {
-		panic("distro: built-in catalog.yaml is broken: " + err.Error())
+	catalogOnce.Do(func() {
+		var ds []Distro
+		dec := yaml.NewDecoder(strings.NewReader(string(catalogYAML)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&ds); err != nil {
+			panic("distro: built-in catalog.yaml is broken: " + err.Error())
+		}
+		for i := range ds {
+			if err := ds[i].LoadFacts(factsFS); err != nil {
+				panic("distro: built-in catalog.yaml: " + err.Error())
+			}
+		}
+		catalogData = ds
+	})
+	out := make([]Distro, len(catalogData))
+	for i, d := range catalogData {
+		out[i] = d.clone()
 	}
-	return ds
+	return out
+}
+
+// clone copies d's slices and maps, except the shared, read-only
+// Libraries.
+func (d Distro) clone() Distro {
+	c := d
+	c.Arches = append([]string(nil), d.Arches...)
+	c.Facts = append([]string(nil), d.Facts...)
+	c.Private = append([]string(nil), d.Private...)
+	if d.Sonames != nil {
+		c.Sonames = make(map[string]string, len(d.Sonames))
+		for k, v := range d.Sonames {
+			c.Sonames[k] = v
+		}
+	}
+	return c
+}
+
+// LoadFacts reads the fact files d.Facts names from fsys (paths with '/',
+// relative to fsys' root: the catalogue's folder for built-in targets) into
+// d.Libraries, replacing what was there. Each file must parse and
+// validate, be named PACKAGE_ARCH.yaml after what it holds, and hold only
+// libraries whose soname d maps to that package, for an arch d lists; no
+// (arch, soname) may come twice.
+func (d *Distro) LoadFacts(fsys fs.FS) error {
+	d.Libraries = nil
+	for _, p := range d.Facts {
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return fmt.Errorf("target %s: facts: %w (give the path of a file `relpack distro capture` wrote)", d.ID, err)
+		}
+		libs, err := ParseFacts(p, data)
+		if err != nil {
+			return fmt.Errorf("target %s: %w", d.ID, err)
+		}
+		for i := range libs {
+			l := &libs[i]
+			if want := l.Package + "_" + l.Arch + ".yaml"; path.Base(p) != want {
+				return fmt.Errorf("target %s: %s holds %s %s for %s: name it %s", d.ID, p, l.Package, l.Soname, l.Arch, want)
+			}
+			if d.Sonames[l.Soname] != l.Package {
+				return fmt.Errorf("target %s: %s: %s comes from package %s, but sonames maps it to %q; map it (sonames: {%s: %s}) or drop the file",
+					d.ID, p, l.Soname, l.Package, d.Sonames[l.Soname], l.Soname, l.Package)
+			}
+			if !contains(d.Arches, l.Arch) {
+				return fmt.Errorf("target %s: %s is for %s, which arches does not list", d.ID, p, l.Arch)
+			}
+			if d.Libraries == nil {
+				d.Libraries = map[string]map[string]*LibraryFacts{}
+			}
+			if d.Libraries[l.Arch] == nil {
+				d.Libraries[l.Arch] = map[string]*LibraryFacts{}
+			}
+			if _, dup := d.Libraries[l.Arch][l.Soname]; dup {
+				return fmt.Errorf("target %s: %s: %s for %s is already given by another fact file", d.ID, p, l.Soname, l.Arch)
+			}
+			d.Libraries[l.Arch][l.Soname] = l
+		}
+	}
+	return nil
+}
+
+// Library returns the captured facts of soname for arch, or nil.
+func (d Distro) Library(arch, soname string) *LibraryFacts {
+	return d.Libraries[arch][soname]
+}
+
+// RuntimeFor is the C++ runtime d ships on arch: Runtime, with each
+// family replaced by the highest version the captured libstdc++.so.6 and
+// libgcc_s.so.1 for arch define, where captured. (libgcc_s's GCC_ nodes
+// differ per architecture: Debian 12 defines GCC_12.0.0 on x86_64 but
+// GCC_11.0 on aarch64.)
+func (d Distro) RuntimeFor(arch string) Runtime {
+	rt := d.Runtime
+	if l := d.Library(arch, "libstdc++.so.6"); l != nil {
+		if v := l.HighestDefined("GLIBCXX"); v != "" {
+			rt.GLIBCXX = v
+		}
+		if v := l.HighestDefined("CXXABI"); v != "" {
+			rt.CXXABI = v
+		}
+	}
+	if l := d.Library(arch, "libgcc_s.so.1"); l != nil {
+		if v := l.HighestDefined("GCC"); v != "" {
+			rt.GCC = v
+		}
+	}
+	return rt
 }
 
 // Lookup finds a built-in distro by id.
@@ -138,6 +255,16 @@ func (d Distro) Validate() []FieldError {
 	}
 	if !releaseSuffixRE.MatchString(d.ReleaseSuffix) {
 		add("release_suffix", "release_suffix %q: use letters, digits, '.', '+', '~' or '_' (it ends the deb revision and rpm release; no spaces, '/' or '-')", d.ReleaseSuffix)
+	}
+	for _, f := range []struct{ name, v string }{{"glibcxx", d.Runtime.GLIBCXX}, {"cxxabi", d.Runtime.CXXABI}, {"gcc", d.Runtime.GCC}} {
+		if f.v != "" && !abi.ValidVersion(f.v) {
+			add("runtime", "runtime.%s %q is not a version such as %s", f.name, f.v, map[string]string{"glibcxx": "3.4.30", "cxxabi": "1.3.13", "gcc": "12.0.0"}[f.name])
+		}
+	}
+	for _, p := range d.Facts {
+		if !strings.HasSuffix(p, ".yaml") || strings.Contains(p, "..") || strings.HasPrefix(p, "/") {
+			add("facts", "facts: %q must be a relative path to a .yaml file `relpack distro capture` wrote (facts/ID/PACKAGE_ARCH.yaml)", p)
+		}
 	}
 	keys := make([]string, 0, len(d.Sonames))
 	for k := range d.Sonames {

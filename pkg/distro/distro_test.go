@@ -1,8 +1,10 @@
 package distro
 
 import (
+	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestCatalogValid(t *testing.T) {
@@ -16,7 +18,7 @@ func TestCatalogValid(t *testing.T) {
 		}
 		seen[d.ID] = true
 	}
-	for _, id := range []string{"el8", "el9", "fedora41", "debian11", "debian12", "ubuntu2204", "ubuntu2404"} {
+	for _, id := range []string{"el8", "el9", "fedora41", "debian11", "debian12", "debian13", "ubuntu2204", "ubuntu2404"} {
 		if !seen[id] {
 			t.Errorf("catalogue lacks %s", id)
 		}
@@ -48,6 +50,173 @@ func TestValidateNamesFields(t *testing.T) {
 	for _, f := range []string{"id", "name", "format", "glibc", "arches", "libc_package", "sonames"} {
 		if !strings.Contains(got, f) {
 			t.Errorf("no error for field %s in %s", f, got)
+		}
+	}
+}
+
+func TestFactsLoaded(t *testing.T) {
+	for _, id := range []string{"debian11", "debian12", "debian13"} {
+		d, _ := Lookup(id)
+		for _, arch := range []string{"x86_64", "aarch64"} {
+			for _, so := range []string{"libz3.so.4", "libstdc++.so.6", "libgcc_s.so.1"} {
+				l := d.Library(arch, so)
+				if l == nil || !l.Captured() || len(l.Exports) == 0 || l.Arch != arch || l.Package != d.Sonames[so] {
+					t.Fatalf("%s %s %s: %+v", id, arch, so, l)
+				}
+			}
+		}
+	}
+	d11, _ := Lookup("debian11")
+	d12, _ := Lookup("debian12")
+	d13, _ := Lookup("debian13")
+	z11, z12, z13 := d11.Library("x86_64", "libz3.so.4"), d12.Library("x86_64", "libz3.so.4"), d13.Library("x86_64", "libz3.so.4")
+	if z11.Version != "4.8.10" || z11.Shlibs != "libz3-4 (>= 4.8.10)" || z12.Version != "4.8.12" || z13.Version != "4.13.3" || z13.PackageVersion != "4.13.3-1" {
+		t.Errorf("z3 versions: %s %q, %s, %s", z11.Version, z11.Shlibs, z12.Version, z13.Version)
+	}
+	// Debian 13's libz3 exports Z3_ functions Debian 12's lacks (DESIGN.md: 75).
+	if !z13.HasExport("Z3_mk_char_sort", "") || z12.HasExport("Z3_mk_char_sort", "") || !z12.HasExport("Z3_mk_int", "") {
+		t.Error("Z3_mk_char_sort must be exported by Debian 13's libz3 only; Z3_mk_int by both")
+	}
+	n := 0
+	for _, e := range z13.Exports {
+		if strings.HasPrefix(e, "Z3_") && !z12.HasExport(e, "") {
+			n++
+		}
+	}
+	if n != 75 {
+		t.Errorf("Debian 13's libz3 exports %d Z3_ functions Debian 12's lacks, want 75", n)
+	}
+	cxx := d12.Library("x86_64", "libstdc++.so.6")
+	if !cxx.HasExport("_ZNSt6thread15_M_start_threadESt10unique_ptrINS_6_StateESt14default_deleteIS1_EEPFvvE", "GLIBCXX_3.4.22") ||
+		cxx.HasExport("_ZNSt6thread15_M_start_threadESt10unique_ptrINS_6_StateESt14default_deleteIS1_EEPFvvE", "GLIBCXX_3.4.30") {
+		t.Error("std::thread::_M_start_thread is at GLIBCXX_3.4.22 only")
+	}
+	if cxx.SymbolsMinVersion["GLIBCXX_3.4.30"] != "12" || cxx.HighestDefined("GLIBCXX") != "3.4.30" {
+		t.Errorf("libstdc++6: symbols_min_version[GLIBCXX_3.4.30] = %q, highest %s", cxx.SymbolsMinVersion["GLIBCXX_3.4.30"], cxx.HighestDefined("GLIBCXX"))
+	}
+	u, _ := Lookup("ubuntu2204")
+	if l := u.Library("x86_64", "libz3.so.4"); l == nil || l.Version != "4.8.12" || l.Captured() || len(l.Exports) != 0 {
+		t.Errorf("ubuntu2204 libz3: %+v", l)
+	}
+}
+
+// The runtime a Debian target records is what its captured libraries
+// define (x86_64); aarch64's libgcc_s differs and RuntimeFor says so.
+func TestRuntimeMatchesCapture(t *testing.T) {
+	for _, d := range Catalog() {
+		if d.Runtime.GLIBCXX == "" || d.Runtime.CXXABI == "" || d.Runtime.GCC == "" || d.Runtime.Source == "" {
+			t.Errorf("%s: runtime not recorded: %+v", d.ID, d.Runtime)
+		}
+		if d.Library("x86_64", "libstdc++.so.6") == nil {
+			continue
+		}
+		got := d.RuntimeFor("x86_64")
+		if got != d.Runtime {
+			t.Errorf("%s: catalog runtime %+v, captured x86_64 %+v", d.ID, d.Runtime, got)
+		}
+	}
+	d12, _ := Lookup("debian12")
+	if rt := d12.RuntimeFor("aarch64"); rt.GCC != "11.0" || rt.GLIBCXX != "3.4.30" {
+		t.Errorf("debian12 aarch64 runtime %+v", rt)
+	}
+	el9, _ := Lookup("el9")
+	if rt := el9.RuntimeFor("x86_64"); rt.GLIBCXX != "3.4.29" {
+		t.Errorf("el9 runtime %+v: GCC 11 stops at GLIBCXX_3.4.29", rt)
+	}
+}
+
+// Every fact file is listed by its target, and every listed one exists.
+func TestNoOrphanFacts(t *testing.T) {
+	listed := map[string]bool{}
+	for _, d := range Catalog() {
+		for _, p := range d.Facts {
+			listed[p] = true
+		}
+	}
+	files, err := fs.Glob(factsFS, "facts/*/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !listed[f] {
+			t.Errorf("%s is listed by no target's facts:", f)
+		}
+		delete(listed, f)
+	}
+	for f := range listed {
+		t.Errorf("%s is listed but missing", f)
+	}
+	if len(files) < 22 {
+		t.Errorf("only %d fact files", len(files))
+	}
+}
+
+func TestCatalogCopies(t *testing.T) {
+	a, _ := Lookup("debian12")
+	a.Sonames["libfoo.so.1"] = "libfoo1"
+	a.Arches[0] = "mips"
+	b, _ := Lookup("debian12")
+	if _, ok := b.Sonames["libfoo.so.1"]; ok || b.Arches[0] == "mips" {
+		t.Error("a caller's edit reached the catalogue")
+	}
+}
+
+func TestParseFactsRejects(t *testing.T) {
+	good := LibraryFacts{Soname: "libz3.so.4", Arch: "x86_64", Package: "libz3-4", Version: "4.8.12", PackageVersion: "4.8.12-3.1",
+		VersionDefs: []string{"Z3_1.0"}, Exports: []string{"Z3_a", "Z3_b@Z3_1.0"}, Source: "libz3-4_4.8.12-3.1_amd64.deb sha256:" + strings.Repeat("ab", 32)}
+	data, err := MarshalFacts("test", []LibraryFacts{good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseFacts("good.yaml", data); err != nil {
+		t.Fatalf("good facts refused: %v", err)
+	}
+	for name, edit := range map[string]func(*LibraryFacts){
+		"soname":     func(l *LibraryFacts) { l.Soname = "z3" },
+		"arch":       func(l *LibraryFacts) { l.Arch = "mips" },
+		"sorted":     func(l *LibraryFacts) { l.Exports = []string{"Z3_b", "Z3_a"} },
+		"repeat":     func(l *LibraryFacts) { l.Exports = []string{"Z3_a", "Z3_a"} },
+		"export":     func(l *LibraryFacts) { l.Exports = []string{"Z3 a"} },
+		"source":     func(l *LibraryFacts) { l.Source = "libz3-4.deb" },
+		"sha256":     func(l *LibraryFacts) { l.Source = "libz3-4.deb sha256:abc" },
+		"version":    func(l *LibraryFacts) { l.Version = "" },
+		"defs order": func(l *LibraryFacts) { l.VersionDefs = []string{"GCC_12.0.0", "GCC_3.0"} },
+		"min node":   func(l *LibraryFacts) { l.SymbolsMinVersion = map[string]string{"GLIBCXX_3.4.30": "12"} },
+		"documented": func(l *LibraryFacts) { l.Source = "documented: Ubuntu 22.04 package metadata" },
+	} {
+		l := good
+		edit(&l)
+		data, err := MarshalFacts("test", []LibraryFacts{l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseFacts(name+".yaml", data); err == nil {
+			t.Errorf("%s: accepted %+v", name, l)
+		}
+	}
+	if _, err := ParseFacts("unknown.yaml", []byte("libraries:\n  - soname: libz3.so.4\n    colour: red\n")); err == nil {
+		t.Error("an unknown field was accepted")
+	}
+}
+
+func TestLoadFactsChecksTarget(t *testing.T) {
+	l := LibraryFacts{Soname: "libz3.so.4", Arch: "x86_64", Package: "libz3-4", Version: "4.8.12", PackageVersion: "4.8.12-3.1",
+		Source: "documented: a test's version of libz3-4"}
+	data, _ := MarshalFacts("test", []LibraryFacts{l})
+	fsys := fstest.MapFS{"f/libz3-4_x86_64.yaml": {Data: data}, "f/wrong_x86_64.yaml": {Data: data}}
+	d := Distro{ID: "t", Arches: []string{"x86_64"}, Sonames: map[string]string{"libz3.so.4": "libz3-4"}, Facts: []string{"f/libz3-4_x86_64.yaml"}}
+	if err := d.LoadFacts(fsys); err != nil || d.Library("x86_64", "libz3.so.4") == nil {
+		t.Fatalf("%v %+v", err, d.Libraries)
+	}
+	for name, d := range map[string]Distro{
+		"unmapped": {ID: "t", Arches: []string{"x86_64"}, Sonames: map[string]string{"libz3.so.4.8": "z3-libs"}, Facts: []string{"f/libz3-4_x86_64.yaml"}},
+		"arch":     {ID: "t", Arches: []string{"aarch64"}, Sonames: map[string]string{"libz3.so.4": "libz3-4"}, Facts: []string{"f/libz3-4_x86_64.yaml"}},
+		"name":     {ID: "t", Arches: []string{"x86_64"}, Sonames: map[string]string{"libz3.so.4": "libz3-4"}, Facts: []string{"f/wrong_x86_64.yaml"}},
+		"twice":    {ID: "t", Arches: []string{"x86_64"}, Sonames: map[string]string{"libz3.so.4": "libz3-4"}, Facts: []string{"f/libz3-4_x86_64.yaml", "f/libz3-4_x86_64.yaml"}},
+		"missing":  {ID: "t", Arches: []string{"x86_64"}, Sonames: map[string]string{"libz3.so.4": "libz3-4"}, Facts: []string{"f/none.yaml"}},
+	} {
+		if err := d.LoadFacts(fsys); err == nil {
+			t.Errorf("%s: loaded", name)
 		}
 	}
 }

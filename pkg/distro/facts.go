@@ -152,6 +152,14 @@ func MarshalFacts(comment string, libs []LibraryFacts) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// DocumentedPrefix starts the Source of a hand-written fact (a version
+// read from the distro's published package metadata, no symbols).
+const DocumentedPrefix = "documented: "
+
+// Captured reports whether the facts were read from a real package file
+// (exports and version_defs are then complete), not written by hand.
+func (l *LibraryFacts) Captured() bool { return sourceRE.MatchString(l.Source) }
+
 var (
 	sourceRE = regexp.MustCompile(`^\S+ sha256:[0-9a-f]{64}$`)
 	// exportRE: a symbol name, optionally @VERSION; no spaces, no second @.
@@ -199,8 +207,16 @@ func (l *LibraryFacts) Validate() []string {
 	if l.PackageVersion == "" || strings.ContainsAny(l.PackageVersion, " \t") {
 		out = append(out, fmt.Sprintf("package_version %q: give the package's full version (4.8.12-3.1)", l.PackageVersion))
 	}
-	if !sourceRE.MatchString(l.Source) {
-		out = append(out, fmt.Sprintf("source %q must read \"FILE sha256:HEX\" (the package file captured)", l.Source))
+	switch {
+	case sourceRE.MatchString(l.Source):
+	case strings.HasPrefix(l.Source, DocumentedPrefix) && len(l.Source) > len(DocumentedPrefix)+10:
+		// A hand-written fact from the distro's published metadata: a
+		// version to hold min_version to, never a symbol list.
+		if len(l.Exports) > 0 || len(l.VersionDefs) > 0 {
+			out = append(out, "exports and version_defs come only from a captured package file: source must read \"FILE sha256:HEX\"")
+		}
+	default:
+		out = append(out, fmt.Sprintf("source %q must read \"FILE sha256:HEX\" (the package file captured) or \"%s\" and where the version was read", l.Source, DocumentedPrefix))
 	}
 	for i, d := range l.VersionDefs {
 		if d == "" || strings.ContainsAny(d, " \t@") {

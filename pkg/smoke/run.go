@@ -117,11 +117,55 @@ func (r *runner) loaderMode() error {
 		return r.badRoot(err)
 	}
 	r.res.Loader = ld.Rel
-	lp := libraryPath(r.root, f.Machine)
-	base := append(append(prefix, ld.Host, "--inhibit-cache"), "--library-path", strings.Join(lp, ":"))
+	// $ORIGIN is the folder the program really is in: the kernel gives
+	// the loader the resolved path (/proc/self/exe), while a loader
+	// started by hand takes the path it is given, links and all.
+	if real, err := filepath.EvalSymlinks(r.bin); err == nil {
+		r.bin = real
+	}
+
+	// The root's loader cannot search the root's folders in its own order
+	// from outside a chroot (search.go says why); relpack searches, and
+	// hands the loader exactly the files it found, through a view folder.
+	tr, err := searchTree(r.root, r.bin, f, ld)
+	if err != nil {
+		return err
+	}
+	r.res.Notes = append(r.res.Notes, tr.notes...)
+	view, err := os.MkdirTemp(r.work, ".relpack-libraries-")
+	if err != nil {
+		return err
+	}
+	for _, l := range tr.libs {
+		if strings.Contains(l.name, "/") {
+			continue // opened by path; noted by searchTree
+		}
+		if err := os.Symlink(l.host, filepath.Join(view, l.name)); err != nil {
+			return badf(r.name, "cannot link %s into the loader's view: %v", l.name, err)
+		}
+	}
+	base := append(append(prefix, ld.Host, "--inhibit-cache"), "--library-path", view)
+	if len(tr.missing) > 0 {
+		var parts []string
+		for _, m := range tr.missing {
+			parts = append(parts, fmt.Sprintf("%s: cannot open shared object file: not in the root (needed by %s; searched %s)", m.name, m.neededBy, strings.Join(m.searched, ", ")))
+		}
+		r.res.Command = append(append(base, r.bin), r.opts.Args...)
+		r.res.ExitCode = 127
+		r.res.LoaderError = "error while loading shared libraries: " + strings.Join(parts, "; ")
+		r.note("not started: no file in the binary's RUNPATH/RPATH nor in the root's library folders answers to that name, where the root's own loader would look; outside a chroot the loader would go on to this host's folders; exit code 127 is the loader's")
+		return nil
+	}
+	if len(tr.libs) > 0 {
+		var links []string
+		for _, l := range tr.libs {
+			links = append(links, l.name+" = "+l.host)
+		}
+		r.note("the loader takes each library from %s, links to the files the root's own loader would load (the binary's RUNPATH before the root's folders): %s", view, strings.Join(links, ", "))
+	}
 
 	// Trace first: outside a chroot the loader searches the host's own
-	// folders for a library the root lacks. A library found only there
+	// folders for a library the view lacks. A library found only there
 	// would make the run pass (or fail) for the host's sake, not the root's.
 	trace := append(append(append([]string{}, base...), "--list"), r.bin)
 	out, _, _, _ := execute(trace, r.opts.Timeout)
@@ -137,7 +181,49 @@ func (r *runner) loaderMode() error {
 		r.note("not started: the loader's trace (--list) found libraries only on this host; a chroot run reports the loader's own \"cannot open shared object file\"; exit code 127 is the loader's")
 		return nil
 	}
+	// And the loader must have taken every library from the view: a
+	// DT_RPATH folder is searched before --library-path, and the loader
+	// reads it on this host, not in the root.
+	if off := offView(out, view, tr); len(off) > 0 {
+		return badf(r.name, "loader mode cannot reproduce the root's loader here: outside a chroot it took %s, not the root's file; use --mode chroot", strings.Join(off, ", "))
+	}
 	return r.run(append(append(base, r.bin), r.opts.Args...))
+}
+
+// offView reads `ld.so --list` output and returns, for each library the
+// search found, the ones the loader took from another file than the one
+// linked in the view ("libz3.so.4 from /opt/lib/libz3.so.4"). The same
+// file reached through another path (a DT_RPATH $ORIGIN/../lib, searched
+// before the view) is the same library.
+func offView(list, view string, tr *tree) []string {
+	want := map[string]string{}
+	for _, l := range tr.libs {
+		if !strings.Contains(l.name, "/") {
+			want[l.name] = l.host
+		}
+	}
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(list))
+	for sc.Scan() {
+		name, rest, ok := strings.Cut(strings.TrimSpace(sc.Text()), " => ")
+		host, found := want[name]
+		if !ok || !found {
+			continue
+		}
+		p := rest
+		if i := strings.LastIndex(rest, " (0x"); i >= 0 {
+			p = rest[:i]
+		}
+		if p == filepath.Join(view, name) {
+			continue
+		}
+		a, errA := os.Stat(p)
+		b, errB := os.Stat(host)
+		if errA != nil || errB != nil || !os.SameFile(a, b) {
+			out = append(out, name+" from "+p)
+		}
+	}
+	return out
 }
 
 type hostLib struct{ name, path string }

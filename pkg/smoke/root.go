@@ -182,9 +182,10 @@ func rootMachine(root string) (string, string) {
 	return "", ""
 }
 
-// libraryPath is the --library-path for the root's loader: the directories
-// the root's own loader would search, host paths inside root, existing ones
-// only, in order: multiarch, lib64, the root's ld.so.conf, then lib and usr/lib.
+// libraryPath lists the root's library folders, which loader mode's search
+// (search.go) takes for the root's ld.so.cache and default folders: host
+// paths inside root, existing ones only, in order: multiarch, lib64, the
+// root's ld.so.conf, then lib and usr/lib.
 func libraryPath(root, machine string) []string {
 	t := triple(machine)
 	rels := []string{"lib/" + t, "usr/lib/" + t, "lib64", "usr/lib64"}
@@ -273,7 +274,9 @@ func ldSoConfDirs(root string) []string {
 
 // systemDirs are the directories a glibc loader searches on its own, after
 // --library-path and RUNPATH, on the host: a library found there in loader
-// mode came from the build host, not from the root.
+// mode came from the build host, not from the root (the view holds every
+// library the search found, so only a name it did not look for, such as a
+// NEEDED path, can get there).
 func systemDirs(machine string) map[string]bool {
 	t := triple(machine)
 	m := map[string]bool{}

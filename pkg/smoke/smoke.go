@@ -7,11 +7,15 @@
 //
 //   - loader (no privileges): the root's own dynamic loader runs the binary
 //     in place, `ROOT/lib/<triple>/ld-2.31.so --inhibit-cache --library-path
-//     ROOT/lib/<triple>:... BIN ARGS`, with a clean environment. $ORIGIN in
-//     the binary's RUNPATH still expands to the binary's own folder. The
-//     loader falls back to the host's default folders (/lib/<triple>,
-//     /usr/lib, ...) for a library the root lacks; a trace run
-//     (`--list`) first catches that, and the test fails naming the library.
+//     VIEW BIN ARGS`, with a clean environment. VIEW holds a link per NEEDED
+//     name to the file the root's loader would load: relpack searches in
+//     ld.so's order (RPATH, RUNPATH, then the root's folders for its cache
+//     and default folders; search.go), since the root's folders given to
+//     --library-path would come before every RUNPATH. $ORIGIN expands to the
+//     folder the binary really is in. A name found nowhere fails the test
+//     without starting it (the loader would go on to the host's folders);
+//     a trace run (`--list`) checks that the loader took every library from
+//     the view.
 //   - chroot (root only): the binary (or the whole extracted artifact) is
 //     copied to ROOT/tmp/relpack-smoke-*/ and started with
 //     `unshare -m sh -c 'mount -t proc proc ROOT/proc && exec chroot ROOT ...'`:

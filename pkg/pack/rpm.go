@@ -121,7 +121,7 @@ func (rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 	}
 	// rpmlib() features last: they depend on every relation (NewRPM
 	// added the package's own provide) and on the files.
-	for _, req := range rpmlibRequires(&r.RPMMetaData, len(names) > 0) {
+	for _, req := range rpmlibRequires(&r.RPMMetaData) {
 		r.Requires = append(r.Requires, req)
 	}
 	if len(names) > 0 {
@@ -394,19 +394,17 @@ func rpmlibFeature(name, version string) rpmpack.Relation {
 // so that an rpm lacking a feature refuses the package up front ("rpmlib(X)
 // is needed by ...") instead of failing half-way through:
 //
-//   - with files: CompressedFileNames (the DIRNAMES/BASENAMES index),
-//     FileDigests (SHA-256 file digests), PayloadFilesHavePrefix (the ./
-//     payload names);
+//   - always (rpmbuild writes them even for a package without files):
+//     CompressedFileNames (the DIRNAMES/BASENAMES index), FileDigests
+//     (SHA-256 file digests), PayloadFilesHavePrefix (the ./ payload
+//     names);
 //   - the payload compressor: PayloadIsXz, PayloadIsLzma, PayloadIsZstd
 //     (none for gzip);
 //   - TildeInVersions / CaretInVersions when any relation's version, the
 //     package's own provide included, has a '~' / '^';
 //   - RichDependencies for a boolean "(a or b)" relation.
-func rpmlibRequires(m *rpmpack.RPMMetaData, files bool) []*rpmpack.Relation {
-	var feats []rpmpack.Relation
-	if files {
-		feats = append(feats, rpmlibCompressedFileNames, rpmlibFileDigests, rpmlibPayloadFilesHavePrefix)
-	}
+func rpmlibRequires(m *rpmpack.RPMMetaData) []*rpmpack.Relation {
+	feats := []rpmpack.Relation{rpmlibCompressedFileNames, rpmlibFileDigests, rpmlibPayloadFilesHavePrefix}
 	if f, ok := rpmlibPayload[m.Compressor]; ok {
 		feats = append(feats, f)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/rpmpack"
+
 	"relpack/internal/testdeps"
 )
 
@@ -86,4 +88,78 @@ func nonEmptyLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// TestRPMRequire: Depends entries are relations as rpm writes them, and
+// "Requires(post,...): NAME" carries the scriptlet flags of a spec file's
+// Requires(post): (RPMSENSE_SCRIPT_POST and friends).
+func TestRPMRequire(t *testing.T) {
+	for _, c := range []struct {
+		in, name, version string
+		sense             uint32
+	}{
+		{"z3-libs", "z3-libs", "", 0},
+		{"glibc >= 2.28", "glibc", "2.28", 12},
+		{"libc.so.6(GLIBC_2.28)(64bit)", "libc.so.6(GLIBC_2.28)(64bit)", "", 0},
+		{"(z3-libs or libz3-4)", "(z3-libs or libz3-4)", "", 0},
+		{"Requires(post): systemd", "systemd", "", 1 << 10},
+		{"Requires(post,preun,postun): systemd", "systemd", "", 1<<10 | 1<<11 | 1<<12},
+		{"Requires(pre): shadow-utils >= 4", "shadow-utils", "4", 1<<9 | 12},
+	} {
+		r, err := rpmRequire(c.in)
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		if r.Name != c.name || r.Version != c.version || uint32(r.Sense) != c.sense {
+			t.Errorf("%q: %q %q %d, want %q %q %d", c.in, r.Name, r.Version, r.Sense, c.name, c.version, c.sense)
+		}
+	}
+	for _, bad := range []string{"Requires(install): systemd", "Requires(post) systemd", ">= 2"} {
+		if _, err := rpmRequire(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// TestRPMLibRequires: the rpmlib() set follows the payload and the
+// versions (rpmbuild 4.18 on the same input writes the same; the
+// compressions and the tilde are compared with rpmbuild itself in
+// TestRPMHeaderAsRpmbuild).
+func TestRPMLibRequires(t *testing.T) {
+	names := func(m rpmpack.RPMMetaData) string {
+		var out []string
+		for _, r := range rpmlibRequires(&m) {
+			if uint32(r.Sense) != 1<<24|2|8 {
+				t.Errorf("%s: flags %d, want RPMLIB|LESS|EQUAL", r.Name, r.Sense)
+			}
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(r.Name, "rpmlib("), ")")+"<="+r.Version)
+		}
+		return strings.Join(out, " ")
+	}
+	base := "CompressedFileNames<=3.0.4-1 FileDigests<=4.6.0-1 PayloadFilesHavePrefix<=4.0-1"
+	rel := func(s string) rpmpack.Relations {
+		r, err := rpmRequire(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rpmpack.Relations{r}
+	}
+	for _, c := range []struct {
+		m    rpmpack.RPMMetaData
+		want string
+	}{
+		{rpmpack.RPMMetaData{Compressor: "gzip", Provides: rel("x = 1.0-1")}, base},
+		{rpmpack.RPMMetaData{Compressor: "xz"}, base + " PayloadIsXz<=5.2-1"},
+		{rpmpack.RPMMetaData{Compressor: "zstd"}, base + " PayloadIsZstd<=5.4.18-1"},
+		{rpmpack.RPMMetaData{Compressor: "lzma"}, base + " PayloadIsLzma<=4.4.6-1"},
+		{rpmpack.RPMMetaData{Compressor: "gzip", Provides: rel("x = 1.0~rc1-1")}, base + " TildeInVersions<=4.10.0-1"},
+		{rpmpack.RPMMetaData{Compressor: "gzip", Requires: rel("y >= 2~beta")}, base + " TildeInVersions<=4.10.0-1"},
+		{rpmpack.RPMMetaData{Compressor: "gzip", Provides: rel("x = 1.0^git1-1")}, base + " CaretInVersions<=4.15.0-1"},
+		{rpmpack.RPMMetaData{Compressor: "gzip", Requires: rel("(a or b)")}, base + " RichDependencies<=4.12.0-1"},
+	} {
+		if got := names(c.m); got != c.want {
+			t.Errorf("%+v:\n%s\nwant\n%s", c.m, got, c.want)
+		}
+	}
 }

@@ -20,6 +20,13 @@ type InstallDoc struct {
 	Tarballs []DocTarball
 	// HasSidecar tells whether any tarball carries its Z3 library.
 	HasSidecar bool
+	// HasGnuTarball and HasMusl tell whether the release has a gnu
+	// tarball without sidecar, and a static musl tarball: the docs speak
+	// only of artifacts that exist.
+	HasGnuTarball, HasMusl bool
+	// MuslOnly, when the musl tarballs cover fewer architectures than the
+	// release, names the ones they cover ("x86_64"); "" otherwise.
+	MuslOnly string
 	// Artifacts is every file of the release, sorted by name.
 	Artifacts []DocArtifact
 }
@@ -98,6 +105,11 @@ type Installer struct {
 	// DistroIDs are the manifest's distro target ids, sorted, space
 	// separated.
 	DistroIDs string
+	// Arches are the architectures the release has artifacts for
+	// (x86_64 first), space separated.
+	Arches string
+	// HasMusl tells whether the release has a static musl tarball.
+	HasMusl bool
 	// Rows are the artifacts, one per line of the embedded table.
 	Rows []InstallerRow
 }

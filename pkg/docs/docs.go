@@ -330,7 +330,19 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 			}
 			sort.Strings(t.Z3Elsewhere)
 		}
+		switch t.Flavour {
+		case "gnu":
+			d.HasGnuTarball = true
+		case "musl static":
+			d.HasMusl = true
+		}
 		d.Tarballs = append(d.Tarballs, t)
+	}
+	if d.HasMusl {
+		all, musl := releaseArches(m, false), releaseArches(m, true)
+		if len(musl) < len(all) {
+			d.MuslOnly = strings.Join(musl, ", ")
+		}
 	}
 	sort.Slice(d.Tarballs, func(i, j int) bool {
 		a, b := d.Tarballs[i], d.Tarballs[j]
@@ -344,6 +356,20 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	})
 	sort.Slice(d.Artifacts, func(i, j int) bool { return d.Artifacts[i].File < d.Artifacts[j].File })
 	return d, nil
+}
+
+// releaseArches lists the architectures of the release's artifacts (only
+// the static musl tarballs' with musl), x86_64 first.
+func releaseArches(m *manifest.Manifest, musl bool) []string {
+	var out []string
+	for _, a := range m.Artifacts {
+		if musl && !(a.Kind == "tarball" && a.Libc == "musl") {
+			continue
+		}
+		out = addUnique(out, a.Arch)
+	}
+	sort.Slice(out, func(i, j int) bool { return archRank(out[i]) < archRank(out[j]) })
+	return out
 }
 
 // safeURL is what --base-url may be: the installer writes it into single
@@ -379,6 +405,8 @@ func installerData(m *manifest.Manifest, baseURL string) (templates.Installer, e
 	}
 	sort.Strings(ids)
 	d.DistroIDs = strings.Join(ids, " ")
+	d.Arches = strings.Join(releaseArches(m, false), " ")
+	d.HasMusl = len(releaseArches(m, true)) > 0
 	for _, a := range m.Artifacts {
 		r := templates.InstallerRow{Arch: a.Arch, Distro: "-", Floor: a.Floor, SHA256: a.SHA256, File: a.File}
 		if r.Floor == "" && a.Libc != "musl" {

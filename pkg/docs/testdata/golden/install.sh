@@ -39,6 +39,7 @@ VERSION='0.1.0'
 FLOOR='2.28'
 DEFAULT_BASE_URL='https://example.com/openshell-gateway/0.1.0'
 DISTRO_IDS='debian11 debian12 el8 el9 ubuntu2204 ubuntu2404'
+ARCHES='x86_64 aarch64'
 # kind arch distro floor sha256 file  (kind: deb, rpm, gnu, sidecar, musl;
 # "-" for no distro or no glibc floor)
 ARTIFACTS='
@@ -166,7 +167,11 @@ machine=$(uname -m 2>/dev/null || echo unknown)
 case $machine in
 x86_64 | amd64) arch=x86_64 ;;
 aarch64 | arm64) arch=aarch64 ;;
-*) die 3 "unsupported architecture '$machine': $PRODUCT $VERSION is built for x86_64 and aarch64 only" ;;
+*) die 3 "unsupported architecture '$machine': $PRODUCT $VERSION is built for $ARCHES only" ;;
+esac
+case " $ARCHES " in
+*" $arch "*) ;;
+*) die 3 "unsupported architecture '$machine': $PRODUCT $VERSION is built for $ARCHES only" ;;
 esac
 
 # libc: "glibc" with glibc_version, "musl", or "none".

@@ -224,6 +224,11 @@ func rpmCycle(t *testing.T, builds []string, distro string, running bool, instal
 	if distro == "el9" && !strings.Contains(sh(t, "", "rpm", "-qp", "--requires", rpms[0]), "rpmlib(PayloadIsZstd) <= 5.4.18-1") {
 		t.Errorf("the el9 rpm does not require rpmlib(PayloadIsZstd)")
 	}
+	// rpmlint with the one list of accepted messages says nothing about
+	// the service package (scriptlets included).
+	if o, e, _ := run("", nil, testdeps.Tool(t, "rpmlint"), "-r", "../pack/rpmlintrc", rpms[len(rpms)-1]); !strings.Contains(o, "1 packages and 0 specfiles checked; 0 errors, 0 warnings") {
+		t.Errorf("rpmlint -r ../pack/rpmlintrc %s:\n%s%s", filepath.Base(rpms[len(rpms)-1]), o, e)
+	}
 	rpm := func(step string, args ...string) {
 		t.Helper()
 		o, e, err := run("", []string{"LC_ALL=C"}, "rpm", append([]string{"--root", root}, args...)...)

@@ -9,6 +9,7 @@ import (
 
 	"relpack/pkg/abi"
 	"relpack/pkg/config"
+	"relpack/pkg/deps"
 	"relpack/pkg/distro"
 	"relpack/pkg/elfedit"
 	"relpack/pkg/manifest"
@@ -115,6 +116,63 @@ func checkBundled(cfg *config.Config, snap *snapshot, in *Input, p string, polic
 	return &bundled{Soname: c.soname, Src: src.Path, Orig: src.Orig, Facts: lf, SHA256: src.SHA256, Size: src.Size}, nil
 }
 
+// checkExports holds the bundled libraries to the symbols the binary
+// imports from them, exactly, since their files are at hand: every symbol
+// bound to a version of one of them must be defined there at that
+// version, and when every library that could provide the unversioned
+// imports is bundled (glibc and GCC's runtime version all of their
+// symbols; Z3's C API has none), each unversioned import must be defined
+// by one of them. Otherwise the binary fails at start-up (with
+// LD_BIND_NOW) or at the first call: "undefined symbol".
+func checkExports(cfg *config.Config, in *Input, libs []*bundled, what string) error {
+	names := map[string]bool{}
+	bundledSet := map[string]bool{}
+	for _, b := range libs {
+		bundledSet[b.Soname] = true
+		exports, err := deps.Exports(b.Src)
+		if err != nil {
+			return fmt.Errorf("%s %s: reading its dynamic symbols: %w", what, b.Orig, err)
+		}
+		if missing := deps.MissingExports(in.Facts, b.Soname, exports, nil, false); len(missing) > 0 {
+			return fmt.Errorf("%s %s (%s) does not define %s, which input %s imports from it: it would fail at start-up (undefined symbol). Give the %s the binary was linked against, or a newer one",
+				what, b.Orig, b.Soname, listSymbols(missing), in.Triple, b.Soname)
+		}
+		for _, e := range exports {
+			name, _, _ := strings.Cut(e, "@")
+			names[name] = true
+		}
+	}
+	for _, n := range bundledNeeds(in) {
+		if !bundledSet[n] {
+			return nil // another library may provide the unversioned imports
+		}
+	}
+	var missing, sonames []string
+	for _, s := range in.Unversioned {
+		if !names[s] {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var files []string
+	for _, b := range libs {
+		sonames = append(sonames, b.Soname)
+		files = append(files, b.Orig)
+	}
+	return fmt.Errorf("input %s imports %s, which no %s defines (%s): it would fail at start-up (undefined symbol). Give the library the binary was linked against, or a newer one",
+		in.Triple, listSymbols(missing), what, strings.Join(files, ", "))
+}
+
+// listSymbols names up to 10 symbols and counts the rest.
+func listSymbols(xs []string) string {
+	if len(xs) <= 10 {
+		return strings.Join(xs, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(xs[:10], ", "), len(xs)-10)
+}
+
 // setRunpath writes the input's copy with RUNPATH runpath into dst (in the
 // build's scratch folder) and reads it back: a layout elfedit refuses, or
 // an edit that does not read back exactly, stops the build before anything
@@ -187,6 +245,9 @@ func (p *privatePlanner) plan(in *Input, d distro.Distro) (distro.Distro, privat
 		pp.Libs = append(pp.Libs, b)
 		pp.Stems = append(pp.Stems, stem)
 		pp.Files = append(pp.Files, pack.PackageFile{Src: b.Src, Dst: PrivateDir(cfg.Name) + "/" + so, Mode: 0o644})
+	}
+	if err := checkExports(cfg, in, pp.Libs, "private library"); err != nil {
+		return d, pp, fmt.Errorf("target %s: %w", d.ID, err)
 	}
 	d.Private = pp.Stems
 	edited, ok := p.edited[in.Data]

@@ -411,3 +411,93 @@ func TestSidecarLayoutUnchanged(t *testing.T) {
 		t.Errorf("%d sidecar tarballs, want 2", n)
 	}
 }
+
+// TestBundledLibraryExports: a sidecar or private library must define
+// every symbol the binary imports from it (issue 10: the stub libz3 that
+// exports only Z3_get_version was accepted for a binary importing
+// Z3_mk_int). A binary built here imports both; the committed stub is
+// refused for its sidecar tarball and for a private debian12 package,
+// naming Z3_mk_int; a library that defines both is accepted.
+func TestBundledLibraryExports(t *testing.T) {
+	testdeps.Tools(t, "gcc")
+	testdeps.File(t, "/usr/include/stdio.h")
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("z3full.c", `void Z3_get_version(unsigned *a, unsigned *b, unsigned *c, unsigned *d) { *a = 4; *b = 99; *c = 2; *d = 0; }
+void *Z3_mk_int(void *c, int v, void *s) { (void)c; (void)s; return (void *)(long)v; }
+`)
+	write("app.c", `#include <stdio.h>
+void Z3_get_version(unsigned *, unsigned *, unsigned *, unsigned *);
+void *Z3_mk_int(void *, int, void *);
+int main(void) {
+	unsigned a, b, c, d;
+	Z3_get_version(&a, &b, &c, &d);
+	printf("z3 %u.%u.%u.%u %p\n", a, b, c, d, Z3_mk_int(0, 7, 0));
+	return 0;
+}
+`)
+	sh(t, dir, "gcc", "-shared", "-fPIC", "-Wl,-soname,libz3.so.4", "-o", "libz3.so.4", "z3full.c")
+	sh(t, dir, "gcc", "-o", "app", "app.c", "libz3.so.4")
+	stub, err := filepath.Abs("../../testdata/fixtures/x86_64/libz3.so.4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	license, _ := filepath.Abs("../../testdata/fixtures/demo/LICENSE")
+	cfgFor := func(lib string, sidecar bool) *config.Config {
+		text := `name: app
+summary: a test program
+maintainer: Test <test@example.org>
+homepage: https://example.org
+license: MIT
+copyright: 2025 Test
+license_file: ` + license + `
+floor:
+  glibc: "2.34"
+inputs:
+  x86_64-unknown-linux-gnu: app
+libraries:
+  libz3:
+    files:
+      x86_64: ` + lib + `
+    private: [debian12]
+targets:
+  - id: debian12
+    arches: [x86_64]
+`
+		if sidecar {
+			text += "tarball:\n  sidecar:\n    libraries:\n      x86_64: " + lib + "\n"
+		}
+		cfg, err := config.Parse(filepath.Join(dir, "packaging.yaml"), dir, []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	for _, sidecar := range []bool{true, false} {
+		what := "private library"
+		if sidecar {
+			what = "sidecar library"
+		}
+		out := filepath.Join(t.TempDir(), "dist")
+		_, err := Run(Options{Config: cfgFor(stub, sidecar), Version: "1.0.0", OutDir: out, Epoch: DefaultEpoch})
+		if err == nil || !strings.Contains(err.Error(), "imports Z3_mk_int, which no "+what+" defines ("+stub+")") ||
+			!strings.Contains(err.Error(), "undefined symbol") {
+			t.Errorf("%s without Z3_mk_int: %v", what, err)
+		}
+		if !sidecar && (err == nil || !strings.Contains(err.Error(), "target debian12: ")) {
+			t.Errorf("the private refusal does not name the target: %v", err)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) > 0 {
+			t.Errorf("a refused build left files: %v", entries)
+		}
+	}
+	if _, err := Run(Options{Config: cfgFor("libz3.so.4", true), Version: "1.0.0", OutDir: filepath.Join(dir, "ok"), Epoch: DefaultEpoch}); err != nil {
+		t.Errorf("a library that defines every import: %v", err)
+	}
+}

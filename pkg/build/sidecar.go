@@ -70,6 +70,9 @@ func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 		}
 		libs = append(libs, b)
 	}
+	if err := checkExports(cfg, in, libs, "sidecar library"); err != nil {
+		return nil, err
+	}
 
 	// The RUNPATH edit happens now, into scratch, so that a layout
 	// elfedit refuses stops the build before anything is written.

@@ -138,9 +138,6 @@ func TestServiceLifecycleDeb(t *testing.T) {
 		t.Fatal("this test needs root (chroot); CI runs as root")
 	}
 	testdeps.Tools(t, "dpkg-deb", "lintian")
-	root := systemdRoot(t)
-	sh(t, "", "cp", "/etc/resolv.conf", filepath.Join(root, "etc/resolv.conf"))
-	before := rootFiles(t, root)
 
 	// Build the four releases.
 	cfg := systemConfig(t)
@@ -157,10 +154,94 @@ func TestServiceLifecycleDeb(t *testing.T) {
 		if got := strings.TrimSpace(sh(t, "", "dpkg-deb", "-f", found[0], "Version")); got != v.deb {
 			t.Fatalf("build %s: deb version %s, want %s", v.semver, got, v.deb)
 		}
-		debs[i] = filepath.Join("/tmp", filepath.Base(found[0]))
-		sh(t, "", "cp", found[0], filepath.Join(root, debs[i]))
+		debs[i] = found[0]
 	}
-	lintSystemDeb(t, filepath.Join(root, debs[len(debs)-1]))
+	lintSystemDeb(t, debs[len(debs)-1])
+
+	// systemd installed, not running: as in a chroot, a container or an
+	// image build. Nothing is started or stopped; enablement happens.
+	t.Run("not-running", func(t *testing.T) { t.Parallel(); lifecycleCycle(t, debs, false) })
+	// systemd "running": /run/systemd/system exists and systemctl is a
+	// stand-in that logs its calls; enabling and is-enabled go to the real
+	// systemctl working on the root's files (--root=/). The real
+	// deb-systemd-invoke decides what to start, restart and stop.
+	t.Run("running", func(t *testing.T) { t.Parallel(); lifecycleCycle(t, debs, true) })
+}
+
+// systemctlStandIn replaces the root's systemctl: it logs every call to
+// /var/log/systemctl.calls, answers is-active with "inactive", and hands
+// enable, preset, disable, is-enabled and the like to the real systemctl
+// with --root=/ (offline, on the unit files), since a running manager is
+// not there to ask.
+const systemctlStandIn = `#!/bin/sh
+echo "$*" >>/var/log/systemctl.calls
+for a in "$@"; do
+	case "$a" in
+	start|stop|restart|try-restart|reload|daemon-reload) exit 0 ;;
+	is-active) exit 3 ;;
+	esac
+done
+exec /usr/bin/systemctl.real --root=/ "$@"
+`
+
+// lifecycleVerbs picks the calls that act on running services from the
+// stand-in's log.
+func lifecycleVerbs(log string) []string {
+	var out []string
+	for _, l := range lines(log) {
+		for _, w := range strings.Fields(l) {
+			switch w {
+			case "start", "stop", "restart", "try-restart", "reload", "daemon-reload":
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+func lifecycleCycle(t *testing.T, debs []string, running bool) {
+	root := systemdRoot(t)
+	// Every dependency is installed: apt needs no package lists (reading
+	// bullseye's takes a second per step).
+	lists := filepath.Join(root, "var/lib/apt/lists")
+	sh(t, "", "rm", "-rf", lists)
+	if err := os.MkdirAll(filepath.Join(lists, "partial"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inRoot := make([]string, len(debs))
+	for i, d := range debs {
+		inRoot[i] = filepath.Join("/tmp", filepath.Base(d))
+		sh(t, "", "cp", d, filepath.Join(root, inRoot[i]))
+	}
+	callLog := filepath.Join(root, "var/log/systemctl.calls")
+	if running {
+		if err := os.MkdirAll(filepath.Join(root, "run/systemd/system"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		real := filepath.Join(root, "usr/bin/systemctl")
+		if err := os.Rename(real, real+".real"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(real, []byte(systemctlStandIn), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := func() []string {
+		b, _ := os.ReadFile(callLog)
+		os.Remove(callLog)
+		return lifecycleVerbs(string(b))
+	}
+	wantCalls := func(step string, want ...string) {
+		t.Helper()
+		got := calls()
+		if !running {
+			want = nil
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: systemctl calls %q, want %q", step, got, want)
+		}
+	}
+	before := rootFiles(t, root)
 
 	env := []string{"DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"}
 	apt := func(step string, args ...string) {
@@ -219,14 +300,20 @@ func TestServiceLifecycleDeb(t *testing.T) {
 		if i > 0 {
 			step = "upgrade to " + v.deb
 		}
-		apt(step, "install", debs[i])
+		apt(step, "install", inRoot[i])
 		installed(step, v.deb)
+		if i == 0 {
+			wantCalls(step, "--system daemon-reload", "start "+lifecycleUnit)
+		} else {
+			wantCalls(step, "--system daemon-reload", "restart "+lifecycleUnit)
+		}
 	}
 
 	// remove: the unit file goes; the enablement link and its record stay
 	// until purge (Debian keeps an admin's choice across remove and
 	// reinstall, as for conffiles), and systemd ignores the dangling link.
 	apt("remove", "remove", "openshell-gateway")
+	wantCalls("remove", "stop "+lifecycleUnit, "--system daemon-reload")
 	if st, _ := status(); st != "rc" {
 		t.Errorf("remove: dpkg status %q, want rc", st)
 	}
@@ -238,6 +325,9 @@ func TestServiceLifecycleDeb(t *testing.T) {
 	}
 
 	apt("purge", "purge", "openshell-gateway")
+	// deb-systemd-helper purge reloads systemd itself once the links
+	// are gone.
+	wantCalls("purge", "daemon-reload")
 	if st, _ := status(); st != "" && st != "un" && st != "pn" {
 		t.Errorf("purge: dpkg status %q, want not installed", st)
 	}

@@ -191,30 +191,45 @@ const (
 	rpmTagArch    = 1022
 
 	rpmTypeInt32  = 4
+	rpmTypeInt64  = 5
 	rpmTypeString = 6
+
+	// Signature tags: the size of header and payload together.
+	rpmSigTagSize     = 1000
+	rpmSigTagLongSize = 270
 )
 
 // readRPMHeaders reads the lead, the signature header and the main header
-// of an rpm and leaves r at the start of the payload.
-func readRPMHeaders(r io.Reader) (rpmHeader, error) {
+// of an rpm and leaves r at the start of the payload. It returns the
+// signature's size of header plus payload (RPMSIGTAG_SIZE or LONGSIZE; -1
+// when absent) and a counter of the bytes read from the main header on, for
+// the caller to check once the payload is read.
+func readRPMHeaders(r io.Reader) (rpmHeader, int64, *countingReader, error) {
 	h := rpmHeader{epoch: -1}
 	lead := make([]byte, 96)
 	if _, err := io.ReadFull(r, lead); err != nil || !bytes.Equal(lead[:4], []byte{0xed, 0xab, 0xee, 0xdb}) {
-		return h, errors.New("not an rpm (no rpm lead)")
+		return h, -1, nil, errors.New("not an rpm (no rpm lead)")
 	}
 	// Signature header, padded to 8 bytes.
-	_, sigLen, err := readHeaderStruct(r)
+	sig, sigLen, err := readHeaderStruct(r)
 	if err != nil {
-		return h, fmt.Errorf("signature header: %w", err)
+		return h, -1, nil, fmt.Errorf("signature header: %w", err)
 	}
 	if pad := (8 - sigLen%8) % 8; pad > 0 {
 		if _, err := io.CopyN(io.Discard, r, int64(pad)); err != nil {
-			return h, err
+			return h, -1, nil, err
 		}
 	}
-	tags, _, err := readHeaderStruct(r)
+	size := int64(-1)
+	if v, ok := sig[rpmSigTagLongSize].(int64); ok {
+		size = v
+	} else if v, ok := sig[rpmSigTagSize].(int64); ok {
+		size = v
+	}
+	cr := &countingReader{r: r}
+	tags, _, err := readHeaderStruct(cr)
 	if err != nil {
-		return h, fmt.Errorf("main header: %w", err)
+		return h, -1, nil, fmt.Errorf("main header: %w", err)
 	}
 	str := func(tag uint32) string {
 		if v, ok := tags[tag].(string); ok {
@@ -227,9 +242,21 @@ func readRPMHeaders(r io.Reader) (rpmHeader, error) {
 		h.epoch = v
 	}
 	if h.name == "" || h.version == "" {
-		return h, errors.New("main header has no NAME or VERSION")
+		return h, -1, nil, errors.New("main header has no NAME or VERSION")
 	}
-	return h, nil
+	return h, size, cr, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // readHeaderStruct reads one rpm header structure (magic, index, store)
@@ -245,7 +272,7 @@ func readHeaderStruct(r io.Reader) (map[uint32]any, int, error) {
 	}
 	nindex := binary.BigEndian.Uint32(pre[8:12])
 	hsize := binary.BigEndian.Uint32(pre[12:16])
-	if nindex > 1<<16 || hsize > 256<<20 {
+	if nindex > 1<<20 || hsize > 64<<20 {
 		return nil, 0, fmt.Errorf("header too large (%d entries, %d bytes)", nindex, hsize)
 	}
 	index := make([]byte, 16*int(nindex))
@@ -274,6 +301,10 @@ func readHeaderStruct(r io.Reader) (map[uint32]any, int, error) {
 		case rpmTypeInt32:
 			if int(off)+4 <= len(store) {
 				tags[tag] = int64(binary.BigEndian.Uint32(store[off : off+4]))
+			}
+		case rpmTypeInt64:
+			if int(off)+8 <= len(store) {
+				tags[tag] = int64(binary.BigEndian.Uint64(store[off : off+8]))
 			}
 		}
 	}

@@ -148,6 +148,13 @@ func (ls *libs) add(name string, size int64, r io.Reader) error {
 // shared object with a SONAME (an executable, a plugin). Package fields
 // are left for the caller.
 func Library(name string, data []byte) (lf *distro.LibraryFacts, ok bool, err error) {
+	// debug/elf has panicked on malformed input before (pkg/abi guards
+	// the same way): a package file is input, not code.
+	defer func() {
+		if p := recover(); p != nil {
+			lf, ok, err = nil, false, fmt.Errorf("%s: malformed ELF file: %v", name, p)
+		}
+	}()
 	fa, err := abi.InspectReader(name, bytes.NewReader(data))
 	if err != nil {
 		return nil, false, err
@@ -300,7 +307,10 @@ func readTar(r io.Reader, fn func(name string, size int64, r io.Reader) error) e
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return nil
+			// Read the compressed stream to its end, so a truncated or
+			// corrupt trailer (checksum, size) is an error too.
+			_, err = io.Copy(io.Discard, dr)
+			return err
 		}
 		if err != nil {
 			return err
@@ -417,10 +427,11 @@ func debVersionLess(a, b string) bool {
 // readRPM reads an rpm: NAME, EPOCH, VERSION, RELEASE from the main
 // header; the libraries from the cpio payload.
 func readRPM(r io.Reader) (*Package, error) {
-	h, err := readRPMHeaders(r)
+	h, size, cr, err := readRPMHeaders(r)
 	if err != nil {
 		return nil, err
 	}
+	r = cr
 	pkg := &Package{Format: "rpm", Name: h.name, Upstream: h.version}
 	pkg.Version = h.version
 	if h.release != "" {
@@ -441,8 +452,19 @@ func readRPM(r io.Reader) (*Package, error) {
 		}
 		return ls.add(e.name, e.size, e.data)
 	})
+	if err == nil {
+		// The compressor's trailer (checksum, size) follows the cpio
+		// trailer: read it, so a truncated file is an error.
+		_, err = io.Copy(io.Discard, dr)
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, cr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
+	}
+	if size >= 0 && cr.n != size {
+		return nil, fmt.Errorf("header and payload are %d bytes, the signature says %d: the file is truncated or damaged", cr.n, size)
 	}
 	pkg.Libraries = ls.out
 	return pkg, nil

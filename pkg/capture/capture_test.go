@@ -42,6 +42,10 @@ func readelfExports(t *testing.T, file string) []string {
 	var exports []string
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
+		// aarch64: "DEFAULT [VARIANT_PCS] 13 name": drop st_other flags.
+		if len(f) > 6 && strings.HasPrefix(f[6], "[") {
+			f = append(f[:6:6], f[7:]...)
+		}
 		// Num: Value Size Type Bind Vis Ndx Name
 		if len(f) < 8 || !strings.HasSuffix(f[0], ":") || f[0] == "Num:" {
 			continue
@@ -170,7 +174,7 @@ func compareSets(t *testing.T, what string, got, want []string) {
 }
 
 // TestRealDebs captures Debian's real libz3-4, libstdc++6 and libgcc-s1
-// (bullseye, bookworm and trixie, amd64; downloaded and cached by
+// (bullseye, bookworm and trixie, amd64 and arm64; downloaded and cached by
 // scripts/capture-debian.sh --download-only) and holds every fact to the
 // tools: dpkg-deb -f for the package and version, dpkg-deb -I for shlibs,
 // readelf for the soname, version definitions and exports of every
@@ -181,13 +185,18 @@ func TestRealDebs(t *testing.T) {
 	}
 	script := testdeps.Script(t, "scripts/capture-debian.sh")
 	dpkgDeb := testdeps.Tool(t, "dpkg-deb")
-	out := run(t, "", script, "--download-only", "bullseye:amd64", "bookworm:amd64", "trixie:amd64")
+	out := run(t, "", script, "--download-only", "bullseye", "bookworm", "trixie")
 	debs := strings.Fields(out)
-	if len(debs) != 9 {
-		t.Fatalf("capture-debian.sh --download-only gave %d files, want 9: %q", len(debs), debs)
+	if len(debs) != 18 {
+		t.Fatalf("capture-debian.sh --download-only gave %d files, want 18: %q", len(debs), debs)
 	}
 	for _, deb := range debs {
+		wantArch := "x86_64"
+		if strings.HasSuffix(deb, "_arm64.deb") {
+			wantArch = "aarch64"
+		}
 		t.Run(filepath.Base(deb), func(t *testing.T) {
+			t.Parallel()
 			pkg, err := File(deb)
 			if err != nil {
 				t.Fatal(err)
@@ -214,7 +223,7 @@ func TestRealDebs(t *testing.T) {
 					t.Errorf("captured %s, which no unpacked file has as SONAME", l.Soname)
 					continue
 				}
-				if l.Arch != "x86_64" || l.Package != name || l.PackageVersion != version || !strings.HasPrefix(version, l.Version) {
+				if l.Arch != wantArch || l.Package != name || l.PackageVersion != version || !strings.HasPrefix(version, l.Version) {
 					t.Errorf("%s: %+v", l.Soname, l)
 				}
 				if want := filepath.Base(deb) + " sha256:"; !strings.HasPrefix(l.Source, want) {
@@ -282,7 +291,7 @@ ln -s libdemo.so.1.2.3 %%{buildroot}/usr/lib64/libdemo.so.1
 /usr/lib64/libdemo.so.1
 `, lib)
 	os.WriteFile(filepath.Join(dir, "demo.spec"), []byte(spec), 0o644)
-	for _, payload := range []string{"w9.gzdio", "w6.xzdio", "w19.zstdio"} {
+	for _, payload := range []string{"w9.gzdio", "w6.xzdio", "w19.zstdio", "w9.bzdio", "w.ufdio"} {
 		t.Run(payload, func(t *testing.T) {
 			top := filepath.Join(dir, payload)
 			run(t, dir, rpmbuild, "-bb", "--nodeps", "--quiet",
@@ -342,6 +351,12 @@ ln -s libdemo.so.1.2.3 %%{buildroot}/usr/lib64/libdemo.so.1
 			if !reflect.DeepEqual(back, pkg.Libraries) {
 				t.Errorf("round trip:\n%+v\n%+v", back, pkg.Libraries)
 			}
+			whole, _ := os.ReadFile(rpms[0])
+			for cut := 0; cut < len(whole); cut += 1 + len(whole)/89 {
+				if _, err := Read("cut.rpm", bytes.NewReader(whole[:cut])); err == nil {
+					t.Errorf("cut at %d of %d was captured", cut, len(whole))
+				}
+			}
 		})
 	}
 }
@@ -383,5 +398,38 @@ func TestNotAPackage(t *testing.T) {
 	}
 	if _, err := Read("x.deb", strings.NewReader("!<arch>\ndebian-binary   0           0     0     100644  4         `\n2.0\n")); err == nil {
 		t.Error("a deb without control and data was accepted")
+	}
+}
+
+// TestTruncated cuts real package files short at many places: each cut
+// is an error, never a panic or a capture of part of the package.
+func TestTruncated(t *testing.T) {
+	gcc := testdeps.Tool(t, "gcc")
+	dpkgDeb := testdeps.Tool(t, "dpkg-deb")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.c"), []byte("int a_one(void) { return 1; }\n"), 0o644)
+	root := filepath.Join(dir, "root")
+	os.MkdirAll(filepath.Join(root, "DEBIAN"), 0o755)
+	os.MkdirAll(filepath.Join(root, "usr", "lib"), 0o755)
+	run(t, dir, gcc, "-shared", "-fPIC", "-Wl,-soname,liba.so.1", "-o", filepath.Join(root, "usr", "lib", "liba.so.1"), "a.c")
+	os.WriteFile(filepath.Join(root, "DEBIAN", "control"), []byte("Package: liba1\nVersion: 1:1.0-2\nArchitecture: amd64\nMaintainer: x <x@example.org>\nDescription: test\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "DEBIAN", "shlibs"), []byte("liba 1 liba1 (>= 1:1.0)\n"), 0o644)
+	for _, comp := range []string{"gzip", "xz", "zstd", "none"} {
+		deb := filepath.Join(dir, "liba1_"+comp+".deb")
+		run(t, dir, dpkgDeb, "--root-owner-group", "-Z"+comp, "-b", root, deb)
+		data, _ := os.ReadFile(deb)
+		pkg, err := Read("liba1.deb", bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", comp, err)
+		}
+		l := pkg.Libraries[0]
+		if pkg.Name != "liba1" || l.Version != "1.0" || l.PackageVersion != "1:1.0-2" || l.Shlibs != "liba1 (>= 1:1.0)" || !reflect.DeepEqual(l.Exports, []string{"a_one"}) {
+			t.Errorf("%s: %+v", comp, l)
+		}
+		for cut := 0; cut < len(data); cut += 1 + len(data)/97 {
+			if _, err := Read("cut.deb", bytes.NewReader(data[:cut])); err == nil {
+				t.Errorf("%s: cut at %d of %d was captured", comp, cut, len(data))
+			}
+		}
 	}
 }

@@ -501,3 +501,40 @@ targets:
 		t.Errorf("a library that defines every import: %v", err)
 	}
 }
+
+// TestPrivateByTarget: a target's own private: list has the effect of
+// libraries.STEM.private naming it.
+func TestPrivateByTarget(t *testing.T) {
+	cfg := demoWith(t, `targets:
+  - id: debian12
+    private: [libz3]
+  - debian11
+libraries:
+  libz3:
+    files:
+      x86_64: ../fixtures/x86_64/libz3.so.4
+      aarch64: ../fixtures/aarch64/libz3.so.4
+`)
+	cfg.Tarball.Sidecar = nil
+	m, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: t.TempDir(), Epoch: DefaultEpoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range m.Artifacts {
+		switch a.Distro {
+		case "debian12":
+			n++
+			if a.Z3 != "private" || a.Z3Package != "" || a.Runpath != "/usr/lib/openshell-gateway" {
+				t.Errorf("%s: %+v", a.File, a)
+			}
+		case "debian11":
+			if a.Z3 != "unbundled" || a.Z3Package != "libz3-4" {
+				t.Errorf("%s: %+v", a.File, a)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d debian12 packages", n)
+	}
+}

@@ -127,14 +127,18 @@ func TestMinVersionRefusedByRpm(t *testing.T) {
 		glibcProvides = append(glibcProvides, fmt.Sprintf("libc.so.6(GLIBC_%s)(64bit)", v))
 	}
 	glibcProvides = append(glibcProvides, "libc.so.6()(64bit)", "libdl.so.2()(64bit)", "libdl.so.2(GLIBC_2.2.5)(64bit)", "rtld(GNU_HASH)")
+	glibcPkg := mk("glibc", "2.28", glibcProvides)
 	for _, c := range []struct {
 		z3 string
 		ok bool
 	}{{"4.8.7", false}, {"4.8.17", true}} {
 		root := t.TempDir()
 		sh(t, "", "rpm", "--root", root, "--initdb")
-		sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", mk("glibc", "2.28", glibcProvides))
+		sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", glibcPkg)
 		sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", mk("z3-libs", c.z3, []string{"libz3.so.4.8()(64bit)"}))
+		// The service scriptlets' own needs (Requires(post): /bin/sh, systemd).
+		sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", mk("bash", "4.4.20", []string{"/bin/sh"}))
+		sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", mk("systemd", "239", nil))
 		_, stderr, err := run("", nil, "rpm", "--root", root, "-i", "--test", "--ignorearch", el8[0])
 		switch {
 		case c.ok && err != nil:

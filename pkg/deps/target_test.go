@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -161,4 +162,41 @@ func TestUpstreamVersion(t *testing.T) {
 func runCmd(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
+}
+
+// TestVersionedDebMatchesDpkgShlibdeps holds the versioned Depends relpack
+// writes for debian12 (this machine's release, whose libz3-4, libstdc++6
+// and libgcc-s1 shlibs and symbols files dpkg-shlibdeps reads) to
+// dpkg-shlibdeps' own output, relation for relation, libc6 aside (relpack
+// stamps the floor there, not the measured version).
+func TestVersionedDebMatchesDpkgShlibdeps(t *testing.T) {
+	testdeps.Tools(t, "dpkg-shlibdeps")
+	testdeps.File(t, "/usr/lib/x86_64-linux-gnu/libz3.so.4")
+	d12 := mustDistro(t, "debian12")
+	for _, rel := range []string{"x86_64/z3-user", "x86_64/cxx-hello", "x86_64/cxx-hello-bullseye", "demo/x86_64-unknown-linux-gnu/openshell-gateway"} {
+		t.Run(rel, func(t *testing.T) {
+			f := inspect(t, rel)
+			un, err := UnversionedImports(f.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours, err := ResolveTarget(f, d12, Options{Floor: "2.28", Arch: "x86_64", Unversioned: un})
+			if err != nil {
+				t.Fatal(err)
+			}
+			noLibc := func(rels []string) []string {
+				var out []string
+				for _, r := range rels {
+					if !strings.HasPrefix(r, "libc6 ") {
+						out = append(out, r)
+					}
+				}
+				sort.Strings(out)
+				return out
+			}
+			if got, want := noLibc(ours.Depends), noLibc(shlibdeps(t, filepath.Join(fixtures, rel))); !reflect.DeepEqual(got, want) {
+				t.Errorf("relpack %q\ndpkg-shlibdeps %q", got, want)
+			}
+		})
+	}
 }

@@ -64,7 +64,7 @@ func rpmCycleConfig(t *testing.T, edit func(*config.Systemd)) *config.Config {
 // rpmCycleRoot makes a root in which rpm can run /bin/sh scriptlets: dash
 // as /bin/sh with the C library and loader it needs, and a systemctl that
 // appends its arguments, one call a line, to /var/log/systemctl.log.
-func rpmCycleRoot(t *testing.T, running bool) string {
+func rpmCycleRoot(t *testing.T, running, systemctl bool) string {
 	t.Helper()
 	testdeps.File(t, "/bin/sh")
 	testdeps.File(t, "/lib/x86_64-linux-gnu/libc.so.6")
@@ -82,7 +82,9 @@ func rpmCycleRoot(t *testing.T, running bool) string {
 		}
 		rpmCycleWrite(t, filepath.Join(root, dst), string(data), 0o755)
 	}
-	rpmCycleWrite(t, filepath.Join(root, "usr/bin/systemctl"), "#!/bin/sh\necho \"$*\" >>/var/log/systemctl.log\n", 0o755)
+	if systemctl {
+		rpmCycleWrite(t, filepath.Join(root, "usr/bin/systemctl"), "#!/bin/sh\necho \"$*\" >>/var/log/systemctl.log\n", 0o755)
+	}
 	if err := os.MkdirAll(filepath.Join(root, "var/log"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -162,26 +164,28 @@ func TestServiceLifecycleRPM(t *testing.T) {
 	type step struct{ install, upgrade, erase []string }
 	u := rpmCycleUnit
 	cases := []struct {
-		name    string
-		edit    func(*config.Systemd)
-		running bool
-		want    step
+		name      string
+		edit      func(*config.Systemd)
+		running   bool
+		noSystemd bool // no systemctl at all: every scriptlet still exits 0
+		want      step
 	}{
-		{"enable,restart,running", nil, true, step{
+		{"enable,restart,running", nil, true, false, step{
 			install: []string{"--no-reload enable " + u},
 			upgrade: []string{"daemon-reload", "try-restart " + u},
 			erase:   []string{"--no-reload disable --now " + u, "daemon-reload"},
 		}},
-		{"enable,restart,offline", nil, false, step{
+		{"enable,restart,offline", nil, false, false, step{
 			// not running (a chroot, an image build): enablement
 			// links only, nothing started, stopped or reloaded
 			install: []string{"--no-reload enable " + u},
 			erase:   []string{"--no-reload disable " + u},
 		}},
+		{"enable,restart,no-systemctl", nil, true, true, step{}},
 		{"preset,norestart,running", func(s *config.Systemd) {
 			f := false
 			s.Enable, s.RestartOnUpgrade = &f, &f
-		}, true, step{
+		}, true, false, step{
 			install: []string{"--no-reload preset " + u},
 			upgrade: []string{"daemon-reload"},
 			erase:   []string{"--no-reload disable --now " + u, "daemon-reload"},
@@ -199,7 +203,7 @@ func TestServiceLifecycleRPM(t *testing.T) {
 			}
 			for _, distro := range []string{"el8", "el9"} {
 				t.Run(distro, func(t *testing.T) {
-					rpmCycle(t, builds, distro, c.running, c.want.install, c.want.upgrade, c.want.erase)
+					rpmCycle(t, builds, distro, c.running, !c.noSystemd, c.want.install, c.want.upgrade, c.want.erase)
 				})
 			}
 		})
@@ -209,8 +213,8 @@ func TestServiceLifecycleRPM(t *testing.T) {
 // rpmCycle installs the first build's rpm for distro into a fresh root,
 // upgrades through the others and erases the package, checking the
 // systemctl calls of each step, the installed version and files.
-func rpmCycle(t *testing.T, builds []string, distro string, running bool, install, upgrade, erase []string) {
-	root := rpmCycleRoot(t, running)
+func rpmCycle(t *testing.T, builds []string, distro string, running, systemctl bool, install, upgrade, erase []string) {
+	root := rpmCycleRoot(t, running, systemctl)
 	rpms := make([]string, len(builds))
 	evrs := make([]string, len(builds))
 	for i, b := range builds {

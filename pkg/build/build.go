@@ -387,6 +387,11 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		}
 		plan = append(plan, &a)
 	}
+	if opts.Warn != nil {
+		for _, w := range pv.unused() {
+			fmt.Fprintln(opts.Warn, "warning:", w)
+		}
+	}
 	seen := map[string]bool{}
 	for _, a := range plan {
 		if seen[a.entry.File] {

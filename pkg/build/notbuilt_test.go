@@ -112,3 +112,31 @@ func TestNotBuiltCases(t *testing.T) {
 		t.Errorf("no aarch64 musl: %q", w)
 	}
 }
+
+// TestUnusedPrivateLibrary: a library made private for a target whose
+// binary does not need it (the bundled demo links Z3 in) is named in a
+// warning; the build succeeds and ships no libz3.
+func TestUnusedPrivateLibrary(t *testing.T) {
+	cfg, err := config.Load("../../testdata/demo/packaging-bundled.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stub, _ := filepath.Abs("../../testdata/fixtures/x86_64/libz3.so.4")
+	cfg.Libraries = map[string]config.Library{"libz3": {Files: map[string]string{"x86_64": stub}, Private: []string{"debian12"}}}
+	var warn bytes.Buffer
+	m, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: t.TempDir(), Epoch: DefaultEpoch, Warn: &warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(warn.String(), "warning: "+cfg.File+": libz3 is private for target debian12, but no binary packaged for debian12 needs it: its packages ship no libz3") {
+		t.Errorf("warnings:\n%s", warn.String())
+	}
+	if strings.Contains(warn.String(), "for target el8") {
+		t.Errorf("el8 is not private:\n%s", warn.String())
+	}
+	for _, a := range m.Artifacts {
+		if a.Sidecar != nil || a.Runpath != "" {
+			t.Errorf("%s ships a library: %+v", a.File, a)
+		}
+	}
+}

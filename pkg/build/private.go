@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -197,10 +198,34 @@ type privatePlanner struct {
 	scratch string
 	policy  abi.Policy
 	edited  map[string]string // input copy -> RUNPATH-edited copy
+	// planned and shipped record the targets planned and the stems
+	// their packages ship ("debian12 libz3"), for unused.
+	planned map[string]bool
+	shipped map[string]bool
 }
 
 func newPrivatePlanner(cfg *config.Config, snap *snapshot, scratch string, policy abi.Policy) *privatePlanner {
-	return &privatePlanner{cfg: cfg, snap: snap, scratch: scratch, policy: policy, edited: map[string]string{}}
+	return &privatePlanner{cfg: cfg, snap: snap, scratch: scratch, policy: policy, edited: map[string]string{},
+		planned: map[string]bool{}, shipped: map[string]bool{}}
+}
+
+// unused names, once every package is planned, each library made private
+// for a target whose packages' binaries do not need it (Z3 bundled, or
+// another library): nothing of it was shipped.
+func (p *privatePlanner) unused() []string {
+	var out []string
+	for _, t := range p.cfg.Targets {
+		if !p.planned[t.ID] {
+			continue // no package for it at all: notBuilt says so
+		}
+		for _, stem := range slices.Sorted(maps.Keys(p.cfg.Libraries)) {
+			if p.cfg.PrivateFor(t.ID, stem) && !p.shipped[t.ID+" "+stem] {
+				out = append(out, fmt.Sprintf("%s: %s is private for target %s, but no binary packaged for %s needs it: its packages ship no %s",
+					p.cfg.Where("libraries."+stem), stem, t.ID, t.ID, stem))
+			}
+		}
+	}
+	return out
 }
 
 // privatePlan is what a package ships for its private libraries.
@@ -218,6 +243,7 @@ type privatePlan struct {
 func (p *privatePlanner) plan(in *Input, d distro.Distro) (distro.Distro, privatePlan, error) {
 	cfg := p.cfg
 	pp := privatePlan{Binary: in.Data}
+	p.planned[d.ID] = true
 	var private []string
 	for _, so := range bundledNeeds(in) {
 		if _, stem, ok := cfg.LibraryFor(so); ok && cfg.PrivateFor(d.ID, stem) {
@@ -244,6 +270,7 @@ func (p *privatePlanner) plan(in *Input, d distro.Distro) (distro.Distro, privat
 		}
 		pp.Libs = append(pp.Libs, b)
 		pp.Stems = append(pp.Stems, stem)
+		p.shipped[d.ID+" "+stem] = true
 		pp.Files = append(pp.Files, pack.PackageFile{Src: b.Src, Dst: PrivateDir(cfg.Name) + "/" + so, Mode: 0o644})
 	}
 	if err := checkExports(cfg, in, pp.Libs, "private library"); err != nil {

@@ -244,8 +244,15 @@ func (p *privatePlanner) plan(in *Input, d distro.Distro) (distro.Distro, privat
 	cfg := p.cfg
 	pp := privatePlan{Binary: in.Data}
 	p.planned[d.ID] = true
+	// Any library but glibc's own may be private, GCC's C++ runtime
+	// included (a target whose libstdc++ is too old): unlike a sidecar,
+	// which carries what a host cannot be asked to install, a private
+	// library is whatever the configuration names.
 	var private []string
-	for _, so := range bundledNeeds(in) {
+	for _, so := range in.Facts.Needed {
+		if deps.IsGlibcSoname(so) {
+			continue
+		}
 		if _, stem, ok := cfg.LibraryFor(so); ok && cfg.PrivateFor(d.ID, stem) {
 			private = append(private, so)
 		}

@@ -538,3 +538,84 @@ libraries:
 		t.Errorf("%d debian12 packages", n)
 	}
 }
+
+// TestPrivateCxxRuntime: GCC's C++ runtime can be private too (a target
+// whose libstdc++ is older than the binary needs). A g++ program packaged
+// for debian11 and el8 with bullseye's libstdc++.so.6 private ships it;
+// the deb's Depends keep libgcc-s1 but drop libstdc++6, the rpm requires
+// no libstdc++.so.6 capability.
+func TestPrivateCxxRuntime(t *testing.T) {
+	testdeps.Tools(t, "dpkg-deb", "rpm")
+	cache := os.Getenv("RELPACK_CACHE")
+	if cache == "" {
+		cache = filepath.Join(os.Getenv("HOME"), ".cache", "relpack")
+	}
+	sr := filepath.Join(cache, "sysroots", "bullseye-amd64")
+	if out, err := exec.Command(testdeps.Script(t, "testdata/sysroot.sh"), "amd64", sr).CombinedOutput(); err != nil {
+		t.Fatalf("testdata/sysroot.sh amd64: %v\n%s", err, out)
+	}
+	lib := filepath.Join(sr, "usr/lib/x86_64-linux-gnu/libstdc++.so.6")
+	prog, _ := filepath.Abs("../../testdata/fixtures/x86_64/cxx-hello-bullseye")
+	license, _ := filepath.Abs("../../testdata/fixtures/demo/LICENSE")
+	dir := t.TempDir()
+	text := `name: cxx
+summary: a test program
+maintainer: Test <test@example.org>
+homepage: https://example.org
+license: MIT
+copyright: 2025 Test
+license_file: ` + license + `
+floor:
+  glibc: "2.28"
+inputs:
+  x86_64-unknown-linux-gnu: ` + prog + `
+libraries:
+  libstdc++:
+    files: {x86_64: ` + lib + `}
+    private: ["*"]
+targets:
+  - id: debian11
+    arches: [x86_64]
+  - id: el8
+    arches: [x86_64]
+`
+	cfg, err := config.Parse(filepath.Join(dir, "packaging.yaml"), dir, []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "dist")
+	m, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: out, Epoch: DefaultEpoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range m.Artifacts {
+		p := filepath.Join(out, a.File)
+		switch a.Kind {
+		case "deb":
+			dep := sh(t, "", "dpkg-deb", "-f", p, "Depends")
+			if strings.Contains(dep, "libstdc++") || !strings.Contains(dep, "libgcc-s1") {
+				t.Errorf("Depends %q: want libgcc-s1 and no libstdc++6", dep)
+			}
+			if c := sh(t, "", "dpkg-deb", "-c", p); !strings.Contains(c, "./usr/lib/cxx/libstdc++.so.6\n") {
+				t.Errorf("contents:\n%s", c)
+			}
+		case "rpm":
+			if req := sh(t, "", "rpm", "-qp", "--requires", p); strings.Contains(req, "libstdc++") || !strings.Contains(req, "libgcc_s.so.1") {
+				t.Errorf("Requires: want libgcc_s.so.1 and nothing of libstdc++:\n%s", req)
+			}
+			if c := sh(t, "", "rpm", "-qpl", p); !strings.Contains(c, "/usr/lib/cxx/libstdc++.so.6\n") {
+				t.Errorf("contents:\n%s", c)
+			}
+		default:
+			continue
+		}
+		n++
+		if a.Runpath != "/usr/lib/cxx" || a.Sidecar == nil || a.Sidecar.Soname != "libstdc++.so.6" {
+			t.Errorf("manifest entry %+v %+v", a, a.Sidecar)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d packages, want a deb and an rpm", n)
+	}
+}

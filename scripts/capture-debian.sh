@@ -110,8 +110,12 @@ EOF
 			{ cat "$aptdir/update.log" >&2; die "apt-get update for $suite failed: is $suite on the mirror?"; }
 		echo "$MIRROR $suite" >"$stamp"
 	fi
+	# One apt-cache call for all packages ("NAME:" then "  Candidate: V").
+	# shellcheck disable=SC2086
+	cands=$(APT_CONFIG=$aptdir/apt.conf apt-cache policy $PACKAGES |
+		awk '/^[^ ].*:$/ { sub(/:$/, ""); p = $0 } $1 == "Candidate:" { print p, $2 }')
 	for p in $PACKAGES; do
-		ver=$(APT_CONFIG=$aptdir/apt.conf apt-cache policy "$p" | awk '$1 == "Candidate:" { print $2 }')
+		ver=$(echo "$cands" | awk -v p="$p" '$1 == p { print $2 }')
 		[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $p not found in $suite/$arch"
 		fver=$(echo "$ver" | sed 's/:/%3a/')
 		f=$(cd "$debdir" && ls "${p}_${fver}_"*.deb 2>/dev/null | head -n1 || true)

@@ -1,19 +1,22 @@
 #!/bin/sh
-# Makes (once) and prints the path of a Debian bullseye (glibc 2.31) root
-# file system for tests: debootstrap --variant=minbase, cached under
-# ${RELPACK_CACHE:-$HOME/.cache/relpack}/roots/bullseye-ARCH.
+# Makes (once) and prints the path of a Debian root file system for tests:
+# debootstrap --variant=minbase of SUITE (default bullseye, glibc 2.31;
+# bookworm: glibc 2.36), cached under
+# ${RELPACK_CACHE:-$HOME/.cache/relpack}/roots/SUITE-ARCH.
 # The mirror is read from this machine's apt sources, never written here.
-# Usage: scripts/bullseye-root.sh [amd64|arm64]    (needs root)
+# Usage: scripts/debian-root.sh [amd64|arm64] [SUITE]    (needs root)
 set -eu
 arch=${1:-amd64}
+suite=${2:-bullseye}
+case $suite in bullseye | bookworm | trixie) ;; *) echo "unknown suite $suite" >&2; exit 2 ;; esac
 cache=${RELPACK_CACHE:-$HOME/.cache/relpack}
 # go test runs packages in parallel and several of them need the root:
 # serialise callers on a lock in the cache.
 if [ -z "${RELPACK_ROOT_LOCKED:-}" ]; then
 	mkdir -p "$cache"
-	RELPACK_ROOT_LOCKED=1 exec flock "$cache/.bullseye-root.lock" "$0" "$@"
+	RELPACK_ROOT_LOCKED=1 exec flock "$cache/.debian-root.lock" "$0" "$@"
 fi
-root=$cache/roots/bullseye-$arch
+root=$cache/roots/$suite-$arch
 if [ -f "$root/.relpack-complete" ]; then
 	echo "$root"
 	exit 0
@@ -26,7 +29,7 @@ rm -rf "$root.tmp"
 mkdir -p "$(dirname "$root")"
 extra=""
 [ "$arch" = "$(dpkg --print-architecture)" ] || extra="--foreign"
-debootstrap --variant=minbase --arch="$arch" $extra bullseye "$root.tmp" "$mirror" >"$root.log" 2>&1 || {
+debootstrap --variant=minbase --arch="$arch" $extra "$suite" "$root.tmp" "$mirror" >"$root.log" 2>&1 || {
 	echo "debootstrap failed; see $root.log" >&2
 	exit 1
 }

@@ -161,52 +161,61 @@ func TestPrivateLibraryPackages(t *testing.T) {
 }
 
 // TestPrivateLibraryStartsWithoutSystemZ3 installs the debian11 package
-// with dpkg into a copy of a bullseye root that has no libz3-4 (an overlay
-// on the cached root, which stays untouched) and starts the binary there
-// with LD_BIND_NOW=1: it loads the private stub (4.99.1.0) from
-// /usr/lib/openshell-gateway. The demo's debian11 package (no private
-// library) is refused by dpkg on the same root for want of libz3-4.
+// into a bullseye root and the debian12 package into a bookworm root, both
+// without libz3-4, with dpkg in a copy of the root (an overlay on the
+// cached root, which stays untouched), and starts the binary there with
+// LD_BIND_NOW=1: it loads the private stub (4.99.1.0) from
+// /usr/lib/openshell-gateway. The demo's own package for the same target
+// (no private library, Depends: libz3-4) is refused by dpkg on that root
+// for want of libz3-4.
 func TestPrivateLibraryStartsWithoutSystemZ3(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Fatal("needs root (mount, chroot); CI runs as root")
 	}
-	testdeps.Tools(t, "unshare", "mount", "chroot", "sh", "cp")
-	root := bullseyeRoot(t)
+	testdeps.Tools(t, "unshare", "mount", "chroot", "sh")
 	dist, m := privateDist(t)
-	var debs = map[string]string{}
-	for _, a := range m.Artifacts {
-		if a.Kind == "deb" && a.Arch == "x86_64" {
-			debs[a.Distro] = filepath.Join(dist, a.File)
+	debs := func(dist string, m *manifest.Manifest) map[string]string {
+		out := map[string]string{}
+		for _, a := range m.Artifacts {
+			if a.Kind == "deb" && a.Arch == "x86_64" {
+				out[a.Distro] = filepath.Join(dist, a.File)
+			}
 		}
+		return out
 	}
-	// The demo's own debian11 package (not private, Depends: libz3-4) is
-	// the negative control.
-	for _, a := range readManifest(t, demoDist(t)).Artifacts {
-		if a.Kind == "deb" && a.Arch == "x86_64" && a.Distro == "debian11" {
-			debs["plain"] = filepath.Join(demoDist(t), a.File)
-		}
-	}
-	if debs["debian11"] == "" || debs["plain"] == "" {
-		t.Fatalf("no x86_64 debian11 deb in %v", debs)
-	}
-	work := t.TempDir()
-	for _, d := range []string{"upper/tmp", "work", "m"} {
-		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for name, src := range map[string]string{"private.deb": debs["debian11"], "plain.deb": debs["plain"]} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(work, "upper/tmp", name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Inside one mount namespace: the overlay, then dpkg and the binary in
-	// a chroot. The plain package must fail on libz3-4 first.
-	script := `set -u
+	private, plain := debs(dist, m), debs(demoDist(t), readManifest(t, demoDist(t)))
+	for _, c := range []struct{ suite, distro string }{{"bullseye", "debian11"}, {"bookworm", "debian12"}} {
+		t.Run(c.suite, func(t *testing.T) {
+			out, err := exec.Command(testdeps.Script(t, "scripts/debian-root.sh"), "amd64", c.suite).Output()
+			if err != nil {
+				t.Fatalf("scripts/debian-root.sh amd64 %s (needs root, debootstrap and the Debian mirror): %v", c.suite, err)
+			}
+			root := strings.TrimSpace(string(out))
+			if _, err := os.Stat(filepath.Join(root, "usr/lib/x86_64-linux-gnu/libz3.so.4")); err == nil {
+				t.Fatalf("%s has a system libz3: the test needs a root without one", root)
+			}
+			if private[c.distro] == "" || plain[c.distro] == "" {
+				t.Fatalf("no x86_64 %s deb: %v %v", c.distro, private, plain)
+			}
+			work := t.TempDir()
+			for _, d := range []string{"upper/tmp", "work", "m"} {
+				if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name, src := range map[string]string{"private.deb": private[c.distro], "plain.deb": plain[c.distro]} {
+				b, err := os.ReadFile(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(work, "upper/tmp", name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Inside one mount namespace: the overlay, then dpkg and the
+			// binary in a chroot. The plain package must fail on libz3-4
+			// first.
+			script := `set -u
 R=$1 W=$2
 mount -t overlay overlay -o "lowerdir=$R,upperdir=$W/upper,workdir=$W/work" "$W/m" || exit 90
 if chroot "$W/m" dpkg -i /tmp/plain.deb >"$W/plain.log" 2>&1; then echo "plain package installed without libz3-4"; exit 91; fi
@@ -215,19 +224,21 @@ chroot "$W/m" dpkg -i /tmp/private.deb || exit 92
 chroot "$W/m" dpkg -s libz3-4 >/dev/null 2>&1 && { echo "libz3-4 is installed"; exit 93; }
 LD_BIND_NOW=1 chroot "$W/m" /usr/bin/openshell-gateway --version
 `
-	out, err := exec.Command("unshare", "-m", "sh", "-c", script, "sh", root, work).CombinedOutput()
-	plain, _ := os.ReadFile(filepath.Join(work, "plain.log"))
-	if err != nil {
-		t.Fatalf("install and start in %s: %v\n%s\nplain package: %s", root, err, out, plain)
-	}
-	if !strings.Contains(string(plain), "libz3-4") {
-		t.Errorf("dpkg refused the plain package for another reason:\n%s", plain)
-	}
-	if !strings.Contains(string(out), "z3 4.99.1.0 from /usr/lib/openshell-gateway/libz3.so.4") {
-		t.Errorf("the installed binary did not load its private libz3:\n%s", out)
-	}
-	if _, err := os.Stat(filepath.Join(root, "usr/bin/openshell-gateway")); err == nil {
-		t.Errorf("the cached root %s was changed", root)
+			got, err := exec.Command("unshare", "-m", "sh", "-c", script, "sh", root, work).CombinedOutput()
+			refused, _ := os.ReadFile(filepath.Join(work, "plain.log"))
+			if err != nil {
+				t.Fatalf("install and start in %s: %v\n%s\nplain package: %s", root, err, got, refused)
+			}
+			if !strings.Contains(string(refused), "libz3-4") {
+				t.Errorf("dpkg refused the plain package for another reason:\n%s", refused)
+			}
+			if !strings.Contains(string(got), "z3 4.99.1.0 from /usr/lib/openshell-gateway/libz3.so.4") {
+				t.Errorf("the installed binary did not load its private libz3:\n%s", got)
+			}
+			if _, err := os.Stat(filepath.Join(root, "usr/bin/openshell-gateway")); err == nil {
+				t.Errorf("the cached root %s was changed", root)
+			}
+		})
 	}
 }
 

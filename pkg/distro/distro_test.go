@@ -2,9 +2,12 @@ package distro
 
 import (
 	"io/fs"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestCatalogValid(t *testing.T) {
@@ -217,6 +220,50 @@ func TestLoadFactsChecksTarget(t *testing.T) {
 	} {
 		if err := d.LoadFacts(fsys); err == nil {
 			t.Errorf("%s: loaded", name)
+		}
+	}
+}
+
+// ParseFacts' fast path for export lists gives what the YAML decoder gives,
+// for every committed file and for names YAML would quote.
+func TestSplitExportsMatchesYAML(t *testing.T) {
+	files, _ := fs.Glob(factsFS, "facts/*/*.yaml")
+	odd := LibraryFacts{Soname: "libodd.so.1", Arch: "x86_64", Package: "libodd1", Version: "1", PackageVersion: "1-1",
+		Exports: []string{"1abc", "a:b", "no", "plain", "x#y"}, Source: "libodd1_1-1_amd64.deb sha256:" + strings.Repeat("0f", 32)}
+	two := odd
+	two.Soname, two.Exports = "libodd.so.2", []string{"a", "b@V"}
+	oddData, err := MarshalFacts("odd", []LibraryFacts{odd, two})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string][]byte{"odd.yaml": oddData}
+	for _, f := range files {
+		inputs[f], _ = factsFS.ReadFile(f)
+	}
+	for name, data := range inputs {
+		got, err := ParseFacts(name, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ff FactsFile
+		if err := yaml.Unmarshal(data, &ff); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, ff.Libraries) {
+			t.Errorf("%s: the fast path differs from the YAML decoder", name)
+		}
+	}
+	got, _ := ParseFacts("odd.yaml", oddData)
+	if !reflect.DeepEqual(got[0].Exports, odd.Exports) || !reflect.DeepEqual(got[1].Exports, two.Exports) {
+		t.Errorf("odd names: %q %q", got[0].Exports, got[1].Exports)
+	}
+}
+
+func TestValidExport(t *testing.T) {
+	for e, want := range map[string]bool{"Z3_mk_int": true, "_ZNSt6thread@GLIBCXX_3.4.22": true, "": false, "@V": false, "a@": false,
+		"a@b@c": false, "a b": false, "a\tb": false, "a\x7f": false} {
+		if validExport(e) != want {
+			t.Errorf("validExport(%q) = %v", e, !want)
 		}
 	}
 }

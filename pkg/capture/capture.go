@@ -82,6 +82,9 @@ func Read(name string, r io.Reader) (*Package, error) {
 	}
 	for i := range pkg.Libraries {
 		l := &pkg.Libraries[i]
+		if distro.ArchName(l.Arch, "go") == "" {
+			return nil, fmt.Errorf("package %s %s ships %s for %s; relpack's targets are x86_64 and aarch64: capture the x86_64 or aarch64 package (dnf download --arch x86_64 ..., apt-get download NAME:amd64)", pkg.Name, pkg.Version, l.Soname, l.Arch)
+		}
 		l.Package, l.PackageVersion, l.Version = pkg.Name, pkg.Version, pkg.Upstream
 		l.Source = fmt.Sprintf("%s sha256:%s", name, pkg.SHA256)
 	}

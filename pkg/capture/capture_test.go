@@ -414,6 +414,15 @@ func TestTruncated(t *testing.T) {
 	run(t, dir, gcc, "-shared", "-fPIC", "-Wl,-soname,liba.so.1", "-o", filepath.Join(root, "usr", "lib", "liba.so.1"), "a.c")
 	os.WriteFile(filepath.Join(root, "DEBIAN", "control"), []byte("Package: liba1\nVersion: 1:1.0-2\nArchitecture: amd64\nMaintainer: x <x@example.org>\nDescription: test\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "DEBIAN", "shlibs"), []byte("liba 1 liba1 (>= 1:1.0)\n"), 0o644)
+	// A 32-bit library is refused by name (dnf download can fetch i686).
+	os.MkdirAll(filepath.Join(dir, "root32", "DEBIAN"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "root32", "usr", "lib"), 0o755)
+	run(t, dir, gcc, "-m32", "-nostdlib", "-shared", "-fPIC", "-Wl,-soname,liba.so.1", "-o", filepath.Join(dir, "root32", "usr", "lib", "liba.so.1"), "a.c")
+	os.WriteFile(filepath.Join(dir, "root32", "DEBIAN", "control"), []byte("Package: liba1\nVersion: 1.0-2\nArchitecture: i386\nMaintainer: x <x@example.org>\nDescription: test\n"), 0o644)
+	run(t, dir, dpkgDeb, "--root-owner-group", "-b", filepath.Join(dir, "root32"), filepath.Join(dir, "liba1_i386.deb"))
+	if _, err := File(filepath.Join(dir, "liba1_i386.deb")); err == nil || !strings.Contains(err.Error(), "x86_64 and aarch64") {
+		t.Errorf("i386 library: %v", err)
+	}
 	for _, comp := range []string{"gzip", "xz", "zstd", "none"} {
 		deb := filepath.Join(dir, "liba1_"+comp+".deb")
 		run(t, dir, dpkgDeb, "--root-owner-group", "-Z"+comp, "-b", root, deb)

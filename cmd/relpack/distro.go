@@ -96,6 +96,7 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 				}
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				return enc.Encode(res)
 			}
 			for _, w := range written {

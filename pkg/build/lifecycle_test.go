@@ -154,6 +154,13 @@ func TestServiceLifecycleDeb(t *testing.T) {
 		if got := strings.TrimSpace(sh(t, "", "dpkg-deb", "-f", found[0], "Version")); got != v.deb {
 			t.Fatalf("build %s: deb version %s, want %s", v.semver, got, v.deb)
 		}
+		// Every entry is root/root, changelog.Debian.gz included (nfpm
+		// wrote it as 0/0 with no names).
+		for _, l := range lines(sh(t, "", "dpkg-deb", "-c", found[0])) {
+			if !strings.Contains(l, " root/root ") {
+				t.Errorf("build %s: entry not owned by root/root: %s", v.semver, l)
+			}
+		}
 		debs[i] = found[0]
 	}
 	lintSystemDeb(t, debs[len(debs)-1])

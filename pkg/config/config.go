@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -503,8 +504,12 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 		if !regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`).MatchString(out.Suffix) {
 			fail("tarball.sidecar", "tarball.sidecar.suffix %q: use lower-case letters, digits, '.' or '-'", out.Suffix)
 		}
-		if len(sc.Libraries) == 0 {
-			fail("tarball.sidecar", "tarball.sidecar.libraries is empty: map x86_64 and/or aarch64 to the libz3 to bundle")
+		withFiles := false
+		for _, lib := range r.Libraries {
+			withFiles = withFiles || len(lib.Files) > 0
+		}
+		if len(sc.Libraries) == 0 && !withFiles {
+			fail("tarball.sidecar", "tarball.sidecar has no library to carry: map x86_64 and/or aarch64 to the libz3 to bundle in tarball.sidecar.libraries, or give libraries.STEM.files")
 		}
 		for _, arch := range slices.Sorted(maps.Keys(sc.Libraries)) {
 			if arch != "x86_64" && arch != "aarch64" {
@@ -531,7 +536,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	seen := map[string]bool{}
 	for _, n := range r.Targets {
 		n := n
-		d, tin, terrs := decodeTarget(name, &n)
+		d, tin, terrs := decodeTarget(name, dir, &n)
 		errs = append(errs, terrs...)
 		if len(terrs) > 0 {
 			continue
@@ -596,7 +601,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 // decodeTarget reads one targets entry: a catalogue id, or a mapping that
 // either defines a new distro or (with the id of a built-in one) overrides
 // some of its fields, e.g. to add a soname mapping.
-func decodeTarget(file string, n *yaml.Node) (distro.Distro, map[string]string, Errors) {
+func decodeTarget(file, dir string, n *yaml.Node) (distro.Distro, map[string]string, Errors) {
 	errAt := func(line int, format string, args ...any) Errors {
 		return Errors{&Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}}
 	}
@@ -648,6 +653,13 @@ func decodeTarget(file string, n *yaml.Node) (distro.Distro, map[string]string, 
 		return distro.Distro{}, nil, Errors{yamlError(file, err).(*Error)}
 	}
 	var errs Errors
+	// A target's own facts: files `relpack distro capture` wrote, relative
+	// to packaging.yaml's folder (and inside it: fs.ValidPath refuses "..").
+	if k := mapKey(n, "facts"); k != nil {
+		if err := d.LoadFacts(os.DirFS(dir)); err != nil {
+			errs = append(errs, &Error{File: file, Line: k.Line, Msg: err.Error()})
+		}
+	}
 	for _, fe := range d.Validate() {
 		line := n.Line
 		if v := mapKey(n, fe.Field); v != nil {

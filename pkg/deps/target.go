@@ -76,7 +76,7 @@ func ResolveTarget(f *abi.Facts, d distro.Distro, o Options) (Relations, error) 
 		return r, err
 	}
 	var problems []string
-	problems = append(problems, runtimeProblems(f, d)...)
+	problems = append(problems, runtimeProblems(f, d, o.Arch)...)
 	facts := d.Libraries[o.Arch]
 	for _, so := range f.Needed {
 		if glibcSonames[so] || private[so] {
@@ -110,14 +110,21 @@ func ResolveTarget(f *abi.Facts, d distro.Distro, o Options) (Relations, error) 
 
 // runtimeProblems holds the GLIBCXX, CXXABI and GCC versions the binary
 // needs against the target's C++ runtime.
-func runtimeProblems(f *abi.Facts, d distro.Distro) []string {
+func runtimeProblems(f *abi.Facts, d distro.Distro, arch string) []string {
 	var out []string
+	// Per architecture: libgcc_s's GCC_ nodes differ (Debian 12: GCC_12.0.0
+	// on x86_64, GCC_11.0 on aarch64); captured libraries override the
+	// documented values.
+	rt := d.RuntimeFor(arch)
 	for _, fam := range []struct{ family, ships, lib string }{
-		{"GLIBCXX", d.Runtime.GLIBCXX, "libstdc++.so.6"},
-		{"CXXABI", d.Runtime.CXXABI, "libstdc++.so.6"},
-		{"GCC", d.Runtime.GCC, "libgcc_s.so.1"},
+		{"GLIBCXX", rt.GLIBCXX, "libstdc++.so.6"},
+		{"CXXABI", rt.CXXABI, "libstdc++.so.6"},
+		{"GCC", rt.GCC, "libgcc_s.so.1"},
 	} {
 		need := f.HighestOf(fam.family)
+		if IsPrivate(d, fam.lib) {
+			continue // the package ships its own runtime; checked on the file
+		}
 		if need == "" || fam.ships == "" || abi.CompareVersions(need, fam.ships) <= 0 {
 			continue
 		}

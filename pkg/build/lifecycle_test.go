@@ -38,9 +38,18 @@ var lifecycleVersions = []struct{ semver, deb string }{
 // input and the debian11 target.
 func systemConfig(t *testing.T) *config.Config {
 	t.Helper()
+	return lifecycleConfig(t, "system", nil)
+}
+
+// lifecycleConfig is the demo configuration with the unit's scope and
+// enable switch (nil: the default) set, for the x86_64 gnu input and the
+// debian11 target only.
+func lifecycleConfig(t *testing.T, scope string, enable *bool) *config.Config {
+	t.Helper()
 	c := loadDemo(t)
 	s := *c.Systemd
-	s.Scope = "system"
+	s.Scope = scope
+	s.Enable = enable
 	c.Systemd = &s
 	c.Inputs = map[string]string{"x86_64-unknown-linux-gnu": c.Inputs["x86_64-unknown-linux-gnu"]}
 	var targets []config.Target
@@ -403,5 +412,96 @@ func TestUserUnitHasNoSystemTargets(t *testing.T) {
 		if has == user {
 			t.Errorf("user=%v: network-online.target named: %v\n%s", user, has, out)
 		}
+	}
+}
+
+// TestServiceLifecycleDebUser: a user unit is enabled for every user
+// (deb-systemd-helper --user: /etc/systemd/user/default.target.wants)
+// only with systemd.enable true, the link and its record survive an
+// upgrade, and purge leaves the root as it was. Not enabled (the default
+// for user units), nothing links to it.
+func TestServiceLifecycleDebUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("this test needs root (chroot); CI runs as root")
+	}
+	first, last := lifecycleVersions[0], lifecycleVersions[len(lifecycleVersions)-1]
+	for _, enable := range []bool{true, false} {
+		name := "not-enabled"
+		if enable {
+			name = "enabled"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var debs []string
+			for _, v := range []string{first.semver, last.semver} {
+				out := filepath.Join(t.TempDir(), "dist")
+				if _, err := Run(Options{Config: lifecycleConfig(t, "user", &enable), Version: v, OutDir: out, Epoch: DefaultEpoch}); err != nil {
+					t.Fatalf("build %s: %v", v, err)
+				}
+				found := filesIn(t, out, "*~deb11_amd64.deb")
+				if len(found) != 1 {
+					t.Fatalf("build %s: debian11 amd64 debs: %v", v, found)
+				}
+				debs = append(debs, found[0])
+			}
+			root := systemdRoot(t)
+			lists := filepath.Join(root, "var/lib/apt/lists")
+			sh(t, "", "rm", "-rf", lists)
+			if err := os.MkdirAll(filepath.Join(lists, "partial"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			before := rootFiles(t, root)
+			env := []string{"DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"}
+			apt := func(step string, args ...string) {
+				t.Helper()
+				o, e, err := run("", env, "chroot", append([]string{root, "apt-get", "-y"}, args...)...)
+				if err != nil || strings.Contains(o+e, "returned error exit status") {
+					t.Fatalf("%s: apt-get %s: %v\n%s%s", step, strings.Join(args, " "), err, o, e)
+				}
+			}
+			unit := filepath.Join(root, "usr/lib/systemd/user", lifecycleUnit)
+			link := filepath.Join(root, "etc/systemd/user/default.target.wants", lifecycleUnit)
+			record := filepath.Join(root, "var/lib/systemd/deb-systemd-user-helper-enabled", lifecycleUnit+".dsh-also")
+			check := func(step string) {
+				t.Helper()
+				if _, err := os.Stat(unit); err != nil {
+					t.Errorf("%s: no user unit: %v", step, err)
+				}
+				l, err := os.Readlink(link)
+				if enable && (err != nil || filepath.Base(l) != lifecycleUnit) {
+					t.Errorf("%s: global enablement link %s -> %q (%v)", step, link, l, err)
+				}
+				if !enable && err == nil {
+					t.Errorf("%s: not enabled, yet %s -> %s", step, link, l)
+				}
+				dsh, err := os.ReadFile(record)
+				if enable && (err != nil || !strings.Contains(string(dsh), "/etc/systemd/user/default.target.wants/"+lifecycleUnit)) {
+					t.Errorf("%s: deb-systemd-helper --user record: %q (%v)", step, dsh, err)
+				}
+			}
+			for _, d := range debs {
+				in := filepath.Join("/tmp", filepath.Base(d))
+				sh(t, "", "cp", d, filepath.Join(root, in))
+				apt("install "+filepath.Base(d), "install", in)
+				check(filepath.Base(d))
+			}
+			apt("purge", "purge", "openshell-gateway")
+			for _, p := range []string{unit, link, record} {
+				if _, err := os.Lstat(p); err == nil {
+					t.Errorf("purge: %s is still there", p)
+				}
+			}
+			after := rootFiles(t, root)
+			for p, d := range after {
+				if before[p] != d {
+					t.Errorf("purge: left %s %s", p, d)
+				}
+			}
+			for p := range before {
+				if _, ok := after[p]; !ok {
+					t.Errorf("purge: removed %s", p)
+				}
+			}
+		})
 	}
 }

@@ -44,8 +44,11 @@ type DocDistro struct {
 	// Z3Packages are the distro packages a package of this target pulls in
 	// for Z3 (e.g. "libz3-4"); empty when it pulls in none.
 	Z3Packages []string
-	// Z3 is "bundled", "unbundled" (or what the manifest says).
+	// Z3 is "bundled", "unbundled", "private" (or what the manifest says).
 	Z3 string
+	// Z3Private is where a package with a private Z3 keeps it
+	// ("/usr/lib/NAME/libz3.so.4"); "" otherwise.
+	Z3Private string
 	// LibcRelation is the relation on the C library ("libc6 (>= 2.28)",
 	// "glibc >= 2.28"); "" when none is declared.
 	LibcRelation string

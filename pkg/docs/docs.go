@@ -246,6 +246,9 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 		if ds.Z3 == "" {
 			ds.Z3 = a.Z3
 		}
+		if a.Z3 == "private" && a.Sidecar != nil && ds.Z3Private == "" {
+			ds.Z3Private = "/" + strings.TrimPrefix(a.Sidecar.Path, "/")
+		}
 		if ds.LibcRelation == "" {
 			ds.LibcRelation = libcRelation(a.Relations)
 		}

@@ -129,9 +129,6 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Signing: signing, TempDir: scratch,
 	}
 	spec.Scripts = scripts
-	if d.Format == "deb" {
-		spec.ExtraFields = map[string]string{"X-Relpack-Glibc-Floor": policy.Glibc()}
-	}
 	e := manifest.Artifact{
 		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
 		Floor: policy.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,

@@ -43,18 +43,18 @@ ARCHES='x86_64 aarch64'
 # kind arch distro floor sha256 file  (kind: deb, rpm, gnu, sidecar, musl;
 # "-" for no distro or no glibc floor)
 ARTIFACTS='
-deb x86_64 debian11 2.28 b6f4821bf846898e20bb1cb03a2256b1502d20c4911b1851372705d23aa3f428 openshell-gateway_0.1.0-1~deb11_amd64.deb
-deb aarch64 debian11 2.28 bac602b013c8378276da6883630767f5be7de91142ce1fd7d9b338df801aba2a openshell-gateway_0.1.0-1~deb11_arm64.deb
-deb x86_64 debian12 2.28 3649658ef3631b1e85a46b0e3309f753d664d37d6014ad407a981442f41b2ff5 openshell-gateway_0.1.0-1~deb12_amd64.deb
-deb aarch64 debian12 2.28 9bcc4dfd45a74417717b0be672e0a7a0e237056b9655c50f2be51b677ddf10cb openshell-gateway_0.1.0-1~deb12_arm64.deb
-deb x86_64 ubuntu2204 2.28 1f60349c763e35d1e18f620288c95f7451a4f0fa978b8c77bc347b370348638b openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
-deb aarch64 ubuntu2204 2.28 a98e77494346a2c5e09515c3e97281a13c38011748da11611b82bce48c43c606 openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
-deb x86_64 ubuntu2404 2.28 c5cdebfda0ce7924513f8a2e8dcb90e13a30c0439ab60087886a9885b98c165a openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
-deb aarch64 ubuntu2404 2.28 7af899afeea65679d05c1409f2aef082be24fffb3d4330b4bcbe66603eb490e3 openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
-rpm x86_64 el8 2.28 4c5f0837746239980508d5c5828fcc5b99c32e70c71ca1194856daec8ccca70b openshell-gateway-0.1.0-1.el8.x86_64.rpm
-rpm aarch64 el8 2.28 396bbdeefafd1ecedd0596a8dc4f18204b1882c66362ddd98cc8ac6deda9b27a openshell-gateway-0.1.0-1.el8.aarch64.rpm
-rpm x86_64 el9 2.28 686324077221661d5ec6d35b4c84d9253c7cc8e6af6dbc0d04bf6ef02212867f openshell-gateway-0.1.0-1.el9.x86_64.rpm
-rpm aarch64 el9 2.28 c7f2ac2a921a7e109505089b4c580d8c26fb089f1b90b2a248cb299b56a177e3 openshell-gateway-0.1.0-1.el9.aarch64.rpm
+deb x86_64 debian11 2.28 e6e277c614360e3e7aaf14ccaad89f1a2f3e2aaa4eae10234f2e3eaf75916049 openshell-gateway_0.1.0-1~deb11_amd64.deb
+deb aarch64 debian11 2.28 357fbc927591bd47bebbd904681e05ccbc6664894c19384d15790f2a11542bcf openshell-gateway_0.1.0-1~deb11_arm64.deb
+deb x86_64 debian12 2.28 d9a63942b2cfd965dc2943755eceb60d0c18aa7a357fb197797c06666df6ee9f openshell-gateway_0.1.0-1~deb12_amd64.deb
+deb aarch64 debian12 2.28 8ee79e6f31985d968af0812f4b8ae302a6cf6017012de9d3972a46616cfda601 openshell-gateway_0.1.0-1~deb12_arm64.deb
+deb x86_64 ubuntu2204 2.28 216a70aa7f13b11fc26c2489bafa720d4afccc608ca39d6dc4d5890d42ef5937 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
+deb aarch64 ubuntu2204 2.28 7e49dbd4c5cce90154b82f364cb78cc3e7ab2491280061bad8968813c72d5614 openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
+deb x86_64 ubuntu2404 2.28 286f918941a4837dccd1c2bfc43aea4411bdff8fa210926ac63f4a61a516f38e openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
+deb aarch64 ubuntu2404 2.28 0b63b62f0a47c81c0ba2c7703e05c7e127027b97f2ed0784b4b1628cd98763db openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
+rpm x86_64 el8 2.28 7ed0857511457644250391e33b0005ae1cacd3718c3b55738394137fbc82d91a openshell-gateway-0.1.0-1.el8.x86_64.rpm
+rpm aarch64 el8 2.28 4df1c9aedf7d8e1ab2dc211f2ef18b099b82093ae988e2d9e6ad3cae917d5d58 openshell-gateway-0.1.0-1.el8.aarch64.rpm
+rpm x86_64 el9 2.28 110dafb85c221046dd915c30e322b46b726591fdda09a7f2dd36ba0435849f8c openshell-gateway-0.1.0-1.el9.x86_64.rpm
+rpm aarch64 el9 2.28 74e5bbaf17649c5e55d82ccb05628b11307241e8f71ca16842597158e7b7823f openshell-gateway-0.1.0-1.el9.aarch64.rpm
 gnu x86_64 - 2.28 68acbc5e9807b13200251862c34747f796bd5f7453aa413404a1ef2f195b7e6a openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
 gnu aarch64 - 2.28 7910299791fe395bf9199a7bea038ea7bae5d47197925c117e4ec17045a8abf3 openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
 sidecar x86_64 - 2.28 3003a8d9d18341c61ba7063eecf0d481522da1dddf5327ecea9562eca47c7ea3 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz

@@ -29,6 +29,19 @@ type InstallDoc struct {
 	MuslOnly string
 	// Artifacts is every file of the release, sorted by name.
 	Artifacts []DocArtifact
+	// Service is the packages' systemd unit; nil when there is none or no
+	// package. HasDeb and HasRPM say which package families the release has.
+	Service        *DocService
+	HasDeb, HasRPM bool
+}
+
+// DocService is the packages' systemd unit and what install, upgrade and
+// removal do with it (manifest service).
+type DocService struct {
+	Unit             string
+	User             bool // a user unit (/usr/lib/systemd/user)
+	Enable           bool
+	RestartOnUpgrade bool
 }
 
 // DocFamily is one symbol-version family floor.

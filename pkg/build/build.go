@@ -348,6 +348,9 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 			Signature: "SHA256SUMS.asc", PublicKey: "KEY.asc"}
 	}
 	m.RPMVersion = ver.NFPM("rpm", opts.Release).Full("rpm")
+	if sv := cfg.Systemd; sv != nil && len(cfg.Targets) > 0 {
+		m.Service = &manifest.Service{Unit: sv.Unit, Scope: sv.Scope, Enable: sv.Enabled(), RestartOnUpgrade: sv.RestartsOnUpgrade()}
+	}
 	for _, in := range inputs {
 		m.Inputs = append(m.Inputs, manifest.Input{
 			Triple: in.Triple, File: filepath.Base(in.Path), SHA256: in.SHA256, Machine: in.Facts.Machine,

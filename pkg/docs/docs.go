@@ -212,6 +212,13 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 		d.Families = append(d.Families, templates.DocFamily{Family: fam, Version: v})
 	}
 	sort.Slice(d.Families, func(i, j int) bool { return d.Families[i].Family < d.Families[j].Family })
+	for _, a := range m.Artifacts {
+		d.HasDeb = d.HasDeb || a.Kind == "deb"
+		d.HasRPM = d.HasRPM || a.Kind == "rpm"
+	}
+	if sv := m.Service; sv != nil && (d.HasDeb || d.HasRPM) {
+		d.Service = &templates.DocService{Unit: sv.Unit, User: sv.Scope == "user", Enable: sv.Enable, RestartOnUpgrade: sv.RestartOnUpgrade}
+	}
 
 	// Z3 packages per soname and arch, to tell a tarball user what to install.
 	type key struct{ arch, so string }

@@ -44,6 +44,20 @@ type Manifest struct {
 	// is listed in SHA256SUMS, so this record is itself covered by the
 	// signature.
 	Signing *Signing `json:"signing,omitempty"`
+	// Service is the systemd unit the packages install, and what their
+	// maintainer scripts do with it; nil when there is none.
+	Service *Service `json:"service,omitempty"`
+}
+
+// Service is the packages' systemd unit and its lifecycle.
+type Service struct {
+	Unit  string `json:"unit"`  // e.g. openshell-gateway.service
+	Scope string `json:"scope"` // "system" or "user"
+	// Enable: installing enables the unit (for a user unit: for every
+	// user, systemctl --global).
+	Enable bool `json:"enable"`
+	// RestartOnUpgrade: upgrading restarts the running service.
+	RestartOnUpgrade bool `json:"restart_on_upgrade"`
 }
 
 // Signing identifies the release signing key.
@@ -169,6 +183,8 @@ var (
 	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
 	// idRE is a distro target id (pkg/distro's grammar).
 	idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	// unitRE: a systemd unit name as packaging.yaml allows it.
+	unitRE = regexp.MustCompile(`^[A-Za-z0-9:_.@-]+\.service$`)
 	// tripleRE is a target triple: arch-vendor-os[-env].
 	tripleRE = regexp.MustCompile(`^[a-z0-9_]+(-[a-z0-9_]+){1,3}$`)
 	archRE   = regexp.MustCompile(`^[a-z0-9_]+$`)
@@ -358,6 +374,12 @@ func (m *Manifest) Validate() error {
 	}
 	for i, s := range m.Floor.Covers {
 		c.text(fmt.Sprintf("floor.covers[%d]", i), s)
+	}
+	if sv := m.Service; sv != nil {
+		c.match("service.unit", sv.Unit, false, unitRE, "a unit file name such as NAME.service")
+		if sv.Scope != "system" && sv.Scope != "user" {
+			c.fail("service.scope", sv.Scope, "system or user")
+		}
 	}
 	ids := map[string]bool{}
 	for i, d := range m.Distros {

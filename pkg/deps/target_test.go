@@ -42,9 +42,14 @@ int main() { std::unique_lock<std::mutex> l(m); cv.wait(l); }
 	return f
 }
 
+// withRuntime is the catalogue's target, whose runtime must be the one the
+// test expects (el9: documented GCC 11; debian11/12: captured).
 func withRuntime(t *testing.T, id, glibcxx string) distro.Distro {
+	t.Helper()
 	d := mustDistro(t, id)
-	d.Runtime.GLIBCXX = glibcxx
+	if got := d.RuntimeFor("x86_64").GLIBCXX; got != glibcxx {
+		t.Fatalf("catalogue: %s ships GLIBCXX_%s, the test expects %s", id, got, glibcxx)
+	}
 	return d
 }
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Times `relpack build` of the demo's full matrix (4 tarballs, 12 debs,
-# 4 rpms) with every input binary grown to SIZE_MB by an added section of
-# incompressible bytes, against doing the same packaging with nfpm's own CLI
-# (one run per package, same compression per distro, same files) plus
-# `tar czf` per tarball. Same machine, same run. Prints a Markdown table.
+# Times `relpack build` of the demo's full matrix (6 tarballs, 8 debs,
+# 4 rpms) with every input binary grown by SIZE_MB of incompressible
+# (random) bytes in an added section, against doing the same packaging with
+# nfpm's own CLI (one run per package, same compression per distro, same
+# files) plus `tar czf` per tarball. bench/build-realistic.sh grows the
+# inputs with real machine code instead, and also measures the bound and
+# peak RSS. Same machine, same run. Prints a Markdown table.
 # Usage: bench/build-vs-nfpm.sh [SIZE_MB]     (default 100)
 #        ONLY=relpack bench/build-vs-nfpm.sh ...  (time relpack alone)
 set -euo pipefail
@@ -12,7 +14,8 @@ size=${1:-100}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-GOBIN=$PWD/bench/.bin go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+# nfpm's CLI at the version pinned in go.mod
+GOBIN=$PWD/bench/.bin go install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$(go list -m -f '{{.Version}}' github.com/goreleaser/nfpm/v2)"
 nfpm=$PWD/bench/.bin/nfpm
 go build -trimpath -o bin/relpack ./cmd/relpack
 

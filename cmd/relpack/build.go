@@ -20,18 +20,25 @@ import (
 func newBuildCmd() *cobra.Command {
 	var (
 		cfgPath, ver, out string
-		bins              []string
+		bins, only        []string
 		asJSON, quiet     bool
 		clean, signFlag   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "build -c packaging.yaml --version V [--bin TRIPLE=PATH]... [--out DIR]",
+		Use:   "build -c packaging.yaml --version V [--bin TRIPLE=PATH]... [--only SELECTOR]... [--out DIR]",
 		Short: "Verify the inputs and write every release artifact",
 		Long: `build inspects and verifies every input binary against the floor in
 packaging.yaml, derives each package's dependencies per distro target, and
 writes the tarballs, deb and rpm packages, manifest.json and SHA256SUMS into
 --out. Nothing is written unless every input passes; artifacts appear under
 their final names only when all of them are complete.
+
+--only SELECTOR writes a partial release (one CI job per arch, say): only
+the selected artifacts, reading only the inputs they are made from, with a
+manifest.json marked partial that names every artifact the release plans.
+relpack merge joins the partials into the release a full build writes.
+Selectors of one category add up (--only x86_64 --only aarch64); different
+categories narrow each other (--only x86_64 --only deb).
 
 SOURCE_DATE_EPOCH sets every timestamp (default 1577836800, 2020-01-01), so
 the same inputs give the same bytes anywhere.`,
@@ -59,7 +66,7 @@ the same inputs give the same bytes anywhere.`,
 			}
 			ctx, stop := interruptible(cmd.ErrOrStderr())
 			defer stop()
-			m, err := build.Run(build.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag})
+			m, err := build.Run(build.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag, Only: only, Tool: buildVersion()})
 			if errors.Is(err, build.ErrInterrupted) {
 				return &exitError{code: 130, msg: err.Error()}
 			}
@@ -72,7 +79,11 @@ the same inputs give the same bytes anywhere.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(m)
 			}
-			fmt.Fprintf(w, "%s %s: %d artifacts in %s (floor glibc %s)\n", m.Product, m.Version, len(m.Artifacts), out, m.Floor.Glibc)
+			partial := ""
+			if m.Partial {
+				partial = fmt.Sprintf(" (partial: --only %s, %d of %d planned; join with relpack merge)", strings.Join(m.Selectors, " --only "), len(m.Artifacts), len(m.Planned))
+			}
+			fmt.Fprintf(w, "%s %s: %d artifacts in %s (floor glibc %s)%s\n", m.Product, m.Version, len(m.Artifacts), out, m.Floor.Glibc, partial)
 			for _, a := range m.Artifacts {
 				extra := ""
 				if len(a.Relations) > 0 {
@@ -90,6 +101,7 @@ the same inputs give the same bytes anywhere.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	cmd.Flags().BoolVar(&signFlag, "sign", false, "sign packages and SHA256SUMS with packaging.yaml's signing key (passphrase from RELPACK_SIGNING_PASSPHRASE)")
+	cmd.Flags().StringArrayVar(&only, "only", nil, "build a partial release: only the artifacts of a triple, arch (x86_64, aarch64), distro target id or kind (tarball, deb, rpm); repeatable; join the partials with relpack merge")
 	cmd.Flags().BoolVar(&clean, "clean", false, "replace an earlier build's artifacts in --out (removing those not written again)")
 	cmd.MarkFlagRequired("version")
 	return cmd

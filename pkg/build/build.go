@@ -56,6 +56,11 @@ type Options struct {
 	// Sign signs every package and SHA256SUMS with the configuration's
 	// signing key (packaging.yaml signing:); without it nothing is signed.
 	Sign bool
+	// Only selects the artifacts of a partial release (split.go): triples,
+	// arches, distro target ids or kinds. Empty: the whole release.
+	Only []string
+	// Tool is relpack's own version, recorded in config_digest.
+	Tool string
 }
 
 // MaxEpoch is the latest SOURCE_DATE_EPOCH every format can record: the
@@ -234,9 +239,21 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		}
 		paths[t] = p
 	}
+	// A partial build (--only) reads only the inputs and per-arch files
+	// its selected artifacts are made from (split.go).
+	sel, err := newSelection(cfg, paths, opts.Only)
+	if err != nil {
+		return nil, err
+	}
+	selPaths := map[string]string{}
+	for t, p := range paths {
+		if sel.match(unit{kindTarball, t, strings.Split(t, "-")[0], ""}) {
+			selPaths[t] = p
+		}
+	}
 	// Sources are checked by stat before the output folder is touched, so
 	// a typo in a path never creates --out.
-	if err := checkSources(cfg, paths); err != nil {
+	if err := checkSources(sel.forArches(cfg, paths), selPaths); err != nil {
 		return nil, err
 	}
 
@@ -299,7 +316,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		return in, nil
 	}
 	var release []*Input
-	for _, t := range slices.Sorted(maps.Keys(paths)) {
+	for _, t := range slices.Sorted(maps.Keys(selPaths)) {
 		in, err := check(t, paths[t])
 		if err != nil {
 			return nil, err
@@ -321,6 +338,9 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 			if path == "" {
 				continue // no glibc build for this arch in this release
 			}
+			if !sel.match(unit{t.Format, triple, arch, t.ID}) {
+				continue // another partial build's
+			}
 			in, err := check(triple, path)
 			if err != nil {
 				return nil, fmt.Errorf("target %s: %w", t.ID, err)
@@ -329,7 +349,16 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		}
 	}
 	// From here on the configuration's files are read from their copies.
-	pcfg, err := snap.takeSources(cfg)
+	pcfg, err := snap.takeSources(sel.forArches(cfg, paths))
+	if err != nil {
+		return nil, err
+	}
+	digest, err := configDigest(cfg, paths, opts.Tool, func(p string) string {
+		if src := snap.copies[p]; src != nil {
+			return src.SHA256
+		}
+		return ""
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -340,8 +369,8 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	m = &manifest.Manifest{
 		Schema: manifest.SchemaVersion, Product: cfg.Name, Summary: cfg.Summary,
 		Version: ver.String(), DebVersion: ver.Deb(opts.Release), Homepage: cfg.Homepage, License: cfg.License,
-		SourceDateEpoch: opts.Epoch,
-		Floor:           manifest.Floor{Glibc: policy.Glibc(), Policy: policy.Name, Families: policy.Families, Covers: policy.Covers},
+		SourceDateEpoch: opts.Epoch, ConfigDigest: digest,
+		Floor: manifest.Floor{Glibc: policy.Glibc(), Policy: policy.Name, Families: policy.Families, Covers: policy.Covers},
 	}
 	if signing != nil {
 		m.Signing = &manifest.Signing{Fingerprint: signing.Fingerprint, KeyID: signing.KeyID, UserID: signing.UserID,
@@ -358,8 +387,13 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 			Z3: in.Z3, Z3So: in.Z3So,
 		})
 	}
+	m.Inputs = sortInputs(m.Inputs)
 	if opts.Warn != nil {
-		for _, w := range append(modeWarnings(cfg), notBuilt(cfg, paths, release)...) {
+		warnings := modeWarnings(cfg)
+		if sel == nil { // a partial build does not see the whole release
+			warnings = append(warnings, notBuilt(cfg, paths, release)...)
+		}
+		for _, w := range warnings {
 			fmt.Fprintln(opts.Warn, "warning:", w)
 		}
 	}
@@ -394,6 +428,15 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		for _, w := range pv.unused() {
 			fmt.Fprintln(opts.Warn, "warning:", w)
 		}
+	}
+	// Every artifact of the release is named, built here or not: a
+	// partial build refuses what the full one would, and records them all.
+	planned, err := plannedNames(cfg, paths, checked, ver, opts.Version, opts.Release, plan)
+	if err != nil {
+		return nil, err
+	}
+	if sel != nil {
+		m.Partial, m.Selectors, m.Planned = true, sel.given, planned
 	}
 	seen := map[string]bool{}
 	for _, a := range plan {

@@ -175,3 +175,22 @@ func needs(cfg *config.Config, target string) map[string]deps.Need {
 	}
 	return out
 }
+
+// packageName is the file name planPackage gives the package of target d
+// for machine, read from the version and the configuration alone: a
+// partial build names the packages it does not build with it (Run holds
+// the two to the same answer for the packages it builds).
+func packageName(cfg *config.Config, d distro.Distro, machine string, ver version.Version, release string) (string, error) {
+	fields := ver.NFPM(d.Format, release+d.ReleaseSuffix)
+	name, err := pack.PackageFileName(pack.PackageSpec{
+		Format: d.Format, Name: cfg.Name, Arch: distro.ArchName(machine, "go"),
+		Version: fields.Version, Release: fields.Release, Prerelease: fields.Prerelease,
+		VersionMetadata: fields.VersionMetadata, Epoch: fields.Epoch,
+		Maintainer: cfg.Maintainer, Summary: cfg.Summary, Description: cfg.Description,
+		Compression: d.Compression, Files: []pack.PackageFile{{Src: cfg.LicenseFile, Dst: cfg.Binary, Mode: 0o755}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
+	}
+	return name, nil
+}

@@ -34,11 +34,16 @@ type Manifest struct {
 	Homepage   string `json:"homepage"`
 	License    string `json:"license"`
 	// SourceDateEpoch is the time every archive entry and package carries.
-	SourceDateEpoch int64      `json:"source_date_epoch"`
-	Floor           Floor      `json:"floor"`
-	Inputs          []Input    `json:"inputs"`
-	Distros         []Distro   `json:"distros"`
-	Artifacts       []Artifact `json:"artifacts"`
+	SourceDateEpoch int64 `json:"source_date_epoch"`
+	// ConfigDigest is the sha256 of the resolved configuration that
+	// shaped the artifacts (packaging.yaml's values, the sha256 of the
+	// files it names, the release's triples) and relpack's version; no
+	// paths. Partial releases merge only when their digests are equal.
+	ConfigDigest string     `json:"config_digest,omitempty"`
+	Floor        Floor      `json:"floor"`
+	Inputs       []Input    `json:"inputs"`
+	Distros      []Distro   `json:"distros"`
+	Artifacts    []Artifact `json:"artifacts"`
 	// Signing is set when the release is signed: the key that signed
 	// every deb and rpm and SHA256SUMS (in SHA256SUMS.asc). The manifest
 	// is listed in SHA256SUMS, so this record is itself covered by the
@@ -47,6 +52,24 @@ type Manifest struct {
 	// Service is the systemd unit the packages install, and what their
 	// maintainer scripts do with it; nil when there is none.
 	Service *Service `json:"service,omitempty"`
+	// Partial marks the manifest of a partial release (relpack build
+	// --only SELECTOR): it lists only the selected artifacts. relpack
+	// merge joins partials into one release and drops these fields.
+	Partial bool `json:"partial,omitempty"`
+	// Selectors are the --only values of a partial release.
+	Selectors []string `json:"selectors,omitempty"`
+	// Planned lists every artifact the whole release plans (a partial
+	// release's own and the others'), so a merge can tell what is missing.
+	Planned []Planned `json:"planned,omitempty"`
+}
+
+// Planned is one artifact a release plans.
+type Planned struct {
+	File string `json:"file"`
+	// Input is the sha256 of the input binary the artifact is made from,
+	// when this build read that input ("" when it did not need it): a
+	// merge refuses partials that read different binaries for one artifact.
+	Input string `json:"input,omitempty"`
 }
 
 // Service is the packages' systemd unit and its lifecycle.
@@ -366,6 +389,7 @@ func (m *Manifest) Validate() error {
 	if m.SourceDateEpoch < 0 {
 		c.fail("source_date_epoch", fmt.Sprint(m.SourceDateEpoch), "negative")
 	}
+	c.match("config_digest", m.ConfigDigest, true, sha256RE, wantSHA256)
 	c.match("floor.glibc", m.Floor.Glibc, true, numVersionRE, wantNumVer)
 	c.match("floor.policy", m.Floor.Policy, true, nameRE, wantName)
 	for _, fam := range slices.Sorted(maps.Keys(m.Floor.Families)) {
@@ -448,6 +472,32 @@ func (m *Manifest) Validate() error {
 			c.match(fmt.Sprintf("%sneeded[%d]", f, j), n, false, safeFileRE, wantFile)
 		}
 		c.match(f+"z3_soname", in.Z3So, true, safeFileRE, wantFile)
+	}
+	if !m.Partial && (len(m.Selectors) > 0 || len(m.Planned) > 0) {
+		c.fail("partial", "false", "selectors and planned belong to a partial release (partial: true) only")
+	}
+	for i, s := range m.Selectors {
+		c.match(fmt.Sprintf("selectors[%d]", i), s, false, idRE, "a selector: a triple, an arch, a distro target id or a kind")
+	}
+	planned := map[string]bool{}
+	for i, p := range m.Planned {
+		f := fmt.Sprintf("planned[%d].", i)
+		c.match(f+"file", p.File, false, safeFileRE, wantFile)
+		if planned[p.File] {
+			c.fail(f+"file", p.File, "listed twice")
+		}
+		planned[p.File] = true
+		c.match(f+"input", p.Input, true, sha256RE, wantSHA256)
+	}
+	if m.Partial {
+		if len(m.Selectors) == 0 {
+			c.fail("selectors", "", "missing: a partial release names the --only selectors it was built with")
+		}
+		for i, a := range m.Artifacts {
+			if !planned[a.File] {
+				c.fail(fmt.Sprintf("artifacts[%d].file", i), a.File, "not in planned[]: a partial release plans every artifact it holds")
+			}
+		}
 	}
 	if s := m.Signing; s != nil {
 		c.match("signing.fingerprint", s.Fingerprint, false, fingerprintRE, "40 hex digits")

@@ -1,0 +1,81 @@
+package build
+
+import (
+	"maps"
+	"strings"
+	"testing"
+)
+
+// Selectors of one category add up; categories narrow each other.
+func TestSelection(t *testing.T) {
+	c := loadDemo(t)
+	count := func(only ...string) (n int, kinds, arches map[string]bool) {
+		t.Helper()
+		s, err := newSelection(c, c.Inputs, only)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds, arches = map[string]bool{}, map[string]bool{}
+		for _, u := range units(c, c.Inputs) {
+			if s.match(u) {
+				n++
+				kinds[u.kind], arches[u.arch] = true, true
+			}
+		}
+		return n, kinds, arches
+	}
+	all := len(units(c, c.Inputs))
+	if n, _, _ := count("x86_64", "aarch64"); n != all {
+		t.Errorf("--only x86_64 --only aarch64 selects %d of %d", n, all)
+	}
+	if n, k, a := count("x86_64", "deb"); n != 4 || len(k) != 1 || !k["deb"] || len(a) != 1 || !a["x86_64"] {
+		t.Errorf("--only x86_64 --only deb: %d units, kinds %v, arches %v", n, k, a)
+	}
+	if n, k, _ := count("el8", "debian12", "rpm"); n != 2 || len(k) != 1 {
+		t.Errorf("--only el8 --only debian12 --only rpm: %d units, kinds %v", n, k)
+	}
+	for _, bad := range [][]string{{"riscv64"}, {"el8", "tarball"}} { // a tarball has no distro target
+		_, err := newSelection(c, c.Inputs, bad)
+		if err == nil {
+			t.Errorf("--only %v accepted", bad)
+		} else if bad[0] == "riscv64" && !strings.Contains(err.Error(), "aarch64-unknown-linux-musl") {
+			t.Errorf("--only riscv64: %v", err)
+		}
+	}
+}
+
+// The digest ignores where files are, and sees what they hold and every
+// value that shapes an artifact.
+func TestConfigDigest(t *testing.T) {
+	c := loadDemo(t)
+	sum := func(p string) string { return "sum-of-" + p[strings.LastIndex(p, "/")+1:] }
+	d0, err := configDigest(c, c.Inputs, "v1", sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := *c
+	moved.File, moved.Dir = "/elsewhere/packaging.yaml", "/elsewhere"
+	moved.Inputs = maps.Clone(c.Inputs)
+	for k := range moved.Inputs {
+		moved.Inputs[k] = "/elsewhere/" + k
+	}
+	if d, _ := configDigest(&moved, moved.Inputs, "v1", sum); d != d0 {
+		t.Error("moving the files changed the digest")
+	}
+	summary := moved
+	summary.Summary += "!"
+	for name, d := range map[string]func() (string, error){
+		"summary": func() (string, error) { return configDigest(&summary, moved.Inputs, "v1", sum) },
+		"relpack": func() (string, error) { return configDigest(&moved, moved.Inputs, "v2", sum) },
+		"contents": func() (string, error) {
+			return configDigest(&moved, moved.Inputs, "v1", func(string) string { return "other" })
+		},
+		"triples": func() (string, error) {
+			return configDigest(&moved, map[string]string{"x86_64-unknown-linux-gnu": "x"}, "v1", sum)
+		},
+	} {
+		if got, err := d(); err != nil || got == d0 {
+			t.Errorf("a different %s kept the digest (%v)", name, err)
+		}
+	}
+}

@@ -1,0 +1,455 @@
+// Package merge joins partial releases (relpack build --only) into one
+// release: one manifest.json, one SHA256SUMS and, signed, one
+// SHA256SUMS.asc and KEY.asc. The result is byte-identical to a single
+// relpack build of the same inputs, and is published with a build's
+// guarantees (pkg/build.Publish): one writer, nothing visible until
+// complete, the old release back on any failure.
+package merge
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"relpack/internal/regular"
+	"relpack/pkg/build"
+	"relpack/pkg/config"
+	"relpack/pkg/manifest"
+	"relpack/pkg/pack"
+	"relpack/pkg/sign"
+)
+
+// Options are the inputs of one merge.
+type Options struct {
+	// Dirs are the partial releases, each a folder relpack build --only
+	// wrote.
+	Dirs []string
+	// OutDir receives the release; created when missing.
+	OutDir string
+	// Sign makes SHA256SUMS.asc and KEY.asc with Config's signing key. The
+	// partials must have been built with --sign by the same key (packages
+	// are signed where they are built).
+	Sign   bool
+	Config *config.Config
+	// Clean allows replacing an earlier release in OutDir.
+	Clean bool
+	// Warn receives warnings; nil: none.
+	Warn io.Writer
+	// Context stops the merge (Ctrl-C); OutDir keeps what it held.
+	Context context.Context
+}
+
+// partial is one partial release, read and locked.
+type partial struct {
+	dir  string
+	m    *manifest.Manifest
+	lock *os.File
+}
+
+// Run checks that the partials form one release and publishes it into
+// OutDir. Every refusal names the folders; OutDir is touched only when the
+// partials agree, and holds what it held before on any error.
+func Run(opts Options) (*manifest.Manifest, error) {
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if len(opts.Dirs) == 0 {
+		return nil, errors.New("no partial releases given; name the folders relpack build --only wrote")
+	}
+	if opts.OutDir == "" {
+		return nil, errors.New("no --out folder given")
+	}
+	outAbs, err := filepath.Abs(opts.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	seenDir := map[string]string{}
+	for _, d := range opts.Dirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return nil, err
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		if other, ok := seenDir[abs]; ok {
+			return nil, fmt.Errorf("%s and %s are the same folder; name each partial release once", other, d)
+		}
+		seenDir[abs] = d
+		out := outAbs
+		if real, err := filepath.EvalSymlinks(outAbs); err == nil {
+			out = real
+		}
+		if out == abs {
+			return nil, fmt.Errorf("--out %s is the partial release %s itself; merge into a folder of its own", opts.OutDir, d)
+		}
+	}
+
+	// 1. Read every partial, under a shared lock: a build still writing
+	// one holds it exclusively.
+	var parts []*partial
+	defer func() {
+		for _, p := range parts {
+			p.lock.Close()
+		}
+	}()
+	for _, d := range opts.Dirs {
+		p, err := readPartial(d)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+
+	// 2. One release: version, configuration, then everything else the
+	// manifests say about the release as a whole.
+	if err := same(parts, "version", func(m *manifest.Manifest) string { return m.Version },
+		"partials of different versions; merge the partial releases of one relpack build --version"); err != nil {
+		return nil, err
+	}
+	if err := same(parts, "config_digest", func(m *manifest.Manifest) string { return m.ConfigDigest },
+		"partials built from different configurations (packaging.yaml, the files it names, the inputs' triples) or relpack versions; build every partial from the same commit with the same relpack"); err != nil {
+		return nil, err
+	}
+	if err := same(parts, "source_date_epoch", func(m *manifest.Manifest) string { return fmt.Sprint(m.SourceDateEpoch) },
+		"partials built with different SOURCE_DATE_EPOCH; export the same value (the release commit's time) in every job"); err != nil {
+		return nil, err
+	}
+	if err := same(parts, "signing", func(m *manifest.Manifest) string {
+		if m.Signing == nil {
+			return "unsigned"
+		}
+		return "signed by " + m.Signing.Fingerprint
+	}, "partials signed differently; build every partial with --sign and the same key, or none"); err != nil {
+		return nil, err
+	}
+	if err := sameHeader(parts); err != nil {
+		return nil, err
+	}
+
+	// 3. Artifacts: each from one partial, each planned, none missing.
+	owner := map[string]*partial{}
+	var arts []manifest.Artifact
+	for _, p := range parts {
+		for _, a := range p.m.Artifacts {
+			if o, ok := owner[a.File]; ok {
+				return nil, fmt.Errorf("%s and %s both hold %s (overlap: --only %s and --only %s select it both); give each artifact to one partial build",
+					o.dir, p.dir, a.File, strings.Join(o.m.Selectors, " --only "), strings.Join(p.m.Selectors, " --only "))
+			}
+			owner[a.File] = p
+			arts = append(arts, a)
+		}
+	}
+	type plan struct {
+		input string
+		dir   string
+	}
+	planned := map[string]plan{}
+	for _, p := range parts {
+		for _, pl := range p.m.Planned {
+			q, ok := planned[pl.File]
+			if ok && q.input != "" && pl.Input != "" && q.input != pl.Input {
+				return nil, fmt.Errorf("%s and %s read different input binaries for %s (sha256 %s and %s); build every partial from the same inputs",
+					q.dir, p.dir, pl.File, q.input, pl.Input)
+			}
+			if !ok || q.input == "" {
+				planned[pl.File] = plan{pl.Input, p.dir}
+			}
+		}
+	}
+	var missing []string
+	for _, f := range slices.Sorted(maps.Keys(planned)) {
+		if owner[f] == nil {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		var sels []string
+		for _, p := range parts {
+			sels = append(sels, fmt.Sprintf("%s (--only %s)", p.dir, strings.Join(p.m.Selectors, " --only ")))
+		}
+		return nil, fmt.Errorf("the partials %s leave %d planned artifacts missing: %s; build them with relpack build --only and merge all the partials",
+			strings.Join(sels, ", "), len(missing), strings.Join(missing, ", "))
+	}
+	slices.SortFunc(arts, func(a, b manifest.Artifact) int { return strings.Compare(a.File, b.File) })
+
+	// 4. Signing: SHA256SUMS is signed here, once, by the key that signed
+	// the packages.
+	var key *sign.Key
+	first := parts[0].m
+	switch {
+	case opts.Sign && first.Signing == nil:
+		return nil, fmt.Errorf("--sign: the partials %s were built without --sign: their packages are unsigned (packages are signed where they are built); build them with --sign", dirList(parts))
+	case !opts.Sign && first.Signing != nil:
+		return nil, fmt.Errorf("the partials %s hold packages signed by %s; pass --sign (with the configuration holding that key) so SHA256SUMS is signed too, as a signed build does", dirList(parts), first.Signing.Fingerprint)
+	case opts.Sign:
+		if opts.Config == nil {
+			return nil, errors.New("--sign needs the configuration naming the signing key (-c packaging.yaml)")
+		}
+		if key, err = build.SigningKey(opts.Config); err != nil {
+			return nil, err
+		}
+		if key.Fingerprint != first.Signing.Fingerprint {
+			return nil, fmt.Errorf("--sign: %s's signing key is %s, but the partials %s were signed by %s; sign with the key that signed the packages",
+				opts.Config.File, key.Fingerprint, dirList(parts), first.Signing.Fingerprint)
+		}
+	}
+
+	// 5. Every artifact is there, at its recorded size, before the output
+	// folder is touched; its sha256 is checked on the copy published.
+	for _, a := range arts {
+		p := filepath.Join(owner[a.File].dir, a.File)
+		st, err := regular.Check(p)
+		switch {
+		case os.IsNotExist(err):
+			return nil, fmt.Errorf("%s is missing: %s/manifest.json lists it; copy the whole partial release (every file relpack build wrote)", p, owner[a.File].dir)
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", p, err)
+		case st.Size() != a.Size:
+			return nil, fmt.Errorf("%s is %d bytes, but %s/manifest.json records %d: the file is not the one relpack build wrote; copy the partial release again", p, st.Size(), owner[a.File].dir, a.Size)
+		}
+	}
+
+	m := *first
+	m.Partial, m.Selectors, m.Planned = false, nil, nil
+	m.Artifacts = arts
+	m.Inputs = nil
+	for _, p := range parts {
+		m.Inputs = append(m.Inputs, p.m.Inputs...)
+	}
+	m.Inputs = build.SortInputs(m.Inputs)
+	mj, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+
+	// 6. Publish: copies verified into the staging folder, then the
+	// journaled swap.
+	err = build.Publish(opts.OutDir, opts.Clean, opts.Warn, func(stage string) ([]string, error) {
+		var names, staged []string
+		for _, a := range arts {
+			if err := copyVerified(ctx, owner[a.File].dir, a, stage); err != nil {
+				return nil, err
+			}
+			names = append(names, a.File)
+			staged = append(staged, filepath.Join(stage, a.File))
+		}
+		if err := pack.WriteFileAtomic(filepath.Join(stage, "manifest.json"), func(w io.Writer) error { _, err := w.Write(mj); return err }); err != nil {
+			return nil, err
+		}
+		if err := pack.WriteSHA256SUMS(filepath.Join(stage, "SHA256SUMS"), append(staged, filepath.Join(stage, "manifest.json"))); err != nil {
+			return nil, err
+		}
+		final := []string{"manifest.json", "SHA256SUMS"}
+		if key != nil {
+			if err := build.SignSums(stage, key, time.Unix(m.SourceDateEpoch, 0).UTC()); err != nil {
+				return nil, err
+			}
+			final = []string{"manifest.json", "KEY.asc", "SHA256SUMS.asc", "SHA256SUMS"}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return append(names, final...), nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w; %s holds what it held before: %v", build.ErrInterrupted, opts.OutDir, err)
+		}
+		return nil, err
+	}
+	return &m, nil
+}
+
+// readPartial locks dir (shared) and reads its manifest, which must be a
+// valid partial one whose sha256 SHA256SUMS records.
+func readPartial(dir string) (*partial, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("partial release %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("partial release %s is not a folder; give the --out folder of relpack build --only", dir)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("partial release %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("partial release %s is in use by a relpack build; merge when it has finished", dir)
+		}
+		return nil, fmt.Errorf("partial release %s: cannot lock it: %w", dir, err)
+	}
+	p := &partial{dir: dir, lock: f}
+	mp := filepath.Join(dir, "manifest.json")
+	if _, err := regular.Check(mp); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s holds no manifest.json (%v); give the folder relpack build --only wrote", dir, err)
+	}
+	m, err := manifest.ReadValid(mp)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !m.Partial {
+		f.Close()
+		return nil, fmt.Errorf("%s holds a full release, not a partial one (its manifest.json has no partial: true; it was built without --only): merge joins the partial releases of relpack build --only", dir)
+	}
+	if err := checkSums(dir, mp); err != nil {
+		f.Close()
+		return nil, err
+	}
+	p.m = m
+	return p, nil
+}
+
+// checkSums holds manifest.json to the sha256 SHA256SUMS records for it,
+// so a manifest edited after the build is refused.
+func checkSums(dir, mp string) error {
+	sp := filepath.Join(dir, "SHA256SUMS")
+	f, _, err := regular.Open(sp)
+	if err != nil {
+		return fmt.Errorf("%s holds no SHA256SUMS (%v): it is not a finished partial release", dir, err)
+	}
+	defer f.Close()
+	want := ""
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for sc.Scan() {
+		if sum, name, ok := strings.Cut(sc.Text(), "  "); ok && name == "manifest.json" {
+			want = sum
+		}
+	}
+	got, _, err := pack.SHA256File(mp)
+	if err != nil {
+		return err
+	}
+	if want != got {
+		return fmt.Errorf("%s/manifest.json does not match its SHA256SUMS (sha256 %s, SHA256SUMS says %q): the partial release was changed after relpack wrote it", dir, got, want)
+	}
+	return nil
+}
+
+// same refuses partials that differ in one manifest field.
+func same(parts []*partial, field string, get func(*manifest.Manifest) string, advice string) error {
+	v0 := get(parts[0].m)
+	for _, p := range parts[1:] {
+		if v := get(p.m); v != v0 {
+			return fmt.Errorf("%s: %s has %s %s, %s has %s %s", advice, parts[0].dir, field, v0, p.dir, field, v)
+		}
+	}
+	return nil
+}
+
+// sameHeader refuses partials whose manifests differ in anything but
+// their inputs, artifacts and partial fields (the config digest covers
+// it; this catches a relpack that does not, or an edited manifest).
+func sameHeader(parts []*partial) error {
+	header := func(m *manifest.Manifest) (map[string]json.RawMessage, error) {
+		c := *m
+		c.Inputs, c.Artifacts, c.Selectors, c.Planned = nil, nil, nil, nil
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		var out map[string]json.RawMessage
+		return out, json.Unmarshal(b, &out)
+	}
+	h0, err := header(parts[0].m)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts[1:] {
+		h, err := header(p.m)
+		if err != nil {
+			return err
+		}
+		keys := slices.Sorted(maps.Keys(h0))
+		for k := range h {
+			if _, ok := h0[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			if string(h0[k]) != string(h[k]) {
+				return fmt.Errorf("%s and %s describe different releases: their manifests differ in %s (%s vs %s); build every partial from the same configuration, version and relpack",
+					parts[0].dir, p.dir, k, short(h0[k]), short(h[k]))
+			}
+		}
+	}
+	return nil
+}
+
+func short(b []byte) string {
+	if len(b) == 0 {
+		return "absent"
+	}
+	if len(b) > 80 {
+		return string(b[:77]) + "..."
+	}
+	return string(b)
+}
+
+func dirList(parts []*partial) string {
+	var ds []string
+	for _, p := range parts {
+		ds = append(ds, p.dir)
+	}
+	return strings.Join(ds, ", ")
+}
+
+// copyVerified copies dir/a.File into stage, hashing what it copies, and
+// refuses a file whose size or sha256 is not the manifest's: the published
+// bytes are the verified bytes.
+func copyVerified(ctx context.Context, dir string, a manifest.Artifact, stage string) error {
+	src := filepath.Join(dir, a.File)
+	f, _, err := regular.Open(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	var n int64
+	err = pack.WriteFileAtomic(filepath.Join(stage, a.File), func(w io.Writer) error {
+		var err error
+		n, err = io.Copy(io.MultiWriter(w, h), &ctxReader{ctx, f})
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); n != a.Size || sum != a.SHA256 {
+		return fmt.Errorf("%s does not match %s/manifest.json (sha256 %s, %d bytes; the manifest records %s, %d bytes): the file is not the one relpack build wrote; copy the partial release again",
+			src, dir, sum, n, a.SHA256, a.Size)
+	}
+	return nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"relpack/internal/clitest"
@@ -189,6 +190,33 @@ func TestSplitAndMerge(t *testing.T) {
 		}
 	})
 
+	// Another SOURCE_DATE_EPOCH; a manifest edited after the build; one
+	// x86_64 input read as two different binaries by two partials (the
+	// release input with a byte appended, through --bin).
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	pe := other("epoch", "-c", cfg, "--version", demoVersion, "--only", "aarch64")
+	os.Unsetenv("SOURCE_DATE_EPOCH")
+	edited := copyDir(px, "edited", func(d string) {
+		p := filepath.Join(d, "manifest.json")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, bytes.Replace(b, []byte(`"summary": "`), []byte(`"summary": "Edited `), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	bin, err := os.ReadFile("../../testdata/fixtures/demo/x86_64-unknown-linux-gnu/openshell-gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grown := filepath.Join(dir, "grown-openshell-gateway")
+	if err := os.WriteFile(grown, append(bin, 0), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pt := other("tarballs", "-c", cfg, "--version", demoVersion, "--only", "x86_64", "--only", "tarball")
+	pd := other("debs", "-c", cfg, "--version", demoVersion, "--only", "x86_64", "--only", "deb", "--bin", "x86_64-unknown-linux-gnu="+grown)
+
 	for _, c := range []struct {
 		name string
 		dirs []string
@@ -202,6 +230,9 @@ func TestSplitAndMerge(t *testing.T) {
 		{"missing artifacts", []string{px}, []string{px, "missing", "openshell-gateway-aarch64-unknown-linux-gnu.tar.gz"}},
 		{"full release", []string{full, pa}, []string{full, "full release"}},
 		{"same folder", []string{px, px}, []string{"same folder"}},
+		{"epoch", []string{px, pe}, []string{"SOURCE_DATE_EPOCH", px, pe, "1700000000"}},
+		{"edited manifest", []string{edited, pa}, []string{filepath.Join(edited, "manifest.json"), "does not match its SHA256SUMS"}},
+		{"different inputs", []string{pt, pd, pa}, []string{pt, pd, "read different input binaries"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
@@ -219,6 +250,27 @@ func TestSplitAndMerge(t *testing.T) {
 			}
 		})
 	}
+
+	// A partial a build still writes (its lock held) is not read.
+	t.Run("in use", func(t *testing.T) {
+		f, err := os.Open(pa)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		out := filepath.Join(t.TempDir(), "out")
+		_, e, code := clitest.Run(t, "merge", "--out", out, px, pa)
+		if code != 1 || !strings.Contains(e, pa+" is in use by a relpack build") {
+			t.Errorf("exit %d\n%s", code, e)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("--out %s was created (%v)", out, err)
+		}
+	})
 
 	// An --out holding a release is left byte for byte as it was.
 	t.Run("out untouched", func(t *testing.T) {

@@ -190,6 +190,11 @@ func Doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	if err := m.Validate(); err != nil {
 		return templates.InstallDoc{}, err
 	}
+	if m.Partial {
+		// Install docs of part of a release would send users to
+		// artifacts that are not there, or leave some out.
+		return templates.InstallDoc{}, fmt.Errorf("manifest.json is a partial release (relpack build --only %s); join the partials with `relpack merge DIR... --out DIR` and render the docs from the merged manifest", strings.Join(m.Selectors, " --only "))
+	}
 	return doc(m)
 }
 
@@ -398,6 +403,9 @@ func InstallerData(m *manifest.Manifest, baseURL string) (templates.Installer, e
 	}
 	if err := m.Validate(); err != nil {
 		return templates.Installer{}, err
+	}
+	if m.Partial {
+		return templates.Installer{}, fmt.Errorf("manifest.json is a partial release (relpack build --only %s); join the partials with `relpack merge DIR... --out DIR` and render the installer from the merged manifest", strings.Join(m.Selectors, " --only "))
 	}
 	return installerData(m, baseURL)
 }

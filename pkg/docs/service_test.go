@@ -55,3 +55,20 @@ func TestServiceSection(t *testing.T) {
 		t.Errorf("a hostile unit name: %v", err)
 	}
 }
+
+// TestPartialManifestRefused: docs of part of a release would name
+// artifacts that are not there; a partial manifest is refused.
+func TestPartialManifestRefused(t *testing.T) {
+	m := loadFixture(t)
+	m.Partial = true
+	m.Selectors = []string{"x86_64"}
+	for _, a := range m.Artifacts {
+		m.Planned = append(m.Planned, manifest.Planned{File: a.File})
+	}
+	if _, err := Markdown(m, ""); err == nil || !strings.Contains(err.Error(), "partial release (relpack build --only x86_64)") {
+		t.Errorf("Markdown: %v", err)
+	}
+	if _, err := InstallerData(m, ""); err == nil || !strings.Contains(err.Error(), "relpack merge") {
+		t.Errorf("InstallerData: %v", err)
+	}
+}

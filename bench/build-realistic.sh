@@ -20,7 +20,10 @@
 #   PAD=FILE    padding source (default: the Go toolchain's own binaries,
 #               $(go env GOROOT)/pkg/tool/*/ and bin/, present wherever relpack
 #               builds; e.g. PAD=/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1)
-#   REV=REV     commit to build (default HEAD)
+#   REV=REV     commit to build (default HEAD); its fixtures and demo config
+#               are used either way
+#   RELPACK=BIN time this relpack binary instead (e.g. a build of
+#               uncommitted work; the report says so)
 #   ONLY=relpack  skip the baseline
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +60,13 @@ committed=$(git log -1 --format=%cd --date=format-local:'%Y-%m-%d %H:%M UTC' "$r
 mkdir -p "$work/src"
 git archive "$commit" | tar -x -C "$work/src"
 src=$work/src
-(cd "$src" && go build -trimpath -o "$work/relpack" ./cmd/relpack)
+if [ -n "${RELPACK:-}" ]; then
+	cp "$RELPACK" "$work/relpack"
+	label="binary $RELPACK (not a commit; fixtures from $commit)"
+else
+	(cd "$src" && go build -trimpath -o "$work/relpack" ./cmd/relpack)
+	label="commit $commit"
+fi
 mkdir -p "$src/bench/bound"
 cp bench/bound/main.go "$src/bench/bound/main.go"
 (cd "$src" && GOFLAGS=-mod=mod go build -o "$work/bound" ./bench/bound)
@@ -211,7 +220,7 @@ fi
 # The report.
 bound=$(bsum bound_s)
 cpu_distinct=$(bsum cpu_distinct_s)
-echo "### $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
+echo "### $(date -u '+%Y-%m-%d %H:%M UTC'), $label"
 echo
 echo "Commit $commit ($committed): $subject"
 echo

@@ -417,8 +417,11 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc})
 	}
 	pv := newPrivatePlanner(cfg, snap, scratch, policy)
+	// The debs of the build share their data members: identical payloads
+	// (debian11 and debian12, the Ubuntu releases) are compressed once.
+	payloads := pack.NewPayloadCache(filepath.Join(scratch, "payloads"))
 	for _, pi := range pkgInputs {
-		a, err := planPackage(pcfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime, signing, scratch, pv)
+		a, err := planPackage(pcfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime, signing, scratch, pv, payloads)
 		if err != nil {
 			return nil, err
 		}

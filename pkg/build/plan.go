@@ -57,7 +57,7 @@ func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 	}}
 }
 
-func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key, scratch string, pv *privatePlanner) (artifact, error) {
+func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key, scratch string, pv *privatePlanner, payloads *pack.PayloadCache) (artifact, error) {
 	// Private libraries first: they decide the binary packaged (RUNPATH
 	// edited) and which sonames get no relation (d.Private).
 	d, priv, err := pv.plan(in, d)
@@ -126,7 +126,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Summary: cfg.Summary, Description: strings.TrimSpace(cfg.Description + "\n\n" + floorNote),
 		Section: cfg.Section, Priority: cfg.Priority, Group: cfg.Group,
 		Depends: rel.Depends, Compression: d.Compression, MTime: mtime, Files: files,
-		Signing: signing, TempDir: scratch,
+		Signing: signing, TempDir: scratch, Payloads: payloads,
 	}
 	spec.Scripts = scripts
 	e := manifest.Artifact{

@@ -104,6 +104,13 @@ type PackageSpec struct {
 	// Scripts are the package's maintainer scripts (deb) or scriptlets
 	// (rpm), as text; pkg/lifecycle renders them for a systemd unit.
 	Scripts Scripts
+
+	// Payloads, when set, is the build's cache of compressed deb data
+	// members: debs holding the same files with the same compression share
+	// one data.tar.*, compressed once (see PayloadCache). Nil: the data
+	// member is compressed into TempDir for this package alone. The bytes
+	// are the same either way.
+	Payloads *PayloadCache
 }
 
 // Scripts are the bodies of a package's install and removal scripts.
@@ -194,10 +201,16 @@ func WritePackage(spec PackageSpec, outDir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	if spec.Format == "rpm" {
+	switch spec.Format {
+	case "rpm":
 		// relpack writes the rpm itself, with rpmbuild's ./-prefixed
 		// payload names (see rpmWriter); nfpm still names the file.
 		packager = rpmWriter{naming: packager}
+	case "deb":
+		// relpack writes the deb itself, as nfpm would, streaming the
+		// data member to disk and sharing it between packages (see
+		// debWriter); nfpm still names the file.
+		packager = debWriter{naming: packager, cache: spec.Payloads, tempDir: stage}
 	}
 	// Package prepares the contents again itself; this first call makes
 	// every content error (missing source, collision) surface before the

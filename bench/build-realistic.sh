@@ -110,6 +110,18 @@ largest=$(grep -o "$work/fx/[^] ,]*" "$work/packaging.yaml" | sort -u | xargs st
 cores=$(nproc)
 secs() { awk -v n="$1" 'BEGIN {printf "%.1f", n/1e9}'; }
 field() { sed -n "s/^[[:space:]]*$1: //p" "$2"; }
+# sample PID OUT: the cores PID uses, once a second, one number a line
+sample() {
+	local pid=$1 out=$2 hz prev now t tprev
+	hz=$(getconf CLK_TCK)
+	: >"$out"
+	while now=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) && [ -n "$now" ]; do
+		t=$(date +%s%N)
+		[ -n "${prev:-}" ] && awk -v d=$((now - prev)) -v hz="$hz" -v ns=$((t - tprev)) 'BEGIN {printf "%.2f\n", d / hz / (ns / 1e9)}' >>"$out"
+		prev=$now tprev=$t
+		sleep 1
+	done
+}
 
 # relpack build, RUNS times.
 best_relpack=
@@ -119,8 +131,15 @@ for i in $(seq "$runs"); do
 	rm -rf "$work/relpack-dist"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(date +%s%N)
-	/usr/bin/time -v -o "$work/time.relpack" "$work/relpack" build -q -c "$work/packaging.yaml" --version 0.1.0 --out "$work/relpack-dist" >/dev/null
+	/usr/bin/time -v -o "$work/time.relpack" "$work/relpack" build -q -c "$work/packaging.yaml" --version 0.1.0 --out "$work/relpack-dist" >/dev/null &
+	tpid=$!
+	rpid=
+	while [ -z "$rpid" ] && kill -0 "$tpid" 2>/dev/null; do rpid=$(pgrep -P "$tpid" || true); done
+	[ -n "$rpid" ] && sample "$rpid" "$work/cores.$i" &
+	spid=$!
+	wait "$tpid"
 	t1=$(date +%s%N)
+	wait "$spid" || true
 	wall=$(secs $((t1 - t0)))
 	cpu=$(awk -v u="$(field 'User time (seconds)' "$work/time.relpack")" -v s="$(field 'System time (seconds)' "$work/time.relpack")" 'BEGIN {printf "%.1f", u+s}')
 	kb=$(field 'Maximum resident set size (kbytes)' "$work/time.relpack")
@@ -130,6 +149,7 @@ for i in $(seq "$runs"); do
 	if [ -z "$best_relpack" ] || awk -v a="$wall" -v b="$best_relpack" 'BEGIN {exit !(a < b)}'; then
 		best_relpack=$wall
 		best_relpack_cpu=$cpu
+		best_cores=$work/cores.$i
 	fi
 done
 n=$(jq '.artifacts | length' "$work/relpack-dist/manifest.json")
@@ -232,7 +252,9 @@ printf '%s' "$relpack_rows" "$base_rows"
 echo "| bound: each distinct payload compressed once, on $cores cores | $bound | $cpu_distinct | | |"
 echo
 awk -v r="$best_relpack" -v o="${best_base:-0}" -v b="$bound" -v rc="$best_relpack_cpu" -v bc="$cpu_distinct" \
-	-v pa="$(bsum cpu_per_artifact_s)" -v oc="${best_base_cpu:-0}" -v c="$cores" -v kb="$peak_kb" -v big="$largest" 'BEGIN {
+	-v pa="$(bsum cpu_per_artifact_s)" -v oc="${best_base_cpu:-0}" -v c="$cores" -v kb="$peak_kb" -v big="$largest" \
+	-v s0="$(awk '$1 < 0.5' "$best_cores" 2>/dev/null | wc -l)" -v s1="$(awk '$1 >= 0.5 && $1 < 1.5' "$best_cores" 2>/dev/null | wc -l)" \
+	-v s2="$(awk '$1 >= 1.5' "$best_cores" 2>/dev/null | wc -l)" 'BEGIN {
 	if (o > 0) {
 		ratio = r / o
 		printf "- **relpack / baseline: %.2fx** (best %.1f s against best %.1f s). Goal <= 0.25x: %s.\n", ratio, r, o,
@@ -250,6 +272,8 @@ awk -v r="$best_relpack" -v o="${best_base:-0}" -v b="$bound" -v rc="$best_relpa
 	printf "- Where relpack'"'"'s time goes (best run): %.1f CPU s in all. Compressing each distinct payload once takes %.1f CPU s (the bound'"'"'s work); compressing one payload per artifact, as a writer without sharing does, %.1f CPU s (%.1f more); relpack spent %.1f CPU s beyond the bound'"'"'s work (%s). Of its %.1f core-seconds of wall time, %.1f were not spent in relpack (cores idle while fewer jobs than cores remained, or taken by other jobs).\n",
 		rc, bc, pa, pa - bc, rc - bc,
 		extra, r * c, r * c - rc
+	if (s0 + s1 + s2 > 0)
+		printf "- Cores relpack kept busy, sampled each second of the best run: 1.5 or more for %d s, 0.5 to 1.5 for %d s, under 0.5 for %d s (%d samples; a core it did not use was idle or taken by another job).\n", s2, s1, s0, s0 + s1 + s2
 	if (o > 0 && oc > 0)
 		printf "- CPU time, which other jobs on the machine inflate less than wall time: relpack %.1f s, baseline %.1f s (%.2fx).\n", rc, oc, rc / oc
 }'

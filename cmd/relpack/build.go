@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"relpack/pkg/build"
 	"relpack/pkg/config"
+	"relpack/pkg/release"
 )
 
 func newBuildCmd() *cobra.Command {
@@ -56,7 +56,7 @@ the same inputs give the same bytes anywhere.`,
 				}
 				overrides[t] = p
 			}
-			epoch, err := build.EpochFromEnv()
+			epoch, err := release.EpochFromEnv()
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}
 			}
@@ -66,8 +66,8 @@ the same inputs give the same bytes anywhere.`,
 			}
 			ctx, stop := interruptible(cmd.ErrOrStderr())
 			defer stop()
-			m, err := build.Run(build.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag, Only: only, Tool: buildVersion()})
-			if errors.Is(err, build.ErrInterrupted) {
+			m, err := release.Run(release.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag, Only: only, Tool: buildVersion()})
+			if errors.Is(err, release.ErrInterrupted) {
 				return &exitError{code: 130, msg: err.Error()}
 			}
 			if err != nil {

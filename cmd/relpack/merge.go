@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"relpack/pkg/build"
 	"relpack/pkg/config"
 	"relpack/pkg/merge"
+	"relpack/pkg/release"
 )
 
 func newMergeCmd() *cobra.Command {
@@ -44,7 +44,7 @@ file its manifest records, a planned artifact no partial holds, and a full
 			ctx, stop := interruptible(cmd.ErrOrStderr())
 			defer stop()
 			m, err := merge.Run(merge.Options{Dirs: dirs, OutDir: out, Sign: signFlag, Config: cfg, Clean: clean, Warn: cmd.ErrOrStderr(), Context: ctx})
-			if errors.Is(err, build.ErrInterrupted) {
+			if errors.Is(err, release.ErrInterrupted) {
 				return &exitError{code: 130, msg: err.Error()}
 			}
 			if err != nil {

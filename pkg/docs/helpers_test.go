@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"relpack/pkg/build"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
+	"relpack/pkg/release"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/manifest.json, the golden files and docs/INSTALL.md from a fresh demo build")
@@ -48,7 +48,7 @@ func demoDist(t *testing.T) (string, *manifest.Manifest) {
 		if demoErr != nil {
 			return
 		}
-		demoMan, demoErr = build.Run(build.Options{Config: cfg, Version: demoVersion, OutDir: demoDir, Epoch: build.DefaultEpoch})
+		demoMan, demoErr = release.Run(release.Options{Config: cfg, Version: demoVersion, OutDir: demoDir, Epoch: release.DefaultEpoch})
 	})
 	if demoErr != nil {
 		t.Fatalf("demo build: %v", demoErr)

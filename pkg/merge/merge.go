@@ -2,7 +2,7 @@
 // release: one manifest.json, one SHA256SUMS and, signed, one
 // SHA256SUMS.asc and KEY.asc. The result is byte-identical to a single
 // relpack build of the same inputs, and is published with a build's
-// guarantees (pkg/build.Publish): one writer, nothing visible until
+// guarantees (pkg/release.Publish): one writer, nothing visible until
 // complete, the old release back on any failure.
 package merge
 
@@ -24,10 +24,10 @@ import (
 	"time"
 
 	"relpack/internal/regular"
-	"relpack/pkg/build"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
 	"relpack/pkg/pack"
+	"relpack/pkg/release"
 	"relpack/pkg/sign"
 )
 
@@ -199,7 +199,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		if opts.Config == nil {
 			return nil, errors.New("--sign needs the configuration naming the signing key (-c packaging.yaml)")
 		}
-		if key, err = build.SigningKey(opts.Config); err != nil {
+		if key, err = release.SigningKey(opts.Config); err != nil {
 			return nil, err
 		}
 		if key.Fingerprint != first.Signing.Fingerprint {
@@ -230,7 +230,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	for _, p := range parts {
 		m.Inputs = append(m.Inputs, p.m.Inputs...)
 	}
-	m.Inputs = build.SortInputs(m.Inputs)
+	m.Inputs = release.SortInputs(m.Inputs)
 	mj, err := m.Marshal()
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 
 	// 6. Publish: copies verified into the staging folder, then the
 	// journaled swap.
-	err = build.Publish(opts.OutDir, opts.Clean, opts.Warn, func(stage string) ([]string, error) {
+	err = release.Publish(opts.OutDir, opts.Clean, opts.Warn, func(stage string) ([]string, error) {
 		var names, staged []string
 		for _, a := range arts {
 			if err := copyVerified(ctx, owner[a.File].dir, a, stage); err != nil {
@@ -255,7 +255,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		}
 		final := []string{"manifest.json", "SHA256SUMS"}
 		if key != nil {
-			if err := build.SignSums(stage, key, time.Unix(m.SourceDateEpoch, 0).UTC()); err != nil {
+			if err := release.SignSums(stage, key, time.Unix(m.SourceDateEpoch, 0).UTC()); err != nil {
 				return nil, err
 			}
 			final = []string{"manifest.json", "KEY.asc", "SHA256SUMS.asc", "SHA256SUMS"}
@@ -267,7 +267,7 @@ func Run(opts Options) (*manifest.Manifest, error) {
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w; %s holds what it held before: %v", build.ErrInterrupted, opts.OutDir, err)
+			return nil, fmt.Errorf("%w; %s holds what it held before: %v", release.ErrInterrupted, opts.OutDir, err)
 		}
 		return nil, err
 	}

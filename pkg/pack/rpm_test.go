@@ -43,7 +43,7 @@ func TestRPMPayloadNames(t *testing.T) {
 	run(t, nil, "rpm", "--root", root, "--initdb")
 	// The dependencies are the fixture's (glibc, z3-libs), not this
 	// root's; every rpmlib() one is rpm's own and checked without --nodeps
-	// by TestRPMUnmetRequiresEqualDerived in pkg/build.
+	// by TestRPMUnmetRequiresEqualDerived in pkg/release.
 	run(t, nil, "rpm", "--root", root, "-i", "--nodeps", "--ignorearch", rpmFile)
 	for _, h := range header {
 		if _, err := os.Lstat(filepath.Join(root, h)); err != nil {

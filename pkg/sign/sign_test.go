@@ -394,7 +394,7 @@ func TestDetachSignAtIsReproducible(t *testing.T) {
 	}
 }
 
-// TestConcurrentSigning: pkg/build writes packages in parallel with one
+// TestConcurrentSigning: pkg/release writes packages in parallel with one
 // Key; signing must not race (run with -race).
 func TestConcurrentSigning(t *testing.T) {
 	keys(t)

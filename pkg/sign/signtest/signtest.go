@@ -1,5 +1,5 @@
 // Package signtest makes throwaway OpenPGP keys with the real gpg for
-// tests of pkg/sign and of the packages that sign (pkg/pack, pkg/build),
+// tests of pkg/sign and of the packages that sign (pkg/pack, pkg/release),
 // and runs the real verifiers. It is test support: nothing in relpack
 // itself imports it.
 package signtest

@@ -1,6 +1,6 @@
 // Package build runs `relpack build`: it inspects and verifies every input,
 // plans every artifact, and only then writes them, all or nothing.
-package build
+package release
 
 import (
 	"errors"

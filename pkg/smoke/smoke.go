@@ -34,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"relpack/pkg/abi"
@@ -159,6 +160,18 @@ func Run(o Options) (Result, error) {
 	// The work folder: in loader mode a host temp folder; in chroot mode a
 	// folder under ROOT/tmp that the chroot sees as /tmp/relpack-smoke-*.
 	var work string
+	if mode == ModeChroot {
+		// Chroot mode adds tmp/ and proc/ to the root when it lacks them
+		// and removes them afterwards: two runs on one root at once would
+		// each see the other's folders and one would leave them behind.
+		// Runs on one root take turns (flock on the root folder; it dies
+		// with the process).
+		unlock, err := lockRoot(root)
+		if err != nil {
+			return res, err
+		}
+		defer unlock()
+	}
 	var cleanup []func()
 	defer func() {
 		for i := len(cleanup) - 1; i >= 0; i-- {
@@ -320,4 +333,18 @@ func chrootPath(root, p string) string {
 		return p
 	}
 	return "/" + filepath.ToSlash(r)
+}
+
+// lockRoot takes an exclusive flock on the root folder, waiting for any
+// other chroot-mode run on the same root.
+func lockRoot(root string) (func(), error) {
+	f, err := os.Open(root)
+	if err != nil {
+		return nil, badf(root, "cannot open the root: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, badf(root, "cannot lock the root: %v", err)
+	}
+	return func() { f.Close() }, nil
 }

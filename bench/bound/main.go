@@ -51,6 +51,9 @@ import (
 
 type payload struct {
 	codec      string
+	label      string // codec and, for xz, the layout measured
+	xzDict     int    // xz: the LZMA2 dictionary relpack used
+	xzBlock    int64  // xz: the uncompressed size of its blocks; 0 for one block
 	data       []byte
 	n          int64 // uncompressed size
 	artifacts  []string
@@ -91,16 +94,31 @@ func main() {
 		}
 		total++
 		fmt.Fprintf(&codecLines, "%s %s\n", filepath.Base(path), codec)
+		var dict int
+		var block int64
+		label := codec
+		if codec == "xz" {
+			// Measure at relpack's own settings, read from its output: the
+			// dictionary and the block size (blocks compressed apart).
+			if dict, block, err = xzLayout(comp); err != nil {
+				fail(fmt.Errorf("%s: xz payload: %w", path, err))
+			}
+			label = fmt.Sprintf("xz (%s dictionary", size(int64(dict)))
+			if block > 0 {
+				label += fmt.Sprintf(", %s blocks", size(block))
+			}
+			label += ")"
+		}
 		sum := sha256.Sum256(data)
 		strict[codec+":"+hex.EncodeToString(sum[:])] = true
 		big, err := largeFiles(data)
 		if err != nil {
 			fail(fmt.Errorf("%s: payload: %w", path, err))
 		}
-		key := codec + ":" + big
+		key := label + ":" + big
 		p := byKey[key]
 		if p == nil {
-			p = &payload{codec: codec, data: data, n: int64(len(data))}
+			p = &payload{codec: codec, label: label, xzDict: dict, xzBlock: block, data: data, n: int64(len(data))}
 			byKey[key] = p
 			order = append(order, key)
 		}
@@ -140,7 +158,7 @@ func main() {
 		}
 		sizes = uniq(sizes)
 		fmt.Printf("| %s | %s | %s | %s | %s | %.1f | %.1f |\n",
-			strings.Join(short(p.artifacts), ", "), p.codec, mb(p.n), strings.Join(sizes, "/"), mb(p.outSize),
+			strings.Join(short(p.artifacts), ", "), p.label, mb(p.n), strings.Join(sizes, "/"), mb(p.outSize),
 			p.cpu.Seconds(), float64(p.n)/1e6/p.cpu.Seconds())
 	}
 	fmt.Printf("\n%d artifacts; %d byte-distinct payloads, %d distinct by content (%s MB uncompressed); one compression of each: %.1f CPU s; one per artifact: %.1f CPU s; bound on %d cores: %.1f s\n",
@@ -260,32 +278,123 @@ func uniq(s []string) []string {
 // time and output size.
 func measure(p *payload, gzipLevel int, zl zstd.EncoderLevel) error {
 	var cw countWriter
-	var w io.WriteCloser
-	var err error
-	switch p.codec {
-	case "gzip":
-		w, err = gzip.NewWriterLevel(&cw, gzipLevel)
-	case "xz":
-		w, err = xz.NewWriter(&cw)
-	case "zstd":
-		w, err = zstd.NewWriter(&cw, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1))
-	default:
-		err = fmt.Errorf("codec %s", p.codec)
-	}
-	if err != nil {
-		return err
+	chunk := int64(len(p.data))
+	if p.codec == "xz" && p.xzBlock > 0 {
+		chunk = p.xzBlock
 	}
 	runtime.GC()
 	c0, t0 := cpuTime(), time.Now()
-	if _, err := w.Write(p.data); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
+	for off := int64(0); off < int64(len(p.data)); off += chunk {
+		var w io.WriteCloser
+		var err error
+		switch p.codec {
+		case "gzip":
+			w, err = gzip.NewWriterLevel(&cw, gzipLevel)
+		case "xz":
+			w, err = xz.WriterConfig{DictCap: p.xzDict}.NewWriter(&cw)
+		case "zstd":
+			w, err = zstd.NewWriter(&cw, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1))
+		default:
+			err = fmt.Errorf("codec %s", p.codec)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(p.data[off:min(off+chunk, int64(len(p.data)))]); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
 	}
 	p.cpu, p.wall = cpuTime()-c0, time.Since(t0)
 	p.outSize = cw.n
 	return nil
+}
+
+// xzLayout reads the LZMA2 dictionary size from an xz stream's first block
+// header and the blocks' uncompressed size from its index (0 when the
+// stream has one block).
+func xzLayout(b []byte) (dict int, block int64, err error) {
+	bad := errors.New("not an xz stream relpack can read the layout of")
+	if len(b) < 12+12+2 {
+		return 0, 0, bad
+	}
+	h := b[12:]
+	flags := h[1]
+	i := 2
+	for _, bit := range []byte{0x40, 0x80} { // compressed, uncompressed size present
+		if flags&bit != 0 {
+			_, n := binary.Uvarint(h[i:])
+			if n <= 0 {
+				return 0, 0, bad
+			}
+			i += n
+		}
+	}
+	for f := 0; f < int(flags&3)+1; f++ {
+		id, n := binary.Uvarint(h[i:])
+		if n <= 0 {
+			return 0, 0, bad
+		}
+		i += n
+		psize, n := binary.Uvarint(h[i:])
+		if n <= 0 || i+n+int(psize) > len(h) {
+			return 0, 0, bad
+		}
+		i += n
+		if id == 0x21 && psize == 1 { // LZMA2
+			d := h[i]
+			if d >= 40 {
+				dict = 1<<32 - 1
+			} else {
+				dict = (2 | int(d&1)) << (d/2 + 11)
+			}
+		}
+		i += int(psize)
+	}
+	if dict == 0 {
+		return 0, 0, bad
+	}
+	foot := b[len(b)-12:]
+	if foot[10] != 'Y' || foot[11] != 'Z' {
+		return 0, 0, bad
+	}
+	back := (int(binary.LittleEndian.Uint32(foot[4:8])) + 1) * 4
+	if back+12 > len(b) {
+		return 0, 0, bad
+	}
+	idx := b[len(b)-12-back:]
+	if idx[0] != 0 {
+		return 0, 0, bad
+	}
+	j := 1
+	nrec, n := binary.Uvarint(idx[j:])
+	if n <= 0 {
+		return 0, 0, bad
+	}
+	j += n
+	if nrec > 1 {
+		_, n = binary.Uvarint(idx[j:]) // unpadded size
+		if n <= 0 {
+			return 0, 0, bad
+		}
+		j += n
+		unc, n := binary.Uvarint(idx[j:])
+		if n <= 0 {
+			return 0, 0, bad
+		}
+		block = int64(unc)
+	}
+	return dict, block, nil
+}
+
+// size prints a power-of-two size in MiB or KiB.
+func size(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
 
 type countWriter struct{ n int64 }

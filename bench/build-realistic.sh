@@ -17,6 +17,8 @@
 #
 # Usage: bench/build-realistic.sh [SIZE_MB]          (default 60)
 #   RUNS=N      timed runs of each side, best wall time kept (default 2)
+#   BASE_RUNS=N timed runs of the baseline, if not RUNS (it does not change
+#               with relpack's commit)
 #   PAD=FILE    padding source (default: the Go toolchain's own binaries,
 #               $(go env GOROOT)/pkg/tool/*/ and bin/, present wherever relpack
 #               builds; e.g. PAD=/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1)
@@ -30,6 +32,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 size=${1:-60}
 runs=${RUNS:-2}
+base_runs=${BASE_RUNS:-$runs}
 rev=${REV:-HEAD}
 
 # What the benchmark needs; `time` is not in a minimal Debian.
@@ -220,7 +223,7 @@ EOF
 best_base=
 base_rows=
 if [ "${ONLY:-}" != relpack ]; then
-	for i in $(seq "$runs"); do
+	for i in $(seq "$base_runs"); do
 		load=$(cut -d' ' -f1 /proc/loadavg)
 		t0=$(date +%s%N)
 		/usr/bin/time -v -o "$work/time.base" bash "$work/baseline.sh" "$work" "$src" "$nfpm"
@@ -244,7 +247,7 @@ echo "### $(date -u '+%Y-%m-%d %H:%M UTC'), $label"
 echo
 echo "Commit $commit ($committed): $subject"
 echo
-echo "Command: \`RUNS=$runs bench/build-realistic.sh $size\`${PAD:+ with \`PAD=$PAD\`}. $n artifacts; every input binary grown to $size MiB with $pad_desc; largest input $(awk -v b="$largest" 'BEGIN {printf "%.1f", b/1e6}') MB. $cores cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1024/1024}' /proc/meminfo); 1-minute load average at the start of each run in the last column (other engineers' test runs share the machine)."
+echo "Command: \`RUNS=$runs${BASE_RUNS:+ BASE_RUNS=$BASE_RUNS} bench/build-realistic.sh $size\`${PAD:+ with \`PAD=$PAD\`}. $n artifacts; every input binary grown to $size MiB with $pad_desc; largest input $(awk -v b="$largest" 'BEGIN {printf "%.1f", b/1e6}') MB. $cores cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1024/1024}' /proc/meminfo); 1-minute load average at the start of each run in the last column (other engineers' test runs share the machine)."
 echo
 echo "| run | wall s | CPU s (user+sys) | peak RSS MB | load at start |"
 echo "|---|---|---|---|---|"

@@ -186,6 +186,22 @@ func Library(name string, data []byte) (lf *distro.LibraryFacts, ok bool, err er
 	}, true, nil
 }
 
+// FileExports is Exports of the ELF file at path: what a sidecar or
+// private library offers the binary that bundles it.
+func FileExports(path string) (exports []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			exports, err = nil, fmt.Errorf("%s: malformed ELF file: %v", path, p)
+		}
+	}()
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Exports(f)
+}
+
 // STB_GNU_UNIQUE and STT_GNU_IFUNC: debug/elf names neither.
 const (
 	stbGNUUnique = elf.SymBind(10)

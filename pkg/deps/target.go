@@ -323,35 +323,3 @@ func UnversionedImports(path string) ([]string, error) {
 	sort.Strings(out)
 	return slices.Compact(out), nil
 }
-
-// Exports lists the dynamic symbols the ELF file at path defines (global
-// or weak, any type but section/file), as NAME or NAME@VERSION: what a
-// sidecar or private library offers the binary.
-func Exports(path string) ([]string, error) {
-	f, err := elf.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	syms, err := f.DynamicSymbols()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, s := range syms {
-		bind := elf.ST_BIND(s.Info)
-		if s.Section == elf.SHN_UNDEF || s.Name == "" || (bind != elf.STB_GLOBAL && bind != elf.STB_WEAK) {
-			continue
-		}
-		switch elf.ST_TYPE(s.Info) {
-		case elf.STT_SECTION, elf.STT_FILE:
-			continue
-		}
-		out = append(out, s.Name)
-		if s.HasVersion && s.Version != "" {
-			out = append(out, s.Name+"@"+s.Version)
-		}
-	}
-	sort.Strings(out)
-	return slices.Compact(out), nil
-}

@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"relpack/internal/ctxio"
 	"relpack/internal/regular"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
@@ -426,7 +427,7 @@ func copyVerified(ctx context.Context, dir string, a manifest.Artifact, stage st
 	var n int64
 	err = pack.WriteFileAtomic(filepath.Join(stage, a.File), func(w io.Writer) error {
 		var err error
-		n, err = io.Copy(io.MultiWriter(w, h), &ctxReader{ctx, f})
+		n, err = io.Copy(io.MultiWriter(w, h), ctxio.Reader(ctx, f))
 		return err
 	})
 	if err != nil {
@@ -440,16 +441,4 @@ func copyVerified(ctx context.Context, dir string, a manifest.Artifact, stage st
 			src, dir, sum, n, a.SHA256, a.Size)
 	}
 	return nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -331,10 +331,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	for _, t := range cfg.Targets {
 		for _, arch := range t.Arches {
 			triple := arch + "-unknown-linux-gnu"
-			path := paths[triple]
-			if p, ok := t.Inputs[triple]; ok {
-				path = p
-			}
+			path := targetPath(t, paths, triple)
 			if path == "" {
 				continue // no glibc build for this arch in this release
 			}

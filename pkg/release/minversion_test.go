@@ -1,16 +1,13 @@
 package release
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"relpack/internal/testdeps"
 	"relpack/pkg/config"
-	"relpack/pkg/pack"
 )
 
 // minVersionConfig is the demo with `libraries: {libz3: {min_version}}`
@@ -109,24 +106,8 @@ func TestMinVersionRefusedByRpm(t *testing.T) {
 		t.Fatalf("requires:\n%s", req)
 	}
 	providers := t.TempDir()
-	mk := func(name, ver string, provides []string) string {
-		p, err := pack.WritePackage(pack.PackageSpec{
-			Format: "rpm", Name: name, Arch: "amd64", Version: ver, Release: "1.el8",
-			Maintainer: "EL8 stand-in <root@localhost>", Summary: name + " stand-in", Description: "Provides what EL8's " + name + " provides.",
-			License: "LGPL-2.1-or-later", Homepage: "https://example.org", Compression: "xz",
-			Provides: provides, MTime: time.Unix(DefaultEpoch, 0),
-			Files: []pack.PackageFile{{Data: []byte("stand-in\n"), Dst: "/usr/share/doc/" + name + "-" + ver + "-standin/README", Mode: 0o644}},
-		}, providers)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	var glibcProvides []string
-	for _, v := range []string{"2.2.5", "2.3", "2.3.4", "2.4", "2.7", "2.14", "2.17", "2.28"} {
-		glibcProvides = append(glibcProvides, fmt.Sprintf("libc.so.6(GLIBC_%s)(64bit)", v))
-	}
-	glibcProvides = append(glibcProvides, "libc.so.6()(64bit)", "libdl.so.2()(64bit)", "libdl.so.2(GLIBC_2.2.5)(64bit)", "rtld(GNU_HASH)")
+	mk := func(name, ver string, provides []string) string { return rpmStandIn(t, providers, name, ver, provides) }
+	glibcProvides := el8GlibcProvides()
 	glibcPkg := mk("glibc", "2.28", glibcProvides)
 	for _, c := range []struct {
 		z3 string

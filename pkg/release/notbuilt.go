@@ -54,7 +54,7 @@ func notBuilt(cfg *config.Config, paths map[string]string, release []*Input) []s
 	for _, t := range cfg.Targets {
 		for _, arch := range t.Arches {
 			triple := arch + "-unknown-linux-gnu"
-			if paths[triple] == "" && t.Inputs[triple] == "" {
+			if targetPath(t, paths, triple) == "" {
 				missing[arch] = append(missing[arch], t.ID)
 			}
 		}

@@ -35,7 +35,7 @@ func glibcMeasured(in *Input) string {
 }
 
 func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time) artifact {
-	name := fmt.Sprintf("%s-%s.tar.gz", cfg.Name, in.Triple)
+	name := tarballName(cfg, in.Triple)
 	entries := []pack.TarEntry{{Name: cfg.Name, Src: in.Data, Mode: 0o755}}
 	for _, f := range cfg.Tarball.Files {
 		entries = append(entries, pack.TarEntry{Name: filepath.Base(f), Src: f, Mode: 0o644})
@@ -193,4 +193,24 @@ func packageName(cfg *config.Config, d distro.Distro, machine string, ver versio
 		return "", fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
 	}
 	return name, nil
+}
+
+// tarballName and sidecarName are the names users download:
+// NAME-TRIPLE.tar.gz and NAME-TRIPLE-SUFFIX.tar.gz.
+func tarballName(cfg *config.Config, triple string) string {
+	return fmt.Sprintf("%s-%s.tar.gz", cfg.Name, triple)
+}
+
+func sidecarName(cfg *config.Config, triple string) string {
+	return fmt.Sprintf("%s-%s-%s.tar.gz", cfg.Name, triple, cfg.Tarball.Sidecar.Suffix)
+}
+
+// targetPath is the gnu binary a target packages for triple: its own
+// (targets[].inputs), else the release's (paths: packaging.yaml's inputs
+// with --bin applied); "" when the release has none.
+func targetPath(t config.Target, paths map[string]string, triple string) string {
+	if p, ok := t.Inputs[triple]; ok {
+		return p
+	}
+	return paths[triple]
 }

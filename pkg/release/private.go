@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"relpack/pkg/abi"
+	"relpack/pkg/capture"
 	"relpack/pkg/config"
 	"relpack/pkg/deps"
 	"relpack/pkg/distro"
@@ -130,7 +131,7 @@ func checkExports(cfg *config.Config, in *Input, libs []*bundled, what string) e
 	bundledSet := map[string]bool{}
 	for _, b := range libs {
 		bundledSet[b.Soname] = true
-		exports, err := deps.Exports(b.Src)
+		exports, err := capture.FileExports(b.Src)
 		if err != nil {
 			return fmt.Errorf("%s %s: reading its dynamic symbols: %w", what, b.Orig, err)
 		}

@@ -48,7 +48,6 @@ func sidecarFile(cfg *config.Config, soname, arch string) (path, key string, ok 
 // floor, writes the binary's RUNPATH-edited copy into scratch, and returns
 // the tarball to write. Every refusal happens here, before any artifact.
 func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time, scratch string, snap *snapshot) (*artifact, error) {
-	sc := cfg.Tarball.Sidecar
 	needs := bundledNeeds(in)
 	var libs []*bundled
 	for _, so := range needs {
@@ -81,7 +80,7 @@ func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 		return nil, err
 	}
 
-	name := fmt.Sprintf("%s-%s-%s.tar.gz", cfg.Name, in.Triple, sc.Suffix)
+	name := sidecarName(cfg, in.Triple)
 	entries := []pack.TarEntry{{Name: "bin/" + cfg.Name, Src: edited, Mode: 0o755}}
 	facts := []*abi.Facts{in.Facts}
 	for _, b := range libs {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"relpack/internal/ctxio"
 	"relpack/internal/regular"
 	"relpack/pkg/config"
 )
@@ -89,7 +90,7 @@ func (s *snapshot) take(cfg *config.Config, what, p string) (*source, error) {
 		return nil, fmt.Errorf("copying %s %s: %w", what, p, err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(out, h), &ctxReader{s.ctx, f})
+	n, err := io.Copy(io.MultiWriter(out, h), ctxio.Reader(s.ctx, f))
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -170,17 +171,4 @@ func located(cfg *config.Config, key string, err error) error {
 		return errors.New(cfg.Where(key) + ": " + msg[len(prefix):])
 	}
 	return err
-}
-
-// ctxReader stops a long copy when the build is interrupted.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -344,18 +344,15 @@ func plannedNames(cfg *config.Config, paths map[string]string, checked map[[2]st
 	}
 	for _, t := range slices.Sorted(maps.Keys(paths)) {
 		in := checked[[2]string{t, paths[t]}]
-		out = append(out, manifest.Planned{File: fmt.Sprintf("%s-%s.tar.gz", cfg.Name, t), Input: sha(in)})
-		if sc := cfg.Tarball.Sidecar; sc != nil && in != nil && in.IsGNU() && len(bundledNeeds(in)) > 0 {
-			out = append(out, manifest.Planned{File: fmt.Sprintf("%s-%s-%s.tar.gz", cfg.Name, t, sc.Suffix), Input: sha(in)})
+		out = append(out, manifest.Planned{File: tarballName(cfg, t), Input: sha(in)})
+		if cfg.Tarball.Sidecar != nil && in != nil && in.IsGNU() && len(bundledNeeds(in)) > 0 {
+			out = append(out, manifest.Planned{File: sidecarName(cfg, t), Input: sha(in)})
 		}
 	}
 	for _, t := range cfg.Targets {
 		for _, arch := range t.Arches {
 			triple := arch + "-unknown-linux-gnu"
-			path := paths[triple]
-			if p, ok := t.Inputs[triple]; ok {
-				path = p
-			}
+			path := targetPath(t, paths, triple)
 			if path == "" {
 				continue
 			}

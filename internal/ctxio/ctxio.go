@@ -1,0 +1,24 @@
+// Package ctxio makes long copies stop when their context is cancelled
+// (Ctrl-C during a build's source copies or a merge's artifact copies).
+package ctxio
+
+import (
+	"context"
+	"io"
+)
+
+// Reader returns r that fails with ctx's error, at the next Read, once ctx
+// is done.
+func Reader(ctx context.Context, r io.Reader) io.Reader { return &reader{ctx, r} }
+
+type reader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *reader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -318,3 +318,14 @@ func Script(t testing.TB, rel string) string {
 	}
 	return p
 }
+
+// CacheDir is where the tests' cached roots and sysroots live, as the
+// repository scripts that make them use it: $RELPACK_CACHE, else
+// $HOME/.cache/relpack.
+func CacheDir() string {
+	if c := os.Getenv("RELPACK_CACHE"); c != "" {
+		return c
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "relpack")
+}

@@ -79,13 +79,7 @@ func (f fixture) arch() string {
 	return "x86_64"
 }
 
-func cacheDir() string {
-	if c := os.Getenv("RELPACK_CACHE"); c != "" {
-		return c
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "relpack")
-}
+func cacheDir() string { return testdeps.CacheDir() }
 
 var (
 	rootsOnce         sync.Once

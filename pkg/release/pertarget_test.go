@@ -24,14 +24,7 @@ import (
 func charSortInput(t *testing.T) (bin, stub string) {
 	t.Helper()
 	testdeps.Tools(t, "gcc")
-	cache := os.Getenv("RELPACK_CACHE")
-	if cache == "" {
-		cache = filepath.Join(os.Getenv("HOME"), ".cache", "relpack")
-	}
-	sr := filepath.Join(cache, "sysroots", "bullseye-amd64")
-	if out, err := exec.Command(testdeps.Script(t, "testdata/sysroot.sh"), "amd64", sr).CombinedOutput(); err != nil {
-		t.Fatalf("testdata/sysroot.sh amd64: %v\n%s", err, out)
-	}
+	sr := bullseyeSysroot(t, "amd64")
 	tr := "x86_64-linux-gnu"
 	flags := []string{"--sysroot=" + sr, "-B" + sr + "/usr/lib/" + tr, "-L" + sr + "/usr/lib/" + tr, "-L" + sr + "/lib/" + tr,
 		"-Wl,-rpath-link=" + sr + "/lib/" + tr + ":" + sr + "/usr/lib/" + tr}

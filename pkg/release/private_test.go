@@ -551,14 +551,7 @@ libraries:
 // no libstdc++.so.6 capability.
 func TestPrivateCxxRuntime(t *testing.T) {
 	testdeps.Tools(t, "dpkg-deb", "rpm")
-	cache := os.Getenv("RELPACK_CACHE")
-	if cache == "" {
-		cache = filepath.Join(os.Getenv("HOME"), ".cache", "relpack")
-	}
-	sr := filepath.Join(cache, "sysroots", "bullseye-amd64")
-	if out, err := exec.Command(testdeps.Script(t, "testdata/sysroot.sh"), "amd64", sr).CombinedOutput(); err != nil {
-		t.Fatalf("testdata/sysroot.sh amd64: %v\n%s", err, out)
-	}
+	sr := bullseyeSysroot(t, "amd64")
 	lib := filepath.Join(sr, "usr/lib/x86_64-linux-gnu/libstdc++.so.6")
 	prog, _ := filepath.Abs("../../testdata/fixtures/x86_64/cxx-hello-bullseye")
 	license, _ := filepath.Abs("../../testdata/fixtures/demo/LICENSE")

@@ -27,15 +27,15 @@ func bullseyeRoot(t *testing.T) string {
 	return root
 }
 
-func arm64Sysroot(t *testing.T) string {
+func arm64Sysroot(t *testing.T) string { return bullseyeSysroot(t, "arm64") }
+
+// bullseyeSysroot returns testdata/sysroot.sh's Debian bullseye sysroot
+// for arch (amd64, arm64: glibc 2.31, libstdc++ 10), made once and cached.
+func bullseyeSysroot(t *testing.T, arch string) string {
 	t.Helper()
-	cache := os.Getenv("RELPACK_CACHE")
-	if cache == "" {
-		cache = filepath.Join(os.Getenv("HOME"), ".cache", "relpack")
-	}
-	dest := filepath.Join(cache, "sysroots", "bullseye-arm64")
-	if out, err := exec.Command(testdeps.Script(t, "testdata/sysroot.sh"), "arm64", dest).CombinedOutput(); err != nil {
-		t.Fatalf("testdata/sysroot.sh arm64: %v\n%s", err, out)
+	dest := filepath.Join(testdeps.CacheDir(), "sysroots", "bullseye-"+arch)
+	if out, err := exec.Command(testdeps.Script(t, "testdata/sysroot.sh"), arch, dest).CombinedOutput(); err != nil {
+		t.Fatalf("testdata/sysroot.sh %s: %v\n%s", arch, err, out)
 	}
 	return dest
 }

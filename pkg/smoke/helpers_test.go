@@ -63,15 +63,7 @@ func arm64Sysroot(t *testing.T) string {
 	t.Helper()
 	script := testdeps.Script(t, "testdata/sysroot.sh")
 	arm64Once.Do(func() {
-		cache := os.Getenv("RELPACK_CACHE")
-		if cache == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				arm64Err = err
-				return
-			}
-			cache = filepath.Join(home, ".cache", "relpack")
-		}
+		cache := testdeps.CacheDir()
 		dest := filepath.Join(cache, "sysroots", "bullseye-arm64")
 		out, err := exec.Command(script, "arm64", dest).CombinedOutput()
 		if err != nil {

@@ -37,15 +37,7 @@ func z3Sysroot(t *testing.T) string {
 	t.Helper()
 	script := testdeps.Script(t, "testdata/sysroot.sh")
 	z3SysrootOnce.Do(func() {
-		cache := os.Getenv("RELPACK_CACHE")
-		if cache == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				z3SysrootErr = err
-				return
-			}
-			cache = filepath.Join(home, ".cache", "relpack")
-		}
+		cache := testdeps.CacheDir()
 		dest := filepath.Join(cache, "sysroots", "bullseye-amd64-z3")
 		out, err := exec.Command(script, "amd64", dest,
 			"libc6", "libc6-dev", "linux-libc-dev", "libgcc-s1", "libstdc++6", "libgcc-10-dev", "libstdc++-10-dev",

@@ -43,6 +43,13 @@ type Distro struct {
 	// this target ship themselves under /usr/lib/NAME/ instead of
 	// depending on the distro's package (packaging.yaml libraries:).
 	Private []string `yaml:"private" json:"private,omitempty"`
+	// Suite is the apt suite (codename) a deb target's packages are
+	// published under by relpack repo: dists/SUITE/ and the Suite and
+	// Codename fields of its Release file ("bookworm"). Empty for rpm
+	// targets. It shapes no artifact, so it stays out of the JSON the
+	// release's config_digest hashes: renaming a suite does not make
+	// partial releases unmergeable.
+	Suite string `yaml:"suite" json:"-"`
 }
 
 //go:embed catalog.yaml
@@ -200,7 +207,10 @@ var (
 	// releaseSuffixRE: characters both a deb revision and an rpm release
 	// take (rpm forbids '-', deb revisions use '+', '.', '~').
 	releaseSuffixRE = regexp.MustCompile(`^[A-Za-z0-9.+~_]*$`)
-	sonameRE        = regexp.MustCompile(`^[A-Za-z0-9_+-][A-Za-z0-9._+-]*\.so(\.[A-Za-z0-9._+-]+)?$`)
+	// suiteRE: an apt suite name is a directory under dists/ and a
+	// Release field: lower-case, no '/' or spaces.
+	suiteRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	sonameRE = regexp.MustCompile(`^[A-Za-z0-9_+-][A-Za-z0-9._+-]*\.so(\.[A-Za-z0-9._+-]+)?$`)
 )
 
 // Compressions each format's writer supports.
@@ -252,6 +262,12 @@ func (d Distro) Validate() []FieldError {
 	}
 	if !pkgNameRE.MatchString(d.LibcPackage) {
 		add("libc_package", "libc_package %q is not a package name (libc6 on Debian/Ubuntu, glibc on RPM distros)", d.LibcPackage)
+	}
+	switch {
+	case d.Suite != "" && d.Format != "deb":
+		add("suite", "suite %q: suite is the apt suite of a deb target; an rpm target has none (drop it)", d.Suite)
+	case d.Suite != "" && (len(d.Suite) > 64 || !suiteRE.MatchString(d.Suite)):
+		add("suite", "suite %q is not an apt suite name: lower-case letters, digits, '.', '_' or '-' (e.g. bookworm, jammy)", d.Suite)
 	}
 	if !releaseSuffixRE.MatchString(d.ReleaseSuffix) {
 		add("release_suffix", "release_suffix %q: use letters, digits, '.', '+', '~' or '_' (it ends the deb revision and rpm release; no spaces, '/' or '-')", d.ReleaseSuffix)

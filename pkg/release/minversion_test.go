@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/internal/rpmroot"
 	"relpack/internal/testdeps"
 	"relpack/pkg/config"
 )
@@ -106,8 +107,10 @@ func TestMinVersionRefusedByRpm(t *testing.T) {
 		t.Fatalf("requires:\n%s", req)
 	}
 	providers := t.TempDir()
-	mk := func(name, ver string, provides []string) string { return rpmStandIn(t, providers, name, ver, provides) }
-	glibcProvides := el8GlibcProvides()
+	mk := func(name, ver string, provides []string) string {
+		return rpmroot.StandIn(t, providers, name, ver, provides)
+	}
+	glibcProvides := rpmroot.EL8GlibcProvides()
 	glibcPkg := mk("glibc", "2.28", glibcProvides)
 	for _, c := range []struct {
 		z3 string

@@ -6,14 +6,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"relpack/internal/clitest"
+	"relpack/internal/rpmroot"
 	"relpack/internal/testdeps"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"relpack/pkg/pack"
 )
 
 // acceptedLintian are the lintian tags a relpack deb may carry, each with
@@ -142,8 +140,10 @@ func TestRPMInstallsOnEL8LikeDatabase(t *testing.T) {
 		t.Fatalf("el8 rpms: %v", el8)
 	}
 	providers := t.TempDir()
-	mk := func(name, ver string, provides []string) string { return rpmStandIn(t, providers, name, ver, provides) }
-	glibcProvides := el8GlibcProvides()
+	mk := func(name, ver string, provides []string) string {
+		return rpmroot.StandIn(t, providers, name, ver, provides)
+	}
+	glibcProvides := rpmroot.EL8GlibcProvides()
 	glibc := mk("glibc", "2.28", glibcProvides)
 	z3 := mk("z3-libs", "4.8.7", []string{"libz3.so.4.8()(64bit)"})
 
@@ -237,32 +237,4 @@ func TestReproducible(t *testing.T) {
 	if !strings.Contains(sums[0], "manifest.json") || strings.Count(sums[0], "\n") != 19 {
 		t.Errorf("SHA256SUMS:\n%s", sums[0])
 	}
-}
-
-// rpmStandIn writes, into dir, an rpm that only provides what the named
-// EL8 package provides: enough for `rpm --root R -i --justdb` to seed an
-// EL8-like rpm database that resolves relpack's requires.
-func rpmStandIn(t *testing.T, dir, name, ver string, provides []string) string {
-	t.Helper()
-	p, err := pack.WritePackage(pack.PackageSpec{
-		Format: "rpm", Name: name, Arch: "amd64", Version: ver, Release: "1.el8",
-		Maintainer: "EL8 stand-in <root@localhost>", Summary: name + " stand-in", Description: "Provides what EL8's " + name + " provides.",
-		License: "LGPL-2.1-or-later", Homepage: "https://example.org", Compression: "xz",
-		Provides: provides, MTime: time.Unix(DefaultEpoch, 0),
-		Files: []pack.PackageFile{{Data: []byte("stand-in\n"), Dst: "/usr/share/doc/" + name + "-" + ver + "-standin/README", Mode: 0o644}},
-	}, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// el8GlibcProvides is what EL8's glibc provides of what the demo's el8
-// binaries require.
-func el8GlibcProvides() []string {
-	var out []string
-	for _, v := range []string{"2.2.5", "2.3", "2.3.4", "2.4", "2.7", "2.14", "2.17", "2.28"} {
-		out = append(out, fmt.Sprintf("libc.so.6(GLIBC_%s)(64bit)", v))
-	}
-	return append(out, "libc.so.6()(64bit)", "libdl.so.2()(64bit)", "libdl.so.2(GLIBC_2.2.5)(64bit)", "rtld(GNU_HASH)")
 }

@@ -6,13 +6,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"relpack/internal/rpmroot"
 	"relpack/internal/testdeps"
 	"relpack/pkg/config"
-	"relpack/pkg/pack"
 )
 
 // The rpm side of issue 11's service lifecycle, proven with the real rpm:
@@ -61,60 +59,6 @@ func rpmCycleConfig(t *testing.T, edit func(*config.Systemd)) *config.Config {
 	return c
 }
 
-// rpmCycleRoot makes a root in which rpm can run /bin/sh scriptlets: dash
-// as /bin/sh with the C library and loader it needs, and a systemctl that
-// appends its arguments, one call a line, to /var/log/systemctl.log.
-func rpmCycleRoot(t *testing.T, running, systemctl bool) string {
-	t.Helper()
-	testdeps.File(t, "/bin/sh")
-	testdeps.File(t, "/lib/x86_64-linux-gnu/libc.so.6")
-	testdeps.File(t, "/lib64/ld-linux-x86-64.so.2")
-	dash := testdeps.Tool(t, "dash")
-	root := filepath.Join(t.TempDir(), "root")
-	for src, dst := range map[string]string{
-		dash:                              "bin/sh",
-		"/lib/x86_64-linux-gnu/libc.so.6": "lib/x86_64-linux-gnu/libc.so.6",
-		"/lib64/ld-linux-x86-64.so.2":     "lib64/ld-linux-x86-64.so.2",
-	} {
-		data, err := os.ReadFile(src) // follows links: real files in the root
-		if err != nil {
-			t.Fatal(err)
-		}
-		rpmCycleWrite(t, filepath.Join(root, dst), string(data), 0o755)
-	}
-	if systemctl {
-		rpmCycleWrite(t, filepath.Join(root, "usr/bin/systemctl"), "#!/bin/sh\necho \"$*\" >>/var/log/systemctl.log\n", 0o755)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "var/log"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// /dev/null, which the scriptlets redirect to (without it the
-	// redirection fails and the command is not run at all).
-	if err := os.MkdirAll(filepath.Join(root, "dev"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mknod(filepath.Join(root, "dev/null"), syscall.S_IFCHR|0o666, 1<<8|3 /* makedev(1, 3) */); err != nil {
-		t.Fatalf("mknod /dev/null in the root: %v", err)
-	}
-	if running {
-		// What scriptlets test for "systemd is running" (sd_booted).
-		if err := os.MkdirAll(filepath.Join(root, "run/systemd/system"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
-func rpmCycleWrite(t *testing.T, p, data string, mode os.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(data), mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // standInProvider writes an rpm that provides every non-rpmlib
 // requirement of rpmFile ("glibc >= 2.28" as "glibc = 2.28", a bare name
 // as itself): the packages an EL system would have installed.
@@ -131,17 +75,7 @@ func standInProvider(t *testing.T, rpmFile, dir string) string {
 			provides = append(provides, name+" = "+ver)
 		}
 	}
-	p, err := pack.WritePackage(pack.PackageSpec{
-		Format: "rpm", Name: "el-base-standin", Arch: "amd64", Version: "1", Release: "1",
-		Maintainer: "relpack tests <tests@example.com>", License: "Apache-2.0",
-		Summary:  "What an EL system provides to the package (relpack tests)",
-		Provides: provides, MTime: time.Unix(DefaultEpoch, 0),
-		Files: []pack.PackageFile{{Data: []byte("stand-in\n"), Dst: "/usr/share/el-base-standin/README", Mode: 0o644}},
-	}, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return rpmroot.StandIn(t, dir, "el-base-standin", "1", provides)
 }
 
 func TestServiceLifecycleRPM(t *testing.T) {
@@ -214,7 +148,7 @@ func TestServiceLifecycleRPM(t *testing.T) {
 // upgrades through the others and erases the package, checking the
 // systemctl calls of each step, the installed version and files.
 func rpmCycle(t *testing.T, builds []string, distro string, running, systemctl bool, install, upgrade, erase []string) {
-	root := rpmCycleRoot(t, running, systemctl)
+	root := rpmroot.ShellRoot(t, running, systemctl)
 	rpms := make([]string, len(builds))
 	evrs := make([]string, len(builds))
 	for i, b := range builds {

@@ -123,8 +123,8 @@ func TestTarGzHeaders(t *testing.T) {
 	if !bytes.Equal(raw[4:8], []byte{0, 0, 0, 0}) {
 		t.Errorf("gzip MTIME = % x, want zero (not set)", raw[4:8])
 	}
-	if raw[8] != 2 {
-		t.Errorf("gzip XFL = %d, want 2 (best compression)", raw[8])
+	if raw[8] != 0 {
+		t.Errorf("gzip XFL = %d, want 0 (level 7: neither fastest nor best)", raw[8])
 	}
 	if raw[9] != 255 {
 		t.Errorf("gzip OS = %d, want 255 (unknown)", raw[9])

@@ -55,12 +55,12 @@ rpm x86_64 el8 2.28 7ed0857511457644250391e33b0005ae1cacd3718c3b55738394137fbc82
 rpm aarch64 el8 2.28 4df1c9aedf7d8e1ab2dc211f2ef18b099b82093ae988e2d9e6ad3cae917d5d58 openshell-gateway-0.1.0-1.el8.aarch64.rpm
 rpm x86_64 el9 2.28 110dafb85c221046dd915c30e322b46b726591fdda09a7f2dd36ba0435849f8c openshell-gateway-0.1.0-1.el9.x86_64.rpm
 rpm aarch64 el9 2.28 74e5bbaf17649c5e55d82ccb05628b11307241e8f71ca16842597158e7b7823f openshell-gateway-0.1.0-1.el9.aarch64.rpm
-gnu x86_64 - 2.28 68acbc5e9807b13200251862c34747f796bd5f7453aa413404a1ef2f195b7e6a openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
-gnu aarch64 - 2.28 7910299791fe395bf9199a7bea038ea7bae5d47197925c117e4ec17045a8abf3 openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
-sidecar x86_64 - 2.28 3003a8d9d18341c61ba7063eecf0d481522da1dddf5327ecea9562eca47c7ea3 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz
-sidecar aarch64 - 2.28 90d78822ef12c79f1b396cbd35f1f03b6ab59ee12b18b540b578db5be3589142 openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz
-musl x86_64 - - cd61768480e9753e20bae62e2567eed00dae055226a38bea956364faf0905fad openshell-gateway-x86_64-unknown-linux-musl.tar.gz
-musl aarch64 - - 8a72aa2fad0e596013b8b5c3d9df2401f6d16ae69355a3455cc202136de4fcd6 openshell-gateway-aarch64-unknown-linux-musl.tar.gz
+gnu x86_64 - 2.28 8501b11e364ec78adc4b7787bd9833264054cc3ef995e1843fe8b828978b4103 openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
+gnu aarch64 - 2.28 1bed78f1ca613a0f3ef905255da1bdbbb49fc3e1ed5ec394be0d458c0426c78c openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
+sidecar x86_64 - 2.28 2a853309df6e1785f625b34514d90f1fb71c463b95fe8089cd1c1c7947a9fd56 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz
+sidecar aarch64 - 2.28 1ee67e65f659a085680d0fadd250f99e746d3e266e4469ad25ea22384c3e084d openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz
+musl x86_64 - - 1b4b95090787902b30d60cf483c7385a735a133835e8f891cd80fb7346b188f1 openshell-gateway-x86_64-unknown-linux-musl.tar.gz
+musl aarch64 - - e67a024506c0d5f894ecb98f285feaf5a4fb1237171e101b90f95f3a96341b44 openshell-gateway-aarch64-unknown-linux-musl.tar.gz
 '
 
 say() { printf '%s\n' "$*"; }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"relpack/pkg/config"
+	"relpack/pkg/release"
+	"relpack/pkg/repo"
+	"relpack/pkg/sign"
+)
+
+func newRepoCmd() *cobra.Command {
+	var (
+		cfgPath, out, url string
+		suites            []string
+		asJSON, rotate    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "repo DIST... --out REPO --url URL [-c packaging.yaml] [--suite ID=NAME]... [--rotate-key] [--json]",
+		Short: "Add releases to a signed apt and dnf repository tree",
+		Long: `repo adds the releases in DIST... (the --out folders of relpack build) to
+the repository tree REPO, which any static web server can serve from URL:
+an apt repository under deb/ (one suite per deb distro target: bookworm,
+jammy, ...; --suite ID=NAME names a target the catalogue does not know) and
+an rpm-md repository per rpm target and arch under rpm/, signed with
+packaging.yaml's signing: key (passphrase from RELPACK_SIGNING_PASSPHRASE),
+with KEY.asc and the .sources, .list and .repo files users install.
+
+Every deb and rpm is checked against its manifest before anything is
+written. Releases accumulate: the indexes list every package of every
+release added. A release already in the tree is skipped when identical and
+refused when its files differ. A key other than the one that signed REPO is
+refused unless --rotate-key. REPO/relpack-repo.json records the tree;
+relpack docs --repo REPO renders the set-up instructions from it.
+Layout, publishing order and key rotation: docs/repositories.md.
+
+Exit 2 when the flags or packaging.yaml are wrong or the key cannot be
+loaded, 1 when a release or the tree is refused (nothing is written).`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, dirs []string) error {
+			if len(dirs) == 0 {
+				return &exitError{code: 2, msg: "no release folder given: relpack repo DIST... --out REPO --url URL (DIST is the --out folder of relpack build)"}
+			}
+			if out == "" {
+				return &exitError{code: 2, msg: "--out REPO is required: the repository folder to create or add to"}
+			}
+			if _, err := repo.CheckURL(url); err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			over := map[string]string{}
+			for _, s := range suites {
+				id, name, ok := strings.Cut(s, "=")
+				if !ok || id == "" || name == "" {
+					return &exitError{code: 2, msg: fmt.Sprintf("--suite %q: write ID=NAME, e.g. --suite debian12=bookworm", s)}
+				}
+				over[id] = name
+			}
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			var key *sign.Key
+			if cfg.Signing != nil {
+				if key, err = release.SigningKey(cfg); err != nil {
+					return &exitError{code: 2, msg: err.Error()}
+				}
+			}
+			res, err := repo.Run(repo.Options{Dirs: dirs, Out: out, URL: url, Config: cfg, Key: key, Suites: over, RotateKey: rotate})
+			if err != nil {
+				return &exitError{code: repoExit(err, key), msg: err.Error()}
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "relpack: warning:", w)
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			refs := func(rs []repo.ReleaseRef) string {
+				var v []string
+				for _, r := range rs {
+					v = append(v, r.Version)
+				}
+				return strings.Join(v, ", ")
+			}
+			switch {
+			case res.Unchanged:
+				fmt.Fprintf(w, "%s: %s already holds %s; nothing written\n", res.Product, out, refs(res.Present))
+			default:
+				fmt.Fprintf(w, "%s: added %s to %s (now %s), signed by %s", res.Product, refs(res.Added), out, refs(res.Releases), res.Key.Fingerprint)
+				if res.Rotated {
+					fmt.Fprint(w, " (new key)")
+				}
+				fmt.Fprintln(w)
+				if len(res.Present) > 0 {
+					fmt.Fprintf(w, "  already present, identical: %s\n", refs(res.Present))
+				}
+			}
+			for _, s := range res.Suites {
+				fmt.Fprintf(w, "  apt %-10s %-12s %-14s %3d packages  %s\n", s.Suite, s.Target, strings.Join(s.Arches, ","), s.Packages, s.Sources)
+			}
+			for _, r := range res.Repos {
+				fmt.Fprintf(w, "  dnf %-10s %-12s %-14s %3d packages  %s\n", r.Target, "", strings.Join(r.Arches, ","), r.Packages, r.RepoFile)
+			}
+			fmt.Fprintf(w, "  serve %s at %s; set-up instructions: relpack docs --repo %s\n", out, res.URL, out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&cfgPath, "config", "c", "packaging.yaml", "the release configuration: its signing: key signs the repository")
+	f.StringVarP(&out, "out", "o", "", "the repository folder (created, or added to)")
+	f.StringVar(&url, "url", "", "the URL the repository folder will be served from (written into the .repo and .sources files)")
+	f.StringArrayVar(&suites, "suite", nil, "apt suite of a deb target, ID=NAME (e.g. debian12=bookworm); repeatable")
+	f.BoolVar(&rotate, "rotate-key", false, "re-sign a repository signed by another key with packaging.yaml's (docs/repositories.md)")
+	f.BoolVar(&asJSON, "json", false, "print what was written as JSON (docs/repositories.md)")
+	return cmd
+}
+
+// repoExit is 2 when there is no key (packaging.yaml needs a signing:
+// section), else 1: a release or the tree was refused.
+func repoExit(_ error, key *sign.Key) int {
+	if key == nil {
+		return 2
+	}
+	return 1
+}

@@ -1,0 +1,708 @@
+// Package repo turns relpack releases into a signed apt and dnf/yum
+// repository tree that any static web server can serve (relpack repo,
+// docs/repositories.md):
+//
+//	KEY.asc                                   the armoured public key
+//	keys/FPR.asc                              every key that signed the tree
+//	relpack-repo.json                         the record the indexes come from (State)
+//	deb/pool/main/P/PRODUCT/FILE.deb          every deb, one pool for all suites
+//	deb/dists/SUITE/...                       per deb target (pkg/repo/apt)
+//	deb/PRODUCT-SUITE.sources, .list          apt set-up files
+//	rpm/TARGET/ARCH/Packages/FILE.rpm         per rpm target and arch
+//	rpm/TARGET/ARCH/repodata/...              (pkg/repo/rpmmd)
+//	rpm/TARGET/PRODUCT.repo                   dnf set-up file
+//
+// Every run regenerates every index from the record, so the indexes list
+// every package of every release added. The order of writes keeps the
+// tree valid for a client at every moment: new pool files first (temporary
+// name, then rename; an existing file is never replaced), then the index
+// writers (which rename their top-level index last), then the record. On a
+// writer's failure the previous indexes are written again and the pool
+// files this run added are removed.
+package repo
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"relpack/pkg/config"
+	"relpack/pkg/distro"
+	"relpack/pkg/pack"
+	"relpack/pkg/repo/apt"
+	"relpack/pkg/repo/rpmmd"
+	"relpack/pkg/sign"
+)
+
+// LockFile is flocked (exclusively) for the whole of a run.
+const LockFile = ".relpack-repo.lock"
+
+// Options are the inputs of one run.
+type Options struct {
+	// Dirs are release folders (relpack build --out).
+	Dirs []string
+	// Out is the repository tree; created when missing.
+	Out string
+	// URL is where Out will be served from.
+	URL string
+	// Config is packaging.yaml (-c): its targets name suites of inline
+	// deb targets; its file name is used in messages about signing.
+	Config *config.Config
+	// Key signs the indexes (packaging.yaml's signing:); required.
+	Key *sign.Key
+	// Suites are --suite ID=NAME overrides of deb targets' suites.
+	Suites map[string]string
+	// RotateKey allows a key other than the one that signed Out before.
+	RotateKey bool
+}
+
+// Result is what a run did (the --json output; docs/repositories.md).
+type Result struct {
+	Repo    string `json:"repo"`
+	URL     string `json:"url"`
+	Product string `json:"product"`
+	Key     Key    `json:"key"`
+	// Rotated is true when this run re-signed the tree with a new key.
+	Rotated bool `json:"rotated,omitempty"`
+	// Unchanged is true when every release given was already in the tree
+	// and nothing was written.
+	Unchanged bool `json:"unchanged"`
+	// Added are the releases this run added; Present those given that the
+	// tree already held, identical.
+	Added   []ReleaseRef `json:"added"`
+	Present []ReleaseRef `json:"present"`
+	// Releases are every release the tree holds now.
+	Releases []ReleaseRef    `json:"releases"`
+	Suites   []SuiteResult   `json:"suites"`
+	Repos    []RPMRepoResult `json:"repos"`
+	// Files are the files this run wrote itself, relative to Repo, sorted
+	// (the index writers' files are under each suite's and repo's index
+	// folders).
+	Files    []string `json:"files"`
+	Warnings []string `json:"warnings"`
+}
+
+// ReleaseRef names a release.
+type ReleaseRef struct {
+	Product string `json:"product"`
+	Version string `json:"version"`
+}
+
+// SuiteResult is one apt suite of the tree.
+type SuiteResult struct {
+	Suite    string   `json:"suite"`
+	Target   string   `json:"target"`
+	Arches   []string `json:"arches"`
+	Packages int      `json:"packages"`
+	Index    string   `json:"index"` // deb/dists/SUITE
+	Sources  string   `json:"sources"`
+	List     string   `json:"list"`
+}
+
+// RPMRepoResult is one rpm target of the tree.
+type RPMRepoResult struct {
+	Target   string   `json:"target"`
+	Arches   []string `json:"arches"`
+	Packages int      `json:"packages"`
+	Dirs     []string `json:"dirs"` // rpm/TARGET/ARCH, each holding repodata/
+	RepoFile string   `json:"repo_file"`
+	BaseURL  string   `json:"baseurl"`
+}
+
+// Run adds the releases in o.Dirs to the tree o.Out.
+func Run(o Options) (res *Result, err error) {
+	if len(o.Dirs) == 0 {
+		return nil, errors.New("no release folders given; name the --out folders of relpack build")
+	}
+	if o.Out == "" {
+		return nil, errors.New("no --out given: name the repository folder")
+	}
+	u, err := CheckURL(o.URL)
+	if err != nil {
+		return nil, err
+	}
+	if o.Key == nil {
+		file := "packaging.yaml"
+		if o.Config != nil && o.Config.File != "" {
+			file = o.Config.File
+		}
+		return nil, fmt.Errorf("%s has no signing: section, and a repository is always signed (apt and dnf refuse an unsigned one); add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` to %s (docs/signing.md), the key relpack build --sign uses", file, file)
+	}
+	for id, s := range o.Suites {
+		if !suiteRE.MatchString(s) || len(s) > 64 {
+			return nil, fmt.Errorf("--suite %s=%s: %q is not an apt suite name: lower-case letters, digits, '.', '_' or '-' (e.g. bookworm)", id, s, s)
+		}
+	}
+
+	// The lock: one run at a time per tree.
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("repository %s: %w", o.Out, err)
+	}
+	lock, err := os.OpenFile(filepath.Join(o.Out, LockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: cannot open its lock file: %w", o.Out, err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("repository %s is in use by another relpack repo (%s is locked); run again when it has finished", o.Out, filepath.Join(o.Out, LockFile))
+		}
+		return nil, fmt.Errorf("repository %s: cannot lock %s: %w", o.Out, LockFile, err)
+	}
+
+	old, err := ReadState(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	if old == nil {
+		if err := checkFresh(o.Out); err != nil {
+			return nil, err
+		}
+	}
+
+	// The key.
+	res = &Result{Repo: o.Out, URL: u, Key: Key{Fingerprint: o.Key.Fingerprint, KeyID: o.Key.KeyID, UserID: o.Key.UserID}, Added: []ReleaseRef{}, Present: []ReleaseRef{}, Files: []string{}, Warnings: []string{}}
+	if old != nil && old.Key.Fingerprint != o.Key.Fingerprint {
+		if !o.RotateKey {
+			return nil, fmt.Errorf("%s is signed with key %s (%s), but %s's signing: key is %s: users trust the first one. To move the repository to the new key, run again with --rotate-key (docs/repositories.md, \"Rotating the signing key\"); otherwise sign with the repository's key",
+				o.Out, old.Key.Fingerprint, StateFile, configFile(o.Config), o.Key.Fingerprint)
+		}
+		res.Rotated = true
+	}
+
+	// The releases: everything is read and checked before anything is
+	// written.
+	var ins []*input
+	defer func() {
+		for _, in := range ins {
+			in.lock.Close()
+		}
+	}()
+	for _, d := range o.Dirs {
+		in, err := readRelease(d)
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+	st := &State{Schema: StateSchema, URL: u, Key: res.Key}
+	if old != nil {
+		st.Product = old.Product
+		st.RetiredKeys = slices.Clone(old.RetiredKeys)
+		if res.Rotated {
+			st.RetiredKeys = append(st.RetiredKeys, old.Key.Fingerprint)
+		}
+		st.Releases = slices.Clone(old.Releases)
+		st.Suites = slices.Clone(old.Suites)
+		st.RPMRepos = slices.Clone(old.RPMRepos)
+	}
+	given := map[string]*input{}
+	for _, in := range ins {
+		if st.Product == "" {
+			st.Product = in.m.Product
+		}
+		if in.m.Product != st.Product {
+			where := "the repository holds"
+			if old == nil {
+				where = "the other releases given are of"
+			}
+			return nil, fmt.Errorf("%s is a release of %s, but %s %s: one repository holds one product (its .repo and .sources files and keyring are named after it); publish %s into a repository of its own",
+				in.dir, in.m.Product, where, st.Product, in.m.Product)
+		}
+		key := in.m.Version
+		if prev, ok := given[key]; ok {
+			if prev.rel.ManifestSHA256 != in.rel.ManifestSHA256 {
+				return nil, fmt.Errorf("%s and %s are both %s %s, with different manifests; give one of them", prev.dir, in.dir, in.m.Product, key)
+			}
+			continue
+		}
+		given[key] = in
+		if i := slices.IndexFunc(st.Releases, func(r Release) bool { return r.Product == in.m.Product && r.Version == key }); i >= 0 {
+			if err := sameRelease(o.Out, st.Releases[i], in); err != nil {
+				return nil, err
+			}
+			res.Present = append(res.Present, ReleaseRef{in.m.Product, key})
+			continue
+		}
+		st.Releases = append(st.Releases, in.rel)
+		res.Added = append(res.Added, ReleaseRef{in.m.Product, key})
+	}
+	sortReleases(st.Releases)
+
+	// Suites and rpm repositories.
+	if err := planTargets(st, ins, o); err != nil {
+		return nil, err
+	}
+	for _, r := range st.Releases {
+		st.SourceDateEpoch = max(st.SourceDateEpoch, r.SourceDateEpoch)
+	}
+	for _, r := range st.Releases {
+		if !slices.ContainsFunc(r.Artifacts, func(a Artifact) bool { return a.Kind == "rpm" }) {
+			continue
+		}
+		switch r.SignedBy {
+		case "":
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s is unsigned: the .repo files set gpgcheck=1, so dnf refuses its rpms; build it with relpack build --sign and the repository's key", r.Product, r.Version))
+		case st.Key.Fingerprint:
+		default:
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s's rpms are signed by %s, not by the repository's key %s: dnf's gpgcheck=1 refuses them unless that key is imported too (rpm --import)", r.Product, r.Version, r.SignedBy, st.Key.Fingerprint))
+		}
+	}
+
+	// The pool: every file of the record must be in place with its
+	// recorded bytes, and no new file may land on a different one.
+	src := map[string]string{} // tree path -> release file, for new files
+	for _, in := range ins {
+		for _, a := range in.rel.Artifacts {
+			src[a.Path] = filepath.Join(in.dir, a.File)
+		}
+	}
+	byPath := map[string]Artifact{}
+	var copies []Artifact
+	for _, r := range st.Releases {
+		isNew := slices.ContainsFunc(res.Added, func(x ReleaseRef) bool { return x.Version == r.Version })
+		for _, a := range r.Artifacts {
+			if prev, ok := byPath[a.Path]; ok {
+				if prev.SHA256 != a.SHA256 {
+					return nil, fmt.Errorf("%s: %s %s's %s differs from the file of that name another release put there (sha256 %s, recorded %s); a published file is never replaced: give the new build a new version",
+						filepath.Join(o.Out, a.Path), r.Product, r.Version, a.File, a.SHA256, prev.SHA256)
+				}
+				continue
+			}
+			byPath[a.Path] = a
+			p := filepath.Join(o.Out, a.Path)
+			sum, size, err := hashFile(p, true)
+			switch {
+			case os.IsNotExist(err) && isNew:
+				copies = append(copies, a)
+			case os.IsNotExist(err):
+				return nil, fmt.Errorf("%s is missing, but %s lists it (%s %s): restore it from the release folder (its sha256 is %s)", p, StateFile, r.Product, r.Version, a.SHA256)
+			case err != nil:
+				return nil, err
+			case sum != a.SHA256 || size != a.Size:
+				if isNew {
+					return nil, fmt.Errorf("%s already exists with sha256 %s, not %s's %s: a published file is never replaced; if no index lists it (a run that failed), remove it, otherwise give the new build a new version", p, sum, r.Version, a.SHA256)
+				}
+				return nil, fmt.Errorf("%s has sha256 %s, but %s records %s (%s %s): it was changed outside relpack; restore it from the release folder", p, sum, StateFile, a.SHA256, r.Product, r.Version)
+			}
+		}
+	}
+
+	if old != nil && len(res.Added) == 0 && !res.Rotated && old.URL == u && sameTargets(old, st) {
+		res.Unchanged = true
+		fillResult(res, st)
+		res.Files = []string{}
+		return res, nil
+	}
+
+	// From here on the tree is written.
+	var created []string
+	undo := func(cause error) error {
+		msg := rollback(o.Out, old, st, o.Key, created)
+		if msg == "" {
+			return cause
+		}
+		return fmt.Errorf("%w; %s", cause, msg)
+	}
+	for _, a := range copies {
+		dst := filepath.Join(o.Out, a.Path)
+		if err := copyVerified(src[a.Path], dst, a); err != nil {
+			return nil, undo(err)
+		}
+		created = append(created, a.Path)
+		res.Files = append(res.Files, a.Path)
+	}
+	pub, err := sign.PublicKey(o.Key)
+	if err != nil {
+		return nil, undo(err)
+	}
+	for _, name := range []string{"keys/" + o.Key.Fingerprint + ".asc", "KEY.asc"} {
+		if err := writeFile(o.Out, name, pub); err != nil {
+			return nil, undo(err)
+		}
+		res.Files = append(res.Files, name)
+	}
+	if err := writeIndexes(o.Out, st, o.Key); err != nil {
+		return nil, undo(err)
+	}
+	for _, s := range st.Suites {
+		if err := writeFile(o.Out, SourcesName(st.Product, s.Suite), []byte(SourcesFile(st, s.Suite))); err != nil {
+			return nil, err
+		}
+		if err := writeFile(o.Out, ListName(st.Product, s.Suite), []byte(ListFile(st, s.Suite))); err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, SourcesName(st.Product, s.Suite), ListName(st.Product, s.Suite))
+	}
+	for _, r := range st.RPMRepos {
+		if err := writeFile(o.Out, RepoFileName(st.Product, r.Target), []byte(RepoFile(st, r.Target))); err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, RepoFileName(st.Product, r.Target))
+	}
+	b, err := st.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFile(o.Out, StateFile, b); err != nil {
+		return nil, err
+	}
+	res.Files = append(res.Files, StateFile)
+	sort.Strings(res.Files)
+	fillResult(res, st)
+	return res, nil
+}
+
+func configFile(c *config.Config) string {
+	if c == nil || c.File == "" {
+		return "packaging.yaml"
+	}
+	return c.File
+}
+
+// checkFresh refuses to write into a folder that holds something other
+// than a relpack repository's files (no relpack-repo.json: a new tree, or
+// the leftovers of a first run that failed).
+func checkFresh(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		switch e.Name() {
+		case LockFile, "deb", "rpm", "keys", "KEY.asc":
+			continue
+		}
+		return fmt.Errorf("%s holds %s but no %s: it is not a relpack repository; give an empty or new folder as --out", dir, e.Name(), StateFile)
+	}
+	return nil
+}
+
+// sameRelease accepts a release given again when it is the one the tree
+// holds, and otherwise names the first file whose bytes differ.
+func sameRelease(out string, have Release, in *input) error {
+	if have.ManifestSHA256 == in.rel.ManifestSHA256 {
+		return nil
+	}
+	got := map[string]Artifact{}
+	for _, a := range in.rel.Artifacts {
+		got[a.File] = a
+	}
+	for _, a := range have.Artifacts {
+		if g, ok := got[a.File]; ok && g.SHA256 != a.SHA256 {
+			return fmt.Errorf("%s %s is already in %s, and %s differs from the published file (sha256 %s, published %s): a published release is never replaced; give the new build a new version",
+				have.Product, have.Version, out, filepath.Join(in.dir, a.File), g.SHA256, a.SHA256)
+		}
+	}
+	return fmt.Errorf("%s %s is already in %s from another build (%s/manifest.json has sha256 %s, the published one %s): a published release is never replaced; give the new build a new version",
+		have.Product, have.Version, out, in.dir, in.rel.ManifestSHA256, have.ManifestSHA256)
+}
+
+// planTargets sets the suite of every deb target and the list of rpm
+// targets, with the architectures every release gives them.
+func planTargets(st *State, ins []*input, o Options) error {
+	names := map[string]string{}
+	for _, in := range ins {
+		for _, d := range in.m.Distros {
+			names[d.ID] = d.Name
+		}
+	}
+	debArches := map[string]map[string]bool{}
+	rpmArches := map[string]map[string]bool{}
+	for _, r := range st.Releases {
+		for _, a := range r.Artifacts {
+			m := rpmArches
+			if a.Kind == "deb" {
+				m = debArches
+			}
+			if m[a.Distro] == nil {
+				m[a.Distro] = map[string]bool{}
+			}
+			m[a.Distro][distro.ArchName(a.Arch, a.Kind)] = true
+		}
+	}
+	for id := range o.Suites {
+		if debArches[id] == nil {
+			return fmt.Errorf("--suite %s=%s: no release given or published has deb packages for target %s; name a deb target (%s)", id, o.Suites[id], id, strings.Join(slices.Sorted(maps.Keys(debArches)), ", "))
+		}
+	}
+	bySuite := map[string]string{}
+	var suites []Suite
+	for _, id := range slices.Sorted(maps.Keys(debArches)) {
+		var have *Suite
+		for i := range st.Suites {
+			if st.Suites[i].Target == id {
+				have = &st.Suites[i]
+			}
+		}
+		name := o.Suites[id]
+		switch {
+		case have != nil && name != "" && name != have.Suite:
+			return fmt.Errorf("--suite %s=%s: %s publishes %s as suite %s (%s), and a suite cannot be renamed under its users; drop --suite %s, or publish into a new repository", id, name, o.Out, id, have.Suite, StateFile, id)
+		case have != nil:
+			name = have.Suite
+		case name != "":
+		default:
+			name = configSuite(o.Config, id)
+		}
+		if name == "" {
+			return fmt.Errorf("deb target %s has no apt suite: it is not in relpack's catalogue and %s gives it no suite:; name one with --suite %s=NAME (its codename, e.g. bookworm) or add suite: to the target in packaging.yaml", id, configFile(o.Config), id)
+		}
+		if other, ok := bySuite[name]; ok {
+			return fmt.Errorf("deb targets %s and %s would both be published as suite %s; give one another name with --suite %s=NAME", other, id, name, id)
+		}
+		bySuite[name] = id
+		s := Suite{Suite: name, Target: id, Name: names[id], Arches: slices.Sorted(maps.Keys(debArches[id]))}
+		if have != nil && s.Name == "" {
+			s.Name = have.Name
+		}
+		suites = append(suites, s)
+	}
+	sort.Slice(suites, func(i, j int) bool { return suites[i].Suite < suites[j].Suite })
+	st.Suites = suites
+	var repos []RPMRepo
+	for _, id := range slices.Sorted(maps.Keys(rpmArches)) {
+		r := RPMRepo{Target: id, Name: names[id], Arches: slices.Sorted(maps.Keys(rpmArches[id]))}
+		if r.Name == "" {
+			for _, h := range st.RPMRepos {
+				if h.Target == id {
+					r.Name = h.Name
+				}
+			}
+		}
+		repos = append(repos, r)
+	}
+	st.RPMRepos = repos
+	return nil
+}
+
+// configSuite is the suite packaging.yaml's target id has (an inline
+// target's suite:, or the catalogue's through it), else the catalogue's.
+func configSuite(c *config.Config, id string) string {
+	if c != nil {
+		for _, t := range c.Targets {
+			if t.ID == id && t.Suite != "" {
+				return t.Suite
+			}
+		}
+	}
+	if d, ok := distro.Lookup(id); ok {
+		return d.Suite
+	}
+	return ""
+}
+
+func sameTargets(a, b *State) bool {
+	if len(a.Suites) != len(b.Suites) || len(a.RPMRepos) != len(b.RPMRepos) {
+		return false
+	}
+	for i := range a.Suites {
+		if a.Suites[i].Suite != b.Suites[i].Suite || a.Suites[i].Target != b.Suites[i].Target || !slices.Equal(a.Suites[i].Arches, b.Suites[i].Arches) {
+			return false
+		}
+	}
+	for i := range a.RPMRepos {
+		if a.RPMRepos[i].Target != b.RPMRepos[i].Target || !slices.Equal(a.RPMRepos[i].Arches, b.RPMRepos[i].Arches) {
+			return false
+		}
+	}
+	return true
+}
+
+// writeIndexes runs the index writers on everything st records: each apt
+// suite, then each rpm target and arch.
+func writeIndexes(root string, st *State, key *sign.Key) error {
+	at := time.Unix(st.SourceDateEpoch, 0).UTC()
+	for _, s := range st.Suites {
+		var pkgs []apt.Package
+		for _, r := range st.Releases {
+			for _, a := range r.Artifacts {
+				if a.Kind == "deb" && a.Distro == s.Target {
+					rel := strings.TrimPrefix(a.Path, "deb/")
+					pkgs = append(pkgs, apt.Package{Path: filepath.Join(root, a.Path), Filename: rel})
+				}
+			}
+		}
+		sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Filename < pkgs[j].Filename })
+		pkgs = slices.CompactFunc(pkgs, func(a, b apt.Package) bool { return a.Filename == b.Filename })
+		err := apt.WriteSuite(filepath.Join(root, "deb"), apt.Suite{
+			Suite: s.Suite, Codename: s.Suite, Component: "main", Arches: s.Arches, Packages: pkgs,
+			Origin: st.Product, Label: st.Product, Description: st.Product + " packages for " + s.Target,
+		}, apt.Options{Date: at, Key: key})
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", filepath.Join(root, "deb", "dists", s.Suite), err)
+		}
+	}
+	for _, r := range st.RPMRepos {
+		for _, arch := range r.Arches {
+			var pkgs []rpmmd.Package
+			dir := filepath.Join(root, "rpm", r.Target, arch)
+			for _, rel := range st.Releases {
+				for _, a := range rel.Artifacts {
+					if a.Kind == "rpm" && a.Distro == r.Target && distro.ArchName(a.Arch, "rpm") == arch {
+						pkgs = append(pkgs, rpmmd.Package{Path: filepath.Join(root, a.Path), Href: "Packages/" + a.File})
+					}
+				}
+			}
+			sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Href < pkgs[j].Href })
+			pkgs = slices.CompactFunc(pkgs, func(a, b rpmmd.Package) bool { return a.Href == b.Href })
+			if err := rpmmd.WriteRepo(dir, pkgs, rpmmd.Options{Time: at, Key: key}); err != nil {
+				return fmt.Errorf("writing %s: %w", filepath.Join(dir, "repodata"), err)
+			}
+		}
+	}
+	return nil
+}
+
+// rollback puts the tree back after a failed run: the previous record's
+// indexes written again (same inputs, same bytes), the index folders of
+// suites and repositories the record does not have removed, then the pool
+// files this run added. It returns "" when the tree is as it was, or what
+// the tree holds now.
+func rollback(root string, old, st *State, key *sign.Key, created []string) string {
+	if old != nil && old.Key.Fingerprint != key.Fingerprint {
+		return fmt.Sprintf("the tree was being moved to a new key: some indexes may be signed by it; every index still lists only files the tree holds with their checksums; run relpack repo --rotate-key again to finish (%d new pool files are kept)", len(created))
+	}
+	if old != nil {
+		if err := writeIndexes(root, old, key); err != nil {
+			return fmt.Sprintf("writing the previous indexes again failed too (%v); every index lists only files the tree holds, %d new pool files are kept", err, len(created))
+		}
+	}
+	had := map[string]bool{}
+	if old != nil {
+		for _, s := range old.Suites {
+			had["deb/dists/"+s.Suite] = true
+		}
+		for _, r := range old.RPMRepos {
+			for _, a := range r.Arches {
+				had["rpm/"+r.Target+"/"+a] = true
+			}
+		}
+	}
+	var stale []string
+	for _, s := range st.Suites {
+		if !had["deb/dists/"+s.Suite] {
+			stale = append(stale, filepath.Join(root, "deb", "dists", s.Suite))
+		}
+	}
+	for _, r := range st.RPMRepos {
+		for _, a := range r.Arches {
+			if !had["rpm/"+r.Target+"/"+a] {
+				stale = append(stale, filepath.Join(root, "rpm", r.Target, a, "repodata"))
+			}
+		}
+	}
+	for _, d := range stale {
+		// The top-level index first, so no client reads a Release whose
+		// files are going.
+		os.Remove(filepath.Join(d, "InRelease"))
+		os.Remove(filepath.Join(d, "repomd.xml"))
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Sprintf("removing %s failed (%v); %d new pool files are kept", d, err, len(created))
+		}
+	}
+	for _, p := range created {
+		os.Remove(filepath.Join(root, p))
+	}
+	if old == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s holds its previous indexes again", root)
+}
+
+// copyVerified copies a release file into the tree: a temporary file in
+// the destination folder (pack.TempPattern), its sha256 checked against
+// the record while it is written (the release folder could change after
+// it was verified), then link(2) to the final name, which fails rather
+// than replace a file another run put there in the meantime.
+func copyVerified(src, dst string, a Artifact) (err error) {
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	defer in.Close()
+	f, err := os.CreateTemp(dir, pack.TempPattern)
+	if err != nil {
+		return fmt.Errorf("copying %s into %s: %w", src, dir, err)
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), in); err != nil {
+		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != a.SHA256 {
+		return fmt.Errorf("%s changed while it was copied (sha256 %s, its manifest records %s); copy the release again", src, got, a.SHA256)
+	}
+	if err := f.Chmod(pack.ArtifactMode); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
+	}
+	if err := os.Link(f.Name(), dst); err != nil {
+		return fmt.Errorf("publishing %s: %w", dst, err)
+	}
+	return nil
+}
+
+// writeFile writes root/name atomically.
+func writeFile(root, name string, b []byte) error {
+	p := filepath.Join(root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return pack.WriteFileAtomic(p, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+func fillResult(res *Result, st *State) {
+	res.Product = st.Product
+	res.Releases = []ReleaseRef{}
+	for _, r := range st.Releases {
+		res.Releases = append(res.Releases, ReleaseRef{r.Product, r.Version})
+	}
+	res.Suites = []SuiteResult{}
+	for _, s := range st.Suites {
+		n := 0
+		for _, r := range st.Releases {
+			for _, a := range r.Artifacts {
+				if a.Kind == "deb" && a.Distro == s.Target {
+					n++
+				}
+			}
+		}
+		res.Suites = append(res.Suites, SuiteResult{Suite: s.Suite, Target: s.Target, Arches: s.Arches, Packages: n,
+			Index: "deb/dists/" + s.Suite, Sources: SourcesName(st.Product, s.Suite), List: ListName(st.Product, s.Suite)})
+	}
+	res.Repos = []RPMRepoResult{}
+	for _, r := range st.RPMRepos {
+		rr := RPMRepoResult{Target: r.Target, Arches: r.Arches, RepoFile: RepoFileName(st.Product, r.Target), BaseURL: st.URL + "/rpm/" + r.Target + "/$basearch/", Dirs: []string{}}
+		for _, a := range r.Arches {
+			rr.Dirs = append(rr.Dirs, "rpm/"+r.Target+"/"+a)
+		}
+		for _, rel := range st.Releases {
+			for _, a := range rel.Artifacts {
+				if a.Kind == "rpm" && a.Distro == r.Target {
+					rr.Packages++
+				}
+			}
+		}
+		res.Repos = append(res.Repos, rr)
+	}
+}

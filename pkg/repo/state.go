@@ -1,0 +1,253 @@
+package repo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"relpack/internal/regular"
+	"relpack/pkg/distro"
+)
+
+// StateFile is the repository's own record, written last by every run:
+// what the indexes were generated from.
+const StateFile = "relpack-repo.json"
+
+// StateSchema is the current relpack-repo.json schema.
+const StateSchema = 1
+
+// State is relpack-repo.json: the URL the tree is served from, the key
+// that signs it, the suite of each deb target, and every release added,
+// with the sha256 of each package it contributed. Indexes are regenerated
+// from it on every run, so adding a release lists every package of every
+// release. It holds no paths of the machine that wrote it (the tree is
+// byte-reproducible).
+type State struct {
+	Schema  int    `json:"schema"`
+	Product string `json:"product"`
+	URL     string `json:"url"`
+	Key     Key    `json:"key"`
+	// RetiredKeys are the fingerprints of keys that signed the tree before
+	// a --rotate-key, oldest first; each stays published as keys/FPR.asc.
+	RetiredKeys []string `json:"retired_keys,omitempty"`
+	// SourceDateEpoch is the newest release's: the Date of every Release
+	// and the timestamps of repodata.
+	SourceDateEpoch int64 `json:"source_date_epoch"`
+	// Suites maps each deb target to its apt suite, sorted by suite.
+	Suites []Suite `json:"suites"`
+	// RPMRepos lists the rpm targets, sorted by target id.
+	RPMRepos []RPMRepo `json:"rpm_repos"`
+	// Releases are sorted by product, then semver.
+	Releases []Release `json:"releases"`
+}
+
+// Key identifies the signing key (public facts only).
+type Key struct {
+	Fingerprint string `json:"fingerprint"`
+	KeyID       string `json:"key_id"`
+	UserID      string `json:"user_id,omitempty"`
+}
+
+// Suite is one dists/SUITE of the apt tree: the packages of one deb target.
+type Suite struct {
+	Suite  string   `json:"suite"`
+	Target string   `json:"target"`
+	Name   string   `json:"name"`   // the distro's name, for docs
+	Arches []string `json:"arches"` // Debian architecture names
+}
+
+// RPMRepo is one rpm target: a repository per architecture under
+// rpm/TARGET/ARCH/.
+type RPMRepo struct {
+	Target string   `json:"target"`
+	Name   string   `json:"name"`
+	Arches []string `json:"arches"` // rpm architecture names ($basearch)
+}
+
+// Release is one release added to the tree.
+type Release struct {
+	Product         string `json:"product"`
+	Version         string `json:"version"`
+	ConfigDigest    string `json:"config_digest,omitempty"`
+	ManifestSHA256  string `json:"manifest_sha256"`
+	SourceDateEpoch int64  `json:"source_date_epoch"`
+	// SignedBy is the fingerprint of the key that signed the release's
+	// packages ("" for an unsigned release).
+	SignedBy  string     `json:"signed_by,omitempty"`
+	Artifacts []Artifact `json:"artifacts"`
+}
+
+// Artifact is one deb or rpm of a release, and where the tree holds it
+// (Path, relative to the tree's root: Layout).
+type Artifact struct {
+	File   string `json:"file"`
+	Kind   string `json:"kind"` // deb or rpm
+	Distro string `json:"distro"`
+	Arch   string `json:"arch"` // x86_64 or aarch64, as the manifest says
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Path   string `json:"path"`
+}
+
+var (
+	nameRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
+	idRE          = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	suiteRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	fileRE        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._+~-]*$`)
+	sha256RE      = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	fingerprintRE = regexp.MustCompile(`^[0-9A-F]{40}$`)
+	keyIDRE       = regexp.MustCompile(`^[0-9A-F]{16}$`)
+)
+
+// Layout is where the tree holds an artifact of product, relative to its
+// root: deb/pool/main/P/PRODUCT/FILE (P the first letter) for debs, one
+// pool for every suite; rpm/TARGET/ARCH/Packages/FILE for rpms.
+func Layout(product string, a Artifact) string {
+	if a.Kind == "deb" {
+		return "deb/pool/main/" + strings.ToLower(product[:1]) + "/" + product + "/" + a.File
+	}
+	return "rpm/" + a.Distro + "/" + distro.ArchName(a.Arch, "rpm") + "/Packages/" + a.File
+}
+
+// Marshal renders the state as indented JSON with a final newline.
+func (s *State) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// ReadState reads root/relpack-repo.json; it returns nil, nil when there
+// is none (a new repository). The file is checked like a manifest: it may
+// have been edited, and its strings reach .repo files, .sources files and
+// Markdown.
+func ReadState(root string) (*State, error) {
+	p := filepath.Join(root, StateFile)
+	f, _, err := regular.Open(p)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	var s State
+	dec := json.NewDecoder(&b)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%s: not a relpack repository record (%v); it is written by relpack repo, do not edit it", p, err)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v; it is written by relpack repo, do not edit it (restore it from the published tree)", p, err)
+	}
+	return &s, nil
+}
+
+// Validate holds every field to the grammar relpack repo writes.
+func (s *State) Validate() error {
+	if s.Schema != StateSchema {
+		return fmt.Errorf("schema %d, this relpack reads schema %d", s.Schema, StateSchema)
+	}
+	if !nameRE.MatchString(s.Product) {
+		return fmt.Errorf("product %q is not a package name", s.Product)
+	}
+	if _, err := CheckURL(s.URL); err != nil {
+		return fmt.Errorf("url: %v", err)
+	}
+	if !fingerprintRE.MatchString(s.Key.Fingerprint) || !keyIDRE.MatchString(s.Key.KeyID) {
+		return fmt.Errorf("key %q/%q is not a fingerprint and key id", s.Key.Fingerprint, s.Key.KeyID)
+	}
+	if strings.ContainsFunc(s.Key.UserID, isControl) {
+		return fmt.Errorf("key.user_id holds a control character")
+	}
+	for _, f := range s.RetiredKeys {
+		if !fingerprintRE.MatchString(f) {
+			return fmt.Errorf("retired_keys: %q is not a fingerprint", f)
+		}
+	}
+	if s.SourceDateEpoch < 0 {
+		return fmt.Errorf("source_date_epoch is negative")
+	}
+	seen := map[string]bool{}
+	for _, su := range s.Suites {
+		if !suiteRE.MatchString(su.Suite) || !idRE.MatchString(su.Target) || strings.ContainsFunc(su.Name, isControl) {
+			return fmt.Errorf("suites: %q for %q is not a suite and target id", su.Suite, su.Target)
+		}
+		if seen["s "+su.Suite] || seen["t "+su.Target] {
+			return fmt.Errorf("suites: %s (%s) listed twice", su.Suite, su.Target)
+		}
+		seen["s "+su.Suite], seen["t "+su.Target] = true, true
+		for _, a := range su.Arches {
+			if !idRE.MatchString(a) {
+				return fmt.Errorf("suites: %s: arch %q", su.Suite, a)
+			}
+		}
+	}
+	for _, r := range s.RPMRepos {
+		if !idRE.MatchString(r.Target) || strings.ContainsFunc(r.Name, isControl) || seen["t "+r.Target] {
+			return fmt.Errorf("rpm_repos: target %q", r.Target)
+		}
+		seen["t "+r.Target] = true
+		for _, a := range r.Arches {
+			if distro.ArchName(a, "rpm") != a {
+				return fmt.Errorf("rpm_repos: %s: arch %q", r.Target, a)
+			}
+		}
+	}
+	for _, r := range s.Releases {
+		if r.Product != s.Product {
+			return fmt.Errorf("release %s %s: product differs from the repository's %s", r.Product, r.Version, s.Product)
+		}
+		if _, err := semver.StrictNewVersion(r.Version); err != nil {
+			return fmt.Errorf("release %s: version %q is not semver", r.Product, r.Version)
+		}
+		if !sha256RE.MatchString(r.ManifestSHA256) || (r.ConfigDigest != "" && !sha256RE.MatchString(r.ConfigDigest)) {
+			return fmt.Errorf("release %s %s: bad manifest_sha256 or config_digest", r.Product, r.Version)
+		}
+		if r.SignedBy != "" && !fingerprintRE.MatchString(r.SignedBy) {
+			return fmt.Errorf("release %s %s: signed_by %q", r.Product, r.Version, r.SignedBy)
+		}
+		for _, a := range r.Artifacts {
+			if !fileRE.MatchString(a.File) || !sha256RE.MatchString(a.SHA256) || a.Size < 0 || !idRE.MatchString(a.Distro) ||
+				(a.Kind != "deb" && a.Kind != "rpm") || distro.ArchName(a.Arch, a.Kind) == "" {
+				return fmt.Errorf("release %s %s: artifact %q is not a deb or rpm of the grammar relpack writes", r.Product, r.Version, a.File)
+			}
+			if a.Path != Layout(s.Product, a) {
+				return fmt.Errorf("release %s %s: artifact %s: path %q, relpack places it at %s", r.Product, r.Version, a.File, a.Path, Layout(s.Product, a))
+			}
+		}
+	}
+	return nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// sortReleases orders releases by product, then semver precedence, so
+// the record does not depend on the order releases were added in.
+func sortReleases(rs []Release) {
+	slices.SortFunc(rs, func(a, b Release) int {
+		if c := strings.Compare(a.Product, b.Product); c != 0 {
+			return c
+		}
+		va, ea := semver.StrictNewVersion(a.Version)
+		vb, eb := semver.StrictNewVersion(b.Version)
+		if ea == nil && eb == nil {
+			if c := va.Compare(vb); c != 0 {
+				return c
+			}
+		}
+		return strings.Compare(a.Version, b.Version)
+	})
+}

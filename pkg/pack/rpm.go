@@ -1,10 +1,15 @@
 package pack
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"math"
 	"os"
 	"path"
 	"regexp"
@@ -12,46 +17,224 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/google/rpmpack"
 	"github.com/goreleaser/nfpm/v2"
 	"github.com/goreleaser/nfpm/v2/files"
+	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/pgzip"
+	"github.com/ulikunitz/xz/lzma"
 )
 
-// rpmWriter writes rpm packages with google/rpmpack directly, from the same
-// nfpm.Info the deb writer gets. It exists for one reason: nfpm's rpm
-// packager hands rpmpack each file under its absolute name, and rpmpack
-// writes that name into the cpio payload as it is (/usr/bin/NAME). GNU
-// cpio honours absolute names when extracting, so `rpm2cpio X.rpm | cpio
-// -idm` (as rpmlint and people inspecting a package run it) writes onto the
-// host instead of into the current directory. rpmbuild writes ./usr/bin/NAME
-// and declares rpmlib(PayloadFilesHavePrefix); so does this writer.
+// rpmWriter writes rpm packages itself, from the same nfpm.Info the deb
+// writer gets, byte for byte as relpack's earlier writer on
+// google/rpmpack v0.7.1 did (see rpmpack_test.go, which keeps that writer
+// as the oracle), with two differences that do not change the bytes of a
+// package whose payload is at most 8 MiB:
 //
-// rpmpack has no option for the payload name, and its cpio writer is not
-// exposed, but it uses a file's name for two things only: the cpio entry
-// and the header's file index (DIRNAMES, DIRINDEXES, BASENAMES). So every
-// file is added as "./"+name, which gives the payload rpmbuild's names, and
-// the directory index is then written again with the absolute directories
-// through rpmpack's custom tags, which replace its own entries before the
-// header is serialised. Everything rpmpack derives from the header and the
-// payload (SHA256 header digest, payload digest, sizes, MD5, the OpenPGP
-// signatures) is computed after that, on the final bytes, so no digest or
-// signature is ever patched afterwards.
+//   - nothing grows with the input in memory: the payload (a cpio
+//     archive) is streamed from the files on disk through the compressor
+//     into a temporary file, hashing as it goes (each file's SHA-256, the
+//     compressed payload's), and the header, which needs those digests,
+//     is built afterwards; the signatures and the output read the
+//     temporary file back as a stream. rpmpack held every file's body and
+//     the whole compressed payload in memory;
+//   - xz is written in 8 MiB blocks compressed on every core (chunkedWriter,
+//     as in the deb writer, shared through the build's PayloadCache),
+//     where rpmpack wrote one single-threaded stream; zstd is klauspost's
+//     stream encoder at the deb writer's settings (concurrent, one frame),
+//     gzip pgzip at level 9 (parallel), as rpmpack wrote them.
+//
+// The payload names are rpmbuild's: ./usr/bin/NAME, with
+// rpmlib(PayloadFilesHavePrefix). nfpm's rpm packager wrote absolute
+// names, which GNU cpio honours when extracting, so `rpm2cpio X.rpm | cpio
+// -idm` (as rpmlint and people inspecting a package run it) wrote onto
+// the host instead of into the current directory. The header's file index
+// (DIRNAMES, BASENAMES) keeps the absolute names.
 //
 // File naming is still nfpm's (naming), so deb and rpm file names come from
 // one place.
 type rpmWriter struct {
 	naming nfpm.Packager
+	// cache shares compressed xz chunks between the rpms of a build (the
+	// el8 and el9 payloads of one arch hold the same files); nil: none.
+	cache *PayloadCache
+	// tempDir holds the payload while the header is built; empty means
+	// os.TempDir().
+	tempDir string
 }
 
-// rpm header tags this writer sets itself (rpm's lib/rpmtag.h).
+// rpm header tags (rpm's include/rpm/rpmtag.h). The signature header's
+// tags share numbers with the main header's.
 const (
-	rpmTagChangelogTime = 1080
-	rpmTagChangelogName = 1081
-	rpmTagChangelogText = 1082
-	rpmTagDirIndexes    = 1116
-	rpmTagDirNames      = 1118
+	rpmTagI18NTable         = 100
+	rpmTagName              = 1000
+	rpmTagVersion           = 1001
+	rpmTagRelease           = 1002
+	rpmTagEpoch             = 1003
+	rpmTagSummary           = 1004
+	rpmTagDescription       = 1005
+	rpmTagBuildTime         = 1006
+	rpmTagBuildHost         = 1007
+	rpmTagSize              = 1009
+	rpmTagVendor            = 1011
+	rpmTagLicense           = 1014
+	rpmTagPackager          = 1015
+	rpmTagGroup             = 1016
+	rpmTagURL               = 1020
+	rpmTagOS                = 1021
+	rpmTagArch              = 1022
+	rpmTagPrein             = 1023
+	rpmTagPostin            = 1024
+	rpmTagPreun             = 1025
+	rpmTagPostun            = 1026
+	rpmTagFileSizes         = 1028
+	rpmTagFileModes         = 1030
+	rpmTagFileRDevs         = 1033
+	rpmTagFileMTimes        = 1034
+	rpmTagFileDigests       = 1035
+	rpmTagFileLinkTos       = 1036
+	rpmTagFileFlags         = 1037
+	rpmTagFileUserName      = 1039
+	rpmTagFileGroupName     = 1040
+	rpmTagSourceRPM         = 1044
+	rpmTagFileVerifyFlags   = 1045
+	rpmTagProvideName       = 1047
+	rpmTagRequireFlags      = 1048
+	rpmTagRequireName       = 1049
+	rpmTagRequireVersion    = 1050
+	rpmTagConflictFlags     = 1053
+	rpmTagConflictName      = 1054
+	rpmTagConflictVersion   = 1055
+	rpmTagChangelogTime     = 1080
+	rpmTagChangelogName     = 1081
+	rpmTagChangelogText     = 1082
+	rpmTagPreinProg         = 1085
+	rpmTagPostinProg        = 1086
+	rpmTagPreunProg         = 1087
+	rpmTagPostunProg        = 1088
+	rpmTagObsoleteName      = 1090
+	rpmTagFileDevices       = 1095
+	rpmTagFileINodes        = 1096
+	rpmTagFileLangs         = 1097
+	rpmTagProvideFlags      = 1112
+	rpmTagProvideVersion    = 1113
+	rpmTagObsoleteFlags     = 1114
+	rpmTagObsoleteVersion   = 1115
+	rpmTagDirIndexes        = 1116
+	rpmTagBaseNames         = 1117
+	rpmTagDirNames          = 1118
+	rpmTagPayloadFormat     = 1124
+	rpmTagPayloadCompressor = 1125
+	rpmTagPayloadFlags      = 1126
+	rpmTagLongSize          = 5009
+	rpmTagFileDigestAlgo    = 5011
+	rpmTagRecommendName     = 5046
+	rpmTagRecommendVersion  = 5047
+	rpmTagRecommendFlags    = 5048
+	rpmTagSuggestName       = 5049
+	rpmTagSuggestVersion    = 5050
+	rpmTagSuggestFlags      = 5051
+	rpmTagPayloadDigest     = 5092
+	rpmTagPayloadDigestAlgo = 5093
+
+	rpmSigTagRSA             = 268
+	rpmSigTagLongSize        = 270
+	rpmSigTagLongArchiveSize = 271
+	rpmSigTagSHA256          = 273
+	rpmSigTagSize            = 1000
+	rpmSigTagPGP             = 1002
+	rpmSigTagPayloadSize     = 1007
+
+	rpmHashAlgoSHA256 = 8 // PGPHASHALGO_SHA256
 )
+
+// rpm file flags (rpm's include/rpm/rpmfiles.h, rpmfileAttrs).
+const (
+	rpmFileConfig    = 1 << 0
+	rpmFileDoc       = 1 << 1
+	rpmFileMissingOK = 1 << 3
+	rpmFileNoReplace = 1 << 4
+	rpmFileLicense   = 1 << 7
+	rpmFileReadme    = 1 << 8
+)
+
+// rpmNoEpoch: the package has no EPOCH tag.
+const rpmNoEpoch = math.MaxUint32
+
+// rpm dependency flags (rpm's include/rpm/rpmds.h): the comparison, the
+// rpmlib() mark, the scriptlet a Requires(...) is for, and the
+// interpreter dependency rpmbuild adds for each scriptlet.
+const (
+	senseLess    = 1 << 1  // RPMSENSE_LESS
+	senseGreater = 1 << 2  // RPMSENSE_GREATER
+	senseEqual   = 1 << 3  // RPMSENSE_EQUAL
+	senseInterp  = 1 << 8  // RPMSENSE_INTERP
+	sensePre     = 1 << 9  // RPMSENSE_SCRIPT_PRE
+	sensePost    = 1 << 10 // RPMSENSE_SCRIPT_POST
+	sensePreun   = 1 << 11 // RPMSENSE_SCRIPT_PREUN
+	sensePostun  = 1 << 12 // RPMSENSE_SCRIPT_POSTUN
+	senseRPMLIB  = 1 << 24 // RPMSENSE_RPMLIB
+)
+
+// rpmRelation is one dependency: name, version, flags.
+type rpmRelation struct {
+	Name, Version string
+	Sense         uint32
+}
+
+func (r *rpmRelation) Equal(o *rpmRelation) bool {
+	return r.Name == o.Name && r.Version == o.Version && r.Sense == o.Sense
+}
+
+// rpmRelations are the dependencies of one kind, in header order.
+type rpmRelations []*rpmRelation
+
+func (rs *rpmRelations) addIfMissing(r *rpmRelation) {
+	if !slices.ContainsFunc(*rs, r.Equal) {
+		*rs = append(*rs, r)
+	}
+}
+
+// rpmRelationRE splits "NAME [OP VERSION]" as rpmpack did.
+var rpmRelationRE = regexp.MustCompile(`([^=<>\s]*)\s*((?:=|>|<)*)\s*(.*)?`)
+
+var rpmSenses = map[string]uint32{
+	"": 0, "<": senseLess, ">": senseGreater, "=": senseEqual,
+	"<=": senseLess | senseEqual, ">=": senseGreater | senseEqual,
+}
+
+// parseRPMRelation parses "NAME", "NAME OP VERSION" or a rich "(a or b)",
+// which rpm itself parses at install time.
+func parseRPMRelation(s string) (*rpmRelation, error) {
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		return &rpmRelation{Name: s}, nil
+	}
+	m := rpmRelationRE.FindStringSubmatch(s)
+	sense, ok := rpmSenses[m[2]]
+	if !ok {
+		return nil, fmt.Errorf("unknown comparison %q; use <, <=, =, >= or >", m[2])
+	}
+	return &rpmRelation{Name: m[1], Version: m[3], Sense: sense}, nil
+}
+
+// rpmMetaData is what the header says about the package.
+type rpmMetaData struct {
+	Name, Summary, Description, Version, Release, Arch, OS,
+	Vendor, URL, Packager, Group, Licence, BuildHost, Compressor string
+	Epoch                                                          uint32
+	BuildTime                                                      time.Time
+	Provides, Obsoletes, Suggests, Recommends, Requires, Conflicts rpmRelations
+}
+
+// fullVersion is V-R, as in the lead, SOURCERPM and the package's
+// provide of itself.
+func (m *rpmMetaData) fullVersion() string {
+	if m.Release != "" {
+		return m.Version + "-" + m.Release
+	}
+	return m.Version
+}
 
 // rpmArch maps GOARCH names to rpm's: nfpm's table, which names the file.
 var rpmArch = map[string]string{
@@ -72,8 +255,17 @@ func (w rpmWriter) ConventionalFileName(info *nfpm.Info) string {
 	return w.naming.ConventionalFileName(info)
 }
 
-// Package writes the rpm of info to out.
-func (rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
+// rpmScripts are the scriptlet bodies, by the tags of the scriptlet and of
+// its interpreter.
+type rpmScript struct {
+	tag, progTag int
+	body         string
+}
+
+// Package writes the rpm of info to out: the payload first, into a
+// temporary file (it yields the digests the header holds), then lead,
+// signature header, main header and the payload copied from that file.
+func (w rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 	if err := rpmUnsupported(info); err != nil {
 		return err
 	}
@@ -84,18 +276,11 @@ func (rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := rpmpack.NewRPM(meta)
+	scripts, err := rpmScriptlets(info, &meta)
 	if err != nil {
 		return err
 	}
-	if err := rpmScriptlets(info, r); err != nil {
-		return err
-	}
-	if fn := info.RPM.Signature.SignFn; fn != nil {
-		r.SetPGPSigner(func(data []byte) ([]byte, error) { return fn(bytes.NewReader(data)) })
-	}
-
-	var names []string
+	var fs []*rpmFileEntry
 	seen := map[string]bool{}
 	for _, c := range info.Contents {
 		if c.Packager != "" && c.Packager != "rpm" {
@@ -108,33 +293,377 @@ func (rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 		if f == nil {
 			continue
 		}
-		if !path.IsAbs(f.Name) || f.Name == "/" {
-			return fmt.Errorf("rpm: file %q: destination must be an absolute path below /", f.Name)
+		if !path.IsAbs(f.name) || f.name == "/" {
+			return fmt.Errorf("rpm: file %q: destination must be an absolute path below /", f.name)
 		}
-		if seen[f.Name] {
-			return fmt.Errorf("rpm: file %s is listed twice", f.Name)
+		if seen[f.name] {
+			return fmt.Errorf("rpm: file %s is listed twice", f.name)
 		}
-		seen[f.Name] = true
-		names = append(names, f.Name)
-		f.Name = "." + f.Name
-		r.AddFile(*f)
+		seen[f.name] = true
+		fs = append(fs, f)
 	}
-	// rpmlib() features last: they depend on every relation (NewRPM
-	// added the package's own provide) and on the files.
-	for _, req := range rpmlibRequires(&r.RPMMetaData) {
-		r.Requires = append(r.Requires, req)
-	}
-	if len(names) > 0 {
-		dirIndexes, dirNames := rpmDirIndex(names)
-		r.AddCustomTag(rpmTagDirIndexes, rpmpack.EntryUint32(dirIndexes))
-		r.AddCustomTag(rpmTagDirNames, rpmpack.EntryStringSlice(dirNames))
-	}
+	// Header and payload list files by name ("./" before each name keeps
+	// the order).
+	sort.Slice(fs, func(i, j int) bool { return fs[i].name < fs[j].name })
+	// rpmlib() features last: they depend on every relation (the
+	// package's own provide included) and on the payload.
+	meta.Requires = append(meta.Requires, rpmlibRequires(&meta)...)
+	var changelog []rpmChange
 	if info.Changelog != "" {
-		if err := rpmChangelog(info, r); err != nil {
+		if changelog, err = rpmChangelog(info); err != nil {
 			return err
 		}
 	}
-	return r.Write(out)
+
+	tmp, err := os.CreateTemp(w.tempDir, "relpack-rpm-payload-*")
+	if err != nil {
+		return fmt.Errorf("rpm: temporary payload file: %w; set TempDir to a writable folder", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	pay, err := writeRPMPayload(tmp, fs, meta.Compressor, w.cache)
+	if err != nil {
+		return fmt.Errorf("rpm: payload (%s, in %s): %w", meta.Compressor, tmp.Name(), err)
+	}
+
+	hb, err := rpmMainHeader(&meta, scripts, fs, pay, changelog).bytes()
+	if err != nil {
+		return fmt.Errorf("rpm: header: %w", err)
+	}
+	sb, err := rpmSignatureHeader(hb, pay, tmp, info.RPM.Signature.SignFn)
+	if err != nil {
+		return err
+	}
+
+	if _, err := out.Write(rpmLead(meta.Name, meta.fullVersion())); err != nil {
+		return err
+	}
+	if _, err := out.Write(sb); err != nil {
+		return err
+	}
+	// The signature header is padded to eight bytes.
+	if _, err := out.Write(make([]byte, (8-len(sb)%8)%8)); err != nil {
+		return err
+	}
+	if _, err := out.Write(hb); err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	n, err := io.Copy(out, tmp)
+	if err != nil {
+		return fmt.Errorf("rpm: copying the payload from %s: %w", tmp.Name(), err)
+	}
+	if n != pay.size {
+		return fmt.Errorf("rpm: payload file %s holds %d bytes, %d were written to it", tmp.Name(), n, pay.size)
+	}
+	return nil
+}
+
+// rpmPayload is what the header needs from the written payload.
+type rpmPayload struct {
+	size      int64  // compressed bytes
+	sha256    string // of the compressed bytes (PAYLOADDIGEST)
+	fileBytes int64  // sum of the entries' body sizes (SIZE, PAYLOADSIZE)
+}
+
+// hashCounter passes writes on to w, hashing and counting them.
+type hashCounter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (hc *hashCounter) Write(p []byte) (int, error) {
+	n, err := hc.w.Write(p)
+	hc.h.Write(p[:n])
+	hc.n += int64(n)
+	return n, err
+}
+
+// rpmCompressor is the payload compressor of compression writing to w: the
+// settings rpmpack v0.7.1 used (gzip: pgzip level 9; xz: ulikunitz/xz's
+// defaults, which chunkedWriter writes for a payload of one chunk; zstd:
+// klauspost at SpeedBetterCompression; lzma: ulikunitz's lzma defaults).
+func rpmCompressor(compression string, w io.Writer, cache *PayloadCache) (io.WriteCloser, error) {
+	switch compression {
+	case "gzip":
+		return pgzip.NewWriterLevel(w, pgzip.BestCompression)
+	case "xz":
+		return newChunkedWriter(w, xzCodec{}, cache), nil
+	case "zstd":
+		// One frame: see chunkSize.
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBetterCompression))
+	case "lzma":
+		return lzma.NewWriter(w)
+	}
+	return nil, fmt.Errorf("compression %q is not supported; use gzip, xz, zstd or lzma", compression)
+}
+
+// writeRPMPayload streams the cpio payload of fs (sorted) through the
+// compressor into f, filling each regular file's digest from the bytes
+// it reads (a file that changes size meanwhile is an error).
+func writeRPMPayload(f *os.File, fs []*rpmFileEntry, compression string, cache *PayloadCache) (*rpmPayload, error) {
+	bw := bufio.NewWriterSize(f, 1<<20)
+	hc := &hashCounter{w: bw, h: sha256.New()}
+	zw, err := rpmCompressor(compression, hc, cache)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*rpmPayload, error) {
+		zw.Close() // stops the compressor's goroutines
+		return nil, err
+	}
+	cw := &cpioWriter{w: zw}
+	buf := make([]byte, 256<<10)
+	var fileBytes int64
+	for _, e := range fs {
+		switch {
+		case e.mode&0o170000 == 0o040000:
+			if err := cw.header("."+e.name, e.mode, 0, 2); err != nil {
+				return fail(err)
+			}
+		case e.mode&0o170000 == 0o120000:
+			if err := cw.header("."+e.name, e.mode, int64(len(e.link)), 1); err != nil {
+				return fail(err)
+			}
+			if _, err := io.WriteString(cw, e.link); err != nil {
+				return fail(err)
+			}
+			fileBytes += int64(len(e.link))
+		default:
+			if err := e.copyTo(cw, buf); err != nil {
+				return fail(fmt.Errorf("file %s (from %s): %w", e.name, e.src, err))
+			}
+			fileBytes += e.size
+		}
+	}
+	if err := cw.close(); err != nil {
+		return fail(err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	return &rpmPayload{size: hc.n, sha256: hex.EncodeToString(hc.h.Sum(nil)), fileBytes: fileBytes}, nil
+}
+
+// copyTo writes the regular file e into the payload, hashing it.
+func (e *rpmFileEntry) copyTo(cw *cpioWriter, buf []byte) error {
+	src, err := os.Open(e.src)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := cw.header("."+e.name, e.mode, e.size, 1); err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(cw, io.TeeReader(io.LimitReader(src, e.size), h), buf)
+	if err != nil {
+		return err
+	}
+	if n != e.size {
+		return fmt.Errorf("the file changed while it was packaged (%d bytes, %d expected); rebuild without touching it", n, e.size)
+	}
+	// The header lists e.size bytes: a file that grew is refused too.
+	if k, _ := src.Read(buf[:1]); k > 0 {
+		return fmt.Errorf("the file changed while it was packaged (more than %d bytes); rebuild without touching it", e.size)
+	}
+	e.digest = hex.EncodeToString(h.Sum(nil))
+	return nil
+}
+
+// rpmMainHeader is the main header, with rpmpack v0.7.1's tags, types and
+// values (only the tags differ, not the header layout: rpm sorts by tag).
+func rpmMainHeader(m *rpmMetaData, scripts []rpmScript, fs []*rpmFileEntry, pay *rpmPayload, changelog []rpmChange) *rpmHeader {
+	h := newRPMHeader(rpmRegionImmutable)
+	h.set(rpmTagI18NTable, rpmString("C"))
+	if pay.fileBytes <= math.MaxUint32 {
+		h.set(rpmTagSize, rpmInt32(uint32(pay.fileBytes)))
+	} else {
+		h.set(rpmTagLongSize, rpmInt64(uint64(pay.fileBytes)))
+	}
+	h.set(rpmTagName, rpmString(m.Name))
+	h.set(rpmTagVersion, rpmString(m.Version))
+	if m.Epoch != rpmNoEpoch {
+		h.set(rpmTagEpoch, rpmInt32(m.Epoch))
+	}
+	h.set(rpmTagSummary, rpmString(m.Summary))
+	h.set(rpmTagDescription, rpmString(m.Description))
+	h.set(rpmTagBuildHost, rpmString(m.BuildHost))
+	h.set(rpmTagBuildTime, rpmInt32(uint32(m.BuildTime.Unix())))
+	h.set(rpmTagRelease, rpmString(m.Release))
+	h.set(rpmTagPayloadFormat, rpmString("cpio"))
+	h.set(rpmTagPayloadCompressor, rpmString(m.Compressor))
+	// "9" whatever the compressor, as rpmpack wrote it; rpm reads the
+	// flags only to pick a level when it writes.
+	h.set(rpmTagPayloadFlags, rpmString("9"))
+	h.set(rpmTagArch, rpmString(m.Arch))
+	h.set(rpmTagOS, rpmString(m.OS))
+	if m.Vendor != "" {
+		h.set(rpmTagVendor, rpmString(m.Vendor))
+	}
+	h.set(rpmTagLicense, rpmString(m.Licence))
+	if m.Packager != "" {
+		h.set(rpmTagPackager, rpmString(m.Packager))
+	}
+	if m.Group != "" {
+		h.set(rpmTagGroup, rpmString(m.Group))
+	}
+	if m.URL != "" {
+		h.set(rpmTagURL, rpmString(m.URL))
+	}
+	h.set(rpmTagPayloadDigest, rpmStrings([]string{pay.sha256}))
+	h.set(rpmTagPayloadDigestAlgo, rpmInt32(rpmHashAlgoSHA256))
+	// A SOURCERPM tells rpm this is a binary package.
+	h.set(rpmTagSourceRPM, rpmString(m.Name+"-"+m.fullVersion()+".src.rpm"))
+	for _, s := range scripts {
+		h.set(s.tag, rpmString(s.body))
+		h.set(s.progTag, rpmString("/bin/sh"))
+	}
+
+	// No file index for a package without files: rpm refuses empty
+	// index tags.
+	if n := len(fs); n > 0 {
+		names := make([]string, n)
+		base := make([]string, n)
+		sizes := make([]uint32, n)
+		modes := make([]uint16, n)
+		owners := make([]string, n)
+		groups := make([]string, n)
+		mtimes := make([]uint32, n)
+		digests := make([]string, n)
+		links := make([]string, n)
+		flags := make([]uint32, n)
+		inodes := make([]uint32, n)
+		devices := make([]uint32, n)
+		algos := make([]uint32, n)
+		verify := make([]uint32, n)
+		rdevs := make([]uint16, n)
+		langs := make([]string, n)
+		for i, f := range fs {
+			names[i] = f.name
+			_, base[i] = path.Split(f.name)
+			switch f.mode & 0o170000 {
+			case 0o040000:
+				sizes[i] = 4096
+			case 0o120000:
+				sizes[i] = uint32(len(f.link))
+			default:
+				sizes[i] = uint32(f.size)
+			}
+			modes[i] = uint16(f.mode)
+			owners[i], groups[i] = f.owner, f.group
+			mtimes[i] = f.mtime
+			digests[i], links[i] = f.digest, f.link
+			flags[i] = f.flags
+			// rpmpack's values: inodes 1..n, device 1, every verify
+			// flag, rdev 1 (rpm reads rdev of device files only).
+			inodes[i], devices[i], algos[i], verify[i], rdevs[i] = uint32(i+1), 1, rpmHashAlgoSHA256, math.MaxUint32, 1
+		}
+		dirIndexes, dirNames := rpmDirIndex(names)
+		h.set(rpmTagBaseNames, rpmStrings(base))
+		h.set(rpmTagDirIndexes, rpmInt32(dirIndexes...))
+		h.set(rpmTagDirNames, rpmStrings(dirNames))
+		h.set(rpmTagFileSizes, rpmInt32(sizes...))
+		h.set(rpmTagFileModes, rpmInt16(modes...))
+		h.set(rpmTagFileUserName, rpmStrings(owners))
+		h.set(rpmTagFileGroupName, rpmStrings(groups))
+		h.set(rpmTagFileMTimes, rpmInt32(mtimes...))
+		h.set(rpmTagFileDigests, rpmStrings(digests))
+		h.set(rpmTagFileLinkTos, rpmStrings(links))
+		h.set(rpmTagFileFlags, rpmInt32(flags...))
+		h.set(rpmTagFileINodes, rpmInt32(inodes...))
+		h.set(rpmTagFileDevices, rpmInt32(devices...))
+		h.set(rpmTagFileDigestAlgo, rpmInt32(algos...))
+		h.set(rpmTagFileVerifyFlags, rpmInt32(verify...))
+		h.set(rpmTagFileRDevs, rpmInt16(rdevs...))
+		h.set(rpmTagFileLangs, rpmStrings(langs))
+	}
+
+	for _, rel := range []struct {
+		rels                 rpmRelations
+		name, version, flags int
+	}{
+		{m.Provides, rpmTagProvideName, rpmTagProvideVersion, rpmTagProvideFlags},
+		{m.Obsoletes, rpmTagObsoleteName, rpmTagObsoleteVersion, rpmTagObsoleteFlags},
+		{m.Suggests, rpmTagSuggestName, rpmTagSuggestVersion, rpmTagSuggestFlags},
+		{m.Recommends, rpmTagRecommendName, rpmTagRecommendVersion, rpmTagRecommendFlags},
+		{m.Requires, rpmTagRequireName, rpmTagRequireVersion, rpmTagRequireFlags},
+		{m.Conflicts, rpmTagConflictName, rpmTagConflictVersion, rpmTagConflictFlags},
+	} {
+		if len(rel.rels) == 0 {
+			continue
+		}
+		names := make([]string, len(rel.rels))
+		versions := make([]string, len(rel.rels))
+		flags := make([]uint32, len(rel.rels))
+		for i, r := range rel.rels {
+			names[i], versions[i], flags[i] = r.Name, r.Version, r.Sense
+		}
+		h.set(rel.name, rpmStrings(names))
+		h.set(rel.version, rpmStrings(versions))
+		h.set(rel.flags, rpmInt32(flags...))
+	}
+
+	if len(changelog) > 0 {
+		times := make([]uint32, len(changelog))
+		names := make([]string, len(changelog))
+		texts := make([]string, len(changelog))
+		for i, c := range changelog {
+			times[i], names[i], texts[i] = c.time, c.name, c.text
+		}
+		h.set(rpmTagChangelogTime, rpmInt32(times...))
+		h.set(rpmTagChangelogName, rpmStrings(names))
+		h.set(rpmTagChangelogText, rpmStrings(texts))
+	}
+	return h
+}
+
+// rpmSignatureHeader is the signature header of the main header hb and
+// the payload in f (pay): the size of both, the header's SHA-256, the
+// payload's size as rpmpack counted it, and with sign the two OpenPGP
+// signatures rpm -K checks: of the header (RSAHEADER, whatever the key's
+// algorithm, as rpmpack wrote it and rpm accepts it) and of header and
+// payload (PGP), the payload read back from f as a stream.
+func rpmSignatureHeader(hb []byte, pay *rpmPayload, f *os.File, sign func(io.Reader) ([]byte, error)) ([]byte, error) {
+	s := newRPMHeader(rpmRegionSignatures)
+	if total := int64(len(hb)) + pay.size; total <= math.MaxUint32 {
+		s.set(rpmSigTagSize, rpmInt32(uint32(total)))
+	} else {
+		s.set(rpmSigTagLongSize, rpmInt64(uint64(total)))
+	}
+	sum := sha256.Sum256(hb)
+	s.set(rpmSigTagSHA256, rpmString(hex.EncodeToString(sum[:])))
+	if pay.fileBytes <= math.MaxUint32 {
+		s.set(rpmSigTagPayloadSize, rpmInt32(uint32(pay.fileBytes)))
+	} else {
+		s.set(rpmSigTagLongArchiveSize, rpmInt64(uint64(pay.fileBytes)))
+	}
+	if sign != nil {
+		sig, err := sign(bytes.NewReader(hb))
+		if err != nil {
+			return nil, &nfpm.ErrSigningFailure{Err: fmt.Errorf("rpm header signature: %w", err)}
+		}
+		s.set(rpmSigTagRSA, rpmBin(sig))
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		sig, err = sign(io.MultiReader(bytes.NewReader(hb), bufio.NewReaderSize(f, 1<<20)))
+		if err != nil {
+			return nil, &nfpm.ErrSigningFailure{Err: fmt.Errorf("rpm header+payload signature: %w", err)}
+		}
+		s.set(rpmSigTagPGP, rpmBin(sig))
+	}
+	b, err := s.bytes()
+	if err != nil {
+		return nil, fmt.Errorf("rpm: signature header: %w", err)
+	}
+	return b, nil
 }
 
 // rpmUnsupported reports the nfpm.Info fields relpack's rpm writer does
@@ -152,11 +681,11 @@ func rpmUnsupported(info *nfpm.Info) error {
 	return nil
 }
 
-// rpmMeta is the package's rpm metadata: nfpm's mapping of Info, plus the
-// rpmlib() dependency of the ./-prefixed payload.
-func rpmMeta(info *nfpm.Info) (rpmpack.RPMMetaData, error) {
-	var m rpmpack.RPMMetaData
-	epoch := uint64(rpmpack.NoEpoch)
+// rpmMeta is the package's rpm metadata: nfpm's mapping of Info, the
+// architecture provide and the package's provide of itself.
+func rpmMeta(info *nfpm.Info) (rpmMetaData, error) {
+	var m rpmMetaData
+	epoch := uint64(rpmNoEpoch)
 	if info.Epoch != "" {
 		e, err := strconv.ParseUint(info.Epoch, 10, 32)
 		if err != nil {
@@ -186,7 +715,7 @@ func rpmMeta(info *nfpm.Info) (rpmpack.RPMMetaData, error) {
 	if summary == "" {
 		summary, _, _ = strings.Cut(info.Description, "\n")
 	}
-	m = rpmpack.RPMMetaData{
+	m = rpmMetaData{
 		Name:        info.Name,
 		Summary:     summary,
 		Description: info.Description,
@@ -204,11 +733,14 @@ func rpmMeta(info *nfpm.Info) (rpmpack.RPMMetaData, error) {
 		BuildTime:   info.MTime,
 		BuildHost:   info.RPM.BuildHost,
 	}
+	if !contains(compressions["rpm"], m.Compressor) {
+		return m, fmt.Errorf("rpm: compression %q is not supported; use one of %s", m.Compressor, strings.Join(compressions["rpm"], ", "))
+	}
 	if m.BuildHost == "" {
 		return m, errors.New("rpm: no build host; nfpm would write os.Hostname()")
 	}
 	for _, rel := range []struct {
-		dst  *rpmpack.Relations
+		dst  *rpmRelations
 		from []string
 	}{
 		{&m.Provides, info.Provides},
@@ -218,9 +750,11 @@ func rpmMeta(info *nfpm.Info) (rpmpack.RPMMetaData, error) {
 		{&m.Obsoletes, info.Replaces},
 	} {
 		for _, s := range rel.from {
-			if err := rel.dst.Set(s); err != nil {
+			r, err := parseRPMRelation(s)
+			if err != nil {
 				return m, fmt.Errorf("rpm: relation %q: %w", s, err)
 			}
+			rel.dst.addIfMissing(r)
 		}
 	}
 	for _, s := range info.Depends {
@@ -228,46 +762,34 @@ func rpmMeta(info *nfpm.Info) (rpmpack.RPMMetaData, error) {
 		if err != nil {
 			return m, err
 		}
-		if !slices.ContainsFunc(m.Requires, rel.Equal) {
-			m.Requires = append(m.Requires, rel)
-		}
+		m.Requires.addIfMissing(rel)
 	}
 	// rpmbuild's architecture provide, NAME(ISA) = EVR, which the
 	// packages of a distro require each other by (%{?_isa}).
 	if isa, ok := rpmISA[arch]; ok {
-		self := &rpmpack.Relation{Version: rpmEVR(uint32(epoch), ver, m.Release), Sense: rpmpack.SenseEqual}
-		self.Name = m.Name + "(" + isa + ")"
-		m.Provides = append(m.Provides, self)
+		m.Provides = append(m.Provides, &rpmRelation{Name: m.Name + "(" + isa + ")", Version: rpmEVR(uint32(epoch), ver, m.Release), Sense: senseEqual})
 	}
+	// A package provides itself, NAME = V-R (without the epoch, as
+	// rpmpack wrote it).
+	m.Provides.addIfMissing(&rpmRelation{Name: m.Name, Version: m.fullVersion(), Sense: senseEqual})
 	return m, nil
 }
 
-// rpmEVR is the [E:]V-R string rpmpack writes for the package's own provide.
+// rpmEVR is the [E:]V-R string of the package's architecture provide.
 func rpmEVR(epoch uint32, version, release string) string {
 	evr := version + "-" + release
-	if epoch != rpmpack.NoEpoch && epoch != 0 {
+	if epoch != rpmNoEpoch && epoch != 0 {
 		evr = strconv.FormatUint(uint64(epoch), 10) + ":" + evr
 	}
 	return evr
 }
-
-// rpm dependency flags (rpm's include/rpm/rpmds.h) that rpmpack has no
-// names for: the scriptlet a Requires(...) is for, and the interpreter
-// dependency rpmbuild adds for each scriptlet.
-const (
-	senseInterp = 1 << 8  // RPMSENSE_INTERP
-	sensePre    = 1 << 9  // RPMSENSE_SCRIPT_PRE
-	sensePost   = 1 << 10 // RPMSENSE_SCRIPT_POST
-	sensePreun  = 1 << 11 // RPMSENSE_SCRIPT_PREUN
-	sensePostun = 1 << 12 // RPMSENSE_SCRIPT_POSTUN
-)
 
 // rpmRequire parses one Depends entry: a relation ("glibc >= 2.28",
 // "z3-libs", a rich "(a or b)"), or one for scriptlets in spec-file
 // form, "Requires(post,preun,postun): systemd", which rpm installs
 // before those scriptlets run and may remove once they no longer need it
 // (%systemd_requires writes exactly these three).
-func rpmRequire(s string) (*rpmpack.Relation, error) {
+func rpmRequire(s string) (*rpmRelation, error) {
 	var contexts []string
 	if rest, ok := strings.CutPrefix(s, "Requires("); ok {
 		ctx, rel, ok := strings.Cut(rest, "):")
@@ -277,7 +799,7 @@ func rpmRequire(s string) (*rpmpack.Relation, error) {
 		contexts = strings.Split(ctx, ",")
 		s = strings.TrimSpace(rel)
 	}
-	rel, err := rpmpack.NewRelation(s)
+	rel, err := parseRPMRelation(s)
 	if err != nil {
 		return nil, fmt.Errorf("rpm: relation %q: %w", s, err)
 	}
@@ -304,10 +826,10 @@ func rpmRequire(s string) (*rpmpack.Relation, error) {
 // systemctlRE finds a scriptlet command that runs systemctl.
 var systemctlRE = regexp.MustCompile(`(?m)(^|[\s;&|(])systemctl\s`)
 
-// rpmScriptlets adds the package's scriptlets (nfpm's script files:
+// rpmScriptlets returns the package's scriptlets (nfpm's script files:
 // PreInstall %pre, PostInstall %post, PreRemove %preun, PostRemove
-// %postun), each run by /bin/sh, with the dependencies rpm orders the
-// scriptlet after:
+// %postun), each run by /bin/sh, and adds to m the dependencies rpm
+// orders the scriptlet after:
 //
 //   - Requires(pre|post|preun|postun): /bin/sh with RPMSENSE_INTERP, the
 //     interpreter dependency rpmbuild writes for every scriptlet;
@@ -316,38 +838,35 @@ var systemctlRE = regexp.MustCompile(`(?m)(^|[\s;&|(])systemctl\s`)
 //     and %systemd_postun* macros: rpm then installs systemd before the
 //     package in one transaction and keeps it until the package's %preun
 //     and %postun have run.
-func rpmScriptlets(info *nfpm.Info, r *rpmpack.RPM) error {
-	type ctx struct {
-		file, name string
-		add        func(string)
-		sense      *rpmpack.Relation // carries the context flag
-	}
-	for _, s := range []ctx{
-		{info.Scripts.PreInstall, "%pre", r.AddPrein, &rpmpack.Relation{Sense: sensePre}},
-		{info.Scripts.PostInstall, "%post", r.AddPostin, &rpmpack.Relation{Sense: sensePost}},
-		{info.Scripts.PreRemove, "%preun", r.AddPreun, &rpmpack.Relation{Sense: sensePreun}},
-		{info.Scripts.PostRemove, "%postun", r.AddPostun, &rpmpack.Relation{Sense: sensePostun}},
+func rpmScriptlets(info *nfpm.Info, m *rpmMetaData) ([]rpmScript, error) {
+	var out []rpmScript
+	for _, s := range []struct {
+		file, name   string
+		tag, progTag int
+		sense        uint32
+	}{
+		{info.Scripts.PreInstall, "%pre", rpmTagPrein, rpmTagPreinProg, sensePre},
+		{info.Scripts.PostInstall, "%post", rpmTagPostin, rpmTagPostinProg, sensePost},
+		{info.Scripts.PreRemove, "%preun", rpmTagPreun, rpmTagPreunProg, sensePreun},
+		{info.Scripts.PostRemove, "%postun", rpmTagPostun, rpmTagPostunProg, sensePostun},
 	} {
 		if s.file == "" {
 			continue
 		}
 		body, err := os.ReadFile(s.file)
 		if err != nil {
-			return fmt.Errorf("rpm: %s scriptlet: %w", s.name, err)
+			return nil, fmt.Errorf("rpm: %s scriptlet: %w", s.name, err)
 		}
 		if strings.TrimSpace(string(body)) == "" {
 			continue // rpmbuild writes no empty scriptlet either
 		}
-		s.add(string(body))
-		r.Requires = append(r.Requires, &rpmpack.Relation{Name: "/bin/sh", Sense: s.sense.Sense | senseInterp})
+		out = append(out, rpmScript{tag: s.tag, progTag: s.progTag, body: string(body)})
+		m.Requires = append(m.Requires, &rpmRelation{Name: "/bin/sh", Sense: s.sense | senseInterp})
 		if systemctlRE.Match(body) {
-			req := &rpmpack.Relation{Name: "systemd", Sense: s.sense.Sense}
-			if !slices.ContainsFunc(r.Requires, req.Equal) {
-				r.Requires = append(r.Requires, req)
-			}
+			m.Requires.addIfMissing(&rpmRelation{Name: "systemd", Sense: s.sense})
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // rpmISA is rpm's %{_isa} name of an rpm architecture
@@ -370,7 +889,7 @@ var (
 	rpmlibCaretInVersions        = rpmlibFeature("CaretInVersions", "4.15.0-1")
 	rpmlibRichDependencies       = rpmlibFeature("RichDependencies", "4.12.0-1")
 	// The payload compressors rpm did not always read; gzip it always did.
-	rpmlibPayload = map[string]rpmpack.Relation{
+	rpmlibPayload = map[string]rpmRelation{
 		"xz":    rpmlibFeature("PayloadIsXz", "5.2-1"),
 		"lzma":  rpmlibFeature("PayloadIsLzma", "4.4.6-1"),
 		"zstd":  rpmlibFeature("PayloadIsZstd", "5.4.18-1"),
@@ -381,12 +900,8 @@ var (
 // rpmlibFeature is the dependency rpmbuild writes for an rpmlib feature:
 // rpmlib(NAME) <= VERSION with RPMSENSE_RPMLIB, which only rpm itself
 // provides (rpm --showrc lists them under "Features supported by rpmlib").
-func rpmlibFeature(name, version string) rpmpack.Relation {
-	return rpmpack.Relation{
-		Name:    "rpmlib(" + name + ")",
-		Version: version,
-		Sense:   rpmpack.SenseRPMLIB | rpmpack.SenseLess | rpmpack.SenseEqual,
-	}
+func rpmlibFeature(name, version string) rpmRelation {
+	return rpmRelation{Name: "rpmlib(" + name + ")", Version: version, Sense: senseRPMLIB | senseLess | senseEqual}
 }
 
 // rpmlibRequires are the rpmlib() dependencies rpmbuild (4.18, build/pack.c
@@ -403,13 +918,13 @@ func rpmlibFeature(name, version string) rpmpack.Relation {
 //   - TildeInVersions / CaretInVersions when any relation's version, the
 //     package's own provide included, has a '~' / '^';
 //   - RichDependencies for a boolean "(a or b)" relation.
-func rpmlibRequires(m *rpmpack.RPMMetaData) []*rpmpack.Relation {
-	feats := []rpmpack.Relation{rpmlibCompressedFileNames, rpmlibFileDigests, rpmlibPayloadFilesHavePrefix}
+func rpmlibRequires(m *rpmMetaData) []*rpmRelation {
+	feats := []rpmRelation{rpmlibCompressedFileNames, rpmlibFileDigests, rpmlibPayloadFilesHavePrefix}
 	if f, ok := rpmlibPayload[m.Compressor]; ok {
 		feats = append(feats, f)
 	}
 	var tilde, caret, rich bool
-	for _, rels := range []rpmpack.Relations{m.Provides, m.Requires, m.Conflicts, m.Obsoletes, m.Recommends, m.Suggests} {
+	for _, rels := range []rpmRelations{m.Provides, m.Requires, m.Conflicts, m.Obsoletes, m.Recommends, m.Suggests} {
 		for _, r := range rels {
 			tilde = tilde || strings.Contains(r.Version, "~")
 			caret = caret || strings.Contains(r.Version, "^")
@@ -425,66 +940,89 @@ func rpmlibRequires(m *rpmpack.RPMMetaData) []*rpmpack.Relation {
 	if rich {
 		feats = append(feats, rpmlibRichDependencies)
 	}
-	out := make([]*rpmpack.Relation, len(feats))
+	out := make([]*rpmRelation, len(feats))
 	for i := range feats {
 		out[i] = &feats[i]
 	}
 	return out
 }
 
-// rpmFile turns one nfpm content into an rpmpack file under its absolute
-// name; nil for entries rpm does not list (implicit directories).
-func rpmFile(c *files.Content) (*rpmpack.RPMFile, error) {
+// rpmFileEntry is one file of the package: its header fields and where its
+// payload body comes from.
+type rpmFileEntry struct {
+	name         string // absolute
+	mode         uint32 // with the type bits: 0o100000, 0o040000, 0o120000
+	owner, group string
+	mtime        uint32
+	flags        uint32 // rpmFileConfig, ...
+	src          string // a regular file's content on disk
+	size         int64  // a regular file's size
+	link         string // a symlink's target
+	digest       string // a regular file's SHA-256, set when the payload is written
+}
+
+// rpmMaxFileSize: FILESIZES and the newc payload hold 32-bit sizes.
+const rpmMaxFileSize = math.MaxUint32
+
+// rpmFile turns one nfpm content into a file entry under its absolute
+// name; nil for entries rpm does not list (implicit directories). A
+// regular file is only looked at here (its size); its bytes are read
+// once, when the payload is written.
+func rpmFile(c *files.Content) (*rpmFileEntry, error) {
 	// Unix permission, setuid, setgid and sticky bits as given (nfpm's
 	// preparation may add Go's own type bits, which rpm does not know).
-	mode := uint(c.FileInfo.Mode & 0o7777)
-	f := &rpmpack.RPMFile{
-		Name:  files.ToNixPath(c.Destination),
-		Mode:  mode,
-		MTime: uint32(c.FileInfo.MTime.Unix()),
-		Owner: c.FileInfo.Owner,
-		Group: c.FileInfo.Group,
+	f := &rpmFileEntry{
+		name:  files.ToNixPath(c.Destination),
+		mode:  uint32(c.FileInfo.Mode & 0o7777),
+		mtime: uint32(c.FileInfo.MTime.Unix()),
+		owner: c.FileInfo.Owner,
+		group: c.FileInfo.Group,
 	}
-	var flags rpmpack.FileType
 	switch c.Type {
 	case files.TypeImplicitDir:
 		return nil, nil
 	case files.TypeDir:
-		f.Mode |= 0o40000
+		f.mode |= 0o40000
 		return f, nil
 	case files.TypeSymlink:
-		f.Mode = 0o120777
-		f.Body = []byte(c.Source)
+		f.mode = 0o120777
+		f.link = c.Source
 		return f, nil
 	case files.TypeFile:
-		flags = rpmpack.GenericFile
 	case files.TypeConfig:
-		flags = rpmpack.ConfigFile
+		f.flags = rpmFileConfig
 	case files.TypeConfigNoReplace:
-		flags = rpmpack.ConfigFile | rpmpack.NoReplaceFile
+		f.flags = rpmFileConfig | rpmFileNoReplace
 	case files.TypeConfigMissingOK:
-		flags = rpmpack.ConfigFile | rpmpack.MissingOkFile
+		f.flags = rpmFileConfig | rpmFileMissingOK
 	case files.TypeRPMDoc:
-		flags = rpmpack.DocFile
+		f.flags = rpmFileDoc
 	case files.TypeRPMLicence, files.TypeRPMLicense:
-		flags = rpmpack.LicenceFile
+		f.flags = rpmFileLicense
 	case files.TypeRPMReadme:
-		flags = rpmpack.ReadmeFile
+		f.flags = rpmFileReadme
 	default:
 		return nil, fmt.Errorf("rpm: file %s: content type %q is not supported by relpack's rpm writer", c.Destination, c.Type)
 	}
-	body, err := os.ReadFile(c.Source)
+	st, err := os.Stat(c.Source)
 	if err != nil {
 		return nil, fmt.Errorf("rpm: file %s: %w", c.Destination, err)
 	}
-	f.Body, f.Type = body, flags
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("rpm: file %s: %s is not a regular file (%v)", c.Destination, c.Source, st.Mode().Type())
+	}
+	if st.Size() > rpmMaxFileSize {
+		return nil, fmt.Errorf("rpm: file %s: %s is %d bytes; relpack's rpm writer stores files under 4 GiB (rpm's 32-bit FILESIZES; it does not write LONGFILESIZES); ship it in the tarball", c.Destination, c.Source, st.Size())
+	}
+	f.mode |= 0o100000
+	f.src, f.size = c.Source, st.Size()
 	return f, nil
 }
 
 // rpmDirIndex is the header's directory index of the absolute file names:
-// DIRINDEXES, one per file in the order rpmpack writes files (sorted by
-// name; "./" before each name keeps that order), and DIRNAMES, each
-// directory once, with its trailing slash, in order of first use.
+// DIRINDEXES, one per file in the order the header lists files (sorted by
+// name), and DIRNAMES, each directory once, with its trailing slash, in
+// order of first use.
 func rpmDirIndex(names []string) (indexes []uint32, dirs []string) {
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
@@ -502,19 +1040,21 @@ func rpmDirIndex(names []string) (indexes []uint32, dirs []string) {
 	return indexes, dirs
 }
 
-// rpmChangelog writes the %changelog of info's changelog file: one entry
-// per release, "- note" per change, a note's further non-blank lines below
-// it (the text nfpm writes).
-func rpmChangelog(info *nfpm.Info, r *rpmpack.RPM) error {
+// rpmChange is one %changelog entry.
+type rpmChange struct {
+	time       uint32
+	name, text string
+}
+
+// rpmChangelog is the %changelog of info's changelog file: one entry per
+// release, "- note" per change, a note's further non-blank lines below it
+// (the text nfpm writes).
+func rpmChangelog(info *nfpm.Info) ([]rpmChange, error) {
 	log, err := info.GetChangeLog()
 	if err != nil {
-		return fmt.Errorf("rpm: reading the changelog: %w", err)
+		return nil, fmt.Errorf("rpm: reading the changelog: %w", err)
 	}
-	if len(log.Entries) == 0 {
-		return nil // empty changelog tags would make an invalid package
-	}
-	var times []uint32
-	var names, texts []string
+	var out []rpmChange
 	for _, e := range log.Entries {
 		var lines []string
 		for _, c := range e.Changes {
@@ -526,12 +1066,11 @@ func rpmChangelog(info *nfpm.Info, r *rpmpack.RPM) error {
 				}
 			}
 		}
-		times = append(times, uint32(e.Date.Unix()))
-		names = append(names, e.Packager+" - "+e.Semver)
-		texts = append(texts, strings.TrimSpace(strings.Join(lines, "\n")))
+		out = append(out, rpmChange{
+			time: uint32(e.Date.Unix()),
+			name: e.Packager + " - " + e.Semver,
+			text: strings.TrimSpace(strings.Join(lines, "\n")),
+		})
 	}
-	r.AddCustomTag(rpmTagChangelogTime, rpmpack.EntryUint32(times))
-	r.AddCustomTag(rpmTagChangelogName, rpmpack.EntryStringSlice(names))
-	r.AddCustomTag(rpmTagChangelogText, rpmpack.EntryStringSlice(texts))
-	return nil
+	return out, nil
 }

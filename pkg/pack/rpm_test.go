@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/rpmpack"
-
 	"relpack/internal/testdeps"
 )
 
@@ -127,7 +125,7 @@ func TestRPMRequire(t *testing.T) {
 // compressions and the tilde are compared with rpmbuild itself in
 // TestRPMHeaderAsRpmbuild).
 func TestRPMLibRequires(t *testing.T) {
-	names := func(m rpmpack.RPMMetaData) string {
+	names := func(m rpmMetaData) string {
 		var out []string
 		for _, r := range rpmlibRequires(&m) {
 			if uint32(r.Sense) != 1<<24|2|8 {
@@ -138,25 +136,25 @@ func TestRPMLibRequires(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	base := "CompressedFileNames<=3.0.4-1 FileDigests<=4.6.0-1 PayloadFilesHavePrefix<=4.0-1"
-	rel := func(s string) rpmpack.Relations {
+	rel := func(s string) rpmRelations {
 		r, err := rpmRequire(s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return rpmpack.Relations{r}
+		return rpmRelations{r}
 	}
 	for _, c := range []struct {
-		m    rpmpack.RPMMetaData
+		m    rpmMetaData
 		want string
 	}{
-		{rpmpack.RPMMetaData{Compressor: "gzip", Provides: rel("x = 1.0-1")}, base},
-		{rpmpack.RPMMetaData{Compressor: "xz"}, base + " PayloadIsXz<=5.2-1"},
-		{rpmpack.RPMMetaData{Compressor: "zstd"}, base + " PayloadIsZstd<=5.4.18-1"},
-		{rpmpack.RPMMetaData{Compressor: "lzma"}, base + " PayloadIsLzma<=4.4.6-1"},
-		{rpmpack.RPMMetaData{Compressor: "gzip", Provides: rel("x = 1.0~rc1-1")}, base + " TildeInVersions<=4.10.0-1"},
-		{rpmpack.RPMMetaData{Compressor: "gzip", Requires: rel("y >= 2~beta")}, base + " TildeInVersions<=4.10.0-1"},
-		{rpmpack.RPMMetaData{Compressor: "gzip", Provides: rel("x = 1.0^git1-1")}, base + " CaretInVersions<=4.15.0-1"},
-		{rpmpack.RPMMetaData{Compressor: "gzip", Requires: rel("(a or b)")}, base + " RichDependencies<=4.12.0-1"},
+		{rpmMetaData{Compressor: "gzip", Provides: rel("x = 1.0-1")}, base},
+		{rpmMetaData{Compressor: "xz"}, base + " PayloadIsXz<=5.2-1"},
+		{rpmMetaData{Compressor: "zstd"}, base + " PayloadIsZstd<=5.4.18-1"},
+		{rpmMetaData{Compressor: "lzma"}, base + " PayloadIsLzma<=4.4.6-1"},
+		{rpmMetaData{Compressor: "gzip", Provides: rel("x = 1.0~rc1-1")}, base + " TildeInVersions<=4.10.0-1"},
+		{rpmMetaData{Compressor: "gzip", Requires: rel("y >= 2~beta")}, base + " TildeInVersions<=4.10.0-1"},
+		{rpmMetaData{Compressor: "gzip", Provides: rel("x = 1.0^git1-1")}, base + " CaretInVersions<=4.15.0-1"},
+		{rpmMetaData{Compressor: "gzip", Requires: rel("(a or b)")}, base + " RichDependencies<=4.12.0-1"},
 	} {
 		if got := names(c.m); got != c.want {
 			t.Errorf("%+v:\n%s\nwant\n%s", c.m, got, c.want)

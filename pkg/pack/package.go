@@ -204,8 +204,9 @@ func WritePackage(spec PackageSpec, outDir string) (string, error) {
 	switch spec.Format {
 	case "rpm":
 		// relpack writes the rpm itself, with rpmbuild's ./-prefixed
-		// payload names (see rpmWriter); nfpm still names the file.
-		packager = rpmWriter{naming: packager}
+		// payload names, streaming the payload to disk (see rpmWriter);
+		// nfpm still names the file.
+		packager = rpmWriter{naming: packager, cache: spec.Payloads, tempDir: stage}
 	case "deb":
 		// relpack writes the deb itself, as nfpm would, streaming the
 		// data member to disk and sharing it between packages (see

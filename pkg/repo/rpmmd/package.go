@@ -1,0 +1,648 @@
+package rpmmd
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// rpm header tags (rpm's include/rpm/rpmtag.h).
+const (
+	tagHeaderImmutable    = 63
+	tagLongArchiveSize    = 271 // signature header and main header alike
+	tagName               = 1000
+	tagVersion            = 1001
+	tagRelease            = 1002
+	tagEpoch              = 1003
+	tagSummary            = 1004
+	tagDescription        = 1005
+	tagBuildTime          = 1006
+	tagBuildHost          = 1007
+	tagSize               = 1009
+	tagVendor             = 1011
+	tagLicense            = 1014
+	tagPackager           = 1015
+	tagGroup              = 1016
+	tagURL                = 1020
+	tagArch               = 1022
+	tagOldFilenames       = 1027
+	tagFileModes          = 1030
+	tagFileDigests        = 1035
+	tagFileFlags          = 1037
+	tagSourceRPM          = 1044
+	tagArchiveSize        = 1046
+	tagProvideName        = 1047
+	tagRequireFlags       = 1048
+	tagRequireName        = 1049
+	tagRequireVersion     = 1050
+	tagConflictFlags      = 1053
+	tagConflictName       = 1054
+	tagConflictVersion    = 1055
+	tagChangelogTime      = 1080
+	tagChangelogName      = 1081
+	tagChangelogText      = 1082
+	tagObsoleteName       = 1090
+	tagSourcePackage      = 1106
+	tagProvideFlags       = 1112
+	tagProvideVersion     = 1113
+	tagObsoleteFlags      = 1114
+	tagObsoleteVersion    = 1115
+	tagDirIndexes         = 1116
+	tagBaseNames          = 1117
+	tagDirNames           = 1118
+	tagOldSuggestsName    = 1156
+	tagOldSuggestsVersion = 1157
+	tagOldSuggestsFlags   = 1158
+	tagOldEnhancesName    = 1159
+	tagOldEnhancesVersion = 1160
+	tagOldEnhancesFlags   = 1161
+	tagLongSize           = 5009
+	tagRecommendName      = 5046
+	tagRecommendVersion   = 5047
+	tagRecommendFlags     = 5048
+	tagSuggestName        = 5049
+	tagSuggestVersion     = 5050
+	tagSuggestFlags       = 5051
+	tagSupplementName     = 5052
+	tagSupplementVersion  = 5053
+	tagSupplementFlags    = 5054
+	tagEnhanceName        = 5055
+	tagEnhanceVersion     = 5056
+	tagEnhanceFlags       = 5057
+
+	sigTagPayloadSize = 1007 // RPMSIGTAG_PAYLOADSIZE, rpm's ARCHIVESIZE
+)
+
+// rpm dependency and file flags (include/rpm/rpmds.h, rpmfiles.h).
+const (
+	senseLess       = 1 << 1
+	senseGreater    = 1 << 2
+	senseEqual      = 1 << 3
+	sensePostTrans  = 1 << 5
+	sensePrereq     = 1 << 6
+	sensePreTrans   = 1 << 7
+	senseScriptPre  = 1 << 9
+	senseScriptPost = 1 << 10
+	senseMissingOK  = 1 << 19
+	senseStrong     = 1 << 27
+	fileGhost       = 1 << 6
+)
+
+// changelogLimit is how many changelog entries other.xml carries per
+// package, the newest ones: createrepo_c's default (--changelog-limit 10).
+const changelogLimit = 10
+
+// Dep is one rpm:entry of a provides/requires/... list.
+type Dep struct {
+	Name, Flags, Epoch, Ver, Rel string
+	Pre                          bool
+}
+
+// File is one file of a package: Type is "", "dir" or "ghost".
+type File struct {
+	Path, Type string
+}
+
+// Changelog is one changelog entry.
+type Changelog struct {
+	Author string
+	Date   int64
+	Text   string
+}
+
+// Meta is what rpm-md says of one package: createrepo_c's cr_Package as
+// cr_package_from_header fills it (createrepo_c 0.17, src/parsehdr.c).
+type Meta struct {
+	Name, Arch, Epoch, Version, Release string
+	Checksum                            string // sha256 of the file, hex: the pkgid
+	Summary, Description, Packager, URL string
+	TimeFile, TimeBuild                 int64
+	SizePackage, SizeInstalled          int64
+	SizeArchive                         int64
+	Href                                string
+	License, Vendor, Group, BuildHost   string
+	SourceRPM                           string
+	HeaderStart, HeaderEnd              int64
+
+	Provides, Requires, Conflicts, Obsoletes    []Dep
+	Suggests, Enhances, Recommends, Supplements []Dep
+	Files                                       []File
+	Changelogs                                  []Changelog
+}
+
+// ReadMeta reads the rpm at path and returns its rpm-md metadata, with
+// href as its location and fileTime as its <time file>. Errors name the
+// file.
+func ReadMeta(path, href string, fileTime int64) (*Meta, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	r, err := ReadRPM(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m, err := metaOf(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if n != fi.Size() {
+		return nil, fmt.Errorf("%s: changed while being read (%d of %d bytes)", path, n, fi.Size())
+	}
+	m.Checksum = hex.EncodeToString(h.Sum(nil))
+	m.SizePackage = fi.Size()
+	m.Href = href
+	m.TimeFile = fileTime
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// reader gathers the first error of a run of header reads.
+type reader struct {
+	h   *Header
+	err error
+}
+
+func (r *reader) str(tag uint32) string {
+	s, _, err := r.h.String(tag)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return s
+}
+
+func (r *reader) strs(tag uint32) []string {
+	s, err := r.h.Strings(tag)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return s
+}
+
+func (r *reader) ints(tag uint32) []uint64 {
+	v, err := r.h.Ints(tag)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return v
+}
+
+func (r *reader) num(tag uint32) (uint64, bool) {
+	v := r.ints(tag)
+	if len(v) == 0 {
+		return 0, false
+	}
+	return v[0], true
+}
+
+// metaOf is cr_package_from_header on a parsed rpm.
+func metaOf(rpm *RPM) (*Meta, error) {
+	h := rpm.Main
+	r := &reader{h: h}
+	m := &Meta{}
+	m.Name = r.str(tagName)
+	if src, _ := r.num(tagSourcePackage); src != 0 {
+		m.Arch = "src"
+	} else {
+		m.Arch = r.str(tagArch)
+	}
+	m.Version = r.str(tagVersion)
+	epoch, _ := r.num(tagEpoch)
+	m.Epoch = strconv.FormatUint(epoch, 10)
+	m.Release = r.str(tagRelease)
+	m.Summary = r.str(tagSummary)
+	m.Description = r.str(tagDescription)
+	m.URL = r.str(tagURL)
+	bt, _ := r.num(tagBuildTime)
+	m.TimeBuild = int64(bt)
+	m.License = r.str(tagLicense)
+	m.Vendor = r.str(tagVendor)
+	m.Group = r.str(tagGroup)
+	m.BuildHost = r.str(tagBuildHost)
+	m.SourceRPM = r.str(tagSourceRPM)
+	m.Packager = r.str(tagPackager)
+	// rpm's LONGSIZE and LONGARCHIVESIZE extensions: the 64-bit tag, else
+	// the 32-bit one. The archive sizes live in the signature header
+	// (rpm merges them into the main header on reading: PAYLOADSIZE
+	// becomes ARCHIVESIZE); rpm 6 packages may carry them in the main
+	// header.
+	if v, ok := r.num(tagLongSize); ok {
+		m.SizeInstalled = int64(v)
+	} else if v, ok := r.num(tagSize); ok {
+		m.SizeInstalled = int64(v)
+	}
+	sr := &reader{h: rpm.Signature}
+	switch {
+	case h.Has(tagLongArchiveSize):
+		v, _ := r.num(tagLongArchiveSize)
+		m.SizeArchive = int64(v)
+	case rpm.Signature.Has(tagLongArchiveSize):
+		v, _ := sr.num(tagLongArchiveSize)
+		m.SizeArchive = int64(v)
+	case h.Has(tagArchiveSize):
+		v, _ := r.num(tagArchiveSize)
+		m.SizeArchive = int64(v)
+	case rpm.Signature.Has(sigTagPayloadSize):
+		v, _ := sr.num(sigTagPayloadSize)
+		m.SizeArchive = int64(v)
+	}
+	if sr.err != nil {
+		return nil, fmt.Errorf("signature header: %w", sr.err)
+	}
+	m.HeaderStart, m.HeaderEnd = rpm.HeaderRange()
+
+	files, fileSet, err := readFiles(r)
+	if err != nil {
+		return nil, err
+	}
+	m.Files = files
+	readDeps(r, m, fileSet, rpm)
+	m.Changelogs = readChangelogs(r)
+	if r.err != nil {
+		return nil, fmt.Errorf("main header: %w", r.err)
+	}
+	return m, nil
+}
+
+// readFiles is the file list: DIRNAMES/BASENAMES/DIRINDEXES, or a v3
+// header's OLDFILENAMES (rpm compresses it to those on reading), with
+// the type of each: "dir" for a directory mode, "ghost" for %ghost.
+// createrepo_c lists files only when the header also has FILEFLAGS,
+// FILEMODES and FILEDIGESTS, up to the shortest of those arrays. fileSet
+// holds every full name (for the requires filter).
+func readFiles(r *reader) ([]File, map[string]bool, error) {
+	var names []string
+	if r.h.Has(tagDirNames) || !r.h.Has(tagOldFilenames) {
+		dirs := r.strs(tagDirNames)
+		idx := r.ints(tagDirIndexes)
+		base := r.strs(tagBaseNames)
+		if len(dirs) == 0 || len(idx) == 0 || len(base) == 0 {
+			return nil, nil, r.err
+		}
+		n := min(len(idx), len(base))
+		names = make([]string, n)
+		for i := range n {
+			if idx[i] >= uint64(len(dirs)) {
+				return nil, nil, fmt.Errorf("file %q: directory index %d, but the header has %d directories", base[i], idx[i], len(dirs))
+			}
+			names[i] = dirs[idx[i]] + base[i]
+		}
+	} else {
+		names = r.strs(tagOldFilenames)
+	}
+	flags := r.ints(tagFileFlags)
+	modes := r.ints(tagFileModes)
+	digests := r.strs(tagFileDigests)
+	if flags == nil || modes == nil || digests == nil {
+		return nil, nil, r.err
+	}
+	n := min(len(names), len(flags), len(modes), len(digests))
+	files := make([]File, n)
+	set := make(map[string]bool, n)
+	for i := range n {
+		f := File{Path: names[i]}
+		switch {
+		case modes[i]&0o170000 == 0o040000:
+			f.Type = "dir"
+		case flags[i]&fileGhost != 0:
+			f.Type = "ghost"
+		}
+		files[i] = f
+		set[names[i]] = true
+	}
+	return files, set, r.err
+}
+
+// isPrimary is createrepo_c's cr_is_primary: the files primary.xml lists
+// (yum's rule, which every rpm-md client expects): /etc/*, anything with
+// "bin/" in it, and /usr/lib/sendmail.
+func isPrimary(name string) bool {
+	return strings.HasPrefix(name, "/etc/") || name == "/usr/lib/sendmail" || strings.Contains(name, "bin/")
+}
+
+// flagStr is createrepo_c's cr_flag_to_str: the comparison of a
+// dependency, "" for none or a combination rpm-md cannot say.
+func flagStr(f uint64) string {
+	switch f & 0xf {
+	case senseLess:
+		return "LT"
+	case senseGreater:
+		return "GT"
+	case senseEqual:
+		return "EQ"
+	case senseLess | senseEqual:
+		return "LE"
+	case senseGreater | senseEqual:
+		return "GE"
+	}
+	return ""
+}
+
+// splitEVR is createrepo_c's cr_str_to_evr: [EPOCH:]VERSION[-RELEASE],
+// the epoch "0" when not given. ok is false for a non-numeric epoch
+// (createrepo_c then drops the dependency with a warning).
+func splitEVR(s string) (epoch, ver, rel string, ok bool) {
+	if s == "" {
+		return "", "", "", true
+	}
+	rest := s
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		// strtol's idea of a number: blanks, a sign, digits; an
+		// empty epoch (":1.0") reads as none.
+		if i > 0 && !strtolWhole(s[:i]) {
+			return "", "", "", false
+		}
+		epoch = s[:i]
+		rest = s[i+1:]
+	}
+	if epoch == "" {
+		epoch = "0"
+	}
+	if j := strings.IndexByte(rest, '-'); j >= 0 {
+		ver, rel = rest[:j], rest[j+1:]
+	} else {
+		ver = rest
+	}
+	return epoch, ver, rel, true
+}
+
+// strtolWhole reports whether C's strtol(s, &end, 10) consumes all of s.
+func strtolWhole(s string) bool {
+	i := 0
+	for i < len(s) && strings.IndexByte(" \t\n\v\f\r", s[i]) >= 0 {
+		i++
+	}
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	d := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i > d && i == len(s)
+}
+
+// depKinds are createrepo_c's dep_items, in its order (provides before
+// requires: the requires filter looks at the provides), with the two
+// legacy weak-dependency tags of a build with ENABLE_LEGACY_WEAKDEPS
+// (Debian's createrepo-c, the differential oracle, is one).
+var depKinds = []struct {
+	kind                     string
+	nameTag, flagTag, verTag uint32
+}{
+	{"provides", tagProvideName, tagProvideFlags, tagProvideVersion},
+	{"conflicts", tagConflictName, tagConflictFlags, tagConflictVersion},
+	{"obsoletes", tagObsoleteName, tagObsoleteFlags, tagObsoleteVersion},
+	{"requires", tagRequireName, tagRequireFlags, tagRequireVersion},
+	{"suggests", tagSuggestName, tagSuggestFlags, tagSuggestVersion},
+	{"enhances", tagEnhanceName, tagEnhanceFlags, tagEnhanceVersion},
+	{"recommends", tagRecommendName, tagRecommendFlags, tagRecommendVersion},
+	{"supplements", tagSupplementName, tagSupplementFlags, tagSupplementVersion},
+	{"oldsuggests", tagOldSuggestsName, tagOldSuggestsFlags, tagOldSuggestsVersion},
+	{"oldenhances", tagOldEnhancesName, tagOldEnhancesFlags, tagOldEnhancesVersion},
+}
+
+// readDeps fills the dependency lists as cr_package_from_header does:
+// requires drop rpmlib() ones, files of the package that primary.xml
+// lists, exact copies of a provide, and a repeat of the previous
+// requirement of the same name; pre="1" marks a requirement of a
+// %pre/%post/%pretrans/%posttrans scriptlet (or a legacy PreReq); of the
+// libc.so.6 requirements only the highest version is kept (listed last);
+// requires with RPMSENSE_MISSINGOK are recommends (legacy weak deps).
+func readDeps(r *reader, m *Meta, fileSet map[string]bool, rpm *RPM) {
+	names, flags, vers := make([][]string, len(depKinds)), make([][]uint64, len(depKinds)), make([][]string, len(depKinds))
+	for i, k := range depKinds {
+		names[i], flags[i], vers[i] = r.strs(k.nameTag), r.ints(k.flagTag), r.strs(k.verTag)
+	}
+	// rpm 4.18 reading a v3 header (no immutable region) of a binary
+	// package gives it the "NAME = EVR" provide that rpm before 3.0.3
+	// did not write (lib/headerutil.c providePackageNVR); createrepo_c
+	// on Debian 12 reads through that rpm.
+	if !rpm.Main.Has(tagHeaderImmutable) && rpm.Main.Has(tagSourceRPM) && m.Name != "" {
+		evr := m.Version + "-" + m.Release
+		if rpm.Main.Has(tagEpoch) {
+			evr = m.Epoch + ":" + evr
+		}
+		if names[0] != nil && vers[0] == nil {
+			vers[0] = make([]string, len(names[0]))
+			flags[0] = make([]uint64, len(names[0]))
+		}
+		n := min(len(names[0]), len(flags[0]), len(vers[0]))
+		have := false
+		for i := range n {
+			have = have || names[0][i] == m.Name && vers[0][i] == evr && flags[0][i]&0xf == senseEqual
+		}
+		if !have {
+			names[0] = append(names[0][:n:n], m.Name)
+			vers[0] = append(vers[0][:n:n], evr)
+			flags[0] = append(flags[0][:n:n], senseEqual)
+		}
+	}
+
+	provided := map[string]bool{}
+	type last struct {
+		flags, ver string
+		pre        bool
+	}
+	seen := map[string]last{}
+	for i, k := range depKinds {
+		if names[i] == nil || flags[i] == nil || vers[i] == nil {
+			continue
+		}
+		var libc *Dep
+		n := min(len(names[i]), len(flags[i]), len(vers[i]))
+		for j := range n {
+			name, fl, ver := names[i][j], flags[i][j], vers[i][j]
+			fs := flagStr(fl)
+			nfv := name + fs + ver
+			pre := false
+			if k.kind == "requires" {
+				if strings.HasPrefix(name, "rpmlib(") {
+					continue
+				}
+				if strings.HasPrefix(name, "/") && fileSet[name] && isPrimary(name) {
+					continue
+				}
+				if provided[nfv] {
+					continue
+				}
+				pre = fl&(sensePrereq|senseScriptPre|sensePostTrans|sensePreTrans|senseScriptPost) != 0
+				if l, ok := seen[name]; ok && l.flags == fs && l.ver == ver && l.pre == pre {
+					continue
+				}
+			}
+			e, v, rel, ok := splitEVR(ver)
+			if !ok {
+				continue // createrepo_c: "Bad epoch ... Skipping this dependency"
+			}
+			d := Dep{Name: name, Flags: fs, Epoch: e, Ver: v, Rel: rel}
+			switch k.kind {
+			case "provides":
+				provided[nfv] = true
+				m.Provides = append(m.Provides, d)
+			case "conflicts":
+				m.Conflicts = append(m.Conflicts, d)
+			case "obsoletes":
+				m.Obsoletes = append(m.Obsoletes, d)
+			case "requires":
+				if fl&senseMissingOK != 0 {
+					m.Recommends = append(m.Recommends, d)
+					continue
+				}
+				d.Pre = pre
+				if strings.HasPrefix(name, "libc.so.6") {
+					if libc == nil || compareLibc(libc.Name, name) == 2 {
+						libc = &d
+					}
+					continue
+				}
+				m.Requires = append(m.Requires, d)
+				seen[name] = last{fs, ver, pre}
+			case "suggests":
+				m.Suggests = append(m.Suggests, d)
+			case "enhances":
+				m.Enhances = append(m.Enhances, d)
+			case "recommends":
+				m.Recommends = append(m.Recommends, d)
+			case "supplements":
+				m.Supplements = append(m.Supplements, d)
+			case "oldsuggests":
+				if fl&senseStrong != 0 {
+					m.Recommends = append(m.Recommends, d)
+				} else {
+					m.Suggests = append(m.Suggests, d)
+				}
+			case "oldenhances":
+				if fl&senseStrong != 0 {
+					m.Supplements = append(m.Supplements, d)
+				} else {
+					m.Enhances = append(m.Enhances, d)
+				}
+			}
+		}
+		if libc != nil {
+			m.Requires = append(m.Requires, *libc)
+		}
+	}
+}
+
+// compareLibc is createrepo_c's cr_compare_dependency on two names that
+// start alike ("libc.so.6..."): 0 same, 1 the first is higher, 2 the
+// second, by the version in the first parentheses
+// (libc.so.6() < libc.so.6(GLIBC_2.3.4)(64bit) < libc.so.6(GLIBC_2.4)).
+func compareLibc(a, b string) int {
+	if a == b {
+		return 0
+	}
+	ia, ib := strings.IndexByte(a, '('), strings.IndexByte(b, '(')
+	switch {
+	case ia < 0 && ib < 0:
+		return 0
+	case ia < 0:
+		return 2
+	case ib < 0:
+		return 1
+	}
+	ea, eb := strings.IndexByte(a[ia:], ')'), strings.IndexByte(b[ib:], ')')
+	switch {
+	case ea < 0 && eb < 0:
+		return -1
+	case ea < 0:
+		return 2
+	case eb < 0:
+		return 1
+	}
+	ea, eb = ia+ea, ib+eb // indexes of the ')'
+	ia, ib = ia+1, ib+1
+	switch {
+	case ia == ea && ib == eb:
+		return 0
+	case ia == ea:
+		return 2
+	case ib == eb:
+		return 1
+	}
+	digit := func(s string, i int) int {
+		for i < len(s) && (s[i] < '0' || s[i] > '9') {
+			i++
+		}
+		return i
+	}
+	ia, ib = digit(a, ia), digit(b, ib)
+	switch {
+	case ia > ea && ib > eb:
+		return 0
+	case ia > ea:
+		return 2
+	case ib > eb:
+		return 1
+	}
+	va, vb := "", ""
+	if ia < ea {
+		va = a[ia:ea]
+	}
+	if ib < eb {
+		vb = b[ib:eb]
+	}
+	if c := rpmvercmp(va, vb); c < 0 {
+		return 2
+	} else {
+		return c
+	}
+}
+
+// readChangelogs is createrepo_c's changelog reading: the first
+// changelogLimit entries of the header (the newest), oldest first, the
+// author's trailing blanks cut, and entries of the same time made
+// distinct by moving the older ones up a second each.
+func readChangelogs(r *reader) []Changelog {
+	times, names, texts := r.ints(tagChangelogTime), r.strs(tagChangelogName), r.strs(tagChangelogText)
+	if times == nil || names == nil || texts == nil {
+		return nil
+	}
+	n := min(len(times), len(names), len(texts), changelogLimit)
+	// built as createrepo_c's prepended list: out[0] is the newest.
+	var rev []Changelog
+	var lastTime int64
+	for i := range n {
+		t := int64(times[i])
+		author := names[i]
+		for len(author) > 1 && author[len(author)-1] == ' ' {
+			author = author[:len(author)-1]
+		}
+		rev = append(rev, Changelog{Author: author, Date: t, Text: texts[i]})
+		if lastTime == t {
+			tmp := t
+			for j := len(rev) - 2; j >= 0 && rev[j].Date == tmp; j-- {
+				rev[j].Date++
+				tmp++
+			}
+		} else {
+			lastTime = t
+		}
+	}
+	out := make([]Changelog, len(rev))
+	for i := range rev {
+		out[len(rev)-1-i] = rev[i]
+	}
+	return out
+}

@@ -13,11 +13,11 @@ import (
 
 func newDocsCmd() *cobra.Command {
 	var (
-		manifestPath, out, tmplPath, check, baseURL string
-		installer                                   bool
+		manifestPath, out, tmplPath, check, baseURL, repoDir string
+		installer                                            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "docs [--manifest dist/manifest.json] [-o FILE] [--installer [--base-url URL]] [--template FILE] [--check FILE]",
+		Use:   "docs [--manifest dist/manifest.json | --repo REPO] [-o FILE] [--installer [--base-url URL]] [--template FILE] [--check FILE]",
 		Short: "Render install docs (Markdown) or install.sh from manifest.json",
 		Long: `docs renders, from a release's manifest.json, the install docs in Markdown
 (default) or, with --installer, a POSIX sh installer that picks, downloads,
@@ -33,6 +33,11 @@ sh word), sq (inside '...'), shcomment (a # comment). Output is byte-stable.
 identical, exit 1 with a unified diff when FILE no longer matches the
 manifest (CI: relpack docs --manifest dist/manifest.json --check docs/INSTALL.md).
 
+--repo REPO renders instead the set-up of the apt and dnf repositories that
+relpack repo wrote into REPO, from REPO/relpack-repo.json: per distro, the
+commands that fetch KEY.asc and the .sources or .repo file and install the
+product, and the files' contents (templates/repo.md.tmpl).
+
 The manifest is treated as untrusted input: an empty one, or one with a field
 off its grammar (a file name that is not a plain base name, a bad sha256, a
 line break in free text, ...), is refused with the field named, and nothing
@@ -47,6 +52,12 @@ Exit 2 when the manifest is invalid or the manifest or a template cannot be read
 			}
 			if baseURL != "" && !installer {
 				return &exitError{code: 2, msg: "--base-url is the installer's default download location: use it with --installer"}
+			}
+			if repoDir != "" {
+				if installer || cmd.Flags().Changed("manifest") {
+					return &exitError{code: 2, msg: "--repo renders the repository set-up from REPO/relpack-repo.json: it takes no --manifest or --installer"}
+				}
+				return repoDocs(cmd, repoDir, tmplPath, out, check)
 			}
 			// The manifest is input others can change: ReadValid refuses
 			// an empty one and any field off its grammar, naming the
@@ -114,6 +125,7 @@ Exit 2 when the manifest is invalid or the manifest or a template cannot be read
 	f.StringVar(&baseURL, "base-url", "", "installer: default download location of the artifacts (RELPACK_BASE_URL or --base-url override it at run time)")
 	f.StringVar(&tmplPath, "template", "", "render this text/template file instead of the embedded one")
 	f.StringVar(&check, "check", "", "compare FILE with the rendered output: exit 1 and print a diff when they differ")
+	f.StringVar(&repoDir, "repo", "", "render the set-up of the repository tree relpack repo wrote into REPO (from REPO/relpack-repo.json)")
 	return cmd
 }
 

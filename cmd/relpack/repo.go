@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"relpack/pkg/config"
+	"relpack/pkg/docs"
 	"relpack/pkg/release"
 	"relpack/pkg/repo"
 	"relpack/pkg/sign"
@@ -129,4 +132,52 @@ func repoExit(_ error, key *sign.Key) int {
 		return 2
 	}
 	return 1
+}
+
+// repoDocs is relpack docs --repo: the repository set-up docs, written,
+// printed or checked like the install docs.
+func repoDocs(cmd *cobra.Command, dir, tmplPath, out, check string) error {
+	st, err := repo.ReadState(dir)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	if st == nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("%s holds no %s: give the --out folder of relpack repo", dir, repo.StateFile)}
+	}
+	tmpl := ""
+	if tmplPath != "" {
+		b, err := os.ReadFile(tmplPath)
+		if err != nil {
+			return &exitError{code: 2, msg: fmt.Sprintf("--template %s: %v", tmplPath, err)}
+		}
+		tmpl = string(b)
+	}
+	source := filepath.Join(dir, repo.StateFile)
+	rendered, err := docs.RepoMarkdown(st, tmpl)
+	if err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", source, err)}
+	}
+	if check != "" {
+		diff, err := docs.Check(check, source, rendered)
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		if diff == "" {
+			return nil
+		}
+		fmt.Fprint(cmd.OutOrStdout(), diff)
+		regen := "relpack docs --repo " + dir
+		if tmplPath != "" {
+			regen += " --template " + tmplPath
+		}
+		return &exitError{code: 1, msg: fmt.Sprintf("%s does not match %s; regenerate it: %s -o %s", check, source, regen, check)}
+	}
+	if out == "" || out == "-" {
+		_, err := cmd.OutOrStdout().Write(rendered)
+		return err
+	}
+	if err := writeDocsFile(out, rendered, 0o644); err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	return nil
 }

@@ -132,6 +132,28 @@ func TestRepoCLI(t *testing.T) {
 		t.Errorf("suite: %+v", s)
 	}
 
+	// relpack docs --repo renders the set-up from the record; --check
+	// compares like the install docs do.
+	setup := filepath.Join(t.TempDir(), "REPOSITORIES.md")
+	if _, stderr, code := cli(t, "docs", "--repo", out, "-o", setup); code != 0 {
+		t.Fatalf("docs --repo: exit %d\n%s", code, stderr)
+	}
+	b, _ := os.ReadFile(setup)
+	if !strings.Contains(string(b), "sudo curl -fsSL -o /etc/yum.repos.d/openshell-gateway.repo "+url+"/rpm/el8/openshell-gateway.repo\n") {
+		t.Errorf("set-up docs:\n%s", b)
+	}
+	if _, stderr, code := cli(t, "docs", "--repo", out, "--check", setup); code != 0 {
+		t.Errorf("docs --repo --check of fresh docs: exit %d\n%s", code, stderr)
+	}
+	os.WriteFile(setup, append(b, "edited\n"...), 0o644)
+	stdout, stderr, code = cli(t, "docs", "--repo", out, "--check", setup)
+	if code != 1 || !strings.Contains(stdout, "-edited") || !strings.Contains(stderr, "regenerate it: relpack docs --repo "+out) {
+		t.Errorf("docs --repo --check of edited docs: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := cli(t, "docs", "--repo", t.TempDir()); code != 2 || !strings.Contains(stderr, "holds no relpack-repo.json") {
+		t.Errorf("docs --repo of a folder without a record: exit %d\n%s", code, stderr)
+	}
+
 	// Another key is refused (exit 1), naming --rotate-key.
 	other := signtest.Generate(t, "ed25519", "")
 	_, stderr, code = cli(t, "repo", dist, "--out", out, "--url", url, "-c", repoConfig(t, other.SecretFile))

@@ -1,0 +1,69 @@
+package docs
+
+import (
+	"strings"
+
+	"relpack/pkg/repo"
+	"relpack/templates"
+)
+
+// RepoTemplate is the embedded template of the repository set-up docs.
+const RepoTemplate = "repo.md.tmpl"
+
+// RepoMarkdown renders the set-up instructions of a repository tree from
+// its record (repo.ReadState, which validated every field): per apt suite
+// and rpm target, the commands that fetch KEY.asc and the set-up file and
+// install the product, and the file's contents, byte for byte what
+// relpack repo wrote into the tree. tmpl "" uses the embedded template.
+func RepoMarkdown(st *repo.State, tmpl string) ([]byte, error) {
+	return render(RepoTemplate, tmpl, RepoData(st))
+}
+
+// RepoData is the template data of RepoMarkdown. The record's URL is
+// already held to repo.CheckURL's grammar; it is still quoted as a sh word
+// in commands (it may hold ; & ( ) which sh would read).
+func RepoData(st *repo.State) templates.RepoDoc {
+	d := templates.RepoDoc{
+		Product:     st.Product,
+		URL:         st.URL + "/",
+		KeyURL:      st.URL + "/KEY.asc",
+		Fingerprint: st.Key.Fingerprint,
+		UserID:      st.Key.UserID,
+		RetiredKeys: st.RetiredKeys,
+		Keyring:     repo.KeyringPath(st.Product),
+	}
+	for _, r := range st.Releases {
+		d.Versions = append(d.Versions, r.Version)
+	}
+	p := st.Product
+	for _, s := range st.Suites {
+		src := st.URL + "/" + repo.SourcesName(p, s.Suite)
+		d.Apt = append(d.Apt, templates.RepoSuite{
+			Name: s.Name, Target: s.Target, Suite: s.Suite, Arches: s.Arches,
+			SourcesURL: src, ListURL: st.URL + "/" + repo.ListName(p, s.Suite),
+			Sources: lines(repo.SourcesFile(st, s.Suite)),
+			List:    strings.TrimSuffix(repo.ListFile(st, s.Suite), "\n"),
+			Commands: []string{
+				"sudo install -d -m 0755 /etc/apt/keyrings",
+				"sudo curl -fsSL -o " + repo.KeyringPath(p) + " " + templates.ShellQuote(st.URL+"/KEY.asc"),
+				"sudo curl -fsSL -o /etc/apt/sources.list.d/" + p + ".sources " + templates.ShellQuote(src),
+				"sudo apt-get update",
+				"sudo apt-get install " + p,
+			},
+		})
+	}
+	for _, r := range st.RPMRepos {
+		u := st.URL + "/" + repo.RepoFileName(p, r.Target)
+		d.Dnf = append(d.Dnf, templates.RepoRPM{
+			Name: r.Name, Target: r.Target, Arches: r.Arches, RepoURL: u,
+			Repo: lines(repo.RepoFile(st, r.Target)),
+			Commands: []string{
+				"sudo curl -fsSL -o /etc/yum.repos.d/" + p + ".repo " + templates.ShellQuote(u),
+				"sudo dnf install " + p,
+			},
+		})
+	}
+	return d
+}
+
+func lines(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") }

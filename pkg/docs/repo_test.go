@@ -1,0 +1,116 @@
+package docs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"relpack/pkg/repo"
+)
+
+// repoState is a repository record as relpack repo writes it: two
+// releases, an apt suite per deb target, an rpm target, a retired key.
+func repoState() *repo.State {
+	return &repo.State{
+		Schema:      repo.StateSchema,
+		Product:     "openshell-gateway",
+		URL:         "https://packages.example.com/openshell",
+		Key:         repo.Key{Fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567", KeyID: "0123456789ABCDEF", UserID: "OpenShell Release <release@example.com>"},
+		RetiredKeys: []string{"89ABCDEF0123456789ABCDEF0123456789ABCDEF"},
+		Suites: []repo.Suite{
+			{Suite: "bookworm", Target: "debian12", Name: "Debian 12 (bookworm)", Arches: []string{"amd64", "arm64"}},
+			{Suite: "jammy", Target: "ubuntu2204", Name: "Ubuntu 22.04 LTS (jammy)", Arches: []string{"amd64"}},
+		},
+		RPMRepos: []repo.RPMRepo{{Target: "el8", Name: "RHEL/Rocky/Alma/Oracle Linux 8", Arches: []string{"aarch64", "x86_64"}}},
+		Releases: []repo.Release{
+			{Product: "openshell-gateway", Version: "0.1.0", ManifestSHA256: strings.Repeat("a", 64)},
+			{Product: "openshell-gateway", Version: "0.2.0", ManifestSHA256: strings.Repeat("b", 64)},
+		},
+	}
+}
+
+// The set-up docs are byte-stable (golden), and the files they show are
+// byte for byte the ones relpack repo writes into the tree.
+func TestRepoMarkdown(t *testing.T) {
+	st := repoState()
+	if err := st.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := RepoMarkdown(st, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "testdata/golden/REPOSITORIES.md", got)
+	doc := string(got)
+	for _, s := range st.Suites {
+		block := "```\n" + repo.SourcesFile(st, s.Suite) + "```\n"
+		if !strings.Contains(doc, block) {
+			t.Errorf("the docs do not show %s as written:\n%s", repo.SourcesName(st.Product, s.Suite), block)
+		}
+		if !strings.Contains(doc, "```\n"+repo.ListFile(st, s.Suite)+"```\n") {
+			t.Errorf("the docs do not show %s as written", repo.ListName(st.Product, s.Suite))
+		}
+		if !strings.Contains(doc, "sudo curl -fsSL -o /etc/apt/sources.list.d/openshell-gateway.sources "+st.URL+"/"+repo.SourcesName(st.Product, s.Suite)+"\n") {
+			t.Errorf("no set-up command for %s", s.Suite)
+		}
+	}
+	if !strings.Contains(doc, "```ini\n"+repo.RepoFile(st, "el8")+"```\n") {
+		t.Errorf("the docs do not show the .repo file as written:\n%s", repo.RepoFile(st, "el8"))
+	}
+	for _, want := range []string{
+		"sudo curl -fsSL -o /etc/apt/keyrings/openshell-gateway.asc https://packages.example.com/openshell/KEY.asc\n",
+		"sudo apt-get update\nsudo apt-get install openshell-gateway\n",
+		"sudo curl -fsSL -o /etc/yum.repos.d/openshell-gateway.repo https://packages.example.com/openshell/rpm/el8/openshell-gateway.repo\nsudo dnf install openshell-gateway\n",
+		"versions 0.1.0, 0.2.0",
+		"`89ABCDEF0123456789ABCDEF0123456789ABCDEF`",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the docs lack %q", want)
+		}
+	}
+}
+
+// A URL that passes the record's grammar but holds characters sh reads is
+// quoted in the commands.
+func TestRepoMarkdownQuotesURL(t *testing.T) {
+	st := repoState()
+	st.URL = "https://packages.example.com/a;b&c(d)"
+	if err := st.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := RepoMarkdown(st, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), "sudo curl -fsSL -o /etc/yum.repos.d/openshell-gateway.repo 'https://packages.example.com/a;b&c(d)/rpm/el8/openshell-gateway.repo'\n") {
+		t.Errorf("URL not quoted:\n%s", got)
+	}
+}
+
+// The record is read like a manifest: a hostile value is refused, naming
+// the file, before anything is rendered.
+func TestRepoRecordRefusesHostileValues(t *testing.T) {
+	for name, edit := range map[string]func(*repo.State){
+		"url with a quote":     func(s *repo.State) { s.URL = `https://x.org/"a` },
+		"url with a newline":   func(s *repo.State) { s.URL = "https://x.org/a\nb" },
+		"url with a backtick":  func(s *repo.State) { s.URL = "https://x.org/`id`" },
+		"url with $":           func(s *repo.State) { s.URL = "https://x.org/$releasever" },
+		"product with a space": func(s *repo.State) { s.Product = "a b" },
+		"suite with a slash":   func(s *repo.State) { s.Suites[0].Suite = "../x" },
+		"name with a newline":  func(s *repo.State) { s.Suites[0].Name = "Debian\n# x" },
+		"user id with a CR":    func(s *repo.State) { s.Key.UserID = "a\rb" },
+	} {
+		st := repoState()
+		edit(st)
+		b, err := st.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, repo.StateFile), b, 0o644)
+		if _, err := repo.ReadState(dir); err == nil || !strings.Contains(err.Error(), repo.StateFile) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

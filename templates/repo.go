@@ -1,0 +1,43 @@
+package templates
+
+// RepoDoc is the data of repo.md.tmpl: how users set up the apt and dnf
+// repositories relpack repo wrote, computed by pkg/docs from the tree's
+// relpack-repo.json and already sorted. The commands and file contents
+// come complete (each line of them goes through codeline).
+type RepoDoc struct {
+	Product string
+	URL     string
+	KeyURL  string
+	// Fingerprint and UserID identify the key that signs the indexes.
+	Fingerprint, UserID string
+	// Versions are the releases the tree holds, oldest first.
+	Versions []string
+	// RetiredKeys are the fingerprints of keys that signed it before.
+	RetiredKeys []string
+	Apt         []RepoSuite
+	Dnf         []RepoRPM
+	// Keyring is where the apt set-up puts KEY.asc.
+	Keyring string
+}
+
+// RepoSuite is one apt suite (deb distro target).
+type RepoSuite struct {
+	Name, Target, Suite string
+	Arches              []string
+	// SourcesURL and ListURL are the set-up files in the tree; Sources and
+	// List their contents (lines).
+	SourcesURL, ListURL string
+	Sources             []string
+	List                string
+	// Commands are the lines of the set-up, one command each.
+	Commands []string
+}
+
+// RepoRPM is one rpm target's repository.
+type RepoRPM struct {
+	Name, Target string
+	Arches       []string
+	RepoURL      string
+	Repo         []string // the .repo file's lines
+	Commands     []string
+}

@@ -74,8 +74,13 @@ type Suite struct {
 // Options are the settings every suite shares.
 type Options struct {
 	// Date is Release's Date field (SOURCE_DATE_EPOCH), so the same
-	// inputs give the same bytes. It must be set, and not in the future:
-	// apt refuses a Release dated ahead of its clock ("not valid yet").
+	// inputs give the same bytes. It must be set, not in the future
+	// (apt refuses a Release dated ahead of its clock: "not valid yet"),
+	// and never earlier than the Date of the Release already in the tree:
+	// apt silently keeps the InRelease it has when the new one is older
+	// (its protection against downgrades), so such clients would never see
+	// the update. WriteSuite refuses that; use the newest release's
+	// SOURCE_DATE_EPOCH. An equal Date is fine.
 	Date time.Time
 	// Key signs InRelease and Release.gpg. It must not be nil: apt
 	// refuses an unsigned repository without [trusted=yes].
@@ -370,6 +375,10 @@ func WriteSuite(root string, s Suite, o Options) error {
 	if o.Date.IsZero() {
 		return fmt.Errorf("suite %s: no Release date; set it from SOURCE_DATE_EPOCH", s.Suite)
 	}
+	dist := filepath.Join(root, "dists", s.Suite)
+	if err := checkNotOlder(dist, o.Date); err != nil {
+		return err
+	}
 	es, err := readSuite(s)
 	if err != nil {
 		return err
@@ -394,7 +403,6 @@ func WriteSuite(root string, s Suite, o Options) error {
 		return fmt.Errorf("suite %s: InRelease: %v", s.Suite, err)
 	}
 
-	dist := filepath.Join(root, "dists", s.Suite)
 	var hashed []file
 	for _, f := range indexes {
 		hashed = append(hashed, byHash(f)...)
@@ -411,6 +419,39 @@ func WriteSuite(root string, s Suite, o Options) error {
 		if err := writeFile(dist, f); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkNotOlder refuses a Date before that of the Release in dist, if
+// there is one (see Options.Date).
+func checkNotOlder(dist string, date time.Time) error {
+	p := filepath.Join(dist, "Release")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		v, ok := strings.CutPrefix(line, "Date: ")
+		if !ok {
+			continue
+		}
+		var old time.Time
+		for _, layout := range []string{DateFormat, time.RFC1123Z, time.RFC1123} {
+			if old, err = time.Parse(layout, v); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: Date %q is not an RFC 2822 date; remove the file or fix it", p, v)
+		}
+		if date.Before(old) {
+			return fmt.Errorf("%s is dated %s, after the new Date %s: apt clients holding it would silently keep the old indexes; date the repository by its newest release (the largest SOURCE_DATE_EPOCH)", p, v, date.UTC().Format(DateFormat))
+		}
+		return nil
 	}
 	return nil
 }

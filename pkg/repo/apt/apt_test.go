@@ -177,6 +177,19 @@ func TestWriteSuiteReproducible(t *testing.T) {
 		t.Errorf("Packages after adding v2:\n%s", p)
 	}
 	checkConsistent(t, dist, g.PublicBin)
+
+	// An older Date than the Release in the tree: refused, tree unchanged
+	// (apt would silently keep the newer InRelease it holds).
+	err := WriteSuite(roots[0], s2, Options{Date: releaseDate("0.1.0"), Key: key})
+	if err == nil || !strings.Contains(err.Error(), "is dated Thu, 16 Nov 2023 02:00:00 UTC, after the new Date Tue, 14 Nov 2023 22:13:20 UTC") {
+		t.Errorf("WriteSuite with an older Date: %v", err)
+	}
+	final := treeFiles(t, filepath.Join(roots[0], "dists"))
+	for p, data := range after {
+		if !bytes.Equal(final[p], data) {
+			t.Errorf("%s changed by a refused WriteSuite", p)
+		}
+	}
 }
 
 // TestWriteSuiteRefuses: bad inputs fail naming the deb or setting, and

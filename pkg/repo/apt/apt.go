@@ -12,9 +12,10 @@
 // "Acquire-By-Hash: yes" apt fetches each index as
 // COMPONENT/binary-ARCH/by-hash/SHA256/<sha256> (the strongest hash
 // Release lists), so a client holding the previous InRelease still gets
-// the files it names while the next one is written. by-hash/MD5Sum is
-// written too, as Debian's archive does, for clients that pick the
-// other hash Release lists.
+// the files it names while the next one is written (TestAptInBullseye
+// sees apt 2.2.4 fetch only by-hash/SHA256). by-hash/MD5Sum copies are
+// written too, for any client that looks an index up by the other hash
+// Release lists; they cost one more hard-to-collide name per index.
 //
 // No per-architecture COMPONENT/binary-ARCH/Release is written: apt
 // never fetches it (it reads the suite's InRelease/Release only; the

@@ -15,7 +15,7 @@
 // the files it names while the next one is written (TestAptInBullseye
 // sees apt 2.2.4 fetch only by-hash/SHA256). by-hash/MD5Sum copies are
 // written too, for any client that looks an index up by the other hash
-// Release lists; they cost one more hard-to-collide name per index.
+// Release lists; they cost only disk space.
 //
 // No per-architecture COMPONENT/binary-ARCH/Release is written: apt
 // never fetches it (it reads the suite's InRelease/Release only; the

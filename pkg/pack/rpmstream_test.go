@@ -2,6 +2,7 @@ package pack
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -88,6 +89,23 @@ func TestRPMWriterMatchesRpmpack(t *testing.T) {
 			variants = append(variants, variant{c + "/" + arch, func(s *PackageSpec) { s.Compression, s.Arch = c, arch }, nil})
 		}
 		variants = append(variants, variant{c + "/scriptlets", func(s *PackageSpec) { s.Compression, s.Scripts = c, scripts }, nil})
+	}
+	// Larger payloads: several pgzip blocks and zstd blocks; up to one
+	// xz chunk (8 MiB) the xz bytes are still ulikunitz's defaults, past
+	// it they are chunkedWriter's blocks (TestRPMLargePayload), so the
+	// 12 MiB payload is compared for the other compressions only.
+	for _, size := range []int64{6 << 20, 12 << 20} {
+		big := filepath.Join(in, fmt.Sprintf("big-%d", size))
+		writeLargeInput(t, big, size)
+		for _, c := range compressions["rpm"] {
+			if c == "xz" && size > chunkSize-1<<20 {
+				continue
+			}
+			variants = append(variants, variant{fmt.Sprintf("%s/%dMiB", c, size>>20), func(s *PackageSpec) {
+				s.Compression = c
+				s.Files = append(s.Files, PackageFile{Src: big, Dst: "/usr/lib/relpack-hello/data", Mode: 0o644})
+			}, nil})
+		}
 	}
 	variants = append(variants,
 		variant{"epoch-and-relations", func(s *PackageSpec) {

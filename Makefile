@@ -12,11 +12,21 @@ build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/relpack
 
 # The release job on the demo inputs: every tarball, deb and rpm of
-# testdata/demo/packaging.yaml, manifest.json and SHA256SUMS, into dist/.
+# testdata/demo/packaging.yaml, manifest.json and SHA256SUMS, into dist/,
+# signed with the committed demo key (testdata/demo/packaging-signed.yaml:
+# a throwaway key, never to sign anything real); then the signed apt and
+# dnf repository tree of that release in dist-repo/ (relpack repo, served
+# from DEMO_URL), with its set-up instructions in dist-repo/REPOSITORIES.md.
 DEMO_VERSION ?= 0.1.0
+DEMO_REPO    ?= dist-repo
+DEMO_URL     ?= http://127.0.0.1:8000
 demo: build
-	$(BIN) build --clean -c testdata/demo/packaging.yaml --version $(DEMO_VERSION) --out $(DIST)
+	$(BIN) build --clean --sign -c testdata/demo/packaging-signed.yaml --version $(DEMO_VERSION) --out $(DIST)
 	cd $(DIST) && sha256sum --strict -c SHA256SUMS
+	rm -rf $(DEMO_REPO)
+	$(BIN) repo $(DIST) --out $(DEMO_REPO) --url $(DEMO_URL) -c testdata/demo/packaging-signed.yaml
+	$(BIN) docs --repo $(DEMO_REPO) -o $(DEMO_REPO)/REPOSITORIES.md
+	@echo "demo: release in $(DIST)/; signed apt and dnf repository tree in $(DEMO_REPO)/ (serve it at $(DEMO_URL); set-up: $(DEMO_REPO)/REPOSITORIES.md)"
 
 # Installs (apt-get, as root or through sudo) whatever scripts/test-deps.txt
 # lists and this machine lacks; internal/testdeps holds the tests to the same

@@ -306,9 +306,10 @@ func Run(o Options) (res *Result, err error) {
 	}
 
 	// From here on the tree is written.
-	var created []string
+	var created, done []string
+	at := time.Unix(st.SourceDateEpoch, 0).UTC()
 	undo := func(cause error) error {
-		msg := rollback(o.Out, old, st, o.Key, created)
+		msg := rollback(o.Out, old, o.Key, at, done, created)
 		if msg == "" {
 			return cause
 		}
@@ -332,8 +333,13 @@ func Run(o Options) (res *Result, err error) {
 		}
 		res.Files = append(res.Files, name)
 	}
-	if err := writeIndexes(o.Out, st, o.Key); err != nil {
-		return nil, undo(err)
+	for _, ix := range indexes(o.Out, st, o.Key) {
+		// Recorded before the write: a writer that fails may have renamed
+		// some of its files already.
+		done = append(done, ix.dir)
+		if err := ix.write(at); err != nil {
+			return nil, undo(err)
+		}
 	}
 	for _, s := range st.Suites {
 		if err := writeFile(o.Out, SourcesName(st.Product, s.Suite), []byte(SourcesFile(st, s.Suite))); err != nil {
@@ -519,10 +525,18 @@ func sameTargets(a, b *State) bool {
 	return true
 }
 
-// writeIndexes runs the index writers on everything st records: each apt
-// suite, then each rpm target and arch.
-func writeIndexes(root string, st *State, key *sign.Key) error {
-	at := time.Unix(st.SourceDateEpoch, 0).UTC()
+// index is one index the writers produce: an apt suite (deb/dists/SUITE)
+// or an rpm repository (rpm/TARGET/ARCH), by its folder relative to the
+// root.
+type index struct {
+	dir   string
+	write func(at time.Time) error
+}
+
+// indexes lists the indexes of everything st records, apt suites first
+// (sorted by suite), then each rpm target and arch.
+func indexes(root string, st *State, key *sign.Key) []index {
+	var out []index
 	for _, s := range st.Suites {
 		var pkgs []apt.Package
 		for _, r := range st.Releases {
@@ -535,18 +549,21 @@ func writeIndexes(root string, st *State, key *sign.Key) error {
 		}
 		sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Filename < pkgs[j].Filename })
 		pkgs = slices.CompactFunc(pkgs, func(a, b apt.Package) bool { return a.Filename == b.Filename })
-		err := apt.WriteSuite(filepath.Join(root, "deb"), apt.Suite{
+		suite := apt.Suite{
 			Suite: s.Suite, Codename: s.Suite, Component: "main", Arches: s.Arches, Packages: pkgs,
 			Origin: st.Product, Label: st.Product, Description: st.Product + " packages for " + s.Target,
-		}, apt.Options{Date: at, Key: key})
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", filepath.Join(root, "deb", "dists", s.Suite), err)
 		}
+		dir := "deb/dists/" + s.Suite
+		out = append(out, index{dir, func(at time.Time) error {
+			if err := apt.WriteSuite(filepath.Join(root, "deb"), suite, apt.Options{Date: at, Key: key}); err != nil {
+				return fmt.Errorf("writing %s: %w", filepath.Join(root, dir), err)
+			}
+			return nil
+		}})
 	}
 	for _, r := range st.RPMRepos {
 		for _, arch := range r.Arches {
 			var pkgs []rpmmd.Package
-			dir := filepath.Join(root, "rpm", r.Target, arch)
 			for _, rel := range st.Releases {
 				for _, a := range rel.Artifacts {
 					if a.Kind == "rpm" && a.Distro == r.Target && distro.ArchName(a.Arch, "rpm") == arch {
@@ -556,57 +573,52 @@ func writeIndexes(root string, st *State, key *sign.Key) error {
 			}
 			sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Href < pkgs[j].Href })
 			pkgs = slices.CompactFunc(pkgs, func(a, b rpmmd.Package) bool { return a.Href == b.Href })
-			if err := rpmmd.WriteRepo(dir, pkgs, rpmmd.Options{Time: at, Key: key}); err != nil {
-				return fmt.Errorf("writing %s: %w", filepath.Join(dir, "repodata"), err)
-			}
+			dir := "rpm/" + r.Target + "/" + arch
+			out = append(out, index{dir, func(at time.Time) error {
+				if err := rpmmd.WriteRepo(filepath.Join(root, dir), pkgs, rpmmd.Options{Time: at, Key: key}); err != nil {
+					return fmt.Errorf("writing %s: %w", filepath.Join(root, dir, "repodata"), err)
+				}
+				return nil
+			}})
 		}
 	}
-	return nil
+	return out
 }
 
-// rollback puts the tree back after a failed run: the previous record's
-// indexes written again (same inputs, same bytes), the index folders of
-// suites and repositories the record does not have removed, then the pool
-// files this run added. It returns "" when the tree is as it was, or what
-// the tree holds now.
-func rollback(root string, old, st *State, key *sign.Key, created []string) string {
+// rollback puts the tree back after a writer failed: each index this run
+// had begun to rewrite is written again from the previous record (dated
+// at, this run's date: apt clients ignore a Release older than the one
+// they hold, so a date never goes back; with the same date the bytes are
+// the previous ones), the index folders the previous record does not have
+// are removed, then the pool files this run added. It returns "" when the
+// tree is as before, or what it holds now.
+func rollback(root string, old *State, key *sign.Key, at time.Time, done []string, created []string) string {
 	if old != nil && old.Key.Fingerprint != key.Fingerprint {
-		return fmt.Sprintf("the tree was being moved to a new key: some indexes may be signed by it; every index still lists only files the tree holds with their checksums; run relpack repo --rotate-key again to finish (%d new pool files are kept)", len(created))
+		return fmt.Sprintf("the tree was being moved to a new key: up to %d indexes are signed by it already; every index still lists only files the tree holds, with their checksums; run relpack repo --rotate-key again to finish", len(done))
 	}
+	prev := map[string]index{}
 	if old != nil {
-		if err := writeIndexes(root, old, key); err != nil {
-			return fmt.Sprintf("writing the previous indexes again failed too (%v); every index lists only files the tree holds, %d new pool files are kept", err, len(created))
+		for _, ix := range indexes(root, old, key) {
+			prev[ix.dir] = ix
 		}
 	}
-	had := map[string]bool{}
-	if old != nil {
-		for _, s := range old.Suites {
-			had["deb/dists/"+s.Suite] = true
-		}
-		for _, r := range old.RPMRepos {
-			for _, a := range r.Arches {
-				had["rpm/"+r.Target+"/"+a] = true
+	for _, dir := range done {
+		if ix, ok := prev[dir]; ok {
+			if err := ix.write(at); err != nil {
+				return fmt.Sprintf("writing the previous %s again failed too (%v); every index lists only files the tree holds, %d new pool files are kept", dir, err, len(created))
 			}
+			continue
 		}
-	}
-	var stale []string
-	for _, s := range st.Suites {
-		if !had["deb/dists/"+s.Suite] {
-			stale = append(stale, filepath.Join(root, "deb", "dists", s.Suite))
+		// An index the previous tree did not have: its top-level file
+		// goes first, so no client reads a Release whose files are going.
+		d := filepath.Join(root, filepath.FromSlash(dir))
+		if strings.HasPrefix(dir, "rpm/") {
+			d = filepath.Join(d, "repodata")
+			os.Remove(filepath.Join(d, "repomd.xml"))
+		} else {
+			os.Remove(filepath.Join(d, "InRelease"))
+			os.Remove(filepath.Join(d, "Release"))
 		}
-	}
-	for _, r := range st.RPMRepos {
-		for _, a := range r.Arches {
-			if !had["rpm/"+r.Target+"/"+a] {
-				stale = append(stale, filepath.Join(root, "rpm", r.Target, a, "repodata"))
-			}
-		}
-	}
-	for _, d := range stale {
-		// The top-level index first, so no client reads a Release whose
-		// files are going.
-		os.Remove(filepath.Join(d, "InRelease"))
-		os.Remove(filepath.Join(d, "repomd.xml"))
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Sprintf("removing %s failed (%v); %d new pool files are kept", d, err, len(created))
 		}
@@ -617,7 +629,7 @@ func rollback(root string, old, st *State, key *sign.Key, created []string) stri
 	if old == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s holds its previous indexes again", root)
+	return fmt.Sprintf("%s lists what it listed before", root)
 }
 
 // copyVerified copies a release file into the tree: a temporary file in

@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -333,50 +332,62 @@ func TestConcurrentRunRefused(t *testing.T) {
 }
 
 // A writer that fails mid-way (a deb it cannot read, after the other
-// pool files were copied) leaves the previous tree: the same indexes and
-// record, byte for byte, no pool file of the failed release, and every
-// index consistent with what the tree holds. Only unreferenced by-hash
-// and repodata files the writers had already renamed may stay.
+// pool files were copied and three suites rewritten) leaves the previous
+// tree: the same record, no pool file of the failed release, every index
+// listing what it listed before and consistent with what the tree holds.
+// Dated like the tree (same SOURCE_DATE_EPOCH), the indexes are the
+// previous ones byte for byte; with a newer release the rewritten ones
+// carry its date (apt ignores a Release dated before the one it holds).
+// Only unreferenced by-hash and repodata files may stay.
 func TestFailureMidwayLeavesPreviousTree(t *testing.T) {
-	key := testKey(t)
-	out := filepath.Join(t.TempDir(), "repo")
-	mustRun(t, opts(key, out, demoRelease(t, "0.1.0", "")))
-	before := snapshot(t, out)
+	for _, epoch := range []string{"", "1600000000"} {
+		t.Run("epoch="+epoch, func(t *testing.T) {
+			key := testKey(t)
+			out := filepath.Join(t.TempDir(), "repo")
+			mustRun(t, opts(key, out, demoRelease(t, "0.1.0", "")))
+			before := snapshot(t, out)
+			listedBefore := checkTree(t, out)
 
-	v2 := copyRelease(t, demoRelease(t, "0.2.0", ""))
-	// ubuntu2404 sorts last among the suites: bookworm, bullseye and jammy
-	// are rewritten with v2's packages before the writer reaches it.
-	bad := artifactOf(t, v2, "deb", "ubuntu2404", "x86_64")
-	replaceArtifact(t, v2, bad.File, []byte("!<arch>\nnot a deb at all\n"))
-	_, err := Run(opts(key, out, v2))
-	if err == nil {
-		t.Fatal("a release with an unreadable deb was added")
+			v2 := copyRelease(t, demoRelease(t, "0.2.0", epoch))
+			// ubuntu2404 sorts last among the suites: bookworm, bullseye and
+			// jammy are rewritten with v2's packages before the writer
+			// reaches noble.
+			bad := artifactOf(t, v2, "deb", "ubuntu2404", "x86_64")
+			replaceArtifact(t, v2, bad.File, []byte("!<arch>\nnot a deb at all\n"))
+			_, err := Run(opts(key, out, v2))
+			if err == nil {
+				t.Fatal("a release with an unreadable deb was added")
+			}
+			if !strings.Contains(err.Error(), "noble") || !strings.Contains(err.Error(), "lists what it listed before") {
+				t.Errorf("the error does not name the suite being written and the state left: %v", err)
+			}
+			after := snapshot(t, out)
+			for p, b := range before {
+				a, ok := after[p]
+				switch {
+				case !ok:
+					t.Errorf("%s went missing", p)
+				case string(a) != string(b) && (epoch == "" || !strings.HasPrefix(p, "deb/dists/")):
+					t.Errorf("%s changed", p)
+				}
+			}
+			for p := range after {
+				if _, ok := before[p]; !ok && !strings.Contains(p, "/by-hash/") && !strings.Contains(p, "/repodata/") {
+					t.Errorf("the failed run left %s", p)
+				}
+			}
+			listedAfter := checkTree(t, out)
+			for idx, files := range listedBefore {
+				if !slices.Equal(files, listedAfter[idx]) {
+					t.Errorf("%s lists %v, before %v", idx, listedAfter[idx], files)
+				}
+			}
+			if len(listedAfter) != len(listedBefore) {
+				t.Errorf("%d indexes, before %d", len(listedAfter), len(listedBefore))
+			}
+			// Fixed, the release goes in.
+			mustRun(t, opts(key, out, demoRelease(t, "0.2.0", epoch)))
+			checkTree(t, out)
+		})
 	}
-	if !strings.Contains(err.Error(), "noble") {
-		t.Errorf("the error does not name the suite being written: %v", err)
-	}
-	after := snapshot(t, out)
-	for p, b := range before {
-		if string(after[p]) != string(b) {
-			t.Errorf("%s changed or went missing", p)
-		}
-	}
-	for p := range after {
-		if _, ok := before[p]; ok {
-			continue
-		}
-		if !strings.Contains(p, "/by-hash/") && !strings.Contains(p, "/repodata/") {
-			t.Errorf("the failed run left %s", p)
-		}
-	}
-	checkTree(t, out)
-	var st State
-	b, _ := os.ReadFile(filepath.Join(out, StateFile))
-	json.Unmarshal(b, &st)
-	if len(st.Releases) != 1 {
-		t.Errorf("record holds %d releases", len(st.Releases))
-	}
-	// Fixed, the release goes in.
-	mustRun(t, opts(key, out, demoRelease(t, "0.2.0", "")))
-	checkTree(t, out)
 }

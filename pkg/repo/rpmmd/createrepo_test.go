@@ -38,7 +38,8 @@ func richRPM(t *testing.T) string {
 // every relation with its flags, versions and pre, and the file lists
 // and changelogs. The rpms: the demo release's four (relpack's writer,
 // el8/el9 on x86_64/aarch64) and one rpmbuild makes of testdata/rich.spec
-// (every relation kind and the createrepo_c filters).
+// (every relation kind and the createrepo_c filters), and a synthetic v3
+// package (OLDFILENAMES, the self-provide rpm 4.18 adds).
 //
 // The one intended difference: <time file> is the rpm's mtime for
 // createrepo_c and Options.Time for relpack (an mtime would make the
@@ -51,7 +52,7 @@ func TestPrimaryAgreesWithCreaterepo(t *testing.T) {
 	if len(demo) != 4 {
 		t.Fatalf("demo rpms: %v", demo)
 	}
-	rpms = append(demo, richRPM(t))
+	rpms = append(demo, richRPM(t), v3RPM(t, t.TempDir()))
 
 	theirs, ours := t.TempDir(), t.TempDir()
 	var pkgs []Package

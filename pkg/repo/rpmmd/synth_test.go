@@ -1,0 +1,137 @@
+package rpmmd
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+)
+
+// tv is one tag of a synthetic header: value is a string ([]string for
+// an array), []uint32, []uint16 or []uint64.
+type tv struct {
+	tag, typ uint32
+	value    any
+}
+
+// synthHeader serialises a header as rpm lays one out: index entries in
+// the given order, data aligned for its type.
+func synthHeader(tags []tv) []byte {
+	var index, data bytes.Buffer
+	for _, e := range tags {
+		align := map[uint32]int{TypeInt16: 2, TypeInt32: 4, TypeInt64: 8}[e.typ]
+		for align > 0 && data.Len()%align != 0 {
+			data.WriteByte(0)
+		}
+		off := data.Len()
+		count := 0
+		switch v := e.value.(type) {
+		case string:
+			data.WriteString(v + "\x00")
+			count = 1
+		case []string:
+			for _, s := range v {
+				data.WriteString(s + "\x00")
+			}
+			count = len(v)
+		case []uint16:
+			binary.Write(&data, binary.BigEndian, v)
+			count = len(v)
+		case []uint32:
+			binary.Write(&data, binary.BigEndian, v)
+			count = len(v)
+		case []uint64:
+			binary.Write(&data, binary.BigEndian, v)
+			count = len(v)
+		case []byte:
+			data.Write(v)
+			count = len(v)
+		}
+		binary.Write(&index, binary.BigEndian, []uint32{e.tag, e.typ, uint32(off), uint32(count)})
+	}
+	var h bytes.Buffer
+	h.Write(headerMagic)
+	h.Write([]byte{0, 0, 0, 0})
+	binary.Write(&h, binary.BigEndian, []uint32{uint32(len(tags)), uint32(data.Len())})
+	h.Write(index.Bytes())
+	h.Write(data.Bytes())
+	return h.Bytes()
+}
+
+// synthRPM is a lead (format major), a signature header, its padding,
+// the main header and a few payload bytes.
+func synthRPM(major byte, sig, main []tv) []byte {
+	var b bytes.Buffer
+	lead := make([]byte, leadSize)
+	copy(lead, leadMagic)
+	lead[4] = major
+	copy(lead[10:], "synthetic")
+	binary.BigEndian.PutUint16(lead[78:], 5)
+	b.Write(lead)
+	s := synthHeader(sig)
+	b.Write(s)
+	for b.Len()%8 != 0 {
+		b.WriteByte(0)
+	}
+	b.Write(synthHeader(main))
+	b.WriteString("payload")
+	return b.Bytes()
+}
+
+// baseTags is a minimal v4 binary package's main header: the immutable
+// region tag first (its data is not read), then the tags sorted.
+func baseTags(over ...tv) []tv {
+	m := map[uint32]tv{}
+	for _, e := range []tv{
+		{tagName, TypeString, "synth"},
+		{tagVersion, TypeString, "1.0"},
+		{tagRelease, TypeString, "1"},
+		{tagSummary, TypeI18NString, []string{"A synthetic package"}},
+		{tagDescription, TypeI18NString, []string{"Made by the tests."}},
+		{tagBuildTime, TypeInt32, []uint32{1700000000}},
+		{tagBuildHost, TypeString, "builder"},
+		{tagSize, TypeInt32, []uint32{42}},
+		{tagLicense, TypeString, "MIT"},
+		{tagArch, TypeString, "x86_64"},
+		{tagSourceRPM, TypeString, "synth-1.0-1.src.rpm"},
+		{tagProvideName, TypeStringArray, []string{"synth"}},
+		{tagProvideFlags, TypeInt32, []uint32{senseEqual}},
+		{tagProvideVersion, TypeStringArray, []string{"1.0-1"}},
+		{tagDirNames, TypeStringArray, []string{"/usr/bin/", "/usr/share/synth/"}},
+		{tagDirIndexes, TypeInt32, []uint32{0, 1}},
+		{tagBaseNames, TypeStringArray, []string{"synth", "data"}},
+		{tagFileModes, TypeInt16, []uint16{0o100755, 0o100644}},
+		{tagFileFlags, TypeInt32, []uint32{0, 0}},
+		{tagFileDigests, TypeStringArray, []string{"", ""}},
+	} {
+		m[e.tag] = e
+	}
+	for _, e := range over {
+		if e.value == nil {
+			delete(m, e.tag)
+		} else {
+			m[e.tag] = e
+		}
+	}
+	var out []tv
+	for _, e := range m {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].tag < out[j].tag })
+	region := tv{tagHeaderImmutable, TypeBin, make([]byte, 16)}
+	return append([]tv{region}, out...)
+}
+
+// writeSynth writes a synthetic rpm into dir and returns its path.
+func writeSynth(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var sigTags = []tv{{sigTagPayloadSize, TypeInt32, []uint32{1234}}}

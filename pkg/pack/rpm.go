@@ -255,7 +255,7 @@ func (w rpmWriter) ConventionalFileName(info *nfpm.Info) string {
 	return w.naming.ConventionalFileName(info)
 }
 
-// rpmScripts are the scriptlet bodies, by the tags of the scriptlet and of
+// rpmScript is a scriptlet body with the tags of the scriptlet and of
 // its interpreter.
 type rpmScript struct {
 	tag, progTag int

@@ -310,6 +310,12 @@ func TestKeyRotation(t *testing.T) {
 		t.Error("KEY.asc is not the new key")
 	}
 	checkTree(t, out)
+	// dnf checks the earlier releases' rpms against the key that signed
+	// them: the .repo files list the retired key too.
+	repoFile, _ := os.ReadFile(filepath.Join(out, "rpm/el9/openshell-gateway.repo"))
+	if want := "gpgkey=" + testURL + "/KEY.asc " + testURL + "/keys/" + k1.Fingerprint + ".asc\n"; !strings.Contains(string(repoFile), want) {
+		t.Errorf(".repo after rotation lacks %q:\n%s", want, repoFile)
+	}
 	// From now on the new key is the repository's.
 	mustRun(t, opts(k2, out, v1, v2))
 }

@@ -62,13 +62,19 @@ func ListFile(s *State, suite string) string {
 // RepoFile is the .repo file users drop into /etc/yum.repos.d/: one
 // repository per target, $basearch picking the architecture's folder;
 // gpgcheck checks every rpm's signature and repo_gpgcheck repomd.xml's,
-// both against KEY.asc.
+// both against KEY.asc. After a key rotation the retired keys are listed
+// too (gpgkey takes several URLs), since the rpms of earlier releases stay
+// signed by the key that signed them.
 func RepoFile(s *State, target string) string {
+	keys := s.URL + "/KEY.asc"
+	for _, k := range s.RetiredKeys {
+		keys += " " + s.URL + "/keys/" + k + ".asc"
+	}
 	return "[" + s.Product + "]\n" +
 		"name=" + s.Product + " (" + target + ", $basearch)\n" +
 		"baseurl=" + s.URL + "/rpm/" + target + "/$basearch/\n" +
 		"enabled=1\n" +
 		"gpgcheck=1\n" +
 		"repo_gpgcheck=1\n" +
-		"gpgkey=" + s.URL + "/KEY.asc\n"
+		"gpgkey=" + keys + "\n"
 }

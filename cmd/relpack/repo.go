@@ -83,6 +83,7 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 			if asJSON {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false) // a user ID's <address> as it is
 				return enc.Encode(res)
 			}
 			refs := func(rs []repo.ReleaseRef) string {

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -160,6 +161,11 @@ func Run(o Options) (res *Result, err error) {
 		return nil, fmt.Errorf("repository %s: cannot lock %s: %w", o.Out, LockFile, err)
 	}
 
+	// Under the lock, a temporary file in the tree is a killed run's:
+	// removed, so it is never published.
+	if err := removeTemps(o.Out); err != nil {
+		return nil, err
+	}
 	old, err := ReadState(o.Out)
 	if err != nil {
 		return nil, err
@@ -367,6 +373,23 @@ func Run(o Options) (res *Result, err error) {
 	sort.Strings(res.Files)
 	fillResult(res, st)
 	return res, nil
+}
+
+// removeTemps removes the temporary files (pack.TempPattern) that a run
+// killed mid-way left in the tree.
+func removeTemps(root string) error {
+	prefix := strings.TrimSuffix(pack.TempPattern, "*")
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), prefix) {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("removing %s, left by a run that was killed: %w", p, err)
+			}
+		}
+		return nil
+	})
 }
 
 func configFile(c *config.Config) string {

@@ -335,6 +335,17 @@ func TestConcurrentRunRefused(t *testing.T) {
 	refused(t, opts(key, out, demoRelease(t, "0.1.0", "")), "in use by another relpack repo", LockFile)
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	mustRun(t, opts(key, out, demoRelease(t, "0.1.0", "")))
+
+	// A run killed mid-way leaves temporary files; the next run (holding
+	// the lock, so no other run owns them) removes them before they are
+	// ever published.
+	stale := filepath.Join(out, "deb/pool/main/o/openshell-gateway/.relpack-tmp-123")
+	os.WriteFile(stale, []byte("half a deb"), 0o644)
+	mustRun(t, opts(key, out, demoRelease(t, "0.2.0", "")))
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", stale, err)
+	}
+	checkTree(t, out)
 }
 
 // A writer that fails mid-way (a deb it cannot read, after the other

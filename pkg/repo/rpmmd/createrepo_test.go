@@ -39,7 +39,8 @@ func richRPM(t *testing.T) string {
 // and changelogs. The rpms: the demo release's four (relpack's writer,
 // el8/el9 on x86_64/aarch64) and one rpmbuild makes of testdata/rich.spec
 // (every relation kind and the createrepo_c filters), and a synthetic v3
-// package (OLDFILENAMES, the self-provide rpm 4.18 adds).
+// package (OLDFILENAMES, the self-provide rpm 4.18 adds), and a synthetic
+// one whose texts are all markup, quotes, CR/LF and tabs.
 //
 // The one intended difference: <time file> is the rpm's mtime for
 // createrepo_c and Options.Time for relpack (an mtime would make the
@@ -52,7 +53,8 @@ func TestPrimaryAgreesWithCreaterepo(t *testing.T) {
 	if len(demo) != 4 {
 		t.Fatalf("demo rpms: %v", demo)
 	}
-	rpms = append(demo, richRPM(t), v3RPM(t, t.TempDir()))
+	hostile, _ := hostileRPM(t, t.TempDir())
+	rpms = append(demo, richRPM(t), v3RPM(t, t.TempDir()), hostile)
 
 	theirs, ours := t.TempDir(), t.TempDir()
 	var pkgs []Package

@@ -108,6 +108,9 @@ func ReadRPM(r io.ReaderAt, size int64) (*RPM, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := sig.verifyRegion(tagHeaderSignatures, false, "signature header"); err != nil {
+		return nil, err
+	}
 	// The main header starts at the next multiple of 8 after the
 	// signature header (the padding rpm and createrepo_c both assume).
 	start := sig.Start + sig.Size
@@ -120,6 +123,9 @@ func ReadRPM(r io.ReaderAt, size int64) (*RPM, error) {
 	}
 	if len(main.Entries) == 0 {
 		return nil, errors.New("the main header has no entries")
+	}
+	if err := main.verifyRegion(tagHeaderImmutable, true, "main header"); err != nil {
+		return nil, err
 	}
 	return &RPM{LeadMajor: lead[4], Signature: sig, Main: main}, nil
 }
@@ -196,6 +202,49 @@ func (h *Header) check(e Entry) error {
 	}
 	if e.Type == TypeString && e.Count != 1 {
 		return fmt.Errorf("a string entry with count %d (must be 1)", e.Count)
+	}
+	return nil
+}
+
+// Region tags: the first entry of a header, whose data (at the end of the
+// store) is a trailer entry giving the size of the signed region.
+const (
+	tagHeaderImage      = 61
+	tagHeaderSignatures = 62
+)
+
+// verifyRegion applies rpm's check of a header's region
+// (hdrblobVerifyRegion): when the first entry is the region tag, it and
+// its trailer must be well formed and the region must fit the header;
+// in a package's main header (exact) it must be the whole header. A
+// header without the region tag is a legacy (v3) one, which rpm reads.
+func (h *Header) verifyRegion(regionTag uint32, exact bool, what string) error {
+	if len(h.Entries) == 0 || h.Entries[0].Tag != regionTag {
+		return nil
+	}
+	e := h.Entries[0]
+	if e.Type != TypeBin || e.Count != entrySize {
+		return fmt.Errorf("the %s: region tag %d has type %d and count %d (want %d, %d)", what, e.Tag, e.Type, e.Count, TypeBin, entrySize)
+	}
+	dl := uint64(len(h.Data))
+	rdl := uint64(e.Offset) + entrySize
+	if rdl > dl {
+		return fmt.Errorf("the %s: region trailer at offset %d outside the %d-byte data store", what, e.Offset, dl)
+	}
+	b := h.Data[e.Offset:]
+	tag, typ := binary.BigEndian.Uint32(b[0:4]), binary.BigEndian.Uint32(b[4:8])
+	off, count := -int64(int32(binary.BigEndian.Uint32(b[8:12]))), binary.BigEndian.Uint32(b[12:16])
+	if regionTag == tagHeaderSignatures && tag == tagHeaderImage {
+		tag = tagHeaderSignatures // some old packages: rpm accepts it
+	}
+	if tag != regionTag || typ != TypeBin || count != entrySize {
+		return fmt.Errorf("the %s: bad region trailer (tag %d type %d count %d)", what, tag, typ, count)
+	}
+	if off < 0 || off%entrySize != 0 || off/entrySize > int64(len(h.Entries)) {
+		return fmt.Errorf("the %s: region trailer claims %d bytes of index, the header has %d entries", what, off, len(h.Entries))
+	}
+	if exact && (off/entrySize != int64(len(h.Entries)) || rdl != dl) {
+		return fmt.Errorf("the %s: its region covers %d of %d entries and %d of %d data bytes (rpm wants all)", what, off/entrySize, len(h.Entries), rdl, dl)
 	}
 	return nil
 }

@@ -56,13 +56,13 @@ func TestReadRPMHostile(t *testing.T) {
 	if _, err := readBytes(good); err != nil {
 		t.Fatalf("the unaltered synthetic rpm: %v", err)
 	}
-	mainAt := func(b []byte) int {
-		r, err := readBytes(good)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return int(r.Main.Start)
-	}(good)
+	parsed, err := readBytes(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mainAt := int(parsed.Main.Start)
+	il := len(parsed.Main.Entries)
+	trailer := mainAt + introSize + il*entrySize + int(parsed.Main.Entries[0].Offset)
 	edit := func(f func(b []byte)) []byte {
 		b := append([]byte(nil), good...)
 		f(b)
@@ -90,6 +90,10 @@ func TestReadRPMHostile(t *testing.T) {
 		{"offset outside the store", edit(func(b []byte) { put(b, entry(1)+8, 0x00ffffff) }), "outside the"},
 		{"zero count", edit(func(b []byte) { put(b, entry(1)+12, 0) }), "count 0 out of range"},
 		{"count larger than the store", edit(func(b []byte) { put(b, entry(1)+12, 0x7fffffff) }), "out of range"},
+		{"region tag of another type", edit(func(b []byte) { put(b, entry(0)+4, TypeChar) }), "region tag 63 has type 1"},
+		{"region trailer of another tag", edit(func(b []byte) { put(b, trailer, 62) }), "bad region trailer (tag 62"},
+		{"region short of the header", edit(func(b []byte) { put(b, trailer+8, uint32(-int32((il-1)*entrySize))) }), "its region covers"},
+		{"region larger than the header", edit(func(b []byte) { put(b, trailer+8, uint32(-int32((il+1)*entrySize))) }), "region trailer claims"},
 		{"duplicate tag", edit(func(b []byte) { put(b, entry(2), binary.BigEndian.Uint32(b[entry(1):])) }), "appears twice"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

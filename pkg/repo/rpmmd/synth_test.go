@@ -20,6 +20,13 @@ type tv struct {
 // the given order, data aligned for its type.
 func synthHeader(tags []tv) []byte {
 	var index, data bytes.Buffer
+	// A region tag first has its trailer written last, at the end of the
+	// store, covering the whole header (as rpmbuild writes one).
+	var region *tv
+	if len(tags) > 0 && (tags[0].tag == tagHeaderImmutable || tags[0].tag == tagHeaderSignatures) {
+		region, tags = &tags[0], tags[1:]
+		index.Write(make([]byte, entrySize)) // filled below
+	}
 	for _, e := range tags {
 		align := map[uint32]int{TypeInt16: 2, TypeInt32: 4, TypeInt64: 8}[e.typ]
 		for align > 0 && data.Len()%align != 0 {
@@ -51,10 +58,21 @@ func synthHeader(tags []tv) []byte {
 		}
 		binary.Write(&index, binary.BigEndian, []uint32{e.tag, e.typ, uint32(off), uint32(count)})
 	}
+	il := len(tags)
+	if region != nil {
+		il++
+		off := data.Len()
+		binary.Write(&data, binary.BigEndian, []uint32{region.tag, TypeBin, uint32(-int32(il * entrySize)), entrySize})
+		idx := index.Bytes()
+		binary.BigEndian.PutUint32(idx[0:], region.tag)
+		binary.BigEndian.PutUint32(idx[4:], TypeBin)
+		binary.BigEndian.PutUint32(idx[8:], uint32(off))
+		binary.BigEndian.PutUint32(idx[12:], entrySize)
+	}
 	var h bytes.Buffer
 	h.Write(headerMagic)
 	h.Write([]byte{0, 0, 0, 0})
-	binary.Write(&h, binary.BigEndian, []uint32{uint32(len(tags)), uint32(data.Len())})
+	binary.Write(&h, binary.BigEndian, []uint32{uint32(il), uint32(data.Len())})
 	h.Write(index.Bytes())
 	h.Write(data.Bytes())
 	return h.Bytes()
@@ -134,4 +152,4 @@ func writeSynth(t *testing.T, dir, name string, data []byte) string {
 	return p
 }
 
-var sigTags = []tv{{sigTagPayloadSize, TypeInt32, []uint32{1234}}}
+var sigTags = []tv{{tagHeaderSignatures, TypeBin, nil}, {sigTagPayloadSize, TypeInt32, []uint32{1234}}}

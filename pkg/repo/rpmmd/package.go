@@ -152,11 +152,11 @@ func ReadMeta(path, href string, fileTime int64) (*Meta, error) {
 	}
 	r, err := ReadRPM(f, fi.Size())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w; not a readable rpm: rebuild the package or copy it again", path, err)
 	}
 	m, err := metaOf(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w; rebuild the package or copy it again", path, err)
 	}
 	h := sha256.New()
 	n, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size()))

@@ -3,6 +3,17 @@
 // repomd.xml listing them, and its detached signature repomd.xml.asc (dnf's
 // repo_gpgcheck). The rpms are placed by the caller (pkg/repo); this
 // package reads their headers and checksums and never moves them.
+//
+// The XML says of each package what createrepo_c (0.17, src/parsehdr.c
+// and xml_dump*.c) says, read by this package's own rpm header reader
+// (ReadRPM: lead, signature and main header, v3 and v4, every count and
+// length checked against the file before anything is allocated;
+// ReadMeta: createrepo_c's field mapping and filters). The tests compare
+// the parsed output with the real createrepo_c's and install from the
+// tree with the real dnf. Differences from createrepo_c, on purpose:
+// <time file> is Options.Time, not the rpm's mtime; no sqlite databases
+// (dnf reads the XML); a package with a string XML 1.0 cannot carry is an
+// error for the whole call, where createrepo_c leaves the package out.
 package rpmmd
 
 import (

@@ -325,6 +325,17 @@ func TestRewrite(t *testing.T) {
 	if asc := after["repomd.xml.asc"]; !strings.HasPrefix(asc, "-----BEGIN PGP SIGNATURE-----") {
 		t.Errorf("repomd.xml.asc is not armoured:\n%s", asc)
 	}
+
+	// A repository without packages (every package removed) is valid.
+	empty := t.TempDir()
+	if err := WriteRepo(empty, nil, Options{Time: epoch, Key: key.key}); err != nil {
+		t.Fatal(err)
+	}
+	var none primaryDoc
+	readData(t, empty, "primary", &none)
+	if none.Packages != "0" || len(none.Package) != 0 {
+		t.Errorf("empty repository: %+v", none)
+	}
 }
 
 // TestOpenChecksums: open-checksum and open-size describe the

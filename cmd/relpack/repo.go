@@ -96,6 +96,8 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 			switch {
 			case res.Unchanged:
 				fmt.Fprintf(w, "%s: %s already holds %s; nothing written\n", res.Product, out, refs(res.Present))
+			case len(res.Added) == 0:
+				fmt.Fprintf(w, "%s: rewrote the indexes and set-up files of %s (%s), signed by %s", res.Product, out, refs(res.Releases), res.Key.Fingerprint)
 			default:
 				fmt.Fprintf(w, "%s: added %s to %s (now %s), signed by %s", res.Product, refs(res.Added), out, refs(res.Releases), res.Key.Fingerprint)
 				if res.Rotated {

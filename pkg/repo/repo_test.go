@@ -138,6 +138,21 @@ func TestReAdd(t *testing.T) {
 	}
 	sameTree(t, "identical re-add", before, snapshot(t, out))
 
+	// A new --url rewrites the set-up files and the record, nothing else
+	// of substance; then back again gives the first tree.
+	moved := opts(key, out, v1)
+	moved.URL = "https://mirror.example.net/openshell/"
+	res = mustRun(t, moved)
+	if res.Unchanged || len(res.Added) != 0 {
+		t.Errorf("new --url: %+v", res)
+	}
+	repoFile, _ := os.ReadFile(filepath.Join(out, "rpm/el8/openshell-gateway.repo"))
+	if !strings.Contains(string(repoFile), "baseurl=https://mirror.example.net/openshell/rpm/el8/$basearch/\n") {
+		t.Errorf(".repo after a new --url:\n%s", repoFile)
+	}
+	mustRun(t, opts(key, out, v1))
+	sameTree(t, "moved and back", before, snapshot(t, out))
+
 	// 0.1.0 built again at another time: same names, other bytes.
 	other := demoRelease(t, "0.1.0", "1600000000")
 	_, err := Run(opts(key, out, other))

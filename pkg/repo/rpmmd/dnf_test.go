@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,9 +20,13 @@ import (
 // gpgcheck=1 and repo_gpgcheck=1, installs openshell-gateway into a root
 // seeded like an EL8 host (internal/rpmroot: glibc 2.28, z3-libs, bash and
 // systemd in its rpm database), running its scriptlets; after v2 is added
-// and the indexes rewritten, dnf upgrade installs v2. A primary.xml.gz
-// changed under an unchanged repomd.xml, and a repomd.xml changed without
-// a new signature, are refused.
+// and the indexes rewritten, dnf upgrade installs v2. Refused, with dnf's
+// own messages and exit status 1: a primary.xml.gz changed under an
+// unchanged repomd.xml, a repomd.xml changed without a new signature, a
+// repository without repomd.xml.asc, and (gpgcheck) an unsigned v3.
+//
+// The scriptlets run for real (no tsflags=noscripts): the root has dash as
+// /bin/sh and a systemctl that logs its calls (rpmroot.ShellRoot).
 func TestDNFInstallsAndUpgrades(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Fatal("this test needs root (dnf runs the scriptlets chrooted into the install root); CI runs as root")
@@ -29,8 +34,9 @@ func TestDNFInstallsAndUpgrades(t *testing.T) {
 	testdeps.Tools(t, "dnf", "rpm", "gpg")
 	key := newKey(t)
 	cfg := signedDemoConfig(t, key)
-	v1 := buildRelease(t, cfg, "0.1.0")
-	v2 := buildRelease(t, cfg, "0.2.0")
+	v1 := buildRelease(t, cfg, "0.1.0", true)
+	v2 := buildRelease(t, cfg, "0.2.0", true)
+	v3 := buildRelease(t, cfg, "0.3.0", false) // not signed
 
 	repo := filepath.Join(t.TempDir(), "repo")
 	add := func(rpms ...string) {
@@ -127,8 +133,8 @@ func TestDNFInstallsAndUpgrades(t *testing.T) {
 	refused := func(what, want string) {
 		t.Helper()
 		o, e, err := dnfIn(t.TempDir(), "makecache")
-		if err == nil || !strings.Contains(o+e, want) {
-			t.Errorf("%s: dnf makecache: %v, want an error with %q:\n%s%s", what, err, want, o, e)
+		if code := exitCode(err); code != 1 || !strings.Contains(o+e, want) {
+			t.Errorf("%s: dnf makecache: exit %d (%v), want 1 and an error with %q:\n%s%s", what, code, err, want, o, e)
 		}
 	}
 
@@ -175,4 +181,25 @@ func TestDNFInstallsAndUpgrades(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused("repomd.xml.asc missing", "GPG verification is enabled, but GPG signature is not available")
+
+	// A package relpack built without --sign, in a correctly signed
+	// repository: gpgcheck=1 refuses to install it.
+	add(v1, v2, v3)
+	o, e, err = dnf("upgrade")
+	if code := exitCode(err); code != 1 || !strings.Contains(o+e, "is not signed") || !strings.Contains(o+e, "GPG check FAILED") {
+		t.Errorf("dnf upgrade to an unsigned package: exit %d (%v), want 1, \"is not signed\" and \"GPG check FAILED\":\n%s%s", code, err, o, e)
+	}
+	installed("after the refused upgrade", "0.2.0-1.el8")
+}
+
+// exitCode is the exit status of a finished command (0 for none, -1 when
+// it did not run or was killed).
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	return -1
 }

@@ -89,12 +89,16 @@ func signedDemoConfig(t *testing.T, key testKey) string {
 	return p
 }
 
-// buildRelease runs `relpack build --sign` on the config for version and
-// returns the el8 x86_64 rpm.
-func buildRelease(t *testing.T, cfg, version string) string {
+// buildRelease runs `relpack build [--sign]` on the config for version
+// and returns the el8 x86_64 rpm.
+func buildRelease(t *testing.T, cfg, version string, signed bool) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "dist")
-	o, e, err := run([]string{"SOURCE_DATE_EPOCH=1700000000"}, clitest.Bin(t), "build", "-q", "-c", cfg, "--version", version, "--out", out, "--sign")
+	args := []string{"build", "-q", "-c", cfg, "--version", version, "--out", out}
+	if signed {
+		args = append(args, "--sign")
+	}
+	o, e, err := run([]string{"SOURCE_DATE_EPOCH=1700000000"}, clitest.Bin(t), args...)
 	if err != nil {
 		t.Fatalf("relpack build %s: %v\n%s%s", version, err, o, e)
 	}

@@ -37,10 +37,11 @@ func richRPM(t *testing.T) string {
 // version, checksum, texts, sizes, location, format fields, header range,
 // every relation with its flags, versions and pre, and the file lists
 // and changelogs. The rpms: the demo release's four (relpack's writer,
-// el8/el9 on x86_64/aarch64) and one rpmbuild makes of testdata/rich.spec
-// (every relation kind and the createrepo_c filters), and a synthetic v3
-// package (OLDFILENAMES, the self-provide rpm 4.18 adds), and a synthetic
-// one whose texts are all markup, quotes, CR/LF and tabs.
+// el8/el9 on x86_64/aarch64); one of relpack build --sign (a larger
+// signature header, so another header range); one rpmbuild makes of
+// testdata/rich.spec (every relation kind and the createrepo_c filters); a
+// synthetic v3 package (OLDFILENAMES, the self-provide rpm 4.18 adds); and
+// a synthetic one whose texts are all markup, quotes, CR/LF and tabs.
 //
 // The one intended difference: <time file> is the rpm's mtime for
 // createrepo_c and Options.Time for relpack (an mtime would make the
@@ -54,7 +55,9 @@ func TestPrimaryAgreesWithCreaterepo(t *testing.T) {
 		t.Fatalf("demo rpms: %v", demo)
 	}
 	hostile, _ := hostileRPM(t, t.TempDir())
-	rpms = append(demo, richRPM(t), v3RPM(t, t.TempDir()), hostile)
+	key := newKey(t)
+	signed := buildRelease(t, signedDemoConfig(t, key), "0.1.1", true) // a larger signature header
+	rpms = append(demo, signed, richRPM(t), v3RPM(t, t.TempDir()), hostile)
 
 	theirs, ours := t.TempDir(), t.TempDir()
 	var pkgs []Package
@@ -70,7 +73,6 @@ func TestPrimaryAgreesWithCreaterepo(t *testing.T) {
 		pkgs = append(pkgs, Package{Path: filepath.Join(ours, href), Href: href})
 	}
 	sh(t, "createrepo_c", "--quiet", "--no-database", "--general-compress-type=gz", theirs)
-	key := newKey(t)
 	if err := WriteRepo(ours, pkgs, Options{Time: time.Unix(1700000000, 0), Key: key.key}); err != nil {
 		t.Fatal(err)
 	}

@@ -423,3 +423,24 @@ func TestFailureMidwayLeavesPreviousTree(t *testing.T) {
 		})
 	}
 }
+
+// A first run that fails mid-way leaves no index and no pool file (only
+// empty folders, KEY.asc and files no index lists), and the next run
+// starts the tree afresh.
+func TestFirstRunFailureLeavesNoIndex(t *testing.T) {
+	key := testKey(t)
+	out := filepath.Join(t.TempDir(), "repo")
+	v1 := copyRelease(t, demoRelease(t, "0.1.0", ""))
+	bad := artifactOf(t, v1, "rpm", "el9", "x86_64")
+	replaceArtifact(t, v1, bad.File, []byte("not an rpm"))
+	if _, err := Run(opts(key, out, v1)); err == nil || !strings.Contains(err.Error(), "rpm/el9/x86_64/repodata") {
+		t.Fatalf("want the el9 x86_64 writer's failure, got %v", err)
+	}
+	for p := range snapshot(t, out) {
+		if strings.HasPrefix(p, "deb/dists/") && !strings.Contains(p, "/by-hash/") || strings.HasSuffix(p, "repomd.xml") || strings.Contains(p, "/pool/") || strings.Contains(p, "/Packages/") || p == StateFile {
+			t.Errorf("the failed first run left %s", p)
+		}
+	}
+	mustRun(t, opts(key, out, demoRelease(t, "0.1.0", "")))
+	checkTree(t, out)
+}

@@ -261,6 +261,9 @@ func Run(o Options) (res *Result, err error) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s is unsigned: the .repo files set gpgcheck=1, so dnf refuses its rpms; build it with relpack build --sign and the repository's key", r.Product, r.Version))
 		case st.Key.Fingerprint:
 		default:
+			if slices.Contains(st.RetiredKeys, r.SignedBy) {
+				continue // the .repo files list the retired keys too
+			}
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s's rpms are signed by %s, not by the repository's key %s: dnf's gpgcheck=1 refuses them unless that key is imported too (rpm --import)", r.Product, r.Version, r.SignedBy, st.Key.Fingerprint))
 		}
 	}

@@ -2,6 +2,7 @@ package pack
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -170,5 +171,65 @@ func TestRPMWriterFileChanged(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("temporary files left in %s: %v", tmp, left)
+	}
+}
+
+// TestRPMLargeSizeTags: sizes past 32 bits go into rpm's 64-bit tags
+// (LONGSIZE, LONGSIGSIZE, LONGARCHIVESIZE), as rpmbuild writes them, in
+// place of the 32-bit ones rpmpack wrote (and would have truncated);
+// smaller ones keep rpmpack's 32-bit tags. A payload that large cannot be
+// written in a test, so the header entries are checked.
+func TestRPMLargeSizeTags(t *testing.T) {
+	meta := rpmMetaData{Name: "x", Version: "1", Release: "1", Compressor: "xz", BuildTime: fixtureMTime}
+	tmp, err := os.CreateTemp(t.TempDir(), "payload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tmp.Close()
+	for _, c := range []struct {
+		pay             rpmPayload
+		main, sigs      []int // tags that must be there
+		notMain, notSig []int
+	}{
+		{rpmPayload{size: 1 << 20, fileBytes: 4<<30 - 1}, []int{rpmTagSize}, []int{rpmSigTagSize, rpmSigTagPayloadSize},
+			[]int{rpmTagLongSize}, []int{rpmSigTagLongSize, rpmSigTagLongArchiveSize}},
+		{rpmPayload{size: 5 << 30, fileBytes: 6 << 30}, []int{rpmTagLongSize}, []int{rpmSigTagLongSize, rpmSigTagLongArchiveSize},
+			[]int{rpmTagSize}, []int{rpmSigTagSize, rpmSigTagPayloadSize}},
+	} {
+		h := rpmMainHeader(&meta, nil, nil, &c.pay, nil)
+		hb, err := h.bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb, err := rpmSignatureHeader(hb, &c.pay, tmp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags := func(b []byte) map[int]int { // tag -> type
+			m := map[int]int{}
+			n := int(binary.BigEndian.Uint32(b[8:12]))
+			for i := 0; i < n; i++ {
+				e := b[16+16*i:]
+				m[int(binary.BigEndian.Uint32(e[0:4]))] = int(binary.BigEndian.Uint32(e[4:8]))
+			}
+			return m
+		}
+		for _, set := range []struct {
+			got       map[int]int
+			want, not []int
+		}{{tags(hb), c.main, c.notMain}, {tags(sb), c.sigs, c.notSig}} {
+			for _, tag := range set.want {
+				typ, ok := set.got[tag]
+				long := tag == rpmTagLongSize || tag == rpmSigTagLongSize || tag == rpmSigTagLongArchiveSize
+				if !ok || (long && typ != rpmTypeInt64) || (!long && typ != rpmTypeInt32) {
+					t.Errorf("payload %+v: tag %d: type %d (present %v)", c.pay, tag, typ, ok)
+				}
+			}
+			for _, tag := range set.not {
+				if _, ok := set.got[tag]; ok {
+					t.Errorf("payload %+v: tag %d is there", c.pay, tag)
+				}
+			}
+		}
 	}
 }

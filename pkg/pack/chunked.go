@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 
 	"github.com/ulikunitz/xz"
 )
@@ -36,10 +37,20 @@ const (
 	xzChunkDict = 2 << 20
 )
 
-// compressSlots bounds the chunk encoders running at once in the process,
-// whatever number of payloads are being compressed: the count, not the
-// number of artifacts, decides the encoders' memory.
+// compressSlots bounds the chunks being compressed at once in the process,
+// whatever number of payloads are being written: the count, not the
+// number of artifacts, decides the encoders' memory and that of the input
+// chunks they hold. A slot is taken before a chunk is handed over (in
+// submit), not once its goroutine runs, so a filled chunk never waits in
+// memory for a core: a stream that has filled its next chunk blocks
+// until one is free. In the process there are then at most one chunk
+// being filled per stream and one being compressed per core.
 var compressSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// chunkBufs recycles the input buffers of chunks (chunkSize each): with
+// a new one per chunk, the garbage collector, not the slots, would decide
+// how many are in memory.
+var chunkBufs = sync.Pool{New: func() any { return make([]byte, 0, chunkSize) }}
 
 // chunkCodec compresses one chunk on its own.
 type chunkCodec interface {
@@ -106,7 +117,7 @@ func (x *chunkedWriter) Write(p []byte) (int, error) {
 			continue
 		}
 		if x.buf == nil {
-			x.buf = make([]byte, 0, chunkSize)
+			x.buf = chunkBufs.Get().([]byte)[:0]
 		}
 		k := min(len(p), chunkSize-len(x.buf))
 		x.buf = append(x.buf, p[:k]...)
@@ -129,7 +140,15 @@ func (x *chunkedWriter) submit() {
 	ch := make(chan chunkResult, 1)
 	x.pending = append(x.pending, ch)
 	x.started = true
-	go func() { ch <- x.cache.chunk(x.codec, in, multi) }()
+	compressSlots <- struct{}{}
+	go func() {
+		r := x.cache.chunk(x.codec, in, multi)
+		<-compressSlots
+		if cap(in) == chunkSize {
+			chunkBufs.Put(in[:0])
+		}
+		ch <- r
+	}()
 }
 
 // flushOne waits for the oldest pending chunk and writes it.
@@ -179,14 +198,12 @@ func (x *chunkedWriter) Close() error {
 	return x.codec.finish(x.w, x.header, x.recs)
 }
 
-// compressChunk compresses in under a compression slot. Each xz encoder
+// compressChunk compresses in; its caller holds a compression slot. Each xz encoder
 // allocates its memory afresh (ulikunitz/xz has no reset); collecting the
 // dead one before the next starts keeps the heap at the live encoders
 // instead of letting it grow to twice that (GOGC), for one GC cycle per
 // 8 MiB chunk, next to seconds of compression.
 func compressChunk(codec chunkCodec, in []byte, multi bool) chunkResult {
-	compressSlots <- struct{}{}
-	defer func() { <-compressSlots }()
 	h, c, rec, err := codec.compress(in, multi)
 	runtime.GC()
 	return chunkResult{header: h, chunk: c, rec: rec, err: err}
@@ -299,7 +316,10 @@ func (xzCodec) compress(in []byte, multi bool) (header, chunk []byte, rec xzReco
 	if idx[0] != 0 || count != 1 || err1 != nil || err2 != nil || err3 != nil || uncompressed != uint64(len(in)) {
 		return nil, nil, rec, bad("index")
 	}
-	return s[:12], s[12 : len(s)-12-idxLen], xzRecord{unpadded, uncompressed}, nil
+	// The header is copied: a PayloadCache keeps it for the whole build,
+	// and a 12-byte slice of out would keep out's whole array (the chunk's
+	// compressed bytes, megabytes) alive with it.
+	return bytes.Clone(s[:12]), s[12 : len(s)-12-idxLen], xzRecord{unpadded, uncompressed}, nil
 }
 
 // finish writes the xz index of the blocks and the stream footer.

@@ -44,6 +44,18 @@
 // dynamic symbol names, a RUNPATH that does not read back, or a PT_LOAD out
 // of bounds, unsorted or overlapping fails the call.
 //
+// Memory. The file is never held in memory, whatever its size (server
+// binaries with debug info reach hundreds of MB, and a release build edits
+// several at once). The edit reads only what it changes or must check —
+// the ELF, program and section headers, PT_DYNAMIC, .dynstr, the dynamic
+// symbols' name fields and the version tables — through an io.ReaderAt,
+// and produces a plan: ranges of the source copied file to file
+// (copy_file_range, no user-space buffer of the file), zeros (the written
+// out .bss and alignment padding: holes of the temporary file) and small
+// patches (headers, dynamic entries, the new .dynstr and .dynamic). The
+// check above reads the written temporary file back the same way, before
+// it is synced and renamed into place.
+//
 // Refused, with an error naming the file: ELF32 and big-endian files, other
 // machines, static binaries (no PT_DYNAMIC), files whose last segment is
 // followed by loaded data, and the relocation case when the .dynamic copy
@@ -57,6 +69,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -93,6 +106,7 @@ type options struct {
 // (e.g. "$ORIGIN/../lib"). src is never modified. dst is written atomically
 // (temp file in dst's folder + rename). Any DT_RPATH is replaced by the DT_RUNPATH
 // (RPATH would also apply to the whole dependency tree and win over LD_LIBRARY_PATH).
+// Its memory use is bounded by the structures it edits, not by the file's size.
 func SetRunpath(src, dst, runpath string) error {
 	return setRunpath(src, dst, runpath, options{})
 }
@@ -114,26 +128,51 @@ func setRunpath(src, dst, runpath string, opt options) error {
 	if dt, err := os.Stat(dst); err == nil && os.SameFile(st, dt) {
 		return &Error{dst, "destination is the source file: SetRunpath never modifies its source; write to another path"}
 	}
-	data, err := os.ReadFile(src)
+	in, err := os.Open(src)
 	if err != nil {
 		return &Error{src, err.Error()}
 	}
-	out, err := edit(data, runpath, opt)
+	defer in.Close()
+	// The size and identity of what was opened, not of what was stat'ed
+	// (the path may have been replaced in between).
+	ist, err := in.Stat()
 	if err != nil {
 		return &Error{src, err.Error()}
 	}
-	if err := verify(data, out, runpath); err != nil {
-		return &Error{src, "internal error, the edited file does not check out (nothing written): " + err.Error()}
+	if !os.SameFile(st, ist) {
+		return &Error{src, "the file was replaced while being opened; run again"}
 	}
-	if err := writeAtomic(dst, out, st.Mode().Perm()); err != nil {
+	size := ist.Size()
+	f, err := parse(in, size)
+	if err != nil {
+		return &Error{src, err.Error()}
+	}
+	p, err := f.edit(runpath, opt)
+	if err != nil {
+		return &Error{src, err.Error()}
+	}
+	err = writeAtomic(dst, st.Mode().Perm(), func(out *os.File) error {
+		if err := p.write(out, in); err != nil {
+			return &Error{dst, err.Error()}
+		}
+		if err := verify(in, size, out, int64(p.size), runpath); err != nil {
+			return &Error{src, "internal error, the edited file does not check out (nothing written): " + err.Error()}
+		}
+		return nil
+	})
+	if e := (*Error)(nil); errors.As(err, &e) {
+		return e
+	}
+	if err != nil {
 		return &Error{dst, err.Error()}
 	}
 	return nil
 }
 
-// writeAtomic writes data to a temporary file in path's folder, then renames
-// it to path; on failure nothing is left behind.
-func writeAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+// writeAtomic creates a temporary file in path's folder, has fill write
+// (and check) it, then syncs it and renames it to path; on failure nothing
+// is left behind.
+func writeAtomic(path string, perm fs.FileMode, fill func(*os.File) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -145,7 +184,7 @@ func writeAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	if err = fill(f); err != nil {
 		return err
 	}
 	if err = f.Chmod(perm); err != nil {
@@ -160,6 +199,64 @@ func writeAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 	return os.Rename(tmp, path)
 }
 
+// plan is the edited file, described against its source: size bytes made of
+// ranges of the source (copies), then patches written over them in order.
+// Bytes that neither covers are zero (the written-out .bss and alignment
+// padding).
+type plan struct {
+	size    uint64
+	copies  []span
+	patches []patch
+}
+
+// span is n bytes of the source at src, copied to dst in the output.
+type span struct{ dst, src, n uint64 }
+
+// patch is new bytes b at off in the output.
+type patch struct {
+	off uint64
+	b   []byte
+}
+
+// write writes the plan's output into out (a new, empty file) from in. The
+// copies go file to file (io.Copy from a *os.File to a *os.File is
+// copy_file_range or sendfile on Linux) and the zeros are holes left by
+// Truncate, so no buffer the size of the file is ever made.
+func (p *plan) write(out, in *os.File) error {
+	if err := out.Truncate(int64(p.size)); err != nil {
+		return err
+	}
+	for _, c := range p.copies {
+		if c.dst > p.size || c.n > p.size-c.dst {
+			return fmt.Errorf("internal error: copy of %d bytes to %#x past the end of the output (%d bytes)", c.n, c.dst, p.size)
+		}
+		if _, err := in.Seek(int64(c.src), io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := out.Seek(int64(c.dst), io.SeekStart); err != nil {
+			return err
+		}
+		// io.LimitReader of the *os.File itself: os.File.ReadFrom unwraps
+		// it for copy_file_range (an io.SectionReader would not be).
+		n, err := io.Copy(out, io.LimitReader(in, int64(c.n)))
+		if err != nil {
+			return fmt.Errorf("copying from %s: %v", in.Name(), err)
+		}
+		if uint64(n) != c.n {
+			return fmt.Errorf("%s is shorter than when it was read (it changed during the edit); run again", in.Name())
+		}
+	}
+	for _, pt := range p.patches {
+		if pt.off > p.size || uint64(len(pt.b)) > p.size-pt.off {
+			return fmt.Errorf("internal error: patch of %d bytes at %#x past the end of the output (%d bytes)", len(pt.b), pt.off, p.size)
+		}
+		if _, err := out.WriteAt(pt.b, int64(pt.off)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Sizes of the ELF64 structures this package reads and writes.
 const (
 	ehdrSize = 64
@@ -168,10 +265,12 @@ const (
 	dynSize  = 16
 )
 
-// file is a parsed ELF64 little-endian file: its bytes and the headers,
-// decoded. Edits change the decoded headers; encode writes them back.
+// file is a parsed ELF64 little-endian file: a reader of its bytes, its size
+// and the headers, decoded. Edits change the decoded headers; the plan
+// writes them back.
 type file struct {
-	data  []byte
+	r     io.ReaderAt
+	size  uint64
 	hdr   elf.Header64
 	progs []elf.Prog64
 	sects []elf.Section64 // empty when the file has no section headers
@@ -183,23 +282,47 @@ type file struct {
 
 var le = binary.LittleEndian
 
-// parse decodes the headers and the dynamic table of data and checks that
-// they lie inside the file. Its errors are messages for an *Error.
-func parse(data []byte) (*file, error) {
-	if len(data) < elf.EI_NIDENT || !bytes.Equal(data[:4], []byte(elf.ELFMAG)) {
+// inFile reports whether [off, off+size) lies inside the file.
+func (f *file) inFile(off, size uint64) bool {
+	return off <= f.size && size <= f.size-off
+}
+
+// read returns the n bytes at off. Callers check first that they lie in the
+// file (with their own message); read refuses them otherwise, so that no
+// header value can make it allocate more than the file holds.
+func (f *file) read(off, n uint64) ([]byte, error) {
+	if !f.inFile(off, n) {
+		return nil, fmt.Errorf("truncated file: %d bytes at offset %#x lie past its end", n, off)
+	}
+	b := make([]byte, n)
+	if k, err := f.r.ReadAt(b, int64(off)); k < len(b) {
+		return nil, fmt.Errorf("reading %d bytes at offset %#x: %v", n, off, err)
+	}
+	return b, nil
+}
+
+// parse decodes the headers and the dynamic table of the size bytes r reads
+// and checks that they lie inside the file. Its errors are messages for an
+// *Error.
+func parse(r io.ReaderAt, size int64) (*file, error) {
+	f := &file{r: r, size: uint64(size)}
+	var ident [ehdrSize]byte
+	if k, err := r.ReadAt(ident[:min(size, ehdrSize)], 0); int64(k) < min(size, ehdrSize) {
+		return nil, fmt.Errorf("reading the ELF header: %v", err)
+	}
+	if size < elf.EI_NIDENT || !bytes.Equal(ident[:4], []byte(elf.ELFMAG)) {
 		return nil, errors.New("not an ELF file")
 	}
-	if c := elf.Class(data[elf.EI_CLASS]); c != elf.ELFCLASS64 {
+	if c := elf.Class(ident[elf.EI_CLASS]); c != elf.ELFCLASS64 {
 		return nil, fmt.Errorf("%v file: only ELF64 little-endian (x86_64, aarch64) is supported", c)
 	}
-	if d := elf.Data(data[elf.EI_DATA]); d != elf.ELFDATA2LSB {
+	if d := elf.Data(ident[elf.EI_DATA]); d != elf.ELFDATA2LSB {
 		return nil, fmt.Errorf("%v file: only ELF64 little-endian (x86_64, aarch64) is supported", d)
 	}
-	if len(data) < ehdrSize {
+	if size < ehdrSize {
 		return nil, errors.New("truncated ELF header")
 	}
-	f := &file{data: data}
-	if _, err := binary.Decode(data, le, &f.hdr); err != nil {
+	if _, err := binary.Decode(ident[:], le, &f.hdr); err != nil {
 		return nil, fmt.Errorf("reading the ELF header: %v", err)
 	}
 	h := &f.hdr
@@ -224,13 +347,15 @@ func parse(data []byte) (*file, error) {
 	if h.Phentsize != phdrSize {
 		return nil, fmt.Errorf("program header entry size %d, want %d", h.Phentsize, phdrSize)
 	}
-	if !inFile(data, h.Phoff, uint64(h.Phnum)*phdrSize) {
+	if !f.inFile(h.Phoff, uint64(h.Phnum)*phdrSize) {
 		return nil, errors.New("truncated file: the program header table lies past its end")
 	}
-	f.progs = make([]elf.Prog64, h.Phnum)
-	for i := range f.progs {
-		binary.Decode(data[h.Phoff+uint64(i)*phdrSize:], le, &f.progs[i])
+	b, err := f.read(h.Phoff, uint64(h.Phnum)*phdrSize)
+	if err != nil {
+		return nil, err
 	}
+	f.progs = make([]elf.Prog64, h.Phnum)
+	binary.Decode(b, le, f.progs)
 
 	// Section headers (optional: the loader never reads them).
 	if h.Shoff != 0 {
@@ -239,23 +364,29 @@ func parse(data []byte) (*file, error) {
 		}
 		n := uint64(h.Shnum)
 		if n == 0 { // extended numbering: the count is in section 0's sh_size
-			if !inFile(data, h.Shoff, shdrSize) {
+			if !f.inFile(h.Shoff, shdrSize) {
 				return nil, errors.New("truncated file: the section header table lies past its end")
 			}
-			n = le.Uint64(data[h.Shoff+32:])
+			b, err := f.read(h.Shoff+32, 8)
+			if err != nil {
+				return nil, err
+			}
+			n = le.Uint64(b)
 		}
-		if n > uint64(len(data))/shdrSize || !inFile(data, h.Shoff, n*shdrSize) {
+		if n > f.size/shdrSize || !f.inFile(h.Shoff, n*shdrSize) {
 			return nil, errors.New("truncated file: the section header table lies past its end")
 		}
-		f.sects = make([]elf.Section64, n)
-		for i := range f.sects {
-			binary.Decode(data[h.Shoff+uint64(i)*shdrSize:], le, &f.sects[i])
+		b, err := f.read(h.Shoff, n*shdrSize)
+		if err != nil {
+			return nil, err
 		}
+		f.sects = make([]elf.Section64, n)
+		binary.Decode(b, le, f.sects)
 	}
 
 	for i, p := range f.progs {
 		if elf.ProgType(p.Type) == elf.PT_LOAD {
-			if !inFile(data, p.Off, p.Filesz) {
+			if !f.inFile(p.Off, p.Filesz) {
 				return nil, fmt.Errorf("truncated file: segment %d (PT_LOAD) lies past its end", i)
 			}
 			if p.Filesz > p.Memsz {
@@ -276,30 +407,29 @@ func parse(data []byte) (*file, error) {
 		return nil, errors.New("statically linked (no PT_DYNAMIC segment): it loads no shared libraries, so a RUNPATH would do nothing")
 	}
 	dp := f.progs[f.dynProg]
-	if !inFile(data, dp.Off, dp.Filesz) {
+	if !f.inFile(dp.Off, dp.Filesz) {
 		return nil, errors.New("truncated file: the dynamic section lies past its end")
 	}
 	if off, ok := f.offsetOf(dp.Vaddr, dp.Filesz); !ok || off != dp.Off {
 		return nil, errors.New("PT_DYNAMIC is not inside a PT_LOAD segment's file image")
 	}
 	n := dp.Filesz / dynSize
+	if b, err = f.read(dp.Off, n*dynSize); err != nil {
+		return nil, err
+	}
 	f.dyns = make([]elf.Dyn64, n)
+	binary.Decode(b, le, f.dyns)
 	f.nused = -1
 	for i := range f.dyns {
-		binary.Decode(data[dp.Off+uint64(i)*dynSize:], le, &f.dyns[i])
-		if f.nused < 0 && elf.DynTag(f.dyns[i].Tag) == elf.DT_NULL {
+		if elf.DynTag(f.dyns[i].Tag) == elf.DT_NULL {
 			f.nused = i
+			break
 		}
 	}
 	if f.nused < 0 {
 		return nil, errors.New("the dynamic section has no DT_NULL terminator")
 	}
 	return f, nil
-}
-
-// inFile reports whether [off, off+size) lies inside data.
-func inFile(data []byte, off, size uint64) bool {
-	return off <= uint64(len(data)) && size <= uint64(len(data))-off
 }
 
 // offsetOf maps [vaddr, vaddr+size) to its file offset through the PT_LOAD
@@ -326,8 +456,8 @@ func (f *file) dynVal(tag elf.DynTag) (uint64, bool) {
 	return 0, false
 }
 
-// strtab returns the dynamic string table (DT_STRTAB, DT_STRSZ), its address
-// and its file offset.
+// strtab reads the dynamic string table (DT_STRTAB, DT_STRSZ) and returns
+// it with its address and its file offset.
 func (f *file) strtab() (tab []byte, addr, off uint64, err error) {
 	addr, ok1 := f.dynVal(elf.DT_STRTAB)
 	size, ok2 := f.dynVal(elf.DT_STRSZ)
@@ -338,7 +468,10 @@ func (f *file) strtab() (tab []byte, addr, off uint64, err error) {
 	if !ok {
 		return nil, 0, 0, errors.New("DT_STRTAB is not inside a PT_LOAD segment's file image")
 	}
-	return f.data[off : off+size], addr, off, nil
+	if tab, err = f.read(off, size); err != nil {
+		return nil, 0, 0, err
+	}
+	return tab, addr, off, nil
 }
 
 // cstring returns the NUL-terminated string at off in tab.
@@ -366,13 +499,17 @@ func isStringTag(t elf.DynTag) bool {
 // isPathTag reports whether t is DT_RPATH or DT_RUNPATH.
 func isPathTag(t elf.DynTag) bool { return t == elf.DT_RPATH || t == elf.DT_RUNPATH }
 
+// symChunk is how many dynamic symbols strRefs reads at a time: their name
+// fields are all it needs, and .dynsym can be large.
+const symChunk = 4096
+
 // strRefs lists every offset into the dynamic string table that the file
 // uses, other than the DT_RPATH/DT_RUNPATH entries: string-valued dynamic
 // entries, dynamic symbol names, version needs and version definitions. ok
 // is false when they cannot all be found (no section headers to count the
 // dynamic symbols, or tables outside the file); the caller must then assume
-// the worst.
-func (f *file) strRefs() (refs []uint64, ok bool) {
+// the worst. err is a read error.
+func (f *file) strRefs() (refs []uint64, ok bool, err error) {
 	for _, d := range f.dyns[:f.nused] {
 		t := elf.DynTag(d.Tag)
 		if isStringTag(t) && !isPathTag(t) {
@@ -389,15 +526,32 @@ func (f *file) strRefs() (refs []uint64, ok bool) {
 			}
 		}
 		if ds == nil {
-			return nil, false
+			return nil, false, nil
 		}
 		off, ok := f.offsetOf(ds.Addr, ds.Size)
 		if !ok {
-			return nil, false
+			return nil, false, nil
 		}
-		for p := off; p+24 <= off+ds.Size; p += 24 {
-			refs = append(refs, uint64(le.Uint32(f.data[p:])))
+		end := off + ds.Size/24*24 // whole symbols only
+		for p := off; p < end; {
+			n := min(end-p, symChunk*24)
+			b, err := f.read(p, n)
+			if err != nil {
+				return nil, false, err
+			}
+			for i := 0; i < len(b); i += 24 {
+				refs = append(refs, uint64(le.Uint32(b[i:])))
+			}
+			p += n
 		}
+	}
+	// at reads n bytes at p, or reports that they lie outside the file.
+	at := func(p, n uint64) (b []byte, in bool, err error) {
+		if !f.inFile(p, n) {
+			return nil, false, nil
+		}
+		b, err = f.read(p, n)
+		return b, err == nil, err
 	}
 	// Version needs: Verneed{vn_version, vn_cnt u16; vn_file, vn_aux, vn_next u32}
 	// and Vernaux{vna_hash u32; vna_flags, vna_other u16; vna_name, vna_next u32}.
@@ -405,20 +559,25 @@ func (f *file) strRefs() (refs []uint64, ok bool) {
 		num, _ := f.dynVal(elf.DT_VERNEEDNUM)
 		p, ok := f.offsetOf(addr, 16)
 		for i := uint64(0); i < num; i++ {
-			if !ok || !inFile(f.data, p, 16) {
-				return nil, false
+			if !ok {
+				return nil, false, nil
 			}
-			refs = append(refs, uint64(le.Uint32(f.data[p+4:])))
-			cnt := uint64(le.Uint16(f.data[p+2:]))
-			a := p + uint64(le.Uint32(f.data[p+8:]))
+			vn, in, err := at(p, 16)
+			if !in {
+				return nil, false, err
+			}
+			refs = append(refs, uint64(le.Uint32(vn[4:])))
+			cnt := uint64(le.Uint16(vn[2:]))
+			a := p + uint64(le.Uint32(vn[8:]))
 			for j := uint64(0); j < cnt; j++ {
-				if !inFile(f.data, a, 16) {
-					return nil, false
+				vna, in, err := at(a, 16)
+				if !in {
+					return nil, false, err
 				}
-				refs = append(refs, uint64(le.Uint32(f.data[a+8:])))
-				a += uint64(le.Uint32(f.data[a+12:]))
+				refs = append(refs, uint64(le.Uint32(vna[8:])))
+				a += uint64(le.Uint32(vna[12:]))
 			}
-			p += uint64(le.Uint32(f.data[p+12:]))
+			p += uint64(le.Uint32(vn[12:]))
 		}
 	}
 	// Version definitions: Verdef{vd_version, vd_flags, vd_ndx, vd_cnt u16;
@@ -427,31 +586,32 @@ func (f *file) strRefs() (refs []uint64, ok bool) {
 		num, _ := f.dynVal(elf.DT_VERDEFNUM)
 		p, ok := f.offsetOf(addr, 20)
 		for i := uint64(0); i < num; i++ {
-			if !ok || !inFile(f.data, p, 20) {
-				return nil, false
+			if !ok {
+				return nil, false, nil
 			}
-			cnt := uint64(le.Uint16(f.data[p+6:]))
-			a := p + uint64(le.Uint32(f.data[p+12:]))
+			vd, in, err := at(p, 20)
+			if !in {
+				return nil, false, err
+			}
+			cnt := uint64(le.Uint16(vd[6:]))
+			a := p + uint64(le.Uint32(vd[12:]))
 			for j := uint64(0); j < cnt; j++ {
-				if !inFile(f.data, a, 8) {
-					return nil, false
+				vda, in, err := at(a, 8)
+				if !in {
+					return nil, false, err
 				}
-				refs = append(refs, uint64(le.Uint32(f.data[a:])))
-				a += uint64(le.Uint32(f.data[a+4:]))
+				refs = append(refs, uint64(le.Uint32(vda[0:])))
+				a += uint64(le.Uint32(vda[4:]))
 			}
-			p += uint64(le.Uint32(f.data[p+16:]))
+			p += uint64(le.Uint32(vd[16:]))
 		}
 	}
-	return refs, true
+	return refs, true, nil
 }
 
-// edit returns a copy of data with its DT_RUNPATH set to runpath. Its errors
-// are messages for an *Error.
-func edit(data []byte, runpath string, opt options) ([]byte, error) {
-	f, err := parse(data)
-	if err != nil {
-		return nil, err
-	}
+// edit plans the file with its DT_RUNPATH set to runpath. Its errors are
+// messages for an *Error.
+func (f *file) edit(runpath string, opt options) (*plan, error) {
 	tab, tabAddr, tabOff, err := f.strtab()
 	if err != nil {
 		return nil, err
@@ -473,15 +633,21 @@ func edit(data []byte, runpath string, opt options) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("the %v string lies outside DT_STRTAB", elf.DynTag(f.dyns[paths[0]].Tag))
 		}
-		if len(runpath) <= len(s) && f.unshared(tab, old, uint64(len(s))) {
-			out := bytes.Clone(data)
-			region := out[tabOff+old : tabOff+old+uint64(len(s))]
-			clear(region)
-			copy(region, runpath)
-			f.data = out
+		fits := len(runpath) <= len(s)
+		if fits {
+			if fits, err = f.unshared(tab, old, uint64(len(s))); err != nil {
+				return nil, err
+			}
+		}
+		if fits {
+			str := make([]byte, len(s)) // the new string, NUL padded
+			copy(str, runpath)
 			f.setPathEntries(paths, old)
-			f.encodeDynamic()
-			return out, nil
+			return &plan{
+				size:    f.size,
+				copies:  []span{{0, 0, f.size}},
+				patches: []patch{{tabOff + old, str}, f.dynamicPatch()},
+			}, nil
 		}
 	}
 
@@ -508,10 +674,10 @@ func edit(data []byte, runpath string, opt options) ([]byte, error) {
 
 // unshared reports whether no string reference other than the RPATH/RUNPATH
 // entries overlaps the n bytes at off in tab (and their NUL).
-func (f *file) unshared(tab []byte, off, n uint64) bool {
-	refs, ok := f.strRefs()
+func (f *file) unshared(tab []byte, off, n uint64) (bool, error) {
+	refs, ok, err := f.strRefs()
 	if !ok {
-		return false
+		return false, err
 	}
 	for _, r := range refs {
 		s, ok := cstring(tab, r)
@@ -519,10 +685,10 @@ func (f *file) unshared(tab []byte, off, n uint64) bool {
 			continue // out of range: cannot point into our bytes
 		}
 		if r <= off+n && r+uint64(len(s)) >= off {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // setPathEntries makes the first entry of paths DT_RUNPATH with value val
@@ -546,19 +712,17 @@ func (f *file) setDyn(tag elf.DynTag, val uint64) {
 	}
 }
 
-// encodeDynamic writes f.dyns at PT_DYNAMIC's file offset.
-func (f *file) encodeDynamic() {
-	off := f.progs[f.dynProg].Off
-	for i, d := range f.dyns {
-		binary.Encode(f.data[off+uint64(i)*dynSize:], le, d)
-	}
+// dynamicPatch is f.dyns written at PT_DYNAMIC's file offset.
+func (f *file) dynamicPatch() patch {
+	b, _ := binary.Append(nil, le, f.dyns)
+	return patch{f.progs[f.dynProg].Off, b}
 }
 
-// relocate writes newTab (and, if moveDyn, the dynamic table) past the end
+// relocate plans newTab (and, if moveDyn, the dynamic table) past the end
 // of the last PT_LOAD segment, extending that segment over its .bss and the
-// new data, and returns the new file. The non-loaded tail of the file (non
-// allocated sections, section header table) moves past the new data.
-func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) ([]byte, error) {
+// new data. The non-loaded tail of the file (non allocated sections,
+// section header table) moves past the new data.
+func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) (*plan, error) {
 	// The last segment: highest address.
 	last := -1
 	for i, p := range f.progs {
@@ -597,15 +761,13 @@ func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) ([]byte,
 	V := alignUp(L.Vaddr+L.Memsz, 16)
 	f.setDyn(elf.DT_STRTAB, V)
 	f.setDyn(elf.DT_STRSZ, uint64(len(newTab)))
-	newData := bytes.Clone(newTab)
+	newData := newTab
 	var dynAddr uint64
 	if moveDyn {
 		pad := alignUp(uint64(len(newData)), 8) - uint64(len(newData))
 		newData = append(newData, make([]byte, pad)...)
 		dynAddr = V + uint64(len(newData))
-		for _, d := range f.dyns {
-			newData, _ = binary.Append(newData, le, d)
-		}
+		newData, _ = binary.Append(newData, le, f.dyns)
 	}
 	fo := L.Off + (V - L.Vaddr) // file offset of V
 	newEnd := fo + uint64(len(newData))
@@ -620,12 +782,17 @@ func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) ([]byte,
 	}
 	shift := alignUp(newEnd-tailStart, tailAlign)
 
-	out := make([]byte, 0, uint64(len(f.data))+shift)
-	out = append(out, f.data[:tailStart]...)
-	out = append(out, make([]byte, fo-tailStart)...) // .bss, written out
-	out = append(out, newData...)
-	out = append(out, make([]byte, tailStart+shift-newEnd)...)
-	out = append(out, f.data[tailStart:]...)
+	// The output: the file up to the end of the last segment's image, .bss
+	// written out (zeros), the new data, zeros up to the shifted tail, the
+	// tail.
+	p := &plan{
+		size: f.size + shift,
+		copies: []span{
+			{0, 0, tailStart},
+			{tailStart + shift, tailStart, f.size - tailStart},
+		},
+		patches: []patch{{fo, newData}},
+	}
 
 	// Headers.
 	L.Filesz = newEnd - L.Off
@@ -652,26 +819,24 @@ func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) ([]byte,
 			s.Off += shift
 		}
 	}
-	f.data = out
-	f.encodeHeaders()
+	p.patches = append(p.patches, f.headerPatches()...)
 	if !moveDyn {
-		f.encodeDynamic()
+		p.patches = append(p.patches, f.dynamicPatch())
 	}
-	return out, nil
+	return p, nil
 }
 
-// encodeHeaders writes the ELF header, program headers and section headers
-// back into f.data.
-func (f *file) encodeHeaders() {
-	binary.Encode(f.data, le, f.hdr)
-	for i, p := range f.progs {
-		binary.Encode(f.data[f.hdr.Phoff+uint64(i)*phdrSize:], le, p)
-	}
+// headerPatches are the ELF header, program headers and section headers,
+// each written at its (new) offset.
+func (f *file) headerPatches() []patch {
+	hdr, _ := binary.Append(nil, le, f.hdr)
+	progs, _ := binary.Append(nil, le, f.progs)
+	ps := []patch{{0, hdr}, {f.hdr.Phoff, progs}}
 	if f.hdr.Shoff != 0 {
-		for i, s := range f.sects {
-			binary.Encode(f.data[f.hdr.Shoff+uint64(i)*shdrSize:], le, s)
-		}
+		sects, _ := binary.Append(nil, le, f.sects)
+		ps = append(ps, patch{f.hdr.Shoff, sects})
 	}
+	return ps
 }
 
 func alignUp(x, a uint64) uint64 { return (x + a - 1) &^ (a - 1) }
@@ -681,8 +846,9 @@ func alignUp(x, a uint64) uint64 { return (x + a - 1) &^ (a - 1) }
 // must both read back runpath as the only DT_RUNPATH, no DT_RPATH, the same
 // DT_NEEDED and DT_SONAME, and (debug/elf) the same dynamic symbol names;
 // every PT_LOAD must lie in the file, in address order, without overlap.
-func verify(orig, out []byte, runpath string) error {
-	g, err := parse(out)
+// Both files are read through io.ReaderAt, never whole.
+func verify(orig io.ReaderAt, origSize int64, out io.ReaderAt, outSize int64, runpath string) error {
+	g, err := parse(out, outSize)
 	if err != nil {
 		return err
 	}
@@ -694,7 +860,7 @@ func verify(orig, out []byte, runpath string) error {
 		}
 	}
 	for i, p := range loads {
-		if !inFile(out, p.Off, p.Filesz) || p.Filesz > p.Memsz {
+		if !g.inFile(p.Off, p.Filesz) || p.Filesz > p.Memsz {
 			return fmt.Errorf("PT_LOAD %d out of bounds", i)
 		}
 		if p.Align > 1 && (p.Vaddr-p.Off)%p.Align != 0 {
@@ -705,7 +871,7 @@ func verify(orig, out []byte, runpath string) error {
 		}
 	}
 	// The loader's view.
-	f, err := parse(orig)
+	f, err := parse(orig, origSize)
 	if err != nil {
 		return err
 	}
@@ -724,7 +890,7 @@ func verify(orig, out []byte, runpath string) error {
 		}
 	}
 	// debug/elf's view, when the file has section headers.
-	fo, err := elf.NewFile(bytes.NewReader(orig))
+	fo, err := elf.NewFile(orig)
 	if err != nil {
 		return nil // debug/elf cannot read the original: nothing to compare with
 	}
@@ -732,7 +898,7 @@ func verify(orig, out []byte, runpath string) error {
 	if fo.SectionByType(elf.SHT_DYNAMIC) == nil {
 		return nil
 	}
-	fe, err := elf.NewFile(bytes.NewReader(out))
+	fe, err := elf.NewFile(out)
 	if err != nil {
 		return fmt.Errorf("debug/elf: %v", err)
 	}

@@ -430,7 +430,8 @@ func mustRead(t *testing.T, path string) []byte {
 
 func mustParse(t *testing.T, path string) *file {
 	t.Helper()
-	f, err := parse(mustRead(t, path))
+	b := mustRead(t, path)
+	f, err := parse(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -1,6 +1,7 @@
 package elfedit
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,6 +85,14 @@ func main() {
 			edited := filepath.Join(root, "bin", name)
 			if err := SetRunpath(orig, edited, "$ORIGIN/../lib"); err != nil {
 				t.Fatal(err)
+			}
+			// The same bytes as the in-memory algorithm (oracle_test.go).
+			want, err := oldEdit(mustRead(t, orig), "$ORIGIN/../lib", options{})
+			if err != nil {
+				t.Fatalf("oracle: %v", err)
+			}
+			if got := mustRead(t, edited); !bytes.Equal(got, want) {
+				t.Errorf("output differs from the oracle's at byte %d", firstDiff(got, want))
 			}
 			if out := mustRun(t, edited); !strings.Contains(out, "z3 4.99.1.0") {
 				t.Errorf("edited %s binary did not load lib/libz3.so.4: %s", name, out)

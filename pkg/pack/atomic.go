@@ -51,7 +51,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 		}
 	}()
 
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(f, writeBufSize)
 	if err := write(bw); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -90,3 +90,10 @@ func syncDir(dir string) {
 	d.Sync()
 	d.Close()
 }
+
+// writeBufSize is the buffer between an artifact's writers and its file.
+// The large writes (compressed chunks, copied payloads) pass through it;
+// it gathers the small ones (tar and cpio headers, control files). Each
+// artifact being written holds one or two, so it counts in the build's
+// peak memory: 256 KiB, not more.
+const writeBufSize = 256 << 10

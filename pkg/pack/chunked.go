@@ -21,20 +21,25 @@ import (
 //
 // A payload of at most one chunk is one block from ulikunitz/xz with its
 // defaults (8 MiB dictionary): exactly the bytes of nfpm's deb writer. A
-// larger payload is cut into chunks compressed with a 2 MiB dictionary
-// (xzChunkDict): on machine code (libLLVM) that compresses as well as
-// 8 MiB (ratio 0.177 against 0.179) and 15% faster, and an encoder holds
-// about 18 MB instead of 72 (its hash table and chains grow with the
-// dictionary), which is what lets every core compress at once within the
-// memory bound.
+// larger payload is cut into chunks compressed with a 1 MiB dictionary
+// (xzChunkDict). Both sizes are set by the build's memory, not by speed:
+// every chunk in flight holds its input (one being filled per stream, one
+// being compressed per core) and its encoder, whose hash table and chains
+// grow with the dictionary (9 MiB at 1 MiB, 18 at 2, 72 at 8). Measured on
+// 32 MiB of libLLVM-14 (this machine), the compressed size against the
+// input: 8 MiB chunks with a 2 MiB dictionary 0.2947, 4 MiB chunks with
+// 2 MiB 0.2960, with 1 MiB 0.2978 (+1% in all); on the benchmark's padded
+// binaries 0.3679, 0.3681 and 0.3684. One 8 MiB-dictionary stream is
+// smaller (docs/benchmarks.md: 10% on the padded binaries, whose padding
+// repeats itself megabytes apart), but it is one core's work and 72 MiB.
 //
 // zstd is not chunked: concatenated zstd frames are valid zstd, but dpkg
 // 1.21 (Debian 12) stops after the first frame ("tar: Unexpected EOF"), so
 // a zstd payload is one frame from klauspost's stream encoder, which
 // overlaps block matching and entropy coding on two goroutines.
 const (
-	chunkSize   = 8 << 20
-	xzChunkDict = 2 << 20
+	chunkSize   = 4 << 20
+	xzChunkDict = 1 << 20
 )
 
 // compressSlots bounds the chunks being compressed at once in the process,
@@ -202,7 +207,7 @@ func (x *chunkedWriter) Close() error {
 // allocates its memory afresh (ulikunitz/xz has no reset); collecting the
 // dead one before the next starts keeps the heap at the live encoders
 // instead of letting it grow to twice that (GOGC), for one GC cycle per
-// 8 MiB chunk, next to seconds of compression.
+// chunk, next to seconds of compression.
 func compressChunk(codec chunkCodec, in []byte, multi bool) chunkResult {
 	h, c, rec, err := codec.compress(in, multi)
 	runtime.GC()

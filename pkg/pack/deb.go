@@ -80,7 +80,7 @@ func (w debWriter) Package(info *nfpm.Info, out io.Writer) error {
 		return fmt.Errorf("deb: %w", err)
 	}
 	data, err := cache.get(key, func(f *os.File, p *debPayload) error {
-		bw := bufio.NewWriterSize(f, 1<<20)
+		bw := bufio.NewWriterSize(f, writeBufSize)
 		if err := writeDebData(info.Contents, info.MTime, compression, bw, p, cache); err != nil {
 			return err
 		}

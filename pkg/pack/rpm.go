@@ -405,7 +405,7 @@ func rpmCompressor(compression string, w io.Writer, cache *PayloadCache) (io.Wri
 // compressor into f, filling each regular file's digest from the bytes
 // it reads (a file that changes size meanwhile is an error).
 func writeRPMPayload(f *os.File, fs []*rpmFileEntry, compression string, cache *PayloadCache) (*rpmPayload, error) {
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(f, writeBufSize)
 	hc := &hashCounter{w: bw, h: sha256.New()}
 	zw, err := rpmCompressor(compression, hc, cache)
 	if err != nil {

@@ -184,9 +184,9 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	// The build's heap is mostly large, short-lived, pointer-free buffers
 	// (chunks of payload, encoder tables): cheap to collect, and at the
 	// default GOGC of 100 the heap grows to twice what is live before a
-	// collection. 25 keeps the peak near the live set (docs/benchmarks.md:
-	// peak RSS of the 60 MB-per-input matrix 108 MB at 25, up to 131 MB
-	// at 100; the CPU time did not change measurably). A GOGC the user
+	// collection. 25 keeps the peak near the live set (the 60 MB-per-input
+	// matrix of docs/benchmarks.md: peak RSS 104-117 MB at 25, 111-134 MB at
+	// 100, over three or more runs each; the CPU time did not change measurably). A GOGC the user
 	// set is theirs.
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(buildGCPercent))

@@ -186,8 +186,8 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	// default GOGC of 100 the heap grows to twice what is live before a
 	// collection. 25 keeps the peak near the live set (the 60 MB-per-input
 	// matrix of docs/benchmarks.md: peak RSS 104-117 MB at 25, 111-134 MB at
-	// 100, over three or more runs each; the CPU time did not change measurably). A GOGC the user
-	// set is theirs.
+	// 100, over three or more runs each; the CPU time did not change
+	// measurably). A GOGC the user set is theirs.
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(buildGCPercent))
 	}

@@ -66,13 +66,9 @@ Exit 2 when the manifest is invalid or the manifest or a template cannot be read
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}
 			}
-			tmpl := ""
-			if tmplPath != "" {
-				b, err := os.ReadFile(tmplPath)
-				if err != nil {
-					return &exitError{code: 2, msg: fmt.Sprintf("--template %s: %v", tmplPath, err)}
-				}
-				tmpl = string(b)
+			tmpl, err := readTemplate(tmplPath)
+			if err != nil {
+				return err
 			}
 			var rendered []byte
 			if installer {
@@ -83,39 +79,21 @@ Exit 2 when the manifest is invalid or the manifest or a template cannot be read
 			if err != nil {
 				return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", manifestPath, err)}
 			}
-			if check != "" {
-				diff, err := docs.Check(check, manifestPath, rendered)
-				if err != nil {
-					return &exitError{code: 2, msg: err.Error()}
+			regen := "relpack docs --manifest " + manifestPath
+			if installer {
+				regen += " --installer"
+				if baseURL != "" {
+					regen += " --base-url " + baseURL
 				}
-				if diff == "" {
-					return nil
-				}
-				fmt.Fprint(cmd.OutOrStdout(), diff)
-				regen := "relpack docs --manifest " + manifestPath
-				if installer {
-					regen += " --installer"
-					if baseURL != "" {
-						regen += " --base-url " + baseURL
-					}
-				}
-				if tmplPath != "" {
-					regen += " --template " + tmplPath
-				}
-				return &exitError{code: 1, msg: fmt.Sprintf("%s does not match %s; regenerate it: %s -o %s", check, manifestPath, regen, check)}
 			}
-			if out == "" || out == "-" {
-				_, err := cmd.OutOrStdout().Write(rendered)
-				return err
+			if tmplPath != "" {
+				regen += " --template " + tmplPath
 			}
 			mode := os.FileMode(0o644)
 			if installer {
 				mode = 0o755
 			}
-			if err := writeDocsFile(out, rendered, mode); err != nil {
-				return &exitError{code: 2, msg: err.Error()}
-			}
-			return nil
+			return emitDocs(cmd, rendered, manifestPath, check, regen, out, mode)
 		},
 	}
 	f := cmd.Flags()
@@ -127,6 +105,45 @@ Exit 2 when the manifest is invalid or the manifest or a template cannot be read
 	f.StringVar(&check, "check", "", "compare FILE with the rendered output: exit 1 and print a diff when they differ")
 	f.StringVar(&repoDir, "repo", "", "render the set-up of the repository tree relpack repo wrote into REPO (from REPO/relpack-repo.json)")
 	return cmd
+}
+
+// readTemplate reads --template's file; "" gives "" (the embedded template).
+func readTemplate(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", &exitError{code: 2, msg: fmt.Sprintf("--template %s: %v", path, err)}
+	}
+	return string(b), nil
+}
+
+// emitDocs does with docs rendered from source what relpack docs' flags
+// ask, for the install docs and the repository set-up alike: with check,
+// compares them with that file (exit 1 and a diff when they differ, naming
+// regen, the command that makes the file again); else writes them to out
+// with mode, or to standard output when out is "" or "-".
+func emitDocs(cmd *cobra.Command, rendered []byte, source, check, regen, out string, mode os.FileMode) error {
+	if check != "" {
+		diff, err := docs.Check(check, source, rendered)
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		if diff == "" {
+			return nil
+		}
+		fmt.Fprint(cmd.OutOrStdout(), diff)
+		return &exitError{code: 1, msg: fmt.Sprintf("%s does not match %s; regenerate it: %s -o %s", check, source, regen, check)}
+	}
+	if out == "" || out == "-" {
+		_, err := cmd.OutOrStdout().Write(rendered)
+		return err
+	}
+	if err := writeDocsFile(out, rendered, mode); err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	return nil
 }
 
 // writeDocsFile writes data to path through a temporary file in the same

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -147,40 +146,18 @@ func repoDocs(cmd *cobra.Command, dir, tmplPath, out, check string) error {
 	if st == nil {
 		return &exitError{code: 2, msg: fmt.Sprintf("%s holds no %s: give the --out folder of relpack repo", dir, repo.StateFile)}
 	}
-	tmpl := ""
-	if tmplPath != "" {
-		b, err := os.ReadFile(tmplPath)
-		if err != nil {
-			return &exitError{code: 2, msg: fmt.Sprintf("--template %s: %v", tmplPath, err)}
-		}
-		tmpl = string(b)
+	tmpl, err := readTemplate(tmplPath)
+	if err != nil {
+		return err
 	}
 	source := filepath.Join(dir, repo.StateFile)
 	rendered, err := docs.RepoMarkdown(st, tmpl)
 	if err != nil {
 		return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", source, err)}
 	}
-	if check != "" {
-		diff, err := docs.Check(check, source, rendered)
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		if diff == "" {
-			return nil
-		}
-		fmt.Fprint(cmd.OutOrStdout(), diff)
-		regen := "relpack docs --repo " + dir
-		if tmplPath != "" {
-			regen += " --template " + tmplPath
-		}
-		return &exitError{code: 1, msg: fmt.Sprintf("%s does not match %s; regenerate it: %s -o %s", check, source, regen, check)}
+	regen := "relpack docs --repo " + dir
+	if tmplPath != "" {
+		regen += " --template " + tmplPath
 	}
-	if out == "" || out == "-" {
-		_, err := cmd.OutOrStdout().Write(rendered)
-		return err
-	}
-	if err := writeDocsFile(out, rendered, 0o644); err != nil {
-		return &exitError{code: 2, msg: err.Error()}
-	}
-	return nil
+	return emitDocs(cmd, rendered, source, check, regen, out, 0o644)
 }

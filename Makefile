@@ -54,6 +54,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzInspect$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/abi/
 	$(GO) test -run XXX -fuzz '^FuzzConfigParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/config/
 	$(GO) test -run XXX -fuzz '^FuzzVersionParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/version/
+	$(GO) test -run XXX -fuzz '^FuzzReadRPM$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/repo/rpmmd/
 
 bench: build
 	./bench/verify-vs-objdump.sh

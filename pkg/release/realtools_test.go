@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"relpack/internal/aptroot"
 	"relpack/internal/clitest"
 	"relpack/internal/rpmroot"
 	"relpack/internal/testdeps"
@@ -170,37 +171,21 @@ func TestRPMInstallsOnEL8LikeDatabase(t *testing.T) {
 // debootstrapped bullseye root (glibc 2.31), letting apt pull libz3-4, and
 // starts the installed binary with LD_BIND_NOW=1.
 func TestDebInstallsInBullseye(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Fatal("this test needs root (chroot); CI runs as root")
-	}
-	testdeps.Tools(t, "chroot", "cp")
-	out, stderr, err := run("", nil, testdeps.Script(t, "scripts/bullseye-root.sh"), "amd64")
-	if err != nil {
-		t.Fatalf("bullseye root: %v\n%s", err, stderr)
-	}
-	cached := strings.TrimSpace(out)
-	root := filepath.Join(t.TempDir(), "root")
-	sh(t, "", "cp", "-a", cached, root) // a copy: the cache stays pristine
-	sh(t, "", "cp", "/etc/resolv.conf", filepath.Join(root, "etc/resolv.conf"))
+	root := aptroot.Bullseye(t)
 	debs := filesIn(t, demoDist(t), "*~deb11_amd64.deb")
 	if len(debs) != 1 {
 		t.Fatalf("debian11 amd64 debs: %v", debs)
 	}
 	sh(t, "", "cp", debs[0], filepath.Join(root, "tmp/gateway.deb"))
-	chroot := func(args ...string) (string, string, error) {
-		return run("", []string{"DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"}, "chroot", append([]string{root}, args...)...)
-	}
-	if o, e, err := chroot("apt-get", "update", "-qq"); err != nil {
-		t.Fatalf("apt-get update in bullseye: %v\n%s%s", err, o, e)
-	}
-	o, e, err := chroot("apt-get", "install", "-y", "-q", "--no-install-recommends", "/tmp/gateway.deb")
+	aptroot.MustRun(t, root, "apt-get", "update", "-qq")
+	o, e, err := aptroot.Run(root, "apt-get", "install", "-y", "-q", "--no-install-recommends", "/tmp/gateway.deb")
 	if err != nil {
 		t.Fatalf("apt-get install: %v\n%s%s", err, o, e)
 	}
 	if !strings.Contains(o, "libz3-4") {
 		t.Errorf("apt did not pull libz3-4:\n%s", o)
 	}
-	o, e, err = chroot("env", "LD_BIND_NOW=1", "/usr/bin/openshell-gateway", "--version")
+	o, e, err = aptroot.Run(root, "env", "LD_BIND_NOW=1", "/usr/bin/openshell-gateway", "--version")
 	if err != nil {
 		t.Fatalf("installed binary did not start: %v\n%s%s", err, o, e)
 	}

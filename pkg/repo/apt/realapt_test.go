@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/ulikunitz/xz"
 
-	"relpack/internal/testdeps"
+	"relpack/internal/aptroot"
 	"relpack/pkg/sign"
 )
 
@@ -47,25 +46,7 @@ func (w *statusWriter) WriteHeader(c int) { w.code = c; w.ResponseWriter.WriteHe
 // The apt it met (the Debian 11 root made by scripts/bullseye-root.sh):
 // apt 2.2.4 (amd64), gpgv 2.2.27; the test logs apt's version line.
 func TestAptInBullseye(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Fatal("this test needs root (chroot); CI runs as root")
-	}
-	testdeps.Tools(t, "chroot", "cp")
-	cmd := exec.Command(testdeps.Script(t, "scripts/bullseye-root.sh"), "amd64")
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("bullseye root: %v\n%s", err, errb.String())
-	}
-	root := filepath.Join(t.TempDir(), "root")
-	// A copy: the cache stays pristine.
-	if o, err := exec.Command("cp", "-a", strings.TrimSpace(string(out)), root).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a: %v\n%s", err, o)
-	}
-	if o, err := exec.Command("cp", "/etc/resolv.conf", filepath.Join(root, "etc/resolv.conf")).CombinedOutput(); err != nil {
-		t.Fatalf("cp resolv.conf: %v\n%s", err, o)
-	}
+	root := aptroot.Bullseye(t)
 
 	repo := t.TempDir()
 	var (
@@ -94,32 +75,16 @@ func TestAptInBullseye(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(filepath.Join(root, "etc/apt/keyrings"), 0o755)
-	if err := os.WriteFile(filepath.Join(root, "etc/apt/keyrings/relpack-test.asc"), pub, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	const keyring = "/etc/apt/keyrings/relpack-test.asc"
+	aptroot.WriteFile(t, root, keyring, pub)
 	const list = "/etc/apt/sources.list.d/relpack-test.list"
-	line := fmt.Sprintf("deb [signed-by=/etc/apt/keyrings/relpack-test.asc] %s/ bullseye main\n", srv.URL)
-	if err := os.WriteFile(filepath.Join(root, list), []byte(line), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	aptroot.WriteFile(t, root, list, []byte(fmt.Sprintf("deb [signed-by=%s] %s/ bullseye main\n", keyring, srv.URL)))
 
 	// apt runs in the chroot; the server is on the host's loopback, which
-	// the chroot shares. Never through a proxy.
-	direct := "-oAcquire::http::Proxy::127.0.0.1=DIRECT"
+	// the chroot shares. Never through a proxy (aptroot.Direct).
 	chroot := func(args ...string) (string, int) {
-		c := exec.Command("chroot", append([]string{root}, args...)...)
-		c.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
-		var o bytes.Buffer
-		c.Stdout, c.Stderr = &o, &o
-		err := c.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("chroot %v: %v", args, err)
-		}
-		return o.String(), code
+		t.Helper()
+		return aptroot.Output(t, root, args...)
 	}
 	// updateOurs updates from the test repository alone, after forgetting
 	// what apt had of it, so that apt fetches and checks everything again.
@@ -128,7 +93,7 @@ func TestAptInBullseye(t *testing.T) {
 		for _, l := range lists {
 			os.Remove(l)
 		}
-		return chroot("apt-get", direct, "-oDir::Etc::SourceList="+list, "-oDir::Etc::SourceParts=-", "update")
+		return chroot("apt-get", aptroot.Direct, "-oDir::Etc::SourceList="+list, "-oDir::Etc::SourceParts=-", "update")
 	}
 	ver, _ := chroot("apt-get", "--version")
 	t.Logf("bullseye root: %s", strings.SplitN(ver, "\n", 2)[0])
@@ -144,46 +109,23 @@ func TestAptInBullseye(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// warnings are apt's W:/E: lines about the test repository.
-	warnings := func(o string) []string {
-		var w []string
-		for _, l := range strings.Split(o, "\n") {
-			if (strings.HasPrefix(l, "W:") || strings.HasPrefix(l, "E:")) && strings.Contains(l, "127.0.0.1") {
-				w = append(w, l)
-			}
-		}
-		return w
-	}
-	installed := func() string {
-		o, code := chroot("dpkg-query", "-W", "-f", "${Version}", "openshell-gateway")
-		if code != 0 {
-			t.Fatalf("dpkg-query: %s", o)
-		}
-		return o
-	}
 
 	// 1. Install v1.
 	publish("0.1.0")
-	o, code := chroot("apt-get", direct, "update")
-	if code != 0 || len(warnings(o)) > 0 {
-		t.Fatalf("apt-get update (exit %d):\n%s", code, o)
-	}
+	aptroot.Update(t, root)
 	reqs := takeRequests()
 	if !regexp.MustCompile(`(?m)^200 /dists/bullseye/main/binary-amd64/by-hash/SHA256/[0-9a-f]{64}$`).MatchString(reqs) {
 		t.Errorf("apt did not fetch the index by its SHA256 (Acquire-By-Hash):\n%s", reqs)
 	}
 	t.Logf("apt-get update fetched:\n%s", reqs)
-	o, code = chroot("apt-get", direct, "install", "-y", "-q", "--no-install-recommends", "openshell-gateway")
-	if code != 0 {
-		t.Fatalf("apt-get install openshell-gateway (exit %d):\n%s", code, o)
-	}
+	o := aptroot.AptGet(t, root, "install", "-y", "-q", "--no-install-recommends", "openshell-gateway")
 	if !strings.Contains(o, "libz3-4") {
 		t.Errorf("apt did not pull libz3-4:\n%s", o)
 	}
-	if v := installed(); v != "0.1.0-1~deb11" {
+	if v := aptroot.Installed(t, root, "openshell-gateway"); v != "0.1.0-1~deb11" {
 		t.Errorf("installed %q, want 0.1.0-1~deb11", v)
 	}
-	o, code = chroot("env", "LD_BIND_NOW=1", "/usr/bin/openshell-gateway", "--version")
+	o, code := chroot("env", "LD_BIND_NOW=1", "/usr/bin/openshell-gateway", "--version")
 	if code != 0 || !strings.Contains(o, "libz3.so.4") {
 		t.Errorf("the installed binary (exit %d) printed:\n%s", code, o)
 	}
@@ -191,15 +133,9 @@ func TestAptInBullseye(t *testing.T) {
 
 	// 2. Upgrade to v2.
 	publish("0.1.0", "0.2.0")
-	o, code = chroot("apt-get", direct, "update")
-	if code != 0 || len(warnings(o)) > 0 {
-		t.Fatalf("apt-get update after v2 (exit %d):\n%s", code, o)
-	}
-	o, code = chroot("apt-get", direct, "upgrade", "-y", "-q")
-	if code != 0 {
-		t.Fatalf("apt-get upgrade (exit %d):\n%s", code, o)
-	}
-	if v := installed(); v != "0.2.0-1~deb11" {
+	aptroot.Update(t, root)
+	o = aptroot.AptGet(t, root, "upgrade", "-y", "-q")
+	if v := aptroot.Installed(t, root, "openshell-gateway"); v != "0.2.0-1~deb11" {
 		t.Errorf("after apt-get upgrade: %q installed, want 0.2.0-1~deb11\n%s", v, o)
 	}
 	takeRequests()
@@ -213,7 +149,7 @@ func TestAptInBullseye(t *testing.T) {
 	os.Remove(filepath.Join(dist, "InRelease"))
 	o, code = updateOurs()
 	reqs = takeRequests()
-	if code != 0 || len(warnings(o)) > 0 || !strings.Contains(reqs, "200 /dists/bullseye/Release.gpg") {
+	if code != 0 || len(aptroot.Warnings(o)) > 0 || !strings.Contains(reqs, "200 /dists/bullseye/Release.gpg") {
 		t.Errorf("apt-get update from Release + armoured Release.gpg (exit %d):\n%s\nrequests:\n%s", code, o, reqs)
 	}
 	os.WriteFile(filepath.Join(dist, "InRelease"), inRelease, 0o644)
@@ -271,7 +207,7 @@ func TestAptInBullseye(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(root, "etc/apt/keyrings/relpack-test.asc"), otherPub, 0o644)
+	aptroot.WriteFile(t, root, keyring, otherPub)
 	o, code = updateOurs()
 	if code == 0 || !strings.Contains(o, "NO_PUBKEY "+key.KeyID) {
 		t.Errorf("apt-get update accepted a repository signed by a key signed-by does not name (exit %d):\n%s", code, o)

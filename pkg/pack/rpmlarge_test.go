@@ -55,16 +55,7 @@ func writeLargeInput(t testing.TB, path string, size int64) string {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	g, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, g); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("%x", h.Sum(nil))
+	return writeLargeSum(t, path)
 }
 
 // largeSpec is an rpm of one large file.
@@ -177,7 +168,9 @@ func TestRPMLargePayload(t *testing.T) {
 	}
 }
 
-func writeLargeSum(t *testing.T, path string) string {
+// writeLargeSum is the sha256 (hex) of the file at path, read in pieces:
+// the large files are not held in memory.
+func writeLargeSum(t testing.TB, path string) string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {

@@ -1,9 +1,11 @@
 // Package aptroot is test support for the tests that run the real apt of a
 // Debian 11 (bullseye) root against relpack's debs and repositories: a
 // fresh copy of the cached root scripts/bullseye-root.sh makes, commands
-// run in it with chroot, and the pieces of apt's set-up those tests share
-// (a key in /etc/apt/keyrings, a signed-by source line for a repository on
-// the host's loopback). Nothing in relpack itself imports it.
+// run in it with chroot, and what those tests share around apt: files
+// (a key in /etc/apt/keyrings, a source) written into the root, apt-get
+// against a repository served on the host's loopback and its warnings
+// about it, the installed version of a package. Nothing in relpack itself
+// imports it.
 package aptroot
 
 import (

@@ -51,32 +51,8 @@ distro_id() {
 	esac
 }
 
-# The machine's Debian mirror: the first non-security URI of its apt sources
-# (same reading as testdata/sysroot.sh).
-mirror_uri() {
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '
-			function flush() {
-				if (uri != "" && types ~ /(^|[ \t])deb([ \t]|$)/ && suites !~ /security/ && uri !~ /security/) { print uri; found = 1; exit }
-				uri = ""; suites = ""; types = ""
-			}
-			/^[ \t]*$/ { flush(); next }
-			/^#/ { next }
-			tolower($1) == "uris:" { uri = $2 }
-			tolower($1) == "suites:" { $1 = ""; suites = $0 }
-			tolower($1) == "types:" { $1 = ""; types = $0 }
-			END { if (!found) flush() }
-		' "$f" | head -n1
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
-			awk '$1 == "deb" && $2 !~ /security/ && $3 !~ /security/ { print $2 }'
-	done
-}
-MIRROR=$(mirror_uri | head -n1)
-[ -n "$MIRROR" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+# The machine's Debian mirror (scripts/debian-mirror.sh: the one reading of it).
+MIRROR=$("$HERE/debian-mirror.sh") || die "cannot read the Debian mirror from the apt sources"
 
 # download SUITE ARCH: prints the paths of the downloaded .deb files.
 download() {

@@ -22,9 +22,7 @@ if [ -f "$root/.relpack-complete" ]; then
 	exit 0
 fi
 command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
-mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1)
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-[ -n "$mirror" ] || { echo "no Debian mirror found in /etc/apt sources" >&2; exit 1; }
+mirror=$("$(dirname "$0")/debian-mirror.sh")
 rm -rf "$root.tmp"
 mkdir -p "$(dirname "$root")"
 extra=""

@@ -62,33 +62,8 @@ if [ ! -f "$KEYRING" ] || ! command -v realpath >/dev/null 2>&1; then
 fi
 [ -f "$KEYRING" ] || die "no $KEYRING (install debian-archive-keyring)"
 
-# The machine's Debian mirror: the first non-security URI of its apt sources.
-mirror_uri() {
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		# deb822 stanzas: print the first URI of a stanza whose suites and
-		# URIs do not name the security archive.
-		awk '
-			function flush() {
-				if (uri != "" && types ~ /(^|[ \t])deb([ \t]|$)/ && suites !~ /security/ && uri !~ /security/) { print uri; found = 1; exit }
-				uri = ""; suites = ""; types = ""
-			}
-			/^[ \t]*$/ { flush(); next }
-			/^#/ { next }
-			tolower($1) == "uris:" { uri = $2 }
-			tolower($1) == "suites:" { $1 = ""; suites = $0 }
-			tolower($1) == "types:" { $1 = ""; types = $0 }
-			END { if (!found) flush() }
-		' "$f" | head -n1
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
-			awk '$1 == "deb" && $2 !~ /security/ && $3 !~ /security/ { print $2 }'
-	done
-}
-MIRROR=$(mirror_uri | head -n1)
-[ -n "$MIRROR" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+# The machine's Debian mirror (scripts/debian-mirror.sh: the one reading of it).
+MIRROR=$("$(dirname "$0")/../scripts/debian-mirror.sh") || die "cannot read the Debian mirror from the apt sources"
 
 mkdir -p "$APTDIR/etc/preferences.d" "$APTDIR/etc/sources.list.d" \
 	"$APTDIR/state/lists/partial" "$APTDIR/cache/archives/partial" "$DEBDIR"

@@ -143,5 +143,5 @@ func takeInput(cfg *config.Config, snap *snapshot, triple, path string) (*source
 	if _, err := inputStat(cfg, triple, path); err != nil {
 		return nil, err
 	}
-	return snap.take(cfg, "input "+triple, path)
+	return snap.take(cfg, cfg.File, "input "+triple, path)
 }

@@ -59,11 +59,11 @@ func bundledNeeds(in *Input) []string {
 // takeLib returns the snapshot copy of a configured library path. p may
 // already be a copy (the sidecar libraries of the configuration returned by
 // takeSources): then that copy is returned, not copied again.
-func (s *snapshot) takeLib(cfg *config.Config, what, p string) (*source, error) {
+func (s *snapshot) takeLib(cfg *config.Config, key, p string) (*source, error) {
 	if orig, ok := s.orig[p]; ok {
 		return s.copies[orig], nil
 	}
-	return s.take(cfg, what, p)
+	return s.take(cfg, cfg.Where(key), key, p)
 }
 
 // bundleCheck is what checkBundled needs to know besides the file.
@@ -81,7 +81,7 @@ type bundleCheck struct {
 func checkBundled(cfg *config.Config, snap *snapshot, in *Input, p string, policy abi.Policy, c bundleCheck) (*bundled, error) {
 	src, err := snap.takeLib(cfg, c.key, p)
 	if err != nil {
-		return nil, located(cfg, c.key, err)
+		return nil, err
 	}
 	where := fmt.Sprintf("%s %s (%s in %s)", c.what, src.Orig, c.key, cfg.Where(c.key))
 	lf, err := abi.Inspect(src.Path)

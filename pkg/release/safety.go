@@ -27,7 +27,8 @@ func confinement(cfgDir, p string) string {
 // folder: `files: [{src: docs/README}]` must not ship /etc/shadow because
 // docs/README is a link to it. real is where p leads, read from the opened
 // descriptor (snapshot.take), so the check and the read see the same file.
-func checkConfinedReal(cfg *config.Config, what, p, real string) error {
+// The message starts with at, where the configuration names the file.
+func checkConfinedReal(cfg *config.Config, at, what, p, real string) error {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return err
@@ -41,7 +42,7 @@ func checkConfinedReal(cfg *config.Config, what, p, real string) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %s %s is a symbolic link to %s, outside %s; copy the file into that folder or name its real path in the configuration",
-		cfg.File, what, p, real, folder)
+		at, what, p, real, folder)
 }
 
 // modeWarnings lists modes in the configuration that nobody should ship

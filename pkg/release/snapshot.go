@@ -49,12 +49,14 @@ func newSnapshot(ctx context.Context, dir string) (*snapshot, error) {
 }
 
 // take copies the regular file at p (what names it in messages, e.g.
-// "input x86_64-unknown-linux-gnu") once and returns the copy. A FIFO or
+// "input x86_64-unknown-linux-gnu"; at is where the configuration names
+// it, packaging.yaml or packaging.yaml:LINE, the start of every message)
+// once and returns the copy. A FIFO or
 // device is refused before a blocking open; a symbolic link is followed,
 // and where it leads is checked against the configuration's folder on the
 // opened descriptor itself, so a link swapped after the check cannot
 // redirect the read.
-func (s *snapshot) take(cfg *config.Config, what, p string) (*source, error) {
+func (s *snapshot) take(cfg *config.Config, at, what, p string) (*source, error) {
 	if src, ok := s.copies[p]; ok {
 		return src, nil
 	}
@@ -63,21 +65,21 @@ func (s *snapshot) take(cfg *config.Config, what, p string) (*source, error) {
 		var nr *regular.NotRegularError
 		switch {
 		case errors.As(err, &nr):
-			return nil, fmt.Errorf("%s: %s (%s) is %s, not a regular file; give the path of the file itself", cfg.File, what, p, regular.Kind(nr.Mode))
+			return nil, fmt.Errorf("%s: %s (%s) is %s, not a regular file; give the path of the file itself", at, what, p, regular.Kind(nr.Mode))
 		case os.IsNotExist(err):
-			return nil, fmt.Errorf("%s: %s %s does not exist (fix the path in the configuration)", cfg.File, what, p)
+			return nil, fmt.Errorf("%s: %s %s does not exist (fix the path in the configuration)", at, what, p)
 		}
-		return nil, fmt.Errorf("%s: %s %s: %w", cfg.File, what, p, err)
+		return nil, fmt.Errorf("%s: %s %s: %w", at, what, p, err)
 	}
 	defer f.Close()
 	real, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
 	if err != nil {
 		real, err = filepath.EvalSymlinks(p)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s %s: %w", cfg.File, what, p, err)
+			return nil, fmt.Errorf("%s: %s %s: %w", at, what, p, err)
 		}
 	}
-	if err := checkConfinedReal(cfg, what, p, real); err != nil {
+	if err := checkConfinedReal(cfg, at, what, p, real); err != nil {
 		return nil, err
 	}
 	dst := filepath.Join(s.dir, strconv.Itoa(len(s.copies)))
@@ -98,10 +100,10 @@ func (s *snapshot) take(cfg *config.Config, what, p string) (*source, error) {
 		if ctxErr := s.ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		return nil, fmt.Errorf("%s: reading %s %s: %w", cfg.File, what, p, err)
+		return nil, fmt.Errorf("%s: reading %s %s: %w", at, what, p, err)
 	}
 	if n != st.Size() {
-		return nil, fmt.Errorf("%s: %s %s changed while it was read (%d bytes, then %d); run the release job on finished files", cfg.File, what, p, st.Size(), n)
+		return nil, fmt.Errorf("%s: %s %s changed while it was read (%d bytes, then %d); run the release job on finished files", at, what, p, st.Size(), n)
 	}
 	src := &source{Orig: p, Path: dst, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
 	s.copies[p] = src
@@ -121,8 +123,9 @@ func (s *snapshot) display(p string) string {
 // and returns the configuration with those paths pointing at the copies.
 func (s *snapshot) takeSources(cfg *config.Config) (*config.Config, error) {
 	c := *cfg
-	take := func(what, p string) (string, error) {
-		src, err := s.take(cfg, what, p)
+	// Each file is named in messages by its key, at the key's line.
+	take := func(key, p string) (string, error) {
+		src, err := s.take(cfg, cfg.Where(key), key, p)
 		if err != nil {
 			return "", err
 		}
@@ -130,22 +133,20 @@ func (s *snapshot) takeSources(cfg *config.Config) (*config.Config, error) {
 	}
 	var err error
 	if c.LicenseFile, err = take("license_file", cfg.LicenseFile); err != nil {
-		return nil, located(cfg, "license_file", err)
+		return nil, err
 	}
 	c.Files = nil
 	for i, f := range cfg.Files {
-		key := fmt.Sprintf("files[%d].src", i)
-		if f.Src, err = take(key, f.Src); err != nil {
-			return nil, located(cfg, key, err)
+		if f.Src, err = take(fmt.Sprintf("files[%d].src", i), f.Src); err != nil {
+			return nil, err
 		}
 		c.Files = append(c.Files, f)
 	}
 	c.Tarball.Files = nil
 	for i, f := range cfg.Tarball.Files {
-		key := fmt.Sprintf("tarball.files[%d]", i)
-		p, err := take(key, f)
+		p, err := take(fmt.Sprintf("tarball.files[%d]", i), f)
 		if err != nil {
-			return nil, located(cfg, key, err)
+			return nil, err
 		}
 		c.Tarball.Files = append(c.Tarball.Files, p)
 	}
@@ -153,22 +154,11 @@ func (s *snapshot) takeSources(cfg *config.Config) (*config.Config, error) {
 		out := *sc
 		out.Libraries = map[string]string{}
 		for arch, p := range sc.Libraries {
-			key := "tarball.sidecar.libraries." + arch
-			if out.Libraries[arch], err = take(key, p); err != nil {
-				return nil, located(cfg, key, err)
+			if out.Libraries[arch], err = take("tarball.sidecar.libraries."+arch, p); err != nil {
+				return nil, err
 			}
 		}
 		c.Tarball.Sidecar = &out
 	}
 	return &c, nil
-}
-
-// located replaces the bare file name at the start of a message with
-// file:line of the key.
-func located(cfg *config.Config, key string, err error) error {
-	msg := err.Error()
-	if prefix := cfg.File + ": "; len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
-		return errors.New(cfg.Where(key) + ": " + msg[len(prefix):])
-	}
-	return err
 }

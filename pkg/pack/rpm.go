@@ -24,6 +24,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
 	"github.com/ulikunitz/xz/lzma"
+
+	"relpack/internal/rpmtag"
 )
 
 // rpmWriter writes rpm packages itself, from the same nfpm.Info the deb
@@ -64,118 +66,12 @@ type rpmWriter struct {
 	tempDir string
 }
 
-// rpm header tags (rpm's include/rpm/rpmtag.h). The signature header's
-// tags share numbers with the main header's.
-const (
-	rpmTagI18NTable         = 100
-	rpmTagName              = 1000
-	rpmTagVersion           = 1001
-	rpmTagRelease           = 1002
-	rpmTagEpoch             = 1003
-	rpmTagSummary           = 1004
-	rpmTagDescription       = 1005
-	rpmTagBuildTime         = 1006
-	rpmTagBuildHost         = 1007
-	rpmTagSize              = 1009
-	rpmTagVendor            = 1011
-	rpmTagLicense           = 1014
-	rpmTagPackager          = 1015
-	rpmTagGroup             = 1016
-	rpmTagURL               = 1020
-	rpmTagOS                = 1021
-	rpmTagArch              = 1022
-	rpmTagPrein             = 1023
-	rpmTagPostin            = 1024
-	rpmTagPreun             = 1025
-	rpmTagPostun            = 1026
-	rpmTagFileSizes         = 1028
-	rpmTagFileModes         = 1030
-	rpmTagFileRDevs         = 1033
-	rpmTagFileMTimes        = 1034
-	rpmTagFileDigests       = 1035
-	rpmTagFileLinkTos       = 1036
-	rpmTagFileFlags         = 1037
-	rpmTagFileUserName      = 1039
-	rpmTagFileGroupName     = 1040
-	rpmTagSourceRPM         = 1044
-	rpmTagFileVerifyFlags   = 1045
-	rpmTagProvideName       = 1047
-	rpmTagRequireFlags      = 1048
-	rpmTagRequireName       = 1049
-	rpmTagRequireVersion    = 1050
-	rpmTagConflictFlags     = 1053
-	rpmTagConflictName      = 1054
-	rpmTagConflictVersion   = 1055
-	rpmTagChangelogTime     = 1080
-	rpmTagChangelogName     = 1081
-	rpmTagChangelogText     = 1082
-	rpmTagPreinProg         = 1085
-	rpmTagPostinProg        = 1086
-	rpmTagPreunProg         = 1087
-	rpmTagPostunProg        = 1088
-	rpmTagObsoleteName      = 1090
-	rpmTagFileDevices       = 1095
-	rpmTagFileINodes        = 1096
-	rpmTagFileLangs         = 1097
-	rpmTagProvideFlags      = 1112
-	rpmTagProvideVersion    = 1113
-	rpmTagObsoleteFlags     = 1114
-	rpmTagObsoleteVersion   = 1115
-	rpmTagDirIndexes        = 1116
-	rpmTagBaseNames         = 1117
-	rpmTagDirNames          = 1118
-	rpmTagPayloadFormat     = 1124
-	rpmTagPayloadCompressor = 1125
-	rpmTagPayloadFlags      = 1126
-	rpmTagLongSize          = 5009
-	rpmTagFileDigestAlgo    = 5011
-	rpmTagRecommendName     = 5046
-	rpmTagRecommendVersion  = 5047
-	rpmTagRecommendFlags    = 5048
-	rpmTagSuggestName       = 5049
-	rpmTagSuggestVersion    = 5050
-	rpmTagSuggestFlags      = 5051
-	rpmTagPayloadDigest     = 5092
-	rpmTagPayloadDigestAlgo = 5093
-
-	rpmSigTagRSA             = 268
-	rpmSigTagLongSize        = 270
-	rpmSigTagLongArchiveSize = 271
-	rpmSigTagSHA256          = 273
-	rpmSigTagSize            = 1000
-	rpmSigTagPGP             = 1002
-	rpmSigTagPayloadSize     = 1007
-
-	rpmHashAlgoSHA256 = 8 // PGPHASHALGO_SHA256
-)
-
-// rpm file flags (rpm's include/rpm/rpmfiles.h, rpmfileAttrs).
-const (
-	rpmFileConfig    = 1 << 0
-	rpmFileDoc       = 1 << 1
-	rpmFileMissingOK = 1 << 3
-	rpmFileNoReplace = 1 << 4
-	rpmFileLicense   = 1 << 7
-	rpmFileReadme    = 1 << 8
-)
+// The digest algorithm of FILEDIGESTS and PAYLOADDIGEST. Tags, types and
+// flags are internal/rpmtag's, the table pkg/repo/rpmmd reads with.
+const rpmHashAlgoSHA256 = 8 // PGPHASHALGO_SHA256
 
 // rpmNoEpoch: the package has no EPOCH tag.
 const rpmNoEpoch = math.MaxUint32
-
-// rpm dependency flags (rpm's include/rpm/rpmds.h): the comparison, the
-// rpmlib() mark, the scriptlet a Requires(...) is for, and the
-// interpreter dependency rpmbuild adds for each scriptlet.
-const (
-	senseLess    = 1 << 1  // RPMSENSE_LESS
-	senseGreater = 1 << 2  // RPMSENSE_GREATER
-	senseEqual   = 1 << 3  // RPMSENSE_EQUAL
-	senseInterp  = 1 << 8  // RPMSENSE_INTERP
-	sensePre     = 1 << 9  // RPMSENSE_SCRIPT_PRE
-	sensePost    = 1 << 10 // RPMSENSE_SCRIPT_POST
-	sensePreun   = 1 << 11 // RPMSENSE_SCRIPT_PREUN
-	sensePostun  = 1 << 12 // RPMSENSE_SCRIPT_POSTUN
-	senseRPMLIB  = 1 << 24 // RPMSENSE_RPMLIB
-)
 
 // rpmRelation is one dependency: name, version, flags.
 type rpmRelation struct {
@@ -200,8 +96,8 @@ func (rs *rpmRelations) addIfMissing(r *rpmRelation) {
 var rpmRelationRE = regexp.MustCompile(`([^=<>\s]*)\s*((?:=|>|<)*)\s*(.*)?`)
 
 var rpmSenses = map[string]uint32{
-	"": 0, "<": senseLess, ">": senseGreater, "=": senseEqual,
-	"<=": senseLess | senseEqual, ">=": senseGreater | senseEqual,
+	"": 0, "<": rpmtag.SenseLess, ">": rpmtag.SenseGreater, "=": rpmtag.SenseEqual,
+	"<=": rpmtag.SenseLess | rpmtag.SenseEqual, ">=": rpmtag.SenseGreater | rpmtag.SenseEqual,
 }
 
 // parseRPMRelation parses "NAME", "NAME OP VERSION" or a rich "(a or b)",
@@ -480,47 +376,47 @@ func (e *rpmFileEntry) copyTo(cw *cpioWriter, buf []byte) error {
 // rpmMainHeader is the main header, with rpmpack v0.7.1's tags, types and
 // values (only the tags differ, not the header layout: rpm sorts by tag).
 func rpmMainHeader(m *rpmMetaData, scripts []rpmScript, fs []*rpmFileEntry, pay *rpmPayload, changelog []rpmChange) *rpmHeader {
-	h := newRPMHeader(rpmRegionImmutable)
-	h.set(rpmTagI18NTable, rpmString("C"))
+	h := newRPMHeader(rpmtag.HeaderImmutable)
+	h.set(rpmtag.I18NTable, rpmString("C"))
 	if pay.fileBytes <= math.MaxUint32 {
-		h.set(rpmTagSize, rpmInt32(uint32(pay.fileBytes)))
+		h.set(rpmtag.Size, rpmInt32(uint32(pay.fileBytes)))
 	} else {
-		h.set(rpmTagLongSize, rpmInt64(uint64(pay.fileBytes)))
+		h.set(rpmtag.LongSize, rpmInt64(uint64(pay.fileBytes)))
 	}
-	h.set(rpmTagName, rpmString(m.Name))
-	h.set(rpmTagVersion, rpmString(m.Version))
+	h.set(rpmtag.Name, rpmString(m.Name))
+	h.set(rpmtag.Version, rpmString(m.Version))
 	if m.Epoch != rpmNoEpoch {
-		h.set(rpmTagEpoch, rpmInt32(m.Epoch))
+		h.set(rpmtag.Epoch, rpmInt32(m.Epoch))
 	}
-	h.set(rpmTagSummary, rpmString(m.Summary))
-	h.set(rpmTagDescription, rpmString(m.Description))
-	h.set(rpmTagBuildHost, rpmString(m.BuildHost))
-	h.set(rpmTagBuildTime, rpmInt32(uint32(m.BuildTime.Unix())))
-	h.set(rpmTagRelease, rpmString(m.Release))
-	h.set(rpmTagPayloadFormat, rpmString("cpio"))
-	h.set(rpmTagPayloadCompressor, rpmString(m.Compressor))
+	h.set(rpmtag.Summary, rpmString(m.Summary))
+	h.set(rpmtag.Description, rpmString(m.Description))
+	h.set(rpmtag.BuildHost, rpmString(m.BuildHost))
+	h.set(rpmtag.BuildTime, rpmInt32(uint32(m.BuildTime.Unix())))
+	h.set(rpmtag.Release, rpmString(m.Release))
+	h.set(rpmtag.PayloadFormat, rpmString("cpio"))
+	h.set(rpmtag.PayloadCompressor, rpmString(m.Compressor))
 	// "9" whatever the compressor, as rpmpack wrote it; rpm reads the
 	// flags only to pick a level when it writes.
-	h.set(rpmTagPayloadFlags, rpmString("9"))
-	h.set(rpmTagArch, rpmString(m.Arch))
-	h.set(rpmTagOS, rpmString(m.OS))
+	h.set(rpmtag.PayloadFlags, rpmString("9"))
+	h.set(rpmtag.Arch, rpmString(m.Arch))
+	h.set(rpmtag.OS, rpmString(m.OS))
 	if m.Vendor != "" {
-		h.set(rpmTagVendor, rpmString(m.Vendor))
+		h.set(rpmtag.Vendor, rpmString(m.Vendor))
 	}
-	h.set(rpmTagLicense, rpmString(m.Licence))
+	h.set(rpmtag.License, rpmString(m.Licence))
 	if m.Packager != "" {
-		h.set(rpmTagPackager, rpmString(m.Packager))
+		h.set(rpmtag.Packager, rpmString(m.Packager))
 	}
 	if m.Group != "" {
-		h.set(rpmTagGroup, rpmString(m.Group))
+		h.set(rpmtag.Group, rpmString(m.Group))
 	}
 	if m.URL != "" {
-		h.set(rpmTagURL, rpmString(m.URL))
+		h.set(rpmtag.URL, rpmString(m.URL))
 	}
-	h.set(rpmTagPayloadDigest, rpmStrings([]string{pay.sha256}))
-	h.set(rpmTagPayloadDigestAlgo, rpmInt32(rpmHashAlgoSHA256))
+	h.set(rpmtag.PayloadDigest, rpmStrings([]string{pay.sha256}))
+	h.set(rpmtag.PayloadDigestAlgo, rpmInt32(rpmHashAlgoSHA256))
 	// A SOURCERPM tells rpm this is a binary package.
-	h.set(rpmTagSourceRPM, rpmString(m.Name+"-"+m.fullVersion()+".src.rpm"))
+	h.set(rpmtag.SourceRPM, rpmString(m.Name+"-"+m.fullVersion()+".src.rpm"))
 	for _, s := range scripts {
 		h.set(s.tag, rpmString(s.body))
 		h.set(s.progTag, rpmString("/bin/sh"))
@@ -566,35 +462,35 @@ func rpmMainHeader(m *rpmMetaData, scripts []rpmScript, fs []*rpmFileEntry, pay 
 			inodes[i], devices[i], algos[i], verify[i], rdevs[i] = uint32(i+1), 1, rpmHashAlgoSHA256, math.MaxUint32, 1
 		}
 		dirIndexes, dirNames := rpmDirIndex(names)
-		h.set(rpmTagBaseNames, rpmStrings(base))
-		h.set(rpmTagDirIndexes, rpmInt32(dirIndexes...))
-		h.set(rpmTagDirNames, rpmStrings(dirNames))
-		h.set(rpmTagFileSizes, rpmInt32(sizes...))
-		h.set(rpmTagFileModes, rpmInt16(modes...))
-		h.set(rpmTagFileUserName, rpmStrings(owners))
-		h.set(rpmTagFileGroupName, rpmStrings(groups))
-		h.set(rpmTagFileMTimes, rpmInt32(mtimes...))
-		h.set(rpmTagFileDigests, rpmStrings(digests))
-		h.set(rpmTagFileLinkTos, rpmStrings(links))
-		h.set(rpmTagFileFlags, rpmInt32(flags...))
-		h.set(rpmTagFileINodes, rpmInt32(inodes...))
-		h.set(rpmTagFileDevices, rpmInt32(devices...))
-		h.set(rpmTagFileDigestAlgo, rpmInt32(algos...))
-		h.set(rpmTagFileVerifyFlags, rpmInt32(verify...))
-		h.set(rpmTagFileRDevs, rpmInt16(rdevs...))
-		h.set(rpmTagFileLangs, rpmStrings(langs))
+		h.set(rpmtag.BaseNames, rpmStrings(base))
+		h.set(rpmtag.DirIndexes, rpmInt32(dirIndexes...))
+		h.set(rpmtag.DirNames, rpmStrings(dirNames))
+		h.set(rpmtag.FileSizes, rpmInt32(sizes...))
+		h.set(rpmtag.FileModes, rpmInt16(modes...))
+		h.set(rpmtag.FileUserName, rpmStrings(owners))
+		h.set(rpmtag.FileGroupName, rpmStrings(groups))
+		h.set(rpmtag.FileMTimes, rpmInt32(mtimes...))
+		h.set(rpmtag.FileDigests, rpmStrings(digests))
+		h.set(rpmtag.FileLinkTos, rpmStrings(links))
+		h.set(rpmtag.FileFlags, rpmInt32(flags...))
+		h.set(rpmtag.FileINodes, rpmInt32(inodes...))
+		h.set(rpmtag.FileDevices, rpmInt32(devices...))
+		h.set(rpmtag.FileDigestAlgo, rpmInt32(algos...))
+		h.set(rpmtag.FileVerifyFlags, rpmInt32(verify...))
+		h.set(rpmtag.FileRDevs, rpmInt16(rdevs...))
+		h.set(rpmtag.FileLangs, rpmStrings(langs))
 	}
 
 	for _, rel := range []struct {
 		rels                 rpmRelations
 		name, version, flags int
 	}{
-		{m.Provides, rpmTagProvideName, rpmTagProvideVersion, rpmTagProvideFlags},
-		{m.Obsoletes, rpmTagObsoleteName, rpmTagObsoleteVersion, rpmTagObsoleteFlags},
-		{m.Suggests, rpmTagSuggestName, rpmTagSuggestVersion, rpmTagSuggestFlags},
-		{m.Recommends, rpmTagRecommendName, rpmTagRecommendVersion, rpmTagRecommendFlags},
-		{m.Requires, rpmTagRequireName, rpmTagRequireVersion, rpmTagRequireFlags},
-		{m.Conflicts, rpmTagConflictName, rpmTagConflictVersion, rpmTagConflictFlags},
+		{m.Provides, rpmtag.ProvideName, rpmtag.ProvideVersion, rpmtag.ProvideFlags},
+		{m.Obsoletes, rpmtag.ObsoleteName, rpmtag.ObsoleteVersion, rpmtag.ObsoleteFlags},
+		{m.Suggests, rpmtag.SuggestName, rpmtag.SuggestVersion, rpmtag.SuggestFlags},
+		{m.Recommends, rpmtag.RecommendName, rpmtag.RecommendVersion, rpmtag.RecommendFlags},
+		{m.Requires, rpmtag.RequireName, rpmtag.RequireVersion, rpmtag.RequireFlags},
+		{m.Conflicts, rpmtag.ConflictName, rpmtag.ConflictVersion, rpmtag.ConflictFlags},
 	} {
 		if len(rel.rels) == 0 {
 			continue
@@ -617,9 +513,9 @@ func rpmMainHeader(m *rpmMetaData, scripts []rpmScript, fs []*rpmFileEntry, pay 
 		for i, c := range changelog {
 			times[i], names[i], texts[i] = c.time, c.name, c.text
 		}
-		h.set(rpmTagChangelogTime, rpmInt32(times...))
-		h.set(rpmTagChangelogName, rpmStrings(names))
-		h.set(rpmTagChangelogText, rpmStrings(texts))
+		h.set(rpmtag.ChangelogTime, rpmInt32(times...))
+		h.set(rpmtag.ChangelogName, rpmStrings(names))
+		h.set(rpmtag.ChangelogText, rpmStrings(texts))
 	}
 	return h
 }
@@ -631,25 +527,25 @@ func rpmMainHeader(m *rpmMetaData, scripts []rpmScript, fs []*rpmFileEntry, pay 
 // algorithm, as rpmpack wrote it and rpm accepts it) and of header and
 // payload (PGP), the payload read back from f as a stream.
 func rpmSignatureHeader(hb []byte, pay *rpmPayload, f *os.File, sign func(io.Reader) ([]byte, error)) ([]byte, error) {
-	s := newRPMHeader(rpmRegionSignatures)
+	s := newRPMHeader(rpmtag.HeaderSignatures)
 	if total := int64(len(hb)) + pay.size; total <= math.MaxUint32 {
-		s.set(rpmSigTagSize, rpmInt32(uint32(total)))
+		s.set(rpmtag.SigSize, rpmInt32(uint32(total)))
 	} else {
-		s.set(rpmSigTagLongSize, rpmInt64(uint64(total)))
+		s.set(rpmtag.SigLongSize, rpmInt64(uint64(total)))
 	}
 	sum := sha256.Sum256(hb)
-	s.set(rpmSigTagSHA256, rpmString(hex.EncodeToString(sum[:])))
+	s.set(rpmtag.SigSHA256, rpmString(hex.EncodeToString(sum[:])))
 	if pay.fileBytes <= math.MaxUint32 {
-		s.set(rpmSigTagPayloadSize, rpmInt32(uint32(pay.fileBytes)))
+		s.set(rpmtag.SigPayloadSize, rpmInt32(uint32(pay.fileBytes)))
 	} else {
-		s.set(rpmSigTagLongArchiveSize, rpmInt64(uint64(pay.fileBytes)))
+		s.set(rpmtag.SigLongArchiveSize, rpmInt64(uint64(pay.fileBytes)))
 	}
 	if sign != nil {
 		sig, err := sign(bytes.NewReader(hb))
 		if err != nil {
 			return nil, &nfpm.ErrSigningFailure{Err: fmt.Errorf("rpm header signature: %w", err)}
 		}
-		s.set(rpmSigTagRSA, rpmBin(sig))
+		s.set(rpmtag.SigRSA, rpmBin(sig))
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, err
 		}
@@ -657,7 +553,7 @@ func rpmSignatureHeader(hb []byte, pay *rpmPayload, f *os.File, sign func(io.Rea
 		if err != nil {
 			return nil, &nfpm.ErrSigningFailure{Err: fmt.Errorf("rpm header+payload signature: %w", err)}
 		}
-		s.set(rpmSigTagPGP, rpmBin(sig))
+		s.set(rpmtag.SigPGP, rpmBin(sig))
 	}
 	b, err := s.bytes()
 	if err != nil {
@@ -767,11 +663,11 @@ func rpmMeta(info *nfpm.Info) (rpmMetaData, error) {
 	// rpmbuild's architecture provide, NAME(ISA) = EVR, which the
 	// packages of a distro require each other by (%{?_isa}).
 	if isa, ok := rpmISA[arch]; ok {
-		m.Provides = append(m.Provides, &rpmRelation{Name: m.Name + "(" + isa + ")", Version: rpmEVR(uint32(epoch), ver, m.Release), Sense: senseEqual})
+		m.Provides = append(m.Provides, &rpmRelation{Name: m.Name + "(" + isa + ")", Version: rpmEVR(uint32(epoch), ver, m.Release), Sense: rpmtag.SenseEqual})
 	}
 	// A package provides itself, NAME = V-R (without the epoch, as
 	// rpmpack wrote it).
-	m.Provides.addIfMissing(&rpmRelation{Name: m.Name, Version: m.fullVersion(), Sense: senseEqual})
+	m.Provides.addIfMissing(&rpmRelation{Name: m.Name, Version: m.fullVersion(), Sense: rpmtag.SenseEqual})
 	return m, nil
 }
 
@@ -809,13 +705,13 @@ func rpmRequire(s string) (*rpmRelation, error) {
 	for _, c := range contexts {
 		switch strings.TrimSpace(c) {
 		case "pre":
-			rel.Sense |= sensePre
+			rel.Sense |= rpmtag.SenseScriptPre
 		case "post":
-			rel.Sense |= sensePost
+			rel.Sense |= rpmtag.SenseScriptPost
 		case "preun":
-			rel.Sense |= sensePreun
+			rel.Sense |= rpmtag.SensePreun
 		case "postun":
-			rel.Sense |= sensePostun
+			rel.Sense |= rpmtag.SensePostun
 		default:
 			return nil, fmt.Errorf("rpm: relation Requires(%s): unknown scriptlet %q; use pre, post, preun or postun", strings.Join(contexts, ","), strings.TrimSpace(c))
 		}
@@ -845,10 +741,10 @@ func rpmScriptlets(info *nfpm.Info, m *rpmMetaData) ([]rpmScript, error) {
 		tag, progTag int
 		sense        uint32
 	}{
-		{info.Scripts.PreInstall, "%pre", rpmTagPrein, rpmTagPreinProg, sensePre},
-		{info.Scripts.PostInstall, "%post", rpmTagPostin, rpmTagPostinProg, sensePost},
-		{info.Scripts.PreRemove, "%preun", rpmTagPreun, rpmTagPreunProg, sensePreun},
-		{info.Scripts.PostRemove, "%postun", rpmTagPostun, rpmTagPostunProg, sensePostun},
+		{info.Scripts.PreInstall, "%pre", rpmtag.Prein, rpmtag.PreinProg, rpmtag.SenseScriptPre},
+		{info.Scripts.PostInstall, "%post", rpmtag.Postin, rpmtag.PostinProg, rpmtag.SenseScriptPost},
+		{info.Scripts.PreRemove, "%preun", rpmtag.Preun, rpmtag.PreunProg, rpmtag.SensePreun},
+		{info.Scripts.PostRemove, "%postun", rpmtag.Postun, rpmtag.PostunProg, rpmtag.SensePostun},
 	} {
 		if s.file == "" {
 			continue
@@ -861,7 +757,7 @@ func rpmScriptlets(info *nfpm.Info, m *rpmMetaData) ([]rpmScript, error) {
 			continue // rpmbuild writes no empty scriptlet either
 		}
 		out = append(out, rpmScript{tag: s.tag, progTag: s.progTag, body: string(body)})
-		m.Requires = append(m.Requires, &rpmRelation{Name: "/bin/sh", Sense: s.sense | senseInterp})
+		m.Requires = append(m.Requires, &rpmRelation{Name: "/bin/sh", Sense: s.sense | rpmtag.SenseInterp})
 		if systemctlRE.Match(body) {
 			m.Requires.addIfMissing(&rpmRelation{Name: "systemd", Sense: s.sense})
 		}
@@ -901,7 +797,7 @@ var (
 // rpmlib(NAME) <= VERSION with RPMSENSE_RPMLIB, which only rpm itself
 // provides (rpm --showrc lists them under "Features supported by rpmlib").
 func rpmlibFeature(name, version string) rpmRelation {
-	return rpmRelation{Name: "rpmlib(" + name + ")", Version: version, Sense: senseRPMLIB | senseLess | senseEqual}
+	return rpmRelation{Name: "rpmlib(" + name + ")", Version: version, Sense: rpmtag.SenseRPMLIB | rpmtag.SenseLess | rpmtag.SenseEqual}
 }
 
 // rpmlibRequires are the rpmlib() dependencies rpmbuild (4.18, build/pack.c
@@ -954,7 +850,7 @@ type rpmFileEntry struct {
 	mode         uint32 // with the type bits: 0o100000, 0o040000, 0o120000
 	owner, group string
 	mtime        uint32
-	flags        uint32 // rpmFileConfig, ...
+	flags        uint32 // rpmtag.FileConfig, ...
 	src          string // a regular file's content on disk
 	size         int64  // a regular file's size
 	link         string // a symlink's target
@@ -990,17 +886,17 @@ func rpmFile(c *files.Content) (*rpmFileEntry, error) {
 		return f, nil
 	case files.TypeFile:
 	case files.TypeConfig:
-		f.flags = rpmFileConfig
+		f.flags = rpmtag.FileConfig
 	case files.TypeConfigNoReplace:
-		f.flags = rpmFileConfig | rpmFileNoReplace
+		f.flags = rpmtag.FileConfig | rpmtag.FileNoReplace
 	case files.TypeConfigMissingOK:
-		f.flags = rpmFileConfig | rpmFileMissingOK
+		f.flags = rpmtag.FileConfig | rpmtag.FileMissingOK
 	case files.TypeRPMDoc:
-		f.flags = rpmFileDoc
+		f.flags = rpmtag.FileDoc
 	case files.TypeRPMLicence, files.TypeRPMLicense:
-		f.flags = rpmFileLicense
+		f.flags = rpmtag.FileLicense
 	case files.TypeRPMReadme:
-		f.flags = rpmFileReadme
+		f.flags = rpmtag.FileReadme
 	default:
 		return nil, fmt.Errorf("rpm: file %s: content type %q is not supported by relpack's rpm writer", c.Destination, c.Type)
 	}

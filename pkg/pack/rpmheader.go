@@ -4,23 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-)
 
-// rpm header entry types (rpm's include/rpm/rpmtag.h, rpmTagType).
-const (
-	rpmTypeInt16       = 3
-	rpmTypeInt32       = 4
-	rpmTypeInt64       = 5
-	rpmTypeString      = 6
-	rpmTypeBin         = 7
-	rpmTypeStringArray = 8
-)
-
-// The region tags: the signature header's and the main header's
-// (RPMTAG_HEADERSIGNATURES, RPMTAG_HEADERIMMUTABLE).
-const (
-	rpmRegionSignatures = 62
-	rpmRegionImmutable  = 63
+	"relpack/internal/rpmtag"
 )
 
 // rpmEntry is one header entry: its type, element count and data as
@@ -35,7 +20,7 @@ func rpmInt16(v ...uint16) rpmEntry {
 	for _, x := range v {
 		b = binary.BigEndian.AppendUint16(b, x)
 	}
-	return rpmEntry{rpmTypeInt16, len(v), b}
+	return rpmEntry{rpmtag.TypeInt16, len(v), b}
 }
 
 func rpmInt32(v ...uint32) rpmEntry {
@@ -43,7 +28,7 @@ func rpmInt32(v ...uint32) rpmEntry {
 	for _, x := range v {
 		b = binary.BigEndian.AppendUint32(b, x)
 	}
-	return rpmEntry{rpmTypeInt32, len(v), b}
+	return rpmEntry{rpmtag.TypeInt32, len(v), b}
 }
 
 func rpmInt64(v ...uint64) rpmEntry {
@@ -51,15 +36,15 @@ func rpmInt64(v ...uint64) rpmEntry {
 	for _, x := range v {
 		b = binary.BigEndian.AppendUint64(b, x)
 	}
-	return rpmEntry{rpmTypeInt64, len(v), b}
+	return rpmEntry{rpmtag.TypeInt64, len(v), b}
 }
 
 func rpmString(s string) rpmEntry {
-	return rpmEntry{rpmTypeString, 1, append([]byte(s), 0)}
+	return rpmEntry{rpmtag.TypeString, 1, append([]byte(s), 0)}
 }
 
 func rpmBin(b []byte) rpmEntry {
-	return rpmEntry{rpmTypeBin, len(b), b}
+	return rpmEntry{rpmtag.TypeBin, len(b), b}
 }
 
 // rpmStrings is a string array; an empty one is a single NUL, as
@@ -72,18 +57,18 @@ func rpmStrings(v []string) rpmEntry {
 		}
 		b = append(b, s...)
 	}
-	return rpmEntry{rpmTypeStringArray, len(v), append(b, 0)}
+	return rpmEntry{rpmtag.TypeStringArray, len(v), append(b, 0)}
 }
 
 // rpmAlign is the alignment of each integer type in the data store: rpm
 // refuses unaligned integers (and other types must not be padded).
-var rpmAlign = map[int]int{rpmTypeInt16: 2, rpmTypeInt32: 4, rpmTypeInt64: 8}
+var rpmAlign = map[int]int{rpmtag.TypeInt16: 2, rpmtag.TypeInt32: 4, rpmtag.TypeInt64: 8}
 
 // rpmHeader is an rpm header structure (the signature header or the main
 // one) being built: its entries by tag. A tag set twice keeps the last
 // value.
 type rpmHeader struct {
-	region  int // rpmRegionSignatures or rpmRegionImmutable
+	region  int // rpmtag.HeaderSignatures or rpmtag.HeaderImmutable
 	entries map[int]rpmEntry
 }
 
@@ -118,7 +103,7 @@ func (h *rpmHeader) bytes() ([]byte, error) {
 		data = append(data, e.data...)
 	}
 	n := len(tags) + 1 // with the region entry
-	trailer := rpmIndexEntry(h.region, rpmTypeBin, -16*n, 16)
+	trailer := rpmIndexEntry(h.region, rpmtag.TypeBin, -16*n, 16)
 	data = append(data, trailer...)
 	if len(data) > 256<<20 || n > 0xffff {
 		// rpm refuses headers over 256 MiB (hdrchk) and so many tags.
@@ -129,7 +114,7 @@ func (h *rpmHeader) bytes() ([]byte, error) {
 	out = append(out, 0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0)
 	out = binary.BigEndian.AppendUint32(out, uint32(n))
 	out = binary.BigEndian.AppendUint32(out, uint32(len(data)))
-	out = append(out, rpmIndexEntry(h.region, rpmTypeBin, len(data)-16, 16)...)
+	out = append(out, rpmIndexEntry(h.region, rpmtag.TypeBin, len(data)-16, 16)...)
 	for i, t := range tags {
 		e := h.entries[t]
 		out = append(out, rpmIndexEntry(t, e.typ, offsets[i], e.count)...)

@@ -18,6 +18,8 @@ import (
 	"github.com/google/rpmpack"
 	"github.com/goreleaser/nfpm/v2"
 	"github.com/goreleaser/nfpm/v2/files"
+
+	"relpack/internal/rpmtag"
 )
 
 // rpmpackWriter writes rpm packages with google/rpmpack directly, from the same
@@ -104,8 +106,8 @@ func (rpmpackWriter) Package(info *nfpm.Info, out io.Writer) error {
 	}
 	if len(names) > 0 {
 		dirIndexes, dirNames := rpmDirIndex(names)
-		r.AddCustomTag(rpmTagDirIndexes, rpmpack.EntryUint32(dirIndexes))
-		r.AddCustomTag(rpmTagDirNames, rpmpack.EntryStringSlice(dirNames))
+		r.AddCustomTag(rpmtag.DirIndexes, rpmpack.EntryUint32(dirIndexes))
+		r.AddCustomTag(rpmtag.DirNames, rpmpack.EntryStringSlice(dirNames))
 	}
 	if info.Changelog != "" {
 		if err := rpmpackChangelog(info, r); err != nil {
@@ -230,13 +232,13 @@ func rpmpackRequire(s string) (*rpmpack.Relation, error) {
 	for _, c := range contexts {
 		switch strings.TrimSpace(c) {
 		case "pre":
-			rel.Sense |= sensePre
+			rel.Sense |= rpmtag.SenseScriptPre
 		case "post":
-			rel.Sense |= sensePost
+			rel.Sense |= rpmtag.SenseScriptPost
 		case "preun":
-			rel.Sense |= sensePreun
+			rel.Sense |= rpmtag.SensePreun
 		case "postun":
-			rel.Sense |= sensePostun
+			rel.Sense |= rpmtag.SensePostun
 		default:
 			return nil, fmt.Errorf("rpm: relation Requires(%s): unknown scriptlet %q; use pre, post, preun or postun", strings.Join(contexts, ","), strings.TrimSpace(c))
 		}
@@ -263,10 +265,10 @@ func rpmpackScriptlets(info *nfpm.Info, r *rpmpack.RPM) error {
 		sense      *rpmpack.Relation // carries the context flag
 	}
 	for _, s := range []ctx{
-		{info.Scripts.PreInstall, "%pre", r.AddPrein, &rpmpack.Relation{Sense: sensePre}},
-		{info.Scripts.PostInstall, "%post", r.AddPostin, &rpmpack.Relation{Sense: sensePost}},
-		{info.Scripts.PreRemove, "%preun", r.AddPreun, &rpmpack.Relation{Sense: sensePreun}},
-		{info.Scripts.PostRemove, "%postun", r.AddPostun, &rpmpack.Relation{Sense: sensePostun}},
+		{info.Scripts.PreInstall, "%pre", r.AddPrein, &rpmpack.Relation{Sense: rpmtag.SenseScriptPre}},
+		{info.Scripts.PostInstall, "%post", r.AddPostin, &rpmpack.Relation{Sense: rpmtag.SenseScriptPost}},
+		{info.Scripts.PreRemove, "%preun", r.AddPreun, &rpmpack.Relation{Sense: rpmtag.SensePreun}},
+		{info.Scripts.PostRemove, "%postun", r.AddPostun, &rpmpack.Relation{Sense: rpmtag.SensePostun}},
 	} {
 		if s.file == "" {
 			continue
@@ -279,7 +281,7 @@ func rpmpackScriptlets(info *nfpm.Info, r *rpmpack.RPM) error {
 			continue // rpmbuild writes no empty scriptlet either
 		}
 		s.add(string(body))
-		r.Requires = append(r.Requires, &rpmpack.Relation{Name: "/bin/sh", Sense: s.sense.Sense | senseInterp})
+		r.Requires = append(r.Requires, &rpmpack.Relation{Name: "/bin/sh", Sense: s.sense.Sense | rpmtag.SenseInterp})
 		if systemctlRE.Match(body) {
 			req := &rpmpack.Relation{Name: "systemd", Sense: s.sense.Sense}
 			if !slices.ContainsFunc(r.Requires, req.Equal) {
@@ -440,8 +442,8 @@ func rpmpackChangelog(info *nfpm.Info, r *rpmpack.RPM) error {
 		names = append(names, e.Packager+" - "+e.Semver)
 		texts = append(texts, strings.TrimSpace(strings.Join(lines, "\n")))
 	}
-	r.AddCustomTag(rpmTagChangelogTime, rpmpack.EntryUint32(times))
-	r.AddCustomTag(rpmTagChangelogName, rpmpack.EntryStringSlice(names))
-	r.AddCustomTag(rpmTagChangelogText, rpmpack.EntryStringSlice(texts))
+	r.AddCustomTag(rpmtag.ChangelogTime, rpmpack.EntryUint32(times))
+	r.AddCustomTag(rpmtag.ChangelogName, rpmpack.EntryStringSlice(names))
+	r.AddCustomTag(rpmtag.ChangelogText, rpmpack.EntryStringSlice(texts))
 	return nil
 }

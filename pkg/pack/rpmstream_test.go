@@ -12,6 +12,8 @@ import (
 
 	"github.com/goreleaser/nfpm/v2"
 	"github.com/goreleaser/nfpm/v2/files"
+
+	"relpack/internal/rpmtag"
 )
 
 // rpmBothWriters writes the rpm of spec with the streaming writer (rpm.go)
@@ -191,10 +193,10 @@ func TestRPMLargeSizeTags(t *testing.T) {
 		main, sigs      []int // tags that must be there
 		notMain, notSig []int
 	}{
-		{rpmPayload{size: 1 << 20, fileBytes: 4<<30 - 1}, []int{rpmTagSize}, []int{rpmSigTagSize, rpmSigTagPayloadSize},
-			[]int{rpmTagLongSize}, []int{rpmSigTagLongSize, rpmSigTagLongArchiveSize}},
-		{rpmPayload{size: 5 << 30, fileBytes: 6 << 30}, []int{rpmTagLongSize}, []int{rpmSigTagLongSize, rpmSigTagLongArchiveSize},
-			[]int{rpmTagSize}, []int{rpmSigTagSize, rpmSigTagPayloadSize}},
+		{rpmPayload{size: 1 << 20, fileBytes: 4<<30 - 1}, []int{rpmtag.Size}, []int{rpmtag.SigSize, rpmtag.SigPayloadSize},
+			[]int{rpmtag.LongSize}, []int{rpmtag.SigLongSize, rpmtag.SigLongArchiveSize}},
+		{rpmPayload{size: 5 << 30, fileBytes: 6 << 30}, []int{rpmtag.LongSize}, []int{rpmtag.SigLongSize, rpmtag.SigLongArchiveSize},
+			[]int{rpmtag.Size}, []int{rpmtag.SigSize, rpmtag.SigPayloadSize}},
 	} {
 		h := rpmMainHeader(&meta, nil, nil, &c.pay, nil)
 		hb, err := h.bytes()
@@ -220,8 +222,8 @@ func TestRPMLargeSizeTags(t *testing.T) {
 		}{{tags(hb), c.main, c.notMain}, {tags(sb), c.sigs, c.notSig}} {
 			for _, tag := range set.want {
 				typ, ok := set.got[tag]
-				long := tag == rpmTagLongSize || tag == rpmSigTagLongSize || tag == rpmSigTagLongArchiveSize
-				if !ok || (long && typ != rpmTypeInt64) || (!long && typ != rpmTypeInt32) {
+				long := tag == rpmtag.LongSize || tag == rpmtag.SigLongSize || tag == rpmtag.SigLongArchiveSize
+				if !ok || (long && typ != rpmtag.TypeInt64) || (!long && typ != rpmtag.TypeInt32) {
 					t.Errorf("payload %+v: tag %d: type %d (present %v)", c.pay, tag, typ, ok)
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"relpack/internal/rpmtag"
 )
 
 // An rpm file is a 96-byte lead, the signature header (padded to a
@@ -15,20 +17,6 @@ import (
 // index entry count il and the data store length dl, big-endian), il
 // index entries of 16 bytes (tag, type, offset into the store, count),
 // then the dl-byte data store.
-
-// Header tag value types (rpm's rpmTagType).
-const (
-	TypeNull        = 0
-	TypeChar        = 1
-	TypeInt8        = 2
-	TypeInt16       = 3
-	TypeInt32       = 4
-	TypeInt64       = 5
-	TypeString      = 6
-	TypeBin         = 7
-	TypeStringArray = 8
-	TypeI18NString  = 9
-)
 
 // Limits rpm itself puts on a header (lib/header.cc): at most 0xffff
 // entries and 256 MiB of data; an rpm is refused past them whatever its
@@ -47,7 +35,7 @@ var (
 )
 
 // typeSize is the size of one value of the fixed-size types (0: variable).
-var typeSize = [TypeI18NString + 1]uint32{TypeChar: 1, TypeInt8: 1, TypeInt16: 2, TypeInt32: 4, TypeInt64: 8, TypeBin: 1}
+var typeSize = [rpmtag.TypeI18NString + 1]uint32{rpmtag.TypeChar: 1, rpmtag.TypeInt8: 1, rpmtag.TypeInt16: 2, rpmtag.TypeInt32: 4, rpmtag.TypeInt64: 8, rpmtag.TypeBin: 1}
 
 // Entry is one index entry of a header.
 type Entry struct {
@@ -108,7 +96,7 @@ func ReadRPM(r io.ReaderAt, size int64) (*RPM, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sig.verifyRegion(tagHeaderSignatures, false, "signature header"); err != nil {
+	if err := sig.verifyRegion(rpmtag.HeaderSignatures, false, "signature header"); err != nil {
 		return nil, err
 	}
 	// The main header starts at the next multiple of 8 after the
@@ -124,7 +112,7 @@ func ReadRPM(r io.ReaderAt, size int64) (*RPM, error) {
 	if len(main.Entries) == 0 {
 		return nil, errors.New("the main header has no entries")
 	}
-	if err := main.verifyRegion(tagHeaderImmutable, true, "main header"); err != nil {
+	if err := main.verifyRegion(rpmtag.HeaderImmutable, true, "main header"); err != nil {
 		return nil, err
 	}
 	return &RPM{LeadMajor: lead[4], Signature: sig, Main: main}, nil
@@ -185,7 +173,7 @@ func readHeader(r io.ReaderAt, size, start int64, what string) (*Header, error) 
 // checked when read.
 func (h *Header) check(e Entry) error {
 	dl := uint32(len(h.Data))
-	if e.Type < TypeChar || e.Type > TypeI18NString {
+	if e.Type < rpmtag.TypeChar || e.Type > rpmtag.TypeI18NString {
 		return fmt.Errorf("unknown type %d", e.Type)
 	}
 	if e.Count < 1 || e.Count > dl {
@@ -200,18 +188,11 @@ func (h *Header) check(e Entry) error {
 	if sz := typeSize[e.Type]; sz > 0 && uint64(e.Count)*uint64(sz) > uint64(dl-e.Offset) {
 		return fmt.Errorf("%d values of %d bytes at offset %d run past the %d-byte data store", e.Count, sz, e.Offset, dl)
 	}
-	if e.Type == TypeString && e.Count != 1 {
+	if e.Type == rpmtag.TypeString && e.Count != 1 {
 		return fmt.Errorf("a string entry with count %d (must be 1)", e.Count)
 	}
 	return nil
 }
-
-// Region tags: the first entry of a header, whose data (at the end of the
-// store) is a trailer entry giving the size of the signed region.
-const (
-	tagHeaderImage      = 61
-	tagHeaderSignatures = 62
-)
 
 // verifyRegion applies rpm's check of a header's region
 // (hdrblobVerifyRegion): when the first entry is the region tag, it and
@@ -223,8 +204,8 @@ func (h *Header) verifyRegion(regionTag uint32, exact bool, what string) error {
 		return nil
 	}
 	e := h.Entries[0]
-	if e.Type != TypeBin || e.Count != entrySize {
-		return fmt.Errorf("the %s: region tag %d has type %d and count %d (want %d, %d)", what, e.Tag, e.Type, e.Count, TypeBin, entrySize)
+	if e.Type != rpmtag.TypeBin || e.Count != entrySize {
+		return fmt.Errorf("the %s: region tag %d has type %d and count %d (want %d, %d)", what, e.Tag, e.Type, e.Count, rpmtag.TypeBin, entrySize)
 	}
 	dl := uint64(len(h.Data))
 	rdl := uint64(e.Offset) + entrySize
@@ -234,10 +215,10 @@ func (h *Header) verifyRegion(regionTag uint32, exact bool, what string) error {
 	b := h.Data[e.Offset:]
 	tag, typ := binary.BigEndian.Uint32(b[0:4]), binary.BigEndian.Uint32(b[4:8])
 	off, count := -int64(int32(binary.BigEndian.Uint32(b[8:12]))), binary.BigEndian.Uint32(b[12:16])
-	if regionTag == tagHeaderSignatures && tag == tagHeaderImage {
-		tag = tagHeaderSignatures // some old packages: rpm accepts it
+	if regionTag == rpmtag.HeaderSignatures && tag == rpmtag.HeaderImage {
+		tag = rpmtag.HeaderSignatures // some old packages: rpm accepts it
 	}
-	if tag != regionTag || typ != TypeBin || count != entrySize {
+	if tag != regionTag || typ != rpmtag.TypeBin || count != entrySize {
 		return fmt.Errorf("the %s: bad region trailer (tag %d type %d count %d)", what, tag, typ, count)
 	}
 	if off < 0 || off%entrySize != 0 || off/entrySize > int64(len(h.Entries)) {
@@ -269,7 +250,7 @@ func (h *Header) Strings(tag uint32) ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
-	if e.Type != TypeString && e.Type != TypeStringArray && e.Type != TypeI18NString {
+	if e.Type != rpmtag.TypeString && e.Type != rpmtag.TypeStringArray && e.Type != rpmtag.TypeI18NString {
 		return nil, fmt.Errorf("tag %d: type %d where strings belong", tag, e.Type)
 	}
 	d := h.Data[e.Offset:]
@@ -307,7 +288,7 @@ func (h *Header) Ints(tag uint32) ([]uint64, error) {
 	}
 	sz := uint32(0)
 	switch e.Type {
-	case TypeChar, TypeInt8, TypeInt16, TypeInt32, TypeInt64:
+	case rpmtag.TypeChar, rpmtag.TypeInt8, rpmtag.TypeInt16, rpmtag.TypeInt32, rpmtag.TypeInt64:
 		sz = typeSize[e.Type]
 	default:
 		return nil, fmt.Errorf("tag %d: type %d where integers belong", tag, e.Type)

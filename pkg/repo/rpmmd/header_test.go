@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"relpack/internal/rpmroot"
+	"relpack/internal/rpmtag"
 )
 
 // demoRPM is an rpm of relpack's own writer (pkg/pack).
@@ -90,7 +91,7 @@ func TestReadRPMHostile(t *testing.T) {
 		{"offset outside the store", edit(func(b []byte) { put(b, entry(1)+8, 0x00ffffff) }), "outside the"},
 		{"zero count", edit(func(b []byte) { put(b, entry(1)+12, 0) }), "count 0 out of range"},
 		{"count larger than the store", edit(func(b []byte) { put(b, entry(1)+12, 0x7fffffff) }), "out of range"},
-		{"region tag of another type", edit(func(b []byte) { put(b, entry(0)+4, TypeChar) }), "region tag 63 has type 1"},
+		{"region tag of another type", edit(func(b []byte) { put(b, entry(0)+4, rpmtag.TypeChar) }), "region tag 63 has type 1"},
 		{"region trailer of another tag", edit(func(b []byte) { put(b, trailer, 62) }), "bad region trailer (tag 62"},
 		{"region short of the header", edit(func(b []byte) { put(b, trailer+8, uint32(-int32((il-1)*entrySize))) }), "its region covers"},
 		{"region larger than the header", edit(func(b []byte) { put(b, trailer+8, uint32(-int32((il+1)*entrySize))) }), "region trailer claims"},
@@ -113,11 +114,11 @@ func TestReadRPMHostile(t *testing.T) {
 		want string
 	}{
 		{"misaligned integers", nil, "not aligned"},
-		{"ints past the store", []tv{{tagFileFlags, TypeInt32, []uint32{0, 0}}}, "run past the"},
-		{"string array without its NULs", []tv{{tagBaseNames, TypeStringArray, []string{"synth", "data"}}}, "run past the data store"},
-		{"directory index out of range", []tv{{tagDirIndexes, TypeInt32, []uint32{0, 7}}}, "directory index 7"},
-		{"strings where numbers belong", []tv{{tagBuildTime, TypeString, "yesterday"}}, "where integers belong"},
-		{"numbers where strings belong", []tv{{tagName, TypeInt32, []uint32{1}}}, "where strings belong"},
+		{"ints past the store", []tv{{rpmtag.FileFlags, rpmtag.TypeInt32, []uint32{0, 0}}}, "run past the"},
+		{"string array without its NULs", []tv{{rpmtag.BaseNames, rpmtag.TypeStringArray, []string{"synth", "data"}}}, "run past the data store"},
+		{"directory index out of range", []tv{{rpmtag.DirIndexes, rpmtag.TypeInt32, []uint32{0, 7}}}, "directory index 7"},
+		{"strings where numbers belong", []tv{{rpmtag.BuildTime, rpmtag.TypeString, "yesterday"}}, "where integers belong"},
+		{"numbers where strings belong", []tv{{rpmtag.Name, rpmtag.TypeInt32, []uint32{1}}}, "where strings belong"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			data := synthRPM(4, sigTags, baseTags(c.tags...))
@@ -128,14 +129,14 @@ func TestReadRPMHostile(t *testing.T) {
 			h := r.Main
 			switch c.name {
 			case "misaligned integers":
-				e, _ := h.Lookup(tagFileFlags)
-				put(data, int(h.Start)+introSize+h.byTag[tagFileFlags]*entrySize+8, e.Offset+1)
+				e, _ := h.Lookup(rpmtag.FileFlags)
+				put(data, int(h.Start)+introSize+h.byTag[rpmtag.FileFlags]*entrySize+8, e.Offset+1)
 			case "ints past the store":
 				// The last entry (the highest tag) moved to the store's end.
-				i := h.byTag[tagFileFlags]
+				i := h.byTag[rpmtag.FileFlags]
 				put(data, int(h.Start)+introSize+i*entrySize+8, (uint32(len(h.Data))-4)&^3)
 			case "string array without its NULs":
-				i := h.byTag[tagBaseNames]
+				i := h.byTag[rpmtag.BaseNames]
 				put(data, int(h.Start)+introSize+i*entrySize+12, uint32(len(h.Data)))
 			}
 			p := writeSynth(t, dir, "hostile.rpm", data)
@@ -151,7 +152,7 @@ func TestReadRPMHostile(t *testing.T) {
 // header range lies inside the file.
 func FuzzReadRPM(f *testing.F) {
 	f.Add(synthRPM(4, sigTags, baseTags()))
-	f.Add(synthRPM(3, nil, baseTags(tv{tagHeaderImmutable, 0, nil})))
+	f.Add(synthRPM(3, nil, baseTags(tv{rpmtag.HeaderImmutable, 0, nil})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := readBytes(data)
 		if err != nil {
@@ -191,13 +192,13 @@ func TestV3Header(t *testing.T) {
 // OLDFILENAMES, no self-provide) into dir.
 func v3RPM(t *testing.T, dir string) string {
 	tags := baseTags(
-		tv{tagHeaderImmutable, 0, nil},
-		tv{tagDirNames, 0, nil}, tv{tagDirIndexes, 0, nil}, tv{tagBaseNames, 0, nil},
-		tv{tagOldFilenames, TypeStringArray, []string{"/usr/bin/synth", "/usr/share/synth/data"}},
-		tv{tagProvideName, TypeStringArray, []string{"synth-virtual"}},
-		tv{tagProvideFlags, TypeInt32, []uint32{0}},
-		tv{tagProvideVersion, TypeStringArray, []string{""}},
-		tv{tagEpoch, TypeInt32, []uint32{2}},
+		tv{rpmtag.HeaderImmutable, 0, nil},
+		tv{rpmtag.DirNames, 0, nil}, tv{rpmtag.DirIndexes, 0, nil}, tv{rpmtag.BaseNames, 0, nil},
+		tv{rpmtag.OldFilenames, rpmtag.TypeStringArray, []string{"/usr/bin/synth", "/usr/share/synth/data"}},
+		tv{rpmtag.ProvideName, rpmtag.TypeStringArray, []string{"synth-virtual"}},
+		tv{rpmtag.ProvideFlags, rpmtag.TypeInt32, []uint32{0}},
+		tv{rpmtag.ProvideVersion, rpmtag.TypeStringArray, []string{""}},
+		tv{rpmtag.Epoch, rpmtag.TypeInt32, []uint32{2}},
 	)[1:] // no region entry
 	return writeSynth(t, dir, "synth-1.0-1.x86_64.rpm", synthRPM(3, sigTags, tags))
 }

@@ -8,88 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-)
 
-// rpm header tags (rpm's include/rpm/rpmtag.h).
-const (
-	tagHeaderImmutable    = 63
-	tagLongArchiveSize    = 271 // signature header and main header alike
-	tagName               = 1000
-	tagVersion            = 1001
-	tagRelease            = 1002
-	tagEpoch              = 1003
-	tagSummary            = 1004
-	tagDescription        = 1005
-	tagBuildTime          = 1006
-	tagBuildHost          = 1007
-	tagSize               = 1009
-	tagVendor             = 1011
-	tagLicense            = 1014
-	tagPackager           = 1015
-	tagGroup              = 1016
-	tagURL                = 1020
-	tagArch               = 1022
-	tagOldFilenames       = 1027
-	tagFileModes          = 1030
-	tagFileDigests        = 1035
-	tagFileFlags          = 1037
-	tagSourceRPM          = 1044
-	tagArchiveSize        = 1046
-	tagProvideName        = 1047
-	tagRequireFlags       = 1048
-	tagRequireName        = 1049
-	tagRequireVersion     = 1050
-	tagConflictFlags      = 1053
-	tagConflictName       = 1054
-	tagConflictVersion    = 1055
-	tagChangelogTime      = 1080
-	tagChangelogName      = 1081
-	tagChangelogText      = 1082
-	tagObsoleteName       = 1090
-	tagSourcePackage      = 1106
-	tagProvideFlags       = 1112
-	tagProvideVersion     = 1113
-	tagObsoleteFlags      = 1114
-	tagObsoleteVersion    = 1115
-	tagDirIndexes         = 1116
-	tagBaseNames          = 1117
-	tagDirNames           = 1118
-	tagOldSuggestsName    = 1156
-	tagOldSuggestsVersion = 1157
-	tagOldSuggestsFlags   = 1158
-	tagOldEnhancesName    = 1159
-	tagOldEnhancesVersion = 1160
-	tagOldEnhancesFlags   = 1161
-	tagLongSize           = 5009
-	tagRecommendName      = 5046
-	tagRecommendVersion   = 5047
-	tagRecommendFlags     = 5048
-	tagSuggestName        = 5049
-	tagSuggestVersion     = 5050
-	tagSuggestFlags       = 5051
-	tagSupplementName     = 5052
-	tagSupplementVersion  = 5053
-	tagSupplementFlags    = 5054
-	tagEnhanceName        = 5055
-	tagEnhanceVersion     = 5056
-	tagEnhanceFlags       = 5057
-
-	sigTagPayloadSize = 1007 // RPMSIGTAG_PAYLOADSIZE, rpm's ARCHIVESIZE
-)
-
-// rpm dependency and file flags (include/rpm/rpmds.h, rpmfiles.h).
-const (
-	senseLess       = 1 << 1
-	senseGreater    = 1 << 2
-	senseEqual      = 1 << 3
-	sensePostTrans  = 1 << 5
-	sensePrereq     = 1 << 6
-	sensePreTrans   = 1 << 7
-	senseScriptPre  = 1 << 9
-	senseScriptPost = 1 << 10
-	senseMissingOK  = 1 << 19
-	senseStrong     = 1 << 27
-	fileGhost       = 1 << 6
+	"relpack/internal/rpmtag"
 )
 
 // changelogLimit is how many changelog entries other.xml carries per
@@ -219,50 +139,50 @@ func metaOf(rpm *RPM) (*Meta, error) {
 	h := rpm.Main
 	r := &reader{h: h}
 	m := &Meta{}
-	m.Name = r.str(tagName)
-	if src, _ := r.num(tagSourcePackage); src != 0 {
+	m.Name = r.str(rpmtag.Name)
+	if src, _ := r.num(rpmtag.SourcePackage); src != 0 {
 		m.Arch = "src"
 	} else {
-		m.Arch = r.str(tagArch)
+		m.Arch = r.str(rpmtag.Arch)
 	}
-	m.Version = r.str(tagVersion)
-	epoch, _ := r.num(tagEpoch)
+	m.Version = r.str(rpmtag.Version)
+	epoch, _ := r.num(rpmtag.Epoch)
 	m.Epoch = strconv.FormatUint(epoch, 10)
-	m.Release = r.str(tagRelease)
-	m.Summary = r.str(tagSummary)
-	m.Description = r.str(tagDescription)
-	m.URL = r.str(tagURL)
-	bt, _ := r.num(tagBuildTime)
+	m.Release = r.str(rpmtag.Release)
+	m.Summary = r.str(rpmtag.Summary)
+	m.Description = r.str(rpmtag.Description)
+	m.URL = r.str(rpmtag.URL)
+	bt, _ := r.num(rpmtag.BuildTime)
 	m.TimeBuild = int64(bt)
-	m.License = r.str(tagLicense)
-	m.Vendor = r.str(tagVendor)
-	m.Group = r.str(tagGroup)
-	m.BuildHost = r.str(tagBuildHost)
-	m.SourceRPM = r.str(tagSourceRPM)
-	m.Packager = r.str(tagPackager)
+	m.License = r.str(rpmtag.License)
+	m.Vendor = r.str(rpmtag.Vendor)
+	m.Group = r.str(rpmtag.Group)
+	m.BuildHost = r.str(rpmtag.BuildHost)
+	m.SourceRPM = r.str(rpmtag.SourceRPM)
+	m.Packager = r.str(rpmtag.Packager)
 	// rpm's LONGSIZE and LONGARCHIVESIZE extensions: the 64-bit tag, else
 	// the 32-bit one. The archive sizes live in the signature header
 	// (rpm merges them into the main header on reading: PAYLOADSIZE
 	// becomes ARCHIVESIZE); rpm 6 packages may carry them in the main
 	// header.
-	if v, ok := r.num(tagLongSize); ok {
+	if v, ok := r.num(rpmtag.LongSize); ok {
 		m.SizeInstalled = int64(v)
-	} else if v, ok := r.num(tagSize); ok {
+	} else if v, ok := r.num(rpmtag.Size); ok {
 		m.SizeInstalled = int64(v)
 	}
 	sr := &reader{h: rpm.Signature}
 	switch {
-	case h.Has(tagLongArchiveSize):
-		v, _ := r.num(tagLongArchiveSize)
+	case h.Has(rpmtag.LongArchiveSize):
+		v, _ := r.num(rpmtag.LongArchiveSize)
 		m.SizeArchive = int64(v)
-	case rpm.Signature.Has(tagLongArchiveSize):
-		v, _ := sr.num(tagLongArchiveSize)
+	case rpm.Signature.Has(rpmtag.LongArchiveSize):
+		v, _ := sr.num(rpmtag.LongArchiveSize)
 		m.SizeArchive = int64(v)
-	case h.Has(tagArchiveSize):
-		v, _ := r.num(tagArchiveSize)
+	case h.Has(rpmtag.ArchiveSize):
+		v, _ := r.num(rpmtag.ArchiveSize)
 		m.SizeArchive = int64(v)
-	case rpm.Signature.Has(sigTagPayloadSize):
-		v, _ := sr.num(sigTagPayloadSize)
+	case rpm.Signature.Has(rpmtag.SigPayloadSize):
+		v, _ := sr.num(rpmtag.SigPayloadSize)
 		m.SizeArchive = int64(v)
 	}
 	if sr.err != nil {
@@ -291,10 +211,10 @@ func metaOf(rpm *RPM) (*Meta, error) {
 // holds every full name (for the requires filter).
 func readFiles(r *reader) ([]File, map[string]bool, error) {
 	var names []string
-	if r.h.Has(tagDirNames) || !r.h.Has(tagOldFilenames) {
-		dirs := r.strs(tagDirNames)
-		idx := r.ints(tagDirIndexes)
-		base := r.strs(tagBaseNames)
+	if r.h.Has(rpmtag.DirNames) || !r.h.Has(rpmtag.OldFilenames) {
+		dirs := r.strs(rpmtag.DirNames)
+		idx := r.ints(rpmtag.DirIndexes)
+		base := r.strs(rpmtag.BaseNames)
 		if len(dirs) == 0 || len(idx) == 0 || len(base) == 0 {
 			return nil, nil, r.err
 		}
@@ -307,11 +227,11 @@ func readFiles(r *reader) ([]File, map[string]bool, error) {
 			names[i] = dirs[idx[i]] + base[i]
 		}
 	} else {
-		names = r.strs(tagOldFilenames)
+		names = r.strs(rpmtag.OldFilenames)
 	}
-	flags := r.ints(tagFileFlags)
-	modes := r.ints(tagFileModes)
-	digests := r.strs(tagFileDigests)
+	flags := r.ints(rpmtag.FileFlags)
+	modes := r.ints(rpmtag.FileModes)
+	digests := r.strs(rpmtag.FileDigests)
 	if flags == nil || modes == nil || digests == nil {
 		return nil, nil, r.err
 	}
@@ -323,7 +243,7 @@ func readFiles(r *reader) ([]File, map[string]bool, error) {
 		switch {
 		case modes[i]&0o170000 == 0o040000:
 			f.Type = "dir"
-		case flags[i]&fileGhost != 0:
+		case flags[i]&rpmtag.FileGhost != 0:
 			f.Type = "ghost"
 		}
 		files[i] = f
@@ -343,15 +263,15 @@ func isPrimary(name string) bool {
 // dependency, "" for none or a combination rpm-md cannot say.
 func flagStr(f uint64) string {
 	switch f & 0xf {
-	case senseLess:
+	case rpmtag.SenseLess:
 		return "LT"
-	case senseGreater:
+	case rpmtag.SenseGreater:
 		return "GT"
-	case senseEqual:
+	case rpmtag.SenseEqual:
 		return "EQ"
-	case senseLess | senseEqual:
+	case rpmtag.SenseLess | rpmtag.SenseEqual:
 		return "LE"
-	case senseGreater | senseEqual:
+	case rpmtag.SenseGreater | rpmtag.SenseEqual:
 		return "GE"
 	}
 	return ""
@@ -409,16 +329,16 @@ var depKinds = []struct {
 	kind                     string
 	nameTag, flagTag, verTag uint32
 }{
-	{"provides", tagProvideName, tagProvideFlags, tagProvideVersion},
-	{"conflicts", tagConflictName, tagConflictFlags, tagConflictVersion},
-	{"obsoletes", tagObsoleteName, tagObsoleteFlags, tagObsoleteVersion},
-	{"requires", tagRequireName, tagRequireFlags, tagRequireVersion},
-	{"suggests", tagSuggestName, tagSuggestFlags, tagSuggestVersion},
-	{"enhances", tagEnhanceName, tagEnhanceFlags, tagEnhanceVersion},
-	{"recommends", tagRecommendName, tagRecommendFlags, tagRecommendVersion},
-	{"supplements", tagSupplementName, tagSupplementFlags, tagSupplementVersion},
-	{"oldsuggests", tagOldSuggestsName, tagOldSuggestsFlags, tagOldSuggestsVersion},
-	{"oldenhances", tagOldEnhancesName, tagOldEnhancesFlags, tagOldEnhancesVersion},
+	{"provides", rpmtag.ProvideName, rpmtag.ProvideFlags, rpmtag.ProvideVersion},
+	{"conflicts", rpmtag.ConflictName, rpmtag.ConflictFlags, rpmtag.ConflictVersion},
+	{"obsoletes", rpmtag.ObsoleteName, rpmtag.ObsoleteFlags, rpmtag.ObsoleteVersion},
+	{"requires", rpmtag.RequireName, rpmtag.RequireFlags, rpmtag.RequireVersion},
+	{"suggests", rpmtag.SuggestName, rpmtag.SuggestFlags, rpmtag.SuggestVersion},
+	{"enhances", rpmtag.EnhanceName, rpmtag.EnhanceFlags, rpmtag.EnhanceVersion},
+	{"recommends", rpmtag.RecommendName, rpmtag.RecommendFlags, rpmtag.RecommendVersion},
+	{"supplements", rpmtag.SupplementName, rpmtag.SupplementFlags, rpmtag.SupplementVersion},
+	{"oldsuggests", rpmtag.OldSuggestsName, rpmtag.OldSuggestsFlags, rpmtag.OldSuggestsVersion},
+	{"oldenhances", rpmtag.OldEnhancesName, rpmtag.OldEnhancesFlags, rpmtag.OldEnhancesVersion},
 }
 
 // readDeps fills the dependency lists as cr_package_from_header does:
@@ -437,9 +357,9 @@ func readDeps(r *reader, m *Meta, fileSet map[string]bool, rpm *RPM) {
 	// package gives it the "NAME = EVR" provide that rpm before 3.0.3
 	// did not write (lib/headerutil.c providePackageNVR); createrepo_c
 	// on Debian 12 reads through that rpm.
-	if !rpm.Main.Has(tagHeaderImmutable) && rpm.Main.Has(tagSourceRPM) && m.Name != "" {
+	if !rpm.Main.Has(rpmtag.HeaderImmutable) && rpm.Main.Has(rpmtag.SourceRPM) && m.Name != "" {
 		evr := m.Version + "-" + m.Release
-		if rpm.Main.Has(tagEpoch) {
+		if rpm.Main.Has(rpmtag.Epoch) {
 			evr = m.Epoch + ":" + evr
 		}
 		if names[0] != nil && vers[0] == nil {
@@ -449,12 +369,12 @@ func readDeps(r *reader, m *Meta, fileSet map[string]bool, rpm *RPM) {
 		n := min(len(names[0]), len(flags[0]), len(vers[0]))
 		have := false
 		for i := range n {
-			have = have || names[0][i] == m.Name && vers[0][i] == evr && flags[0][i]&0xf == senseEqual
+			have = have || names[0][i] == m.Name && vers[0][i] == evr && flags[0][i]&0xf == rpmtag.SenseEqual
 		}
 		if !have {
 			names[0] = append(names[0][:n:n], m.Name)
 			vers[0] = append(vers[0][:n:n], evr)
-			flags[0] = append(flags[0][:n:n], senseEqual)
+			flags[0] = append(flags[0][:n:n], rpmtag.SenseEqual)
 		}
 	}
 
@@ -485,7 +405,7 @@ func readDeps(r *reader, m *Meta, fileSet map[string]bool, rpm *RPM) {
 				if provided[nfv] {
 					continue
 				}
-				pre = fl&(sensePrereq|senseScriptPre|sensePostTrans|sensePreTrans|senseScriptPost) != 0
+				pre = fl&(rpmtag.SensePrereq|rpmtag.SenseScriptPre|rpmtag.SensePostTrans|rpmtag.SensePreTrans|rpmtag.SenseScriptPost) != 0
 				if l, ok := seen[name]; ok && l.flags == fs && l.ver == ver && l.pre == pre {
 					continue
 				}
@@ -504,7 +424,7 @@ func readDeps(r *reader, m *Meta, fileSet map[string]bool, rpm *RPM) {
 			case "obsoletes":
 				m.Obsoletes = append(m.Obsoletes, d)
 			case "requires":
-				if fl&senseMissingOK != 0 {
+				if fl&rpmtag.SenseMissingOK != 0 {
 					m.Recommends = append(m.Recommends, d)
 					continue
 				}
@@ -526,13 +446,13 @@ func readDeps(r *reader, m *Meta, fileSet map[string]bool, rpm *RPM) {
 			case "supplements":
 				m.Supplements = append(m.Supplements, d)
 			case "oldsuggests":
-				if fl&senseStrong != 0 {
+				if fl&rpmtag.SenseStrong != 0 {
 					m.Recommends = append(m.Recommends, d)
 				} else {
 					m.Suggests = append(m.Suggests, d)
 				}
 			case "oldenhances":
-				if fl&senseStrong != 0 {
+				if fl&rpmtag.SenseStrong != 0 {
 					m.Supplements = append(m.Supplements, d)
 				} else {
 					m.Enhances = append(m.Enhances, d)
@@ -615,7 +535,7 @@ func compareLibc(a, b string) int {
 // author's trailing blanks cut, and entries of the same time made
 // distinct by moving the older ones up a second each.
 func readChangelogs(r *reader) []Changelog {
-	times, names, texts := r.ints(tagChangelogTime), r.strs(tagChangelogName), r.strs(tagChangelogText)
+	times, names, texts := r.ints(rpmtag.ChangelogTime), r.strs(rpmtag.ChangelogName), r.strs(rpmtag.ChangelogText)
 	if times == nil || names == nil || texts == nil {
 		return nil
 	}

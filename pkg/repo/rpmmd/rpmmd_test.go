@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"relpack/internal/rpmroot"
+	"relpack/internal/rpmtag"
 	"relpack/internal/testdeps"
 	"relpack/pkg/pack"
 	"relpack/pkg/sign/signtest"
@@ -37,23 +38,23 @@ func hostileRPM(t *testing.T, dir string) (string, map[string]string) {
 		"text":        "- fixed <bug> & \"that\"\r\n- ]]> 'too'",
 	}
 	tags := baseTags(
-		tv{tagSummary, TypeI18NString, []string{v["summary"]}},
-		tv{tagDescription, TypeI18NString, []string{v["description"]}},
-		tv{tagURL, TypeString, v["url"]},
-		tv{tagPackager, TypeString, v["packager"]},
-		tv{tagLicense, TypeString, v["license"]},
-		tv{tagRequireName, TypeStringArray, []string{v["dep"]}},
-		tv{tagRequireFlags, TypeInt32, []uint32{senseGreater | senseEqual}},
-		tv{tagRequireVersion, TypeStringArray, []string{v["depver"]}},
-		tv{tagDirNames, TypeStringArray, []string{"/etc/"}},
-		tv{tagDirIndexes, TypeInt32, []uint32{0}},
-		tv{tagBaseNames, TypeStringArray, []string{strings.TrimPrefix(v["file"], "/etc/")}},
-		tv{tagFileModes, TypeInt16, []uint16{0o100644}},
-		tv{tagFileFlags, TypeInt32, []uint32{0}},
-		tv{tagFileDigests, TypeStringArray, []string{""}},
-		tv{tagChangelogTime, TypeInt32, []uint32{1600000000}},
-		tv{tagChangelogName, TypeStringArray, []string{v["author"]}},
-		tv{tagChangelogText, TypeStringArray, []string{v["text"]}},
+		tv{rpmtag.Summary, rpmtag.TypeI18NString, []string{v["summary"]}},
+		tv{rpmtag.Description, rpmtag.TypeI18NString, []string{v["description"]}},
+		tv{rpmtag.URL, rpmtag.TypeString, v["url"]},
+		tv{rpmtag.Packager, rpmtag.TypeString, v["packager"]},
+		tv{rpmtag.License, rpmtag.TypeString, v["license"]},
+		tv{rpmtag.RequireName, rpmtag.TypeStringArray, []string{v["dep"]}},
+		tv{rpmtag.RequireFlags, rpmtag.TypeInt32, []uint32{rpmtag.SenseGreater | rpmtag.SenseEqual}},
+		tv{rpmtag.RequireVersion, rpmtag.TypeStringArray, []string{v["depver"]}},
+		tv{rpmtag.DirNames, rpmtag.TypeStringArray, []string{"/etc/"}},
+		tv{rpmtag.DirIndexes, rpmtag.TypeInt32, []uint32{0}},
+		tv{rpmtag.BaseNames, rpmtag.TypeStringArray, []string{strings.TrimPrefix(v["file"], "/etc/")}},
+		tv{rpmtag.FileModes, rpmtag.TypeInt16, []uint16{0o100644}},
+		tv{rpmtag.FileFlags, rpmtag.TypeInt32, []uint32{0}},
+		tv{rpmtag.FileDigests, rpmtag.TypeStringArray, []string{""}},
+		tv{rpmtag.ChangelogTime, rpmtag.TypeInt32, []uint32{1600000000}},
+		tv{rpmtag.ChangelogName, rpmtag.TypeStringArray, []string{v["author"]}},
+		tv{rpmtag.ChangelogText, rpmtag.TypeStringArray, []string{v["text"]}},
 	)
 	return writeSynth(t, dir, "hostile.rpm", synthRPM(4, sigTags, tags)), v
 }
@@ -111,7 +112,7 @@ func TestHostileFieldsEscaped(t *testing.T) {
 // as Latin-1).
 func TestLatin1(t *testing.T) {
 	repo := t.TempDir()
-	p := writeSynth(t, repo, "x.rpm", synthRPM(4, sigTags, baseTags(tv{tagSummary, TypeI18NString, []string{"caf\xe9 \x85ok"}})))
+	p := writeSynth(t, repo, "x.rpm", synthRPM(4, sigTags, baseTags(tv{rpmtag.Summary, rpmtag.TypeI18NString, []string{"caf\xe9 \x85ok"}})))
 	if err := WriteRepo(repo, []Package{{Path: p, Href: "x.rpm"}}, Options{Time: epoch, Key: newKey(t).key}); err != nil {
 		t.Fatal(err)
 	}
@@ -131,21 +132,21 @@ func TestControlCharactersRefused(t *testing.T) {
 		tag  tv
 		want string
 	}{
-		{"summary", tv{tagSummary, TypeI18NString, []string{"bell\x07"}}, `summary "bell\a": control character 0x07`},
-		{"name", tv{tagName, TypeString, "es\x1bc"}, "package name"},
-		{"requires", tv{tagRequireName, TypeStringArray, []string{"x\x01"}}, "requires name"},
-		{"file", tv{tagBaseNames, TypeStringArray, []string{"a\x0b", "data"}}, "file name"},
-		{"changelog", tv{tagChangelogText, TypeStringArray, []string{"form\x0cfeed"}}, "changelog text"},
-		{"non-character", tv{tagDescription, TypeI18NString, []string{"x\uFFFEy"}}, "non-character U+FFFE"},
+		{"summary", tv{rpmtag.Summary, rpmtag.TypeI18NString, []string{"bell\x07"}}, `summary "bell\a": control character 0x07`},
+		{"name", tv{rpmtag.Name, rpmtag.TypeString, "es\x1bc"}, "package name"},
+		{"requires", tv{rpmtag.RequireName, rpmtag.TypeStringArray, []string{"x\x01"}}, "requires name"},
+		{"file", tv{rpmtag.BaseNames, rpmtag.TypeStringArray, []string{"a\x0b", "data"}}, "file name"},
+		{"changelog", tv{rpmtag.ChangelogText, rpmtag.TypeStringArray, []string{"form\x0cfeed"}}, "changelog text"},
+		{"non-character", tv{rpmtag.Description, rpmtag.TypeI18NString, []string{"x\uFFFEy"}}, "non-character U+FFFE"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			repo := t.TempDir()
 			tags := []tv{c.tag}
 			if c.name == "requires" {
-				tags = append(tags, tv{tagRequireFlags, TypeInt32, []uint32{0}}, tv{tagRequireVersion, TypeStringArray, []string{""}})
+				tags = append(tags, tv{rpmtag.RequireFlags, rpmtag.TypeInt32, []uint32{0}}, tv{rpmtag.RequireVersion, rpmtag.TypeStringArray, []string{""}})
 			}
 			if c.name == "changelog" {
-				tags = append(tags, tv{tagChangelogTime, TypeInt32, []uint32{1}}, tv{tagChangelogName, TypeStringArray, []string{"a"}})
+				tags = append(tags, tv{rpmtag.ChangelogTime, rpmtag.TypeInt32, []uint32{1}}, tv{rpmtag.ChangelogName, rpmtag.TypeStringArray, []string{"a"}})
 			}
 			p := writeSynth(t, repo, "bad.rpm", synthRPM(4, sigTags, baseTags(tags...)))
 			err := WriteRepo(repo, []Package{{Path: p, Href: "bad.rpm"}}, Options{Time: epoch, Key: key.key})
@@ -224,7 +225,7 @@ func synthSet(t *testing.T, dir string, n int) []Package {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		writeSynth(t, filepath.Dir(p), filepath.Base(p), synthRPM(4, sigTags, baseTags(tv{tagName, TypeString, name})))
+		writeSynth(t, filepath.Dir(p), filepath.Base(p), synthRPM(4, sigTags, baseTags(tv{rpmtag.Name, rpmtag.TypeString, name})))
 		pkgs = append(pkgs, Package{Path: p, Href: href})
 	}
 	return pkgs

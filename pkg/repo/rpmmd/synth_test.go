@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"relpack/internal/rpmtag"
 )
 
 // tv is one tag of a synthetic header: value is a string ([]string for
@@ -23,12 +25,12 @@ func synthHeader(tags []tv) []byte {
 	// A region tag first has its trailer written last, at the end of the
 	// store, covering the whole header (as rpmbuild writes one).
 	var region *tv
-	if len(tags) > 0 && (tags[0].tag == tagHeaderImmutable || tags[0].tag == tagHeaderSignatures) {
+	if len(tags) > 0 && (tags[0].tag == rpmtag.HeaderImmutable || tags[0].tag == rpmtag.HeaderSignatures) {
 		region, tags = &tags[0], tags[1:]
 		index.Write(make([]byte, entrySize)) // filled below
 	}
 	for _, e := range tags {
-		align := map[uint32]int{TypeInt16: 2, TypeInt32: 4, TypeInt64: 8}[e.typ]
+		align := map[uint32]int{rpmtag.TypeInt16: 2, rpmtag.TypeInt32: 4, rpmtag.TypeInt64: 8}[e.typ]
 		for align > 0 && data.Len()%align != 0 {
 			data.WriteByte(0)
 		}
@@ -62,10 +64,10 @@ func synthHeader(tags []tv) []byte {
 	if region != nil {
 		il++
 		off := data.Len()
-		binary.Write(&data, binary.BigEndian, []uint32{region.tag, TypeBin, uint32(-int32(il * entrySize)), entrySize})
+		binary.Write(&data, binary.BigEndian, []uint32{region.tag, rpmtag.TypeBin, uint32(-int32(il * entrySize)), entrySize})
 		idx := index.Bytes()
 		binary.BigEndian.PutUint32(idx[0:], region.tag)
-		binary.BigEndian.PutUint32(idx[4:], TypeBin)
+		binary.BigEndian.PutUint32(idx[4:], rpmtag.TypeBin)
 		binary.BigEndian.PutUint32(idx[8:], uint32(off))
 		binary.BigEndian.PutUint32(idx[12:], entrySize)
 	}
@@ -103,26 +105,26 @@ func synthRPM(major byte, sig, main []tv) []byte {
 func baseTags(over ...tv) []tv {
 	m := map[uint32]tv{}
 	for _, e := range []tv{
-		{tagName, TypeString, "synth"},
-		{tagVersion, TypeString, "1.0"},
-		{tagRelease, TypeString, "1"},
-		{tagSummary, TypeI18NString, []string{"A synthetic package"}},
-		{tagDescription, TypeI18NString, []string{"Made by the tests."}},
-		{tagBuildTime, TypeInt32, []uint32{1700000000}},
-		{tagBuildHost, TypeString, "builder"},
-		{tagSize, TypeInt32, []uint32{42}},
-		{tagLicense, TypeString, "MIT"},
-		{tagArch, TypeString, "x86_64"},
-		{tagSourceRPM, TypeString, "synth-1.0-1.src.rpm"},
-		{tagProvideName, TypeStringArray, []string{"synth"}},
-		{tagProvideFlags, TypeInt32, []uint32{senseEqual}},
-		{tagProvideVersion, TypeStringArray, []string{"1.0-1"}},
-		{tagDirNames, TypeStringArray, []string{"/usr/bin/", "/usr/share/synth/"}},
-		{tagDirIndexes, TypeInt32, []uint32{0, 1}},
-		{tagBaseNames, TypeStringArray, []string{"synth", "data"}},
-		{tagFileModes, TypeInt16, []uint16{0o100755, 0o100644}},
-		{tagFileFlags, TypeInt32, []uint32{0, 0}},
-		{tagFileDigests, TypeStringArray, []string{"", ""}},
+		{rpmtag.Name, rpmtag.TypeString, "synth"},
+		{rpmtag.Version, rpmtag.TypeString, "1.0"},
+		{rpmtag.Release, rpmtag.TypeString, "1"},
+		{rpmtag.Summary, rpmtag.TypeI18NString, []string{"A synthetic package"}},
+		{rpmtag.Description, rpmtag.TypeI18NString, []string{"Made by the tests."}},
+		{rpmtag.BuildTime, rpmtag.TypeInt32, []uint32{1700000000}},
+		{rpmtag.BuildHost, rpmtag.TypeString, "builder"},
+		{rpmtag.Size, rpmtag.TypeInt32, []uint32{42}},
+		{rpmtag.License, rpmtag.TypeString, "MIT"},
+		{rpmtag.Arch, rpmtag.TypeString, "x86_64"},
+		{rpmtag.SourceRPM, rpmtag.TypeString, "synth-1.0-1.src.rpm"},
+		{rpmtag.ProvideName, rpmtag.TypeStringArray, []string{"synth"}},
+		{rpmtag.ProvideFlags, rpmtag.TypeInt32, []uint32{rpmtag.SenseEqual}},
+		{rpmtag.ProvideVersion, rpmtag.TypeStringArray, []string{"1.0-1"}},
+		{rpmtag.DirNames, rpmtag.TypeStringArray, []string{"/usr/bin/", "/usr/share/synth/"}},
+		{rpmtag.DirIndexes, rpmtag.TypeInt32, []uint32{0, 1}},
+		{rpmtag.BaseNames, rpmtag.TypeStringArray, []string{"synth", "data"}},
+		{rpmtag.FileModes, rpmtag.TypeInt16, []uint16{0o100755, 0o100644}},
+		{rpmtag.FileFlags, rpmtag.TypeInt32, []uint32{0, 0}},
+		{rpmtag.FileDigests, rpmtag.TypeStringArray, []string{"", ""}},
 	} {
 		m[e.tag] = e
 	}
@@ -138,7 +140,7 @@ func baseTags(over ...tv) []tv {
 		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].tag < out[j].tag })
-	region := tv{tagHeaderImmutable, TypeBin, make([]byte, 16)}
+	region := tv{rpmtag.HeaderImmutable, rpmtag.TypeBin, make([]byte, 16)}
 	return append([]tv{region}, out...)
 }
 
@@ -152,4 +154,4 @@ func writeSynth(t *testing.T, dir, name string, data []byte) string {
 	return p
 }
 
-var sigTags = []tv{{tagHeaderSignatures, TypeBin, nil}, {sigTagPayloadSize, TypeInt32, []uint32{1234}}}
+var sigTags = []tv{{rpmtag.HeaderSignatures, rpmtag.TypeBin, nil}, {rpmtag.SigPayloadSize, rpmtag.TypeInt32, []uint32{1234}}}

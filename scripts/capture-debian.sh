@@ -51,44 +51,16 @@ distro_id() {
 	esac
 }
 
-# The machine's Debian mirror (scripts/debian-mirror.sh: the one reading of it).
-MIRROR=$("$HERE/debian-mirror.sh") || die "cannot read the Debian mirror from the apt sources"
 
 # download SUITE ARCH: prints the paths of the downloaded .deb files.
 download() {
 	suite=$1 arch=$2
-	aptdir=$CACHE/apt/capture-$suite-$arch
 	debdir=$CACHE/debs/$suite-$arch
-	mkdir -p "$aptdir/etc/preferences.d" "$aptdir/etc/sources.list.d" \
-		"$aptdir/state/lists/partial" "$aptdir/cache/archives/partial" "$debdir"
-	: >"$aptdir/state/status"
-	printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$arch" "$KEYRING" "$MIRROR" "$suite" >"$aptdir/etc/sources.list"
-	cat >"$aptdir/apt.conf" <<EOF
-Dir::Etc::SourceList "$aptdir/etc/sources.list";
-Dir::Etc::SourceParts "$aptdir/etc/sources.list.d";
-Dir::Etc::Preferences "$aptdir/etc/preferences";
-Dir::Etc::PreferencesParts "$aptdir/etc/preferences.d";
-Dir::Etc::Trusted "$KEYRING";
-Dir::State "$aptdir/state";
-Dir::State::status "$aptdir/state/status";
-Dir::Cache "$aptdir/cache";
-APT::Architecture "$arch";
-APT::Architectures { "$arch"; };
-APT::Get::AllowUnauthenticated "false";
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
-EOF
-	stamp=$aptdir/state/updated
-	if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ] || [ "$(cat "$stamp")" != "$MIRROR $suite" ]; then
-		echo "capture-debian.sh: apt-get update ($suite, $arch)" >&2
-		APT_CONFIG=$aptdir/apt.conf apt-get -q update >"$aptdir/update.log" 2>&1 ||
-			{ cat "$aptdir/update.log" >&2; die "apt-get update for $suite failed: is $suite on the mirror?"; }
-		echo "$MIRROR $suite" >"$stamp"
-	fi
+	mkdir -p "$debdir"
+	conf=$("$HERE/scratch-apt.sh" "$suite" "$arch" "$CACHE/apt/capture-$suite-$arch") || die "no apt for $suite/$arch"
 	# One apt-cache call for all packages ("NAME:" then "  Candidate: V").
 	# shellcheck disable=SC2086
-	cands=$(APT_CONFIG=$aptdir/apt.conf apt-cache policy $PACKAGES |
+	cands=$(APT_CONFIG=$conf apt-cache policy $PACKAGES |
 		awk '/^[^ ].*:$/ { sub(/:$/, ""); p = $0 } $1 == "Candidate:" { print p, $2 }')
 	for p in $PACKAGES; do
 		ver=$(echo "$cands" | awk -v p="$p" '$1 == p { print $2 }')
@@ -96,7 +68,7 @@ EOF
 		fver=$(echo "$ver" | sed 's/:/%3a/')
 		f=$(cd "$debdir" && ls "${p}_${fver}_"*.deb 2>/dev/null | head -n1 || true)
 		if [ -z "$f" ]; then
-			(cd "$debdir" && APT_CONFIG=$aptdir/apt.conf apt-get -q download "$p" >/dev/null) || die "apt-get download $p ($suite/$arch) failed"
+			(cd "$debdir" && APT_CONFIG=$conf apt-get -q download "$p" >/dev/null) || die "apt-get download $p ($suite/$arch) failed"
 			f=$(cd "$debdir" && ls "${p}_${fver}_"*.deb | head -n1)
 		fi
 		echo "$debdir/$f"

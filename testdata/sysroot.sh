@@ -62,41 +62,11 @@ if [ ! -f "$KEYRING" ] || ! command -v realpath >/dev/null 2>&1; then
 fi
 [ -f "$KEYRING" ] || die "no $KEYRING (install debian-archive-keyring)"
 
-# The machine's Debian mirror (scripts/debian-mirror.sh: the one reading of it).
-MIRROR=$("$(dirname "$0")/../scripts/debian-mirror.sh") || die "cannot read the Debian mirror from the apt sources"
-
-mkdir -p "$APTDIR/etc/preferences.d" "$APTDIR/etc/sources.list.d" \
-	"$APTDIR/state/lists/partial" "$APTDIR/cache/archives/partial" "$DEBDIR"
-: >"$APTDIR/state/status"
-printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$ARCH" "$KEYRING" "$MIRROR" "$SUITE" >"$APTDIR/etc/sources.list"
-# The machine's apt.conf.d stays in force (proxy and mirror settings);
-# everything about what to fetch and where to keep it is ours.
-cat >"$APTDIR/apt.conf" <<EOF
-Dir::Etc::SourceList "$APTDIR/etc/sources.list";
-Dir::Etc::SourceParts "$APTDIR/etc/sources.list.d";
-Dir::Etc::Preferences "$APTDIR/etc/preferences";
-Dir::Etc::PreferencesParts "$APTDIR/etc/preferences.d";
-Dir::Etc::Trusted "$KEYRING";
-Dir::State "$APTDIR/state";
-Dir::State::status "$APTDIR/state/status";
-Dir::Cache "$APTDIR/cache";
-APT::Architecture "$ARCH";
-APT::Architectures { "$ARCH"; };
-APT::Get::AllowUnauthenticated "false";
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
-EOF
-export APT_CONFIG="$APTDIR/apt.conf"
-
-# Refresh the lists at most once a day.
-LISTS_STAMP=$APTDIR/state/updated
-if [ ! -f "$LISTS_STAMP" ] || [ -n "$(find "$LISTS_STAMP" -mmin +1440)" ] ||
-	[ "$(cat "$LISTS_STAMP")" != "$MIRROR $SUITE" ]; then
-	echo "sysroot.sh: apt-get update ($SUITE, $ARCH)" >&2
-	apt-get -q update >"$APTDIR/update.log" 2>&1 || { cat "$APTDIR/update.log" >&2; die "apt-get update failed"; }
-	echo "$MIRROR $SUITE" >"$LISTS_STAMP"
-fi
+# A scratch apt of the machine's mirror for SUITE and ARCH, lists at most a
+# day old (scripts/scratch-apt.sh); the machine's apt.conf.d stays in force.
+APT_CONFIG=$("$(dirname "$0")/../scripts/scratch-apt.sh" "$SUITE" "$ARCH" "$APTDIR") || die "no apt for $SUITE/$ARCH"
+export APT_CONFIG
+mkdir -p "$DEBDIR"
 
 # Download what is not in the cache yet (apt-get download skips nothing on
 # its own, so look for the exact file name of the candidate version).

@@ -48,6 +48,7 @@ import (
 
 	"relpack/pkg/pack"
 	"relpack/pkg/sign"
+	"relpack/pkg/version"
 )
 
 // Package is one deb already in the tree.
@@ -228,7 +229,7 @@ func readSuite(s Suite) ([]entry, error) {
 		if a.name != b.name {
 			return a.name < b.name
 		}
-		if c := CompareVersions(a.ver, b.ver); c != 0 {
+		if c := version.CompareDebian(a.ver, b.ver); c != 0 {
 			return c < 0
 		}
 		return a.pkg.Filename < b.pkg.Filename
@@ -238,7 +239,7 @@ func readSuite(s Suite) ([]entry, error) {
 	// unless it is the same file listed under two names (checksums equal
 	// is still two stanzas: refuse too, the caller should list it once).
 	for i := 1; i < len(es); i++ {
-		for j := i - 1; j >= 0 && es[j].name == es[i].name && CompareVersions(es[j].ver, es[i].ver) == 0; j-- {
+		for j := i - 1; j >= 0 && es[j].name == es[i].name && version.CompareDebian(es[j].ver, es[i].ver) == 0; j-- {
 			if es[j].arc == es[i].arc {
 				return nil, fmt.Errorf("suite %s: %s and %s are both %s %s (%s); keep one of them", s.Suite, es[j].pkg.Path, es[i].pkg.Path, es[i].name, es[i].ver, es[i].arc)
 			}

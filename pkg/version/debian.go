@@ -1,16 +1,15 @@
-package apt
+package version
 
 import "strings"
 
-// CompareVersions compares two Debian package versions
+// CompareDebian compares two Debian package versions
 // ([epoch:]upstream[-revision]) the way dpkg --compare-versions does:
-// negative when a sorts before b, zero when equal, positive after.
-// pkg/version turns semver into Debian versions but has no comparison of
-// its own (its tests ask dpkg), and Packages files must list a package's
-// versions in dpkg's order, so this is dpkg's verrevcmp (lib/dpkg/version.c):
+// negative when a sorts before b, zero when equal, positive after. It is
+// dpkg's verrevcmp (lib/dpkg/version.c), for what must list versions in
+// dpkg's order (an apt Packages file, pkg/repo/apt):
 // '~' before everything, even the end; letters before other characters;
 // runs of digits compared as numbers.
-func CompareVersions(a, b string) int {
+func CompareDebian(a, b string) int {
 	ea, ua, ra := splitVersion(a)
 	eb, ub, rb := splitVersion(b)
 	if c := compareNumbers(ea, eb); c != 0 {
@@ -49,8 +48,6 @@ func order(c byte) int {
 	return 0
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
 func verrevcmp(a, b string) int {
 	at := func(s string, i int) byte {
 		if i < len(s) {
@@ -61,12 +58,12 @@ func verrevcmp(a, b string) int {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		firstDiff := 0
-		for i < len(a) && !isDigit(a[i]) || j < len(b) && !isDigit(b[j]) {
+		for i < len(a) && !isDigit(rune(a[i])) || j < len(b) && !isDigit(rune(b[j])) {
 			ac, bc := order(at(a, i)), order(at(b, j))
-			if i < len(a) && isDigit(a[i]) {
+			if i < len(a) && isDigit(rune(a[i])) {
 				ac = 0
 			}
-			if j < len(b) && isDigit(b[j]) {
+			if j < len(b) && isDigit(rune(b[j])) {
 				bc = 0
 			}
 			if ac != bc {
@@ -81,17 +78,17 @@ func verrevcmp(a, b string) int {
 		for j < len(b) && b[j] == '0' {
 			j++
 		}
-		for i < len(a) && isDigit(a[i]) && j < len(b) && isDigit(b[j]) {
+		for i < len(a) && isDigit(rune(a[i])) && j < len(b) && isDigit(rune(b[j])) {
 			if firstDiff == 0 {
 				firstDiff = int(a[i]) - int(b[j])
 			}
 			i++
 			j++
 		}
-		if i < len(a) && isDigit(a[i]) {
+		if i < len(a) && isDigit(rune(a[i])) {
 			return 1
 		}
-		if j < len(b) && isDigit(b[j]) {
+		if j < len(b) && isDigit(rune(b[j])) {
 			return -1
 		}
 		if firstDiff != 0 {

@@ -1,4 +1,4 @@
-package apt
+package version
 
 import (
 	"os/exec"
@@ -7,9 +7,9 @@ import (
 	"relpack/internal/testdeps"
 )
 
-// TestCompareVersionsAsDpkg: CompareVersions orders every pair as
+// TestCompareDebianAsDpkg: CompareDebian orders every pair as
 // dpkg --compare-versions does.
-func TestCompareVersionsAsDpkg(t *testing.T) {
+func TestCompareDebianAsDpkg(t *testing.T) {
 	testdeps.Tools(t, "dpkg")
 	vs := []string{
 		"0.1.0-1~deb11", "0.2.0-1~deb11", "0.1.0-1~deb12", "0.1.0-1", "0.1.0-1+b1", "0.1.0-2",
@@ -20,7 +20,7 @@ func TestCompareVersionsAsDpkg(t *testing.T) {
 	}
 	for _, a := range vs {
 		for _, b := range vs {
-			got := CompareVersions(a, b)
+			got := CompareDebian(a, b)
 			var op string
 			switch {
 			case got < 0:
@@ -31,7 +31,7 @@ func TestCompareVersionsAsDpkg(t *testing.T) {
 				op = "eq"
 			}
 			if err := exec.Command("dpkg", "--compare-versions", a, op, b).Run(); err != nil {
-				t.Errorf("CompareVersions(%q, %q) = %d, but dpkg does not agree that %s %s %s", a, b, got, a, op, b)
+				t.Errorf("CompareDebian(%q, %q) = %d, but dpkg does not agree that %s %s %s", a, b, got, a, op, b)
 			}
 		}
 	}

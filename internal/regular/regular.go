@@ -8,6 +8,7 @@ package regular
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -78,4 +79,40 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, &NotRegularError{path, st.Mode()}
 	}
 	return f, st, nil
+}
+
+// TooLargeError says a file is larger than what relpack reads of its kind.
+type TooLargeError struct {
+	Path  string
+	Size  int64 // bytes found (at least Limit+1 when the size grew while read)
+	Limit int64
+	What  string // "a signing key", "a manifest"
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %d bytes, more than the %d bytes %s may hold; give the right file", e.Path, e.Size, e.Limit, e.What)
+}
+
+// ReadFile reads a whole regular file of at most limit bytes. what names
+// the kind of file for the message ("a signing key"). A FIFO or device is
+// refused before it can block or stream forever (Open), and at most
+// limit+1 bytes are ever read, so memory stays within limit whatever the
+// file claims or becomes while it is read.
+func ReadFile(path string, limit int64, what string) ([]byte, error) {
+	f, st, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st.Size() > limit {
+		return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit, What: what}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, &TooLargeError{Path: path, Size: int64(len(b)), Limit: limit, What: what}
+	}
+	return b, nil
 }

@@ -85,7 +85,7 @@ docs/verify-release.md.`,
 				for _, p := range rep.Problems {
 					fmt.Fprintln(stderr, "relpack:", p)
 				}
-				return &exitError{code: 1, msg: fmt.Sprintf("%s is NOT what its signature vouches for (%d problems above): do not install or publish it", args[0], len(rep.Problems))}
+				return &exitError{code: 1, msg: fmt.Sprintf("%s is NOT what its signature vouches for (%s above): do not install or publish it", args[0], releaseverify.Count(len(rep.Problems)))}
 			}
 			if asJSON {
 				return nil

@@ -132,6 +132,14 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
+// Count is "1 problem" or "N problems".
+func Count(n int) string {
+	if n == 1 {
+		return "1 problem"
+	}
+	return fmt.Sprintf("%d problems", n)
+}
+
 func (p Problem) String() string { return p.File + ": " + p.Message }
 
 // OK reports whether the release is exactly what its signature (or, for
@@ -145,7 +153,7 @@ func (r *Report) Err() error {
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "release %s does not verify (%d problems; nothing was written):", r.Dir, len(r.Problems))
+	fmt.Fprintf(&b, "release %s does not verify (%s; nothing was written):", r.Dir, Count(len(r.Problems)))
 	for _, p := range r.Problems {
 		b.WriteString("\n  ")
 		b.WriteString(p.String())

@@ -20,6 +20,7 @@ func newRepoCmd() *cobra.Command {
 		cfgPath, out, url string
 		suites            []string
 		asJSON, rotate    bool
+		allowUnsigned     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "repo DIST... --out REPO --url URL [-c packaging.yaml] [--suite ID=NAME]... [--rotate-key] [--json]",
@@ -32,8 +33,12 @@ an rpm-md repository per rpm target and arch under rpm/, signed with
 packaging.yaml's signing: key (passphrase from RELPACK_SIGNING_PASSPHRASE),
 with KEY.asc and the .sources, .list and .repo files users install.
 
-Every deb and rpm is checked against its manifest before anything is
-written. Releases accumulate: the indexes list every package of every
+Every release is verified first, as relpack verify-release does, with the
+public part of the signing: key: SHA256SUMS.asc, every file against
+SHA256SUMS and manifest.json, every deb and rpm against its own metadata,
+digests and signatures; nothing is written (not even REPO created) unless
+every release verifies. An unsigned release is refused unless
+--allow-unsigned-release, which the summary and the record then name. Releases accumulate: the indexes list every package of every
 release added. A release already in the tree is skipped when identical and
 refused when its files differ. A key other than the one that signed REPO is
 refused unless --rotate-key. REPO/relpack-repo.json records the tree;
@@ -71,7 +76,7 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 					return &exitError{code: 2, msg: err.Error()}
 				}
 			}
-			res, err := repo.Run(repo.Options{Dirs: dirs, Out: out, URL: url, Config: cfg, Key: key, Suites: over, RotateKey: rotate})
+			res, err := repo.Run(repo.Options{Dirs: dirs, Out: out, URL: url, Config: cfg, Key: key, Suites: over, RotateKey: rotate, AllowUnsignedRelease: allowUnsigned})
 			if err != nil {
 				return &exitError{code: repoExit(err, key), msg: err.Error()}
 			}
@@ -113,6 +118,9 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 			for _, r := range res.Repos {
 				fmt.Fprintf(w, "  dnf %-10s %-12s %-14s %3d packages  %s\n", r.Target, "", strings.Join(r.Arches, ","), r.Packages, r.RepoFile)
 			}
+			if len(res.Unsigned) > 0 {
+				fmt.Fprintf(w, "  UNSIGNED, not verified (--allow-unsigned-release): %s\n", refs(res.Unsigned))
+			}
 			fmt.Fprintf(w, "  serve %s at %s; set-up instructions: relpack docs --repo %s\n", out, res.URL, out)
 			return nil
 		},
@@ -124,6 +132,7 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 	f.StringArrayVar(&suites, "suite", nil, "apt suite of a deb target, ID=NAME (e.g. debian12=bookworm); repeatable")
 	f.BoolVar(&rotate, "rotate-key", false, "re-sign a repository signed by another key with packaging.yaml's (docs/repositories.md)")
 	f.BoolVar(&asJSON, "json", false, "print what was written as JSON (docs/repositories.md)")
+	f.BoolVar(&allowUnsigned, "allow-unsigned-release", false, "add releases built without --sign (no SHA256SUMS.asc to verify); the summary, --json and relpack-repo.json say so")
 	return cmd
 }
 

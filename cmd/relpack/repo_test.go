@@ -84,10 +84,26 @@ func TestRepoCLI(t *testing.T) {
 		t.Fatal("a refused run wrote the tree")
 	}
 
+	// The demo release is unsigned: a signed tree refuses it unless told,
+	// and creates nothing.
+	_, stderr, code := cli(t, "repo", dist, "--out", out, "--url", url, "-c", cfg)
+	if code != 1 || !strings.Contains(stderr, filepath.Join(dist, "SHA256SUMS.asc")+": is missing: the release is unsigned") || !strings.Contains(stderr, "--allow-unsigned-release") {
+		t.Errorf("unsigned release without --allow-unsigned-release: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Lstat(out); err == nil {
+		t.Fatalf("a refused run created %s", out)
+	}
+
 	// Success: a short summary, then --json of a no-op run.
-	stdout, stderr, code := cli(t, "repo", dist, "--out", out, "--url", url, "-c", cfg)
+	stdout, stderr, code := cli(t, "repo", dist, "--out", out, "--url", url, "-c", cfg, "--allow-unsigned-release")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "UNSIGNED, not verified (--allow-unsigned-release): 0.1.0") || !strings.Contains(stderr, "accepted with --allow-unsigned-release") {
+		t.Errorf("the summary does not say the release is unsigned:\n%s%s", stdout, stderr)
+	}
+	if rec, _ := os.ReadFile(filepath.Join(out, "relpack-repo.json")); !strings.Contains(string(rec), `"unsigned_accepted": true`) {
+		t.Errorf("the record does not say the release was accepted unsigned:\n%s", rec)
 	}
 	for _, w := range []string{"openshell-gateway: added 0.1.0 to " + out, "signed by " + key.Fingerprint, "apt bookworm", "dnf el8", "deb/openshell-gateway-bookworm.sources", "rpm/el8/openshell-gateway.repo", "relpack docs --repo " + out} {
 		if !strings.Contains(stdout, w) {
@@ -98,7 +114,7 @@ func TestRepoCLI(t *testing.T) {
 	if !strings.Contains(stderr, "warning: openshell-gateway 0.1.0 is unsigned") {
 		t.Errorf("no warning about the unsigned rpms:\n%s", stderr)
 	}
-	stdout, _, code = cli(t, "repo", dist, "--out", out, "--url", url, "-c", cfg, "--json")
+	stdout, _, code = cli(t, "repo", dist, "--out", out, "--url", url, "-c", cfg, "--json", "--allow-unsigned-release")
 	if code != 0 {
 		t.Fatalf("--json: exit %d", code)
 	}
@@ -117,12 +133,13 @@ func TestRepoCLI(t *testing.T) {
 			BaseURL  string `json:"baseurl"`
 			Dirs     []string
 		}
-		Files []string
+		Files    []string
+		Unsigned []struct{ Product, Version string }
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("--json: %v\n%s", err, stdout)
 	}
-	if !res.Unchanged || len(res.Present) != 1 || len(res.Files) != 0 || res.URL != url || len(res.Suites) != 4 || len(res.Repos) != 2 {
+	if !res.Unchanged || len(res.Present) != 1 || len(res.Unsigned) != 1 || len(res.Files) != 0 || res.URL != url || len(res.Suites) != 4 || len(res.Repos) != 2 {
 		t.Errorf("--json of an identical re-add: %+v", res)
 	}
 	if r := res.Repos[0]; r.Target != "el8" || r.RepoFile != "rpm/el8/openshell-gateway.repo" || r.BaseURL != url+"/rpm/el8/$basearch/" || strings.Join(r.Dirs, " ") != "rpm/el8/aarch64 rpm/el8/x86_64" {
@@ -156,7 +173,7 @@ func TestRepoCLI(t *testing.T) {
 
 	// Another key is refused (exit 1), naming --rotate-key.
 	other := signtest.Generate(t, "ed25519", "")
-	_, stderr, code = cli(t, "repo", dist, "--out", out, "--url", url, "-c", repoConfig(t, other.SecretFile))
+	_, stderr, code = cli(t, "repo", dist, "--out", out, "--url", url, "-c", repoConfig(t, other.SecretFile), "--allow-unsigned-release")
 	if code != 1 || !strings.Contains(stderr, "--rotate-key") || !strings.Contains(stderr, key.Fingerprint) {
 		t.Errorf("another key: exit %d\n%s", code, stderr)
 	}

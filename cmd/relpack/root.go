@@ -20,7 +20,7 @@ after proving from the ELF files themselves which glibc they need.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newInspectCmd(), newVerifyCmd(), newBuildCmd(), newSmokeCmd(), newDocsCmd(), newDistroCmd(), newMergeCmd(), newRepoCmd())
+	root.AddCommand(newVersionCmd(), newInspectCmd(), newVerifyCmd(), newBuildCmd(), newSmokeCmd(), newDocsCmd(), newDistroCmd(), newMergeCmd(), newRepoCmd(), newVerifyReleaseCmd())
 	return root
 }
 

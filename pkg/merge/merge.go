@@ -23,12 +23,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+
 	"relpack/internal/ctxio"
 	"relpack/internal/regular"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
 	"relpack/pkg/pack"
 	"relpack/pkg/release"
+	"relpack/pkg/releaseverify"
 	"relpack/pkg/sign"
 )
 
@@ -56,6 +59,7 @@ type Options struct {
 type partial struct {
 	dir  string
 	m    *manifest.Manifest
+	sum  string // manifest.json's sha256
 	lock *os.File
 }
 
@@ -209,6 +213,36 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		}
 	}
 
+	// Each partial verified as a user would (pkg/releaseverify): signed,
+	// its SHA256SUMS.asc and every package signature by the key that signs
+	// the merged sums; every file against its SHA256SUMS and manifest;
+	// every package against its own metadata and digests.
+	var keyring openpgp.EntityList
+	if key != nil {
+		if keyring, err = releaseverify.PublicKeyring(key); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range parts {
+		vo := releaseverify.Options{Dir: p.dir, Keyring: keyring, AllowUnsigned: !opts.Sign, Partial: true, Context: ctx}
+		if opts.Config != nil {
+			vo.Product, vo.KeyName = opts.Config.Name, opts.Config.File+"'s signing key"
+		}
+		rep, err := releaseverify.Verify(vo)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%w; %s was not touched", release.ErrInterrupted, opts.OutDir)
+			}
+			return nil, err
+		}
+		if err := rep.Err(); err != nil {
+			return nil, err
+		}
+		if rep.ManifestSHA256 != p.sum {
+			return nil, fmt.Errorf("%s/manifest.json changed while it was read; merge again when nothing writes the partial", p.dir)
+		}
+	}
+
 	// 5. Every artifact is there, at its recorded size, before the output
 	// folder is touched; its sha256 is checked on the copy published.
 	for _, a := range arts {
@@ -311,21 +345,23 @@ func readPartial(dir string) (*partial, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s holds a full release, not a partial one (its manifest.json has no partial: true; it was built without --only): merge joins the partial releases of relpack build --only", dir)
 	}
-	if err := checkSums(dir, mp); err != nil {
+	sum, err := checkSums(dir, mp)
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
+	p.sum = sum
 	p.m = m
 	return p, nil
 }
 
 // checkSums holds manifest.json to the sha256 SHA256SUMS records for it,
 // so a manifest edited after the build is refused.
-func checkSums(dir, mp string) error {
+func checkSums(dir, mp string) (string, error) {
 	sp := filepath.Join(dir, "SHA256SUMS")
 	f, _, err := regular.Open(sp)
 	if err != nil {
-		return fmt.Errorf("%s holds no SHA256SUMS (%v): it is not a finished partial release", dir, err)
+		return "", fmt.Errorf("%s holds no SHA256SUMS (%v): it is not a finished partial release", dir, err)
 	}
 	defer f.Close()
 	want := ""
@@ -337,12 +373,12 @@ func checkSums(dir, mp string) error {
 	}
 	got, _, err := pack.SHA256File(mp)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if want != got {
-		return fmt.Errorf("%s/manifest.json does not match its SHA256SUMS (sha256 %s, SHA256SUMS says %q): the partial release was changed after relpack wrote it", dir, got, want)
+		return "", fmt.Errorf("%s/manifest.json does not match its SHA256SUMS (sha256 %s, SHA256SUMS says %q): the partial release was changed after relpack wrote it", dir, got, want)
 	}
-	return nil
+	return got, nil
 }
 
 // same refuses partials that differ in one manifest field.

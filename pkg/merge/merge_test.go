@@ -226,7 +226,7 @@ func TestSplitAndMerge(t *testing.T) {
 		{"configurations", []string{px, pc}, []string{"different configurations", px, pc, "config_digest"}},
 		{"overlap", []string{px, pa, pm}, []string{px, pm, "both hold", "openshell-gateway-x86_64-unknown-linux-musl.tar.gz"}},
 		{"missing file", []string{gone, pa}, []string{filepath.Join(gone, victim), "is missing"}},
-		{"changed file", []string{flipped, pa}, []string{filepath.Join(flipped, victim), "does not match", filepath.Join(flipped, "manifest.json")}},
+		{"changed file", []string{flipped, pa}, []string{filepath.Join(flipped, victim), "has sha256", "SHA256SUMS and manifest.json record", "changed after the build"}},
 		{"missing artifacts", []string{px}, []string{px, "missing", "openshell-gateway-aarch64-unknown-linux-gnu.tar.gz"}},
 		{"full release", []string{full, pa}, []string{full, "full release"}},
 		{"same folder", []string{px, px}, []string{"same folder"}},
@@ -276,7 +276,7 @@ func TestSplitAndMerge(t *testing.T) {
 	t.Run("out untouched", func(t *testing.T) {
 		out := copyDir(full, "kept", func(string) {})
 		_, e, code := clitest.Run(t, "merge", "--clean", "--out", out, flipped, pa)
-		if code != 1 || !strings.Contains(e, "does not match") {
+		if code != 1 || !strings.Contains(e, "changed after the build") {
 			t.Fatalf("exit %d\n%s", code, e)
 		}
 		sameTree(t, full, out)

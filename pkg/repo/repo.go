@@ -40,6 +40,7 @@ import (
 	"relpack/pkg/config"
 	"relpack/pkg/distro"
 	"relpack/pkg/pack"
+	"relpack/pkg/releaseverify"
 	"relpack/pkg/repo/apt"
 	"relpack/pkg/repo/rpmmd"
 	"relpack/pkg/sign"
@@ -65,6 +66,11 @@ type Options struct {
 	Suites map[string]string
 	// RotateKey allows a key other than the one that signed Out before.
 	RotateKey bool
+	// AllowUnsignedRelease accepts releases built without --sign (no
+	// SHA256SUMS.asc, no signing in the manifest); the Result and the
+	// record say which (--allow-unsigned-release). Without it a release
+	// is added only when its SHA256SUMS.asc verifies with Key.
+	AllowUnsignedRelease bool
 }
 
 // Result is what a run did (the --json output; docs/repositories.md).
@@ -91,6 +97,9 @@ type Result struct {
 	// folders).
 	Files    []string `json:"files"`
 	Warnings []string `json:"warnings"`
+	// Unsigned are the releases of Added and Present whose signature was
+	// not verified because they have none (--allow-unsigned-release).
+	Unsigned []ReleaseRef `json:"unsigned"`
 }
 
 // ReleaseRef names a release.
@@ -145,6 +154,27 @@ func Run(o Options) (res *Result, err error) {
 		}
 	}
 
+	// The releases: each verified as a user would (pkg/releaseverify)
+	// against the public part of the key that signs the tree, before
+	// anything is written or even created.
+	keyring, err := releaseverify.PublicKeyring(o.Key)
+	if err != nil {
+		return nil, err
+	}
+	var ins []*input
+	defer func() {
+		for _, in := range ins {
+			in.lock.Close()
+		}
+	}()
+	for _, d := range o.Dirs {
+		in, err := readRelease(d, o, keyring)
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+
 	// The lock: one run at a time per tree.
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("repository %s: %w", o.Out, err)
@@ -177,7 +207,7 @@ func Run(o Options) (res *Result, err error) {
 	}
 
 	// The key.
-	res = &Result{Repo: o.Out, URL: u, Key: Key{Fingerprint: o.Key.Fingerprint, KeyID: o.Key.KeyID, UserID: o.Key.UserID}, Added: []ReleaseRef{}, Present: []ReleaseRef{}, Files: []string{}, Warnings: []string{}}
+	res = &Result{Repo: o.Out, URL: u, Key: Key{Fingerprint: o.Key.Fingerprint, KeyID: o.Key.KeyID, UserID: o.Key.UserID}, Added: []ReleaseRef{}, Present: []ReleaseRef{}, Files: []string{}, Warnings: []string{}, Unsigned: []ReleaseRef{}}
 	if old != nil && old.Key.Fingerprint != o.Key.Fingerprint {
 		if !o.RotateKey {
 			return nil, fmt.Errorf("%s is signed with key %s (%s), but %s's signing: key is %s: users trust the first one. To move the repository to the new key, run again with --rotate-key (docs/repositories.md, \"Rotating the signing key\"); otherwise sign with the repository's key",
@@ -186,21 +216,6 @@ func Run(o Options) (res *Result, err error) {
 		res.Rotated = true
 	}
 
-	// The releases: everything is read and checked before anything is
-	// written.
-	var ins []*input
-	defer func() {
-		for _, in := range ins {
-			in.lock.Close()
-		}
-	}()
-	for _, d := range o.Dirs {
-		in, err := readRelease(d)
-		if err != nil {
-			return nil, err
-		}
-		ins = append(ins, in)
-	}
 	st := &State{Schema: StateSchema, URL: u, Key: res.Key}
 	if old != nil {
 		st.Product = old.Product
@@ -233,6 +248,10 @@ func Run(o Options) (res *Result, err error) {
 			continue
 		}
 		given[key] = in
+		if in.rel.UnsignedAccepted {
+			res.Unsigned = append(res.Unsigned, ReleaseRef{in.m.Product, key})
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s (%s) is unsigned: accepted with --allow-unsigned-release, so nothing but its own SHA256SUMS vouches for its packages; %s records it as unsigned_accepted", in.m.Product, key, in.dir, StateFile))
+		}
 		if i := slices.IndexFunc(st.Releases, func(r Release) bool { return r.Product == in.m.Product && r.Version == key }); i >= 0 {
 			if err := sameRelease(o.Out, st.Releases[i], in); err != nil {
 				return nil, err
@@ -349,6 +368,11 @@ func Run(o Options) (res *Result, err error) {
 		if err := ix.write(at); err != nil {
 			return nil, undo(err)
 		}
+		if failIndexForTest != nil {
+			if err := failIndexForTest(ix.dir); err != nil {
+				return nil, undo(err)
+			}
+		}
 	}
 	for _, s := range st.Suites {
 		if err := writeFile(o.Out, SourcesName(st.Product, s.Suite), []byte(SourcesFile(st, s.Suite))); err != nil {
@@ -377,6 +401,12 @@ func Run(o Options) (res *Result, err error) {
 	fillResult(res, st)
 	return res, nil
 }
+
+// failIndexForTest, set only by tests, fails a run right after the index
+// writer of a folder has written it: the rollback tests need a writer
+// failing mid-way, which a package can no longer cause (every release is
+// verified, pkg/releaseverify, before anything is written).
+var failIndexForTest func(dir string) error
 
 // removeTemps removes the temporary files (pack.TempPattern) that a run
 // killed mid-way left in the tree.

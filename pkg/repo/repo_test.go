@@ -1,13 +1,16 @@
 package repo
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 
+	"relpack/internal/clitest"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
 )
@@ -260,8 +263,19 @@ func TestRefusals(t *testing.T) {
 		refused(t, o, "--suite mydeb=Bad", "not an apt suite name")
 	})
 	t.Run("two products", func(t *testing.T) {
-		rel := copyRelease(t, demoRelease(t, "0.2.0", ""))
-		editManifest(t, rel, func(m *manifest.Manifest) { m.Product = "other-product" })
+		// A genuine release of another product (an edited manifest is
+		// refused before: its packages name openshell-gateway).
+		y, err := os.ReadFile(demoConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixtures, _ := filepath.Abs("../../testdata/fixtures")
+		cfg := filepath.Join(t.TempDir(), "packaging.yaml")
+		os.WriteFile(cfg, []byte(strings.ReplaceAll(strings.Replace(string(y), "name: openshell-gateway", "name: other-product", 1), "../fixtures", fixtures)), 0o644)
+		rel := filepath.Join(t.TempDir(), "dist")
+		if b, err := exec.Command(clitest.Bin(t), "build", "-q", "-c", cfg, "--version", "0.2.0", "--out", rel).CombinedOutput(); err != nil {
+			t.Fatalf("relpack build: %v\n%s", err, b)
+		}
 		refused(t, opts(key, filepath.Join(t.TempDir(), "r"), v1, rel), "is a release of other-product", "one repository holds one product")
 	})
 	t.Run("not a release", func(t *testing.T) {
@@ -384,8 +398,7 @@ func TestFailureMidwayLeavesPreviousTree(t *testing.T) {
 			// ubuntu2404 sorts last among the suites: bookworm, bullseye and
 			// jammy are rewritten with v2's packages before the writer
 			// reaches noble.
-			bad := artifactOf(t, v2, "deb", "ubuntu2404", "x86_64")
-			replaceArtifact(t, v2, bad.File, []byte("!<arch>\nnot a deb at all\n"))
+			failAt(t, "deb/dists/noble")
 			_, err := Run(opts(key, out, v2))
 			if err == nil {
 				t.Fatal("a release with an unreadable deb was added")
@@ -418,6 +431,7 @@ func TestFailureMidwayLeavesPreviousTree(t *testing.T) {
 				t.Errorf("%d indexes, before %d", len(listedAfter), len(listedBefore))
 			}
 			// Fixed, the release goes in.
+			failIndexForTest = nil
 			mustRun(t, opts(key, out, demoRelease(t, "0.2.0", epoch)))
 			checkTree(t, out)
 		})
@@ -431,9 +445,8 @@ func TestFirstRunFailureLeavesNoIndex(t *testing.T) {
 	key := testKey(t)
 	out := filepath.Join(t.TempDir(), "repo")
 	v1 := copyRelease(t, demoRelease(t, "0.1.0", ""))
-	bad := artifactOf(t, v1, "rpm", "el9", "x86_64")
-	replaceArtifact(t, v1, bad.File, []byte("not an rpm"))
-	if _, err := Run(opts(key, out, v1)); err == nil || !strings.Contains(err.Error(), "rpm/el9/x86_64/repodata") {
+	failAt(t, "rpm/el9/x86_64")
+	if _, err := Run(opts(key, out, v1)); err == nil || !strings.Contains(err.Error(), "rpm/el9/x86_64") {
 		t.Fatalf("want the el9 x86_64 writer's failure, got %v", err)
 	}
 	for p := range snapshot(t, out) {
@@ -441,6 +454,20 @@ func TestFirstRunFailureLeavesNoIndex(t *testing.T) {
 			t.Errorf("the failed first run left %s", p)
 		}
 	}
+	failIndexForTest = nil
 	mustRun(t, opts(key, out, demoRelease(t, "0.1.0", "")))
 	checkTree(t, out)
+}
+
+// failAt makes the run fail right after the index writer of the folder
+// suffix (deb/dists/SUITE, rpm/TARGET/ARCH) has written it.
+func failAt(t *testing.T, suffix string) {
+	t.Helper()
+	failIndexForTest = func(dir string) error {
+		if strings.HasSuffix(filepath.ToSlash(dir), suffix) {
+			return fmt.Errorf("%s: the writer failed (test)", dir)
+		}
+		return nil
+	}
+	t.Cleanup(func() { failIndexForTest = nil })
 }

@@ -80,8 +80,12 @@ type Release struct {
 	SourceDateEpoch int64  `json:"source_date_epoch"`
 	// SignedBy is the fingerprint of the key that signed the release's
 	// packages ("" for an unsigned release).
-	SignedBy  string     `json:"signed_by,omitempty"`
-	Artifacts []Artifact `json:"artifacts"`
+	SignedBy string `json:"signed_by,omitempty"`
+	// UnsignedAccepted is true for a release added without a signature
+	// to verify (relpack repo --allow-unsigned-release): nothing but its
+	// own SHA256SUMS vouched for its packages.
+	UnsignedAccepted bool       `json:"unsigned_accepted,omitempty"`
+	Artifacts        []Artifact `json:"artifacts"`
 }
 
 // Artifact is one deb or rpm of a release, and where the tree holds it

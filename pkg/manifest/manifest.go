@@ -21,6 +21,25 @@ import (
 // SchemaVersion is the current manifest schema.
 const SchemaVersion = 1
 
+// MaxEpoch is the latest source_date_epoch (SOURCE_DATE_EPOCH) a release
+// may carry: the rpm BUILDTIME tag, the gzip header's MTIME and an
+// OpenPGP signature's creation time are unsigned 32-bit seconds
+// (2106-02-07T06:28:15Z). Past it rpm's build time wraps silently, gpgv
+// rejects the signatures, and a repository's Release file dated after it
+// can never be followed by another release. Build, merge, repo and docs
+// all hold a release to this one range (CheckEpoch).
+const MaxEpoch int64 = 1<<32 - 1
+
+// CheckEpoch refuses a source_date_epoch outside 0..MaxEpoch; the message
+// says the range and what it comes from, for the caller to prefix with
+// where the value was read.
+func CheckEpoch(epoch int64) error {
+	if epoch < 0 || epoch > MaxEpoch {
+		return fmt.Errorf("%d is outside 0..%d (1970 to 2106-02-07, the seconds rpm and gzip headers and OpenPGP signatures hold)", epoch, MaxEpoch)
+	}
+	return nil
+}
+
 // Manifest describes every artifact of one release.
 type Manifest struct {
 	Schema  int    `json:"schema"`
@@ -386,8 +405,8 @@ func (m *Manifest) Validate() error {
 	c.match("rpm_version", m.RPMVersion, true, pkgVersionRE, wantPkgVer)
 	c.match("homepage", m.Homepage, true, urlRE, wantURL)
 	c.text("license", m.License)
-	if m.SourceDateEpoch < 0 {
-		c.fail("source_date_epoch", fmt.Sprint(m.SourceDateEpoch), "negative")
+	if CheckEpoch(m.SourceDateEpoch) != nil {
+		c.fail("source_date_epoch", fmt.Sprint(m.SourceDateEpoch), fmt.Sprintf("outside 0..%d (1970 to 2106-02-07, the seconds rpm and gzip headers and OpenPGP signatures hold); rebuild the release with SOURCE_DATE_EPOCH in that range", MaxEpoch))
 	}
 	c.match("config_digest", m.ConfigDigest, true, sha256RE, wantSHA256)
 	c.match("floor.glibc", m.Floor.Glibc, true, numVersionRE, wantNumVer)

@@ -172,3 +172,32 @@ func TestEpochRangeEveryCommand(t *testing.T) {
 		})
 	}
 }
+
+// Issue 18, section 4: libdnf splits baseurl= and gpgkey= at spaces,
+// commas and line breaks, so a --url holding one would put a second
+// source of packages and keys (another host) into every .repo file. Such
+// a URL is refused (exit 2, usage), and nothing is written.
+func TestRepoURLOneURL(t *testing.T) {
+	key := signtest.Generate(t, "ed25519", "")
+	cfg := repoConfig(t, key.SecretFile)
+	dist := demoReleaseForRepo(t)
+	for _, u := range []string{
+		"https://packages.example.org/x,https://evil.example.net/y",
+		"https://packages.example.org/x,",
+		"https://packages.example.org/x https://evil.example.net/y",
+		"https://packages.example.org/x\thttps://evil.example.net/y",
+		"https://packages.example.org/x\nhttps://evil.example.net/y",
+		"https://packages.example.org/x\"y",
+		"https://packages.example.org/x'y",
+	} {
+		parent := t.TempDir()
+		before := stateOfTree(t, parent)
+		distBefore := stateOfTree(t, dist)
+		_, stderr, code := cli(t, "repo", dist, "--out", filepath.Join(parent, "repo"), "--url", u, "-c", cfg)
+		if code != 2 || !strings.Contains(stderr, "--url") || !strings.Contains(stderr, "want one http:// or https:// URL without quotes, spaces, commas") {
+			t.Errorf("--url %q: exit %d, want 2 and the URL refused\n%s", u, code, stderr)
+		}
+		sameTree(t, "--url "+u, parent, before)
+		sameTree(t, "--url "+u+": the release", dist, distBefore)
+	}
+}

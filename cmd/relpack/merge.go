@@ -34,6 +34,9 @@ file its manifest records, a planned artifact no partial holds, and a full
 (non-partial) release; --out is then left as it was.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
+			if out == "" {
+				return &exitError{code: 2, msg: "--out DIR is empty: name the folder the merged release goes to"}
+			}
 			var cfg *config.Config
 			if signFlag {
 				var err error

@@ -59,6 +59,9 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 				if !ok || id == "" || name == "" {
 					return &exitError{code: 2, msg: fmt.Sprintf("--suite %q: write ID=NAME, e.g. --suite debian12=bookworm", s)}
 				}
+				if err := repo.CheckSuite(id, name); err != nil {
+					return &exitError{code: 2, msg: err.Error()}
+				}
 				over[id] = name
 			}
 			cfg, err := config.Load(cfgPath)

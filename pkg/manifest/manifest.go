@@ -30,6 +30,12 @@ const SchemaVersion = 1
 // all hold a release to this one range (CheckEpoch).
 const MaxEpoch int64 = 1<<32 - 1
 
+// ReleaseFiles are the names relpack itself writes beside a release's
+// artifacts. An artifact of one of these names would take the place of
+// the release's own record, checksums, signature or public key (a KEY.asc
+// users import), so Validate refuses it.
+var ReleaseFiles = []string{"manifest.json", "SHA256SUMS", "SHA256SUMS.asc", "KEY.asc"}
+
 // CheckEpoch refuses a source_date_epoch outside 0..MaxEpoch; the message
 // says the range and what it comes from, for the caller to prefix with
 // where the value was read.
@@ -355,6 +361,14 @@ func (c *checker) text(field, value string) {
 	}
 }
 
+// notReleaseFile refuses an artifact named like a file relpack writes
+// itself (ReleaseFiles).
+func (c *checker) notReleaseFile(field, value string) {
+	if slices.Contains(ReleaseFiles, value) {
+		c.fail(field, value, "a name relpack writes itself beside the artifacts ("+strings.Join(ReleaseFiles, ", ")+"), not an artifact: this release folder was not written by relpack build")
+	}
+}
+
 // relPath checks a relative path inside an archive: plain components,
 // an optional trailing slash for folders.
 func (c *checker) relPath(field, value string) {
@@ -443,6 +457,7 @@ func (m *Manifest) Validate() error {
 	for i, a := range m.Artifacts {
 		f := fmt.Sprintf("artifacts[%d].", i)
 		c.match(f+"file", a.File, false, safeFileRE, wantFile)
+		c.notReleaseFile(f+"file", a.File)
 		if files[a.File] {
 			c.fail(f+"file", a.File, "listed twice")
 		}
@@ -502,6 +517,7 @@ func (m *Manifest) Validate() error {
 	for i, p := range m.Planned {
 		f := fmt.Sprintf("planned[%d].", i)
 		c.match(f+"file", p.File, false, safeFileRE, wantFile)
+		c.notReleaseFile(f+"file", p.File)
 		if planned[p.File] {
 			c.fail(f+"file", p.File, "listed twice")
 		}

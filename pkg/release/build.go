@@ -224,14 +224,9 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	if opts.Sign && cfg.Signing == nil {
 		return nil, fmt.Errorf("--sign: %s has no signing section; add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` (docs/signing.md)", cfg.File)
 	}
-	if sg := cfg.Signing; sg != nil && opts.Sign {
-		if sg.KeyFile != "" {
-			signing, err = sign.LoadKey(sg.KeyFile)
-		} else {
-			signing, err = sign.LoadKeyFromEnv(sg.KeyEnv)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: signing: %w", cfg.File, err)
+	if opts.Sign {
+		if signing, err = SigningKeyContext(ctx, cfg); err != nil {
+			return nil, err
 		}
 	}
 	progress := func(format string, args ...any) {

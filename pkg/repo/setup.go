@@ -81,3 +81,16 @@ func RepoFile(s *State, target string) string {
 		"repo_gpgcheck=1\n" +
 		"gpgkey=" + keys + "\n"
 }
+
+// CheckSuite checks the grammar of one --suite ID=NAME: a distro target id
+// and an apt suite name (lower-case letters, digits, '.', '_', '-'; at most
+// 64 bytes). Whether ID is a deb target of the releases is Run's to say.
+func CheckSuite(id, name string) error {
+	if !idRE.MatchString(id) || len(id) > 64 {
+		return fmt.Errorf("--suite %s=%s: %q is not a distro target id: lower-case letters, digits, '.', '_' or '-' (e.g. debian12)", id, name, id)
+	}
+	if !suiteRE.MatchString(name) || len(name) > 64 {
+		return fmt.Errorf("--suite %s=%s: %q is not an apt suite name: lower-case letters, digits, '.', '_' or '-' (e.g. bookworm)", id, name, name)
+	}
+	return nil
+}

@@ -63,6 +63,13 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 			failed := 0
 			for _, p := range args {
 				pkg, err := capture.File(p)
+				if err == nil {
+					// Made and checked in memory now, so a package whose
+					// facts would not load is named by its input path.
+					if err = capture.Check(pkg); err != nil {
+						err = fmt.Errorf("%s: %w", p, err)
+					}
+				}
 				if err != nil {
 					failed++
 					fmt.Fprintln(errOut, "relpack:", err)
@@ -75,7 +82,7 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 			}
 			written, err := capture.Write(outDir, pkgs)
 			if err != nil {
-				return err
+				return &exitError{code: 2, msg: err.Error()}
 			}
 			var all []distro.LibraryFacts
 			for _, w := range written {

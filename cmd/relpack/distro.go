@@ -80,9 +80,14 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 			if failed > 0 {
 				return &exitError{code: 2, msg: fmt.Sprintf("%d of %d package files could not be captured; nothing was written", failed, len(args))}
 			}
-			written, err := capture.Write(outDir, pkgs)
+			// Until here nothing was written: a signal ended relpack at
+			// once. The fact files are staged and renamed as one set.
+			in := signals(errOut)
+			in.Writing(outDir)
+			written, err := capture.WriteContext(in.Context(), outDir, pkgs)
+			in.Reading()
 			if err != nil {
-				return &exitError{code: 2, msg: err.Error()}
+				return &exitError{code: in.Code(err, 2), msg: err.Error()}
 			}
 			var all []distro.LibraryFacts
 			for _, w := range written {

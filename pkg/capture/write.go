@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,6 +94,13 @@ func planPackage(p *Package) ([]fact, error) {
 // file), then written to a temporary name beside its final one, and only
 // when all are complete are they renamed into place.
 func Write(dir string, pkgs []*Package) ([]Written, error) {
+	return WriteContext(context.Background(), dir, pkgs)
+}
+
+// WriteContext is Write that stops when ctx is done (Ctrl-C) before the
+// first rename: the temporary files are removed and nothing is written.
+// The renames themselves are not interrupted, so the set stays whole.
+func WriteContext(ctx context.Context, dir string, pkgs []*Package) ([]Written, error) {
 	facts, err := plan(pkgs)
 	if err != nil {
 		return nil, err
@@ -124,6 +132,9 @@ func Write(dir string, pkgs []*Package) ([]Written, error) {
 		if werr != nil {
 			return nil, fmt.Errorf("%s: %w; nothing was written", filepath.Join(dir, f.Name), werr)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted (%w); nothing was written", err)
 	}
 	var out []Written
 	for i, f := range facts {

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -67,11 +63,8 @@ the same inputs give the same bytes anywhere.`,
 			ctx, stop := interruptible(cmd.ErrOrStderr())
 			defer stop()
 			m, err := release.Run(release.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag, Only: only, Tool: buildVersion()})
-			if errors.Is(err, release.ErrInterrupted) {
-				return &exitError{code: 130, msg: err.Error()}
-			}
 			if err != nil {
-				return &exitError{code: 1, msg: err.Error()}
+				return &exitError{code: signals(cmd.ErrOrStderr()).Code(err, 1), msg: err.Error()}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
@@ -111,36 +104,4 @@ the same inputs give the same bytes anywhere.`,
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// interruptible returns a context cancelled by the first SIGINT or SIGTERM:
-// the build stops writing, removes its staging folder and leaves --out as
-// it was, within a second. A second signal exits at once (status 130); what
-// that leaves behind is only the staging folder, which the next build into
-// the same --out removes.
-func interruptible(stderr io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-sigs:
-			fmt.Fprintf(stderr, "relpack: %v: stopping; --out keeps what it held (again to exit at once)\n", s)
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case <-sigs:
-			fmt.Fprintln(stderr, "relpack: exiting at once; the next build into --out removes the staging folder")
-			os.Exit(130)
-		case <-done:
-		}
-	}()
-	return ctx, func() {
-		signal.Stop(sigs)
-		close(done)
-		cancel()
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,10 @@ import (
 	"relpack/pkg/capture"
 	"relpack/pkg/distro"
 )
+
+// distroIDRE is a distro target id as catalog.yaml spells it; --id names
+// the folder pkg/distro/facts/ID, so it holds no path.
+var distroIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 func newDistroCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -45,9 +50,12 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if id != "" && !distroIDRE.MatchString(id) {
+				return &exitError{code: 2, msg: fmt.Sprintf("--id %q is not a distro target id: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. debian12, el9)", id)}
+			}
 			if outDir == "" {
 				if id == "" {
-					return fmt.Errorf("give -o DIR (where the fact files go) or --id ID (for pkg/distro/facts/ID)")
+					return &exitError{code: 2, msg: "give -o DIR (where the fact files go) or --id ID (for pkg/distro/facts/ID)"}
 				}
 				outDir = filepath.Join("pkg", "distro", "facts", id)
 			}
@@ -55,6 +63,13 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 			failed := 0
 			for _, p := range args {
 				pkg, err := capture.File(p)
+				if err == nil {
+					// Made and checked in memory now, so a package whose
+					// facts would not load is named by its input path.
+					if err = capture.Check(pkg); err != nil {
+						err = fmt.Errorf("%s: %w", p, err)
+					}
+				}
 				if err != nil {
 					failed++
 					fmt.Fprintln(errOut, "relpack:", err)
@@ -65,9 +80,14 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 			if failed > 0 {
 				return &exitError{code: 2, msg: fmt.Sprintf("%d of %d package files could not be captured; nothing was written", failed, len(args))}
 			}
-			written, err := capture.Write(outDir, pkgs)
+			// Until here nothing was written: a signal ended relpack at
+			// once. The fact files are staged and renamed as one set.
+			in := signals(errOut)
+			in.Writing(outDir)
+			written, err := capture.WriteContext(in.Context(), outDir, pkgs)
+			in.Reading()
 			if err != nil {
-				return err
+				return &exitError{code: in.Code(err, 2), msg: err.Error()}
 			}
 			var all []distro.LibraryFacts
 			for _, w := range written {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -140,15 +141,20 @@ func emitDocs(cmd *cobra.Command, rendered []byte, source, check, regen, out str
 		_, err := cmd.OutOrStdout().Write(rendered)
 		return err
 	}
-	if err := writeDocsFile(out, rendered, mode); err != nil {
-		return &exitError{code: 2, msg: err.Error()}
+	in := signals(cmd.ErrOrStderr())
+	in.Writing(out)
+	err := writeDocsFile(in.Context(), out, rendered, mode)
+	in.Reading()
+	if err != nil {
+		return &exitError{code: in.Code(err, 2), msg: err.Error()}
 	}
 	return nil
 }
 
 // writeDocsFile writes data to path through a temporary file in the same
 // folder, so a reader never sees half a file.
-func writeDocsFile(path string, data []byte, mode os.FileMode) error {
+// A signal while it writes (ctx) leaves path as it was.
+func writeDocsFile(ctx context.Context, path string, data []byte, mode os.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -161,6 +167,9 @@ func writeDocsFile(path string, data []byte, mode os.FileMode) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = ctx.Err()
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)

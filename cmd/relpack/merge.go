@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,7 +9,6 @@ import (
 
 	"relpack/pkg/config"
 	"relpack/pkg/merge"
-	"relpack/pkg/release"
 )
 
 func newMergeCmd() *cobra.Command {
@@ -34,6 +32,9 @@ file its manifest records, a planned artifact no partial holds, and a full
 (non-partial) release; --out is then left as it was.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
+			if out == "" {
+				return &exitError{code: 2, msg: "--out DIR is empty: name the folder the merged release goes to"}
+			}
 			var cfg *config.Config
 			if signFlag {
 				var err error
@@ -44,11 +45,8 @@ file its manifest records, a planned artifact no partial holds, and a full
 			ctx, stop := interruptible(cmd.ErrOrStderr())
 			defer stop()
 			m, err := merge.Run(merge.Options{Dirs: dirs, OutDir: out, Sign: signFlag, Config: cfg, Clean: clean, Warn: cmd.ErrOrStderr(), Context: ctx})
-			if errors.Is(err, release.ErrInterrupted) {
-				return &exitError{code: 130, msg: err.Error()}
-			}
 			if err != nil {
-				return &exitError{code: 1, msg: err.Error()}
+				return &exitError{code: signals(cmd.ErrOrStderr()).Code(err, 1), msg: err.Error()}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {

@@ -64,6 +64,9 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 				if !ok || id == "" || name == "" {
 					return &exitError{code: 2, msg: fmt.Sprintf("--suite %q: write ID=NAME, e.g. --suite debian12=bookworm", s)}
 				}
+				if err := repo.CheckSuite(id, name); err != nil {
+					return &exitError{code: 2, msg: err.Error()}
+				}
 				over[id] = name
 			}
 			cfg, err := config.Load(cfgPath)
@@ -76,9 +79,15 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 					return &exitError{code: 2, msg: err.Error()}
 				}
 			}
-			res, err := repo.Run(repo.Options{Dirs: dirs, Out: out, URL: url, Config: cfg, Key: key, Suites: over, RotateKey: rotate, AllowUnsignedRelease: allowUnsigned})
+			// Loading and unlocking the key wrote nothing: a signal until
+			// here ended relpack at once. From here the tree may be
+			// written: a signal stops the run, which rolls back.
+			in := signals(cmd.ErrOrStderr())
+			in.Writing(out)
+			res, err := repo.Run(repo.Options{Dirs: dirs, Out: out, URL: url, Config: cfg, Key: key, Suites: over, RotateKey: rotate, AllowUnsignedRelease: allowUnsigned, Context: in.Context()})
+			in.Reading()
 			if err != nil {
-				return &exitError{code: repoExit(err, key), msg: err.Error()}
+				return &exitError{code: in.Code(err, repoExit(err, key)), msg: err.Error()}
 			}
 			for _, w := range res.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "relpack: warning:", w)

@@ -19,6 +19,9 @@ func newRootCmd() *cobra.Command {
 after proving from the ELF files themselves which glibc they need.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Every command answers SIGINT and SIGTERM through one
+		// interrupt (signals.go): exit at once while it writes nothing.
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) { signals(cmd.ErrOrStderr()) },
 	}
 	root.AddCommand(newVersionCmd(), newInspectCmd(), newVerifyCmd(), newBuildCmd(), newSmokeCmd(), newDocsCmd(), newDistroCmd(), newMergeCmd(), newRepoCmd(), newVerifyReleaseCmd())
 	return root

@@ -51,11 +51,18 @@ file, missing tool or privilege). See docs/smoke.md.`,
 			if d := cmd.ArgsLenAtDash(); d >= 0 {
 				o.Args = append([]string{}, args[d:]...)
 			}
+			// The run has a scratch folder (and in chroot mode a copy in
+			// the root's tmp/) to remove: a signal cancels it, the
+			// program's process group is killed, and the clean-up runs.
+			in := signals(cmd.ErrOrStderr())
+			in.Writing("the smoke test's scratch folder")
+			o.Context = in.Context()
 			res, err := smoke.Run(o)
+			in.Reading()
 			if err != nil {
 				// *smoke.Error (bad input) or a tool that could not start:
 				// either way the test could not be run.
-				return &exitError{code: 2, msg: err.Error()}
+				return &exitError{code: in.Code(err, 2), msg: err.Error()}
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

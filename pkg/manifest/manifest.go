@@ -21,6 +21,31 @@ import (
 // SchemaVersion is the current manifest schema.
 const SchemaVersion = 1
 
+// MaxEpoch is the latest source_date_epoch (SOURCE_DATE_EPOCH) a release
+// may carry: the rpm BUILDTIME tag, the gzip header's MTIME and an
+// OpenPGP signature's creation time are unsigned 32-bit seconds
+// (2106-02-07T06:28:15Z). Past it rpm's build time wraps silently, gpgv
+// rejects the signatures, and a repository's Release file dated after it
+// can never be followed by another release. Build, merge, repo and docs
+// all hold a release to this one range (CheckEpoch).
+const MaxEpoch int64 = 1<<32 - 1
+
+// ReleaseFiles are the names relpack itself writes beside a release's
+// artifacts. An artifact of one of these names would take the place of
+// the release's own record, checksums, signature or public key (a KEY.asc
+// users import), so Validate refuses it.
+var ReleaseFiles = []string{"manifest.json", "SHA256SUMS", "SHA256SUMS.asc", "KEY.asc"}
+
+// CheckEpoch refuses a source_date_epoch outside 0..MaxEpoch; the message
+// says the range and what it comes from, for the caller to prefix with
+// where the value was read.
+func CheckEpoch(epoch int64) error {
+	if epoch < 0 || epoch > MaxEpoch {
+		return fmt.Errorf("%d is outside 0..%d (1970 to 2106-02-07, the seconds rpm and gzip headers and OpenPGP signatures hold)", epoch, MaxEpoch)
+	}
+	return nil
+}
+
 // Manifest describes every artifact of one release.
 type Manifest struct {
 	Schema  int    `json:"schema"`
@@ -336,6 +361,14 @@ func (c *checker) text(field, value string) {
 	}
 }
 
+// notReleaseFile refuses an artifact named like a file relpack writes
+// itself (ReleaseFiles).
+func (c *checker) notReleaseFile(field, value string) {
+	if slices.Contains(ReleaseFiles, value) {
+		c.fail(field, value, "a name relpack writes itself beside the artifacts ("+strings.Join(ReleaseFiles, ", ")+"), not an artifact: this release folder was not written by relpack build")
+	}
+}
+
 // relPath checks a relative path inside an archive: plain components,
 // an optional trailing slash for folders.
 func (c *checker) relPath(field, value string) {
@@ -386,8 +419,8 @@ func (m *Manifest) Validate() error {
 	c.match("rpm_version", m.RPMVersion, true, pkgVersionRE, wantPkgVer)
 	c.match("homepage", m.Homepage, true, urlRE, wantURL)
 	c.text("license", m.License)
-	if m.SourceDateEpoch < 0 {
-		c.fail("source_date_epoch", fmt.Sprint(m.SourceDateEpoch), "negative")
+	if CheckEpoch(m.SourceDateEpoch) != nil {
+		c.fail("source_date_epoch", fmt.Sprint(m.SourceDateEpoch), fmt.Sprintf("outside 0..%d (1970 to 2106-02-07, the seconds rpm and gzip headers and OpenPGP signatures hold); rebuild the release with SOURCE_DATE_EPOCH in that range", MaxEpoch))
 	}
 	c.match("config_digest", m.ConfigDigest, true, sha256RE, wantSHA256)
 	c.match("floor.glibc", m.Floor.Glibc, true, numVersionRE, wantNumVer)
@@ -424,6 +457,7 @@ func (m *Manifest) Validate() error {
 	for i, a := range m.Artifacts {
 		f := fmt.Sprintf("artifacts[%d].", i)
 		c.match(f+"file", a.File, false, safeFileRE, wantFile)
+		c.notReleaseFile(f+"file", a.File)
 		if files[a.File] {
 			c.fail(f+"file", a.File, "listed twice")
 		}
@@ -483,6 +517,7 @@ func (m *Manifest) Validate() error {
 	for i, p := range m.Planned {
 		f := fmt.Sprintf("planned[%d].", i)
 		c.match(f+"file", p.File, false, safeFileRE, wantFile)
+		c.notReleaseFile(f+"file", p.File)
 		if planned[p.File] {
 			c.fail(f+"file", p.File, "listed twice")
 		}

@@ -204,7 +204,10 @@ func Run(opts Options) (*manifest.Manifest, error) {
 		if opts.Config == nil {
 			return nil, errors.New("--sign needs the configuration naming the signing key (-c packaging.yaml)")
 		}
-		if key, err = release.SigningKey(opts.Config); err != nil {
+		if key, err = release.SigningKeyContext(ctx, opts.Config); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%w while loading the signing key; %s holds what it held before", release.ErrInterrupted, opts.OutDir)
+			}
 			return nil, err
 		}
 		if key.Fingerprint != first.Signing.Fingerprint {

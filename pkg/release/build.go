@@ -64,10 +64,9 @@ type Options struct {
 	Tool string
 }
 
-// MaxEpoch is the latest SOURCE_DATE_EPOCH every format can record: the
-// rpm BUILDTIME tag and the gzip header's MTIME are unsigned 32-bit
-// seconds (2106-02-07T06:28:15Z). Past it rpm's build time wraps silently.
-const MaxEpoch int64 = 1<<32 - 1
+// MaxEpoch is the latest SOURCE_DATE_EPOCH every format can record
+// (manifest.MaxEpoch: the one range build, merge, repo and docs apply).
+const MaxEpoch = manifest.MaxEpoch
 
 // EpochFromEnv reads SOURCE_DATE_EPOCH, or returns DefaultEpoch.
 func EpochFromEnv() (int64, error) {
@@ -76,7 +75,7 @@ func EpochFromEnv() (int64, error) {
 		return DefaultEpoch, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > MaxEpoch {
+	if err != nil || manifest.CheckEpoch(n) != nil {
 		return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds between 0 (1970) and %d (2106-02-07, the last second rpm and gzip headers can hold); export the release commit's time, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%%ct)", s, MaxEpoch)
 	}
 	return n, nil
@@ -195,8 +194,8 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	if opts.Release == "" {
 		opts.Release = version.DefaultRelease
 	}
-	if opts.Epoch < 0 || opts.Epoch > MaxEpoch {
-		return nil, fmt.Errorf("SOURCE_DATE_EPOCH %d is outside 0..%d (1970 to 2106, what rpm and gzip headers hold)", opts.Epoch, MaxEpoch)
+	if err := manifest.CheckEpoch(opts.Epoch); err != nil {
+		return nil, fmt.Errorf("SOURCE_DATE_EPOCH %w", err)
 	}
 	suffixes := map[string]string{}
 	for _, t := range cfg.Targets {
@@ -225,14 +224,9 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	if opts.Sign && cfg.Signing == nil {
 		return nil, fmt.Errorf("--sign: %s has no signing section; add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` (docs/signing.md)", cfg.File)
 	}
-	if sg := cfg.Signing; sg != nil && opts.Sign {
-		if sg.KeyFile != "" {
-			signing, err = sign.LoadKey(sg.KeyFile)
-		} else {
-			signing, err = sign.LoadKeyFromEnv(sg.KeyEnv)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: signing: %w", cfg.File, err)
+	if opts.Sign {
+		if signing, err = SigningKeyContext(ctx, cfg); err != nil {
+			return nil, err
 		}
 	}
 	progress := func(format string, args ...any) {

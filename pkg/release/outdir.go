@@ -240,7 +240,7 @@ func safeName(n string) bool {
 }
 
 // releaseFiles are the names relpack writes besides the artifacts.
-var releaseFiles = []string{"manifest.json", "SHA256SUMS", "SHA256SUMS.asc", "KEY.asc"}
+var releaseFiles = manifest.ReleaseFiles
 
 // isArtifactName reports whether n has the shape of an artifact relpack
 // writes (tarball, deb, rpm).

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -256,6 +257,13 @@ func SortInputs(in []manifest.Input) []manifest.Input { return sortInputs(in) }
 // SigningKey loads (and unlocks) the configuration's signing key, as a
 // signed build does.
 func SigningKey(cfg *config.Config) (*sign.Key, error) {
+	return SigningKeyContext(context.Background(), cfg)
+}
+
+// SigningKeyContext is SigningKey that gives up as soon as ctx is done
+// (Ctrl-C while a slow passphrase derivation runs): it returns ctx's error
+// then, wrapped with the configuration's name.
+func SigningKeyContext(ctx context.Context, cfg *config.Config) (*sign.Key, error) {
 	sg := cfg.Signing
 	if sg == nil {
 		return nil, fmt.Errorf("--sign: %s has no signing section; add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` (docs/signing.md)", cfg.File)
@@ -263,9 +271,9 @@ func SigningKey(cfg *config.Config) (*sign.Key, error) {
 	var key *sign.Key
 	var err error
 	if sg.KeyFile != "" {
-		key, err = sign.LoadKey(sg.KeyFile)
+		key, err = sign.LoadKeyContext(ctx, sg.KeyFile)
 	} else {
-		key, err = sign.LoadKeyFromEnv(sg.KeyEnv)
+		key, err = sign.LoadKeyFromEnvContext(ctx, sg.KeyEnv)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: signing: %w", cfg.File, err)

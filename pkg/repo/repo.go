@@ -22,6 +22,7 @@
 package repo
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -71,6 +72,9 @@ type Options struct {
 	// record say which (--allow-unsigned-release). Without it a release
 	// is added only when its SHA256SUMS.asc verifies with Key.
 	AllowUnsignedRelease bool
+	// Context stops the run (Ctrl-C) between releases read, files copied
+	// and indexes written; what was written is rolled back. nil: never.
+	Context context.Context
 }
 
 // Result is what a run did (the --json output; docs/repositories.md).
@@ -131,6 +135,13 @@ type RPMRepoResult struct {
 
 // Run adds the releases in o.Dirs to the tree o.Out.
 func Run(o Options) (res *Result, err error) {
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	stopped := func(err error) error {
+		return fmt.Errorf("interrupted (%w); %s holds what it held before", err, o.Out)
+	}
 	if len(o.Dirs) == 0 {
 		return nil, errors.New("no release folders given; name the --out folders of relpack build")
 	}
@@ -168,6 +179,9 @@ func Run(o Options) (res *Result, err error) {
 		}
 	}()
 	for _, d := range o.Dirs {
+		if err := ctx.Err(); err != nil {
+			return nil, stopped(err)
+		}
 		in, err := readRelease(d, o, keyring)
 		if err != nil {
 			return nil, err
@@ -334,6 +348,9 @@ func Run(o Options) (res *Result, err error) {
 	}
 
 	// From here on the tree is written.
+	if err := ctx.Err(); err != nil {
+		return nil, stopped(err)
+	}
 	var created, done []string
 	at := time.Unix(st.SourceDateEpoch, 0).UTC()
 	undo := func(cause error) error {
@@ -344,6 +361,9 @@ func Run(o Options) (res *Result, err error) {
 		return fmt.Errorf("%w; %s", cause, msg)
 	}
 	for _, a := range copies {
+		if err := ctx.Err(); err != nil {
+			return nil, undo(stopped(err))
+		}
 		dst := filepath.Join(o.Out, a.Path)
 		if err := copyVerified(src[a.Path], dst, a); err != nil {
 			return nil, undo(err)
@@ -364,6 +384,9 @@ func Run(o Options) (res *Result, err error) {
 	for _, ix := range indexes(o.Out, st, o.Key) {
 		// Recorded before the write: a writer that fails may have renamed
 		// some of its files already.
+		if err := ctx.Err(); err != nil {
+			return nil, undo(stopped(err))
+		}
 		done = append(done, ix.dir)
 		if err := ix.write(at); err != nil {
 			return nil, undo(err)

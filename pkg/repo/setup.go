@@ -9,10 +9,13 @@ import (
 
 // urlRE is the base URL the tree is served from: http(s), RFC 3986
 // characters minus quotes, '$' (dnf expands $variables in baseurl), '?'
-// and '#' (paths are appended to it), whitespace and control characters.
-// It reaches .repo files, deb822 .sources files, one-line .list files and
-// Markdown, so nothing in it may end a value or start a new one.
-var urlRE = regexp.MustCompile(`^https?://[A-Za-z0-9._~:/@!&()*+,;=%\[\]-]+$`)
+// and '#' (paths are appended to it), whitespace, control characters and
+// ',' (libdnf splits baseurl= and gpgkey= into several URLs at spaces,
+// commas and line breaks, so "https://a/x,https://b/y" would add a second
+// source of packages and keys). It reaches .repo files, deb822 .sources
+// files, one-line .list files and Markdown, so nothing in it may end a
+// value or start a new one.
+var urlRE = regexp.MustCompile(`^https?://[A-Za-z0-9._~:/@!&()*+;=%\[\]-]+$`)
 
 // CheckURL validates the tree's base URL and returns it without trailing
 // slashes.
@@ -21,7 +24,7 @@ func CheckURL(u string) (string, error) {
 		return "", fmt.Errorf("no --url: give the URL the tree will be served from, e.g. --url https://packages.example.org/openshell")
 	}
 	if len(u) > 1000 || !urlRE.MatchString(u) {
-		return "", fmt.Errorf("--url %q: want an http:// or https:// URL without quotes, spaces, control characters, '$', '?' or '#' (it is written into .repo and .sources files), e.g. https://packages.example.org/openshell", u)
+		return "", fmt.Errorf("--url %q: want one http:// or https:// URL without quotes, spaces, commas, control characters, '$', '?' or '#' (it is written into .repo and .sources files, where dnf reads a space or comma as the start of another URL; write a comma as %%2C), e.g. https://packages.example.org/openshell", u)
 	}
 	p, err := url.Parse(u)
 	if err != nil || p.Host == "" || p.User != nil {
@@ -77,4 +80,17 @@ func RepoFile(s *State, target string) string {
 		"gpgcheck=1\n" +
 		"repo_gpgcheck=1\n" +
 		"gpgkey=" + keys + "\n"
+}
+
+// CheckSuite checks the grammar of one --suite ID=NAME: a distro target id
+// and an apt suite name (lower-case letters, digits, '.', '_', '-'; at most
+// 64 bytes). Whether ID is a deb target of the releases is Run's to say.
+func CheckSuite(id, name string) error {
+	if !idRE.MatchString(id) || len(id) > 64 {
+		return fmt.Errorf("--suite %s=%s: %q is not a distro target id: lower-case letters, digits, '.', '_' or '-' (e.g. debian12)", id, name, id)
+	}
+	if !suiteRE.MatchString(name) || len(name) > 64 {
+		return fmt.Errorf("--suite %s=%s: %q is not an apt suite name: lower-case letters, digits, '.', '_' or '-' (e.g. bookworm)", id, name, name)
+	}
+	return nil
 }

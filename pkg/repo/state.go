@@ -14,6 +14,7 @@ import (
 
 	"relpack/internal/regular"
 	"relpack/pkg/distro"
+	"relpack/pkg/manifest"
 )
 
 // StateFile is the repository's own record, written last by every run:
@@ -181,8 +182,8 @@ func (s *State) Validate() error {
 			return fmt.Errorf("retired_keys: %q is not a fingerprint", f)
 		}
 	}
-	if s.SourceDateEpoch < 0 {
-		return fmt.Errorf("source_date_epoch is negative")
+	if err := manifest.CheckEpoch(s.SourceDateEpoch); err != nil {
+		return fmt.Errorf("source_date_epoch %w", err)
 	}
 	seen := map[string]bool{}
 	for _, su := range s.Suites {

@@ -18,6 +18,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"relpack/internal/regular"
 )
 
 // PassphraseEnv is the environment variable that holds the passphrase of
@@ -84,24 +87,77 @@ func (k Key) MarshalJSON() ([]byte, error) {
 	}{k.Fingerprint, k.KeyID, k.UserID})
 }
 
+// MaxKeyFile is the largest signing key file LoadKey reads: an exported
+// private key is a few kilobytes (an RSA 4096 key with subkeys about 10 KB),
+// so a file past it is not a key, and reading it whole would cost memory
+// for nothing.
+const MaxKeyFile = 1 << 20
+
 // LoadKey reads an OpenPGP private key from path, ASCII-armoured or
 // binary (gpg --export-secret-keys [--armor] FINGERPRINT), and unlocks it
 // with the passphrase in RELPACK_SIGNING_PASSPHRASE when it is protected.
+// Only a regular file of at most MaxKeyFile bytes is read: a named pipe
+// or a device (/dev/zero) is refused at once, naming the file, rather than
+// blocking or filling memory.
 func LoadKey(path string) (*Key, error) {
 	if strings.Contains(path, "-----BEGIN") || strings.ContainsAny(path, "\n\r") {
 		// Key material where a path belongs: never echo it.
 		return nil, errors.New("the signing key file setting holds key material, not a path; put the key in a file (mode 0600) and give its path, or use an environment variable")
 	}
 	src := "signing key file " + path
-	data, err := os.ReadFile(path)
+	data, err := regular.ReadFile(path, MaxKeyFile, "an exported OpenPGP private key")
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("%s: %v", src, pe.Err)
 		}
-		return nil, fmt.Errorf("%s: %w", src, err)
+		// regular's errors name the path: "PATH is a named pipe, not a
+		// regular file", "PATH is N bytes, more than ...".
+		return nil, fmt.Errorf("signing key file %w; give the file gpg --export-secret-keys --armor FINGERPRINT wrote", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%s is empty; put the private key in it: gpg --export-secret-keys --armor FINGERPRINT > FILE (mode 0600)", src)
 	}
 	return parseKey(data, os.Getenv(PassphraseEnv), src)
+}
+
+// LoadKeyContext is LoadKey that returns ctx's error as soon as ctx is
+// done. Reading and unlocking a key cannot be stopped half-way (the
+// passphrase's key derivation runs in go-crypto, and may be made slow on
+// purpose), so it runs on its own goroutine, which is abandoned on
+// cancellation: it writes nothing, and its result is dropped.
+func LoadKeyContext(ctx context.Context, path string) (*Key, error) {
+	return withContext(ctx, func() (*Key, error) { return LoadKey(path) })
+}
+
+// LoadKeyFromEnvContext is LoadKeyFromEnv that returns ctx's error as
+// soon as ctx is done (see LoadKeyContext).
+func LoadKeyFromEnvContext(ctx context.Context, name string) (*Key, error) {
+	return withContext(ctx, func() (*Key, error) { return LoadKeyFromEnv(name) })
+}
+
+func withContext(ctx context.Context, load func() (*Key, error)) (*Key, error) {
+	if ctx == nil {
+		return load()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type result struct {
+		k   *Key
+		err error
+	}
+	done := make(chan result, 1) // buffered: an abandoned load never blocks
+	go func() {
+		k, err := load()
+		done <- result{k, err}
+	}()
+	select {
+	case r := <-done:
+		return r.k, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // LoadKeyFromEnv reads the ASCII-armoured private key held by the

@@ -168,7 +168,7 @@ func (r *runner) loaderMode() error {
 	// folders for a library the view lacks. A library found only there
 	// would make the run pass (or fail) for the host's sake, not the root's.
 	trace := append(append(append([]string{}, base...), "--list"), r.bin)
-	out, _, _, _ := execute(trace, r.opts.Timeout)
+	out, _, _, _ := execute(r.opts.Context, trace, r.opts.Timeout)
 	if leaks := hostLibraries(out, r.root, f.Machine); len(leaks) > 0 {
 		r.res.Command = trace
 		r.res.ExitCode = 127
@@ -325,7 +325,10 @@ func (r *runner) chrootMode() error {
 // run executes cmd and fills the result.
 func (r *runner) run(cmd []string) error {
 	r.res.Command = cmd
-	stdout, stderr, code, err := execute(cmd, r.opts.Timeout)
+	stdout, stderr, code, err := execute(r.opts.Context, cmd, r.opts.Timeout)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: interrupted: %w", r.name, err)
+	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: starting %s: %w", r.name, cmd[0], err)
 	}
@@ -344,10 +347,14 @@ func (r *runner) run(cmd []string) error {
 
 // execute runs cmd in its own process group with the clean environment and
 // returns its output and exit code (128+signal when killed by a signal).
-// The error is nil, context.DeadlineExceeded on a timeout, or the failure
-// to start cmd[0].
-func execute(cmd []string, timeout time.Duration) (string, string, int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+// The error is nil, context.DeadlineExceeded on a timeout,
+// context.Canceled when parent was cancelled (the group is killed then
+// too), or the failure to start cmd[0].
+func execute(parent context.Context, cmd []string, timeout time.Duration) (string, string, int, error) {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	c := exec.CommandContext(ctx, cmd[0], cmd[1:]...)
 	c.Env = env()
@@ -358,6 +365,9 @@ func execute(cmd []string, timeout time.Duration) (string, string, int, error) {
 	var o, e capped
 	c.Stdout, c.Stderr = &o, &e
 	err := c.Run()
+	if parent.Err() != nil {
+		return o.String(), e.String(), -1, context.Canceled
+	}
 	if ctx.Err() != nil {
 		return o.String(), e.String(), -1, context.DeadlineExceeded
 	}

@@ -30,6 +30,7 @@
 package smoke
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -72,6 +73,9 @@ type Options struct {
 	Args []string
 	// Timeout bounds the run; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// Context stops the run (Ctrl-C): the program's process group is
+	// killed and Run returns ctx's error after its clean-up. nil: never.
+	Context context.Context
 }
 
 // Result is what one smoke run found. Its JSON shape is the `--json` output

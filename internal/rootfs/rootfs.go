@@ -43,6 +43,7 @@ type Tree struct {
 type Entry struct {
 	Name     string // slash path relative to the root
 	Dir      bool
+	Replaced bool // a file written over one that was there before
 	dev, ino uint64
 }
 
@@ -77,11 +78,11 @@ func (t *Tree) Path(name string) string {
 	return filepath.Join(t.root.Name(), filepath.FromSlash(t.rel(name)))
 }
 
-// Created lists what this tree's runs created, in order.
-func (t *Tree) Created() []Entry { return append([]Entry(nil), (*t.log)...) }
+// Written lists what was written through this tree, in order.
+func (t *Tree) Written() []Entry { return append([]Entry(nil), (*t.log)...) }
 
-func (t *Tree) record(name string, dir bool, st fs.FileInfo) {
-	e := Entry{Name: name, Dir: dir}
+func (t *Tree) record(name string, dir, replaced bool, st fs.FileInfo) {
+	e := Entry{Name: name, Dir: dir, Replaced: replaced}
 	if s, ok := st.Sys().(*syscall.Stat_t); ok {
 		e.dev, e.ino = uint64(s.Dev), uint64(s.Ino)
 	}
@@ -123,7 +124,7 @@ func (t *Tree) MkdirAll(name string) error {
 		if err != nil {
 			return err
 		}
-		t.record(cur, true, st)
+		t.record(cur, true, false, st)
 	}
 	return nil
 }
@@ -205,9 +206,7 @@ func (t *Tree) write(name string, replace bool, write func(io.Writer) error) (er
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", t.Path(name), err)
 	}
-	if isNew || !replace {
-		t.record(full, false, st)
-	}
+	t.record(full, false, !isNew && replace, st)
 	if d, err := t.root.Open(dir); err == nil {
 		d.Sync() // best effort: the rename's durability only
 		d.Close()
@@ -215,16 +214,17 @@ func (t *Tree) write(name string, replace bool, write func(io.Writer) error) (er
 	return nil
 }
 
-// Undo removes, newest first, what the runs of this tree created, except
-// the entries keep says to keep; an entry is removed only while it is the
-// file or folder that was created (same device and inode), and a folder
+// Undo removes, newest first, what was written through this tree (the
+// folders and files it created, the files it replaced), except the
+// entries keep says to keep; an entry is removed only while it is the
+// file or folder that was written (same device and inode), and a folder
 // only when empty. It returns the paths it had to leave.
-func (t *Tree) Undo(keep func(name string) bool) []string {
+func (t *Tree) Undo(keep func(name string, replaced bool) bool) []string {
 	var left []string
 	log := *t.log
 	for i := len(log) - 1; i >= 0; i-- {
 		e := log[i]
-		if keep != nil && keep(e.Name) {
+		if keep != nil && keep(e.Name, e.Replaced) {
 			continue
 		}
 		st, err := t.root.Lstat(e.Name)
@@ -243,10 +243,10 @@ func (t *Tree) Undo(keep func(name string) bool) []string {
 	return left
 }
 
-func slicesKeep(log []Entry, keep func(string) bool) []Entry {
+func slicesKeep(log []Entry, keep func(string, bool) bool) []Entry {
 	var out []Entry
 	for _, e := range log {
-		if keep != nil && keep(e.Name) {
+		if keep != nil && keep(e.Name, e.Replaced) {
 			out = append(out, e)
 		}
 	}

@@ -106,7 +106,7 @@ func IndexStanza(p Package) (Stanza, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p.Path)
+	f, _, err := regular.Open(p.Path)
 	if err != nil {
 		return nil, err
 	}

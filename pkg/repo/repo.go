@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -40,7 +39,6 @@ import (
 
 	"relpack/pkg/config"
 	"relpack/pkg/distro"
-	"relpack/pkg/pack"
 	"relpack/pkg/releaseverify"
 	"relpack/pkg/repo/apt"
 	"relpack/pkg/repo/rpmmd"
@@ -166,8 +164,9 @@ func Run(o Options) (res *Result, err error) {
 	}
 
 	// The releases: each verified as a user would (pkg/releaseverify)
-	// against the public part of the key that signs the tree, before
-	// anything is written or even created.
+	// against the public part of the key that signs the tree, before the
+	// tree is touched, so a refused release leaves no --out and no lock
+	// file.
 	keyring, err := releaseverify.PublicKeyring(o.Key)
 	if err != nil {
 		return nil, err
@@ -189,33 +188,27 @@ func Run(o Options) (res *Result, err error) {
 		ins = append(ins, in)
 	}
 
-	// The lock: one run at a time per tree.
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("repository %s: %w", o.Out, err)
-	}
-	lock, err := os.OpenFile(filepath.Join(o.Out, LockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	// The tree: created when missing, locked (one run at a time per
+	// tree), walked. A run that fails removes the lock file and the
+	// folders it created.
+	t, err := openTree(o.Out)
 	if err != nil {
-		return nil, fmt.Errorf("repository %s: cannot open its lock file: %w", o.Out, err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("repository %s is in use by another relpack repo (%s is locked); run again when it has finished", o.Out, filepath.Join(o.Out, LockFile))
-		}
-		return nil, fmt.Errorf("repository %s: cannot lock %s: %w", o.Out, LockFile, err)
-	}
-
-	// Under the lock, a temporary file in the tree is a killed run's:
-	// removed, so it is never published.
-	if err := removeTemps(o.Out); err != nil {
 		return nil, err
 	}
-	old, err := ReadState(o.Out)
+	defer func() { t.release(err != nil) }()
+	temps, err := t.scan()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.removeTemps(temps); err != nil {
+		return nil, err
+	}
+	old, err := t.readState()
 	if err != nil {
 		return nil, err
 	}
 	if old == nil {
-		if err := checkFresh(o.Out); err != nil {
+		if err := t.checkFresh(); err != nil {
 			return nil, err
 		}
 	}
@@ -323,7 +316,7 @@ func Run(o Options) (res *Result, err error) {
 			}
 			byPath[a.Path] = a
 			p := filepath.Join(o.Out, a.Path)
-			sum, size, err := hashFile(p, true)
+			sum, size, err := t.hash(a.Path, a.Size)
 			switch {
 			case os.IsNotExist(err) && isNew:
 				copies = append(copies, a)
@@ -340,6 +333,14 @@ func Run(o Options) (res *Result, err error) {
 		}
 	}
 
+	// The indexes users see must be the ones the record gives, or the ones
+	// this run writes (a run killed after some of its index writes).
+	if old != nil {
+		if err := checkIndexes(t, old, st, o.Key); err != nil {
+			return nil, err
+		}
+	}
+
 	if old != nil && len(res.Added) == 0 && !res.Rotated && old.URL == u && sameTargets(old, st) {
 		res.Unchanged = true
 		fillResult(res, st)
@@ -351,10 +352,10 @@ func Run(o Options) (res *Result, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, stopped(err)
 	}
-	var created, done []string
+	var done []string
 	at := time.Unix(st.SourceDateEpoch, 0).UTC()
 	undo := func(cause error) error {
-		msg := rollback(o.Out, old, o.Key, at, done, created)
+		msg := rollback(t, old, o.Key, at, done)
 		if msg == "" {
 			return cause
 		}
@@ -364,11 +365,9 @@ func Run(o Options) (res *Result, err error) {
 		if err := ctx.Err(); err != nil {
 			return nil, undo(stopped(err))
 		}
-		dst := filepath.Join(o.Out, a.Path)
-		if err := copyVerified(src[a.Path], dst, a); err != nil {
+		if err := copyVerified(src[a.Path], t, a); err != nil {
 			return nil, undo(err)
 		}
-		created = append(created, a.Path)
 		res.Files = append(res.Files, a.Path)
 	}
 	pub, err := sign.PublicKey(o.Key)
@@ -376,12 +375,12 @@ func Run(o Options) (res *Result, err error) {
 		return nil, undo(err)
 	}
 	for _, name := range []string{"keys/" + o.Key.Fingerprint + ".asc", "KEY.asc"} {
-		if err := writeFile(o.Out, name, pub); err != nil {
+		if err := t.WriteFile(name, pub); err != nil {
 			return nil, undo(err)
 		}
 		res.Files = append(res.Files, name)
 	}
-	for _, ix := range indexes(o.Out, st, o.Key) {
+	for _, ix := range indexes(t, st, o.Key) {
 		// Recorded before the write: a writer that fails may have renamed
 		// some of its files already.
 		if err := ctx.Err(); err != nil {
@@ -398,16 +397,16 @@ func Run(o Options) (res *Result, err error) {
 		}
 	}
 	for _, s := range st.Suites {
-		if err := writeFile(o.Out, SourcesName(st.Product, s.Suite), []byte(SourcesFile(st, s.Suite))); err != nil {
+		if err := t.WriteFile(SourcesName(st.Product, s.Suite), []byte(SourcesFile(st, s.Suite))); err != nil {
 			return nil, err
 		}
-		if err := writeFile(o.Out, ListName(st.Product, s.Suite), []byte(ListFile(st, s.Suite))); err != nil {
+		if err := t.WriteFile(ListName(st.Product, s.Suite), []byte(ListFile(st, s.Suite))); err != nil {
 			return nil, err
 		}
 		res.Files = append(res.Files, SourcesName(st.Product, s.Suite), ListName(st.Product, s.Suite))
 	}
 	for _, r := range st.RPMRepos {
-		if err := writeFile(o.Out, RepoFileName(st.Product, r.Target), []byte(RepoFile(st, r.Target))); err != nil {
+		if err := t.WriteFile(RepoFileName(st.Product, r.Target), []byte(RepoFile(st, r.Target))); err != nil {
 			return nil, err
 		}
 		res.Files = append(res.Files, RepoFileName(st.Product, r.Target))
@@ -416,7 +415,7 @@ func Run(o Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFile(o.Out, StateFile, b); err != nil {
+	if err := t.WriteFile(StateFile, b); err != nil {
 		return nil, err
 	}
 	res.Files = append(res.Files, StateFile)
@@ -431,23 +430,6 @@ func Run(o Options) (res *Result, err error) {
 // verified, pkg/releaseverify, before anything is written).
 var failIndexForTest func(dir string) error
 
-// removeTemps removes the temporary files (pack.TempPattern) that a run
-// killed mid-way left in the tree.
-func removeTemps(root string) error {
-	prefix := strings.TrimSuffix(pack.TempPattern, "*")
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasPrefix(d.Name(), prefix) {
-			if err := os.Remove(p); err != nil {
-				return fmt.Errorf("removing %s, left by a run that was killed: %w", p, err)
-			}
-		}
-		return nil
-	})
-}
-
 func configFile(c *config.Config) string {
 	if c == nil || c.File == "" {
 		return "packaging.yaml"
@@ -458,17 +440,23 @@ func configFile(c *config.Config) string {
 // checkFresh refuses to write into a folder that holds something other
 // than a relpack repository's files (no relpack-repo.json: a new tree, or
 // the leftovers of a first run that failed).
-func checkFresh(dir string) error {
-	ents, err := os.ReadDir(dir)
+func (t *tree) checkFresh() error {
+	d, err := t.Root().Open(".")
 	if err != nil {
-		return fmt.Errorf("repository %s: %w", dir, err)
+		return fmt.Errorf("repository %s: %w", t.dir, err)
 	}
-	for _, e := range ents {
-		switch e.Name() {
+	defer d.Close()
+	names, err := d.Readdirnames(-1) // bounded: scan counted them
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", t.dir, err)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		switch n {
 		case LockFile, "deb", "rpm", "keys", "KEY.asc":
 			continue
 		}
-		return fmt.Errorf("%s holds %s but no %s: it is not a relpack repository; give an empty or new folder as --out", dir, e.Name(), StateFile)
+		return fmt.Errorf("%s holds %s but no %s: it is not a relpack repository; give an empty or new folder as --out", t.dir, n, StateFile)
 	}
 	return nil
 }
@@ -606,15 +594,17 @@ func sameTargets(a, b *State) bool {
 
 // index is one index the writers produce: an apt suite (deb/dists/SUITE)
 // or an rpm repository (rpm/TARGET/ARCH), by its folder relative to the
-// root.
+// root. check holds the index in the tree to what write would write
+// (apt.CheckSuite, rpmmd.CheckRepo).
 type index struct {
 	dir   string
 	write func(at time.Time) error
+	check func() error
 }
 
 // indexes lists the indexes of everything st records, apt suites first
 // (sorted by suite), then each rpm target and arch.
-func indexes(root string, st *State, key *sign.Key) []index {
+func indexes(t *tree, st *State, key *sign.Key) []index {
 	var out []index
 	for _, s := range st.Suites {
 		var pkgs []apt.Package
@@ -622,7 +612,7 @@ func indexes(root string, st *State, key *sign.Key) []index {
 			for _, a := range r.Artifacts {
 				if a.Kind == "deb" && a.Distro == s.Target {
 					rel := strings.TrimPrefix(a.Path, "deb/")
-					pkgs = append(pkgs, apt.Package{Path: filepath.Join(root, a.Path), Filename: rel})
+					pkgs = append(pkgs, apt.Package{Path: filepath.Join(t.dir, a.Path), Filename: rel})
 				}
 			}
 		}
@@ -634,11 +624,11 @@ func indexes(root string, st *State, key *sign.Key) []index {
 		}
 		dir := "deb/dists/" + s.Suite
 		out = append(out, index{dir, func(at time.Time) error {
-			if err := apt.WriteSuite(filepath.Join(root, "deb"), suite, apt.Options{Date: at, Key: key}); err != nil {
-				return fmt.Errorf("writing %s: %w", filepath.Join(root, dir), err)
+			if err := apt.WriteSuiteIn(t.Sub("deb"), suite, apt.Options{Date: at, Key: key}); err != nil {
+				return fmt.Errorf("writing %s: %w", filepath.Join(t.dir, dir), err)
 			}
 			return nil
-		}})
+		}, func() error { return apt.CheckSuite(t.Sub("deb"), suite) }})
 	}
 	for _, r := range st.RPMRepos {
 		for _, arch := range r.Arches {
@@ -646,7 +636,7 @@ func indexes(root string, st *State, key *sign.Key) []index {
 			for _, rel := range st.Releases {
 				for _, a := range rel.Artifacts {
 					if a.Kind == "rpm" && a.Distro == r.Target && distro.ArchName(a.Arch, "rpm") == arch {
-						pkgs = append(pkgs, rpmmd.Package{Path: filepath.Join(root, a.Path), Href: "Packages/" + a.File})
+						pkgs = append(pkgs, rpmmd.Package{Path: filepath.Join(t.dir, a.Path), Href: "Packages/" + a.File})
 					}
 				}
 			}
@@ -654,61 +644,99 @@ func indexes(root string, st *State, key *sign.Key) []index {
 			pkgs = slices.CompactFunc(pkgs, func(a, b rpmmd.Package) bool { return a.Href == b.Href })
 			dir := "rpm/" + r.Target + "/" + arch
 			out = append(out, index{dir, func(at time.Time) error {
-				if err := rpmmd.WriteRepo(filepath.Join(root, dir), pkgs, rpmmd.Options{Time: at, Key: key}); err != nil {
-					return fmt.Errorf("writing %s: %w", filepath.Join(root, dir, "repodata"), err)
+				if err := rpmmd.WriteRepoIn(t.Sub(dir), pkgs, rpmmd.Options{Time: at, Key: key}); err != nil {
+					return fmt.Errorf("writing %s: %w", filepath.Join(t.dir, dir, "repodata"), err)
 				}
 				return nil
-			}})
+			}, func() error { return rpmmd.CheckRepo(t.Sub(dir), pkgs) }})
 		}
 	}
 	return out
 }
 
-// rollback puts the tree back after a writer failed: each index this run
-// had begun to rewrite is written again from the previous record (dated
-// at, this run's date: apt clients ignore a Release older than the one
-// they hold, so a date never goes back; with the same date the bytes are
-// the previous ones), the index folders the previous record does not have
-// are removed, then the pool files this run added. It returns "" when the
-// tree is as before, or what it holds now.
-func rollback(root string, old *State, key *sign.Key, at time.Time, done []string, created []string) string {
-	if old != nil && old.Key.Fingerprint != key.Fingerprint {
-		return fmt.Sprintf("the tree was being moved to a new key: up to %d indexes are signed by it already; every index still lists only files the tree holds, with their checksums; run relpack repo --rotate-key again to finish", len(done))
+// checkIndexes holds every index of the previous record to the files in
+// the tree, before anything is added: each must be what old gives (its
+// date aside: a rolled-back run dates them later), or what next gives (a
+// run killed after writing some indexes, before its record). Otherwise
+// the record is not the one the indexes were written from (copied from
+// another tree, or the tree edited by hand), and adding to it would
+// publish what the record lists, not what users see; the error names the
+// file that differs.
+func checkIndexes(t *tree, old, next *State, key *sign.Key) error {
+	alt := map[string]index{}
+	for _, ix := range indexes(t, next, key) {
+		alt[ix.dir] = ix
 	}
+	for _, ix := range indexes(t, old, key) {
+		err := ix.check()
+		if err == nil {
+			continue
+		}
+		if a, ok := alt[ix.dir]; ok && a.check() == nil {
+			continue
+		}
+		return fmt.Errorf("%s does not match the tree's indexes: %v. The indexes were not written from this record (a record copied from another tree, or a tree changed by hand), and adding to it would publish what the record lists, not what users get now; nothing was written. Restore the tree (record and indexes) from a backup, or build a new tree from the releases: relpack repo RELEASE... --out NEW-FOLDER",
+			filepath.Join(t.dir, StateFile), err)
+	}
+	return nil
+}
+
+// rollback puts the tree back after a writer failed: each index this run
+// had begun to rewrite that the previous record has is written again from
+// the previous record (dated at, this run's date: apt clients ignore a
+// Release older than the one they hold, so a date never goes back; with
+// the same date the bytes are the previous ones), and everything else
+// this run created is removed, newest first (a new index's top-level file
+// before the files it lists, files before their folders), each only while
+// it is still the file or folder this run created (rootfs.Tree.Undo:
+// nothing outside the tree, nothing someone else put there). It returns
+// "" when the tree is as before, or what it holds now.
+func rollback(t *tree, old *State, key *sign.Key, at time.Time, done []string) string {
 	prev := map[string]index{}
 	if old != nil {
-		for _, ix := range indexes(root, old, key) {
+		for _, ix := range indexes(t, old, key) {
 			prev[ix.dir] = ix
 		}
 	}
+	var rewritten []string
 	for _, dir := range done {
 		if ix, ok := prev[dir]; ok {
+			rewritten = append(rewritten, dir+"/")
 			if err := ix.write(at); err != nil {
-				return fmt.Sprintf("writing the previous %s again failed too (%v); every index lists only files the tree holds, %d new pool files are kept", dir, err, len(created))
+				return fmt.Sprintf("writing the previous %s again failed too (%v); every index lists only files the tree holds, this run's new pool files are kept", dir, err)
 			}
-			continue
-		}
-		// An index the previous tree did not have: its top-level file
-		// goes first, so no client reads a Release whose files are going.
-		d := filepath.Join(root, filepath.FromSlash(dir))
-		if strings.HasPrefix(dir, "rpm/") {
-			d = filepath.Join(d, "repodata")
-			os.Remove(filepath.Join(d, "repomd.xml"))
-		} else {
-			os.Remove(filepath.Join(d, "InRelease"))
-			os.Remove(filepath.Join(d, "Release"))
-		}
-		if err := os.RemoveAll(d); err != nil {
-			return fmt.Sprintf("removing %s failed (%v); %d new pool files are kept", d, err, len(created))
 		}
 	}
-	for _, p := range created {
-		os.Remove(filepath.Join(root, p))
+	// Kept: what this run wrote into the indexes it restored (by-hash and
+	// repodata files a client holding the failed run's index may fetch),
+	// and every file it replaced outside a new index (KEY.asc).
+	newIndex := func(name string) bool {
+		for _, dir := range done {
+			if _, ok := prev[dir]; !ok && strings.HasPrefix(name, dir+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	left := t.Undo(func(name string, replaced bool) bool {
+		for _, d := range rewritten {
+			if strings.HasPrefix(name, d) {
+				return true
+			}
+		}
+		return replaced && !newIndex(name)
+	})
+	msg := ""
+	if len(left) > 0 {
+		msg = fmt.Sprintf("%s changed while relpack repo ran, so these were left: %s; ", t.dir, strings.Join(left, ", "))
+	}
+	if old != nil && old.Key.Fingerprint != key.Fingerprint {
+		return msg + fmt.Sprintf("the tree was being moved to a new key: up to %d indexes are signed by it already, listing what they listed before; run relpack repo --rotate-key again to finish", len(rewritten))
 	}
 	if old == nil {
-		return ""
+		return strings.TrimSuffix(msg, "; ")
 	}
-	return fmt.Sprintf("%s lists what it listed before", root)
+	return msg + fmt.Sprintf("%s lists what it listed before", t.dir)
 }
 
 // copyVerified copies a release file into the tree: a temporary file in
@@ -716,50 +744,25 @@ func rollback(root string, old *State, key *sign.Key, at time.Time, done []strin
 // the record while it is written (the release folder could change after
 // it was verified), then link(2) to the final name, which fails rather
 // than replace a file another run put there in the meantime.
-func copyVerified(src, dst string, a Artifact) (err error) {
-	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
+func copyVerified(src string, t *tree, a Artifact) error {
 	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return fmt.Errorf("copying %s: %w", src, err)
 	}
 	defer in.Close()
-	f, err := os.CreateTemp(dir, pack.TempPattern)
-	if err != nil {
-		return fmt.Errorf("copying %s into %s: %w", src, dir, err)
+	if st, err := in.Stat(); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("copying %s: not a regular file", src)
 	}
-	defer func() {
-		f.Close()
-		os.Remove(f.Name())
-	}()
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), in); err != nil {
-		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != a.SHA256 {
-		return fmt.Errorf("%s changed while it was copied (sha256 %s, its manifest records %s); copy the release again", src, got, a.SHA256)
-	}
-	if err := f.Chmod(pack.ArtifactMode); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("copying %s to %s: %w", src, dst, err)
-	}
-	if err := os.Link(f.Name(), dst); err != nil {
-		return fmt.Errorf("publishing %s: %w", dst, err)
-	}
-	return nil
-}
-
-// writeFile writes root/name atomically.
-func writeFile(root, name string, b []byte) error {
-	p := filepath.Join(root, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return pack.WriteFileAtomic(p, func(w io.Writer) error { _, err := w.Write(b); return err })
+	return t.CreateFile(a.Path, func(w io.Writer) error {
+		h := sha256.New()
+		if _, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(in, a.Size+1)); err != nil {
+			return fmt.Errorf("copying %s: %w", src, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != a.SHA256 {
+			return fmt.Errorf("%s changed while it was copied (sha256 %s, its manifest records %s); copy the release again", src, got, a.SHA256)
+		}
+		return nil
+	})
 }
 
 func fillResult(res *Result, st *State) {

@@ -438,25 +438,32 @@ func TestFailureMidwayLeavesPreviousTree(t *testing.T) {
 	}
 }
 
-// A first run that fails mid-way leaves no index and no pool file (only
-// empty folders, KEY.asc and files no index lists), and the next run
-// starts the tree afresh.
+// A first run that fails mid-way removes everything it wrote: a --out it
+// created is gone, an empty --out it was given stays empty (no lock file
+// either), and the next run starts the tree afresh.
 func TestFirstRunFailureLeavesNoIndex(t *testing.T) {
 	key := testKey(t)
-	out := filepath.Join(t.TempDir(), "repo")
 	v1 := copyRelease(t, demoRelease(t, "0.1.0", ""))
-	failAt(t, "rpm/el9/x86_64")
-	if _, err := Run(opts(key, out, v1)); err == nil || !strings.Contains(err.Error(), "rpm/el9/x86_64") {
-		t.Fatalf("want the el9 x86_64 writer's failure, got %v", err)
-	}
-	for p := range snapshot(t, out) {
-		if strings.HasPrefix(p, "deb/dists/") && !strings.Contains(p, "/by-hash/") || strings.HasSuffix(p, "repomd.xml") || strings.Contains(p, "/pool/") || strings.Contains(p, "/Packages/") || p == StateFile {
-			t.Errorf("the failed first run left %s", p)
+	for _, given := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "repo")
+		if given {
+			os.Mkdir(out, 0o755)
 		}
+		failAt(t, "rpm/el9/x86_64")
+		if _, err := Run(opts(key, out, v1)); err == nil || !strings.Contains(err.Error(), "rpm/el9/x86_64") {
+			t.Fatalf("want the el9 x86_64 writer's failure, got %v", err)
+		}
+		failIndexForTest = nil
+		ents, err := os.ReadDir(out)
+		switch {
+		case !given && !os.IsNotExist(err):
+			t.Errorf("the failed first run left %s (%v)", out, err)
+		case given && (err != nil || len(ents) != 0):
+			t.Errorf("the failed first run left %v in the folder it was given (%v)", ents, err)
+		}
+		mustRun(t, opts(key, out, demoRelease(t, "0.1.0", "")))
+		checkTree(t, out)
 	}
-	failIndexForTest = nil
-	mustRun(t, opts(key, out, demoRelease(t, "0.1.0", "")))
-	checkTree(t, out)
 }
 
 // failAt makes the run fail right after the index writer of the folder

@@ -3,7 +3,9 @@ package repo
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
-	"relpack/internal/regular"
 	"relpack/pkg/distro"
 	"relpack/pkg/manifest"
 )
@@ -134,22 +135,26 @@ func (s *State) Marshal() ([]byte, error) {
 // is none (a new repository). The file is checked like a manifest: it may
 // have been edited, and its strings reach .repo files, .sources files and
 // Markdown.
+//
+// The record is read beneath root through os.Root, as a regular file of
+// at most stateLimit bytes (regular.ReadFileIn): a symbolic link, a named
+// pipe or a device in its place is refused, never followed or read.
 func ReadState(root string) (*State, error) {
-	p := filepath.Join(root, StateFile)
-	f, _, err := regular.Open(p)
-	if os.IsNotExist(err) {
+	r, err := os.OpenRoot(root)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(root, StateFile), err)
 	}
-	defer f.Close()
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(f); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
+	defer r.Close()
+	return readStateIn(r, root)
+}
+
+// parseState decodes and validates the record read from p.
+func parseState(p string, b []byte) (*State, error) {
 	var s State
-	dec := json.NewDecoder(&b)
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("%s: not a relpack repository record (%v); it is written by relpack repo, do not edit it", p, err)

@@ -37,16 +37,17 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/ulikunitz/xz"
 
-	"relpack/pkg/pack"
+	"relpack/internal/regular"
+	"relpack/internal/rootfs"
 	"relpack/pkg/sign"
 	"relpack/pkg/version"
 )
@@ -105,7 +106,7 @@ func IndexStanza(p Package) (Stanza, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p.Path)
+	f, _, err := regular.Open(p.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -357,46 +358,57 @@ func byHash(f file) []file {
 	}
 }
 
-// WriteSuite writes root/dists/s.Suite/: every Packages index and its
-// compressed forms, their by-hash copies (never removed: a client that
+// Limits of what is read back from a tree (regular.ReadFileIn): a Release
+// lists a few lines per index file, and the indexes here list one stanza
+// of at most a few KiB per deb.
+const (
+	releaseLimit = 4 << 20
+	indexLimit   = 256 << 20
+)
+
+// WriteSuite writes root/dists/s.Suite/ (WriteSuiteIn), root made when
+// missing.
+func WriteSuite(root string, s Suite, o Options) error {
+	if err := os.MkdirAll(root, rootfs.DirMode); err != nil {
+		return err
+	}
+	t, err := rootfs.Open(root)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return WriteSuiteIn(t, s, o)
+}
+
+// WriteSuiteIn writes dists/s.Suite/ beneath t: every Packages index and
+// its compressed forms, their by-hash copies (never removed: a client that
 // read the previous InRelease can still fetch what it lists), then
 // Release, Release.gpg and InRelease, each written to a temporary file and
 // renamed, InRelease last. Re-running with the same inputs writes the same
-// bytes.
+// bytes. Every path is resolved beneath t (rootfs), so a symbolic link in
+// the tree cannot send a write elsewhere; the debs are read at their Path.
 //
 // Everything is read, rendered and signed before the first file is
 // written, so a bad deb or a signing failure leaves the tree as it was.
 // Errors name the deb or the setting at fault.
-func WriteSuite(root string, s Suite, o Options) error {
-	if err := s.check(); err != nil {
-		return err
-	}
+func WriteSuiteIn(t *rootfs.Tree, s Suite, o Options) error {
 	if o.Key == nil {
 		return fmt.Errorf("suite %s: no signing key; apt refuses an unsigned repository, so give the key relpack build --sign uses", s.Suite)
 	}
 	if o.Date.IsZero() {
 		return fmt.Errorf("suite %s: no Release date; set it from SOURCE_DATE_EPOCH", s.Suite)
 	}
-	dist := filepath.Join(root, "dists", s.Suite)
+	if err := s.check(); err != nil {
+		return err
+	}
+	dist := t.Sub("dists/" + s.Suite)
 	if err := checkNotOlder(dist, o.Date); err != nil {
 		return err
 	}
-	es, err := readSuite(s)
+	indexes, rel, err := render(s, o.Date)
 	if err != nil {
 		return err
 	}
-	arches := append([]string(nil), s.Arches...)
-	sort.Strings(arches)
-	var indexes []file
-	for _, a := range arches {
-		fs, err := packagesFiles(s.Component, a, es)
-		if err != nil {
-			return fmt.Errorf("suite %s: %v", s.Suite, err)
-		}
-		indexes = append(indexes, fs...)
-	}
-	sort.Slice(indexes, func(i, j int) bool { return indexes[i].rel < indexes[j].rel })
-	rel := release(s, o.Date, indexes)
 	var detached, inRelease bytes.Buffer
 	if err := sign.DetachSignAt(o.Key, bytes.NewReader(rel), &detached, o.Date); err != nil {
 		return fmt.Errorf("suite %s: Release.gpg: %v", s.Suite, err)
@@ -418,7 +430,83 @@ func WriteSuite(root string, s Suite, o Options) error {
 		}
 	}
 	for _, f := range append(indexes, file{"Release", rel}, file{"Release.gpg", detached.Bytes()}, file{"InRelease", inRelease.Bytes()}) {
-		if err := writeFile(dist, f); err != nil {
+		if err := dist.WriteFile(f.rel, f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// render reads the debs of s and renders its index files (sorted by path)
+// and the Release that lists them, dated date.
+func render(s Suite, date time.Time) ([]file, []byte, error) {
+	if err := s.check(); err != nil {
+		return nil, nil, err
+	}
+	es, err := readSuite(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	arches := append([]string(nil), s.Arches...)
+	sort.Strings(arches)
+	var indexes []file
+	for _, a := range arches {
+		fs, err := packagesFiles(s.Component, a, es)
+		if err != nil {
+			return nil, nil, fmt.Errorf("suite %s: %v", s.Suite, err)
+		}
+		indexes = append(indexes, fs...)
+	}
+	sort.Slice(indexes, func(i, j int) bool { return indexes[i].rel < indexes[j].rel })
+	return indexes, release(s, date, indexes), nil
+}
+
+// CheckSuite holds dists/s.Suite/ beneath t to s: the Release there, its
+// Date aside, must be the one WriteSuiteIn renders of s (same fields,
+// same indexes, same checksums), InRelease must sign exactly that text,
+// and every index file and by-hash copy Release lists must hold the
+// rendered bytes. The error names the first file that differs. Files are
+// read through regular.ReadFileIn, bounded, beneath t. Signatures are not
+// checked: the tree may be signed by a key the caller does not hold.
+func CheckSuite(t *rootfs.Tree, s Suite) error {
+	dist := t.Sub("dists/" + s.Suite)
+	b, err := regular.ReadFileIn(t.Root(), dist.Rel("Release"), releaseLimit, "an apt Release file")
+	if err != nil {
+		return err
+	}
+	date, err := parseDate(dist.Path("Release"), b)
+	if err != nil {
+		return err
+	}
+	if date.IsZero() {
+		return fmt.Errorf("%s has no Date", dist.Path("Release"))
+	}
+	indexes, rel, err := render(s, date)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(b, rel) {
+		return fmt.Errorf("%s lists other indexes or fields than suite %s of the record would", dist.Path("Release"), s.Suite)
+	}
+	ib, err := regular.ReadFileIn(t.Root(), dist.Rel("InRelease"), releaseLimit+64<<10, "an apt InRelease file")
+	if err != nil {
+		return err
+	}
+	blk, rest := clearsign.Decode(ib)
+	if blk == nil || len(bytes.TrimSpace(rest)) != 0 || !bytes.Equal(blk.Plaintext, bytes.TrimSuffix(rel, []byte("\n"))) {
+		return fmt.Errorf("%s does not sign the text of %s", dist.Path("InRelease"), dist.Path("Release"))
+	}
+	var all []file
+	for _, f := range indexes {
+		all = append(append(all, f), byHash(f)...)
+	}
+	for _, f := range all {
+		got, err := regular.ReadFileIn(t.Root(), dist.Rel(f.rel), int64(len(f.data)), "an apt index")
+		var tl *regular.TooLargeError
+		if errors.As(err, &tl) || err == nil && !bytes.Equal(got, f.data) {
+			return fmt.Errorf("%s differs from the index suite %s of the record has", dist.Path(f.rel), s.Suite)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -427,56 +515,56 @@ func WriteSuite(root string, s Suite, o Options) error {
 
 // checkNotOlder refuses a Date before that of the Release in dist, if
 // there is one (see Options.Date).
-func checkNotOlder(dist string, date time.Time) error {
-	p := filepath.Join(dist, "Release")
-	b, err := os.ReadFile(p)
+func checkNotOlder(dist *rootfs.Tree, date time.Time) error {
+	p := dist.Path("Release")
+	b, err := regular.ReadFileIn(dist.Root(), dist.Rel("Release"), releaseLimit, "an apt Release file")
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	old, err := parseDate(p, b)
+	if err != nil || old.IsZero() {
+		return err
+	}
+	if date.Before(old) {
+		return fmt.Errorf("%s is dated %s, after the new Date %s: apt clients holding it would silently keep the old indexes; date the repository by its newest release (the largest SOURCE_DATE_EPOCH)", p, old.Format(DateFormat), date.UTC().Format(DateFormat))
+	}
+	return nil
+}
+
+// parseDate is the Date field of the Release file b (at p), zero when
+// it has none.
+func parseDate(p string, b []byte) (time.Time, error) {
 	for _, line := range strings.Split(string(b), "\n") {
 		v, ok := strings.CutPrefix(line, "Date: ")
 		if !ok {
 			continue
 		}
-		var old time.Time
 		for _, layout := range []string{DateFormat, time.RFC1123Z, time.RFC1123} {
-			if old, err = time.Parse(layout, v); err == nil {
-				break
+			if d, err := time.Parse(layout, v); err == nil {
+				return d, nil
 			}
 		}
-		if err != nil {
-			return fmt.Errorf("%s: Date %q is not an RFC 2822 date; remove the file or fix it", p, v)
-		}
-		if date.Before(old) {
-			return fmt.Errorf("%s is dated %s, after the new Date %s: apt clients holding it would silently keep the old indexes; date the repository by its newest release (the largest SOURCE_DATE_EPOCH)", p, v, date.UTC().Format(DateFormat))
-		}
-		return nil
+		return time.Time{}, fmt.Errorf("%s: Date %q is not an RFC 2822 date; remove the file or fix it", p, v)
 	}
-	return nil
-}
-
-func writeFile(dist string, f file) error {
-	p := filepath.Join(dist, filepath.FromSlash(f.rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return pack.WriteFileAtomic(p, func(w io.Writer) error {
-		_, err := w.Write(f.data)
-		return err
-	})
+	return time.Time{}, nil
 }
 
 // writeByHash writes a by-hash copy unless a file of that name already
 // holds those bytes (its name is its hash: the usual case when an index
 // did not change). A file of that name with other bytes is replaced: it
-// was damaged.
-func writeByHash(dist string, f file) error {
-	p := filepath.Join(dist, filepath.FromSlash(f.rel))
-	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.data) {
+// was damaged. What is read back is bounded by the size of the copy, and
+// a name that is not a regular file is an error.
+func writeByHash(dist *rootfs.Tree, f file) error {
+	old, err := regular.ReadFileIn(dist.Root(), dist.Rel(f.rel), int64(len(f.data)), "a by-hash index")
+	var tl *regular.TooLargeError
+	switch {
+	case err == nil && bytes.Equal(old, f.data):
 		return nil
+	case err == nil, errors.Is(err, os.ErrNotExist), errors.As(err, &tl):
+		return dist.WriteFile(f.rel, f.data)
 	}
-	return writeFile(dist, f)
+	return err
 }

@@ -23,15 +23,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
-	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
-	"relpack/pkg/pack"
+	"relpack/internal/regular"
+	"relpack/internal/rootfs"
 	"relpack/pkg/sign"
 )
 
@@ -54,32 +55,81 @@ type Options struct {
 	Key *sign.Key
 }
 
-// WriteRepo writes dir/repodata/: SHA256-primary.xml.gz,
-// SHA256-filelists.xml.gz and SHA256-other.xml.gz (earlier ones are kept,
-// so a client holding the previous repomd.xml can still fetch them), then
-// repomd.xml.asc and repomd.xml, each written to a temporary file and
-// renamed, repomd.xml last.
+// WriteRepo writes dir/repodata/ (WriteRepoIn), dir made when missing.
+func WriteRepo(dir string, pkgs []Package, o Options) error {
+	if err := os.MkdirAll(dir, rootfs.DirMode); err != nil {
+		return fmt.Errorf("rpmmd: %w", err)
+	}
+	t, err := rootfs.Open(dir)
+	if err != nil {
+		return fmt.Errorf("rpmmd: %w", err)
+	}
+	defer t.Close()
+	return WriteRepoIn(t, pkgs, o)
+}
+
+// Limits of what is read back from a tree (regular.ReadFileIn).
+const repomdLimit = 1 << 20
+
+// WriteRepoIn writes repodata/ beneath t (the repository folder):
+// SHA256-primary.xml.gz, SHA256-filelists.xml.gz and SHA256-other.xml.gz
+// (earlier ones are kept, so a client holding the previous repomd.xml can
+// still fetch them), then repomd.xml.asc and repomd.xml, each written to
+// a temporary file and renamed, repomd.xml last. Every path is resolved
+// beneath t (rootfs), so a symbolic link in the tree cannot send a write
+// elsewhere; the rpms are read at their Path.
 //
 // The packages are listed in the order of their Href, whatever the order
 // of pkgs, and every time in the XML is o.Time except a package's build
 // time (its header's), so the same rpms and time give the same bytes.
 // <time file> is o.Time too: createrepo_c writes the rpm's mtime there.
-func WriteRepo(dir string, pkgs []Package, o Options) error {
+func WriteRepoIn(t *rootfs.Tree, pkgs []Package, o Options) error {
 	if o.Key == nil {
 		return errors.New("rpmmd: no signing key: repomd.xml must be signed (dnf's repo_gpgcheck)")
 	}
 	if o.Time.IsZero() {
 		return errors.New("rpmmd: Options.Time is not set (SOURCE_DATE_EPOCH)")
 	}
-	metas, err := readAll(pkgs, o.Time.Unix())
+	files, repomd, err := render(pkgs, o.Time)
 	if err != nil {
 		return err
 	}
-	repodata := filepath.Join(dir, "repodata")
-	if err := os.MkdirAll(repodata, 0o755); err != nil {
+	var sig bytes.Buffer
+	if err := sign.DetachSignAt(o.Key, bytes.NewReader(repomd), &sig, o.Time); err != nil {
+		return fmt.Errorf("rpmmd: signing repomd.xml: %w", err)
+	}
+	repodata := t.Sub("repodata")
+	if err := repodata.MkdirAll("."); err != nil {
 		return fmt.Errorf("rpmmd: %w", err)
 	}
+	// The data files, then the signature: between the two last renames a
+	// client may see the new signature with the old repomd.xml and fail
+	// its check (and try again), but it never accepts an unsigned or
+	// wrongly signed index.
+	files = append(files, dataFile{"repomd.xml.asc", sig.Bytes()}, dataFile{"repomd.xml", repomd})
+	for _, f := range files {
+		if err := repodata.WriteFile(f.name, f.data); err != nil {
+			return fmt.Errorf("rpmmd: %w", err)
+		}
+	}
+	return nil
+}
+
+// dataFile is one file of repodata/.
+type dataFile struct {
+	name string
+	data []byte
+}
+
+// render reads the rpms and renders the gzip'd data files and
+// repomd.xml, dated at.
+func render(pkgs []Package, at time.Time) ([]dataFile, []byte, error) {
+	metas, err := readAll(pkgs, at.Unix())
+	if err != nil {
+		return nil, nil, err
+	}
 	var records []record
+	var files []dataFile
 	for _, d := range []struct {
 		typ  string
 		data []byte
@@ -88,25 +138,52 @@ func WriteRepo(dir string, pkgs []Package, o Options) error {
 		{"filelists", filelistsXML(metas)},
 		{"other", otherXML(metas)},
 	} {
-		r, err := writeData(repodata, d.typ, d.data)
+		r, gz, err := gzipData(d.typ, d.data)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		records = append(records, r)
+		files = append(files, dataFile{strings.TrimPrefix(r.href, "repodata/"), gz})
 	}
-	repomd := repomdXML(records, o.Time.Unix())
-	var sig bytes.Buffer
-	if err := sign.DetachSignAt(o.Key, bytes.NewReader(repomd), &sig, o.Time); err != nil {
-		return fmt.Errorf("rpmmd: signing repomd.xml: %w", err)
+	return files, repomdXML(records, at.Unix()), nil
+}
+
+var revisionRE = regexp.MustCompile(`<revision>([0-9]{1,19})</revision>`)
+
+// CheckRepo holds repodata/ beneath t to pkgs: repomd.xml there, dated by
+// its own <revision>, must be the one WriteRepoIn renders of pkgs, and
+// every data file it lists must hold the rendered bytes. The error names
+// the first file that differs. Files are read through regular.ReadFileIn,
+// bounded, beneath t. The signature is not checked: the tree may be
+// signed by a key the caller does not hold.
+func CheckRepo(t *rootfs.Tree, pkgs []Package) error {
+	repodata := t.Sub("repodata")
+	b, err := regular.ReadFileIn(t.Root(), repodata.Rel("repomd.xml"), repomdLimit, "an rpm-md repomd.xml")
+	if err != nil {
+		return err
 	}
-	// The signature first: between the two renames a client may see the
-	// new signature with the old repomd.xml and fail its check (and try
-	// again), but it never accepts an unsigned or wrongly signed index.
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{"repomd.xml.asc", sig.Bytes()}, {"repomd.xml", repomd}} {
-		if err := writeFile(filepath.Join(repodata, f.name), f.data); err != nil {
+	m := revisionRE.FindSubmatch(b)
+	if m == nil {
+		return fmt.Errorf("%s has no <revision>", repodata.Path("repomd.xml"))
+	}
+	rev, err := strconv.ParseInt(string(m[1]), 10, 64)
+	if err != nil {
+		return fmt.Errorf("%s: <revision> %s: %v", repodata.Path("repomd.xml"), m[1], err)
+	}
+	files, repomd, err := render(pkgs, time.Unix(rev, 0))
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(b, repomd) {
+		return fmt.Errorf("%s lists other data than the record's packages give", repodata.Path("repomd.xml"))
+	}
+	for _, f := range files {
+		got, err := regular.ReadFileIn(t.Root(), repodata.Rel(f.name), int64(len(f.data)), "an rpm-md data file")
+		var tl *regular.TooLargeError
+		if errors.As(err, &tl) || err == nil && !bytes.Equal(got, f.data) {
+			return fmt.Errorf("%s differs from the record's", repodata.Path(f.name))
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -159,19 +236,19 @@ type record struct {
 	size, openSize    int64
 }
 
-// writeData gzips data (no name, mtime 0: the bytes depend on data
-// alone) and writes it as repodata/SHA256-TYPE.xml.gz.
-func writeData(repodata, typ string, data []byte) (record, error) {
+// gzipData gzips data (no name, mtime 0: the bytes depend on data
+// alone); the record names it repodata/SHA256-TYPE.xml.gz.
+func gzipData(typ string, data []byte) (record, []byte, error) {
 	var gz bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	if err != nil {
-		return record{}, err
+		return record{}, nil, err
 	}
 	if _, err := zw.Write(data); err != nil {
-		return record{}, err
+		return record{}, nil, err
 	}
 	if err := zw.Close(); err != nil {
-		return record{}, err
+		return record{}, nil, err
 	}
 	sum := sha256.Sum256(gz.Bytes())
 	open := sha256.Sum256(data)
@@ -182,22 +259,8 @@ func writeData(repodata, typ string, data []byte) (record, error) {
 		size:     int64(gz.Len()),
 		openSize: int64(len(data)),
 	}
-	name := r.checksum + "-" + typ + ".xml.gz"
-	r.href = "repodata/" + name
-	if err := writeFile(filepath.Join(repodata, name), gz.Bytes()); err != nil {
-		return record{}, err
-	}
-	return r, nil
-}
-
-func writeFile(p string, data []byte) error {
-	if err := pack.WriteFileAtomic(p, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	}); err != nil {
-		return fmt.Errorf("rpmmd: writing %s: %w", p, err)
-	}
-	return nil
+	r.href = "repodata/" + r.checksum + "-" + typ + ".xml.gz"
+	return r, gz.Bytes(), nil
 }
 
 // repomdXML is repomd.xml as createrepo_c lays it out, its revision and

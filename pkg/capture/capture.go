@@ -362,6 +362,9 @@ func readDeb(r io.Reader, bud *budget) (*Package, error) {
 				default:
 					return nil
 				}
+				if *dst != nil {
+					return fmt.Errorf("%s holds a second %s file: a damaged or crafted package", m.name, clean)
+				}
 				if size > limit {
 					return fmt.Errorf("%s: its %s file is %d bytes, more than the %d bytes capture reads of one", m.name, clean, size, limit)
 				}

@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
+	"relpack/internal/regular"
 	"relpack/internal/rpmtag"
 )
 
@@ -58,18 +58,11 @@ type Meta struct {
 // href as its location and fileTime as its <time file>. Errors name the
 // file.
 func ReadMeta(path, href string, fileTime int64) (*Meta, error) {
-	f, err := os.Open(path)
+	f, fi, err := regular.Open(path) // a FIFO or device is refused at once
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
 	r, err := ReadRPM(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w; not a readable rpm: rebuild the package or copy it again", path, err)

@@ -55,6 +55,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzConfigParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/config/
 	$(GO) test -run XXX -fuzz '^FuzzVersionParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/version/
 	$(GO) test -run XXX -fuzz '^FuzzReadRPM$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/repo/rpmmd/
+	$(GO) test -run XXX -fuzz '^FuzzReadControl$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/repo/apt/
+	$(GO) test -run XXX -fuzz '^FuzzCaptureRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/capture/
 
 bench: build
 	./bench/verify-vs-objdump.sh

@@ -113,11 +113,11 @@ func readTemplate(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(path)
+	s, err := docs.ReadTemplate(path)
 	if err != nil {
 		return "", &exitError{code: 2, msg: fmt.Sprintf("--template %s: %v", path, err)}
 	}
-	return string(b), nil
+	return s, nil
 }
 
 // emitDocs does with docs rendered from source what relpack docs' flags

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,62 +12,6 @@ import (
 	"relpack/pkg/manifest"
 	"relpack/pkg/sign/signtest"
 )
-
-// stateOfTree records every path under root with its type, mode and
-// content (sha256 of a file, target of a symbolic link), so a test can
-// prove a refused run left a folder exactly as it was.
-func stateOfTree(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) && p == root {
-				return nil
-			}
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		st, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		v := st.Mode().String()
-		switch {
-		case st.Mode()&fs.ModeSymlink != 0:
-			l, _ := os.Readlink(p)
-			v += " -> " + l
-		case st.Mode().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			s := sha256.Sum256(b)
-			v += " " + hex.EncodeToString(s[:])
-		}
-		out[rel] = v
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// sameTree fails the test when root differs from before.
-func sameTree(t *testing.T, what, root string, before map[string]string) {
-	t.Helper()
-	after := stateOfTree(t, root)
-	for p, v := range after {
-		if before[p] != v {
-			t.Errorf("%s: %s changed: %q, was %q", what, filepath.Join(root, p), v, before[p])
-		}
-	}
-	for p := range before {
-		if _, ok := after[p]; !ok {
-			t.Errorf("%s: %s was removed", what, filepath.Join(root, p))
-		}
-	}
-}
 
 // editRelease rewrites dir/manifest.json with edit applied and records
 // its new sha256 in dir/SHA256SUMS, as someone who can write the release

@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -23,28 +20,6 @@ import (
 // writing, and that nothing outside the folder it was given changes.
 
 const treeURL = "https://packages.example.org/openshell"
-
-// cliWithin runs the CLI with a deadline: a tree that makes relpack block
-// (a named pipe read as an index) fails the test instead of hanging it.
-func cliWithin(t *testing.T, d time.Duration, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, clitest.Bin(t), args...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("relpack %s: still running after %s (killed)\n%s", strings.Join(args, " "), d, e.String())
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
-}
 
 // demoVersion builds the demo release at version with the CLI.
 func demoVersion(t *testing.T, version string) string {
@@ -195,7 +170,7 @@ func TestRepoTreeSymlinkRefused(t *testing.T) {
 			}
 			moveOut(t, out, rel, victim)
 			before, treeBefore := fsSnapshot(t, victim), fsSnapshot(t, out)
-			_, stderr, code := cliWithin(t, 2*time.Minute, "repo", v2, "--out", out, "--url", treeURL, "-c", cfg)
+			_, stderr, code := clitest.RunWithin(t, 2*time.Minute, "repo", v2, "--out", out, "--url", treeURL, "-c", cfg)
 			if code != 1 || !strings.Contains(stderr, filepath.Join(out, rel)+" is a symbolic link") {
 				t.Errorf("exit %d, want 1 naming %s as a symbolic link:\n%s", code, filepath.Join(out, rel), stderr)
 			}
@@ -246,7 +221,7 @@ func TestRepoTreeSpecialFilesRefused(t *testing.T) {
 			parent := filepath.Dir(out)
 			before := fsSnapshot(t, parent)
 			for _, v := range []string{v1, v2} {
-				_, stderr, code := cliWithin(t, time.Minute, "repo", v, "--out", out, "--url", treeURL, "-c", cfg)
+				_, stderr, code := clitest.RunWithin(t, time.Minute, "repo", v, "--out", out, "--url", treeURL, "-c", cfg)
 				if code != 1 || !strings.Contains(stderr, p+" "+c.want) {
 					t.Errorf("exit %d, want 1 and %q:\n%s", code, p+" "+c.want, stderr)
 				}

@@ -5,11 +5,15 @@ package clitest
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"relpack/internal/testdeps"
 )
@@ -48,6 +52,29 @@ func Run(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// RunWithin runs relpack like Run, and fails the test when it has not
+// returned within limit (it is then killed): a hostile input that blocks
+// (a FIFO) or never ends (/dev/zero) fails the test instead of hanging it.
+func RunWithin(t testing.TB, limit time.Duration, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Bin(t), args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("relpack %s did not return within %v (blocked or reading forever; killed)\nstderr: %s", strings.Join(args, " "), limit, e.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,15 +18,96 @@ import (
 	"github.com/ulikunitz/xz/lzma"
 )
 
-// maxMember caps what one archive member or one file inside a payload may
-// decompress to in memory (the largest library captured so far, libz3, is
-// 23 MB).
-const maxMember = 1 << 30
+// What capture holds in memory or decompresses, for a package file of n
+// bytes. A package is small and compressed, and a compressed stream
+// expands up to ~1000x (gzip) or far more (xz, zstd of zeros), so each
+// limit is checked against the size a tar or cpio header declares before
+// anything is read, and the decompressed bytes are counted as they come:
+//
+//   - every decompressed stream of one package together: at most
+//     expandBase + expandRatio x n bytes (a distro's library packages
+//     expand 2-5x; libz3-4's 7 MB deb holds a 23 MB library);
+//   - one ELF file read into memory: at most maxMember, and within what
+//     is left of that budget;
+//   - the deb's control, shlibs and symbols files: maxControl, maxShlibs
+//     and maxSymbols (Debian's largest symbols files, libstdc++6 and
+//     libssl3, are 420 KB and 250 KB);
+//   - an rpm's two headers: rpm's own limits (0xffff entries, 256 MiB),
+//     and no more than the file holds.
+const (
+	expandBase  = 64 << 20
+	expandRatio = 64
+	maxMember   = 1 << 30
+	maxControl  = 1 << 20
+	maxShlibs   = 1 << 20
+	maxSymbols  = 16 << 20
+)
+
+// budget counts the bytes a package's decompressors have produced.
+type budget struct {
+	left, limit, size int64
+}
+
+func newBudget(size int64) *budget {
+	l := int64(expandBase) + expandRatio*max(size, 0)
+	return &budget{left: l, limit: l, size: size}
+}
+
+func (b *budget) err() error {
+	return fmt.Errorf("decompresses to more than %d bytes (%d MiB + %d times the file's %d bytes): a compression bomb, not a distro package", b.limit, expandBase>>20, expandRatio, b.size)
+}
+
+// take charges n bytes about to be read (a declared size) to the budget.
+func (b *budget) take(n int64) error {
+	if n > b.left {
+		return b.err()
+	}
+	b.left -= n
+	return nil
+}
+
+// budgetReader charges what it reads to a budget, and fails once over.
+type budgetReader struct {
+	r io.Reader
+	b *budget
+}
+
+func (br *budgetReader) Read(p []byte) (int, error) {
+	if br.b.left <= 0 {
+		return 0, br.b.err()
+	}
+	if int64(len(p)) > br.b.left {
+		p = p[:br.b.left]
+	}
+	n, err := br.r.Read(p)
+	br.b.left -= int64(n)
+	return n, err
+}
+
+// readExactly reads a file of declared size n (a tar or cpio member,
+// whose reader delivers exactly n bytes or an error) into one buffer of
+// that size: no growing, no more than declared.
+func readExactly(r io.Reader, n int64) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
 
 // decompress wraps r in the decompressor its first bytes name: gzip, xz,
 // zstd, bzip2, lzma (rpm's legacy "lzma" payloads) or none (uncompressed
-// tar or cpio). The caller closes the returned closer.
-func decompress(r io.Reader) (io.Reader, func(), error) {
+// tar or cpio), whose output is charged to bud. The caller closes the
+// returned closer.
+func decompress(r io.Reader, bud *budget) (io.Reader, func(), error) {
+	z, closeFn, err := decompressor(r)
+	if err != nil {
+		return nil, closeFn, err
+	}
+	return &budgetReader{z, bud}, closeFn, nil
+}
+
+func decompressor(r io.Reader) (io.Reader, func(), error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(6)
 	none := func() {}
@@ -43,7 +125,7 @@ func decompress(r io.Reader) (io.Reader, func(), error) {
 		}
 		return z, none, nil
 	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(256<<20))
 		if err != nil {
 			return nil, none, err
 		}
@@ -51,7 +133,9 @@ func decompress(r io.Reader) (io.Reader, func(), error) {
 	case bytes.HasPrefix(head, []byte("BZh")):
 		return bzip2.NewReader(br), none, nil
 	case len(head) >= 1 && head[0] == 0x5d: // lzma alone: properties byte 0x5d for the default lc/lp/pb
-		z, err := lzma.NewReader(br)
+		// The header's dictionary size is allocated at once: lzma -9
+		// uses 64 MiB.
+		z, err := lzma.ReaderConfig{DictCap: 64 << 20}.NewReader(br)
 		if err != nil {
 			return nil, none, err
 		}
@@ -204,14 +288,14 @@ const (
 // signature's size of header plus payload (RPMSIGTAG_SIZE or LONGSIZE; -1
 // when absent) and a counter of the bytes read from the main header on, for
 // the caller to check once the payload is read.
-func readRPMHeaders(r io.Reader) (rpmHeader, int64, *countingReader, error) {
+func readRPMHeaders(r io.Reader, fileSize int64) (rpmHeader, int64, *countingReader, error) {
 	h := rpmHeader{epoch: -1}
 	lead := make([]byte, 96)
 	if _, err := io.ReadFull(r, lead); err != nil || !bytes.Equal(lead[:4], []byte{0xed, 0xab, 0xee, 0xdb}) {
 		return h, -1, nil, errors.New("not an rpm (no rpm lead)")
 	}
 	// Signature header, padded to 8 bytes.
-	sig, sigLen, err := readHeaderStruct(r)
+	sig, sigLen, err := readHeaderStruct(r, fileSize-96, []uint32{rpmSigTagSize, rpmSigTagLongSize})
 	if err != nil {
 		return h, -1, nil, fmt.Errorf("signature header: %w", err)
 	}
@@ -227,7 +311,7 @@ func readRPMHeaders(r io.Reader) (rpmHeader, int64, *countingReader, error) {
 		size = v
 	}
 	cr := &countingReader{r: r}
-	tags, _, err := readHeaderStruct(cr)
+	tags, _, err := readHeaderStruct(cr, fileSize-96-int64(sigLen)-int64((8-sigLen%8)%8), []uint32{rpmTagName, rpmTagVersion, rpmTagRelease, rpmTagEpoch, rpmTagArch})
 	if err != nil {
 		return h, -1, nil, fmt.Errorf("main header: %w", err)
 	}
@@ -259,10 +343,15 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readHeaderStruct reads one rpm header structure (magic, index, store)
-// and returns its STRING and INT32 tags (the first value of each) and its
-// length in bytes.
-func readHeaderStruct(r io.Reader) (map[uint32]any, int, error) {
+// readHeaderStruct reads one rpm header structure (magic, index, store),
+// of which at most left bytes remain in the file, and returns the first
+// value of each of the wanted tags that is a STRING, INT32 or INT64, and
+// its length in bytes. Sizes are checked against rpm's limits and left
+// before anything is allocated, and only the wanted tags' first entries
+// are decoded, so the cost is the header's size whatever its entries
+// claim (an rpm of 65 535 entries all naming one long string would
+// otherwise copy it each time).
+func readHeaderStruct(r io.Reader, left int64, want []uint32) (map[uint32]any, int, error) {
 	pre := make([]byte, 16)
 	if _, err := io.ReadFull(r, pre); err != nil {
 		return nil, 0, err
@@ -272,8 +361,11 @@ func readHeaderStruct(r io.Reader) (map[uint32]any, int, error) {
 	}
 	nindex := binary.BigEndian.Uint32(pre[8:12])
 	hsize := binary.BigEndian.Uint32(pre[12:16])
-	if nindex > 1<<20 || hsize > 64<<20 {
-		return nil, 0, fmt.Errorf("header too large (%d entries, %d bytes)", nindex, hsize)
+	if nindex > 0xffff || hsize > 0x0fffffff {
+		return nil, 0, fmt.Errorf("header too large (%d entries, %d bytes; rpm's limits are 65535 and 256 MiB)", nindex, hsize)
+	}
+	if need := 16 + 16*int64(nindex) + int64(hsize); left >= 0 && need > left {
+		return nil, 0, fmt.Errorf("header of %d entries and %d bytes of data (%d bytes) runs past the end of the file (%d bytes left): truncated or damaged", nindex, hsize, need, left)
 	}
 	index := make([]byte, 16*int(nindex))
 	if _, err := io.ReadFull(r, index); err != nil {
@@ -287,6 +379,9 @@ func readHeaderStruct(r io.Reader) (map[uint32]any, int, error) {
 	for i := 0; i < int(nindex); i++ {
 		e := index[16*i : 16*i+16]
 		tag := binary.BigEndian.Uint32(e[0:4])
+		if _, seen := tags[tag]; seen || !slices.Contains(want, tag) {
+			continue
+		}
 		typ := binary.BigEndian.Uint32(e[4:8])
 		off := binary.BigEndian.Uint32(e[8:12])
 		if off >= hsize {

@@ -17,12 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"relpack/internal/regular"
 	"relpack/pkg/abi"
 	"relpack/pkg/distro"
 )
@@ -40,32 +40,40 @@ type Package struct {
 	Libraries []distro.LibraryFacts // sorted by arch, soname
 }
 
-// File captures one package file.
+// File captures one package file. It must be a regular file
+// (internal/regular): a FIFO or device is refused at once, naming it.
 func File(p string) (*Package, error) {
-	f, err := os.Open(p)
+	f, st, err := regular.Open(p)
 	if err != nil {
+		var nr *regular.NotRegularError
+		if errors.As(err, &nr) {
+			return nil, fmt.Errorf("%w: give a .deb or .rpm file", err)
+		}
 		return nil, err
 	}
 	defer f.Close()
-	pkg, err := Read(filepath.Base(p), f)
+	pkg, err := Read(filepath.Base(p), f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return pkg, nil
 }
 
-// Read captures a package file read from r; name is its file name.
-func Read(name string, r io.Reader) (*Package, error) {
+// Read captures a package file of size bytes read from r; name is its
+// file name. What it decompresses and holds in memory is bounded by size
+// (see expandBase): no more than size bytes are read from r.
+func Read(name string, r io.Reader, size int64) (*Package, error) {
 	h := sha256.New()
-	br := bufio.NewReader(io.TeeReader(r, h))
+	br := bufio.NewReader(io.TeeReader(io.LimitReader(r, size), h))
+	bud := newBudget(size)
 	head, _ := br.Peek(8)
 	var pkg *Package
 	var err error
 	switch {
 	case bytes.HasPrefix(head, []byte("!<arch>\n")):
-		pkg, err = readDeb(br)
+		pkg, err = readDeb(br, bud)
 	case bytes.HasPrefix(head, []byte{0xed, 0xab, 0xee, 0xdb}):
-		pkg, err = readRPM(br)
+		pkg, err = readRPM(br, size, bud)
 	default:
 		return nil, errors.New("neither a .deb (ar archive) nor an .rpm (rpm lead); give the distro's binary package file")
 	}
@@ -122,10 +130,13 @@ func UpstreamVersion(v string) string {
 // libs collects the ELF libraries of a payload.
 type libs struct {
 	out []distro.LibraryFacts
+	bud *budget
 }
 
-// add reads one payload file; it keeps it when it is an ELF shared object
-// with a SONAME.
+// add reads one payload file of declared size; it keeps it when it is an
+// ELF shared object with a SONAME. The size is checked (maxMember, and
+// what is left of the package's budget) before the file is read, into one
+// buffer of that size.
 func (ls *libs) add(name string, size int64, r io.Reader) error {
 	br := bufio.NewReader(r)
 	magic, _ := br.Peek(4)
@@ -135,7 +146,10 @@ func (ls *libs) add(name string, size int64, r io.Reader) error {
 	if size > maxMember {
 		return fmt.Errorf("%s: %d bytes is more than capture reads (%d)", name, size, maxMember)
 	}
-	data, err := io.ReadAll(io.LimitReader(br, maxMember+1))
+	if size > ls.bud.left {
+		return fmt.Errorf("%s: %d bytes, past what the package may decompress to: it %v", name, size, ls.bud.err())
+	}
+	data, err := readExactly(br, size)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -172,6 +186,13 @@ func Library(name string, data []byte) (lf *distro.LibraryFacts, ok bool, err er
 	if f.Type != elf.ET_DYN {
 		return nil, false, nil
 	}
+	maxVer := 0
+	for _, d := range fa.Defines {
+		maxVer = max(maxVer, len(d))
+	}
+	if err := checkExportCost(f, int64(len(data)), maxVer); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", name, err)
+	}
 	exports, err := Exports(f)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: reading dynamic symbols: %w", name, err)
@@ -200,6 +221,63 @@ func FileExports(path string) (exports []string, err error) {
 	}
 	defer f.Close()
 	return Exports(f)
+}
+
+// checkExportCost bounds what Exports allocates before it runs.
+// debug/elf's DynamicSymbols copies each symbol's name out of .dynstr, and
+// Exports joins a version name to each: symbols that all name one long
+// string (pkg/abi's name budget counts only the symbols a file takes from
+// others) would cost symbols x its length. The names' lengths are summed
+// with one pass over .dynstr (the end of the string at each offset), and
+// with each symbol's longest possible "@VERSION" must stay within
+// 4 x the file + 1 MiB; a linker writes each name once, so real libraries
+// stay near 1x of their .dynstr.
+func checkExportCost(f *elf.File, n int64, maxVer int) error {
+	syms := f.SectionByType(elf.SHT_DYNSYM)
+	if syms == nil || syms.Link == 0 || int(syms.Link) >= len(f.Sections) {
+		return nil // DynamicSymbols finds none or fails
+	}
+	str := f.Sections[syms.Link]
+	for _, s := range []*elf.Section{syms, str} {
+		if s.Flags&elf.SHF_COMPRESSED != 0 || s.Type == elf.SHT_NOBITS || s.Size > uint64(n) {
+			return fmt.Errorf("section %s: compressed, empty or larger than the file: not a library capture reads", s.Name)
+		}
+	}
+	symData, err := syms.Data()
+	if err != nil {
+		return err
+	}
+	strData, err := str.Data()
+	if err != nil {
+		return err
+	}
+	// end[i]: the index of the first NUL at or after i.
+	end := make([]int32, len(strData)+1)
+	end[len(strData)] = int32(len(strData))
+	for i := len(strData) - 1; i >= 0; i-- {
+		if strData[i] == 0 {
+			end[i] = int32(i)
+		} else {
+			end[i] = end[i+1]
+		}
+	}
+	entsize, nameAt := 24, 0
+	if f.Class == elf.ELFCLASS32 {
+		entsize = 16
+	}
+	limit := 4*n + 1<<20
+	cost := int64(0)
+	for i := entsize; i+entsize <= len(symData); i += entsize {
+		off := int64(f.ByteOrder.Uint32(symData[i+nameAt:]))
+		if off >= int64(len(strData)) {
+			continue
+		}
+		cost += int64(end[off]-int32(off)) + 1 + int64(maxVer)
+		if cost > limit {
+			return fmt.Errorf("its dynamic symbols' names add up to more than %d bytes, 4 times the %d-byte file + 1 MiB: a linker writes each name once; the file is corrupt or crafted", limit, n)
+		}
+	}
+	return nil
 }
 
 // STB_GNU_UNIQUE and STT_GNU_IFUNC: debug/elf names neither.
@@ -259,9 +337,9 @@ func Exports(f *elf.File) ([]string, error) {
 
 // readDeb reads a .deb: control.tar.* for the control fields, shlibs and
 // symbols files; data.tar.* for the libraries.
-func readDeb(r io.Reader) (*Package, error) {
+func readDeb(r io.Reader, bud *budget) (*Package, error) {
 	pkg := &Package{Format: "deb"}
-	var ls libs
+	ls := libs{bud: bud}
 	var control, shlibs, symbols []byte
 	sawControl, sawData := false, false
 	err := readAr(r, func(m arMember) error {
@@ -270,25 +348,36 @@ func readDeb(r io.Reader) (*Package, error) {
 			return nil
 		case strings.HasPrefix(m.name, "control.tar"):
 			sawControl = true
-			return readTar(m.data, func(name string, _ int64, r io.Reader) error {
+			return readTar(m.data, bud, func(name string, size int64, r io.Reader) error {
 				var dst *[]byte
-				switch path.Clean(strings.TrimPrefix(name, "./")) {
+				var limit int64
+				clean := path.Clean(strings.TrimPrefix(name, "./"))
+				switch clean {
 				case "control":
-					dst = &control
+					dst, limit = &control, maxControl
 				case "shlibs":
-					dst = &shlibs
+					dst, limit = &shlibs, maxShlibs
 				case "symbols":
-					dst = &symbols
+					dst, limit = &symbols, maxSymbols
 				default:
 					return nil
 				}
-				b, err := io.ReadAll(io.LimitReader(r, 64<<20))
+				if *dst != nil {
+					return fmt.Errorf("%s holds a second %s file: a damaged or crafted package", m.name, clean)
+				}
+				if size > limit {
+					return fmt.Errorf("%s: its %s file is %d bytes, more than the %d bytes capture reads of one", m.name, clean, size, limit)
+				}
+				if size > bud.left {
+					return fmt.Errorf("%s: its %s file of %d bytes is past what the package may decompress to: it %v", m.name, clean, size, bud.err())
+				}
+				b, err := readExactly(r, size)
 				*dst = b
 				return err
 			})
 		case strings.HasPrefix(m.name, "data.tar"):
 			sawData = true
-			return readTar(m.data, ls.add)
+			return readTar(m.data, bud, ls.add)
 		}
 		return nil
 	})
@@ -316,8 +405,8 @@ func readDeb(r io.Reader) (*Package, error) {
 }
 
 // readTar calls fn for each regular file of a (compressed) tar stream.
-func readTar(r io.Reader, fn func(name string, size int64, r io.Reader) error) error {
-	dr, closeFn, err := decompress(r)
+func readTar(r io.Reader, bud *budget, fn func(name string, size int64, r io.Reader) error) error {
+	dr, closeFn, err := decompress(r, bud)
 	if err != nil {
 		return err
 	}
@@ -445,8 +534,8 @@ func debVersionLess(a, b string) bool {
 
 // readRPM reads an rpm: NAME, EPOCH, VERSION, RELEASE from the main
 // header; the libraries from the cpio payload.
-func readRPM(r io.Reader) (*Package, error) {
-	h, size, cr, err := readRPMHeaders(r)
+func readRPM(r io.Reader, fileSize int64, bud *budget) (*Package, error) {
+	h, size, cr, err := readRPMHeaders(r, fileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -459,12 +548,12 @@ func readRPM(r io.Reader) (*Package, error) {
 	if h.epoch >= 0 {
 		pkg.Version = fmt.Sprint(h.epoch) + ":" + pkg.Version
 	}
-	dr, closeFn, err := decompress(r)
+	dr, closeFn, err := decompress(r, bud)
 	if err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
 	defer closeFn()
-	var ls libs
+	ls := libs{bud: bud}
 	err = readCpio(dr, func(e cpioEntry) error {
 		if e.mode&cpioTypeMask != cpioRegular {
 			return nil

@@ -353,7 +353,7 @@ ln -s libdemo.so.1.2.3 %%{buildroot}/usr/lib64/libdemo.so.1
 			}
 			whole, _ := os.ReadFile(rpms[0])
 			for cut := 0; cut < len(whole); cut += 1 + len(whole)/89 {
-				if _, err := Read("cut.rpm", bytes.NewReader(whole[:cut])); err == nil {
+				if _, err := Read("cut.rpm", bytes.NewReader(whole[:cut]), int64(cut)); err == nil {
 					t.Errorf("cut at %d of %d was captured", cut, len(whole))
 				}
 			}
@@ -393,10 +393,11 @@ func TestParseShlibsAndSymbols(t *testing.T) {
 }
 
 func TestNotAPackage(t *testing.T) {
-	if _, err := Read("x", strings.NewReader("hello")); err == nil || !strings.Contains(err.Error(), "neither a .deb") {
+	if _, err := Read("x", strings.NewReader("hello"), 5); err == nil || !strings.Contains(err.Error(), "neither a .deb") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := Read("x.deb", strings.NewReader("!<arch>\ndebian-binary   0           0     0     100644  4         `\n2.0\n")); err == nil {
+	deb := "!<arch>\ndebian-binary   0           0     0     100644  4         `\n2.0\n"
+	if _, err := Read("x.deb", strings.NewReader(deb), int64(len(deb))); err == nil {
 		t.Error("a deb without control and data was accepted")
 	}
 }
@@ -427,7 +428,7 @@ func TestTruncated(t *testing.T) {
 		deb := filepath.Join(dir, "liba1_"+comp+".deb")
 		run(t, dir, dpkgDeb, "--root-owner-group", "-Z"+comp, "-b", root, deb)
 		data, _ := os.ReadFile(deb)
-		pkg, err := Read("liba1.deb", bytes.NewReader(data))
+		pkg, err := Read("liba1.deb", bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatalf("%s: %v", comp, err)
 		}
@@ -436,7 +437,7 @@ func TestTruncated(t *testing.T) {
 			t.Errorf("%s: %+v", comp, l)
 		}
 		for cut := 0; cut < len(data); cut += 1 + len(data)/97 {
-			if _, err := Read("cut.deb", bytes.NewReader(data[:cut])); err == nil {
+			if _, err := Read("cut.deb", bytes.NewReader(data[:cut]), int64(cut)); err == nil {
 				t.Errorf("%s: cut at %d of %d was captured", comp, cut, len(data))
 			}
 		}

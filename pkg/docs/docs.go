@@ -7,15 +7,34 @@ package docs
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"text/template"
 
+	"relpack/internal/regular"
 	"relpack/pkg/manifest"
 	"relpack/templates"
 )
+
+// Sizes of what docs reads: a --template file and the file --check
+// compares. Each is read through internal/regular, so a FIFO or device in
+// their place is refused at once and a file past its limit is refused
+// before it is read. The embedded templates are 2-6 KB and the docs they
+// render of a large release tens of KB.
+const (
+	MaxTemplate = 1 << 20
+	MaxChecked  = 16 << 20
+)
+
+// ReadTemplate reads a --template file of at most MaxTemplate bytes.
+func ReadTemplate(path string) (string, error) {
+	b, err := regular.ReadFile(path, MaxTemplate, "a template")
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
 
 // Template names in the embedded templates.FS.
 const (
@@ -71,7 +90,7 @@ func render(name, src string, data any) ([]byte, error) {
 // (what regenerating it would change). source names where rendered came
 // from, for the diff header.
 func Check(path, source string, rendered []byte) (string, error) {
-	have, err := os.ReadFile(path)
+	have, err := regular.ReadFile(path, MaxChecked, "a rendered doc")
 	if err != nil {
 		return "", fmt.Errorf("%s: cannot read the committed docs: %w", path, err)
 	}

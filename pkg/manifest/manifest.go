@@ -6,15 +6,16 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"relpack/internal/regular"
 	"relpack/pkg/abi"
 )
 
@@ -44,6 +45,30 @@ func CheckEpoch(epoch int64) error {
 		return fmt.Errorf("%d is outside 0..%d (1970 to 2106-02-07, the seconds rpm and gzip headers and OpenPGP signatures hold)", epoch, MaxEpoch)
 	}
 	return nil
+}
+
+// MaxSize is the most bytes Read and ReadValid read of a manifest.json: a
+// release of a thousand artifacts listing a thousand files each stays
+// under it, and a file past it (or a FIFO or device in its place) is
+// refused before it is read, so a hostile release folder cannot exhaust
+// memory or block.
+const MaxSize = 16 << 20
+
+// readFile reads a manifest through internal/regular with MaxSize.
+func readFile(path string) ([]byte, error) {
+	b, err := regular.ReadFile(path, MaxSize, "a manifest")
+	var nr *regular.NotRegularError
+	var tl *regular.TooLargeError
+	switch {
+	case errors.As(err, &nr): // names the file and what it is
+		return nil, fmt.Errorf("%w; give the manifest.json relpack build wrote", err)
+	case errors.As(err, &tl): // names the file, its size and the limit
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read the manifest: %w", path, err)
+	}
+	return b, nil
 }
 
 // Manifest describes every artifact of one release.
@@ -203,9 +228,9 @@ func (m *Manifest) Marshal() ([]byte, error) {
 
 // Read loads a manifest.json.
 func Read(path string) (*Manifest, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot read the manifest: %w", path, err)
+		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -551,9 +576,9 @@ func (m *Manifest) Validate() error {
 // installer): it also refuses an empty file or object ({}, null) with a
 // message saying so, and runs Validate; errors name path and the field.
 func ReadValid(path string) (*Manifest, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot read the manifest: %w", path, err)
+		return nil, err
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, fmt.Errorf("%s: the file is empty, not a relpack manifest (relpack build writes manifest.json beside the artifacts)", path)

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"relpack/internal/regular"
 )
 
 // IsArtifact reports whether path names a gzip'd tarball (by its name, or by
@@ -20,7 +22,7 @@ func IsArtifact(p string) bool {
 	if strings.HasSuffix(p, ".tar.gz") || strings.HasSuffix(p, ".tgz") {
 		return true
 	}
-	f, err := os.Open(p)
+	f, _, err := regular.Open(p)
 	if err != nil {
 		return false
 	}
@@ -32,6 +34,13 @@ func IsArtifact(p string) bool {
 	return magic[0] == 0x1f && magic[1] == 0x8b
 }
 
+// What extractTarGz writes at most: maxExtractBase bytes plus
+// maxExtractRatio times the tarball's size.
+const (
+	maxExtractBase  = 256 << 20
+	maxExtractRatio = 64
+)
+
 // extractTarGz unpacks a tarball into dest (an existing, empty directory),
 // refusing anything that could write outside it: absolute names, ".."
 // components, symbolic links whose target is absolute or climbs out, hard
@@ -39,11 +48,15 @@ func IsArtifact(p string) bool {
 // symbolic link, and device or FIFO nodes. It returns the regular files, as
 // clean slash paths.
 func extractTarGz(archive, dest string) ([]string, error) {
-	f, err := os.Open(archive)
+	f, st, err := regular.Open(archive)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	// A gzip stream expands up to ~1000x: what the entries may claim in
+	// all is bounded by the tarball's size (a build's tarball of ELF
+	// files is 2-5x), so a small hostile tarball cannot fill the disk.
+	budget := maxExtractBase + maxExtractRatio*st.Size()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("not a gzip'd tarball: %w", err)
@@ -51,7 +64,7 @@ func extractTarGz(archive, dest string) ([]string, error) {
 	defer zr.Close()
 	tr := tar.NewReader(zr)
 	var files, links []string
-	regular := map[string]bool{}
+	regFiles := map[string]bool{}
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -77,16 +90,19 @@ func extractTarGz(archive, dest string) ([]string, error) {
 				return nil, err
 			}
 		case tar.TypeReg:
+			if budget -= h.Size; budget < 0 {
+				return nil, fmt.Errorf("entry %q: the tarball's files add up to more than %d bytes, %d times its size: refused (is it a relpack artifact?)", h.Name, maxExtractBase+maxExtractRatio*st.Size(), maxExtractRatio)
+			}
 			if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
 				return nil, err
 			}
 			if err := writeFile(host, tr, h.FileInfo().Mode().Perm()|0o200); err != nil {
 				return nil, err
 			}
-			if !regular[name] {
+			if !regFiles[name] {
 				files = append(files, name)
 			}
-			regular[name] = true
+			regFiles[name] = true
 		case tar.TypeSymlink:
 			t := h.Linkname
 			if t == "" || path.IsAbs(t) {
@@ -104,7 +120,7 @@ func extractTarGz(archive, dest string) ([]string, error) {
 			links = append(links, name)
 		case tar.TypeLink:
 			target, err := safeName(h.Linkname)
-			if err != nil || !regular[target] {
+			if err != nil || !regFiles[target] {
 				return nil, fmt.Errorf("entry %q is a hard link to %q, which is not an earlier regular file of the archive: refused", h.Name, h.Linkname)
 			}
 			if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
@@ -113,10 +129,10 @@ func extractTarGz(archive, dest string) ([]string, error) {
 			if err := os.Link(filepath.Join(dest, filepath.FromSlash(target)), host); err != nil {
 				return nil, err
 			}
-			if !regular[name] {
+			if !regFiles[name] {
 				files = append(files, name)
 			}
-			regular[name] = true
+			regFiles[name] = true
 		case tar.TypeXGlobalHeader, tar.TypeXHeader:
 			continue
 		default:
@@ -301,7 +317,7 @@ func isELFExecutable(p string) bool {
 	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		return false
 	}
-	f, err := os.Open(p)
+	f, _, err := regular.Open(p)
 	if err != nil {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -11,8 +12,12 @@ import (
 	"slices"
 	"strings"
 
+	"relpack/internal/regular"
 	"relpack/pkg/abi"
 )
+
+// maxLdSoConf is the most read of one ld.so.conf file of a root.
+const maxLdSoConf = 1 << 20
 
 // maxSymlinks bounds symlink resolution inside a root, like the kernel's
 // ELOOP limit.
@@ -224,12 +229,14 @@ func ldSoConfDirs(root string) []string {
 		if err != nil {
 			return
 		}
-		f, err := os.Open(host)
+		// The root is input: a FIFO there would block, /dev/zero never
+		// end; ld.so.conf files are a few hundred bytes.
+		f, _, err := regular.Open(host)
 		if err != nil {
 			return
 		}
 		defer f.Close()
-		sc := bufio.NewScanner(f)
+		sc := bufio.NewScanner(io.LimitReader(f, maxLdSoConf))
 		for sc.Scan() {
 			line := sc.Text()
 			if i := strings.IndexByte(line, '#'); i >= 0 {

@@ -31,6 +31,7 @@ package smoke
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"relpack/internal/regular"
 	"relpack/pkg/abi"
 )
 
@@ -143,7 +145,14 @@ func Run(o Options) (Result, error) {
 		return res, err
 	}
 	res.Root = root
-	if _, err := os.Stat(o.File); err != nil {
+	// A FIFO would block the open and /dev/zero stream forever: only a
+	// regular file is read (internal/regular), refused here before any
+	// folder is made.
+	if _, err := regular.Check(o.File); err != nil {
+		var nr *regular.NotRegularError
+		if errors.As(err, &nr) {
+			return res, &Error{Path: o.File, Msg: "is " + regular.Kind(nr.Mode) + ", not a regular file: give a built binary or a relpack .tar.gz artifact"}
+		}
 		return res, &Error{Path: o.File, Msg: "cannot read it: " + unwrapPathError(err)}
 	}
 
@@ -322,7 +331,7 @@ func ensureDir(root, rel string, mode os.FileMode) (string, bool, error) {
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
+	in, _, err := regular.Open(src)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+
+	"relpack/internal/regular"
 )
 
 // Field is one field of a control stanza. Value is the text after the
@@ -181,7 +182,7 @@ const maxControl = 4 << 20
 // control.tar (uncompressed, .gz, .xz or .zst, as dpkg-deb and nfpm write
 // them) and its ./control file, checked by ParseStanza. Errors name path.
 func ReadControl(path string) (Stanza, error) {
-	f, err := os.Open(path)
+	f, _, err := regular.Open(path) // a FIFO or device is refused at once
 	if err != nil {
 		return nil, err
 	}

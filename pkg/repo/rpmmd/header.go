@@ -99,6 +99,9 @@ func ReadRPM(r io.ReaderAt, size int64) (*RPM, error) {
 	if err := sig.verifyRegion(rpmtag.HeaderSignatures, false, "signature header"); err != nil {
 		return nil, err
 	}
+	if err := sig.checkLayout(rpmtag.HeaderSignatures, "signature header"); err != nil {
+		return nil, err
+	}
 	// The main header starts at the next multiple of 8 after the
 	// signature header (the padding rpm and createrepo_c both assume).
 	start := sig.Start + sig.Size
@@ -113,6 +116,9 @@ func ReadRPM(r io.ReaderAt, size int64) (*RPM, error) {
 		return nil, errors.New("the main header has no entries")
 	}
 	if err := main.verifyRegion(rpmtag.HeaderImmutable, true, "main header"); err != nil {
+		return nil, err
+	}
+	if err := main.checkLayout(rpmtag.HeaderImmutable, "main header"); err != nil {
 		return nil, err
 	}
 	return &RPM{LeadMajor: lead[4], Signature: sig, Main: main}, nil
@@ -228,6 +234,69 @@ func (h *Header) verifyRegion(regionTag uint32, exact bool, what string) error {
 		return fmt.Errorf("the %s: its region covers %d of %d entries and %d of %d data bytes (rpm wants all)", what, off/entrySize, len(h.Entries), rdl, dl)
 	}
 	return nil
+}
+
+// checkLayout applies rpm's rule that the entries' data do not overlap
+// (hdrblobVerifyInfo, "Previous data must not overlap"): in index order,
+// past the region tag, each entry's data starts at or after the end of
+// the one before, and none reaches into the region trailer. rpm writes
+// headers that way (headerExport lays the data out in index order), and
+// it is what keeps reading a header linear in its size: without it, every
+// tag could point at the same megabyte of NULs, each a million empty
+// strings (16 bytes each once read), or one long directory name could
+// serve every file. With it, the values of all entries together are at
+// most the data store: n bytes give at most n strings and n integers.
+// The string scans here cover each byte once.
+func (h *Header) checkLayout(regionTag uint32, what string) error {
+	entries := h.Entries
+	rdl := uint64(len(h.Data))
+	region := len(entries) > 0 && entries[0].Tag == regionTag
+	if region {
+		rdl = uint64(entries[0].Offset) + entrySize // verifyRegion: inside the store
+		entries = entries[1:]
+	}
+	end := uint64(0)
+	for i, e := range entries {
+		if uint64(e.Offset) < end {
+			return fmt.Errorf("the %s: entry %d (tag %d) has its data at offset %d, inside the previous entry's data (which ends at %d): entries may not share data (rpm refuses it too)", what, i+btoi(region), e.Tag, e.Offset, end)
+		}
+		n, err := h.dataLength(e)
+		if err != nil {
+			return fmt.Errorf("the %s: entry %d (tag %d): %w", what, i+btoi(region), e.Tag, err)
+		}
+		end = uint64(e.Offset) + n
+		if region && end > rdl-entrySize && uint64(e.Offset) < rdl {
+			return fmt.Errorf("the %s: entry %d (tag %d) has its data over the region trailer at offset %d", what, i+btoi(region), e.Tag, rdl-entrySize)
+		}
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dataLength is the bytes an entry's values take in the store (rpm's
+// dataLength): count times the size of a fixed-size value, or the
+// strings up to and including their NULs, which must lie in the store.
+func (h *Header) dataLength(e Entry) (uint64, error) {
+	if sz := typeSize[e.Type]; sz > 0 {
+		return uint64(e.Count) * uint64(sz), nil // check: fits
+	}
+	d := h.Data[e.Offset:]
+	n := uint64(0)
+	for range e.Count {
+		j := bytes.IndexByte(d, 0)
+		if j < 0 {
+			return 0, fmt.Errorf("%d strings from offset %d run past the data store", e.Count, e.Offset)
+		}
+		n += uint64(j) + 1
+		d = d[j+1:]
+	}
+	return n, nil
 }
 
 // Has reports whether the header has tag.

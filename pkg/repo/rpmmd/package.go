@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
+	"relpack/internal/regular"
 	"relpack/internal/rpmtag"
 )
 
@@ -58,18 +58,11 @@ type Meta struct {
 // href as its location and fileTime as its <time file>. Errors name the
 // file.
 func ReadMeta(path, href string, fileTime int64) (*Meta, error) {
-	f, err := os.Open(path)
+	f, fi, err := regular.Open(path) // a FIFO or device is refused at once
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
 	r, err := ReadRPM(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w; not a readable rpm: rebuild the package or copy it again", path, err)
@@ -219,11 +212,21 @@ func readFiles(r *reader) ([]File, map[string]bool, error) {
 			return nil, nil, r.err
 		}
 		n := min(len(idx), len(base))
-		names = make([]string, n)
+		// Each full name is a directory name joined to a base name, so
+		// one long directory named by every file would make names of
+		// file count x its length from a small header. Their total is
+		// checked against pathBudget before any is built.
+		total, limit := uint64(0), pathBudget(r.h)
 		for i := range n {
 			if idx[i] >= uint64(len(dirs)) {
 				return nil, nil, fmt.Errorf("file %q: directory index %d, but the header has %d directories", base[i], idx[i], len(dirs))
 			}
+			if total += uint64(len(dirs[idx[i]]) + len(base[i])); total > limit {
+				return nil, nil, fmt.Errorf("the file names add up to more than %d bytes, %d times the %d-byte header (file %d of %d, in %q): a header rpmbuild writes stays far below; the package is corrupt or crafted", limit, pathRatio, len(r.h.Data), i+1, n, truncate(dirs[idx[i]], 64))
+			}
+		}
+		names = make([]string, n)
+		for i := range n {
 			names[i] = dirs[idx[i]] + base[i]
 		}
 	} else {
@@ -250,6 +253,27 @@ func readFiles(r *reader) ([]File, map[string]bool, error) {
 		set[names[i]] = true
 	}
 	return files, set, r.err
+}
+
+// What the full file names of one package may add up to: pathRatio times
+// its main header's data store, plus pathBase. A header spends at least
+// ~12 bytes per file on its base name, directory index, mode and flags
+// (rpmbuild ~100, with the digest, sizes, times, owner); a 16x budget
+// allows every file a name 16 times that, and pathBase a package of
+// thousands of files whatever their depth.
+const (
+	pathRatio = 16
+	pathBase  = 1 << 20
+)
+
+func pathBudget(h *Header) uint64 { return pathRatio*uint64(len(h.Data)) + pathBase }
+
+// truncate cuts s to at most n bytes for a message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // isPrimary is createrepo_c's cr_is_primary: the files primary.xml lists

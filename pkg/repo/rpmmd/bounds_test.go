@@ -1,0 +1,171 @@
+package rpmmd
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"relpack/internal/rpmtag"
+)
+
+// allocated is the bytes f allocates (runtime.MemStats.TotalAlloc): what a
+// reader costs, whatever the garbage collector gives back meanwhile.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// rawRPM is an rpm whose main header is the given index entries over
+// data, as written (no region tag: a legacy header, which rpm reads), so
+// a test can point entries wherever it likes.
+func rawRPM(entries []Entry, data []byte) []byte {
+	var h bytes.Buffer
+	h.Write(headerMagic)
+	h.Write([]byte{0, 0, 0, 0})
+	binary.Write(&h, binary.BigEndian, []uint32{uint32(len(entries)), uint32(len(data))})
+	for _, e := range entries {
+		binary.Write(&h, binary.BigEndian, []uint32{e.Tag, e.Type, e.Offset, e.Count})
+	}
+	h.Write(data)
+	var b bytes.Buffer
+	b.Write(synthRPM(4, sigTags, baseTags())[:leadSize])
+	b.Write(synthHeader(sigTags))
+	for b.Len()%8 != 0 {
+		b.WriteByte(0)
+	}
+	b.Write(h.Bytes())
+	b.WriteString("payload")
+	return b.Bytes()
+}
+
+// readMetaBytes is ReadMeta on data written to a file.
+func readMetaBytes(t *testing.T, data []byte) error {
+	p := writeSynth(t, t.TempDir(), "hostile.rpm", data)
+	_, err := ReadMeta(p, "hostile.rpm", 1)
+	return err
+}
+
+// hostileLongDir is a header whose files all sit in one directory of
+// dirLen bytes: files x dirLen bytes of names from a header of about
+// dirLen + 12 x files bytes (rpmmd built them all: 16 000 files in a
+// 32 KiB directory, a 230 KB rpm, asked for 512 MB).
+func hostileLongDir(dirLen, files int) []byte {
+	dir := "/" + strings.Repeat("d", dirLen-2) + "/"
+	return synthRPM(4, sigTags, baseTags(
+		tv{rpmtag.DirNames, rpmtag.TypeStringArray, []string{dir}},
+		tv{rpmtag.DirIndexes, rpmtag.TypeInt32, make([]uint32, files)},
+		tv{rpmtag.BaseNames, rpmtag.TypeStringArray, make([]string, files)},
+		tv{rpmtag.FileModes, rpmtag.TypeInt16, make([]uint16, files)},
+		tv{rpmtag.FileFlags, rpmtag.TypeInt32, make([]uint32, files)},
+		tv{rpmtag.FileDigests, rpmtag.TypeStringArray, make([]string, files)},
+	))
+}
+
+// hostileSharedData is a header whose dependency and file tags all point
+// at the same run of NULs: each reads as n empty strings (16 bytes each
+// in Go) or n one-byte integers (8 bytes each), 40 times over (a 256 KiB
+// rpm allocated 250 MB).
+func hostileSharedData(n int) []byte {
+	data := make([]byte, n)
+	copy(data, "synth\x001.0\x00")
+	entries := []Entry{
+		{rpmtag.Name, rpmtag.TypeString, 0, 1},
+		{rpmtag.Version, rpmtag.TypeString, 6, 1},
+	}
+	strs := []uint32{rpmtag.BaseNames, rpmtag.DirNames, rpmtag.FileDigests, rpmtag.ChangelogName, rpmtag.ChangelogText}
+	ints := []uint32{rpmtag.DirIndexes, rpmtag.FileFlags, rpmtag.FileModes, rpmtag.ChangelogTime}
+	for _, k := range depKinds {
+		strs = append(strs, k.nameTag, k.verTag)
+		ints = append(ints, k.flagTag)
+	}
+	for _, tag := range strs {
+		entries = append(entries, Entry{tag, rpmtag.TypeStringArray, 16, uint32(n - 16)})
+	}
+	for _, tag := range ints {
+		entries = append(entries, Entry{tag, rpmtag.TypeChar, 16, uint32(n - 16)})
+	}
+	return rawRPM(entries, data)
+}
+
+// TestHeaderBounds holds the rpm header reader (ReadMeta: what relpack
+// repo runs on every rpm) to memory linear in the file: 128n + 4 MiB for
+// an n-byte rpm, accepted or refused. The hostile shapes are refused with
+// a message saying why, having allocated about 3n; a legitimate header
+// with as many values as it can hold is read within the bound (the
+// densest, one-letter dependencies of 7 header bytes each, each a Dep of
+// 88 bytes once read, takes about 80n).
+func TestHeaderBounds(t *testing.T) {
+	many := 60000
+	names := make([]string, many)
+	vers := make([]string, many)
+	for i := range names {
+		names[i] = fmt.Sprintf("cap%d", i)
+		vers[i] = "1"
+	}
+	dirs := []string{"/usr/share/synth/"}
+	bases := make([]string, many)
+	for i := range bases {
+		bases[i] = fmt.Sprintf("f%d", i)
+	}
+	legit := synthRPM(4, sigTags, baseTags(
+		tv{rpmtag.ProvideName, rpmtag.TypeStringArray, names},
+		tv{rpmtag.ProvideFlags, rpmtag.TypeInt32, make([]uint32, many)},
+		tv{rpmtag.ProvideVersion, rpmtag.TypeStringArray, vers},
+		tv{rpmtag.DirNames, rpmtag.TypeStringArray, dirs},
+		tv{rpmtag.DirIndexes, rpmtag.TypeInt32, make([]uint32, many)},
+		tv{rpmtag.BaseNames, rpmtag.TypeStringArray, bases},
+		tv{rpmtag.FileModes, rpmtag.TypeInt16, make([]uint16, many)},
+		tv{rpmtag.FileFlags, rpmtag.TypeInt32, make([]uint32, many)},
+		tv{rpmtag.FileDigests, rpmtag.TypeStringArray, make([]string, many)},
+	))
+	// The densest header rpm-md readers take: dependencies of one-byte
+	// names, no version, in every kind (7 bytes each in the header, a
+	// Dep of 88 bytes once read).
+	dense := []tv{}
+	for _, k := range depKinds[:8] {
+		n := 20000
+		names := make([]string, n)
+		for i := range names {
+			names[i] = string(rune('a' + i%26))
+		}
+		dense = append(dense,
+			tv{k.nameTag, rpmtag.TypeStringArray, names},
+			tv{k.flagTag, rpmtag.TypeInt32, make([]uint32, n)},
+			tv{k.verTag, rpmtag.TypeStringArray, make([]string, n)})
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string // "" accepted
+	}{
+		{"legitimate, 60000 provides and files", legit, ""},
+		{"legitimate, 160000 one-letter dependencies", synthRPM(4, sigTags, baseTags(dense...)), ""},
+		{"16000 files in one 32 KiB directory", hostileLongDir(32<<10, 16000), "file names add up to more than"},
+		{"100 000 files in one 64 KiB directory", hostileLongDir(64<<10, 100000), "file names add up to more than"},
+		{"40 tags sharing 256 KiB of NULs", hostileSharedData(256 << 10), "entries may not share data"},
+		{"40 tags sharing 1 MiB of NULs", hostileSharedData(1 << 20), "entries may not share data"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			n := uint64(len(c.data))
+			got := allocated(func() { err = readMetaBytes(t, c.data) })
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("err %v, want %q", err, c.want)
+			}
+			if limit := 128*n + 4<<20; got > limit {
+				t.Errorf("%d-byte rpm: %d bytes allocated, over the bound 128n + 4 MiB = %d", n, got, limit)
+			}
+			t.Logf("%d-byte rpm: %d bytes allocated (%.1fn); %v", n, got, float64(got)/float64(n), err)
+		})
+	}
+}

@@ -148,7 +148,7 @@ func TestRepoTreeSymlinkRefused(t *testing.T) {
 	cfg := repoConfig(t, key.SecretFile)
 	v1, v2 := demoVersion(t, "0.1.0"), demoVersion(t, "0.2.0")
 	base := filepath.Join(t.TempDir(), "base")
-	if _, stderr, code := cli(t, "repo", v1, "--out", base, "--url", treeURL, "-c", cfg); code != 0 {
+	if _, stderr, code := cli(t, "repo", v1, "--out", base, "--url", treeURL, "--allow-unsigned-release", "-c", cfg); code != 0 {
 		t.Fatalf("first run: exit %d\n%s", code, stderr)
 	}
 	for _, c := range []struct{ name, rel string }{
@@ -170,7 +170,7 @@ func TestRepoTreeSymlinkRefused(t *testing.T) {
 			}
 			moveOut(t, out, rel, victim)
 			before, treeBefore := fsSnapshot(t, victim), fsSnapshot(t, out)
-			_, stderr, code := clitest.RunWithin(t, 2*time.Minute, "repo", v2, "--out", out, "--url", treeURL, "-c", cfg)
+			_, stderr, code := clitest.RunWithin(t, 2*time.Minute, "repo", v2, "--out", out, "--url", treeURL, "--allow-unsigned-release", "-c", cfg)
 			if code != 1 || !strings.Contains(stderr, filepath.Join(out, rel)+" is a symbolic link") {
 				t.Errorf("exit %d, want 1 naming %s as a symbolic link:\n%s", code, filepath.Join(out, rel), stderr)
 			}
@@ -188,7 +188,7 @@ func TestRepoTreeSpecialFilesRefused(t *testing.T) {
 	cfg := repoConfig(t, key.SecretFile)
 	v1, v2 := demoVersion(t, "0.1.0"), demoVersion(t, "0.2.0")
 	base := filepath.Join(t.TempDir(), "base")
-	if _, stderr, code := cli(t, "repo", v1, "--out", base, "--url", treeURL, "-c", cfg); code != 0 {
+	if _, stderr, code := cli(t, "repo", v1, "--out", base, "--url", treeURL, "--allow-unsigned-release", "-c", cfg); code != 0 {
 		t.Fatalf("first run: exit %d\n%s", code, stderr)
 	}
 	for _, c := range []struct {
@@ -221,7 +221,7 @@ func TestRepoTreeSpecialFilesRefused(t *testing.T) {
 			parent := filepath.Dir(out)
 			before := fsSnapshot(t, parent)
 			for _, v := range []string{v1, v2} {
-				_, stderr, code := clitest.RunWithin(t, time.Minute, "repo", v, "--out", out, "--url", treeURL, "-c", cfg)
+				_, stderr, code := clitest.RunWithin(t, time.Minute, "repo", v, "--out", out, "--url", treeURL, "--allow-unsigned-release", "-c", cfg)
 				if code != 1 || !strings.Contains(stderr, p+" "+c.want) {
 					t.Errorf("exit %d, want 1 and %q:\n%s", code, p+" "+c.want, stderr)
 				}
@@ -251,7 +251,7 @@ func TestRepoRefusedRunLeavesNoOut(t *testing.T) {
 		{[]string{"repo", dist, "--out", out, "--suite", "fedora40=f40"}, "no release given or published has deb packages for target fedora40"},
 		{[]string{"repo", dist, "--out", empty, "--suite", "fedora40=f40"}, "no release given or published has deb packages for target fedora40"},
 	} {
-		_, stderr, code := cli(t, append(c.args, "--url", treeURL, "-c", cfg)...)
+		_, stderr, code := cli(t, append(c.args, "--url", treeURL, "--allow-unsigned-release", "-c", cfg)...)
 		if code != 1 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, want 1 and %q:\n%s", c.args, code, c.want, stderr)
 		}
@@ -270,7 +270,7 @@ func TestRepoModesIgnoreUmask(t *testing.T) {
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
 	for _, v := range []string{v1, v2} {
-		if _, stderr, code := cli(t, "repo", v, "--out", out, "--url", treeURL, "-c", cfg); code != 0 {
+		if _, stderr, code := cli(t, "repo", v, "--out", out, "--url", treeURL, "--allow-unsigned-release", "-c", cfg); code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
 	}
@@ -304,7 +304,7 @@ func TestRepoRecordMustMatchIndexes(t *testing.T) {
 	a := filepath.Join(t.TempDir(), "a") // 0.1.0
 	b := filepath.Join(t.TempDir(), "b") // 0.1.0 and 0.2.0
 	for _, run := range []struct{ dist, out string }{{v1, a}, {v1, b}, {v2, b}} {
-		if _, stderr, code := cli(t, "repo", run.dist, "--out", run.out, "--url", treeURL, "-c", cfg); code != 0 {
+		if _, stderr, code := cli(t, "repo", run.dist, "--out", run.out, "--url", treeURL, "--allow-unsigned-release", "-c", cfg); code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
 	}
@@ -342,7 +342,7 @@ func TestRepoRecordMustMatchIndexes(t *testing.T) {
 				vs = vs[:1]
 			}
 			for _, v := range vs {
-				_, stderr, code := cli(t, "repo", v, "--out", out, "--url", treeURL, "-c", cfg)
+				_, stderr, code := cli(t, "repo", v, "--out", out, "--url", treeURL, "--allow-unsigned-release", "-c", cfg)
 				if code != 1 || !strings.Contains(stderr, filepath.Join(out, c.want)) || !strings.Contains(stderr, "relpack-repo.json does not match the tree's indexes") || !strings.Contains(stderr, "Restore the tree") {
 					t.Errorf("exit %d, want 1 naming %s:\n%s", code, c.want, stderr)
 				}
@@ -351,7 +351,7 @@ func TestRepoRecordMustMatchIndexes(t *testing.T) {
 		})
 	}
 	// The trees as written pass, and a rerun is a no-op.
-	if _, stderr, code := cli(t, "repo", v1, v2, "--out", b, "--url", treeURL, "-c", cfg); code != 0 {
+	if _, stderr, code := cli(t, "repo", v1, v2, "--out", b, "--url", treeURL, "--allow-unsigned-release", "-c", cfg); code != 0 {
 		t.Fatalf("a tree as relpack wrote it: exit %d\n%s", code, stderr)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"relpack/internal/clitest"
 	"relpack/pkg/manifest"
+	"relpack/pkg/sign/signtest"
 )
 
 // slowKey writes a binary OpenPGP v4 private key whose passphrase is
@@ -143,6 +144,80 @@ func TestSignalWhileUnlockingKey(t *testing.T) {
 		}
 		if !strings.Contains(stderr, "interrupt: stopped; nothing was written") && !strings.Contains(stderr, "interrupted") {
 			t.Errorf("%s: no word of the interruption:\n%s", c.name, stderr)
+		}
+		sameTree(t, c.name, parent, before)
+		sameTree(t, c.name+": the release", dist, distBefore)
+	}
+}
+
+// bigArtifact makes dist's first tarball an 8 GiB sparse file and records
+// that size, with a made-up sha256, in manifest.json and SHA256SUMS (and
+// manifest.json's new sha256 in SHA256SUMS): a release that agrees with
+// itself until the tarball has been hashed, which takes seconds. Reading
+// sparse pages costs no disk.
+func bigArtifact(t *testing.T, dist string) {
+	t.Helper()
+	const size = 8 << 30
+	zeros := strings.Repeat("0", 64)
+	var name string
+	editRelease(t, dist, func(m *manifest.Manifest) {
+		for i := range m.Artifacts {
+			if a := &m.Artifacts[i]; a.Kind == "tarball" {
+				name, a.Size, a.SHA256 = a.File, size, zeros
+				return
+			}
+		}
+		t.Fatal("the demo release has no tarball")
+	})
+	if err := os.Truncate(filepath.Join(dist, name), size); err != nil {
+		t.Fatal(err)
+	}
+	sp := filepath.Join(dist, "SHA256SUMS")
+	sums, err := os.ReadFile(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.SplitAfter(string(sums), "\n") {
+		if strings.HasSuffix(l, "  "+name+"\n") {
+			l = zeros + "  " + name + "\n"
+		}
+		lines = append(lines, l)
+	}
+	if err := os.WriteFile(sp, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Issue 18, section 4: the first SIGINT stops a long verification within
+// the bound, in both of relpack's states. verify-release writes nothing,
+// so the signal ends it at once; repo (which may write the tree) cancels
+// the verification's reads through its context and returns, leaving no
+// --out. Before, repo's hashing of a release's files could not be
+// interrupted.
+func TestSignalStopsLongVerification(t *testing.T) {
+	key := signtest.Generate(t, "ed25519", "")
+	dist := demoReleaseForRepo(t)
+	bigArtifact(t, dist)
+	distBefore := stateOfTree(t, dist)
+	for _, c := range []struct {
+		name string
+		args func(out string) []string
+		say  string
+	}{
+		{"verify-release", func(string) []string { return []string{"verify-release", dist} }, "stopped; nothing was written"},
+		{"repo", func(out string) []string {
+			return []string{"repo", dist, "--allow-unsigned-release", "--out", out, "--url", "https://example.org/r", "-c", repoConfig(t, key.SecretFile)}
+		}, "interrupted"},
+	} {
+		parent := t.TempDir()
+		before := stateOfTree(t, parent)
+		stderr, code, after := interruptRun(t, 700*time.Millisecond, nil, c.args(filepath.Join(parent, "out"))...)
+		if code != 130 || after > signalBound {
+			t.Errorf("%s: exit %d %v after SIGINT, want 130 within %v\n%s", c.name, code, after.Round(time.Millisecond), signalBound, stderr)
+		}
+		if !strings.Contains(stderr, c.say) {
+			t.Errorf("%s: stderr lacks %q:\n%s", c.name, c.say, stderr)
 		}
 		sameTree(t, c.name, parent, before)
 		sameTree(t, c.name+": the release", dist, distBefore)

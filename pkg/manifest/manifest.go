@@ -580,23 +580,36 @@ func ReadValid(path string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := Parse(b)
+	if ie, ok := err.(*InvalidError); ok {
+		ie.File = path
+		return nil, ie
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Parse is ReadValid of bytes already read (relpack verify-release checks
+// the very bytes whose sha256 it compared): it refuses an empty file or
+// object, another schema, and any invalid field (an *InvalidError). The
+// errors do not name the file; the caller does.
+func Parse(b []byte) (*Manifest, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, fmt.Errorf("%s: the file is empty, not a relpack manifest (relpack build writes manifest.json beside the artifacts)", path)
+		return nil, errors.New("the file is empty, not a relpack manifest (relpack build writes manifest.json beside the artifacts)")
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: not a relpack manifest: %w", path, err)
+		return nil, fmt.Errorf("not a relpack manifest: %w", err)
 	}
 	if m.Schema == 0 && m.Product == "" && m.Version == "" && len(m.Artifacts) == 0 {
-		return nil, fmt.Errorf("%s: empty manifest: no schema, product, version or artifacts; give the manifest.json that relpack build wrote", path)
+		return nil, errors.New("empty manifest: no schema, product, version or artifacts; give the manifest.json that relpack build wrote")
 	}
 	if m.Schema != SchemaVersion {
-		return nil, fmt.Errorf("%s: manifest schema %d, this relpack reads schema %d", path, m.Schema, SchemaVersion)
+		return nil, fmt.Errorf("manifest schema %d, this relpack reads schema %d", m.Schema, SchemaVersion)
 	}
 	if err := m.Validate(); err != nil {
-		if ie, ok := err.(*InvalidError); ok {
-			ie.File = path
-		}
 		return nil, err
 	}
 	return &m, nil

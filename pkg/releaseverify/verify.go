@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -229,7 +228,18 @@ func (v *verifier) run() error {
 		v.fail("manifest.json", "has sha256 %s, but SHA256SUMS records %s: the manifest was edited after the build", msum, want)
 		return nil
 	}
-	m, err := parseManifest(mb)
+	// The manifest checked is the one whose sha256 was compared.
+	m, err := manifest.Parse(mb)
+	var invalid *manifest.InvalidError
+	if errors.As(err, &invalid) {
+		for _, p := range invalid.Problems {
+			v.fail("manifest.json", "%v", p)
+		}
+		if invalid.More > 0 {
+			v.fail("manifest.json", "and %d more problems", invalid.More)
+		}
+		return nil
+	}
 	if err != nil {
 		v.fail("manifest.json", "%v", err)
 		return nil
@@ -332,22 +342,6 @@ func (v *verifier) parseSums(b []byte) (map[string]string, []string, bool) {
 		return nil, nil, false
 	}
 	return sums, order, true
-}
-
-// parseManifest is manifest.ReadValid of bytes already read (and hashed):
-// the manifest checked is the one whose sha256 was compared.
-func parseManifest(b []byte) (*manifest.Manifest, error) {
-	var m manifest.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("not a relpack manifest: %v", err)
-	}
-	if m.Schema != manifest.SchemaVersion {
-		return nil, fmt.Errorf("manifest schema %d, this relpack reads schema %d", m.Schema, manifest.SchemaVersion)
-	}
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	return &m, nil
 }
 
 // checkSumsSignature checks SHA256SUMS.asc over the bytes of SHA256SUMS

@@ -68,6 +68,7 @@ func readRelease(dir string, o Options, keyring openpgp.EntityList) (*input, err
 		AllowUnsigned: o.AllowUnsignedRelease,
 		UnsignedHint:  "a signed repository takes only signed releases: build it with relpack build --sign, or pass --allow-unsigned-release to publish it unverified (the record says so)",
 		Product:       product,
+		Context:       o.Context,
 	})
 	if err != nil {
 		return fail(err)

@@ -37,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	"relpack/internal/ctxio"
 	"relpack/pkg/config"
 	"relpack/pkg/distro"
 	"relpack/pkg/releaseverify"
@@ -183,6 +184,9 @@ func Run(o Options) (res *Result, err error) {
 		}
 		in, err := readRelease(d, o, keyring)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, stopped(ctx.Err())
+			}
 			return nil, err
 		}
 		ins = append(ins, in)
@@ -365,7 +369,7 @@ func Run(o Options) (res *Result, err error) {
 		if err := ctx.Err(); err != nil {
 			return nil, undo(stopped(err))
 		}
-		if err := copyVerified(src[a.Path], t, a); err != nil {
+		if err := copyVerified(ctx, src[a.Path], t, a); err != nil {
 			return nil, undo(err)
 		}
 		res.Files = append(res.Files, a.Path)
@@ -744,7 +748,7 @@ func rollback(t *tree, old *State, key *sign.Key, at time.Time, done []string) s
 // the record while it is written (the release folder could change after
 // it was verified), then link(2) to the final name, which fails rather
 // than replace a file another run put there in the meantime.
-func copyVerified(src string, t *tree, a Artifact) error {
+func copyVerified(ctx context.Context, src string, t *tree, a Artifact) error {
 	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return fmt.Errorf("copying %s: %w", src, err)
@@ -755,7 +759,7 @@ func copyVerified(src string, t *tree, a Artifact) error {
 	}
 	return t.CreateFile(a.Path, func(w io.Writer) error {
 		h := sha256.New()
-		if _, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(in, a.Size+1)); err != nil {
+		if _, err := io.Copy(io.MultiWriter(w, h), ctxio.Reader(ctx, io.LimitReader(in, a.Size+1))); err != nil {
 			return fmt.Errorf("copying %s: %w", src, err)
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); got != a.SHA256 {

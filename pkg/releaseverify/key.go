@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -19,6 +20,9 @@ import (
 // --armor) or binary (gpg --export).
 func ReadPublicKey(path string) (openpgp.EntityList, error) {
 	b, err := regular.ReadFile(path, maxKey, "a public key")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist; give the publisher's public key file (their KEY.asc, from a source you trust)", path)
+	}
 	if err != nil {
 		return nil, err
 	}

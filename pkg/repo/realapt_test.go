@@ -50,6 +50,17 @@ func TestRelpackRepoToAptGet(t *testing.T) {
 	y = strings.ReplaceAll(y, "key_file: demo-signing-key.asc", "key_file: key.asc")
 	os.WriteFile(cfg, []byte(y), 0o644)
 
+	// The releases are built --sign with the same key, as a release job
+	// does: relpack repo verifies each one's SHA256SUMS.asc against it.
+	signedRelease := func(version string) string {
+		t.Helper()
+		dist := filepath.Join(t.TempDir(), "dist-"+version)
+		o, err := exec.Command(clitest.Bin(t), "build", "-q", "--sign", "-c", cfg, "--version", version, "--out", dist).CombinedOutput()
+		if err != nil {
+			t.Fatalf("relpack build --sign %s: %v\n%s", version, err, o)
+		}
+		return dist
+	}
 	relpackRepo := func(dist string) {
 		t.Helper()
 		o, err := exec.Command(clitest.Bin(t), "repo", dist, "--out", tree, "--url", srv.URL, "-c", cfg).CombinedOutput()
@@ -57,7 +68,7 @@ func TestRelpackRepoToAptGet(t *testing.T) {
 			t.Fatalf("relpack repo %s: %v\n%s", dist, err, o)
 		}
 	}
-	relpackRepo(demoRelease(t, "0.1.0", ""))
+	relpackRepo(signedRelease("0.1.0"))
 
 	// The set-up, with the tree's own files.
 	pub, _ := os.ReadFile(filepath.Join(tree, "KEY.asc"))
@@ -71,7 +82,7 @@ func TestRelpackRepoToAptGet(t *testing.T) {
 		t.Errorf("installed %q, want 0.1.0-1~deb11", v)
 	}
 
-	relpackRepo(demoRelease(t, "0.2.0", ""))
+	relpackRepo(signedRelease("0.2.0"))
 	aptroot.Update(t, root)
 	o := aptroot.AptGet(t, root, "upgrade", "-y", "-q")
 	if v := aptroot.Installed(t, root, "openshell-gateway"); v != "0.2.0-1~deb11" {

@@ -14,7 +14,8 @@ build:
 # The release job on the demo inputs: every tarball, deb and rpm of
 # testdata/demo/packaging.yaml, manifest.json and SHA256SUMS, into dist/,
 # signed with the committed demo key (testdata/demo/packaging-signed.yaml:
-# a throwaway key, never to sign anything real); then the signed apt and
+# a throwaway key, never to sign anything real), verified as a user would
+# with the demo's public key (relpack verify-release); then the signed apt and
 # dnf repository tree of that release in dist-repo/ (relpack repo, served
 # from DEMO_URL), with its set-up instructions in dist-repo/REPOSITORIES.md.
 DEMO_VERSION ?= 0.1.0
@@ -23,6 +24,7 @@ DEMO_URL     ?= http://127.0.0.1:8000
 demo: build
 	$(BIN) build --clean --sign -c testdata/demo/packaging-signed.yaml --version $(DEMO_VERSION) --out $(DIST)
 	cd $(DIST) && sha256sum --strict -c SHA256SUMS
+	$(BIN) verify-release $(DIST) --key testdata/demo/demo-signing-key.pub.asc
 	rm -rf $(DEMO_REPO)
 	$(BIN) repo $(DIST) --out $(DEMO_REPO) --url $(DEMO_URL) -c testdata/demo/packaging-signed.yaml
 	$(BIN) docs --repo $(DEMO_REPO) -o $(DEMO_REPO)/REPOSITORIES.md

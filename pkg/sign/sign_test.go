@@ -420,3 +420,24 @@ func TestConcurrentSigning(t *testing.T) {
 		}
 	}
 }
+
+// The demo's public key file (make demo runs relpack verify-release --key
+// with it) is the public part of the demo's signing key, as relpack
+// writes it into KEY.asc: it cannot drift from the key that signs.
+func TestDemoPublicKeyFile(t *testing.T) {
+	k, err := sign.LoadKey("../../testdata/demo/demo-signing-key.asc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := sign.PublicKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := os.ReadFile("../../testdata/demo/demo-signing-key.pub.asc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(have, pub) {
+		t.Errorf("testdata/demo/demo-signing-key.pub.asc is not the public part of demo-signing-key.asc; write it again from a signed build's KEY.asc (make demo: dist/KEY.asc)")
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 
 	"relpack/internal/regular"
@@ -41,7 +40,7 @@ func ParsePublicKey(b []byte, src string) (openpgp.EntityList, error) {
 		err error
 	)
 	if bytes.Contains(b, []byte("-----BEGIN PGP")) {
-		kr, err = readArmored(b)
+		kr, err = sign.ReadArmoredKeys(b)
 	} else {
 		kr, err = openpgp.ReadKeyRing(bytes.NewReader(b))
 	}
@@ -55,29 +54,6 @@ func ParsePublicKey(b []byte, src string) (openpgp.EntityList, error) {
 		if e.PrivateKey != nil {
 			return nil, fmt.Errorf("%s holds a private key; give only the public key (gpg --export --armor FINGERPRINT), and keep the private one out of reach", src)
 		}
-	}
-	return kr, nil
-}
-
-func readArmored(b []byte) (openpgp.EntityList, error) {
-	var kr openpgp.EntityList
-	r := bytes.NewReader(b)
-	for {
-		block, err := armor.Decode(r)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if block.Type != openpgp.PublicKeyType && block.Type != openpgp.PrivateKeyType {
-			return nil, fmt.Errorf("armour block of type %q, not a key", block.Type)
-		}
-		el, err := openpgp.ReadKeyRing(block.Body)
-		if err != nil {
-			return nil, err
-		}
-		kr = append(kr, el...)
 	}
 	return kr, nil
 }

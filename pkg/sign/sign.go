@@ -189,7 +189,7 @@ func parseKey(data []byte, passphrase, src string) (*Key, error) {
 		err  error
 	)
 	if armored {
-		list, err = readArmoredBlocks(data)
+		list, err = ReadArmoredKeys(data)
 	} else {
 		list, err = openpgp.ReadKeyRing(bytes.NewReader(data))
 	}
@@ -262,10 +262,11 @@ func parseKey(data []byte, passphrase, src string) (*Key, error) {
 	return k, nil
 }
 
-// readArmoredBlocks reads every armoured block of data (a file may hold
-// several keys one after the other; go-crypto's ReadArmoredKeyRing reads
-// only the first, which would pick a key silently).
-func readArmoredBlocks(data []byte) (openpgp.EntityList, error) {
+// ReadArmoredKeys reads the keys of every armoured block of data (a file
+// may hold several keys one after the other; go-crypto's
+// ReadArmoredKeyRing reads only the first, which would pick a key
+// silently). A block that is not a key, or no key at all, is an error.
+func ReadArmoredKeys(data []byte) (openpgp.EntityList, error) {
 	var list openpgp.EntityList
 	r := bytes.NewReader(data)
 	for {

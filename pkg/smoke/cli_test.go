@@ -1,12 +1,19 @@
 package smoke
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
-	"relpack/internal/clitest"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"relpack/internal/clitest"
 )
 
 // The CLI is tested here, against the real binary, because `relpack smoke`
@@ -96,4 +103,79 @@ func TestCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"binary": "bin/openshell-gateway"`) || !strings.Contains(out, `z3 4.99.1.0`) {
 		t.Errorf("artifact: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// Issue 18, section 4: the first SIGINT stops relpack smoke within the
+// bound, in loader and chroot mode: the program under test (here the
+// root's own sleep, told to sleep far longer than the test) is killed with
+// its process group, the scratch folder is removed, and relpack exits 130.
+func TestCLIInterrupt(t *testing.T) {
+	root := bullseye(t)
+	sleep, err := resolveIn(root, "bin/sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, mode := range []string{"loader", "chroot"} {
+		// A duration no other process on the machine is running with,
+		// to find a left-over sleep by its command line.
+		arg := fmt.Sprintf("4%d.%d", i, time.Now().UnixNano()%1000000)
+		tmp := t.TempDir()
+		cmd := exec.Command(clitest.Bin(t), "smoke", "--root", root, "--mode", mode, sleep, "--", arg)
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+		var e bytes.Buffer
+		cmd.Stderr = &e
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		// Wait until the program runs (its scratch folder is made first).
+		deadline := time.Now().Add(20 * time.Second)
+		self := cmd.Process.Pid
+		for !running(arg, self) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !running(arg, self) {
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("%s: sleep %s never started\n%s", mode, arg, e.String())
+		}
+		sent := time.Now()
+		cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		after := time.Since(sent)
+		if code := cmd.ProcessState.ExitCode(); code != 130 || after > 3*time.Second {
+			t.Errorf("%s: exit %d %v after SIGINT, want 130 within 3s\n%s", mode, code, after.Round(time.Millisecond), e.String())
+		}
+		if running(arg, self) {
+			t.Errorf("%s: sleep %s still runs after relpack exited", mode, arg)
+		}
+		if ents, _ := os.ReadDir(tmp); mode == "loader" && len(ents) != 0 {
+			t.Errorf("%s: the scratch folder is left in TMPDIR: %v", mode, ents)
+		}
+		if ents, _ := filepath.Glob(filepath.Join(root, "tmp", "relpack-smoke-*")); len(ents) != 0 {
+			t.Errorf("%s: the scratch folder is left in the root: %v", mode, ents)
+		}
+	}
+}
+
+// running reports whether a process other than relpack itself (pid self,
+// whose command line holds arg too) runs with arg in its command line.
+func running(arg string, self int) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if p == fmt.Sprintf("/proc/%d/cmdline", self) {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err == nil && slices.Contains(strings.Split(string(b), "\x00"), arg) {
+			return true
+		}
+	}
+	return false
 }

@@ -192,7 +192,7 @@ func craftedDeb(t testing.TB, control string, dataName string, data []byte) []by
 // testPackage builds testArtifact(format)'s package with relpack's own
 // writer (pkg/pack), compressed with compression, signed with the demo key
 // when signed.
-func testPackage(t testing.TB, format, compression string, signed bool) []byte {
+func testPackage(t testing.TB, format, compression string, signed bool, extra ...pack.PackageFile) []byte {
 	t.Helper()
 	spec := pack.PackageSpec{
 		Format: format, Name: testProduct, Arch: "amd64", Version: "1.0", Release: "1",
@@ -203,6 +203,7 @@ func testPackage(t testing.TB, format, compression string, signed bool) []byte {
 			{Data: []byte("listen: 1\n"), Dst: "/etc/demo/config.yaml", Mode: 0o644, Config: true},
 		},
 	}
+	spec.Files = append(spec.Files, extra...)
 	spec.Depends = []string{"libc6"}
 	if format == "rpm" {
 		spec.Depends = []string{"glibc"}

@@ -337,6 +337,12 @@ func (v *verifier) parseSums(b []byte) (map[string]string, []string, bool) {
 		sums[m[2]] = m[1]
 		order = append(order, m[2])
 	}
+	if err := sc.Err(); err != nil {
+		// A line past bufio's 64 KiB: without this, the lines after it
+		// were dropped (or the file called empty).
+		v.fail("SHA256SUMS", "line %d: %v; relpack writes \"SHA256  FILE\" lines", n+1, err)
+		return nil, nil, false
+	}
 	if len(sums) == 0 {
 		v.fail("SHA256SUMS", "is empty")
 		return nil, nil, false

@@ -23,11 +23,13 @@ const maxXZDict = 64 << 20
 // and every further block as much again. So the verifier reads the xz
 // container itself (stream header, block headers, padding, checks, index,
 // footer; the xz file format 1.2.0) and hands each block's LZMA2 data to
-// lzma.Reader2 only once its dictionary is held to two bounds: at most
-// maxXZDict, and all dictionaries of the member together at most
-// maxXZDict + the bytes decoded before the block (so relpack's chunked
-// payloads, 1 MiB per 4 MiB block, always fit, and a run of blocks that
-// claim large dictionaries and decode nothing does not).
+// lzma.Reader2 only once its dictionary (what the block header claims, or
+// the block's size when the header records a smaller one) is held to two
+// bounds: at most maxXZDict, and all dictionaries of the member together
+// at most maxXZDict + the bytes decoded before the block (so relpack's
+// chunked payloads, 1 MiB per 4 MiB block, and xz -T's blocks always fit,
+// and a run of blocks that claim large dictionaries and decode nothing
+// does not).
 
 var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 
@@ -233,6 +235,13 @@ func (x *xzReader) next() error {
 	dict, err := lzma.DecodeDictCap(code)
 	if err != nil {
 		return xzErr("block header at byte %d: %v", start, err)
+	}
+	// A block starts with an empty dictionary, so it never needs one
+	// larger than what it decodes: xz -T records that size in each block
+	// header (blocks of 3 dictionaries), and its blocks are then charged
+	// only what they hold.
+	if u := x.block.uncompSz; u >= 0 && u < dict {
+		dict = max(u, lzma.MinDictCap)
 	}
 	if dict > maxXZDict {
 		return xzErr("a block claims a dictionary of %d bytes, over the %d bytes (xz -9's) a package may use", dict, maxXZDict)

@@ -59,6 +59,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzReadRPM$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/repo/rpmmd/
 	$(GO) test -run XXX -fuzz '^FuzzReadControl$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/repo/apt/
 	$(GO) test -run XXX -fuzz '^FuzzCaptureRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/capture/
+	$(GO) test -run XXX -fuzz '^FuzzPackageCheck$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./pkg/releaseverify/
 
 bench: build
 	./bench/verify-vs-objdump.sh

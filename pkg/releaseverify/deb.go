@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 
 	"relpack/internal/ctxio"
 	"relpack/pkg/distro"
@@ -40,6 +39,7 @@ func (c *pkgCheck) section(off, n int64) io.Reader {
 const (
 	maxControlMember = 4 << 20
 	maxControlFile   = 1 << 20
+	maxControlTar    = 4 * maxControlMember // decompressed
 )
 
 // debFields are the control fields relpack's deb writer puts in a
@@ -163,9 +163,9 @@ func (c *pkgCheck) decompress(m arMember) (io.Reader, func(), error) {
 		}
 		return zr, func() { zr.Close() }, nil
 	case strings.HasSuffix(m.name, ".xz"):
-		// ulikunitz/xz uses a fixed 8 MiB dictionary whatever the stream
-		// claims.
-		xr, err := xz.NewReader(body)
+		// Not xz.NewReader: it allocates whatever dictionary a block
+		// claims (xz.go).
+		xr, err := newXZReader(body)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -193,7 +193,11 @@ func (c *pkgCheck) debControl(m arMember) error {
 		return nil
 	}
 	defer done()
-	tr := tar.NewReader(io.LimitReader(r, 4*maxControlMember))
+	// What control.tar decompresses to is bounded too (a 1 MiB gzip
+	// member can hold 1 GiB of zeros); one byte past the bound tells that
+	// it was reached.
+	lr := &io.LimitedReader{R: r, N: maxControlTar + 1}
+	tr := tar.NewReader(lr)
 	seen := map[string]bool{}
 	var control []byte
 	for {
@@ -204,6 +208,10 @@ func (c *pkgCheck) debControl(m arMember) error {
 		if err != nil {
 			if cerr := c.v.ctx.Err(); cerr != nil {
 				return cerr
+			}
+			if lr.N == 0 {
+				c.fail("%s decompresses to more than %d bytes; relpack's are a few KiB", m.name, maxControlTar)
+				return nil
 			}
 			c.fail("%s: %v", m.name, err)
 			return nil

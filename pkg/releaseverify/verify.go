@@ -337,6 +337,12 @@ func (v *verifier) parseSums(b []byte) (map[string]string, []string, bool) {
 		sums[m[2]] = m[1]
 		order = append(order, m[2])
 	}
+	if err := sc.Err(); err != nil {
+		// A line past bufio's 64 KiB: without this, the lines after it
+		// were dropped (or the file called empty).
+		v.fail("SHA256SUMS", "line %d: %v; relpack writes \"SHA256  FILE\" lines", n+1, err)
+		return nil, nil, false
+	}
 	if len(sums) == 0 {
 		v.fail("SHA256SUMS", "is empty")
 		return nil, nil, false
@@ -467,20 +473,29 @@ func (v *verifier) checkArtifact(a *manifest.Artifact) error {
 		v.fail(a.File, "has sha256 %s, but SHA256SUMS and manifest.json record %s: it was changed after the build", fr.SHA256, a.SHA256)
 		return nil
 	}
-	pc := &pkgCheck{v: v, a: a, f: f, size: size}
-	var perr error
-	switch a.Kind {
-	case "deb":
-		perr = pc.deb()
-	case "rpm":
-		perr = pc.rpm()
+	checks, err := v.checkPackage(a, f, size)
+	if err != nil {
+		return err
 	}
-	if perr != nil {
-		return perr
-	}
-	fr.Checks = append(fr.Checks, pc.checks...)
+	fr.Checks = append(fr.Checks, checks...)
 	fr.OK = len(v.r.Problems) == before
 	return nil
+}
+
+// checkPackage holds a deb or rpm, read from f (size bytes, already held
+// to its sha256), to its own metadata and signatures; problems go to the
+// report. It returns the checks made; the error stops the verification
+// (Ctrl-C, an I/O error). Other kinds have nothing more to check.
+func (v *verifier) checkPackage(a *manifest.Artifact, f *os.File, size int64) ([]string, error) {
+	pc := &pkgCheck{v: v, a: a, f: f, size: size}
+	var err error
+	switch a.Kind {
+	case "deb":
+		err = pc.deb()
+	case "rpm":
+		err = pc.rpm()
+	}
+	return pc.checks, err
 }
 
 // ioErr is a read error of an artifact: Ctrl-C, or an I/O error that

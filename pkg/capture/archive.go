@@ -14,8 +14,9 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
+
+	"relpack/internal/xzread"
 )
 
 // What capture holds in memory or decompresses, for a package file of n
@@ -119,7 +120,7 @@ func decompressor(r io.Reader) (io.Reader, func(), error) {
 		}
 		return z, func() { z.Close() }, nil
 	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
-		z, err := xz.NewReader(br)
+		z, err := xzread.NewReader(br) // not xz.NewReader: a block may claim a 4 GiB dictionary
 		if err != nil {
 			return nil, none, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"relpack/internal/ctxio"
+	"relpack/internal/xzread"
 	"relpack/pkg/distro"
 	"relpack/pkg/manifest"
 	"relpack/pkg/repo/apt"
@@ -164,8 +165,8 @@ func (c *pkgCheck) decompress(m arMember) (io.Reader, func(), error) {
 		return zr, func() { zr.Close() }, nil
 	case strings.HasSuffix(m.name, ".xz"):
 		// Not xz.NewReader: it allocates whatever dictionary a block
-		// claims (xz.go).
-		xr, err := newXZReader(body)
+		// claims (internal/xzread).
+		xr, err := xzread.NewReader(body)
 		if err != nil {
 			return nil, nil, err
 		}

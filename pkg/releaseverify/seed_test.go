@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"relpack/internal/xzread"
 	"testing"
 
 	"relpack/pkg/pack"
@@ -70,12 +71,12 @@ func xzBlocks(t *testing.T, deb []byte) int {
 	if err != nil || !ok || len(ms) < 3 || ms[2].name != "data.tar.xz" {
 		t.Fatalf("ar members %v %v %v", ms, ok, err)
 	}
-	x, err := newXZReader(c.section(ms[2].off, ms[2].size))
+	x, err := xzread.NewReader(c.section(ms[2].off, ms[2].size))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := io.Copy(io.Discard, x); err != nil {
 		t.Fatal(err)
 	}
-	return len(x.records)
+	return x.Blocks()
 }

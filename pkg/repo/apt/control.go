@@ -13,9 +13,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 
 	"relpack/internal/regular"
+	"relpack/internal/xzread"
 )
 
 // Field is one field of a control stanza. Value is the text after the
@@ -260,7 +260,7 @@ func controlFromTar(member string, body io.Reader) ([]byte, error) {
 		defer zr.Close()
 		r = zr
 	case "control.tar.xz":
-		xr, err := xz.NewReader(body)
+		xr, err := xzread.NewReader(body) // not xz.NewReader: a block may claim a 4 GiB dictionary
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", member, err)
 		}

@@ -1,4 +1,8 @@
-package releaseverify
+// Package xzread decodes xz (the .xz container with LZMA2 blocks) with its
+// memory held to what the input can justify, for every reader of hostile
+// packages: relpack verify-release, relpack repo's deb reader and relpack
+// distro capture.
+package xzread
 
 import (
 	"bufio"
@@ -33,8 +37,8 @@ const maxXZDict = 64 << 20
 
 var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 
-// xzReader decodes the xz streams of one member.
-type xzReader struct {
+// Reader decodes the xz streams of one member (NewReader).
+type Reader struct {
 	src     *xzCounter
 	check   byte // of the current stream
 	lz      io.Reader
@@ -83,8 +87,10 @@ func (c *xzCounter) full(p []byte) error {
 	return nil
 }
 
-func newXZReader(r io.Reader) (*xzReader, error) {
-	x := &xzReader{src: &xzCounter{r: bufio.NewReader(r)}}
+// NewReader reads the xz streams of r (concatenated streams and padding as
+// xz-utils writes them); every block's check is verified.
+func NewReader(r io.Reader) (*Reader, error) {
+	x := &Reader{src: &xzCounter{r: bufio.NewReader(r)}}
 	if err := x.streamHeader(nil); err != nil {
 		return nil, err
 	}
@@ -94,7 +100,7 @@ func newXZReader(r io.Reader) (*xzReader, error) {
 func xzErr(format string, args ...any) error { return fmt.Errorf("xz: "+format, args...) }
 
 // streamHeader reads a stream header (first: the bytes of it already read).
-func (x *xzReader) streamHeader(first []byte) error {
+func (x *Reader) streamHeader(first []byte) error {
 	h := make([]byte, 12)
 	copy(h, first)
 	if err := x.src.full(h[len(first):]); err != nil {
@@ -147,7 +153,7 @@ func (noCheck) Reset()                      {}
 func (noCheck) Size() int                   { return 0 }
 func (noCheck) BlockSize() int              { return 1 }
 
-func (x *xzReader) Read(p []byte) (int, error) {
+func (x *Reader) Read(p []byte) (int, error) {
 	for x.err == nil {
 		if x.lz == nil {
 			x.err = x.next()
@@ -179,7 +185,7 @@ func (x *xzReader) Read(p []byte) (int, error) {
 // next reads what follows a stream header or a block: a block header (and
 // starts the block), or the index and footer (and then the next stream, or
 // the end).
-func (x *xzReader) next() error {
+func (x *Reader) next() error {
 	start := x.src.n
 	b, err := x.src.ReadByte()
 	if err != nil {
@@ -260,7 +266,7 @@ func (x *xzReader) next() error {
 }
 
 // endBlock reads the block's padding and check once its LZMA2 data ended.
-func (x *xzReader) endBlock() error {
+func (x *Reader) endBlock() error {
 	x.lz = nil
 	comp := x.src.n - x.block.start
 	if c := x.block.compSize; c >= 0 && comp != c {
@@ -290,7 +296,7 @@ func (x *xzReader) endBlock() error {
 
 // index reads the index (its indicator byte read) and the stream footer,
 // and holds them to the blocks read.
-func (x *xzReader) index() error {
+func (x *Reader) index() error {
 	start := x.src.n - 1
 	crc := crc32.NewIEEE()
 	crc.Write([]byte{0})
@@ -332,7 +338,7 @@ func (x *xzReader) index() error {
 }
 
 // nextStream reads stream padding and the next stream's header, or ends.
-func (x *xzReader) nextStream() error {
+func (x *Reader) nextStream() error {
 	for {
 		var b [4]byte
 		n, err := io.ReadFull(x.src, b[:])
@@ -376,3 +382,6 @@ func unexpected(err error) error {
 	}
 	return err
 }
+
+// Blocks is the number of blocks of the stream read last.
+func (x *Reader) Blocks() int { return len(x.records) }

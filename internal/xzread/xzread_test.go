@@ -1,4 +1,4 @@
-package releaseverify
+package xzread
 
 import (
 	"bytes"
@@ -31,8 +31,8 @@ func TestXZUtilsStreams(t *testing.T) {
 		}
 		return out
 	}
-	decode := func(b []byte) ([]byte, *xzReader, error) {
-		x, err := newXZReader(bytes.NewReader(b))
+	decode := func(b []byte) ([]byte, *Reader, error) {
+		x, err := NewReader(bytes.NewReader(b))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -616,7 +616,7 @@ func indexes(t *tree, st *State, key *sign.Key) []index {
 			for _, a := range r.Artifacts {
 				if a.Kind == "deb" && a.Distro == s.Target {
 					rel := strings.TrimPrefix(a.Path, "deb/")
-					pkgs = append(pkgs, apt.Package{Path: filepath.Join(t.dir, a.Path), Filename: rel})
+					pkgs = append(pkgs, apt.Package{Root: t.Root(), Path: a.Path, Filename: rel})
 				}
 			}
 		}
@@ -640,7 +640,7 @@ func indexes(t *tree, st *State, key *sign.Key) []index {
 			for _, rel := range st.Releases {
 				for _, a := range rel.Artifacts {
 					if a.Kind == "rpm" && a.Distro == r.Target && distro.ArchName(a.Arch, "rpm") == arch {
-						pkgs = append(pkgs, rpmmd.Package{Path: filepath.Join(t.dir, a.Path), Href: "Packages/" + a.File})
+						pkgs = append(pkgs, rpmmd.Package{Root: t.Root(), Path: a.Path, Href: "Packages/" + a.File})
 					}
 				}
 			}

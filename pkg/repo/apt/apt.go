@@ -37,6 +37,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -54,8 +55,13 @@ import (
 
 // Package is one deb already in the tree.
 type Package struct {
-	// Path is the deb on disk (inside the tree).
+	// Path is the deb on disk (inside the tree); relative to Root when
+	// Root is set.
 	Path string
+	// Root, when set, is the tree Path is read beneath: the deb is opened
+	// through it without following a link (relpack repo's tree is
+	// hostile input).
+	Root *os.Root
 	// Filename is its path relative to the tree root, as the Packages
 	// stanza's Filename field gives it, e.g.
 	// "pool/main/o/openshell-gateway/openshell-gateway_0.1.0-1~deb12_amd64.deb".
@@ -102,15 +108,18 @@ func IndexStanza(p Package) (Stanza, error) {
 	if err := checkFilename(p.Filename); err != nil {
 		return nil, fmt.Errorf("%s: %v", p.Path, err)
 	}
-	ctl, err := ReadControl(p.Path)
-	if err != nil {
-		return nil, err
-	}
-	f, _, err := regular.Open(p.Path)
+	f, name, err := p.open()
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	ctl, err := readControl(f, name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
 	hs := []hash.Hash{md5.New(), sha1.New(), sha256.New(), sha512.New()}
 	ws := make([]io.Writer, len(hs))
 	for i, h := range hs {
@@ -118,7 +127,7 @@ func IndexStanza(p Package) (Stanza, error) {
 	}
 	size, err := io.Copy(io.MultiWriter(ws...), f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", p.Path, err)
+		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	file := Stanza{{"Filename", p.Filename}, {"Size", strconv.FormatInt(size, 10)}}
 	for i, name := range indexFields[2:] {
@@ -195,6 +204,17 @@ func (s Suite) check() error {
 		}
 	}
 	return nil
+}
+
+// open opens p's deb (a FIFO or device is refused at once; beneath Root,
+// a link too) and names it for messages.
+func (p Package) open() (*os.File, string, error) {
+	if p.Root == nil {
+		f, _, err := regular.Open(p.Path)
+		return f, p.Path, err
+	}
+	f, _, err := regular.OpenIn(p.Root, p.Path)
+	return f, filepath.Join(p.Root.Name(), p.Path), err
 }
 
 // readSuite reads every deb of s, checks that each has an index to go in

@@ -187,13 +187,18 @@ func ReadControl(path string) (Stanza, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := controlFile(f)
+	return readControl(f, path)
+}
+
+// readControl is ReadControl of an open deb; name names it in errors.
+func readControl(r io.Reader, name string) (Stanza, error) {
+	data, err := controlFile(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	s, err := ParseStanza(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: control file: %v; rebuild the package with clean control fields", path, err)
+		return nil, fmt.Errorf("%s: control file: %v; rebuild the package with clean control fields", name, err)
 	}
 	return s, nil
 }

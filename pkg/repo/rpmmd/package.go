@@ -63,7 +63,12 @@ func ReadMeta(path, href string, fileTime int64) (*Meta, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r, err := ReadRPM(f, fi.Size())
+	return readMeta(f, fi.Size(), path, href, fileTime)
+}
+
+// readMeta is ReadMeta of an open rpm of size bytes; path names it.
+func readMeta(f io.ReaderAt, size int64, path, href string, fileTime int64) (*Meta, error) {
+	r, err := ReadRPM(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w; not a readable rpm: rebuild the package or copy it again", path, err)
 	}
@@ -72,15 +77,15 @@ func ReadMeta(path, href string, fileTime int64) (*Meta, error) {
 		return nil, fmt.Errorf("%s: %w; rebuild the package or copy it again", path, err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size()))
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, size))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if n != fi.Size() {
-		return nil, fmt.Errorf("%s: changed while being read (%d of %d bytes)", path, n, fi.Size())
+	if n != size {
+		return nil, fmt.Errorf("%s: changed while being read (%d of %d bytes)", path, n, size)
 	}
 	m.Checksum = hex.EncodeToString(h.Sum(nil))
-	m.SizePackage = fi.Size()
+	m.SizePackage = size
 	m.Href = href
 	m.TimeFile = fileTime
 	if err := m.check(); err != nil {

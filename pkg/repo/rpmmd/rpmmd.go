@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -38,8 +39,12 @@ import (
 
 // Package is one rpm already in the repository directory.
 type Package struct {
-	// Path is the rpm on disk.
+	// Path is the rpm on disk; relative to Root when Root is set.
 	Path string
+	// Root, when set, is the tree Path is read beneath: the rpm is opened
+	// through it without following a link (relpack repo's tree is
+	// hostile input).
+	Root *os.Root
 	// Href is its path relative to the repository directory (the
 	// directory holding repodata/), e.g. "Packages/openshell-gateway-0.1.0-1.el8.x86_64.rpm".
 	Href string
@@ -208,6 +213,19 @@ func ValidHref(href string) error {
 	return nil
 }
 
+// readMeta is ReadMeta of p, opened beneath p.Root when set.
+func (p Package) readMeta(fileTime int64) (*Meta, error) {
+	if p.Root == nil {
+		return ReadMeta(p.Path, p.Href, fileTime)
+	}
+	f, fi, err := regular.OpenIn(p.Root, p.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readMeta(f, fi.Size(), filepath.Join(p.Root.Name(), p.Path), p.Href, fileTime)
+}
+
 // readAll reads every package's metadata, sorted by Href.
 func readAll(pkgs []Package, fileTime int64) ([]*Meta, error) {
 	sorted := append([]Package(nil), pkgs...)
@@ -220,7 +238,7 @@ func readAll(pkgs []Package, fileTime int64) ([]*Meta, error) {
 		if i > 0 && sorted[i-1].Href == p.Href {
 			return nil, fmt.Errorf("rpmmd: %s and %s are both given the location %s", sorted[i-1].Path, p.Path, p.Href)
 		}
-		m, err := ReadMeta(p.Path, p.Href, fileTime)
+		m, err := p.readMeta(fileTime)
 		if err != nil {
 			return nil, fmt.Errorf("rpmmd: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,6 +65,28 @@ func Run(t testing.TB, args ...string) (stdout, stderr string, code int) {
 // (a FIFO) or never ends (/dev/zero) fails the test instead of hanging it.
 func RunWithin(t testing.TB, limit time.Duration, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	stdout, stderr, code, _ = run(t, limit, args)
+	return stdout, stderr, code
+}
+
+// RunMeasured runs relpack like RunWithin and also returns its peak
+// resident set size in KiB (getrusage's ru_maxrss, as Linux counts it):
+// what a hostile input made the real command hold, not what a test's
+// own call of a reader allocated.
+func RunMeasured(t testing.TB, limit time.Duration, args ...string) (stdout, stderr string, code int, maxRSS int64) {
+	t.Helper()
+	stdout, stderr, code, st := run(t, limit, args)
+	ru, ok := st.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Fatalf("relpack %s: no resource usage on this system (%T)", strings.Join(args, " "), st.SysUsage())
+	}
+	return stdout, stderr, code, ru.Maxrss
+}
+
+// run runs relpack with args, killing it after limit, and returns its
+// output, exit code and process state.
+func run(t testing.TB, limit time.Duration, args []string) (stdout, stderr string, code int, st *os.ProcessState) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Bin(t), args...)
@@ -79,7 +102,7 @@ func RunWithin(t testing.TB, limit time.Duration, args ...string) (stdout, stder
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return o.String(), e.String(), code
+	return o.String(), e.String(), code, cmd.ProcessState
 }
 
 // Cleanup removes the built binary; call it from TestMain after m.Run.

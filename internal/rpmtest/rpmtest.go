@@ -8,7 +8,9 @@ package rpmtest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"sort"
 	"strings"
 
@@ -198,15 +200,41 @@ func BaseTags(over ...Tag) []Tag {
 // files in a 32 KiB directory, a 230 KB rpm, asked for 512 MB; a 269 KB
 // one took relpack repo 1.7 GB before issue 18).
 func LongDir(dirLen, files int) []byte {
+	return RPM(4, SigTags, BaseTags(LongDirTags(dirLen, files)...))
+}
+
+// LongDirTags are LongDir's file tags, for BaseTags or Sealed.
+func LongDirTags(dirLen, files int) []Tag {
 	dir := "/" + strings.Repeat("d", dirLen-2) + "/"
-	return RPM(4, SigTags, BaseTags(
-		Tag{rpmtag.DirNames, rpmtag.TypeStringArray, []string{dir}},
-		Tag{rpmtag.DirIndexes, rpmtag.TypeInt32, make([]uint32, files)},
-		Tag{rpmtag.BaseNames, rpmtag.TypeStringArray, make([]string, files)},
-		Tag{rpmtag.FileModes, rpmtag.TypeInt16, make([]uint16, files)},
-		Tag{rpmtag.FileFlags, rpmtag.TypeInt32, make([]uint32, files)},
-		Tag{rpmtag.FileDigests, rpmtag.TypeStringArray, make([]string, files)},
-	))
+	return []Tag{
+		{rpmtag.DirNames, rpmtag.TypeStringArray, []string{dir}},
+		{rpmtag.DirIndexes, rpmtag.TypeInt32, make([]uint32, files)},
+		{rpmtag.BaseNames, rpmtag.TypeStringArray, make([]string, files)},
+		{rpmtag.FileModes, rpmtag.TypeInt16, make([]uint16, files)},
+		{rpmtag.FileFlags, rpmtag.TypeInt32, make([]uint32, files)},
+		{rpmtag.FileDigests, rpmtag.TypeStringArray, make([]string, files)},
+	}
+}
+
+// Sealed is an unsigned rpm of BaseTags(over...) and payload whose
+// digests agree with its bytes, as rpm -K (and pkg/releaseverify) checks
+// them: the payload's SHA-256 in the main header (PAYLOADDIGEST), the
+// main header's SHA-256 in the signature header. Whoever can write a
+// release folder can make one, so a reader behind the verifier still
+// sees hostile headers.
+func Sealed(payload []byte, over ...Tag) []byte {
+	const pgpHashSHA256 = 8
+	ps := sha256.Sum256(payload)
+	over = append(over,
+		Tag{rpmtag.PayloadDigest, rpmtag.TypeStringArray, []string{hex.EncodeToString(ps[:])}},
+		Tag{rpmtag.PayloadDigestAlgo, rpmtag.TypeInt32, []uint32{pgpHashSHA256}})
+	main := Header(BaseTags(over...))
+	hs := sha256.Sum256(main)
+	sig := Header([]Tag{
+		{rpmtag.HeaderSignatures, rpmtag.TypeBin, nil},
+		{rpmtag.SigSHA256, rpmtag.TypeString, hex.EncodeToString(hs[:])},
+	})
+	return Assemble(sig, main, payload)
 }
 
 // DepTags are the name, flags and version tags of every dependency kind

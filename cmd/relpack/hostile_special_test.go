@@ -116,11 +116,19 @@ func TestSpecialFilesRefused(t *testing.T) {
 	sameTree(t, "special inputs", dir, before)
 }
 
+// refusedRSS is the peak resident set, in KiB (as clitest.RunMeasured
+// reports it), a relpack run refusing a small hostile package may reach:
+// the Go runtime and the binary take about 10-20 MiB, the readers' bounds
+// a few times the input's size; before issue 18 these runs took 1.7 to
+// 2.6 GB or crashed.
+const refusedRSS = 256 << 10
+
 // Issue 18, section 3: a small deb that claims gigabytes (a 512 MiB ELF
 // file of zeros in ~100 KB, a 64 MiB control file in ~14 KB; reading
 // them took 2.2 and 2.6 GB before) is refused by relpack distro capture,
-// exit 2, naming the package file, with nothing written. The memory each
-// takes is held by pkg/capture's TestCaptureBounds.
+// exit 2, naming the package file, with nothing written, and the command
+// holding under refusedRSS at its peak (pkg/capture's TestCaptureBounds
+// holds the reader's allocations to its stated bound).
 func TestDistroCaptureRefusesBombs(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "facts")
@@ -141,10 +149,14 @@ func TestDistroCaptureRefusesBombs(t *testing.T) {
 	before := stateOfTree(t, dir)
 	for name, want := range bombs {
 		p := filepath.Join(dir, name)
-		_, stderr, code := clitest.RunWithin(t, 60*time.Second, "distro", "capture", "-o", out, p)
+		_, stderr, code, rss := clitest.RunMeasured(t, 60*time.Second, "distro", "capture", "-o", out, p)
 		if code != 2 || !strings.Contains(stderr, p+": ") || !strings.Contains(stderr, want) || !strings.Contains(stderr, "nothing was written") {
 			t.Errorf("%s: exit %d, want 2 naming %s and %q:\n%s", name, code, p, want, stderr)
 		}
+		if rss > refusedRSS {
+			t.Errorf("%s: peak RSS %d KiB, over the %d KiB a refused run may hold", name, rss, refusedRSS)
+		}
+		t.Logf("%s: peak RSS %d KiB", name, rss)
 	}
 	sameTree(t, "bombs", dir, before)
 }

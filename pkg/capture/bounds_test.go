@@ -3,7 +3,6 @@ package capture
 import (
 	"archive/tar"
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"relpack/internal/rpmtest"
 )
 
 // allocated is the bytes f allocates (runtime.MemStats.TotalAlloc).
@@ -88,30 +89,10 @@ func hostileDeb(t testing.TB, control, data []tarEntry) []byte {
 		[2]string{"data.tar.zst", string(zstdTar(t, data...))})
 }
 
-// rpmHeader is an rpm header structure of string entries.
-func rpmHeaderOf(entries [][4]uint32, data []byte) []byte {
-	var b bytes.Buffer
-	b.Write([]byte{0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0})
-	binary.Write(&b, binary.BigEndian, []uint32{uint32(len(entries)), uint32(len(data))})
-	for _, e := range entries {
-		binary.Write(&b, binary.BigEndian, e[:])
-	}
-	b.Write(data)
-	return b.Bytes()
-}
-
 // hostileRPM is an rpm of the given main header and payload (no
 // signature entries).
 func hostileRPM(main, payload []byte) []byte {
-	var b bytes.Buffer
-	lead := make([]byte, 96)
-	copy(lead, []byte{0xed, 0xab, 0xee, 0xdb, 3, 0})
-	binary.BigEndian.PutUint16(lead[78:], 5)
-	b.Write(lead)
-	b.Write(rpmHeaderOf(nil, nil))
-	b.Write(main)
-	b.Write(payload)
-	return b.Bytes()
+	return rpmtest.Assemble(rpmtest.RawHeader(nil, nil), main, payload)
 }
 
 // zstdCpio is a zstd-compressed cpio (newc) of one file: head, then zeros
@@ -139,7 +120,7 @@ func zstdCpio(t testing.TB, name, head string, size int64) []byte {
 	return b.Bytes()
 }
 
-var nameVersion = rpmHeaderOf([][4]uint32{{rpmTagName, rpmTypeString, 0, 1}, {rpmTagVersion, rpmTypeString, 8, 1}}, []byte("hostile\x001.0\x00"))
+var nameVersion = rpmtest.RawHeader([][4]uint32{{rpmTagName, rpmTypeString, 0, 1}, {rpmTagVersion, rpmTypeString, 8, 1}}, []byte("hostile\x001.0\x00"))
 
 // TestCaptureBounds holds capture's readers to memory linear in the
 // package: each hostile package (a few KB claiming gigabytes) is refused
@@ -171,8 +152,10 @@ func TestCaptureBounds(t *testing.T) {
 		{"deb: a 512 MiB ELF file", hostileDeb(t, []tarEntry{{"./control", goodControl, int64(len(goodControl))}}, []tarEntry{{"./usr/lib/libhostile.so.1", elfHead, 512 << 20}}), "past what the package may decompress to"},
 		{"deb: 2 GiB of zeros in data.tar", hostileDeb(t, []tarEntry{{"./control", goodControl, int64(len(goodControl))}}, []tarEntry{{"./usr/share/zeros", "", 2 << 30}}), "decompresses to more than"},
 		{"rpm: a 512 MiB ELF file", hostileRPM(nameVersion, zstdCpio(t, "./usr/lib64/libhostile.so.1", elfHead, 512<<20)), "past what the package may decompress to"},
-		{"rpm: 65535 entries naming one 1 MiB string", hostileRPM(rpmHeaderOf(sameName, []byte(longName+"\x00")), nil), "payload: "},
-		{"rpm: a header claiming 256 MiB", hostileRPM(rpmHeaderOf(nil, nil)[:8:8], nil), "header"},
+		{"rpm: 65535 entries naming one 1 MiB string", hostileRPM(rpmtest.RawHeader(sameName, []byte(longName+"\x00")), nil), "payload: "},
+		{"rpm: 16000 files in one 32 KiB directory", rpmtest.LongDir(32<<10, 16000), "payload: "},
+		{"rpm: 40 tags sharing 1 MiB of NULs", rpmtest.SharedData(1 << 20), "payload: "},
+		{"rpm: a header claiming 256 MiB", hostileRPM(rpmtest.RawHeader(nil, nil)[:8:8], nil), "header"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.name == "rpm: a header claiming 256 MiB" {

@@ -16,6 +16,7 @@ import (
 	"relpack/pkg/distro"
 	"relpack/pkg/manifest"
 	"relpack/pkg/releaseverify"
+	"relpack/pkg/repo/rpmmd"
 )
 
 // input is one release folder given on the command line.
@@ -93,6 +94,20 @@ func readRelease(dir string, o Options, keyring openpgp.EntityList) (*input, err
 	}
 	if len(in.rel.Artifacts) == 0 {
 		return fail(fmt.Errorf("%s lists no deb or rpm: there is nothing to publish in a repository (add deb or rpm targets to packaging.yaml)", mp))
+	}
+	// rpm-md's reader, which the indexes are made from, refuses headers
+	// the verifier reads no further than their digests (a file list that
+	// would build far more names than the header holds): read each rpm
+	// here, from the release, so such an rpm is refused naming the
+	// release's file before the tree is touched (the copy is held to the
+	// same sha256).
+	for _, a := range in.rel.Artifacts {
+		if a.Kind != "rpm" {
+			continue
+		}
+		if _, err := rpmmd.ReadMeta(filepath.Join(dir, a.File), a.File, 0); err != nil {
+			return fail(err)
+		}
 	}
 	return in, nil
 }

@@ -1,14 +1,13 @@
 package rpmmd
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 
 	"relpack/internal/rpmtag"
+	"relpack/internal/rpmtest"
 )
 
 // allocated is the bytes f allocates (runtime.MemStats.TotalAlloc): what a
@@ -22,76 +21,11 @@ func allocated(f func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-// rawRPM is an rpm whose main header is the given index entries over
-// data, as written (no region tag: a legacy header, which rpm reads), so
-// a test can point entries wherever it likes.
-func rawRPM(entries []Entry, data []byte) []byte {
-	var h bytes.Buffer
-	h.Write(headerMagic)
-	h.Write([]byte{0, 0, 0, 0})
-	binary.Write(&h, binary.BigEndian, []uint32{uint32(len(entries)), uint32(len(data))})
-	for _, e := range entries {
-		binary.Write(&h, binary.BigEndian, []uint32{e.Tag, e.Type, e.Offset, e.Count})
-	}
-	h.Write(data)
-	var b bytes.Buffer
-	b.Write(synthRPM(4, sigTags, baseTags())[:leadSize])
-	b.Write(synthHeader(sigTags))
-	for b.Len()%8 != 0 {
-		b.WriteByte(0)
-	}
-	b.Write(h.Bytes())
-	b.WriteString("payload")
-	return b.Bytes()
-}
-
 // readMetaBytes is ReadMeta on data written to a file.
 func readMetaBytes(t *testing.T, data []byte) error {
 	p := writeSynth(t, t.TempDir(), "hostile.rpm", data)
 	_, err := ReadMeta(p, "hostile.rpm", 1)
 	return err
-}
-
-// hostileLongDir is a header whose files all sit in one directory of
-// dirLen bytes: files x dirLen bytes of names from a header of about
-// dirLen + 12 x files bytes (rpmmd built them all: 16 000 files in a
-// 32 KiB directory, a 230 KB rpm, asked for 512 MB).
-func hostileLongDir(dirLen, files int) []byte {
-	dir := "/" + strings.Repeat("d", dirLen-2) + "/"
-	return synthRPM(4, sigTags, baseTags(
-		tv{rpmtag.DirNames, rpmtag.TypeStringArray, []string{dir}},
-		tv{rpmtag.DirIndexes, rpmtag.TypeInt32, make([]uint32, files)},
-		tv{rpmtag.BaseNames, rpmtag.TypeStringArray, make([]string, files)},
-		tv{rpmtag.FileModes, rpmtag.TypeInt16, make([]uint16, files)},
-		tv{rpmtag.FileFlags, rpmtag.TypeInt32, make([]uint32, files)},
-		tv{rpmtag.FileDigests, rpmtag.TypeStringArray, make([]string, files)},
-	))
-}
-
-// hostileSharedData is a header whose dependency and file tags all point
-// at the same run of NULs: each reads as n empty strings (16 bytes each
-// in Go) or n one-byte integers (8 bytes each), 40 times over (a 256 KiB
-// rpm allocated 250 MB).
-func hostileSharedData(n int) []byte {
-	data := make([]byte, n)
-	copy(data, "synth\x001.0\x00")
-	entries := []Entry{
-		{rpmtag.Name, rpmtag.TypeString, 0, 1},
-		{rpmtag.Version, rpmtag.TypeString, 6, 1},
-	}
-	strs := []uint32{rpmtag.BaseNames, rpmtag.DirNames, rpmtag.FileDigests, rpmtag.ChangelogName, rpmtag.ChangelogText}
-	ints := []uint32{rpmtag.DirIndexes, rpmtag.FileFlags, rpmtag.FileModes, rpmtag.ChangelogTime}
-	for _, k := range depKinds {
-		strs = append(strs, k.nameTag, k.verTag)
-		ints = append(ints, k.flagTag)
-	}
-	for _, tag := range strs {
-		entries = append(entries, Entry{tag, rpmtag.TypeStringArray, 16, uint32(n - 16)})
-	}
-	for _, tag := range ints {
-		entries = append(entries, Entry{tag, rpmtag.TypeChar, 16, uint32(n - 16)})
-	}
-	return rawRPM(entries, data)
 }
 
 // TestHeaderBounds holds the rpm header reader (ReadMeta: what relpack
@@ -102,6 +36,16 @@ func hostileSharedData(n int) []byte {
 // densest, one-letter dependencies of 7 header bytes each, each a Dep of
 // 88 bytes once read, takes about 80n).
 func TestHeaderBounds(t *testing.T) {
+	// rpmtest.SharedData points every dependency kind this reader reads
+	// at the shared data; a kind added here must be added there.
+	if len(rpmtest.DepTags) != len(depKinds) {
+		t.Fatalf("rpmtest.DepTags has %d dependency kinds, depKinds %d", len(rpmtest.DepTags), len(depKinds))
+	}
+	for i, k := range depKinds {
+		if rpmtest.DepTags[i] != [3]uint32{k.nameTag, k.flagTag, k.verTag} {
+			t.Fatalf("rpmtest.DepTags[%d] = %v, depKinds says %s %v", i, rpmtest.DepTags[i], k.kind, [3]uint32{k.nameTag, k.flagTag, k.verTag})
+		}
+	}
 	many := 60000
 	names := make([]string, many)
 	vers := make([]string, many)
@@ -147,10 +91,10 @@ func TestHeaderBounds(t *testing.T) {
 	}{
 		{"legitimate, 60000 provides and files", legit, ""},
 		{"legitimate, 160000 one-letter dependencies", synthRPM(4, sigTags, baseTags(dense...)), ""},
-		{"16000 files in one 32 KiB directory", hostileLongDir(32<<10, 16000), "file names add up to more than"},
-		{"100 000 files in one 64 KiB directory", hostileLongDir(64<<10, 100000), "file names add up to more than"},
-		{"40 tags sharing 256 KiB of NULs", hostileSharedData(256 << 10), "entries may not share data"},
-		{"40 tags sharing 1 MiB of NULs", hostileSharedData(1 << 20), "entries may not share data"},
+		{"16000 files in one 32 KiB directory", rpmtest.LongDir(32<<10, 16000), "file names add up to more than"},
+		{"100 000 files in one 64 KiB directory", rpmtest.LongDir(64<<10, 100000), "file names add up to more than"},
+		{"40 tags sharing 256 KiB of NULs", rpmtest.SharedData(256 << 10), "entries may not share data"},
+		{"40 tags sharing 1 MiB of NULs", rpmtest.SharedData(1 << 20), "entries may not share data"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var err error

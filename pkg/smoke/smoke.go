@@ -124,8 +124,8 @@ func badf(path, format string, a ...any) error {
 // Run starts the binary against the root and reports. A returned error
 // means the test could not be run (bad input, missing tool or privilege);
 // a program that does not start is a Result with OK false.
-func Run(o Options) (Result, error) {
-	res := Result{File: o.File, Root: o.Root, Notes: []string{}}
+func Run(o Options) (res Result, err error) {
+	res = Result{File: o.File, Root: o.Root, Notes: []string{}}
 	if o.Args == nil {
 		o.Args = DefaultArgs
 	}
@@ -209,7 +209,13 @@ func Run(o Options) (Result, error) {
 			return res, err
 		}
 	}
-	cleanup = append(cleanup, func() { os.RemoveAll(work) })
+	cleanup = append(cleanup, func() {
+		// A folder left in the root is a write outside what the run
+		// may keep: say so rather than pass quietly.
+		if rerr := os.RemoveAll(work); rerr != nil && err == nil {
+			err = badf(root, "could not remove the smoke test's temporary folder %s: %v; remove it by hand", work, rerr)
+		}
+	})
 	if err := os.Chmod(work, 0o755); err != nil {
 		return res, err
 	}

@@ -110,7 +110,7 @@ func TestCLI(t *testing.T) {
 // root's own sleep, told to sleep far longer than the test) is killed with
 // its process group, the scratch folder is removed, and relpack exits 130.
 func TestCLIInterrupt(t *testing.T) {
-	root := bullseye(t)
+	root := privateBullseye(t, "bullseye")
 	sleep, err := resolveIn(root, "bin/sleep")
 	if err != nil {
 		t.Fatal(err)

@@ -113,6 +113,34 @@ func wantFail(t *testing.T, res Result, loaderError string) {
 
 // noLeftovers checks that a chroot run took its temporary folder and its
 // /proc mount away.
+// privateCopy is a copy of a shared root (hard links, so it costs no
+// disk) in the test's own folder, for tests that look for what a run left
+// in the root: other test processes (pkg/release's sidecar tests) run
+// relpack smoke in chroot mode on the shared roots at the same time, and a
+// copy taken then would hold their scratch folder, which is removed from
+// the copy.
+func privateCopy(t *testing.T, root, name string) string {
+	t.Helper()
+	cp := testdeps.Tool(t, "cp")
+	dir := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command(cp, "-al", root, dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp -al %s: %v\n%s", root, err, out)
+	}
+	others, _ := filepath.Glob(filepath.Join(dir, "tmp", "relpack-smoke-*"))
+	for _, o := range others {
+		if err := os.RemoveAll(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// privateBullseye is privateCopy of the bullseye root.
+func privateBullseye(t *testing.T, name string) string {
+	t.Helper()
+	return privateCopy(t, bullseye(t), name)
+}
+
 func noLeftovers(t *testing.T, root string) {
 	t.Helper()
 	left, _ := filepath.Glob(filepath.Join(root, "tmp", "relpack-smoke-*"))

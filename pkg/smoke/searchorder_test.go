@@ -104,12 +104,8 @@ func buildZ3MkInt(t *testing.T, s string, runpath ...string) string {
 // libstdc++6 and libgcc-s1, are in the root already).
 func rootWithZ3(t *testing.T, s string) string {
 	t.Helper()
-	root := bullseye(t)
+	copyRoot := privateBullseye(t, "bullseye-z3")
 	cp := testdeps.Tool(t, "cp")
-	copyRoot := filepath.Join(t.TempDir(), "bullseye-z3")
-	if out, err := exec.Command(cp, "-al", root, copyRoot).CombinedOutput(); err != nil {
-		t.Fatalf("cp -al %s: %v\n%s", root, err, out)
-	}
 	args := []string{"-a", s + "/usr/lib/x86_64-linux-gnu/libz3.so.4", copyRoot + "/usr/lib/x86_64-linux-gnu/"}
 	if out, err := exec.Command(cp, args...).CombinedOutput(); err != nil {
 		t.Fatalf("cp %q: %v\n%s", args, err, out)

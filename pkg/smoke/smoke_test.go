@@ -16,7 +16,7 @@ import (
 var modes = []Mode{ModeLoader, ModeChroot}
 
 func TestX86AgainstBullseye(t *testing.T) {
-	root := bullseye(t)
+	root := privateBullseye(t, "bullseye")
 	testdeps.Tools(t, "unshare", "mount", "chroot", "sh")
 	for _, m := range modes {
 		t.Run(string(m), func(t *testing.T) {
@@ -76,7 +76,7 @@ func TestEnvironment(t *testing.T) {
 // RUNPATH $ORIGIN/../lib, in both modes (in a chroot only because /proc is
 // mounted). The stub reports 4.99.1.0: no other libz3 was loaded.
 func TestSidecarArtifact(t *testing.T) {
-	root := bullseye(t)
+	root := privateBullseye(t, "bullseye")
 	with, without := sidecarTarball(t, true), sidecarTarball(t, false)
 	for _, m := range modes {
 		t.Run(string(m), func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestFlatArtifact(t *testing.T) {
 
 func TestAarch64UnderQemu(t *testing.T) {
 	testdeps.Tools(t, "qemu-aarch64-static")
-	root := arm64Sysroot(t)
+	root := privateCopy(t, arm64Sysroot(t), "arm64")
 	res := run(t, Options{Root: root, File: fx + "aarch64/hello-2.28", Mode: ModeLoader})
 	wantPass(t, res, "hello from ")
 	if res.Machine != "aarch64" || !strings.Contains(strings.Join(res.Notes, " "), "qemu-aarch64-static") {
@@ -287,7 +287,7 @@ func writeTar(t *testing.T, p string, files []tarFile) {
 // Hostile tarballs are refused before anything is started, and nothing is
 // written outside the extraction folder.
 func TestUnsafeArtifacts(t *testing.T) {
-	root := bullseye(t)
+	root := privateBullseye(t, "bullseye")
 	outside := t.TempDir()
 	for _, c := range []struct {
 		name  string

@@ -510,16 +510,25 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 
 // removeStage deletes the staging folder. Interrupted writers may still be
 // running (writeAll does not wait for them), so the folder is renamed
-// first: every path a writer holds then names nothing, its next rename or
-// create fails, and the removal cannot race with a file appearing. The new
-// name still matches stagingPattern, so if the removal is cut short the
-// next build cleans it.
+// first: every path a writer holds then names nothing, and its next
+// rename or create fails. A create already under way when the folder was
+// renamed (its path looked up before, the entry made after) can still
+// land in it, once, while RemoveAll empties it; RemoveAll then fails
+// (the folder is not empty), so it is tried again, for at most a second
+// (such a create is one system call already past its lookup). The new name
+// still matches stagingPattern, so if the removal is cut short the next
+// build cleans it.
 func removeStage(stage string) {
 	dead := stage + "-removed"
 	if err := os.Rename(stage, dead); err != nil {
 		dead = stage
 	}
-	os.RemoveAll(dead)
+	for i := 0; i < 100; i++ {
+		if os.RemoveAll(dead) == nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // maxNameLen is the longest artifact name relpack writes: NAME_MAX (255)

@@ -19,8 +19,11 @@ import (
 
 // debWriter writes deb packages itself, byte for byte as nfpm v2.45.2's
 // deb packager would (same ar members and headers, control file, tar
-// headers, compressors and settings), with two differences that do not
-// change the bytes of a package whose data member is at most 8 MiB:
+// headers, compressors and settings), but for Installed-Size, which is
+// dpkg-gencontrol's (see installedKiB; nfpm writes the sum of the regular
+// files' sizes in bytes divided by 1024, rounded down), and with two
+// differences that do not change the bytes of a package whose data member
+// is at most 8 MiB:
 //
 //   - the data member is streamed to a file (never held in memory) and,
 //     given a PayloadCache, compressed once for every package of the build
@@ -191,7 +194,7 @@ func debControlTar(info *nfpm.Info, data *debPayload) ([]byte, error) {
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
 	var body bytes.Buffer
-	if err := debControlTemplate.Execute(&body, debControlData{Info: info, InstalledSize: data.instSize / 1024}); err != nil {
+	if err := debControlTemplate.Execute(&body, debControlData{Info: info, InstalledSize: data.installedKiB}); err != nil {
 		return nil, err
 	}
 	add := func(name string, content []byte, mode int64) error {

@@ -48,13 +48,35 @@ func NewPayloadCache(dir string) *PayloadCache {
 // debPayload is a deb's data member, compressed, in a file: what the
 // control member needs from it (md5sums, installed size) and its ar name.
 type debPayload struct {
-	ready    chan struct{}
-	err      error
-	path     string
-	name     string // data.tar.xz, ...
-	md5sums  []byte
-	instSize int64
+	ready   chan struct{}
+	err     error
+	path    string
+	name    string // data.tar.xz, ...
+	md5sums []byte
+	// installedKiB is the control file's Installed-Size (see installedKiB).
+	installedKiB int64
 }
+
+// installedKiB is what dpkg-gencontrol counts for one entry of the package
+// tree when it computes Installed-Size itself (dpkg 1.21.22,
+// scripts/dpkg-gencontrol.pl, the $scan_installed_size sub that File::Find
+// runs over the package build directory, the directory itself included):
+//
+//   - a regular file or a symbolic link counts its lstat size in KiB,
+//     rounded up (POSIX::ceil(size / 1024)): an empty file counts 0, a file
+//     of 1024 bytes 1, of 1025 bytes 2, a symbolic link the length of its
+//     target (1 for any target under 1 KiB);
+//   - anything else, a directory above all, counts 1;
+//   - a second name of a hard-linked file counts 0 (relpack writes no hard
+//     links: every file of a deb is its own tar entry).
+//
+// relpack counts the tree dpkg-deb -x extracts from the data member: its
+// top directory (nfpm writes no ./ entry; dpkg-gencontrol counts its
+// -P folder) and every entry. The control member is not counted: what
+// dpkg-gencontrol finds in DEBIAN/ depends on the build steps before it
+// (a debhelper build has the maintainer scripts there but not yet
+// md5sums), and none of it is installed where the package's files go.
+func installedKiB(size int64) int64 { return (size + 1023) / 1024 }
 
 // get returns the payload of key, building it with build into a new file
 // in the cache folder when it is the first to ask.
@@ -153,6 +175,7 @@ func writeDebData(contents files.Contents, mtime time.Time, compression string, 
 	p.name = name
 	tw := tar.NewWriter(zw)
 	var md5sums []byte
+	p.installedKiB = 1 // the top directory (see installedKiB)
 	for _, c := range contents {
 		switch c.Type {
 		case files.TypeRPMGhost:
@@ -165,6 +188,9 @@ func writeDebData(contents files.Contents, mtime time.Time, compression string, 
 			if err := tw.WriteHeader(h); err != nil {
 				return fmt.Errorf("directory %s: %w", c.Destination, err)
 			}
+			if files.NormalizeAbsoluteFilePath(c.Destination) != "/" { // counted already
+				p.installedKiB++
+			}
 		case files.TypeSymlink:
 			h, err := debTarHeader(c, mtime)
 			if err != nil {
@@ -173,6 +199,7 @@ func writeDebData(contents files.Contents, mtime time.Time, compression string, 
 			if err := tw.WriteHeader(h); err != nil {
 				return fmt.Errorf("symlink %s: %w", c.Destination, err)
 			}
+			p.installedKiB += installedKiB(int64(len(h.Linkname)))
 		case files.TypeDebChangelog:
 			return fmt.Errorf("%s: nfpm's changelog entries are not supported; relpack adds the changelog as a file", c.Destination)
 		default:
@@ -185,7 +212,7 @@ func writeDebData(contents files.Contents, mtime time.Time, compression string, 
 				return fmt.Errorf("file %s: %w", c.Destination, err)
 			}
 			md5sums = fmt.Appendf(md5sums, "%x  %s\n", sum, files.AsRelativePath(h.Name))
-			p.instSize += c.Size()
+			p.installedKiB += installedKiB(h.Size)
 		}
 	}
 	if err := tw.Close(); err != nil {

@@ -43,14 +43,14 @@ ARCHES='x86_64 aarch64'
 # kind arch distro floor sha256 file  (kind: deb, rpm, gnu, sidecar, musl;
 # "-" for no distro or no glibc floor)
 ARTIFACTS='
-deb x86_64 debian11 2.28 e6e277c614360e3e7aaf14ccaad89f1a2f3e2aaa4eae10234f2e3eaf75916049 openshell-gateway_0.1.0-1~deb11_amd64.deb
-deb aarch64 debian11 2.28 357fbc927591bd47bebbd904681e05ccbc6664894c19384d15790f2a11542bcf openshell-gateway_0.1.0-1~deb11_arm64.deb
-deb x86_64 debian12 2.28 d9a63942b2cfd965dc2943755eceb60d0c18aa7a357fb197797c06666df6ee9f openshell-gateway_0.1.0-1~deb12_amd64.deb
-deb aarch64 debian12 2.28 8ee79e6f31985d968af0812f4b8ae302a6cf6017012de9d3972a46616cfda601 openshell-gateway_0.1.0-1~deb12_arm64.deb
-deb x86_64 ubuntu2204 2.28 216a70aa7f13b11fc26c2489bafa720d4afccc608ca39d6dc4d5890d42ef5937 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
-deb aarch64 ubuntu2204 2.28 7e49dbd4c5cce90154b82f364cb78cc3e7ab2491280061bad8968813c72d5614 openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
-deb x86_64 ubuntu2404 2.28 286f918941a4837dccd1c2bfc43aea4411bdff8fa210926ac63f4a61a516f38e openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
-deb aarch64 ubuntu2404 2.28 0b63b62f0a47c81c0ba2c7703e05c7e127027b97f2ed0784b4b1628cd98763db openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
+deb x86_64 debian11 2.28 e67297875c396e7c38d5ebe7fc537cd3cb62c7d2cb62813f5a198fbf6ae2b076 openshell-gateway_0.1.0-1~deb11_amd64.deb
+deb aarch64 debian11 2.28 b012650ff6520d704b85007e6411aefe3ac99014cdae2aac5035793f4f253ce0 openshell-gateway_0.1.0-1~deb11_arm64.deb
+deb x86_64 debian12 2.28 6c2d948189b7390c584a5bc33a9fee85ba7128161bf7dc2603af69da80e5e1ab openshell-gateway_0.1.0-1~deb12_amd64.deb
+deb aarch64 debian12 2.28 55d726df88849f279082b31ad5c837d604c68aea37738d5d10c26fe9d8ace7cd openshell-gateway_0.1.0-1~deb12_arm64.deb
+deb x86_64 ubuntu2204 2.28 5fa8a73bb27efb3aaba082eca0ca50aa575331e99209e1d6401b511607901ba8 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
+deb aarch64 ubuntu2204 2.28 ea28e2d25ff02b823e4f8473c94ec6167a1e1037f1bd781d0576a506deba5582 openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
+deb x86_64 ubuntu2404 2.28 6cbd40cb84a5df00fd7ce2f75d5893bfc45ed21803b1b478ce603d79dc4986b3 openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
+deb aarch64 ubuntu2404 2.28 9f6c2b1c2f313b45d81e90d4de6e8028c3da570c3efe79e028db85cbe9984e0e openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
 rpm x86_64 el8 2.28 7ed0857511457644250391e33b0005ae1cacd3718c3b55738394137fbc82d91a openshell-gateway-0.1.0-1.el8.x86_64.rpm
 rpm aarch64 el8 2.28 4df1c9aedf7d8e1ab2dc211f2ef18b099b82093ae988e2d9e6ad3cae917d5d58 openshell-gateway-0.1.0-1.el8.aarch64.rpm
 rpm x86_64 el9 2.28 110dafb85c221046dd915c30e322b46b726591fdda09a7f2dd36ba0435849f8c openshell-gateway-0.1.0-1.el9.x86_64.rpm

@@ -82,6 +82,8 @@ func TestErrorsNameInputsAsGiven(t *testing.T) {
 			"FAIL: ../fixtures/x86_64/new-libz3.so.4 does not meet glibc-2.28"}},
 		{"private library not ELF", private("../fixtures/demo/LICENSE"), nil, []string{
 			"target debian12: private library ../fixtures/demo/LICENSE (libraries.libz3.files.x86_64 in packaging.yaml:", "not an ELF file"}},
+		{"files: source missing", strings.Replace(demo, "- src: ../fixtures/demo/README.md", "- src: ../fixtures/demo/README.txt", 1), nil, []string{
+			"packaging.yaml:", "files[0].src ../fixtures/demo/README.txt does not exist"}},
 		{"private library of another soname", private("../fixtures/x86_64/libz3.so.4.8"), nil, []string{
 			"private library ../fixtures/x86_64/libz3.so.4.8 (libraries.libz3.files.x86_64 in packaging.yaml:", `has SONAME "libz3.so.4.8"`}},
 	}

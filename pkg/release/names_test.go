@@ -33,6 +33,15 @@ func TestErrorsNameInputsAsGiven(t *testing.T) {
 	if err := os.WriteFile(root+"/fixtures/x86_64/new-libz3.so.4", data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A binary importing Z3_mk_int (unversioned), which the fixtures' stub
+	// libz3.so.4 does not define.
+	testdeps.Tools(t, "gcc")
+	build := filepath.Join(root, "build")
+	os.Mkdir(build, 0o755)
+	os.WriteFile(filepath.Join(build, "z3.c"), []byte("void *Z3_mk_int(void *c, int v, void *s) { return (void *)(long)v; }\n"), 0o644)
+	os.WriteFile(filepath.Join(build, "app.c"), []byte("void *Z3_mk_int(void *, int, void *);\nint main(void) { return Z3_mk_int(0, 7, 0) != 0; }\n"), 0o644)
+	sh(t, build, "gcc", "-shared", "-fPIC", "-Wl,-soname,libz3.so.4", "-o", "libz3.so.4", "z3.c")
+	sh(t, build, "gcc", "-o", "../fixtures/x86_64/z3-app", "app.c", "libz3.so.4")
 	base, err := os.ReadFile(demoConfig)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +93,9 @@ func TestErrorsNameInputsAsGiven(t *testing.T) {
 			"target debian12: private library ../fixtures/demo/LICENSE (libraries.libz3.files.x86_64 in packaging.yaml:", "not an ELF file"}},
 		{"files: source missing", strings.Replace(demo, "- src: ../fixtures/demo/README.md", "- src: ../fixtures/demo/README.txt", 1), nil, []string{
 			"packaging.yaml:", "files[0].src ../fixtures/demo/README.txt does not exist"}},
+		{"private library lacks an import", strings.Replace(strings.Replace(private("../fixtures/x86_64/libz3.so.4"), gnu, "x86_64-unknown-linux-gnu: ../fixtures/x86_64/z3-app", 1),
+			`glibc: "2.28"`, `glibc: "2.34"`, 1), nil, []string{
+			"target debian12: input x86_64-unknown-linux-gnu imports Z3_mk_int, which no private library defines (../fixtures/x86_64/libz3.so.4)"}},
 		{"private library of another soname", private("../fixtures/x86_64/libz3.so.4.8"), nil, []string{
 			"private library ../fixtures/x86_64/libz3.so.4.8 (libraries.libz3.files.x86_64 in packaging.yaml:", `has SONAME "libz3.so.4.8"`}},
 	}
@@ -127,5 +139,27 @@ func TestErrorsNameInputsAsGiven(t *testing.T) {
 			}
 			sameState(t, "fixtures", treeState(t, root+"/fixtures/x86_64"), before)
 		})
+	}
+}
+
+// TestRunpathErrorNamesInput: elfedit names the file it reads, the
+// build's copy; the refusal names the input as given instead. (No input
+// that passes inspection is known to make elfedit refuse, so the copy here
+// is a file elfedit cannot edit.)
+func TestRunpathErrorNamesInput(t *testing.T) {
+	dir := t.TempDir()
+	copyPath := filepath.Join(dir, ".relpack-staging-1", ".sources", "0", "app")
+	os.MkdirAll(filepath.Dir(copyPath), 0o700)
+	if err := os.WriteFile(copyPath, []byte("not an ELF file at all"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := &Input{Triple: "x86_64-unknown-linux-gnu", Path: "build/app", Data: copyPath}
+	err := setRunpath(in, filepath.Join(dir, "edited"), SidecarRunpath, "the sidecar tarball")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if !strings.Contains(err.Error(), "input x86_64-unknown-linux-gnu (build/app): setting RUNPATH for the sidecar tarball: ") ||
+		strings.Contains(err.Error(), ".relpack-staging") || strings.Contains(err.Error(), dir) {
+		t.Errorf("the refusal does not name the input as given: %v", err)
 	}
 }

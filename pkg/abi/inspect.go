@@ -35,7 +35,13 @@ type Error struct {
 func (e *Error) Error() string {
 	// The path is quoted like a name from the file: a directory listing
 	// can carry escape sequences too.
-	s := quoteName(e.Path) + ": " + e.Msg
+	return quoteName(e.Path) + ": " + e.Detail()
+}
+
+// Detail is the message without the file's name, for a caller that names
+// the file its own way ("input x86_64-unknown-linux-gnu (PATH): ...").
+func (e *Error) Detail() string {
+	s := e.Msg
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

@@ -32,6 +32,9 @@ import (
 type Config struct {
 	File string // the packaging.yaml read
 	Dir  string // its directory; relative paths in the file start here
+	// given maps each path the file names, made absolute, to the text
+	// the user wrote, for messages (Given).
+	given map[string]string
 
 	Name        string
 	Summary     string
@@ -671,10 +674,27 @@ func decodeTarget(file, dir string, n *yaml.Node) (distro.Distro, map[string]str
 }
 
 func (c *Config) abs(p string) string {
+	a := filepath.Join(c.Dir, p)
 	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
+		a = filepath.Clean(p)
 	}
-	return filepath.Join(c.Dir, p)
+	if c.given == nil {
+		c.given = map[string]string{}
+	}
+	if _, ok := c.given[a]; !ok {
+		c.given[a] = p
+	}
+	return a
+}
+
+// Given returns path p as the configuration wrote it (relative to its
+// folder, as the user gave it), for messages; a path the file does not
+// name (a --bin argument) is returned unchanged.
+func (c *Config) Given(p string) string {
+	if g, ok := c.given[p]; ok {
+		return g
+	}
+	return p
 }
 
 // PrivateFor reports whether the packages of target id ship the library

@@ -3,6 +3,8 @@ package deps
 import (
 	"debug/elf"
 	"fmt"
+	"io"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -301,11 +303,21 @@ func listSome(xs []string, n int) string {
 // ELF file at path that are bound without a symbol version. Weak ones may
 // be absent at run time by design (__gmon_start__, _ITM_*).
 func UnversionedImports(path string) ([]string, error) {
-	f, err := elf.Open(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return UnversionedImportsReader(f)
+}
+
+// UnversionedImportsReader is UnversionedImports of an open file; its
+// errors name no file, so the caller names it as the user knows it.
+func UnversionedImportsReader(r io.ReaderAt) ([]string, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, err
+	}
 	syms, err := f.DynamicSymbols()
 	if err != nil {
 		return nil, nil // no dynamic symbols: nothing imported

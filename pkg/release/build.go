@@ -577,6 +577,7 @@ func signSums(stage string, key *sign.Key, mtime time.Time) error {
 func checkSources(cfg *config.Config, inputs map[string]string) error {
 	check := func(key, what, p string) error {
 		if _, err := regular.Check(p); err != nil {
+			p := cfg.Given(p) // named as the user wrote it
 			var nr *regular.NotRegularError
 			switch {
 			case errors.As(err, &nr) && nr.Mode.IsDir():

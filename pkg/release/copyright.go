@@ -1,6 +1,7 @@
 package release
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -25,9 +26,14 @@ func debCopyright(cfg *config.Config) ([]byte, error) {
 		Copyright: cfg.Copyright, License: cfg.License, CommonLicense: commonLicenses[cfg.License],
 	}
 	if c.CommonLicense == "" {
+		// cfg.LicenseFile is the build's copy: the message names the key.
 		text, err := os.ReadFile(cfg.LicenseFile)
 		if err != nil {
-			return nil, fmt.Errorf("license_file (%s): %w", cfg.File, err)
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("license_file (%s): reading the build's copy: %w", cfg.Where("license_file"), err)
 		}
 		var b strings.Builder
 		for _, l := range strings.Split(strings.TrimRight(string(text), "\n"), "\n") {

@@ -48,7 +48,7 @@ func (e *InputError) Error() string {
 // checkInput inspects one input (its private copy, src) and holds it to
 // its triple and the floor.
 func checkInput(cfg *config.Config, triple string, src *source, policy abi.Policy) (*Input, error) {
-	path := src.Orig
+	path := src.Name
 	m := config.TripleRE.FindStringSubmatch(triple)
 	if m == nil {
 		return nil, &InputError{triple, path, "unknown target triple; use x86_64 or aarch64 with -unknown-linux-gnu or -unknown-linux-musl"}
@@ -57,12 +57,12 @@ func checkInput(cfg *config.Config, triple string, src *source, policy abi.Polic
 	if m[2] == "musl" {
 		in.Libc = abi.LibcMusl
 	}
-	f, err := abi.Inspect(src.Path)
+	f, err := src.inspect()
 	if err != nil {
-		return nil, &InputError{triple, path, strings.TrimPrefix(err.Error(), src.Path+": ")}
+		return nil, &InputError{triple, path, abiDetail(err)}
 	}
 	in.Facts = f
-	if in.Unversioned, err = deps.UnversionedImports(src.Path); err != nil {
+	if in.Unversioned, err = src.unversionedImports(); err != nil {
 		return nil, &InputError{triple, path, "reading its dynamic symbols: " + err.Error()}
 	}
 	if f.Type == abi.TypeSharedLibrary || f.Type == abi.TypeRelocatable {
@@ -110,6 +110,16 @@ func checkInput(cfg *config.Config, triple string, src *source, policy abi.Polic
 	return in, nil
 }
 
+// abiDetail is an inspection error without the file's name, for a message
+// that names the file itself.
+func abiDetail(err error) string {
+	var ae *abi.Error
+	if errors.As(err, &ae) {
+		return ae.Detail()
+	}
+	return err.Error()
+}
+
 // quoteInterp prints an interpreter path read from the file: quoted, with
 // any control character escaped (a crafted PT_INTERP must not drive the
 // terminal).
@@ -124,6 +134,7 @@ func quoteInterp(s string) string {
 // fits an input.
 func inputStat(cfg *config.Config, triple, path string) (os.FileInfo, error) {
 	st, err := regular.Check(path)
+	path = cfg.Given(path)
 	var nr *regular.NotRegularError
 	switch {
 	case err == nil:

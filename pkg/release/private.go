@@ -1,6 +1,7 @@
 package release
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -9,7 +10,6 @@ import (
 	"strings"
 
 	"relpack/pkg/abi"
-	"relpack/pkg/capture"
 	"relpack/pkg/config"
 	"relpack/pkg/deps"
 	"relpack/pkg/distro"
@@ -37,7 +37,8 @@ func PrivateDir(name string) string { return "/usr/lib/" + name }
 type bundled struct {
 	Soname string
 	Src    string // the build's private copy
-	Orig   string // the configured path, for messages
+	Orig   string // the path as the user gave it, for messages
+	source *source
 	Facts  *abi.Facts
 	SHA256 string
 	Size   int64
@@ -83,10 +84,10 @@ func checkBundled(cfg *config.Config, snap *snapshot, in *Input, p string, polic
 	if err != nil {
 		return nil, err
 	}
-	where := fmt.Sprintf("%s %s (%s in %s)", c.what, src.Orig, c.key, cfg.Where(c.key))
-	lf, err := abi.Inspect(src.Path)
+	where := fmt.Sprintf("%s %s (%s in %s)", c.what, src.Name, c.key, cfg.Where(c.key))
+	lf, err := src.inspect()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", where, strings.TrimPrefix(err.Error(), src.Path+": "))
+		return nil, fmt.Errorf("%s: %s", where, abiDetail(err))
 	}
 	stem, _, _ := strings.Cut(c.soname, ".so")
 	switch {
@@ -115,7 +116,7 @@ func checkBundled(cfg *config.Config, snap *snapshot, in *Input, p string, polic
 		return nil, fmt.Errorf("%s needs %s, which %s cannot count on and relpack does not bundle (only what the binary itself needs is shipped); link those into %s statically",
 			where, strings.Join(extra, ", "), c.promise, stem)
 	}
-	return &bundled{Soname: c.soname, Src: src.Path, Orig: src.Orig, Facts: lf, SHA256: src.SHA256, Size: src.Size}, nil
+	return &bundled{Soname: c.soname, Src: src.Path, Orig: src.Name, source: src, Facts: lf, SHA256: src.SHA256, Size: src.Size}, nil
 }
 
 // checkExports holds the bundled libraries to the symbols the binary
@@ -131,7 +132,7 @@ func checkExports(cfg *config.Config, in *Input, libs []*bundled, what string) e
 	bundledSet := map[string]bool{}
 	for _, b := range libs {
 		bundledSet[b.Soname] = true
-		exports, err := capture.FileExports(b.Src)
+		exports, err := b.source.exports()
 		if err != nil {
 			return fmt.Errorf("%s %s: reading its dynamic symbols: %w", what, b.Orig, err)
 		}
@@ -180,12 +181,22 @@ func listSymbols(xs []string) string {
 // an edit that does not read back exactly, stops the build before anything
 // is written.
 func setRunpath(in *Input, dst, runpath, what string) error {
+	// elfedit and the read-back name the files they read, the build's
+	// copy and its scratch edit; the message names the input as given.
 	if err := elfedit.SetRunpath(in.Data, dst, runpath); err != nil {
-		return fmt.Errorf("input %s: setting RUNPATH for %s: %w", in.Triple, what, err)
+		var ee *elfedit.Error
+		if errors.As(err, &ee) {
+			err = errors.New(ee.Msg)
+		}
+		return fmt.Errorf("input %s (%s): setting RUNPATH for %s: %w", in.Triple, in.Path, what, err)
 	}
 	ef, err := abi.Inspect(dst)
 	if err != nil || len(ef.Runpath) != 1 || ef.Runpath[0] != runpath || strings.Join(ef.Needed, ",") != strings.Join(in.Facts.Needed, ",") {
-		return fmt.Errorf("input %s: the RUNPATH edit did not read back as %s (%v); relink with -Wl,-rpath,'%s' instead", in.Triple, runpath, err, runpath)
+		got := fmt.Sprintf("RUNPATH %q", ef.Runpath)
+		if err != nil {
+			got = abiDetail(err)
+		}
+		return fmt.Errorf("input %s (%s): the RUNPATH edit did not read back as %s (%s); relink with -Wl,-rpath,'%s' instead", in.Triple, in.Path, runpath, got, runpath)
 	}
 	return nil
 }

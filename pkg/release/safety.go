@@ -42,7 +42,7 @@ func checkConfinedReal(cfg *config.Config, at, what, p, real string) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %s %s is a symbolic link to %s, outside %s; copy the file into that folder or name its real path in the configuration",
-		at, what, p, real, folder)
+		at, what, cfg.Given(p), real, folder)
 }
 
 // modeWarnings lists modes in the configuration that nobody should ship

@@ -13,7 +13,10 @@ import (
 
 	"relpack/internal/ctxio"
 	"relpack/internal/regular"
+	"relpack/pkg/abi"
+	"relpack/pkg/capture"
 	"relpack/pkg/config"
+	"relpack/pkg/deps"
 )
 
 // A build verifies bytes and then packages bytes; they must be the same
@@ -35,10 +38,61 @@ type snapshot struct {
 
 // source is one copied file.
 type source struct {
-	Orig   string // the path as configured
+	Orig   string // the path as configured (absolute: the snapshot's key)
+	Name   string // the path as the user gave it: what every message names
 	Path   string // the private copy
 	SHA256 string
 	Size   int64
+}
+
+// A message about a source names it as the user gave it, never the
+// private copy (.relpack-staging-*/.sources/N/...), which is gone when the
+// message is read. So the copy is read through these, which hand the
+// user's name to the reader from the start.
+
+// open opens the private copy; its error names the source, not the copy.
+func (s *source) open() (*os.File, error) {
+	f, _, err := regular.Open(s.Path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: reading the build's copy of it: %v", s.Name, err)
+	}
+	return f, nil
+}
+
+// inspect reads the copy's ELF facts; Facts.Path, its verdict and its
+// errors name the source as the user gave it.
+func (s *source) inspect() (*abi.Facts, error) {
+	f, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return abi.InspectReader(s.Name, f)
+}
+
+// unversionedImports is deps.UnversionedImports of the copy; its errors
+// name no file.
+func (s *source) unversionedImports() ([]string, error) {
+	f, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return deps.UnversionedImportsReader(f)
+}
+
+// exports is capture.FileExports of the copy; its errors name no file.
+func (s *source) exports() ([]string, error) {
+	f, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return capture.ReaderExports(f)
 }
 
 func newSnapshot(ctx context.Context, dir string) (*snapshot, error) {
@@ -60,23 +114,24 @@ func (s *snapshot) take(cfg *config.Config, at, what, p string) (*source, error)
 	if src, ok := s.copies[p]; ok {
 		return src, nil
 	}
+	name := cfg.Given(p)
 	f, st, err := regular.Open(p)
 	if err != nil {
 		var nr *regular.NotRegularError
 		switch {
 		case errors.As(err, &nr):
-			return nil, fmt.Errorf("%s: %s (%s) is %s, not a regular file; give the path of the file itself", at, what, p, regular.Kind(nr.Mode))
+			return nil, fmt.Errorf("%s: %s (%s) is %s, not a regular file; give the path of the file itself", at, what, name, regular.Kind(nr.Mode))
 		case os.IsNotExist(err):
-			return nil, fmt.Errorf("%s: %s %s does not exist (fix the path in the configuration)", at, what, p)
+			return nil, fmt.Errorf("%s: %s %s does not exist (fix the path in the configuration)", at, what, name)
 		}
-		return nil, fmt.Errorf("%s: %s %s: %w", at, what, p, err)
+		return nil, fmt.Errorf("%s: %s %s: %w", at, what, name, err)
 	}
 	defer f.Close()
 	real, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
 	if err != nil {
 		real, err = filepath.EvalSymlinks(p)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s %s: %w", at, what, p, err)
+			return nil, fmt.Errorf("%s: %s %s: %w", at, what, name, err)
 		}
 	}
 	if err := checkConfinedReal(cfg, at, what, p, real); err != nil {
@@ -84,31 +139,47 @@ func (s *snapshot) take(cfg *config.Config, at, what, p string) (*source, error)
 	}
 	dst := filepath.Join(s.dir, strconv.Itoa(len(s.copies)))
 	if err := os.Mkdir(dst, 0o700); err != nil {
-		return nil, err
+		return nil, s.copyError(at, what, name, err)
 	}
 	dst = filepath.Join(dst, filepath.Base(p))
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("copying %s %s: %w", what, p, err)
+		return nil, s.copyError(at, what, name, err)
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(out, h), ctxio.Reader(s.ctx, f))
-	if cerr := out.Close(); err == nil {
-		err = cerr
+	if cerr := out.Close(); cerr != nil && err == nil {
+		return nil, s.copyError(at, what, name, cerr)
+	}
+	var werr *os.PathError
+	if errors.As(err, &werr) && werr.Path == dst {
+		return nil, s.copyError(at, what, name, err)
 	}
 	if err != nil {
 		if ctxErr := s.ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		return nil, fmt.Errorf("%s: reading %s %s: %w", at, what, p, err)
+		return nil, fmt.Errorf("%s: reading %s %s: %w", at, what, name, err)
 	}
 	if n != st.Size() {
-		return nil, fmt.Errorf("%s: %s %s changed while it was read (%d bytes, then %d); run the release job on finished files", at, what, p, st.Size(), n)
+		return nil, fmt.Errorf("%s: %s %s changed while it was read (%d bytes, then %d); run the release job on finished files", at, what, name, st.Size(), n)
 	}
-	src := &source{Orig: p, Path: dst, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+	src := &source{Orig: p, Name: name, Path: dst, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
 	s.copies[p] = src
 	s.orig[dst] = p
 	return src, nil
+}
+
+// copyError is a failure to write the private copy (a full disk): it
+// names the source and the output folder, not the copy, which the failed
+// build removes.
+func (s *snapshot) copyError(at, what, name string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	out := filepath.Dir(filepath.Dir(s.dir))
+	return fmt.Errorf("%s: copying %s %s into the output folder %s: %v (free space there, or choose another --out)", at, what, name, out, err)
 }
 
 // display maps a copy's path back to the configured one for messages.

@@ -33,7 +33,7 @@ type snapshot struct {
 	dir    string
 	ctx    context.Context
 	copies map[string]*source // by the path the configuration names
-	orig   map[string]string  // copy path -> configured path, for messages
+	orig   map[string]string  // copy path -> configured path (takeLib: a path already copied)
 }
 
 // source is one copied file.
@@ -180,14 +180,6 @@ func (s *snapshot) copyError(at, what, name string, err error) error {
 	}
 	out := filepath.Dir(filepath.Dir(s.dir))
 	return fmt.Errorf("%s: copying %s %s into the output folder %s: %v (free space there, or choose another --out)", at, what, name, out, err)
-}
-
-// display maps a copy's path back to the configured one for messages.
-func (s *snapshot) display(p string) string {
-	if o, ok := s.orig[p]; ok {
-		return o
-	}
-	return p
 }
 
 // takeSources copies every file of the configuration the artifacts carry

@@ -11,18 +11,9 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"relpack/internal/memtest"
 	"relpack/internal/rpmtest"
 )
-
-// allocated is the bytes f allocates (runtime.MemStats.TotalAlloc).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // zeros reads n zero bytes.
 type zeros struct{ n int64 }
@@ -164,7 +155,7 @@ func TestCaptureBounds(t *testing.T) {
 			}
 			var err error
 			n := uint64(len(c.data))
-			got := allocated(func() { _, err = Read("hostile", bytes.NewReader(c.data), int64(n)) })
+			got := memtest.Allocated(func() { _, err = Read("hostile", bytes.NewReader(c.data), int64(n)) })
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want %q", err, c.want)
 			}

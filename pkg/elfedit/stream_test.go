@@ -9,9 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
+	"relpack/internal/memtest"
 	"relpack/internal/testdeps"
 )
 
@@ -155,16 +155,6 @@ var bigCases = []struct {
 	{"relocate-dynamic", "demo/x86_64-unknown-linux-gnu/openshell-gateway", origin, options{moveDynamic: true}, false},
 }
 
-// allocated returns the bytes fn allocates (runtime.MemStats.TotalAlloc).
-func allocated(fn func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&a)
-	fn()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
-
 // TestMemoryBoundedByEdit: on a 64 MiB binary SetRunpath allocates a few
 // hundred KiB (the headers, .dynstr, .dynamic, symbol names it reads), not
 // the file: under 4 MiB on every path, where the in-memory algorithm (the
@@ -185,7 +175,7 @@ func TestMemoryBoundedByEdit(t *testing.T) {
 			}
 			dst := filepath.Join(dir, "out")
 			var editErr error
-			n := allocated(func() { editErr = setRunpath(src, dst, c.runpath, c.opt) })
+			n := memtest.Allocated(func() { editErr = setRunpath(src, dst, c.runpath, c.opt) })
 			if editErr != nil {
 				t.Fatal(editErr)
 			}
@@ -203,7 +193,7 @@ func TestMemoryBoundedByEdit(t *testing.T) {
 
 			// The oracle: the old algorithm allocated the file twice over.
 			var want []byte
-			old := allocated(func() {
+			old := memtest.Allocated(func() {
 				data, err := os.ReadFile(src)
 				if err != nil {
 					t.Fatal(err)

@@ -2,7 +2,6 @@ package releaseverify
 
 import (
 	"bytes"
-
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/ulikunitz/xz"
+
+	"relpack/internal/memtest"
 )
 
 // xzStream is b compressed as one xz stream (ulikunitz/xz, relpack's own
@@ -120,7 +121,7 @@ func TestPackageBounds(t *testing.T) {
 				err error
 			)
 			dir := t.TempDir()
-			got := allocated(func() { ps, err = checkBytes(t, dir, a, false, c.data) })
+			got := memtest.Allocated(func() { ps, err = checkBytes(t, dir, a, false, c.data) })
 			if err != nil {
 				t.Fatal(err)
 			}

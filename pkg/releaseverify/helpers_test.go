@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -93,16 +92,6 @@ func checkFile(t testing.TB, dir string, a *manifest.Artifact, signed bool) ([]P
 	defer f.Close()
 	_, err = v.checkPackage(a, f, size)
 	return v.r.Problems, err
-}
-
-// allocated is how many bytes fn allocates on the heap (TotalAlloc).
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // arEntry is one member of a crafted ar archive; size, when not "", is

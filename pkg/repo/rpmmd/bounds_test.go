@@ -2,24 +2,13 @@ package rpmmd
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
+	"relpack/internal/memtest"
 	"relpack/internal/rpmtag"
 	"relpack/internal/rpmtest"
 )
-
-// allocated is the bytes f allocates (runtime.MemStats.TotalAlloc): what a
-// reader costs, whatever the garbage collector gives back meanwhile.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // readMetaBytes is ReadMeta on data written to a file.
 func readMetaBytes(t *testing.T, data []byte) error {
@@ -99,7 +88,7 @@ func TestHeaderBounds(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var err error
 			n := uint64(len(c.data))
-			got := allocated(func() { err = readMetaBytes(t, c.data) })
+			got := memtest.Allocated(func() { err = readMetaBytes(t, c.data) })
 			switch {
 			case c.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)

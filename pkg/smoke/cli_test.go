@@ -132,10 +132,15 @@ func TestCLIInterrupt(t *testing.T) {
 		// Wait until the program runs (its scratch folder is made first).
 		deadline := time.Now().Add(20 * time.Second)
 		self := cmd.Process.Pid
-		for !running(arg, self) && time.Now().Before(deadline) {
+		// One sighting is enough: a second look could fall in the middle
+		// of an execve (unshare, sh, chroot, sleep), when /proc/PID/cmdline
+		// reads empty.
+		started := running(arg, self)
+		for !started && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
+			started = running(arg, self)
 		}
-		if !running(arg, self) {
+		if !started {
 			cmd.Process.Kill()
 			<-exited
 			t.Fatalf("%s: sleep %s never started\n%s", mode, arg, e.String())
@@ -152,7 +157,12 @@ func TestCLIInterrupt(t *testing.T) {
 		if code := cmd.ProcessState.ExitCode(); code != 130 || after > 3*time.Second {
 			t.Errorf("%s: exit %d %v after SIGINT, want 130 within 3s\n%s", mode, code, after.Round(time.Millisecond), e.String())
 		}
-		if running(arg, self) {
+		left := false
+		for i := 0; i < 4 && !left; i++ { // a look mid-execve reads nothing
+			left = running(arg, self)
+			time.Sleep(50 * time.Millisecond)
+		}
+		if left {
 			t.Errorf("%s: sleep %s still runs after relpack exited", mode, arg)
 		}
 		if ents, _ := os.ReadDir(tmp); mode == "loader" && len(ents) != 0 {

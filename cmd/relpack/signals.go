@@ -28,7 +28,6 @@ type interrupt struct {
 	cancel context.CancelFunc
 	stderr io.Writer
 	sigs   chan os.Signal
-	done   chan struct{}
 
 	mu      sync.Mutex
 	writing string // what keeps what it held ("--out dist"); "" while nothing is written
@@ -47,7 +46,7 @@ func signals(stderr io.Writer) *interrupt {
 		return running
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &interrupt{ctx: ctx, cancel: cancel, stderr: stderr, sigs: make(chan os.Signal, 2), done: make(chan struct{})}
+	in := &interrupt{ctx: ctx, cancel: cancel, stderr: stderr, sigs: make(chan os.Signal, 2)}
 	signal.Notify(in.sigs, os.Interrupt, syscall.SIGTERM)
 	go in.watch()
 	running = in
@@ -55,28 +54,23 @@ func signals(stderr io.Writer) *interrupt {
 }
 
 func (in *interrupt) watch() {
-	for {
-		select {
-		case s := <-in.sigs:
-			in.mu.Lock()
-			// The lock is held through os.Exit: a command switching to
-			// writing waits here, so it never starts a write that an
-			// exit would cut short.
-			switch {
-			case in.writing == "":
-				fmt.Fprintf(in.stderr, "relpack: %v: stopped; nothing was written\n", s)
-				os.Exit(130)
-			case in.got:
-				fmt.Fprintf(in.stderr, "relpack: %v again: exiting at once; %s may hold a staging folder or temporary files, which the next run into it removes\n", s, in.writing)
-				os.Exit(130)
-			}
-			in.got = true
-			fmt.Fprintf(in.stderr, "relpack: %v: stopping; %s keeps what it held (again to exit at once)\n", s, in.writing)
-			in.mu.Unlock()
-			in.cancel()
-		case <-in.done:
-			return
+	for s := range in.sigs {
+		in.mu.Lock()
+		// The lock is held through os.Exit: a command switching to
+		// writing waits here, so it never starts a write that an
+		// exit would cut short.
+		switch {
+		case in.writing == "":
+			fmt.Fprintf(in.stderr, "relpack: %v: stopped; nothing was written\n", s)
+			os.Exit(130)
+		case in.got:
+			fmt.Fprintf(in.stderr, "relpack: %v again: exiting at once; %s may hold a staging folder or temporary files, which the next run into it removes\n", s, in.writing)
+			os.Exit(130)
 		}
+		in.got = true
+		fmt.Fprintf(in.stderr, "relpack: %v: stopping; %s keeps what it held (again to exit at once)\n", s, in.writing)
+		in.mu.Unlock()
+		in.cancel()
 	}
 }
 
@@ -103,19 +97,6 @@ func (in *interrupt) Code(err error, otherwise int) int {
 		return 130
 	}
 	return otherwise
-}
-
-// Stop stops catching signals (the default action comes back).
-func (in *interrupt) Stop() {
-	signal.Stop(in.sigs)
-	select {
-	case <-in.done:
-	default:
-		close(in.done)
-	}
-	if running == in {
-		running = nil
-	}
 }
 
 // interruptible is the interrupt of a command that writes into --out from

@@ -89,10 +89,6 @@ func (t *Tree) record(name string, dir, replaced bool, st fs.FileInfo) {
 	*t.log = append(*t.log, e)
 }
 
-// Lstat stats name beneath the view, without following a final symbolic
-// link.
-func (t *Tree) Lstat(name string) (fs.FileInfo, error) { return t.root.Lstat(t.rel(name)) }
-
 // MkdirAll makes the folder name and its missing parents beneath the view,
 // each DirMode (chmod after mkdir: the umask does not apply), and logs
 // each it made. An existing component must be a folder, not a symbolic

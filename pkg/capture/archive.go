@@ -58,15 +58,6 @@ func (b *budget) err() error {
 	return fmt.Errorf("decompresses to more than %d bytes (%d MiB + %d times the file's %d bytes): a compression bomb, not a distro package", b.limit, expandBase>>20, expandRatio, b.size)
 }
 
-// take charges n bytes about to be read (a declared size) to the budget.
-func (b *budget) take(n int64) error {
-	if n > b.left {
-		return b.err()
-	}
-	b.left -= n
-	return nil
-}
-
 // budgetReader charges what it reads to a budget, and fails once over.
 type budgetReader struct {
 	r io.Reader

@@ -207,23 +207,9 @@ func Library(name string, data []byte) (lf *distro.LibraryFacts, ok bool, err er
 	}, true, nil
 }
 
-// FileExports is Exports of the ELF file at path: what a sidecar or
-// private library offers the binary that bundles it.
-func FileExports(path string) ([]string, error) {
-	fh, _, err := regular.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	exports, err := ReaderExports(fh)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return exports, nil
-}
-
-// ReaderExports is FileExports of an open file. Its errors name no file:
-// the caller names it as the user knows it (a build reads private copies).
+// ReaderExports is Exports of an open ELF file: what a sidecar or private
+// library offers the binary that bundles it. Its errors name no file: the
+// caller names it as the user knows it (a build reads private copies).
 func ReaderExports(r io.ReaderAt) (exports []string, err error) {
 	defer func() {
 		if p := recover(); p != nil {

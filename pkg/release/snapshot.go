@@ -85,7 +85,7 @@ func (s *source) unversionedImports() ([]string, error) {
 	return deps.UnversionedImportsReader(f)
 }
 
-// exports is capture.FileExports of the copy; its errors name no file.
+// exports is capture.ReaderExports of the copy; its errors name no file.
 func (s *source) exports() ([]string, error) {
 	f, err := s.open()
 	if err != nil {

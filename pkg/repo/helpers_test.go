@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -130,24 +128,6 @@ func editManifest(t *testing.T, dir string, edit func(m *manifest.Manifest)) {
 	if err := pack.WriteSHA256SUMS(filepath.Join(dir, "SHA256SUMS"), files); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// replaceArtifact writes data as the release's file and records its size
-// and sha256 in the manifest (and SHA256SUMS).
-func replaceArtifact(t *testing.T, dir, file string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
-	editManifest(t, dir, func(m *manifest.Manifest) {
-		for i := range m.Artifacts {
-			if m.Artifacts[i].File == file {
-				m.Artifacts[i].SHA256 = hex.EncodeToString(sum[:])
-				m.Artifacts[i].Size = int64(len(data))
-			}
-		}
-	})
 }
 
 func readManifest(t *testing.T, dir string) *manifest.Manifest {

@@ -1,18 +1,14 @@
 package repo
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"syscall"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
-	"relpack/internal/regular"
 	"relpack/pkg/distro"
 	"relpack/pkg/manifest"
 	"relpack/pkg/releaseverify"
@@ -110,38 +106,4 @@ func readRelease(dir string, o Options, keyring openpgp.EntityList) (*input, err
 		}
 	}
 	return in, nil
-}
-
-// hashFile returns the sha256 and size of a regular file. noLink refuses
-// a symbolic link at path (O_NOFOLLOW), so a release folder cannot make
-// relpack publish a file from elsewhere.
-func hashFile(path string, noLink bool) (string, int64, error) {
-	flags := os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY
-	if noLink {
-		if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSymlink != 0 {
-			return "", 0, fmt.Errorf("%s is a symbolic link: a release folder holds its artifacts as regular files; copy the file itself", path)
-		}
-		flags |= syscall.O_NOFOLLOW
-	}
-	f, err := os.OpenFile(path, flags, 0)
-	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return "", 0, fmt.Errorf("%s is a symbolic link: a release folder holds its artifacts as regular files; copy the file itself", path)
-		}
-		return "", 0, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	if !st.Mode().IsRegular() {
-		return "", 0, &regular.NotRegularError{Path: path, Mode: st.Mode()}
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

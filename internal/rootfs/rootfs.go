@@ -45,6 +45,12 @@ type Entry struct {
 	Dir      bool
 	Replaced bool // a file written over one that was there before
 	dev, ino uint64
+	// A file's size and modification time as written: an inode number
+	// is reused once its file is deleted, so a file someone put in place
+	// of this one may carry the same dev and inode; it hardly carries the
+	// same size and time too. (A folder's time changes with what it holds,
+	// so folders are known by dev and inode alone.)
+	size, mtime int64
 }
 
 // Open opens dir (which must exist) as a root.
@@ -85,6 +91,9 @@ func (t *Tree) record(name string, dir, replaced bool, st fs.FileInfo) {
 	e := Entry{Name: name, Dir: dir, Replaced: replaced}
 	if s, ok := st.Sys().(*syscall.Stat_t); ok {
 		e.dev, e.ino = uint64(s.Dev), uint64(s.Ino)
+	}
+	if !dir {
+		e.size, e.mtime = st.Size(), st.ModTime().UnixNano()
 	}
 	*t.log = append(*t.log, e)
 }
@@ -251,5 +260,8 @@ func slicesKeep(log []Entry, keep func(string, bool) bool) []Entry {
 
 func same(e Entry, st fs.FileInfo) bool {
 	s, ok := st.Sys().(*syscall.Stat_t)
-	return ok && st.IsDir() == e.Dir && st.Mode()&fs.ModeSymlink == 0 && uint64(s.Dev) == e.dev && uint64(s.Ino) == e.ino
+	if !ok || st.IsDir() != e.Dir || st.Mode()&fs.ModeSymlink != 0 || uint64(s.Dev) != e.dev || uint64(s.Ino) != e.ino {
+		return false
+	}
+	return e.Dir || st.Size() == e.size && st.ModTime().UnixNano() == e.mtime
 }

@@ -65,6 +65,28 @@ type DocDistro struct {
 	// LibcRelation is the relation on the C library ("libc6 (>= 2.28)",
 	// "glibc >= 2.28"); "" when none is declared.
 	LibcRelation string
+	// AddOns are the repositories a host must enable before the packages
+	// install (EPEL, universe), sorted by name.
+	AddOns []DocAddOn
+	// Support is the distro's support window; nil when not recorded.
+	Support *DocSupport
+}
+
+// DocAddOn is an add-on repository and the packages it serves.
+type DocAddOn struct {
+	Name, Enable string
+	Packages     []string
+}
+
+// DocSupport is a distro's support window.
+type DocSupport struct {
+	Regular, End, Kind string
+	// EndedBeforeRelease: End came before the release's date
+	// (SOURCE_DATE_EPOCH), so the docs never change with the day they
+	// are read.
+	EndedBeforeRelease bool
+	// Ended: the support has ended on a day no source gives.
+	Ended bool
 }
 
 // DocPackage is one deb or rpm file.

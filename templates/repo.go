@@ -31,6 +31,8 @@ type RepoSuite struct {
 	List                string
 	// Commands are the lines of the set-up, one command each.
 	Commands []string
+	// AddOns are the repositories to enable before installing (universe).
+	AddOns []DocAddOn
 }
 
 // RepoRPM is one rpm target's repository.
@@ -40,4 +42,6 @@ type RepoRPM struct {
 	RepoURL      string
 	Repo         []string // the .repo file's lines
 	Commands     []string
+	// AddOns are the repositories to enable before installing (EPEL).
+	AddOns []DocAddOn
 }

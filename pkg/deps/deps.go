@@ -76,10 +76,19 @@ type SonameError struct {
 	// Shipped lists what the distro ships under the same library name
 	// (libz3.so.4.8 for libz3.so.4), empty when nothing is known.
 	Shipped map[string]string
+	// NotShipped is set when the catalogue records that no repository of
+	// the distro ships the library at all: the source that says so.
+	NotShipped string
 }
 
 func (e *SonameError) Error() string {
 	stem := libStem(e.Soname)
+	if e.NotShipped != "" {
+		return fmt.Sprintf("%s needs %s, but no repository of distro target %s ships %s (%s): a package depending on it could not be installed there.\n"+
+			"Ways out: ship a private copy in the %s packages (`libraries: {%s: {files: {ARCH: PATH/TO/%s}, private: [%s]}}` in packaging.yaml installs it under /usr/lib/NAME/, docs/config.md); "+
+			"or give %s its own input that bundles %s (link it statically; `targets: [{id: %s, inputs: {TRIPLE: PATH}}]`)",
+			e.Binary, e.Soname, e.Distro, stem, e.NotShipped, e.Distro, stem, e.Soname, e.Distro, e.Distro, stem, e.Distro)
+	}
 	if len(e.Shipped) > 0 {
 		var ships []string
 		for so, pkg := range e.Shipped {
@@ -136,7 +145,8 @@ func Resolve(f *abi.Facts, d distro.Distro, floor string) (Relations, error) {
 					shipped[other] = p
 				}
 			}
-			return Relations{}, &SonameError{Binary: f.Path, Soname: so, Distro: d.ID, Shipped: shipped}
+			notShipped, _ := d.NotShippedSource(libStem(so))
+			return Relations{}, &SonameError{Binary: f.Path, Soname: so, Distro: d.ID, Shipped: shipped, NotShipped: notShipped}
 		}
 		r.Packages[so] = pkg
 	}

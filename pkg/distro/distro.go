@@ -50,6 +50,21 @@ type Distro struct {
 	// release's config_digest hashes: renaming a suite does not make
 	// partial releases unmergeable.
 	Suite string `yaml:"suite" json:"-"`
+	// Origins says, per soname of Sonames, which repository ships its
+	// package (origin.go); a soname without one comes from the base
+	// repositories.
+	Origins map[string]Origin `yaml:"origins" json:"origins,omitempty"`
+	// Repositories are the add-on repositories Origins name, by key.
+	Repositories map[string]AddOn `yaml:"repositories" json:"repositories,omitempty"`
+	// NotShipped lists library stems ("libz3") that no repository of the
+	// target ships, each with the source that says so.
+	NotShipped map[string]string `yaml:"not_shipped" json:"not_shipped,omitempty"`
+	// Support is the target's support window.
+	Support Support `yaml:"support" json:"support"`
+	// Sources says where each plain field's value was read ("glibc":
+	// "...", "compression": "..."); runtime, origins, repositories,
+	// not_shipped and support carry their own source.
+	Sources map[string]string `yaml:"sources" json:"-"`
 }
 
 //go:embed catalog.yaml
@@ -104,6 +119,21 @@ func (d Distro) clone() Distro {
 		for k, v := range d.Sonames {
 			c.Sonames[k] = v
 		}
+	}
+	c.Origins = cloneMap(d.Origins)
+	c.Repositories = cloneMap(d.Repositories)
+	c.NotShipped = cloneMap(d.NotShipped)
+	c.Sources = cloneMap(d.Sources)
+	return c
+}
+
+func cloneMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]V, len(m))
+	for k, v := range m {
+		c[k] = v
 	}
 	return c
 }
@@ -295,6 +325,7 @@ func (d Distro) Validate() []FieldError {
 			add("sonames", "package %q for %s is not a package name", d.Sonames[so], so)
 		}
 	}
+	d.validateOrigins(add)
 	return errs
 }
 

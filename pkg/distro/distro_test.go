@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -21,17 +22,26 @@ func TestCatalogValid(t *testing.T) {
 		}
 		seen[d.ID] = true
 	}
-	for _, id := range []string{"el8", "el9", "fedora41", "debian11", "debian12", "debian13", "ubuntu2204", "ubuntu2404"} {
+	for _, id := range []string{"el8", "el9", "el10", "fedora41", "fedora42", "fedora43", "al2023", "debian11", "debian12", "debian13", "ubuntu2204", "ubuntu2404", "ubuntu2604"} {
 		if !seen[id] {
 			t.Errorf("catalogue lacks %s", id)
 		}
 	}
 	el8, _ := Lookup("el8")
-	if el8.Glibc != "2.28" || el8.Sonames["libz3.so.4.8"] != "z3-libs" || el8.Format != "rpm" {
+	if el8.Glibc != "2.28" || el8.Format != "rpm" {
 		t.Errorf("el8 = %+v", el8)
 	}
-	if _, ok := el8.Sonames["libz3.so.4"]; ok {
-		t.Error("el8 must not claim libz3.so.4: its z3-libs ships libz3.so.4.8")
+	for so := range el8.Sonames {
+		if strings.HasPrefix(so, "libz3.so") {
+			t.Errorf("el8 must not map %s: no repository of RHEL 8 ships Z3", so)
+		}
+	}
+	if _, ok := el8.NotShippedSource("libz3"); !ok {
+		t.Error("el8 must record that it ships no libz3")
+	}
+	el9, _ := Lookup("el9")
+	if el9.Sonames["libz3.so.4.8"] != "z3-libs" || el9.AddOnFor("libz3.so.4.8") == nil {
+		t.Errorf("el9's z3-libs (libz3.so.4.8) comes from EPEL 9: %+v", el9.Origins)
 	}
 	d12, _ := Lookup("debian12")
 	if d12.Sonames["libz3.so.4"] != "libz3-4" || d12.LibcPackage != "libc6" {
@@ -264,6 +274,148 @@ func TestValidExport(t *testing.T) {
 		"a@b@c": false, "a b": false, "a\tb": false, "a\x7f": false} {
 		if validExport(e) != want {
 			t.Errorf("validExport(%q) = %v", e, !want)
+		}
+	}
+}
+
+// TestEveryCatalogValueSourced holds the catalogue to its rule: every
+// value says where it was read. Plain fields through sources:, the
+// runtime, each soname's origin, each add-on repository, each library
+// the target does not ship and the support window through their own
+// source:, and the library facts through their files' source:.
+func TestEveryCatalogValueSourced(t *testing.T) {
+	for _, d := range Catalog() {
+		need := []string{"name", "glibc", "compression", "release_suffix", "arches", "libc_package", "sonames"}
+		if d.Format == "deb" {
+			need = append(need, "suite")
+		}
+		for _, f := range need {
+			if strings.TrimSpace(d.Sources[f]) == "" {
+				t.Errorf("%s: %s has no source (sources.%s)", d.ID, f, f)
+			}
+		}
+		if (d.Runtime.GLIBCXX != "" || d.Runtime.CXXABI != "" || d.Runtime.GCC != "") && d.Runtime.Source == "" {
+			t.Errorf("%s: runtime has no source", d.ID)
+		}
+		for so := range d.Sonames {
+			o, ok := d.Origins[so]
+			if !ok || o.Source == "" {
+				t.Errorf("%s: %s: no origin with a source (origins.%s: {repository: ..., source: ...})", d.ID, so, so)
+			}
+		}
+		for k, r := range d.Repositories {
+			if r.Source == "" {
+				t.Errorf("%s: repository %s has no source", d.ID, k)
+			}
+		}
+		for stem, src := range d.NotShipped {
+			if src == "" {
+				t.Errorf("%s: not_shipped %s has no source", d.ID, stem)
+			}
+		}
+		if d.Support.Source == "" {
+			t.Errorf("%s: no support window with a source (support: {regular, end, kind, source})", d.ID)
+		}
+		for _, byso := range d.Libraries {
+			for so, l := range byso {
+				if l.Source == "" {
+					t.Errorf("%s: facts of %s %s have no source", d.ID, l.Arch, so)
+				}
+			}
+		}
+	}
+}
+
+// TestZ3Origins pins the facts issue 19 confirmed: which repository ships
+// Z3 on each target, or that none does.
+func TestZ3Origins(t *testing.T) {
+	for id, want := range map[string]string{
+		"debian11": "base", "debian12": "base", "debian13": "base",
+		"ubuntu2204": "universe", "ubuntu2404": "universe",
+		"el9": "epel", "fedora41": "base", "fedora42": "base", "fedora43": "base", "al2023": "base",
+	} {
+		d, ok := Lookup(id)
+		if !ok {
+			t.Fatalf("no %s", id)
+		}
+		so := ""
+		for s := range d.Sonames {
+			if strings.HasPrefix(s, "libz3.so") {
+				so = s
+			}
+		}
+		if so == "" {
+			t.Errorf("%s maps no libz3", id)
+			continue
+		}
+		if got := d.Origin(so).Repository; got != want {
+			t.Errorf("%s: %s comes from %q, want %q", id, so, got, want)
+		}
+		if want != BaseRepository && d.AddOnFor(so) == nil {
+			t.Errorf("%s: %s comes from %s, which repositories does not define", id, so, want)
+		}
+	}
+}
+
+func TestSupportEnded(t *testing.T) {
+	d11, _ := Lookup("debian11")
+	day := func(s string) time.Time {
+		tm, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	if d11.Support.End != "2026-08-31" {
+		t.Fatalf("debian11 support ends %q, Debian says 2026-08-31", d11.Support.End)
+	}
+	if d11.Support.Ended(day("2026-08-31").Add(23 * time.Hour)) {
+		t.Error("support runs through its last day")
+	}
+	if !d11.Support.Ended(day("2026-09-01").Add(time.Minute)) {
+		t.Error("debian11's LTS ended 2026-08-31")
+	}
+	if (Support{}).Ended(day("2100-01-01")) {
+		t.Error("a target with no recorded end has not ended")
+	}
+}
+
+func TestValidateOrigins(t *testing.T) {
+	base := func() Distro {
+		return Distro{ID: "t", Name: "T", Format: "rpm", Glibc: "2.34", Compression: "xz", Arches: []string{"x86_64"}, LibcPackage: "glibc",
+			Sonames: map[string]string{"libz3.so.4.8": "z3-libs"}}
+	}
+	cases := map[string]struct {
+		edit  func(*Distro)
+		field string
+	}{
+		"unmapped origin": {func(d *Distro) { d.Origins = map[string]Origin{"libfoo.so.1": {Repository: "base"}} }, "origins"},
+		"unknown repo":    {func(d *Distro) { d.Origins = map[string]Origin{"libz3.so.4.8": {Repository: "epel"}} }, "origins"},
+		"hostile enable": {func(d *Distro) {
+			d.Repositories = map[string]AddOn{"epel": {Name: "EPEL", Enable: "dnf install epel-release; rm -rf /"}}
+		}, "repositories"},
+		"backquote enable": {func(d *Distro) { d.Repositories = map[string]AddOn{"epel": {Name: "EPEL", Enable: "dnf `id`"}} }, "repositories"},
+		"base key":         {func(d *Distro) { d.Repositories = map[string]AddOn{"base": {Name: "Base", Enable: "true"}} }, "repositories"},
+		"shipped and not":  {func(d *Distro) { d.NotShipped = map[string]string{"libz3": "x"} }, "not_shipped"},
+		"bad stem":         {func(d *Distro) { d.NotShipped = map[string]string{"z3 libs": "x"} }, "not_shipped"},
+		"bad date":         {func(d *Distro) { d.Support = Support{End: "2026-13-01"} }, "support"},
+		"reversed":         {func(d *Distro) { d.Support = Support{Regular: "2030-01-01", End: "2029-01-01"} }, "support"},
+		"source newline":   {func(d *Distro) { d.Sources = map[string]string{"glibc": "a\nb"} }, "sources"},
+		"unknown source":   {func(d *Distro) { d.Sources = map[string]string{"colour": "x"} }, "sources"},
+	}
+	if errs := base().Validate(); len(errs) != 0 {
+		t.Fatalf("base: %v", errs)
+	}
+	for name, c := range cases {
+		d := base()
+		c.edit(&d)
+		errs := d.Validate()
+		found := false
+		for _, e := range errs {
+			found = found || e.Field == c.field
+		}
+		if !found {
+			t.Errorf("%s: no error on %s: %v", name, c.field, errs)
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 // Every deb target of the catalogue names its apt suite (relpack repo
 // publishes under dists/SUITE/); rpm targets have none.
 func TestCatalogSuites(t *testing.T) {
-	want := map[string]string{"debian11": "bullseye", "debian12": "bookworm", "debian13": "trixie", "ubuntu2204": "jammy", "ubuntu2404": "noble"}
+	want := map[string]string{"debian11": "bullseye", "debian12": "bookworm", "debian13": "trixie", "ubuntu2204": "jammy", "ubuntu2404": "noble", "ubuntu2604": "resolute"}
 	for _, d := range distro.Catalog() {
 		if d.Format == "deb" && want[d.ID] == "" {
 			t.Errorf("deb target %s: add it to this test with its suite", d.ID)

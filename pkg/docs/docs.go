@@ -8,9 +8,11 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
+	"time"
 
 	"relpack/internal/regular"
 	"relpack/pkg/manifest"
@@ -251,7 +253,7 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	byID := map[string]int{}
 	for _, ds := range m.Distros {
 		byID[ds.ID] = len(d.Distros)
-		d.Distros = append(d.Distros, templates.DocDistro{ID: ds.ID, Name: ds.Name, Format: ds.Format, Glibc: ds.Glibc})
+		d.Distros = append(d.Distros, templates.DocDistro{ID: ds.ID, Name: ds.Name, Format: ds.Format, Glibc: ds.Glibc, Support: docSupport(ds.Support, m.SourceDateEpoch)})
 	}
 	for _, a := range m.Artifacts {
 		if a.Kind == "tarball" || a.Distro == "" {
@@ -283,6 +285,7 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 		if ds.LibcRelation == "" {
 			ds.LibcRelation = libcRelation(a.Relations)
 		}
+		ds.AddOns = addAddOns(ds.AddOns, a.Repositories)
 		if a.Z3So != "" {
 			k := key{a.Arch, a.Z3So}
 			sonames[k] = addUnique(sonames[k], a.Distro)
@@ -492,4 +495,37 @@ func installerData(m *manifest.Manifest, baseURL string) (templates.Installer, e
 		return a.File < b.File
 	})
 	return d, nil
+}
+
+// docSupport is the install docs' view of a support window.
+func docSupport(s *manifest.Support, epoch int64) *templates.DocSupport {
+	if s == nil {
+		return nil
+	}
+	ds := &templates.DocSupport{Regular: s.Regular, End: s.End, Kind: s.Kind}
+	if ds.Kind == "" {
+		ds.Kind = "support"
+	}
+	ds.Ended = s.Ended
+	if end, err := time.Parse(time.DateOnly, s.End); err == nil {
+		ds.EndedBeforeRelease = time.Unix(epoch, 0).UTC().After(end.Add(24 * time.Hour))
+	}
+	return ds
+}
+
+// addAddOns merges a package's add-on repositories into a distro's.
+func addAddOns(list []templates.DocAddOn, repos []manifest.Repository) []templates.DocAddOn {
+	for _, r := range repos {
+		i := slices.IndexFunc(list, func(a templates.DocAddOn) bool { return a.Name == r.Name })
+		if i < 0 {
+			list = append(list, templates.DocAddOn{Name: r.Name, Enable: r.Enable})
+			i = len(list) - 1
+		}
+		for _, p := range r.Packages {
+			list[i].Packages = addUnique(list[i].Packages, p)
+		}
+		slices.Sort(list[i].Packages)
+	}
+	slices.SortFunc(list, func(a, b templates.DocAddOn) int { return strings.Compare(a.Name, b.Name) })
+	return list
 }

@@ -36,6 +36,19 @@ func RepoData(st *repo.State) templates.RepoDoc {
 		d.Versions = append(d.Versions, r.Version)
 	}
 	p := st.Product
+	addOns := map[string][]templates.DocAddOn{} // target -> add-on repositories its packages need
+	for _, r := range st.Releases {
+		for _, a := range r.Artifacts {
+			addOns[a.Distro] = addAddOns(addOns[a.Distro], a.Repositories)
+		}
+	}
+	install := func(target, cmd string) []string {
+		var out []string
+		for _, a := range addOns[target] {
+			out = append(out, a.Enable)
+		}
+		return append(out, cmd)
+	}
 	for _, s := range st.Suites {
 		src := st.URL + "/" + repo.SourcesName(p, s.Suite)
 		d.Apt = append(d.Apt, templates.RepoSuite{
@@ -48,9 +61,10 @@ func RepoData(st *repo.State) templates.RepoDoc {
 				"sudo curl -fsSL -o " + repo.KeyringPath(p) + " " + templates.ShellQuote(st.URL+"/KEY.asc"),
 				"sudo curl -fsSL -o /etc/apt/sources.list.d/" + p + ".sources " + templates.ShellQuote(src),
 				"sudo apt-get update",
-				"sudo apt-get install " + p,
 			},
+			AddOns: addOns[s.Target],
 		})
+		d.Apt[len(d.Apt)-1].Commands = append(d.Apt[len(d.Apt)-1].Commands, install(s.Target, "sudo apt-get install "+p)...)
 	}
 	for _, r := range st.RPMRepos {
 		u := st.URL + "/" + repo.RepoFileName(p, r.Target)
@@ -59,9 +73,10 @@ func RepoData(st *repo.State) templates.RepoDoc {
 			Repo: lines(repo.RepoFile(st, r.Target)),
 			Commands: []string{
 				"sudo curl -fsSL -o /etc/yum.repos.d/" + p + ".repo " + templates.ShellQuote(u),
-				"sudo dnf install " + p,
 			},
+			AddOns: addOns[r.Target],
 		})
+		d.Dnf[len(d.Dnf)-1].Commands = append(d.Dnf[len(d.Dnf)-1].Commands, install(r.Target, "sudo dnf install "+p)...)
 	}
 	return d
 }

@@ -170,7 +170,36 @@ type Distro struct {
 	Name   string `json:"name"`
 	Format string `json:"format"`
 	Glibc  string `json:"glibc"`
+	// Support is the distro's support window as the catalogue records it;
+	// nil when it records none.
+	Support *Support `json:"support,omitempty"`
 }
+
+// Support is a distro's support window (dates YYYY-MM-DD): the end of its
+// regular support, and the end of the support of Kind (LTS, maintenance),
+// after which its publisher fixes nothing.
+type Support struct {
+	Regular string `json:"regular,omitempty"`
+	End     string `json:"end,omitempty"`
+	Kind    string `json:"kind,omitempty"`
+	// Ended: support has ended, on a day no source gives (End is empty).
+	Ended bool `json:"ended,omitempty"`
+}
+
+// Repository is an add-on repository a host must enable before a
+// package's relations can be met (EPEL on EL9 for z3-libs, universe on
+// Ubuntu for libz3-4).
+type Repository struct {
+	Name string `json:"name"` // "EPEL 9", "universe"
+	// Enable is the command that enables it ("dnf install epel-release").
+	Enable string `json:"enable"`
+	// Packages are the package's relations it serves, sorted.
+	Packages []string `json:"packages"`
+}
+
+// ValidEnable reports whether s is a command relpack writes to enable an
+// add-on repository (Repository.Enable): safe to print in docs unquoted.
+func ValidEnable(s string) bool { return enableRE.MatchString(s) }
 
 // Artifact is one file of the release.
 type Artifact struct {
@@ -205,6 +234,10 @@ type Artifact struct {
 	Runpath string `json:"runpath,omitempty"`
 	// Sidecar is the library a sidecar tarball carries.
 	Sidecar *Sidecar `json:"sidecar,omitempty"`
+	// Repositories are the add-on repositories a host must enable for a
+	// package's relations, sorted by name; empty when the distro's own
+	// repositories serve them all.
+	Repositories []Repository `json:"repositories,omitempty"`
 }
 
 // Sidecar is a library shipped beside the binary in a tarball.
@@ -278,6 +311,10 @@ var (
 	urlRE = regexp.MustCompile(`^https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]+$`)
 	// relationRE is a Depends/Requires entry: "libc6 (>= 2.28)",
 	// "libc.so.6(GLIBC_2.17)(64bit)", "a | b".
+	// enableRE is a command enabling an add-on repository, printed in
+	// install docs: no quoting, expansion or separator characters.
+	enableRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ./+_:=,@-]{0,199}$`)
+	dateRE     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 	relationRE = regexp.MustCompile(`^[A-Za-z0-9._+~:()<>=,| \[\]/-]+$`)
 	// runpathRE is a DT_RUNPATH such as "$ORIGIN/../lib".
 	runpathRE     = regexp.MustCompile(`^[A-Za-z0-9$_./:{}+~-]+$`)
@@ -474,6 +511,11 @@ func (m *Manifest) Validate() error {
 		c.text(f+"name", d.Name)
 		c.oneOf(f+"format", d.Format, true, "deb", "rpm", "apk")
 		c.match(f+"glibc", d.Glibc, true, numVersionRE, wantNumVer)
+		if s := d.Support; s != nil {
+			c.match(f+"support.regular", s.Regular, true, dateRE, "a date YYYY-MM-DD")
+			c.match(f+"support.end", s.End, true, dateRE, "a date YYYY-MM-DD")
+			c.text(f+"support.kind", s.Kind)
+		}
 	}
 	if len(m.Artifacts) == 0 {
 		c.fail("artifacts", "", "the manifest lists no artifacts: there is nothing to document or install (give the manifest.json of a finished relpack build)")
@@ -518,6 +560,14 @@ func (m *Manifest) Validate() error {
 			c.match(f+"sidecar.sha256", s.SHA256, true, sha256RE, wantSHA256)
 			for j, n := range s.Needed {
 				c.match(fmt.Sprintf("%ssidecar.needed[%d]", f, j), n, false, safeFileRE, wantFile)
+			}
+		}
+		for j, r := range a.Repositories {
+			g := fmt.Sprintf("%srepositories[%d].", f, j)
+			c.text(g+"name", r.Name)
+			c.match(g+"enable", r.Enable, false, enableRE, "one command of letters, digits, spaces and . / + _ : = , @ - (e.g. dnf install epel-release)")
+			for k, p := range r.Packages {
+				c.match(fmt.Sprintf("%spackages[%d]", g, k), p, false, nameRE, wantName)
 			}
 		}
 	}

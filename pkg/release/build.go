@@ -52,8 +52,12 @@ type Options struct {
 	// files that this build does not write again are removed at the end.
 	// Without it, a folder holding artifacts is refused.
 	Clean bool
-	// Warn receives warnings (setuid or world-writable modes); nil: none.
+	// Warn receives warnings (setuid or world-writable modes, targets past
+	// their support); nil: none.
 	Warn io.Writer
+	// Now is the time a target's support is measured against (nil:
+	// time.Now); it shapes warnings only, never an artifact.
+	Now func() time.Time
 	// Sign signs every package and SHA256SUMS with the configuration's
 	// signing key (packaging.yaml signing:); without it nothing is signed.
 	Sign bool
@@ -392,6 +396,11 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	m.Inputs = sortInputs(m.Inputs)
 	if opts.Warn != nil {
 		warnings := modeWarnings(cfg)
+		now := time.Now
+		if opts.Now != nil {
+			now = opts.Now
+		}
+		warnings = append(warnings, supportWarnings(cfg, now())...)
 		if sel == nil { // a partial build does not see the whole release
 			warnings = append(warnings, notBuilt(cfg, paths, release)...)
 		}
@@ -416,7 +425,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		}
 	}
 	for _, t := range cfg.Targets {
-		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc})
+		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc, Support: supportOf(t.Distro)})
 	}
 	pv := newPrivatePlanner(cfg, snap, scratch, policy)
 	// The debs of the build share their data members: identical payloads

@@ -3,8 +3,10 @@ package release
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,6 +135,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
 		Floor: policy.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
 		Z3: rel.Z3, Z3So: rel.Z3Soname, Z3Package: rel.Packages[rel.Z3Soname], PackageVersion: fields.Full(d.Format),
+		Repositories: addOnRepositories(d, rel.Packages),
 	}
 	if len(priv.Libs) > 0 {
 		// The manifest records one shipped library (Z3 when private,
@@ -213,4 +216,33 @@ func targetPath(t config.Target, paths map[string]string, triple string) string 
 		return p
 	}
 	return paths[triple]
+}
+
+// addOnRepositories lists the add-on repositories (EPEL, universe) a host
+// of d must enable before the packages of packages (soname -> package)
+// install, each with the packages it serves; nil when d's own
+// repositories ship them all.
+func addOnRepositories(d distro.Distro, packages map[string]string) []manifest.Repository {
+	byName := map[string]*manifest.Repository{}
+	for so, pkg := range packages {
+		a := d.AddOnFor(so)
+		if a == nil {
+			continue
+		}
+		r := byName[a.Name]
+		if r == nil {
+			r = &manifest.Repository{Name: a.Name, Enable: a.Enable}
+			byName[a.Name] = r
+		}
+		if !slices.Contains(r.Packages, pkg) {
+			r.Packages = append(r.Packages, pkg)
+		}
+	}
+	var out []manifest.Repository
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		r := byName[name]
+		slices.Sort(r.Packages)
+		out = append(out, *r)
+	}
+	return out
 }

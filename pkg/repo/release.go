@@ -84,7 +84,7 @@ func readRelease(dir string, o Options, keyring openpgp.EntityList) (*input, err
 		if distro.ArchName(a.Arch, a.Kind) == "" {
 			return fail(fmt.Errorf("%s: %s has arch %q, which relpack repo cannot name for %s (x86_64 or aarch64)", mp, a.File, a.Arch, a.Kind))
 		}
-		art := Artifact{File: a.File, Kind: a.Kind, Distro: a.Distro, Arch: a.Arch, Size: a.Size, SHA256: a.SHA256}
+		art := Artifact{File: a.File, Kind: a.Kind, Distro: a.Distro, Arch: a.Arch, Size: a.Size, SHA256: a.SHA256, Repositories: a.Repositories}
 		art.Path = Layout(m.Product, art)
 		in.rel.Artifacts = append(in.rel.Artifacts, art)
 	}

@@ -100,6 +100,9 @@ type Artifact struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Path   string `json:"path"`
+	// Repositories are the add-on repositories the package's relations
+	// need (the release manifest's), for the set-up docs.
+	Repositories []manifest.Repository `json:"repositories,omitempty"`
 }
 
 var (
@@ -233,6 +236,16 @@ func (s *State) Validate() error {
 			if !fileRE.MatchString(a.File) || !sha256RE.MatchString(a.SHA256) || a.Size < 0 || !idRE.MatchString(a.Distro) ||
 				(a.Kind != "deb" && a.Kind != "rpm") || distro.ArchName(a.Arch, a.Kind) == "" {
 				return fmt.Errorf("release %s %s: artifact %q is not a deb or rpm of the grammar relpack writes", r.Product, r.Version, a.File)
+			}
+			for _, ro := range a.Repositories {
+				if strings.ContainsFunc(ro.Name, isControl) || !manifest.ValidEnable(ro.Enable) {
+					return fmt.Errorf("release %s %s: artifact %s: repository %q: its name or enable command is not what relpack writes", r.Product, r.Version, a.File, ro.Name)
+				}
+				for _, p := range ro.Packages {
+					if !nameRE.MatchString(p) {
+						return fmt.Errorf("release %s %s: artifact %s: repository %s: package %q", r.Product, r.Version, a.File, ro.Name, p)
+					}
+				}
 			}
 			if a.Path != Layout(s.Product, a) {
 				return fmt.Errorf("release %s %s: artifact %s: path %q, relpack places it at %s", r.Product, r.Version, a.File, a.Path, Layout(s.Product, a))

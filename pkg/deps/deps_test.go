@@ -50,13 +50,13 @@ func TestResolveDebAndRPM(t *testing.T) {
 	}
 
 	rpmf := inspect(t, "x86_64/z3-user-rpmsoname")
-	rpm, err := Resolve(rpmf, mustDistro(t, "el8"), "2.28")
+	rpm, err := Resolve(rpmf, mustDistro(t, "el9"), "2.28")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"z3-libs", "libc.so.6(GLIBC_2.28)(64bit)", "glibc >= 2.28", "libz3.so.4.8()(64bit)", "libc.so.6()(64bit)"} {
 		if !contains(rpm.Depends, want) {
-			t.Errorf("el8 Requires lacks %q: %q", want, rpm.Depends)
+			t.Errorf("el9 Requires lacks %q: %q", want, rpm.Depends)
 		}
 	}
 
@@ -72,16 +72,29 @@ func TestResolveDebAndRPM(t *testing.T) {
 
 func TestSonameMismatch(t *testing.T) {
 	f := inspect(t, "x86_64/z3-user") // linked on Debian: libz3.so.4
-	_, err := Resolve(f, mustDistro(t, "el8"), "2.28")
+	_, err := Resolve(f, mustDistro(t, "el9"), "2.28")
 	var se *SonameError
 	if !errors.As(err, &se) {
 		t.Fatalf("err = %v, want a SonameError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"needs libz3.so.4", "el8 ships libz3 as libz3.so.4.8 (package z3-libs)", "will not load there",
-		"bundle libz3", "sidecar", "link against el8's own libz3.so.4.8", "add `libz3.so.4: <package>`"} {
+	for _, want := range []string{"needs libz3.so.4", "el9 ships libz3 as libz3.so.4.8 (package z3-libs)", "will not load there",
+		"bundle libz3", "sidecar", "link against el9's own libz3.so.4.8", "add `libz3.so.4: <package>`"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	// A target that ships no Z3 at all (EL8): refused under either
+	// soname, with the source and the two ways out.
+	for _, rel := range []string{"x86_64/z3-user", "x86_64/z3-user-rpmsoname"} {
+		_, err := Resolve(inspect(t, rel), mustDistro(t, "el8"), "2.28")
+		if !errors.As(err, &se) || se.NotShipped == "" {
+			t.Fatalf("%s on el8: err = %v, want a SonameError saying el8 ships no libz3", rel, err)
+		}
+		for _, want := range []string{"no repository of distro target el8 ships libz3", "EPEL 9", "private: [el8]", "give el8 its own input that bundles libz3"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s on el8: message lacks %q:\n%s", rel, want, err)
+			}
 		}
 	}
 	// The other direction: an RPM-distro soname on Debian.

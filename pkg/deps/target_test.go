@@ -147,12 +147,12 @@ func TestLibraryVersionAndExports(t *testing.T) {
 	}
 	// rpm: z3-libs >= MIN beside the soname requires.
 	rf := inspect(t, "x86_64/z3-user-rpmsoname")
-	r, err = ResolveTarget(rf, mustDistro(t, "el8"), Options{Floor: "2.28", Arch: "x86_64", Needs: need})
+	r, err = ResolveTarget(rf, mustDistro(t, "el9"), Options{Floor: "2.28", Arch: "x86_64", Needs: need})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !contains(r.Depends, "z3-libs >= 4.8.17") || !contains(r.Depends, "libz3.so.4.8()(64bit)") || contains(r.Depends, "z3-libs") {
-		t.Errorf("el8 Requires = %q", r.Depends)
+		t.Errorf("el9 Requires = %q", r.Depends)
 	}
 }
 

@@ -321,6 +321,9 @@ func TestMarkdownSidecarAndBundled(t *testing.T) {
 	b := loadFixture(t)
 	for i := range b.Artifacts {
 		a := &b.Artifacts[i]
+		if a.Kind != "tarball" { // a package's private Z3 (el8) is bundled too
+			a.Sidecar, a.Runpath = nil, ""
+		}
 		if a.Sidecar == nil {
 			a.Z3, a.Z3So, a.Z3Package = "bundled", "", ""
 		}

@@ -38,7 +38,7 @@ PRODUCT='openshell-gateway'
 VERSION='0.1.0'
 FLOOR='2.28'
 DEFAULT_BASE_URL='https://example.com/openshell-gateway/0.1.0'
-DISTRO_IDS='debian11 debian12 el8 el9 ubuntu2204 ubuntu2404'
+DISTRO_IDS='debian11 debian12 debian13 el8 el9 ubuntu2204 ubuntu2404'
 ARCHES='x86_64 aarch64'
 # kind arch distro floor sha256 file  (kind: deb, rpm, gnu, sidecar, musl;
 # "-" for no distro or no glibc floor)
@@ -47,12 +47,14 @@ deb x86_64 debian11 2.28 e67297875c396e7c38d5ebe7fc537cd3cb62c7d2cb62813f5a198fb
 deb aarch64 debian11 2.28 b012650ff6520d704b85007e6411aefe3ac99014cdae2aac5035793f4f253ce0 openshell-gateway_0.1.0-1~deb11_arm64.deb
 deb x86_64 debian12 2.28 6c2d948189b7390c584a5bc33a9fee85ba7128161bf7dc2603af69da80e5e1ab openshell-gateway_0.1.0-1~deb12_amd64.deb
 deb aarch64 debian12 2.28 55d726df88849f279082b31ad5c837d604c68aea37738d5d10c26fe9d8ace7cd openshell-gateway_0.1.0-1~deb12_arm64.deb
+deb x86_64 debian13 2.28 acbb51282053d7a26099088a38f52b3e60db96d1dd2e618fcc8750c2655b8f84 openshell-gateway_0.1.0-1~deb13_amd64.deb
+deb aarch64 debian13 2.28 030ce5feee124785d03264e7ad1cc652c75dff793abd864fd2ac054b55d13d82 openshell-gateway_0.1.0-1~deb13_arm64.deb
 deb x86_64 ubuntu2204 2.28 5fa8a73bb27efb3aaba082eca0ca50aa575331e99209e1d6401b511607901ba8 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
 deb aarch64 ubuntu2204 2.28 ea28e2d25ff02b823e4f8473c94ec6167a1e1037f1bd781d0576a506deba5582 openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
 deb x86_64 ubuntu2404 2.28 6cbd40cb84a5df00fd7ce2f75d5893bfc45ed21803b1b478ce603d79dc4986b3 openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
 deb aarch64 ubuntu2404 2.28 9f6c2b1c2f313b45d81e90d4de6e8028c3da570c3efe79e028db85cbe9984e0e openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
-rpm x86_64 el8 2.28 7ed0857511457644250391e33b0005ae1cacd3718c3b55738394137fbc82d91a openshell-gateway-0.1.0-1.el8.x86_64.rpm
-rpm aarch64 el8 2.28 4df1c9aedf7d8e1ab2dc211f2ef18b099b82093ae988e2d9e6ad3cae917d5d58 openshell-gateway-0.1.0-1.el8.aarch64.rpm
+rpm x86_64 el8 2.28 a79bcb92fd5d40b47dd110cad4ce3c6f2ac4ef6d7948a8bdb79e7cf38bd9262f openshell-gateway-0.1.0-1.el8.x86_64.rpm
+rpm aarch64 el8 2.28 c211024ff433b096f29a34ec9f4d5aae15b471b94b4d5be2bafaa953c2ed8250 openshell-gateway-0.1.0-1.el8.aarch64.rpm
 rpm x86_64 el9 2.28 110dafb85c221046dd915c30e322b46b726591fdda09a7f2dd36ba0435849f8c openshell-gateway-0.1.0-1.el9.x86_64.rpm
 rpm aarch64 el9 2.28 74e5bbaf17649c5e55d82ccb05628b11307241e8f71ca16842597158e7b7823f openshell-gateway-0.1.0-1.el9.aarch64.rpm
 gnu x86_64 - 2.28 8501b11e364ec78adc4b7787bd9833264054cc3ef995e1843fe8b828978b4103 openshell-gateway-x86_64-unknown-linux-gnu.tar.gz

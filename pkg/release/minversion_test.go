@@ -35,7 +35,7 @@ targets:
     libc_package: libc6
     sonames:
       libz3.so.4: libz3-4
-  - id: el8
+  - id: el9
     arches: [x86_64]
     inputs:
       x86_64-unknown-linux-gnu: ` + fixtures + `/demo/x86_64-unknown-linux-gnu-el8/openshell-gateway
@@ -91,7 +91,7 @@ func TestMinVersionRefusedByApt(t *testing.T) {
 	}
 }
 
-// TestMinVersionRefusedByRpm: the el8 rpm requires z3-libs >= 4.8.17; an
+// TestMinVersionRefusedByRpm: the el9 rpm requires z3-libs >= 4.8.17; an
 // rpm database with z3-libs 4.8.7 refuses it, one with 4.8.17 accepts it.
 func TestMinVersionRefusedByRpm(t *testing.T) {
 	testdeps.Tools(t, "rpm")
@@ -99,11 +99,11 @@ func TestMinVersionRefusedByRpm(t *testing.T) {
 	if _, err := Run(Options{Config: minVersionConfig(t), Version: demoVer, OutDir: out, Epoch: DefaultEpoch}); err != nil {
 		t.Fatal(err)
 	}
-	el8 := filesIn(t, out, "*.el8.x86_64.rpm")
-	if len(el8) != 1 {
-		t.Fatalf("rpms: %v", el8)
+	el9 := filesIn(t, out, "*.el9.x86_64.rpm")
+	if len(el9) != 1 {
+		t.Fatalf("rpms: %v", el9)
 	}
-	if req := sh(t, "", "rpm", "-qp", "--requires", el8[0]); !strings.Contains(req, "z3-libs >= 4.8.17\n") {
+	if req := sh(t, "", "rpm", "-qp", "--requires", el9[0]); !strings.Contains(req, "z3-libs >= 4.8.17\n") {
 		t.Fatalf("requires:\n%s", req)
 	}
 	providers := t.TempDir()
@@ -123,7 +123,7 @@ func TestMinVersionRefusedByRpm(t *testing.T) {
 		// The service scriptlets' own needs (Requires(post): /bin/sh, systemd).
 		sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", mk("bash", "4.4.20", []string{"/bin/sh"}))
 		sh(t, "", "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", mk("systemd", "239", nil))
-		_, stderr, err := run("", nil, "rpm", "--root", root, "-i", "--test", "--ignorearch", el8[0])
+		_, stderr, err := run("", nil, "rpm", "--root", root, "-i", "--test", "--ignorearch", el9[0])
 		switch {
 		case c.ok && err != nil:
 			t.Errorf("z3-libs %s: refused: %s", c.z3, stderr)

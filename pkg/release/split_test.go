@@ -28,7 +28,7 @@ func TestSelection(t *testing.T) {
 	if n, _, _ := count("x86_64", "aarch64"); n != all {
 		t.Errorf("--only x86_64 --only aarch64 selects %d of %d", n, all)
 	}
-	if n, k, a := count("x86_64", "deb"); n != 4 || len(k) != 1 || !k["deb"] || len(a) != 1 || !a["x86_64"] {
+	if n, k, a := count("x86_64", "deb"); n != 5 || len(k) != 1 || !k["deb"] || len(a) != 1 || !a["x86_64"] {
 		t.Errorf("--only x86_64 --only deb: %d units, kinds %v, arches %v", n, k, a)
 	}
 	if n, k, _ := count("el8", "debian12", "rpm"); n != 2 || len(k) != 1 {

@@ -150,6 +150,16 @@ type Installer struct {
 	HasMusl bool
 	// Rows are the artifacts, one per line of the embedded table.
 	Rows []InstallerRow
+	// AddOns are the add-on repositories each distro target's packages
+	// need (EPEL 9 on el9), by target id.
+	AddOns []InstallerAddOn
+}
+
+// InstallerAddOn is a repository the packages of one distro target need.
+type InstallerAddOn struct {
+	Distro, Name, Enable string
+	// Packages are the relations it serves, comma separated.
+	Packages string
 }
 
 // InstallerRow is one artifact as the installer sees it.

@@ -22,7 +22,7 @@ func TestCatalogValid(t *testing.T) {
 		}
 		seen[d.ID] = true
 	}
-	for _, id := range []string{"el8", "el9", "el10", "fedora41", "fedora42", "fedora43", "al2023", "debian11", "debian12", "debian13", "ubuntu2204", "ubuntu2404", "ubuntu2604"} {
+	for _, id := range []string{"el8", "el9", "el10", "fedora41", "fedora42", "fedora43", "amzn2023", "debian11", "debian12", "debian13", "ubuntu2204", "ubuntu2404", "ubuntu2604"} {
 		if !seen[id] {
 			t.Errorf("catalogue lacks %s", id)
 		}
@@ -332,7 +332,7 @@ func TestZ3Origins(t *testing.T) {
 	for id, want := range map[string]string{
 		"debian11": "base", "debian12": "base", "debian13": "base",
 		"ubuntu2204": "universe", "ubuntu2404": "universe",
-		"el9": "epel", "fedora41": "base", "fedora42": "base", "fedora43": "base", "al2023": "base",
+		"el9": "epel", "fedora41": "base", "fedora42": "base", "fedora43": "base", "amzn2023": "base",
 	} {
 		d, ok := Lookup(id)
 		if !ok {

@@ -7,6 +7,7 @@ package docs
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -447,6 +448,7 @@ func installerData(m *manifest.Manifest, baseURL string) (templates.Installer, e
 	d.DistroIDs = strings.Join(ids, " ")
 	d.Arches = strings.Join(releaseArches(m, false), " ")
 	d.HasMusl = len(releaseArches(m, true)) > 0
+	addOns := map[string][]templates.DocAddOn{}
 	for _, a := range m.Artifacts {
 		r := templates.InstallerRow{Arch: a.Arch, Distro: "-", Floor: a.Floor, SHA256: a.SHA256, File: a.File}
 		if r.Floor == "" && a.Libc != "musl" {
@@ -466,6 +468,7 @@ func installerData(m *manifest.Manifest, baseURL string) (templates.Installer, e
 				return d, fmt.Errorf("manifest: artifact %s is a %s but distro %s is %s", a.File, a.Kind, a.Distro, f)
 			}
 			r.Kind, r.Distro = a.Kind, a.Distro
+			addOns[a.Distro] = addAddOns(addOns[a.Distro], a.Repositories)
 		case "tarball":
 			switch flavour(a) {
 			case "musl static":
@@ -479,6 +482,11 @@ func installerData(m *manifest.Manifest, baseURL string) (templates.Installer, e
 			continue // a format the installer cannot install (apk, ...)
 		}
 		d.Rows = append(d.Rows, r)
+	}
+	for _, id := range slices.Sorted(maps.Keys(addOns)) {
+		for _, a := range addOns[id] {
+			d.AddOns = append(d.AddOns, templates.InstallerAddOn{Distro: id, Name: a.Name, Enable: a.Enable, Packages: strings.Join(a.Packages, ", ")})
+		}
 	}
 	kindRank := map[string]int{"deb": 0, "rpm": 1, "gnu": 2, "sidecar": 3, "musl": 4}
 	sort.Slice(d.Rows, func(i, j int) bool {

@@ -47,7 +47,7 @@ func catalogConfig(t *testing.T, ids []string, private bool) string {
 }
 
 // TestEveryCatalogTargetBuilds builds the gateway for every target of the
-// catalogue (the new el10, fedora42, fedora43, al2023 and ubuntu2604
+// catalogue (the new el10, fedora42, fedora43, amzn2023 and ubuntu2604
 // among them) and holds each package to its target's facts, read back
 // with the real dpkg-deb and rpm: the format, the payload compression,
 // the release suffix, the floor stamped on the C library; and the build

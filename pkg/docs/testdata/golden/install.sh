@@ -45,8 +45,8 @@ ARCHES='x86_64 aarch64'
 ARTIFACTS='
 deb x86_64 debian11 2.28 e67297875c396e7c38d5ebe7fc537cd3cb62c7d2cb62813f5a198fbf6ae2b076 openshell-gateway_0.1.0-1~deb11_amd64.deb
 deb aarch64 debian11 2.28 b012650ff6520d704b85007e6411aefe3ac99014cdae2aac5035793f4f253ce0 openshell-gateway_0.1.0-1~deb11_arm64.deb
-deb x86_64 debian12 2.28 6c2d948189b7390c584a5bc33a9fee85ba7128161bf7dc2603af69da80e5e1ab openshell-gateway_0.1.0-1~deb12_amd64.deb
-deb aarch64 debian12 2.28 55d726df88849f279082b31ad5c837d604c68aea37738d5d10c26fe9d8ace7cd openshell-gateway_0.1.0-1~deb12_arm64.deb
+deb x86_64 debian12 2.28 c7b86a23738c9d882cf24426f5cce39afd452b67ebb94e266ccf3ad3f6927e1c openshell-gateway_0.1.0-1~deb12_amd64.deb
+deb aarch64 debian12 2.28 1be125e42b3af6693b59088cd0c277133609d62e5775a493c21692d6db8eef61 openshell-gateway_0.1.0-1~deb12_arm64.deb
 deb x86_64 debian13 2.28 acbb51282053d7a26099088a38f52b3e60db96d1dd2e618fcc8750c2655b8f84 openshell-gateway_0.1.0-1~deb13_amd64.deb
 deb aarch64 debian13 2.28 030ce5feee124785d03264e7ad1cc652c75dff793abd864fd2ac054b55d13d82 openshell-gateway_0.1.0-1~deb13_arm64.deb
 deb x86_64 ubuntu2204 2.28 5fa8a73bb27efb3aaba082eca0ca50aa575331e99209e1d6401b511607901ba8 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
@@ -377,6 +377,12 @@ else
 fi
 say "sha256: $sum"
 say "install: $install_cmd"
+case $kind:$target in
+deb:el9 | rpm:el9) say 'note: the package needs z3-libs from the EPEL 9 repository; if this host does not have it enabled, run: sudo dnf install epel-release' ;;
+deb:ubuntu2204 | rpm:ubuntu2204) say 'note: the package needs libz3-4 from the universe repository; if this host does not have it enabled, run: sudo add-apt-repository universe' ;;
+deb:ubuntu2404 | rpm:ubuntu2404) say 'note: the package needs libz3-4 from the universe repository; if this host does not have it enabled, run: sudo add-apt-repository universe' ;;
+*) ;;
+esac
 if [ "$kind" = gnu ]; then
 	say "note: this tarball loads the Z3 library from the host; install the distro's Z3 package (libz3-4 on Debian/Ubuntu, z3-libs on EL/Fedora) if it is missing"
 fi

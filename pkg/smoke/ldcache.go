@@ -79,6 +79,9 @@ func badCache(format string, a ...any) error {
 func parseLdCache(data []byte) (*ldCache, error) {
 	le := binary.LittleEndian
 	size := uint64(len(data))
+	if size > maxLdCache {
+		return nil, badCache("it is larger than %d MiB", maxLdCache>>20)
+	}
 	switch {
 	case bytes.HasPrefix(data, []byte(ldCacheNewMagic)):
 		if size <= ldCacheNewHeader {
@@ -100,7 +103,7 @@ func parseLdCache(data []byte) (*ldCache, error) {
 			return parseNewCache(data, off)
 		}
 		c := &ldCache{Entries: make([]ldCacheEntry, 0, n)}
-		strs := data[end:]
+		strs := newStringTable(data[end:])
 		for i := uint64(0); i < n; i++ {
 			e := data[ldCacheOldHeader+i*ldCacheOldEntry:]
 			c.Entries = append(c.Entries, entryOf(strs, int32(le.Uint32(e[0:4])), le.Uint32(e[4:8]), le.Uint32(e[8:12]), 0))
@@ -127,32 +130,55 @@ func parseNewCache(data []byte, off uint64) (*ldCache, error) {
 		return nil, badCache("its flags byte (%d) says it is not a little-endian cache", f)
 	}
 	c := &ldCache{New: true, Entries: make([]ldCacheEntry, 0, n)}
+	strs := newStringTable(h)
 	for i := uint64(0); i < n; i++ {
 		e := h[ldCacheNewHeader+i*ldCacheNewEntry:]
-		c.Entries = append(c.Entries, entryOf(h, int32(le.Uint32(e[0:4])), le.Uint32(e[4:8]), le.Uint32(e[8:12]), le.Uint64(e[16:24])))
+		c.Entries = append(c.Entries, entryOf(strs, int32(le.Uint32(e[0:4])), le.Uint32(e[4:8]), le.Uint32(e[8:12]), le.Uint64(e[16:24])))
 	}
 	return c, nil
 }
 
-func entryOf(strs []byte, flags int32, key, value uint32, hwcap uint64) ldCacheEntry {
+func entryOf(strs *stringTable, flags int32, key, value uint32, hwcap uint64) ldCacheEntry {
 	e := ldCacheEntry{Flags: flags, Hwcap: hwcap}
-	e.Key, e.KeyOK = cString(strs, key)
-	e.Value, e.ValueOK = cString(strs, value)
+	e.Key, e.KeyOK = strs.at(key)
+	e.Value, e.ValueOK = strs.at(value)
 	return e
 }
 
-// cString is the NUL-terminated string at off, if it starts and ends
-// inside strs.
-func cString(strs []byte, off uint32) (string, bool) {
-	if uint64(off) >= uint64(len(strs)) {
+// stringTable hands out the NUL-terminated strings of a cache's string
+// table. Entries may all point into one long string at different offsets:
+// the table is converted to a Go string once and every name is a
+// substring of it, and where each string ends is found once for the whole
+// table, so memory and time stay linear in the file.
+type stringTable struct {
+	s   string
+	end []int32 // end[i]: the index of the first NUL at or after i, -1 if none
+}
+
+func newStringTable(b []byte) *stringTable {
+	return &stringTable{s: string(b)}
+}
+
+// at is the string at off, if it starts and ends (NUL) inside the table.
+func (t *stringTable) at(off uint32) (string, bool) {
+	if uint64(off) >= uint64(len(t.s)) {
 		return "", false
 	}
-	s := strs[off:]
-	i := bytes.IndexByte(s, 0)
-	if i < 0 {
+	if t.end == nil {
+		t.end = make([]int32, len(t.s))
+		next := int32(-1)
+		for i := len(t.s) - 1; i >= 0; i-- {
+			if t.s[i] == 0 {
+				next = int32(i)
+			}
+			t.end[i] = next
+		}
+	}
+	e := t.end[off]
+	if e < 0 {
 		return "", false
 	}
-	return string(s[:i]), true
+	return t.s[off:e], true
 }
 
 // cacheFlags is the flags value a loader of machine and class accepts

@@ -1,14 +1,17 @@
 package smoke
 
 import (
+	"bytes"
 	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
+	"relpack/internal/memtest"
 	"relpack/internal/testdeps"
 )
 
@@ -282,5 +285,113 @@ func TestLdconfigBuiltinDirs(t *testing.T) {
 		if !known || strings.Join(got, " ") != strings.Join(deb, " ") {
 			t.Errorf("%s: default folders %v (found in the file: %v), want %v", ld, got, known, deb)
 		}
+	}
+}
+
+// FuzzLdCache: the cache reader never panics on arbitrary bytes, keeps
+// memory linear in the input (at most 64 MiB + 64 bytes per input byte,
+// for the entries and their strings), and a lookup answers only with a
+// path one of the parsed entries holds. Seeds: caches ldconfig writes in
+// its three formats, and their truncations.
+func FuzzLdCache(f *testing.F) {
+	ldconfig, err := exec.LookPath("ldconfig")
+	if err != nil {
+		f.Fatalf("ldconfig (libc-bin) is needed for the seeds: %v", err)
+	}
+	for _, format := range []string{"new", "old", "compat"} {
+		root := f.TempDir()
+		for _, d := range []string{"opt/a", "usr/lib", "etc/ld.so.conf.d"} {
+			if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+				f.Fatal(err)
+			}
+		}
+		for src, dst := range map[string]string{
+			fx + "x86_64/libz3.so.4": "opt/a/libz3.so.4", fx + "x86_64/libz3.so.4.8": "usr/lib/libz3.so.4.8",
+			fx + "x86_64/libdemo.so": "usr/lib/libdemo.so.1",
+		} {
+			if err := copyFile(src, filepath.Join(root, dst), 0o644); err != nil {
+				f.Fatal(err)
+			}
+		}
+		os.WriteFile(filepath.Join(root, "etc/ld.so.conf"), []byte("/opt/a\n"), 0o644)
+		if out, err := exec.Command(ldconfig, "-X", "-r", root, "-c", format).CombinedOutput(); err != nil {
+			f.Fatalf("ldconfig -c %s: %v\n%s", format, err, out)
+		}
+		data, err := os.ReadFile(filepath.Join(root, "etc/ld.so.cache"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+	}
+	f.Add([]byte(ldCacheOldMagic))
+	f.Add([]byte(ldCacheNewMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c, err := parseLdCache(data)
+		if err != nil {
+			return
+		}
+		values := map[string]bool{}
+		names := []string{"libz3.so.4", "libc.so.6", ""}
+		for _, e := range c.Entries {
+			if e.ValueOK {
+				values[e.Value] = true
+			}
+			if e.KeyOK && len(names) < 64 {
+				names = append(names, e.Key)
+			}
+		}
+		for _, name := range names {
+			for _, flags := range []int32{0x0303, 0x0a03, 1} {
+				for _, signed := range []bool{true, false} {
+					if r := c.lookup(name, flags, signed); r.Found && !values[r.Path] {
+						t.Fatalf("lookup(%q) = %q, which no entry holds", name, r.Path)
+					}
+				}
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(64<<20+64*len(data)); got > limit {
+			t.Fatalf("%d-byte input allocated %d bytes, over %d", len(data), got, limit)
+		}
+	})
+}
+
+// TestLdCacheOverlappingStrings: 100 000 entries whose keys and values
+// start at successive offsets of one 1 MiB run of letters name 100 000
+// different strings of almost that length; read as copies they would
+// take 100 GB. They are substrings of the table, and where each ends is
+// found once: memory stays linear in the file (3.4 MB).
+func TestLdCacheOverlappingStrings(t *testing.T) {
+	const n, run = 100_000, 1 << 20
+	le := binary.LittleEndian
+	b := make([]byte, ldCacheNewHeader+n*ldCacheNewEntry, ldCacheNewHeader+n*ldCacheNewEntry+run+1)
+	copy(b, ldCacheNewMagic)
+	le.PutUint32(b[20:], n)
+	b[28] = 2
+	strs := uint32(len(b))
+	for i := 0; i < n; i++ {
+		e := b[ldCacheNewHeader+i*ldCacheNewEntry:]
+		le.PutUint32(e[0:], 0x0303)
+		le.PutUint32(e[4:], strs+uint32(i))
+		le.PutUint32(e[8:], strs+uint32(i))
+	}
+	b = append(b, bytes.Repeat([]byte{'a'}, run)...)
+	b = append(b, 0)
+	var c *ldCache
+	got := memtest.Allocated(func() {
+		var err error
+		if c, err = parseLdCache(b); err != nil {
+			t.Fatal(err)
+		}
+		c.lookup("libz3.so.4", 0x0303, true)
+	})
+	if len(c.Entries) != n || len(c.Entries[n-1].Key) != run-(n-1) {
+		t.Fatalf("%d entries, last key of %d bytes", len(c.Entries), len(c.Entries[n-1].Key))
+	}
+	if limit := uint64(64 * len(b)); got > limit {
+		t.Errorf("a %d-byte cache allocated %d bytes, over %d", len(b), got, limit)
 	}
 }

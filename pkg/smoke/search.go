@@ -41,11 +41,18 @@ import (
 // RUNPATH would still come after the root's folders.
 //
 // So relpack does the search itself, in the loader's order, with the
-// root's folders (its ld.so.conf folders and the default ones, which are
-// what ldconfig builds the root's cache from) for steps 4 and 5, $ORIGIN
-// expanded from where each object really is, and absolute and relative
-// RUNPATH/RPATH folders taken inside the root (as in a chroot, whose
-// working directory is its /). Each library it finds is linked under its
+// root's own steps 4 and 5: the root's /etc/ld.so.cache read as its loader
+// reads it (ldcache.go: the first entry of the name with the machine's
+// flags; that one path, and if it is not there, on to step 5), then the
+// default folders compiled into the root's loader (loaderDefaultDirs).
+// One soname in two folders is thus the copy the cache lists first, which
+// is ldconfig's folder order: its ld.so.conf folders, then its built-in
+// ones (on EL8 the ld.so.conf.d folders, /usr/lib, then /usr/lib64). A
+// root with no cache file stands for one where ldconfig has run: its
+// folders are searched in ldconfig's order (ldconfigDirs), then the
+// default ones. $ORIGIN is expanded from where each object really is,
+// and absolute and relative RUNPATH/RPATH folders are taken inside the
+// root (as in a chroot, whose working directory is its /). Each library it finds is linked under its
 // NEEDED name into one folder (the view), and the loader runs with
 // --inhibit-cache --library-path VIEW: every name the loader looks for is
 // in the view, as the file the root's loader would take, and the loader
@@ -55,10 +62,14 @@ import (
 // without starting it: the loader would otherwise go on to the host's
 // default folders.
 //
+// A stale cache is followed as the loader follows it (a library ldconfig
+// has not seen is not found in an ld.so.conf folder; a listed file that is
+// gone sends the search to the default folders), with a note.
+//
 // Not modelled, each rare in a release binary and covered by chroot mode:
-// glibc-hwcaps and legacy hwcaps subfolders, $LIB and $PLATFORM, DF_1_NODEFLIB,
-// a stale cache (the real loader may miss a library ldconfig has not seen),
-// and what the program dlopen()s later.
+// glibc-hwcaps and legacy hwcaps subfolders and the cache entries for them
+// (passed over, with a note), $LIB and $PLATFORM, DF_1_NODEFLIB, and what
+// the program dlopen()s later.
 
 // place is a folder or file the loader searches: inside the root (a path
 // of the root's own namespace, resolved with resolveIn) or on this host (a
@@ -248,13 +259,13 @@ func (s *searcher) find(o *loaded, name string) (*loaded, []string) {
 		}
 	}
 	dirs = append(dirs, s.expandAll(o, o.facts.Runpath)...)
-	if l, tried := s.inDirs(dirs, name); l != nil {
+	l, tried := s.inDirs(dirs, name)
+	searched = append(searched, tried...)
+	if l != nil {
 		l.loader = o
-		return l, append(searched, tried...)
-	} else {
-		searched = append(searched, tried...)
+		return l, searched
 	}
-	l, tried := s.inRoot(name)
+	l, tried = s.inRoot(name)
 	searched = append(searched, tried...)
 	if l != nil {
 		l.loader = o

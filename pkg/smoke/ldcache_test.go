@@ -294,10 +294,7 @@ func TestLdconfigBuiltinDirs(t *testing.T) {
 // path one of the parsed entries holds. Seeds: caches ldconfig writes in
 // its three formats, and their truncations.
 func FuzzLdCache(f *testing.F) {
-	ldconfig, err := exec.LookPath("ldconfig")
-	if err != nil {
-		f.Fatalf("ldconfig (libc-bin) is needed for the seeds: %v", err)
-	}
+	ldconfig := testdeps.Tool(f, "ldconfig")
 	for _, format := range []string{"new", "old", "compat"} {
 		root := f.TempDir()
 		for _, d := range []string{"opt/a", "usr/lib", "etc/ld.so.conf.d"} {

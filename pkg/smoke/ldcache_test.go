@@ -3,6 +3,7 @@ package smoke
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"relpack/internal/memtest"
 	"relpack/internal/testdeps"
@@ -324,6 +326,12 @@ func FuzzLdCache(f *testing.F) {
 	f.Add([]byte(ldCacheOldMagic))
 	f.Add([]byte(ldCacheNewMagic))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A loop that never ends panics: the engine records a crasher
+		// where a hang would only stall the run.
+		timer := time.AfterFunc(10*time.Second, func() {
+			panic(fmt.Sprintf("%s: input still running after 10s: a loop does not terminate", t.Name()))
+		})
+		defer timer.Stop()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		c, err := parseLdCache(data)

@@ -60,6 +60,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzReadControl$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/repo/apt/
 	$(GO) test -run XXX -fuzz '^FuzzCaptureRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/capture/
 	$(GO) test -run XXX -fuzz '^FuzzPackageCheck$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./pkg/releaseverify/
+	$(GO) test -run XXX -fuzz '^FuzzLdCache$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/smoke/
 
 bench: build
 	./bench/verify-vs-objdump.sh

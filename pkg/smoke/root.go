@@ -2,6 +2,7 @@ package smoke
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -187,35 +188,14 @@ func rootMachine(root string) (string, string) {
 	return "", ""
 }
 
-// libraryPath lists the root's library folders, which loader mode's search
-// (search.go) takes for the root's ld.so.cache and default folders: host
-// paths inside root, existing ones only, in order: multiarch, lib64, the
-// root's ld.so.conf, then lib and usr/lib.
-func libraryPath(root, machine string) []string {
-	t := triple(machine)
-	rels := []string{"lib/" + t, "usr/lib/" + t, "lib64", "usr/lib64"}
-	rels = append(rels, ldSoConfDirs(root)...)
-	rels = append(rels, "lib", "usr/lib")
-	var out []string
-	seen := map[string]bool{}
-	for _, rel := range rels {
-		host := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(rel, "/")))
-		if seen[host] {
-			continue
-		}
-		if fi, err := os.Stat(host); err != nil || !fi.IsDir() {
-			continue
-		}
-		seen[host] = true
-		out = append(out, host)
-	}
-	return out
-}
-
-// ldSoConfDirs reads root/etc/ld.so.conf (and what it includes, inside root)
-// and returns the directories it lists, root-relative. A root whose libraries
-// live in a folder listed there (an ld.so.conf.d entry) only finds them
-// through its ld.so.cache in a chroot; outside, the path must say so.
+// ldSoConfDirs reads root/etc/ld.so.conf (and what it includes, inside
+// root) as ldconfig does (elf/ldconfig.c, parse_conf) and returns the
+// folders it lists, root-relative, in order, existing ones only: each line
+// is one folder (leading and trailing blanks and trailing slashes
+// removed), "include PATTERN..." reads the files a glob matches (sorted;
+// a relative pattern is taken from the including file's folder), a
+// "hwcap" line is ignored, '#' starts a comment. Two names of one folder
+// count once, where ldconfig first met it (ldconfigDirs does that).
 func ldSoConfDirs(root string) []string {
 	var dirs []string
 	seen := map[string]bool{}
@@ -237,17 +217,18 @@ func ldSoConfDirs(root string) []string {
 		}
 		defer f.Close()
 		sc := bufio.NewScanner(io.LimitReader(f, maxLdSoConf))
+		sc.Buffer(make([]byte, 0, 4096), maxLdSoConf)
 		for sc.Scan() {
 			line := sc.Text()
 			if i := strings.IndexByte(line, '#'); i >= 0 {
 				line = line[:i]
 			}
-			fields := strings.Fields(line)
-			if len(fields) == 0 {
+			line = strings.TrimLeft(line, " \t\n\v\f\r")
+			if line == "" {
 				continue
 			}
-			if fields[0] == "include" {
-				for _, pat := range fields[1:] {
+			if rest, ok := strings.CutPrefix(line, "include"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+				for _, pat := range strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' }) {
 					if !path.IsAbs(pat) {
 						pat = path.Join(path.Dir("/"+rel), pat)
 					}
@@ -263,20 +244,114 @@ func ldSoConfDirs(root string) []string {
 				}
 				continue
 			}
-			for _, d := range fields {
-				d = strings.TrimSuffix(d, ",")
-				if path.IsAbs(d) {
-					if host, err := resolveIn(root, d); err == nil {
-						if r, err := filepath.Rel(root, host); err == nil {
-							dirs = append(dirs, filepath.ToSlash(r))
-						}
-					}
+			if len(line) > 5 && strings.EqualFold(line[:5], "hwcap") && (line[5] == ' ' || line[5] == '\t') {
+				continue
+			}
+			d := strings.TrimRight(strings.TrimRight(line, " \t\n\v\f\r"), "/")
+			if !path.IsAbs(d) {
+				continue
+			}
+			if host, err := resolveIn(root, d); err == nil {
+				if fi, err := os.Stat(host); err == nil && fi.IsDir() {
+					dirs = append(dirs, strings.TrimPrefix(d, "/"))
 				}
 			}
 		}
 	}
 	read("etc/ld.so.conf", 0)
 	return dirs
+}
+
+// maxLoaderFile is the most read of a root's loader when looking for its
+// default folders (glibc's ld.so is 200 KB to 1.5 MB).
+const maxLoaderFile = 64 << 20
+
+// loaderDefaultDirs returns the folders the root's loader searches after
+// its cache (step 5 of search.go), as slash paths of the root: the
+// SYSTEM_DIRS glibc compiles into ld.so, a run of NUL-ended folder names in
+// its read-only data ("/lib64/", "/usr/lib64/" on EL and Fedora; the
+// multiarch folders, "/lib/" and "/usr/lib/" on Debian and Ubuntu). The
+// second result is false when none of the known runs is in the file: the
+// folders are then guessed from the root's layout (multiarch if it has
+// lib/<triple>, else lib64 for a 64-bit machine).
+func loaderDefaultDirs(root, ldHost, machine, class string) ([]string, bool) {
+	t := triple(machine)
+	candidates := [][]string{
+		{"/lib/" + t, "/usr/lib/" + t, "/lib", "/usr/lib"},
+		{"/lib64", "/usr/lib64"},
+		{"/lib", "/usr/lib"},
+	}
+	if data, err := regular.ReadFile(ldHost, maxLoaderFile, "the root's dynamic loader"); err == nil {
+		for _, c := range candidates {
+			var run []byte
+			for _, d := range c {
+				run = append(append(run, d...), '/', 0)
+			}
+			if bytes.Contains(data, append([]byte{0}, run...)) {
+				return c, true
+			}
+		}
+	}
+	if host, err := resolveIn(root, "lib/"+t); err == nil {
+		if fi, err := os.Stat(host); err == nil && fi.IsDir() {
+			return candidates[0], false
+		}
+	}
+	if class == "ELF64" {
+		return candidates[1], false
+	}
+	return candidates[2], false
+}
+
+// ldconfigBuiltinDirs are the folders ldconfig adds after its ld.so.conf
+// ones (add_system_dir of SLIBDIR and LIBDIR, which are the loader's
+// default folders): upstream glibc on x86_64 turns a .../lib64 folder into
+// .../lib, .../lib64, .../libx32 and on aarch64 into .../lib, .../lib64
+// (sysdeps/x86_64/dl-cache.h, sysdeps/unix/sysv/linux/aarch64/dl-cache.h);
+// Debian's ldconfig scans its multiarch default folders as they are.
+func ldconfigBuiltinDirs(defaults []string, machine string) []string {
+	var out []string
+	for _, d := range defaults {
+		base, ok := strings.CutSuffix(d, "/lib64")
+		if !ok {
+			out = append(out, d)
+			continue
+		}
+		switch machine {
+		case "x86_64":
+			out = append(out, base+"/lib", d, base+"/libx32")
+		case "aarch64":
+			out = append(out, base+"/lib", d)
+		default:
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// ldconfigDirs lists the folders ldconfig would build the root's cache
+// from, in the order their entries take in it: the ld.so.conf folders,
+// then the built-in ones; existing folders only, and a folder reached
+// twice (a link, /lib64 to usr/lib64 on EL) only where it came first.
+func ldconfigDirs(root string, defaults []string, machine string) []string {
+	var out []string
+	var seen []os.FileInfo
+	for _, d := range append(ldSoConfDirs(root), ldconfigBuiltinDirs(defaults, machine)...) {
+		host, err := resolveIn(root, d)
+		if err != nil {
+			continue
+		}
+		fi, err := os.Stat(host)
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		if slices.ContainsFunc(seen, func(o os.FileInfo) bool { return os.SameFile(o, fi) }) {
+			continue
+		}
+		seen = append(seen, fi)
+		out = append(out, "/"+strings.TrimPrefix(d, "/"))
+	}
+	return out
 }
 
 // systemDirs are the directories a glibc loader searches on its own, after

@@ -1,11 +1,14 @@
 package smoke
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 
+	"relpack/internal/regular"
 	"relpack/pkg/abi"
 )
 
@@ -38,11 +41,18 @@ import (
 // RUNPATH would still come after the root's folders.
 //
 // So relpack does the search itself, in the loader's order, with the
-// root's folders (its ld.so.conf folders and the default ones, which are
-// what ldconfig builds the root's cache from) for steps 4 and 5, $ORIGIN
-// expanded from where each object really is, and absolute and relative
-// RUNPATH/RPATH folders taken inside the root (as in a chroot, whose
-// working directory is its /). Each library it finds is linked under its
+// root's own steps 4 and 5: the root's /etc/ld.so.cache read as its loader
+// reads it (ldcache.go: the first entry of the name with the machine's
+// flags; that one path, and if it is not there, on to step 5), then the
+// default folders compiled into the root's loader (loaderDefaultDirs).
+// One soname in two folders is thus the copy the cache lists first, which
+// is ldconfig's folder order: its ld.so.conf folders, then its built-in
+// ones (on EL8 the ld.so.conf.d folders, /usr/lib, then /usr/lib64). A
+// root with no cache file stands for one where ldconfig has run: its
+// folders are searched in ldconfig's order (ldconfigDirs), then the
+// default ones. $ORIGIN is expanded from where each object really is,
+// and absolute and relative RUNPATH/RPATH folders are taken inside the
+// root (as in a chroot, whose working directory is its /). Each library it finds is linked under its
 // NEEDED name into one folder (the view), and the loader runs with
 // --inhibit-cache --library-path VIEW: every name the loader looks for is
 // in the view, as the file the root's loader would take, and the loader
@@ -52,10 +62,14 @@ import (
 // without starting it: the loader would otherwise go on to the host's
 // default folders.
 //
+// A stale cache is followed as the loader follows it (a library ldconfig
+// has not seen is not found in an ld.so.conf folder; a listed file that is
+// gone sends the search to the default folders), with a note.
+//
 // Not modelled, each rare in a release binary and covered by chroot mode:
-// glibc-hwcaps and legacy hwcaps subfolders, $LIB and $PLATFORM, DF_1_NODEFLIB,
-// a stale cache (the real loader may miss a library ldconfig has not seen),
-// and what the program dlopen()s later.
+// glibc-hwcaps and legacy hwcaps subfolders and the cache entries for them
+// (passed over, with a note), $LIB and $PLATFORM, DF_1_NODEFLIB, and what
+// the program dlopen()s later.
 
 // place is a folder or file the loader searches: inside the root (a path
 // of the root's own namespace, resolved with resolveIn) or on this host (a
@@ -112,10 +126,21 @@ type missingLib struct {
 }
 
 type searcher struct {
-	root     string
-	machine  string
-	class    string
+	root    string
+	machine string
+	class   string
+	// cache is the root's ld.so.cache (nil: none its loader would read),
+	// searched for entries with cacheFlags.
+	cache      *ldCache
+	cacheFlags int32
+	signedChar bool
+	// rootDirs are the root's folders searched after the cache: the
+	// loader's default folders; without a cache file, ldconfig's folders
+	// first (ldconfigOrder).
 	rootDirs []place
+	// ldconfig are the folders ldconfig builds the cache from, in its
+	// order: a library found there but not in the cache makes a note.
+	ldconfig []place
 	objs     []*loaded
 	inspect  map[string]*abi.Facts
 	t        tree
@@ -126,10 +151,8 @@ type searcher struct {
 // interp is the root's loader (already loaded, so never searched).
 func searchTree(root, bin string, facts *abi.Facts, interp loader) (*tree, error) {
 	s := &searcher{root: root, machine: facts.Machine, class: facts.Class, inspect: map[string]*abi.Facts{}}
-	for _, d := range libraryPath(root, facts.Machine) {
-		if r, err := filepath.Rel(root, d); err == nil {
-			s.rootDirs = append(s.rootDirs, place{inRoot: true, path: "/" + filepath.ToSlash(r)})
-		}
+	if err := s.rootFolders(interp); err != nil {
+		return nil, err
 	}
 	fi, err := os.Stat(bin)
 	if err != nil {
@@ -236,11 +259,25 @@ func (s *searcher) find(o *loaded, name string) (*loaded, []string) {
 		}
 	}
 	dirs = append(dirs, s.expandAll(o, o.facts.Runpath)...)
-	dirs = append(dirs, s.rootDirs...)
+	l, tried := s.inDirs(dirs, name)
+	searched = append(searched, tried...)
+	if l != nil {
+		l.loader = o
+		return l, searched
+	}
+	l, tried = s.inRoot(name)
+	searched = append(searched, tried...)
+	if l != nil {
+		l.loader = o
+	}
+	return l, searched
+}
+
+// inDirs tries name in each folder in turn.
+func (s *searcher) inDirs(dirs []place, name string) (*loaded, []string) {
+	var searched []string
 	for _, d := range dirs {
-		p := d.join(name)
-		if l := s.try(p); l != nil {
-			l.loader = o
+		if l := s.try(d.join(name)); l != nil {
 			return l, searched
 		}
 		if d.inRoot {
@@ -250,6 +287,113 @@ func (s *searcher) find(o *loaded, name string) (*loaded, []string) {
 		}
 	}
 	return nil, searched
+}
+
+// inRoot is steps 4 and 5: the root's cache, then its loader's default
+// folders (or, with no cache file, ldconfig's folders in its order). The
+// loader opens the one path the cache gives; if that is not a library of
+// the program's machine, it goes on to the default folders.
+func (s *searcher) inRoot(name string) (*loaded, []string) {
+	var searched []string
+	var hit lookupResult
+	if s.cache != nil {
+		hit = s.cache.lookup(name, s.cacheFlags, s.signedChar)
+		if hit.HwcapOnly {
+			s.note("the root's /etc/ld.so.cache lists %s only for particular CPU features (hwcaps), which loader mode does not model: such entries were passed over; chroot mode checks them", name)
+		}
+		if hit.Found {
+			if l := s.try(place{inRoot: true, path: hit.Path}); l != nil {
+				return l, nil
+			}
+			s.note("the root's /etc/ld.so.cache gives %s for %s, which is missing or not an %s %s library: the root's loader goes on to its default folders, as loader mode does (a stale cache: run ldconfig in the root)", hit.Path, name, s.machine, s.class)
+			searched = append(searched, hit.Path+" (from the root's /etc/ld.so.cache)")
+		} else {
+			searched = append(searched, "/etc/ld.so.cache (in the root)")
+		}
+	}
+	l, tried := s.inDirs(s.rootDirs, name)
+	searched = append(searched, tried...)
+	if s.cache != nil && !hit.Found {
+		// A stale cache: ldconfig would list a file the loader now
+		// cannot find, or finds only after another one.
+		for _, d := range s.ldconfig {
+			if x := s.try(d.join(name)); x != nil {
+				if l == nil || !os.SameFile(x.fi, l.fi) {
+					s.note("%s is in %s (in the root), where ldconfig looks, but the root's /etc/ld.so.cache does not list it: the root's loader does not find it there, and neither does loader mode (a stale cache: run ldconfig in the root)", name, d.path)
+				}
+				break
+			}
+		}
+	}
+	return l, searched
+}
+
+// rootFolders reads how the root's loader finds a library after the
+// RUNPATH: its /etc/ld.so.cache and its default folders. With no cache
+// file, the cache ldconfig would build stands for it: its folders in
+// ldconfig's order. A cache file the loader would not read (not a regular
+// file, not a cache, the wrong byte order) leaves the default folders
+// alone, as it does for the loader; one too large to read is an error.
+func (s *searcher) rootFolders(interp loader) error {
+	defaults, known := loaderDefaultDirs(s.root, interp.Host, s.machine, s.class)
+	if !known {
+		s.note("the root's loader /%s names none of the default folders relpack knows; they are taken from the root's layout: %s", interp.Rel, strings.Join(defaults, ", "))
+	}
+	ldc := ldconfigDirs(s.root, defaults, s.machine)
+	for _, d := range ldc {
+		s.ldconfig = append(s.ldconfig, place{inRoot: true, path: d})
+	}
+	var defaultDirs []place
+	for _, d := range defaults {
+		if host, err := resolveIn(s.root, d); err == nil {
+			if fi, err := os.Stat(host); err == nil && fi.IsDir() {
+				defaultDirs = append(defaultDirs, place{inRoot: true, path: d})
+			}
+		}
+	}
+	noCache := func(why string) {
+		s.rootDirs = append([]place{}, s.ldconfig...)
+		for _, d := range defaultDirs {
+			if !slices.Contains(s.rootDirs, d) {
+				s.rootDirs = append(s.rootDirs, d)
+			}
+		}
+		s.note("%s: libraries are looked for in the folders ldconfig would build it from, in its order: %s", why, strings.Join(ldc, ", "))
+	}
+	flags, ok := cacheFlags(s.machine, s.class)
+	if !ok {
+		noCache(fmt.Sprintf("loader mode does not read ld.so.cache entries for %s %s", s.machine, s.class))
+		return nil
+	}
+	s.cacheFlags, s.signedChar = flags, s.machine == "x86_64"
+	host, err := resolveIn(s.root, "/etc/ld.so.cache")
+	if errors.Is(err, fs.ErrNotExist) {
+		noCache("the root has no /etc/ld.so.cache")
+		return nil
+	}
+	var data []byte
+	if err == nil {
+		data, err = regular.ReadFile(host, maxLdCache, "the root's ld.so.cache")
+	}
+	var tooLarge *regular.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return badf(host, "is larger than %d MiB, more than loader mode reads of a root's ld.so.cache: use --mode chroot", maxLdCache>>20)
+	}
+	if err == nil {
+		s.cache, err = parseLdCache(data)
+	}
+	s.rootDirs = defaultDirs
+	var names []string
+	for _, d := range defaultDirs {
+		names = append(names, d.path)
+	}
+	if err != nil {
+		s.cache = nil
+		s.note("the root's /etc/ld.so.cache is not a cache its loader reads (%v): like the loader, loader mode searches only the default folders (%s); run ldconfig in the root", err, strings.Join(names, ", "))
+		return nil
+	}
+	s.note("libraries are looked up in the root's /etc/ld.so.cache (%d entries), then in its loader's default folders (%s)", len(s.cache.Entries), strings.Join(names, ", "))
+	return nil
 }
 
 // try opens p as the loader's open_verify does: a readable ELF file of

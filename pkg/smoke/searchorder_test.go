@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 
 // buildZ3MkInt links z3MkIntSource against bullseye's glibc 2.31 and real
 // libz3.so.4, with RUNPATH runpath (default $ORIGIN/../lib, the sidecar
-// layout).
+// layout; "" for none).
 func buildZ3MkInt(t *testing.T, s string, runpath ...string) string {
 	rp := "$ORIGIN/../lib"
 	if len(runpath) > 0 {
@@ -88,10 +88,13 @@ func buildZ3MkInt(t *testing.T, s string, runpath ...string) string {
 	}
 	bin := filepath.Join(dir, "z3-mkint")
 	lib := s + "/usr/lib/x86_64-linux-gnu"
-	cmd := exec.Command(gcc, "--sysroot="+s, "-B"+lib, "-L"+lib, "-L"+s+"/lib/x86_64-linux-gnu",
-		"-Wl,-rpath-link="+s+"/lib/x86_64-linux-gnu:"+lib,
-		"-Os", "-o", bin, src, lib+"/libz3.so.4",
-		"-Wl,-rpath,"+rp, "-Wl,--enable-new-dtags")
+	args := []string{"--sysroot=" + s, "-B" + lib, "-L" + lib, "-L" + s + "/lib/x86_64-linux-gnu",
+		"-Wl,-rpath-link=" + s + "/lib/x86_64-linux-gnu:" + lib,
+		"-Os", "-o", bin, src, lib + "/libz3.so.4"}
+	if rp != "" { // "": no RUNPATH, the root's folders alone
+		args = append(args, "-Wl,-rpath,"+rp, "-Wl,--enable-new-dtags")
+	}
+	cmd := exec.Command(gcc, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%q: %v\n%s", cmd.Args, err, out)
 	}

@@ -73,11 +73,14 @@ type lintHint struct {
 }
 
 func (h lintHint) String() string {
-	s := fmt.Sprintf("%s: %s %s", h.Visibility, h.Tag, h.Note)
+	s := h.Visibility + ": " + h.Tag
+	if h.Note != "" {
+		s += " " + h.Note
+	}
 	if h.Pointer.Item.Name != "" {
 		s += " [" + h.Pointer.Item.Name + "]"
 	}
-	return strings.TrimSpace(s)
+	return s
 }
 
 // lintian runs lintian once on debs and returns each deb's hints, keyed
@@ -142,7 +145,7 @@ func judgeLintian(members []string, hints []lintHint) (rest []lintHint, problems
 		case accepted:
 			continue
 		case h.Visibility == "error":
-			problems = append(problems, "lintian error: "+h.String())
+			problems = append(problems, "lintian "+h.String())
 		case acceptedLintian[h.Tag] == "":
 			problems = append(problems, "lintian tag not in the accepted list: "+h.String())
 		}

@@ -4,98 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"relpack/internal/aptroot"
 	"relpack/internal/clitest"
 	"relpack/internal/rpmroot"
 	"relpack/internal/testdeps"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 )
-
-// acceptedLintian are the lintian tags a relpack deb may carry, each with
-// why it is not a defect (docs/lintian-rpmlint.md has the same list).
-var acceptedLintian = map[string]string{
-	"no-manual-page":                                         "the demo binary has no man page; a product ships one through files:",
-	"initial-upload-closes-no-bugs":                          "a Debian archive rule for first uploads; these packages are not uploaded to Debian",
-	"binary-has-unneeded-section":                            "the fixtures' link flags, not the packager's business",
-	"hardening-no-bindnow":                                   "as binary-has-unneeded-section",
-	"hardening-no-relro":                                     "as binary-has-unneeded-section",
-	"hardening-no-fortify-functions":                         "as binary-has-unneeded-section",
-	"package-supports-alternative-init-but-no-init.d-script": "systemd-only servers need no SysV script",
-	"systemd-service-file-missing-hardening-features":        "experimental tag; user units cannot use most hardening options",
-}
-
-func TestLintianOnEveryDeb(t *testing.T) {
-	testdeps.Tools(t, "lintian", "ar", "dpkg-deb")
-	dist := demoDist(t)
-	debs := filesIn(t, dist, "*_amd64.deb")
-	debs = append(debs, filesIn(t, dist, "*_arm64.deb")...)
-	if len(debs) == 0 {
-		t.Fatal("no debs built")
-	}
-	// Debian 12's lintian (2.116) cannot read zstd members, which dpkg
-	// reads since 1.21.18 (the Ubuntu targets use them): lint those
-	// packages' exact contents repacked with xz.
-	var lint []string
-	for _, d := range debs {
-		if !strings.Contains(sh(t, "", "ar", "t", d), "data.tar.zst") {
-			lint = append(lint, d)
-			continue
-		}
-		tree := filepath.Join(t.TempDir(), "tree")
-		sh(t, "", "dpkg-deb", "-R", d, tree)
-		repacked := filepath.Join(t.TempDir(), filepath.Base(d))
-		sh(t, "", "dpkg-deb", "--root-owner-group", "-Zxz", "-b", tree, repacked)
-		lint = append(lint, repacked)
-	}
-	tagRE := regexp.MustCompile(`^([EWIXPCON]): [^:]+: ([a-z0-9+.-]+)`)
-	args := append([]string{"--no-tag-display-limit", "--display-info"}, lint...)
-	out, stderr, _ := run("", nil, "lintian", args...) // exit 1 on errors; judged below
-	// Every package ships /usr/bin/openshell-gateway without a man page,
-	// which lintian names: one such tag per package proves lintian read
-	// each of them (silence is not a pass).
-	if n := strings.Count(out, "no-manual-page [usr/bin/openshell-gateway]"); n != len(lint) {
-		t.Errorf("lintian reported the missing man page for %d of %d packages; did it run?\n%s\n%s", n, len(lint), out, stderr)
-	}
-	for _, l := range lines(out) {
-		m := tagRE.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
-		if m[1] == "E" {
-			t.Errorf("lintian error: %s", l)
-		} else if _, ok := acceptedLintian[m[2]]; !ok {
-			t.Errorf("lintian tag not in the accepted list: %s", l)
-		}
-	}
-	if strings.Contains(stderr, "error") {
-		t.Errorf("lintian stderr: %s", stderr)
-	}
-}
-
-func TestRpmlintOnEveryRpm(t *testing.T) {
-	testdeps.Tools(t, "rpmlint")
-	dist := demoDist(t)
-	rpms := filesIn(t, dist, "*.rpm")
-	if len(rpms) == 0 {
-		t.Fatal("no rpms built")
-	}
-	args := append([]string{"-r", "../pack/rpmlintrc"}, rpms...)
-	out, stderr, _ := run("", nil, "rpmlint", args...)
-	m := regexp.MustCompile(`(\d+) errors, (\d+) warnings`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("rpmlint printed no summary:\n%s\n%s", out, stderr)
-	}
-	if m[1] != "0" {
-		t.Errorf("rpmlint found errors:\n%s", out)
-	}
-	if c := regexp.MustCompile(`(\d+) packages and`).FindStringSubmatch(out); c == nil || c[1] != strconv.Itoa(len(rpms)) {
-		t.Errorf("rpmlint checked %v packages, want %d:\n%s", c, len(rpms), out)
-	}
-}
 
 // TestRPMUnmetRequiresEqualDerived installs each rpm into an empty rpm
 // database with --test: what rpm reports as unmet must be exactly what

@@ -57,7 +57,7 @@ var policyFamilies = []struct{ family, lib string }{
 // (the rules above).
 func DerivePolicy(targets []Distro, glibc, arch string) (abi.Policy, error) {
 	if !abi.ValidVersion(glibc) {
-		return abi.Policy{}, fmt.Errorf("%q is not a glibc version (dotted decimal numbers such as 2.28)", glibc)
+		return abi.Policy{}, fmt.Errorf("%s is not a glibc version (dotted decimal numbers such as 2.28)", quoteIfOdd(glibc))
 	}
 	if _, ok := archNames[arch]; !ok {
 		return abi.Policy{}, fmt.Errorf("no policy for architecture %q: use x86_64 or aarch64", arch)
@@ -149,6 +149,20 @@ func DerivePolicy(targets []Distro, glibc, arch string) (abi.Policy, error) {
 			glibc, oldest.ID, oldest.Glibc, fam.family, ml.Families[fam.family])
 	}
 	return ml, nil
+}
+
+// quoteIfOdd prints a value as given when it is plain printable ASCII, and
+// quoted otherwise (empty, spaces, control characters).
+func quoteIfOdd(s string) string {
+	for _, r := range s {
+		if r <= ' ' || r > '~' || r == '"' {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	if s == "" {
+		return `""`
+	}
+	return s
 }
 
 // runtimeOf is one family's field of a runtime.

@@ -113,6 +113,15 @@ find "$TMP" -type l | while IFS= read -r l; do
 	esac
 done
 
+# Merged-/usr suites (trixie) ship their libraries under usr/ only: the
+# /lib and /lib64 links come from base-files, which a sysroot does not
+# unpack, and libc.so's linker script names /lib/TRIPLET/libc.so.6.
+for d in lib lib64; do
+	if [ -d "$TMP/usr/$d" ] && [ ! -e "$TMP/$d" ] && [ ! -L "$TMP/$d" ]; then
+		ln -s "usr/$d" "$TMP/$d"
+	fi
+done
+
 # DEST belongs to this script: replace its whole content.
 find "$DEST" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 (cd "$TMP" && tar cf - .) | (cd "$DEST" && tar xf -)

@@ -485,6 +485,50 @@ See the License for the specific language governing permissions and
 limitations under the License.
 EOF
 
+# --- glibc floors above the catalog's oldest (issue 19) -------------------
+# Binaries that need GLIBC_2.36 (Debian 12, the host) and GLIBC_2.38 (Debian
+# 13 trixie's glibc 2.41, a sysroot), with the C++ runtime of each, for the
+# floors relpack derives from the catalog. The trixie sysroot is merged-/usr:
+# its loader is usr/lib/TRIPLET/ld-linux-x86-64.so.2.
+SR_TRIXIE=$CACHE/sysroot/trixie-amd64
+SUITE=trixie "$HERE/sysroot.sh" amd64 "$SR_TRIXIE"
+# shellcheck disable=SC2207
+TX=($(sysroot_flags "$SR_TRIXIE" $X86))
+run_trixie() { # WANT FILE ARGS...
+	local want=$1 f=$2
+	shift 2
+	run "$want" env LD_BIND_NOW=1 "$SR_TRIXIE/usr/lib/$X86/ld-linux-x86-64.so.2" \
+		--library-path "$SR_TRIXIE/usr/lib/$X86" "$f" "$@"
+}
+HOWT='gcc + trixie sysroot, host gcc 12 C++ headers, trixie'"'"'s `libstdc++.so.6`'
+
+g++ "${COMMON[@]}" -D_GLIBCXX_ASSERTIONS -DUSE_ARC4RANDOM "$SRC/floor-new.cpp" -o "$X/cxx-2.36"
+"${STRIP_X[@]}" "$X/cxx-2.36"
+check x86_64/cxx-2.36 how='host g++ 12 (Debian 12, glibc 2.36): `floor-new.cpp -D_GLIBCXX_ASSERTIONS -DUSE_ARC4RANDOM`' libc=glibc \
+	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 \
+	needed="libstdc++.so.6 libgcc_s.so.1 libc.so.6" glibc=2.36 glibcxx=3.4.30 cxxabi=1.3.9 gcc=3.0 \
+	at:GLIBC_2.36=arc4random at:GLIBCXX_3.4.30=_ZSt21__glibcxx_assert_failPKciS0_S0_
+run 'floor arc4random 0 7' "$X/cxx-2.36"
+run 'caught: x' "$X/cxx-2.36" x
+
+gcc "${COMMON[@]}" "${TX[@]}" -D_GLIBCXX_ASSERTIONS -DUSE_STRLCPY -DUSE_TZDB "$SRC/floor-new.cpp" \
+	"$SR_TRIXIE/usr/lib/$X86/libstdc++.so.6" -o "$X/cxx-2.38"
+"${STRIP_X[@]}" "$X/cxx-2.38"
+check x86_64/cxx-2.38 how="$HOWT: \`floor-new.cpp -D_GLIBCXX_ASSERTIONS -DUSE_STRLCPY -DUSE_TZDB\`" libc=glibc \
+	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 \
+	needed="libstdc++.so.6 libgcc_s.so.1 libc.so.6" glibc=2.38 glibcxx=3.4.31 cxxabi=1.3.9 gcc=3.0 \
+	at:GLIBC_2.38=strlcpy at:GLIBCXX_3.4.31=_ZNSt6chrono12current_zoneEv
+run_trixie 'floor strlcpy 10 current_zone linked 7' "$X/cxx-2.38"
+
+gcc "${COMMON[@]}" "${TX[@]}" -D_GLIBCXX_ASSERTIONS -DUSE_TZDB "$SRC/floor-new.cpp" \
+	"$SR_TRIXIE/usr/lib/$X86/libstdc++.so.6" -o "$X/cxx-glibcxx-3.4.31"
+"${STRIP_X[@]}" "$X/cxx-glibcxx-3.4.31"
+check x86_64/cxx-glibcxx-3.4.31 how="$HOWT: \`floor-new.cpp -D_GLIBCXX_ASSERTIONS -DUSE_TZDB\`" libc=glibc \
+	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 \
+	needed="libstdc++.so.6 libgcc_s.so.1 libc.so.6" glibc=2.34 glibcxx=3.4.31 cxxabi=1.3.9 gcc=3.0 \
+	at:GLIBCXX_3.4.31=_ZNSt6chrono12current_zoneEv
+run_trixie 'floor current_zone linked 7' "$X/cxx-glibcxx-3.4.31"
+
 # --- README ----------------------------------------------------------------
 {
 	cat <<'EOF'

@@ -6,10 +6,12 @@
 #   - a scratch apt configuration (own sources.list, state and cache dirs)
 #     points at the same mirror the machine uses (read at run time from
 #     /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list), suite
-#     bullseye (override with SUITE=...), [arch=ARCH], verified with the
+#     bullseye (override with SUITE=...: bullseye or trixie have default
+#     packages, any other suite needs them named), [arch=ARCH], verified with the
 #     machine's debian-archive-keyring;
 #   - `apt-get download` fetches the packages (by default the ones a C/C++
-#     link against bullseye's glibc 2.31 and libstdc++ 10 needs);
+#     link against bullseye's glibc 2.31 and libstdc++ 10 needs, or
+#     trixie's glibc 2.41 and libstdc++ 14);
 #   - `dpkg -x` unpacks each one into DEST;
 #   - absolute symlinks inside DEST are rewritten as relative ones, so that
 #     DEST works as --sysroot, as `qemu-*-static -L DEST` and through
@@ -35,7 +37,14 @@ shift 2
 case $ARCH in amd64 | arm64) ;; *) usage ;; esac
 SUITE=${SUITE:-bullseye}
 
-DEFAULT_PKGS="libc6 libc6-dev linux-libc-dev libgcc-s1 libstdc++6 libgcc-10-dev libstdc++-10-dev"
+# The packages a C/C++ link against SUITE's glibc and libstdc++ needs: the
+# GCC of each suite's libstdc++6 (bullseye 10, trixie 14).
+case $SUITE in
+bullseye) GCCV=10 ;;
+trixie) GCCV=14 ;;
+*) echo "sysroot.sh: no default packages for suite $SUITE; name them" >&2; [ $# -gt 0 ] || exit 2 ;;
+esac
+DEFAULT_PKGS="libc6 libc6-dev linux-libc-dev libgcc-s1 libstdc++6 libgcc-${GCCV:-}-dev libstdc++-${GCCV:-}-dev"
 if [ $# -gt 0 ]; then PKGS=$*; else PKGS=$DEFAULT_PKGS; fi
 
 CACHE=${RELPACK_CACHE:-$HOME/.cache/relpack}
@@ -102,6 +111,15 @@ find "$TMP" -type l | while IFS= read -r l; do
 		ln -sfn "$rel" "$l"
 		;;
 	esac
+done
+
+# Merged-/usr suites (trixie) ship their libraries under usr/ only: the
+# /lib and /lib64 links come from base-files, which a sysroot does not
+# unpack, and libc.so's linker script names /lib/TRIPLET/libc.so.6.
+for d in lib lib64; do
+	if [ -d "$TMP/usr/$d" ] && [ ! -e "$TMP/$d" ] && [ ! -L "$TMP/$d" ]; then
+		ln -s "usr/$d" "$TMP/$d"
+	fi
 done
 
 # DEST belongs to this script: replace its whole content.

@@ -236,7 +236,7 @@ func TestFloorFlagErrorsCLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--floor", "1..0"}, "relpack: --floor: 1..0 is not a glibc version (dotted decimal numbers such as 2.28); supported floors: 2.17, 2.28, 2.31, 2.34"},
+		{[]string{"--floor", "1..0"}, "relpack: --floor: 1..0 is not a glibc version (dotted decimal numbers such as 2.28)"},
 		{[]string{"--glibcxx", "1..0"}, "relpack: --glibcxx: floor for GLIBCXX: 1..0 is not a version: give dotted decimal numbers such as 3.4.24"},
 		{[]string{"--cxxabi", "1.3.x"}, "relpack: --cxxabi: floor for CXXABI: 1.3.x is not a version: give dotted decimal numbers such as 1.3.11"},
 		{[]string{"--gcc", "7..0"}, "relpack: --gcc: floor for GCC: 7..0 is not a version: give dotted decimal numbers such as 7.0.0"},

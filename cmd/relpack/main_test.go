@@ -140,7 +140,7 @@ func TestUnreadableInputs(t *testing.T) {
 			}
 		}
 	}
-	if _, stderr, code := cli(t, "verify", "--floor", "2.30", fx+"x86_64/hello-2.28"); code != 2 || !strings.Contains(stderr, "supported floors") {
+	if _, stderr, code := cli(t, "verify", "--floor", "2.99", fx+"x86_64/hello-2.28"); code != 2 || !strings.Contains(stderr, "no target in the catalog ships glibc 2.99 or newer") {
 		t.Errorf("unsupported floor: %d %s", code, stderr)
 	}
 }

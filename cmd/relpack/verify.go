@@ -8,13 +8,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"relpack/pkg/abi"
+	"relpack/pkg/config"
+	"relpack/pkg/distro"
 )
 
 // verifyReport is the --json shape of verify (docs/inspect-json.md).
 type verifyReport struct {
-	OK      bool          `json:"ok"`
-	Policy  abi.Policy    `json:"policy"`
-	Results []abi.Verdict `json:"results"`
+	OK bool `json:"ok"`
+	// Policy is the policy of the first file checked (x86_64's when none
+	// was); Policies holds the policy of each architecture checked.
+	Policy   abi.Policy            `json:"policy"`
+	Policies map[string]abi.Policy `json:"policies"`
+	Results  []abi.Verdict         `json:"results"`
 	// Errors lists the files that could not be read; their verdicts are
 	// missing from Results and the exit status is 2.
 	Errors []fileError `json:"errors"`
@@ -40,23 +45,47 @@ func newVerifyCmd() *cobra.Command {
 		Short: "Check ELF files against a glibc floor",
 		Long: `verify checks that every file (executables and bundled shared libraries)
 starts on any system with at least the given glibc, and the C++ runtime and
-libgcc_s that go with it. The GLIBCXX/CXXABI/GCC floors default to the
-policy table of the glibc floor (2.28: GLIBCXX 3.4.24, CXXABI 1.3.11,
-GCC 7.0.0). Every file that can be read is checked and reported, even when
-another cannot. Exit status: 0 all ok, 1 a floor is broken, 2 a file could
-not be read (that wins over 1: the check is incomplete).`,
+libgcc_s that go with it.
+
+Any glibc floor works. The GLIBCXX, CXXABI and GCC (libgcc_s) limits are
+derived from relpack's distro catalog (` + "`relpack distro list`" + `), per
+architecture (libgcc_s's GCC_ nodes differ between x86_64 and aarch64): of the
+catalog targets that ship the floor's glibc or newer, each family's limit is
+the lowest version any of them ships, usually the oldest one's (a 2.28 floor:
+RHEL 8's GCC 8 runtime, GLIBCXX 3.4.25). A floor above every target's glibc is
+refused. A floor below every target's glibc takes manylinux's table for it
+(2.17: CentOS 7's GCC 4.8 runtime); other such floors are refused. --glibcxx,
+--cxxabi and --gcc replace a derived limit. A failure names each limit and the
+target it comes from; --json reports them under policies.ARCH.sources. Files
+of another machine are held to the x86_64 limits.
+
+Every file that can be read is checked and reported, even when another
+cannot. Exit status: 0 all ok, 1 a floor is broken, 2 a file could not be
+read (that wins over 1: the check is incomplete).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			policy, err := abi.PolicyFor(floor, map[string]string{"GLIBCXX": glibcxx, "CXXABI": cxxabi, "GCC": gcc})
-			if err != nil {
-				flag := "--floor"
-				var fe *abi.FloorError
-				if errors.As(err, &fe) && familyFlags[fe.Family] != "" {
-					flag = familyFlags[fe.Family]
+			overrides := map[string]string{"GLIBCXX": glibcxx, "CXXABI": cxxabi, "GCC": gcc}
+			policies := map[string]abi.Policy{}
+			for _, arch := range config.PolicyArches {
+				p, err := distro.PolicyFor(floor, arch, overrides)
+				if err != nil {
+					flag := "--floor"
+					var fe *abi.FloorError
+					if errors.As(err, &fe) && familyFlags[fe.Family] != "" {
+						flag = familyFlags[fe.Family]
+					}
+					return &exitError{code: 2, msg: flag + ": " + err.Error()}
 				}
-				return &exitError{code: 2, msg: flag + ": " + err.Error()}
+				policies[arch] = p
 			}
-			rep := verifyReport{OK: true, Policy: policy, Results: []abi.Verdict{}, Errors: []fileError{}}
+			policyOf := func(machine string) abi.Policy {
+				if p, ok := policies[machine]; ok {
+					return p
+				}
+				return policies[config.PolicyArches[0]]
+			}
+			policy := policyOf(config.PolicyArches[0])
+			rep := verifyReport{OK: true, Policy: policy, Policies: map[string]abi.Policy{}, Results: []abi.Verdict{}, Errors: []fileError{}}
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			for _, p := range args {
 				f, err := abi.Inspect(p)
@@ -67,11 +96,16 @@ not be read (that wins over 1: the check is incomplete).`,
 					fmt.Fprintln(errOut, "relpack:", err)
 					continue
 				}
-				v := abi.Verify(f, policy)
+				p := policyOf(f.Machine)
+				if len(rep.Results) == 0 {
+					rep.Policy = p
+				}
+				rep.Policies[p.Arch] = p
+				v := abi.Verify(f, p)
 				rep.OK = rep.OK && v.OK
 				rep.Results = append(rep.Results, v)
 				if !asJSON {
-					abi.WriteVerdict(out, v, policy)
+					abi.WriteVerdict(out, v, p)
 				}
 			}
 			if asJSON {
@@ -91,10 +125,10 @@ not be read (that wins over 1: the check is incomplete).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&floor, "floor", "2.28", "glibc floor ("+joinFloors()+")")
-	cmd.Flags().StringVar(&glibcxx, "glibcxx", "", "GLIBCXX floor (default: the floor's policy)")
-	cmd.Flags().StringVar(&cxxabi, "cxxabi", "", "CXXABI floor (default: the floor's policy)")
-	cmd.Flags().StringVar(&gcc, "gcc", "", "GCC (libgcc_s) floor (default: the floor's policy)")
+	cmd.Flags().StringVar(&floor, "floor", "2.28", "glibc floor: any version from 2.17 (manylinux2014) to the newest catalog target's glibc")
+	cmd.Flags().StringVar(&glibcxx, "glibcxx", "", "GLIBCXX limit (default: derived from the catalog)")
+	cmd.Flags().StringVar(&cxxabi, "cxxabi", "", "CXXABI limit (default: derived from the catalog)")
+	cmd.Flags().StringVar(&gcc, "gcc", "", "GCC (libgcc_s) limit (default: derived from the catalog)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON verdicts for CI")
 	return cmd
 }
@@ -109,15 +143,4 @@ func unreadableSummary(failed, total int, done string) string {
 		return fmt.Sprintf("none of the %d files could be read (above)", total)
 	}
 	return fmt.Sprintf("%d of %d files could not be read (above); the others are %s", failed, total, done)
-}
-
-func joinFloors() string {
-	s := ""
-	for i, f := range abi.SupportedFloors() {
-		if i > 0 {
-			s += ", "
-		}
-		s += f
-	}
-	return s
 }

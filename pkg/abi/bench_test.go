@@ -12,7 +12,7 @@ import (
 func BenchmarkInspectLibz3(b *testing.B) {
 	const path = "/usr/lib/x86_64-linux-gnu/libz3.so.4"
 	testdeps.File(b, path)
-	p, _ := PolicyFor("2.28", nil)
+	p := manylinuxPolicy("2.28")
 	b.ReportAllocs()
 	for b.Loop() {
 		f, err := Inspect(path)

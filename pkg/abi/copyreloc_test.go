@@ -85,10 +85,7 @@ func TestCopyRelocatedVariable(t *testing.T) {
 	}
 
 	// verify names the symbol under its version.
-	p, err := PolicyFor("2.28", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := manylinuxPolicy("2.28")
 	v := Verify(f, p)
 	var viol *Violation
 	for i := range v.Violations {

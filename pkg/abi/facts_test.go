@@ -117,10 +117,7 @@ func TestGNUHashAndDefines(t *testing.T) {
 	if !reflect.DeepEqual(libc.Special, []string{GLIBCPrivate}) {
 		t.Errorf("libc.so.6 special needs %v, want [GLIBC_PRIVATE]", libc.Special)
 	}
-	p, err := PolicyFor("2.34", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := manylinuxPolicy("2.34")
 	if v := Verify(libc, p); v.OK || v.Violations[len(v.Violations)-1].Name != GLIBCPrivate {
 		t.Errorf("GLIBC_PRIVATE must always fail: %+v", v)
 	}
@@ -145,7 +142,7 @@ func TestDTRelr(t *testing.T) {
 	if !reflect.DeepEqual(f.Special, []string{GLIBCABIDTRelr}) {
 		t.Fatalf("special %v, want [GLIBC_ABI_DT_RELR]", f.Special)
 	}
-	p34, _ := PolicyFor("2.34", nil)
+	p34 := manylinuxPolicy("2.34")
 	v := Verify(f, p34)
 	found := false
 	for _, viol := range v.Violations {

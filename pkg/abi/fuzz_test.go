@@ -137,10 +137,7 @@ func checkInspect(t *testing.T, data []byte) {
 	if _, err := json.Marshal(facts); err != nil {
 		t.Errorf("facts do not marshal: %v", err)
 	}
-	p, err := PolicyFor("2.28", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := manylinuxPolicy("2.28")
 	v := Verify(facts, p)
 	WriteFacts(io.Discard, facts)
 	WriteVerdict(io.Discard, v, p)

@@ -59,7 +59,7 @@ func inspectMeasured(t *testing.T, data []byte) (*Facts, error, cost) {
 	facts, err := InspectReader("crafted", bytes.NewReader(data))
 	runtime.ReadMemStats(&read)
 	if err == nil {
-		p, _ := PolicyFor("2.28", nil)
+		p := manylinuxPolicy("2.28")
 		var human bytes.Buffer
 		WriteFacts(&human, facts)
 		WriteVerdict(&human, Verify(facts, p), p)
@@ -299,7 +299,7 @@ func TestHugeVersionNumbers(t *testing.T) {
 			t.Errorf("CompareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
-	p, _ := PolicyFor("2.28", nil)
+	p := manylinuxPolicy("2.28")
 	v := Verify(factsWith(map[string][]string{"libc.so.6": {"GLIBC_99999999999999999999"}}, nil), p)
 	if v.OK {
 		t.Error("GLIBC_99999999999999999999 meets glibc-2.28")
@@ -336,7 +336,7 @@ func TestEscapedNames(t *testing.T) {
 	} else if !bytes.Contains(out, []byte("[Requesting program interpreter: /lib64/"+evil+"]")) {
 		t.Errorf("readelf -l does not show the interpreter relpack read:\n%q", out)
 	}
-	p, _ := PolicyFor("2.28", nil)
+	p := manylinuxPolicy("2.28")
 	var human bytes.Buffer
 	WriteFacts(&human, facts)
 	WriteVerdict(&human, Verify(facts, p), p)

@@ -2,22 +2,33 @@ package abi
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// Policy is a floor: the highest version of each runtime family a binary
-// may need to start on every distro that ships at least that glibc. The
-// tables follow PEP 600's manylinux policies (auditwheel keeps the same data):
-// the C++ runtime and libgcc_s floors are those of the oldest toolchain
-// shipped alongside that glibc.
+// Policy is a floor on one architecture: the highest version of each
+// runtime family a binary may need to start on every distro that ships at
+// least that glibc. Any glibc floor has one: pkg/distro derives the C++
+// runtime and libgcc_s limits from the catalog's targets
+// (distro.PolicyFor); the manylinux tables below are its cross-check and
+// the floor below every catalog target (2.17).
 type Policy struct {
 	// Name is the policy's name, e.g. "glibc-2.28".
 	Name string `json:"name"`
+	// Arch is the architecture the limits hold for (x86_64, aarch64):
+	// libgcc_s's GCC_ nodes differ per architecture, so one glibc floor
+	// has different GCC limits on each.
+	Arch string `json:"arch,omitempty"`
 	// Families maps a version family to its highest allowed version.
 	// Families not listed (a library's own versions, e.g. LIBSELINUX_1.0)
 	// are not part of the floor: package dependencies cover those.
 	Families map[string]string `json:"families"`
+	// Sources says, per family, where its limit comes from (the catalog
+	// target that ships the lowest runtime, a manylinux table, an
+	// override), for messages and the verify report.
+	Sources map[string]string `json:"sources,omitempty"`
 	// Covers names the distros whose base system meets this floor; it is
 	// documentation for people and install docs, not a check.
 	Covers []string `json:"covers"`
@@ -26,74 +37,91 @@ type Policy struct {
 // Glibc returns the policy's glibc floor.
 func (p Policy) Glibc() string { return p.Families["GLIBC"] }
 
-// Policies are the supported floors, oldest first.
-var Policies = []Policy{
-	{
-		// manylinux2014: CentOS 7 (glibc 2.17, gcc 4.8.5's libstdc++).
-		Name:     "glibc-2.17",
-		Families: map[string]string{"GLIBC": "2.17", "GLIBCXX": "3.4.19", "CXXABI": "1.3.7", "CXXABI_TM": "1", "GCC": "4.8.0"},
-		Covers:   []string{"RHEL/CentOS 7", "Debian 8+", "Ubuntu 14.04+"},
-	},
-	{
-		// manylinux_2_28: RHEL/Rocky/Alma 8 (glibc 2.28, gcc 8's libstdc++).
-		Name:     "glibc-2.28",
-		Families: map[string]string{"GLIBC": "2.28", "GLIBCXX": "3.4.24", "CXXABI": "1.3.11", "CXXABI_TM": "1", "GCC": "7.0.0"},
-		Covers:   []string{"RHEL/Rocky/Alma/Oracle Linux 8+", "Debian 10+", "Ubuntu 18.10+", "Fedora 29+"},
-	},
-	{
-		// manylinux_2_31: Debian 11 and Ubuntu 20.04 (glibc 2.31, gcc 10's
-		// libstdc++: GLIBCXX_3.4.28, CXXABI_1.3.12).
-		Name:     "glibc-2.31",
-		Families: map[string]string{"GLIBC": "2.31", "GLIBCXX": "3.4.28", "CXXABI": "1.3.12", "CXXABI_TM": "1", "GCC": "7.0.0"},
-		Covers:   []string{"Debian 11+", "Ubuntu 20.04+", "RHEL/Rocky/Alma 9+", "Fedora 32+"},
-	},
-	{
-		// manylinux_2_34: RHEL/Rocky/Alma 9 (glibc 2.34, gcc 11's libstdc++:
-		// GLIBCXX_3.4.29, CXXABI_1.3.13).
-		Name:     "glibc-2.34",
-		Families: map[string]string{"GLIBC": "2.34", "GLIBCXX": "3.4.29", "CXXABI": "1.3.13", "CXXABI_TM": "1", "GCC": "7.0.0"},
-		Covers:   []string{"RHEL/Rocky/Alma 9+", "Debian 12+", "Ubuntu 22.04+", "Fedora 35+"},
-	},
+// Manylinux are PEP 600's manylinux policies for the floors relpack had
+// tables for, per architecture, as auditwheel's
+// src/auditwheel/policy/manylinux-policy.json gives them (symbol_versions:
+// the highest version of each family; CXXABI_TM_1 is listed there as
+// CXXABI "TM_1"). GLIBC is the floor itself (auditwheel's aarch64
+// manylinux2014 also lists GLIBC_2.18). They are the cross-check of the
+// limits pkg/distro derives from the catalog, and the policy of a floor
+// below every catalog target's glibc (2.17: CentOS 7).
+var Manylinux = []Policy{
+	// manylinux2014 (manylinux_2_17): CentOS 7, gcc 4.8.5's libstdc++.
+	// aarch64's libgcc_s has no GCC_4.8.0 node: its highest is GCC_4.7.0.
+	manylinux("2.17", "x86_64", "3.4.19", "1.3.7", "4.8.0", "RHEL/CentOS 7", "Debian 8+", "Ubuntu 14.04+"),
+	manylinux("2.17", "aarch64", "3.4.19", "1.3.7", "4.7.0", "RHEL/CentOS 7", "Debian 8+", "Ubuntu 14.04+"),
+	// manylinux_2_28: RHEL/Rocky/Alma 8.
+	manylinux("2.28", "x86_64", "3.4.24", "1.3.11", "7.0.0", "RHEL/Rocky/Alma/Oracle Linux 8+", "Debian 10+", "Ubuntu 18.10+", "Fedora 29+"),
+	manylinux("2.28", "aarch64", "3.4.24", "1.3.11", "7.0.0", "RHEL/Rocky/Alma/Oracle Linux 8+", "Debian 10+", "Ubuntu 18.10+", "Fedora 29+"),
+	// manylinux_2_31: Debian 11 and Ubuntu 20.04 (gcc 10's libstdc++).
+	manylinux("2.31", "x86_64", "3.4.28", "1.3.12", "7.0.0", "Debian 11+", "Ubuntu 20.04+", "RHEL/Rocky/Alma 9+", "Fedora 32+"),
+	manylinux("2.31", "aarch64", "3.4.28", "1.3.12", "7.0.0", "Debian 11+", "Ubuntu 20.04+", "RHEL/Rocky/Alma 9+", "Fedora 32+"),
+	// manylinux_2_34: RHEL/Rocky/Alma 9 (gcc 11's libstdc++). aarch64's
+	// libgcc_s of GCC 11 defines GCC_11.0.
+	manylinux("2.34", "x86_64", "3.4.29", "1.3.13", "7.0.0", "RHEL/Rocky/Alma 9+", "Debian 12+", "Ubuntu 22.04+", "Fedora 35+"),
+	manylinux("2.34", "aarch64", "3.4.29", "1.3.13", "11.0", "RHEL/Rocky/Alma 9+", "Debian 12+", "Ubuntu 22.04+", "Fedora 35+"),
 }
 
-// SupportedFloors lists the glibc floors that have a policy table.
-func SupportedFloors() []string {
-	var out []string
-	for _, p := range Policies {
-		out = append(out, p.Glibc())
+func manylinux(glibc, arch, glibcxx, cxxabi, gcc string, covers ...string) Policy {
+	src := "manylinux_" + strings.ReplaceAll(glibc, ".", "_") + " (auditwheel's policy table)"
+	return Policy{
+		Name:     "glibc-" + glibc,
+		Arch:     arch,
+		Families: map[string]string{"GLIBC": glibc, "GLIBCXX": glibcxx, "CXXABI": cxxabi, "CXXABI_TM": "1", "GCC": gcc},
+		Sources:  map[string]string{"GLIBCXX": src, "CXXABI": src, "CXXABI_TM": src, "GCC": src},
+		Covers:   covers,
 	}
-	return out
 }
 
-// PolicyFor returns a copy of the policy for a glibc floor such as "2.28".
-// overrides replaces individual family floors (e.g. {"GLIBCXX": "3.4.25"}).
-func PolicyFor(glibc string, overrides map[string]string) (Policy, error) {
-	for _, p := range Policies {
-		if CompareVersions(p.Glibc(), glibc) != 0 || !ValidVersion(glibc) {
+// ManylinuxPolicy returns a copy of the manylinux table of a glibc floor
+// on arch, if there is one.
+func ManylinuxPolicy(glibc, arch string) (Policy, bool) {
+	for _, p := range Manylinux {
+		if p.Arch == arch && ValidVersion(glibc) && CompareVersions(p.Glibc(), glibc) == 0 {
+			return p.clone(), true
+		}
+	}
+	return Policy{}, false
+}
+
+// clone copies p's maps and slices.
+func (p Policy) clone() Policy {
+	c := p
+	c.Families = maps.Clone(p.Families)
+	c.Sources = maps.Clone(p.Sources)
+	c.Covers = slices.Clone(p.Covers)
+	return c
+}
+
+// Override returns a copy of p with individual family limits replaced
+// (e.g. {"GLIBCXX": "3.4.25"}); empty values leave a family as it is.
+func (p Policy) Override(overrides map[string]string) (Policy, error) {
+	c := p.clone()
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		v := overrides[k]
+		if v == "" {
 			continue
 		}
-		fam := map[string]string{}
-		for k, v := range p.Families {
-			fam[k] = v
+		if !ValidVersion(v) {
+			return Policy{}, &FloorError{Family: k, Value: v}
 		}
-		for k, v := range overrides {
-			if v == "" {
-				continue
-			}
-			if !ValidVersion(v) {
-				return Policy{}, &FloorError{Family: k, Value: v}
-			}
-			fam[k] = v
+		if c.Families == nil {
+			c.Families = map[string]string{}
 		}
-		p.Families = fam
-		return p, nil
+		if c.Sources == nil {
+			c.Sources = map[string]string{}
+		}
+		c.Families[k] = v
+		c.Sources[k] = "given explicitly (overrides the derived " + orNone(p.Families[k]) + ")"
 	}
-	what := "no policy for glibc floor " + quoteName(glibc)
-	if !ValidVersion(glibc) {
-		what = quoteName(glibc) + " is not a glibc version (dotted decimal numbers such as 2.28)"
+	return c, nil
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "none"
 	}
-	return Policy{}, fmt.Errorf("%s; supported floors: %s (each fixes the GLIBCXX/CXXABI/GCC floors that go with it)",
-		what, strings.Join(SupportedFloors(), ", "))
+	return v
 }
 
 // FloorError is a family floor that is not a version number. Callers know
@@ -111,11 +139,9 @@ func (e *FloorError) Error() string {
 
 // floorExample is an accepted value for a family, for error messages.
 func floorExample(family string) string {
-	for _, p := range Policies {
-		if p.Glibc() == "2.28" {
-			if v, ok := p.Families[family]; ok {
-				return v
-			}
+	if p, ok := ManylinuxPolicy("2.28", "x86_64"); ok {
+		if v, ok := p.Families[family]; ok {
+			return v
 		}
 	}
 	return "1.2.3"

@@ -6,40 +6,72 @@ import (
 	"testing"
 )
 
-func TestPolicyTables(t *testing.T) {
-	for _, floor := range []string{"2.17", "2.28", "2.31", "2.34"} {
-		p, err := PolicyFor(floor, nil)
-		if err != nil {
-			t.Fatalf("PolicyFor(%s): %v", floor, err)
-		}
-		for _, fam := range []string{"GLIBC", "GLIBCXX", "CXXABI", "GCC"} {
+// manylinuxPolicy is the x86_64 manylinux table of a floor, for tests of
+// the checks themselves (pkg/distro derives the policies relpack uses).
+func manylinuxPolicy(glibc string) Policy {
+	p, ok := ManylinuxPolicy(glibc, "x86_64")
+	if !ok {
+		panic("no manylinux table for " + glibc)
+	}
+	return p
+}
+
+func TestManylinuxTables(t *testing.T) {
+	for _, p := range Manylinux {
+		for _, fam := range []string{"GLIBC", "GLIBCXX", "CXXABI", "CXXABI_TM", "GCC"} {
 			if !ValidVersion(p.Families[fam]) {
-				t.Errorf("policy %s: family %s has no valid floor (%q)", p.Name, fam, p.Families[fam])
+				t.Errorf("policy %s/%s: family %s has no valid floor (%q)", p.Name, p.Arch, fam, p.Families[fam])
+			}
+			if fam != "GLIBC" && !strings.HasPrefix(p.Sources[fam], "manylinux_") {
+				t.Errorf("policy %s/%s: family %s has no source (%q)", p.Name, p.Arch, fam, p.Sources[fam])
 			}
 		}
 	}
-	p, _ := PolicyFor("2.28", nil)
+	p := manylinuxPolicy("2.28")
 	want := map[string]string{"GLIBC": "2.28", "GLIBCXX": "3.4.24", "CXXABI": "1.3.11", "CXXABI_TM": "1", "GCC": "7.0.0"}
 	if !reflect.DeepEqual(p.Families, want) {
 		t.Errorf("2.28 policy = %v, want manylinux_2_28's %v", p.Families, want)
 	}
-	// The tables must only ever go up.
-	for i := 1; i < len(Policies); i++ {
-		for fam, v := range Policies[i-1].Families {
-			if CompareVersions(Policies[i].Families[fam], v) < 0 {
-				t.Errorf("%s lowers %s below %s", Policies[i].Name, fam, Policies[i-1].Name)
+	// The tables must only ever go up, per arch.
+	last := map[string]Policy{}
+	for _, q := range Manylinux {
+		if prev, ok := last[q.Arch]; ok {
+			for fam, v := range prev.Families {
+				if CompareVersions(q.Families[fam], v) < 0 {
+					t.Errorf("%s/%s lowers %s below %s", q.Name, q.Arch, fam, prev.Name)
+				}
 			}
 		}
+		last[q.Arch] = q
 	}
-	if _, err := PolicyFor("2.30", nil); err == nil || !strings.Contains(err.Error(), "supported floors: 2.17, 2.28, 2.31, 2.34") {
-		t.Errorf("unsupported floor error = %v", err)
+	if _, ok := ManylinuxPolicy("2.30", "x86_64"); ok {
+		t.Error("2.30 has no manylinux table here")
 	}
-	if _, err := PolicyFor("2.28", map[string]string{"GLIBCXX": "x"}); err == nil {
+	if _, ok := ManylinuxPolicy("2.28", "riscv64"); ok {
+		t.Error("riscv64 has no manylinux table here")
+	}
+	if _, err := p.Override(map[string]string{"GLIBCXX": "x"}); err == nil {
 		t.Error("a non-numeric override must be refused")
 	}
-	q, _ := PolicyFor("2.28", map[string]string{"GLIBCXX": "3.4.25"})
-	if q.Families["GLIBCXX"] != "3.4.25" || Policies[1].Families["GLIBCXX"] != "3.4.24" {
+	q, _ := p.Override(map[string]string{"GLIBCXX": "3.4.25", "CXXABI": ""})
+	again := manylinuxPolicy("2.28")
+	if q.Families["GLIBCXX"] != "3.4.25" || again.Families["GLIBCXX"] != "3.4.24" || p.Families["GLIBCXX"] != "3.4.24" {
 		t.Error("an override must change the copy, not the table")
+	}
+	if q.Families["CXXABI"] != "1.3.11" || !strings.Contains(q.Sources["GLIBCXX"], "given explicitly") {
+		t.Errorf("override: families %v, sources %v", q.Families, q.Sources)
+	}
+}
+
+// A violation of a family whose limit has a source names it.
+func TestVerdictNamesSource(t *testing.T) {
+	p := manylinuxPolicy("2.28")
+	p.Sources["GLIBCXX"] = "el8 ships it"
+	f := factsWith(map[string][]string{"libstdc++.so.6": {"GLIBCXX_3.4.30"}}, nil)
+	var b strings.Builder
+	WriteVerdict(&b, Verify(f, p), p)
+	if !strings.Contains(b.String(), "[floor GLIBCXX_3.4.24, from libstdc++.so.6]\n    limit GLIBCXX_3.4.24: el8 ships it\n") {
+		t.Errorf("verdict:\n%s", b.String())
 	}
 }
 
@@ -57,7 +89,7 @@ func factsWith(needs map[string][]string, imports []ImportGroup) *Facts {
 }
 
 func TestVerify(t *testing.T) {
-	p, _ := PolicyFor("2.28", nil)
+	p := manylinuxPolicy("2.28")
 	f := factsWith(map[string][]string{
 		"libm.so.6":      {"GLIBC_2.2.5", "GLIBC_2.29"},
 		"libc.so.6":      {"GLIBC_2.2.5", "GLIBC_2.30", "GLIBC_2.34!weak", "GLIBC_PRIVATE"},

@@ -137,6 +137,12 @@ func WriteVerdict(w io.Writer, v Verdict, p Policy) {
 		line := fmt.Sprintf("  %s: %s", quoteName(viol.Name), syms)
 		if viol.Floor != "" && viol.Version != "" {
 			line += fmt.Sprintf("  [floor %s_%s, from %s]", quoteName(viol.Family), viol.Floor, joinNames(viol.Libraries, ", "))
+			if src := p.Sources[viol.Family]; src != "" && viol.Family != "GLIBC" {
+				// Where the limit comes from: the catalog target whose
+				// runtime sets it, so the reader knows which distro the
+				// binary would not start on.
+				line += "\n    limit " + quoteName(viol.Family) + "_" + viol.Floor + ": " + src
+			}
 		}
 		fmt.Fprintln(w, line)
 		if viol.Reason != "" {

@@ -131,10 +131,16 @@ type Floor struct {
 	GCC     string `yaml:"gcc"`
 }
 
-// Policy returns the verification policy of the floor.
-func (f Floor) Policy() (abi.Policy, error) {
-	return abi.PolicyFor(f.Glibc, map[string]string{"GLIBCXX": f.GLIBCXX, "CXXABI": f.CXXABI, "GCC": f.GCC})
+// Policy returns the verification policy of the floor on arch (x86_64,
+// aarch64): the C++ runtime and libgcc_s limits derived from the catalog's
+// targets (distro.PolicyFor), with the floor's overrides.
+func (f Floor) Policy(arch string) (abi.Policy, error) {
+	return distro.PolicyFor(f.Glibc, arch, map[string]string{"GLIBCXX": f.GLIBCXX, "CXXABI": f.CXXABI, "GCC": f.GCC})
 }
+
+// PolicyArches are the architectures a floor is checked for when the
+// configuration is loaded.
+var PolicyArches = []string{"x86_64", "aarch64"}
 
 // File is one extra file installed by the packages.
 type File struct {
@@ -375,8 +381,15 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 
 	if c.Floor.Glibc == "" {
 		fail("floor", "floor.glibc is required: the oldest glibc the release promises to run on (e.g. \"2.28\" for RHEL 8)")
-	} else if _, err := c.Floor.Policy(); err != nil {
-		fail("floor", "%v", err)
+	} else {
+		// Every architecture relpack builds for: the limits differ per
+		// arch, and a floor no target reaches fails on each alike.
+		for _, arch := range PolicyArches {
+			if _, err := c.Floor.Policy(arch); err != nil {
+				fail("floor", "%v", err)
+				break
+			}
+		}
 	}
 	switch c.Z3 {
 	case "", deps.Z3Bundled, deps.Z3Unbundled:

@@ -147,7 +147,11 @@ type Floor struct {
 	Glibc    string            `json:"glibc"`
 	Policy   string            `json:"policy"`
 	Families map[string]string `json:"families"`
-	Covers   []string          `json:"covers"`
+	// Arches holds, per architecture, the family limits that differ
+	// between the release's architectures (libgcc_s's GCC on a floor of
+	// 2.36: 12.0.0 on x86_64, 11.0 on aarch64); absent when none do.
+	Arches map[string]map[string]string `json:"arches,omitempty"`
+	Covers []string                     `json:"covers"`
 }
 
 // Input is one input binary as measured.
@@ -304,6 +308,7 @@ var (
 	// numVersionRE is a dotted number: glibc and symbol family versions.
 	numVersionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
 	familyRE     = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	floorArchRE  = regexp.MustCompile(`^(x86_64|aarch64)$`)
 	sha256RE     = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	// urlRE: http(s) with RFC 3986 characters only, minus the quote; no
 	// space, < > " ` or backslash, so it cannot leave a Markdown autolink
@@ -490,6 +495,13 @@ func (m *Manifest) Validate() error {
 	for _, fam := range slices.Sorted(maps.Keys(m.Floor.Families)) {
 		c.match("floor.families", fam, false, familyRE, "a symbol version family such as GLIBCXX")
 		c.match("floor.families."+fam, m.Floor.Families[fam], false, numVersionRE, wantNumVer)
+	}
+	for _, arch := range slices.Sorted(maps.Keys(m.Floor.Arches)) {
+		c.match("floor.arches", arch, false, floorArchRE, "x86_64 or aarch64")
+		for _, fam := range slices.Sorted(maps.Keys(m.Floor.Arches[arch])) {
+			c.match("floor.arches."+arch, fam, false, familyRE, "a symbol version family such as GCC")
+			c.match("floor.arches."+arch+"."+fam, m.Floor.Arches[arch][fam], false, numVersionRE, wantNumVer)
+		}
 	}
 	for i, s := range m.Floor.Covers {
 		c.text(fmt.Sprintf("floor.covers[%d]", i), s)

@@ -218,9 +218,9 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("--version: %w", err)
 	}
-	policy, err := cfg.Floor.Policy()
+	policy, err := floorPolicies(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%s: floor: %w", cfg.File, err)
+		return nil, err
 	}
 	// The signing key is loaded (and unlocked) before any work, so a
 	// missing or wrong passphrase fails in a second, not after the build.
@@ -376,7 +376,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		Schema: manifest.SchemaVersion, Product: cfg.Name, Summary: cfg.Summary,
 		Version: ver.String(), DebVersion: ver.Deb(opts.Release), Homepage: cfg.Homepage, License: cfg.License,
 		SourceDateEpoch: opts.Epoch, ConfigDigest: digest,
-		Floor: manifest.Floor{Glibc: policy.Glibc(), Policy: policy.Name, Families: policy.Families, Covers: policy.Covers},
+		Floor: policy.manifest(inputs),
 	}
 	if signing != nil {
 		m.Signing = &manifest.Signing{Fingerprint: signing.Fingerprint, KeyID: signing.KeyID, UserID: signing.UserID,

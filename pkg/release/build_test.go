@@ -71,7 +71,7 @@ func TestDemoArtifacts(t *testing.T) {
 	if m.Version != demoVer || m.DebVersion != "0.0.38~dev.108+g152d059-1" || m.RPMVersion != "0.0.38~dev.108+g152d059-1" {
 		t.Errorf("versions: %s %s %s", m.Version, m.DebVersion, m.RPMVersion)
 	}
-	if m.Floor.Glibc != "2.28" || m.Floor.Families["GLIBCXX"] != "3.4.24" {
+	if m.Floor.Glibc != "2.28" || m.Floor.Families["GLIBCXX"] != "3.4.25" {
 		t.Errorf("floor %+v", m.Floor)
 	}
 	for _, a := range m.Artifacts {

@@ -47,7 +47,7 @@ func (e *InputError) Error() string {
 
 // checkInput inspects one input (its private copy, src) and holds it to
 // its triple and the floor.
-func checkInput(cfg *config.Config, triple string, src *source, policy abi.Policy) (*Input, error) {
+func checkInput(cfg *config.Config, triple string, src *source, policies policySet) (*Input, error) {
 	path := src.Name
 	m := config.TripleRE.FindStringSubmatch(triple)
 	if m == nil {
@@ -57,6 +57,7 @@ func checkInput(cfg *config.Config, triple string, src *source, policy abi.Polic
 	if m[2] == "musl" {
 		in.Libc = abi.LibcMusl
 	}
+	policy := policies.of(in.Machine)
 	f, err := src.inspect()
 	if err != nil {
 		return nil, &InputError{triple, path, abiDetail(err)}

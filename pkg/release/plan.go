@@ -36,7 +36,7 @@ func glibcMeasured(in *Input) string {
 	return in.Facts.HighestOf("GLIBC")
 }
 
-func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time) artifact {
+func planTarball(cfg *config.Config, in *Input, policies policySet, mtime time.Time) artifact {
 	name := tarballName(cfg, in.Triple)
 	entries := []pack.TarEntry{{Name: cfg.Name, Src: in.Data, Mode: 0o755}}
 	for _, f := range cfg.Tarball.Files {
@@ -52,14 +52,14 @@ func planTarball(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 		GlibcMeasured: glibcMeasured(in), Z3: in.Z3, Z3So: in.Z3So, Contents: contents,
 	}
 	if in.IsGNU() {
-		e.Floor = policy.Glibc()
+		e.Floor = policies.Glibc()
 	}
 	return artifact{entry: e, write: func(dir string) (string, error) {
 		return name, pack.WriteTarGz(filepath.Join(dir, name), entries, mtime)
 	}}
 }
 
-func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policy abi.Policy, mtime time.Time, signing *sign.Key, scratch string, pv *privatePlanner, payloads *pack.PayloadCache) (artifact, error) {
+func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policies policySet, mtime time.Time, signing *sign.Key, scratch string, pv *privatePlanner, payloads *pack.PayloadCache) (artifact, error) {
 	// Private libraries first: they decide the binary packaged (RUNPATH
 	// edited) and which sonames get no relation (d.Private).
 	d, priv, err := pv.plan(in, d)
@@ -67,7 +67,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		return artifact{}, err
 	}
 	rel, err := deps.ResolveTarget(in.Facts, d, deps.Options{
-		Floor: policy.Glibc(), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
+		Floor: policies.Glibc(), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
 	})
 	if err != nil {
 		var se *deps.SonameError
@@ -119,7 +119,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	}
 	fields := ver.NFPM(d.Format, release+d.ReleaseSuffix)
 	floorNote := fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
-		policy.Glibc(), strings.Join(policy.Covers, ", "), glibcMeasured(in))
+		policies.Glibc(), strings.Join(policies.Covers(), ", "), glibcMeasured(in))
 	spec := pack.PackageSpec{
 		Format: d.Format, Name: cfg.Name, Arch: distro.ArchName(in.Machine, "go"),
 		Version: fields.Version, Release: fields.Release, Prerelease: fields.Prerelease,
@@ -133,7 +133,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	spec.Scripts = scripts
 	e := manifest.Artifact{
 		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
-		Floor: policy.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
+		Floor: policies.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
 		Z3: rel.Z3, Z3So: rel.Z3Soname, Z3Package: rel.Packages[rel.Z3Soname], PackageVersion: fields.Full(d.Format),
 		Repositories: addOnRepositories(d, rel.Packages),
 	}

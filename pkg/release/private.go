@@ -79,7 +79,8 @@ type bundleCheck struct {
 // checkBundled copies the library at p through the snapshot and holds it
 // to what the input needs of it. Every refusal names the file, its line in
 // the configuration and what to do.
-func checkBundled(cfg *config.Config, snap *snapshot, in *Input, p string, policy abi.Policy, c bundleCheck) (*bundled, error) {
+func checkBundled(cfg *config.Config, snap *snapshot, in *Input, p string, policies policySet, c bundleCheck) (*bundled, error) {
+	policy := policies.of(in.Machine)
 	src, err := snap.takeLib(cfg, c.key, p)
 	if err != nil {
 		return nil, err
@@ -205,19 +206,19 @@ func setRunpath(in *Input, dst, runpath, what string) error {
 // build. The RUNPATH-edited binary is written once per input (every target
 // that ships private libraries uses the same /usr/lib/NAME).
 type privatePlanner struct {
-	cfg     *config.Config // the loaded configuration (original paths)
-	snap    *snapshot
-	scratch string
-	policy  abi.Policy
-	edited  map[string]string // input copy -> RUNPATH-edited copy
+	cfg      *config.Config // the loaded configuration (original paths)
+	snap     *snapshot
+	scratch  string
+	policies policySet
+	edited   map[string]string // input copy -> RUNPATH-edited copy
 	// planned and shipped record the targets planned and the stems
 	// their packages ship ("debian12 libz3"), for unused.
 	planned map[string]bool
 	shipped map[string]bool
 }
 
-func newPrivatePlanner(cfg *config.Config, snap *snapshot, scratch string, policy abi.Policy) *privatePlanner {
-	return &privatePlanner{cfg: cfg, snap: snap, scratch: scratch, policy: policy, edited: map[string]string{},
+func newPrivatePlanner(cfg *config.Config, snap *snapshot, scratch string, policies policySet) *privatePlanner {
+	return &privatePlanner{cfg: cfg, snap: snap, scratch: scratch, policies: policies, edited: map[string]string{},
 		planned: map[string]bool{}, shipped: map[string]bool{}}
 }
 
@@ -281,7 +282,7 @@ func (p *privatePlanner) plan(in *Input, d distro.Distro) (distro.Distro, privat
 			return d, pp, fmt.Errorf("target %s (%s:%d): %s is private (libraries.%s in %s), but libraries.%s.files has no %s file for input %s; add `%s: PATH/TO/%s` under libraries.%s.files, or leave %s out of the private list",
 				d.ID, cfg.File, cfg.LineOfTarget(d.ID), stem, stem, cfg.Where("libraries."+stem), stem, in.Machine, in.Triple, in.Machine, so, stem, d.ID)
 		}
-		b, err := checkBundled(cfg, p.snap, in, path, p.policy, bundleCheck{
+		b, err := checkBundled(cfg, p.snap, in, path, p.policies, bundleCheck{
 			what: "private library", key: key, promise: "the " + d.ID + " package", soname: so, shipped: private,
 		})
 		if err != nil {

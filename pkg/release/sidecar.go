@@ -47,7 +47,7 @@ func sidecarFile(cfg *config.Config, soname, arch string) (path, key string, ok 
 // beyond glibc and GCC's runtime (bundledNeeds) against the binary and the
 // floor, writes the binary's RUNPATH-edited copy into scratch, and returns
 // the tarball to write. Every refusal happens here, before any artifact.
-func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Time, scratch string, snap *snapshot) (*artifact, error) {
+func planSidecar(cfg *config.Config, in *Input, policies policySet, mtime time.Time, scratch string, snap *snapshot) (*artifact, error) {
 	needs := bundledNeeds(in)
 	var libs []*bundled
 	for _, so := range needs {
@@ -61,7 +61,7 @@ func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 			return nil, fmt.Errorf("%s: input %s needs %s, which its sidecar tarball must carry, but no file is given for it; add `libraries: {%s: {files: {%s: PATH/TO/%s}}}` (tarball.sidecar.libraries carries Z3 only)",
 				cfg.Where("tarball.sidecar"), in.Triple, so, stem, in.Machine, so)
 		}
-		b, err := checkBundled(cfg, snap, in, p, policy, bundleCheck{
+		b, err := checkBundled(cfg, snap, in, p, policies, bundleCheck{
 			what: "sidecar library", key: key, promise: "the tarball", soname: so, shipped: needs,
 		})
 		if err != nil {
@@ -111,7 +111,7 @@ func planSidecar(cfg *config.Config, in *Input, policy abi.Policy, mtime time.Ti
 	a := &artifact{
 		entry: manifest.Artifact{
 			File: name, Kind: "tarball", Triple: in.Triple, Arch: in.Machine, Libc: in.Libc,
-			Floor: policy.Glibc(), GlibcMeasured: highestGlibc(facts...), Z3: z3, Z3So: in.Z3So,
+			Floor: policies.Glibc(), GlibcMeasured: highestGlibc(facts...), Z3: z3, Z3So: in.Z3So,
 			Contents: contents, Runpath: SidecarRunpath,
 			Sidecar: manifestLib("lib/"+first.Soname, first),
 		},

@@ -94,8 +94,21 @@ func TestFactsLoaded(t *testing.T) {
 		cxx.HasExport("_ZNSt6thread15_M_start_threadESt10unique_ptrINS_6_StateESt14default_deleteIS1_EEPFvvE", "GLIBCXX_3.4.30") {
 		t.Error("std::thread::_M_start_thread is at GLIBCXX_3.4.22 only")
 	}
-	if cxx.SymbolsMinVersion["GLIBCXX_3.4.30"] != "12" || cxx.HighestDefined("GLIBCXX") != "3.4.30" {
-		t.Errorf("libstdc++6: symbols_min_version[GLIBCXX_3.4.30] = %q, highest %s", cxx.SymbolsMinVersion["GLIBCXX_3.4.30"], cxx.HighestDefined("GLIBCXX"))
+	if v, _ := cxx.SymbolMinVersion("GLIBCXX_3.4.30@GLIBCXX_3.4.30"); v != "12" || cxx.SymbolsSmallest != "4.1.1" || cxx.HighestDefined("GLIBCXX") != "3.4.30" {
+		t.Errorf("libstdc++6: symbols' GLIBCXX_3.4.30@GLIBCXX_3.4.30 = %q, smallest %q, highest %s", v, cxx.SymbolsSmallest, cxx.HighestDefined("GLIBCXX"))
+	}
+	// Debian 11's symbols file tags GLIBCXX_3.4.26 symbols 9 or 9.1, one
+	// by one: the per-symbol minimum, not the node's highest.
+	d11, _ = Lookup("debian11")
+	cxx11 := d11.Library("x86_64", "libstdc++.so.6")
+	for sym, want := range map[string]string{
+		"_ZNSt10filesystem18directory_iterator9incrementERSt10error_code@GLIBCXX_3.4.26": "9.1",
+		"_ZNKSt10filesystem16filesystem_error4whatEv@GLIBCXX_3.4.26":                     "9",
+		"no_such_symbol@GLIBCXX_3.4.26":                                                  "",
+	} {
+		if v, _ := cxx11.SymbolMinVersion(sym); v != want {
+			t.Errorf("debian11 libstdc++6 %s: %q, want %q", sym, v, want)
+		}
 	}
 	u, _ := Lookup("ubuntu2204")
 	if l := u.Library("x86_64", "libz3.so.4"); l == nil || l.Version != "4.8.12" || l.Captured() || len(l.Exports) != 0 {
@@ -175,16 +188,20 @@ func TestParseFactsRejects(t *testing.T) {
 		t.Fatalf("good facts refused: %v", err)
 	}
 	for name, edit := range map[string]func(*LibraryFacts){
-		"soname":     func(l *LibraryFacts) { l.Soname = "z3" },
-		"arch":       func(l *LibraryFacts) { l.Arch = "mips" },
-		"sorted":     func(l *LibraryFacts) { l.Exports = []string{"Z3_b", "Z3_a"} },
-		"repeat":     func(l *LibraryFacts) { l.Exports = []string{"Z3_a", "Z3_a"} },
-		"export":     func(l *LibraryFacts) { l.Exports = []string{"Z3 a"} },
-		"source":     func(l *LibraryFacts) { l.Source = "libz3-4.deb" },
-		"sha256":     func(l *LibraryFacts) { l.Source = "libz3-4.deb sha256:abc" },
-		"version":    func(l *LibraryFacts) { l.Version = "" },
-		"defs order": func(l *LibraryFacts) { l.VersionDefs = []string{"GCC_12.0.0", "GCC_3.0"} },
-		"min node":   func(l *LibraryFacts) { l.SymbolsMinVersion = map[string]string{"GLIBCXX_3.4.30": "12"} },
+		"soname":      func(l *LibraryFacts) { l.Soname = "z3" },
+		"arch":        func(l *LibraryFacts) { l.Arch = "mips" },
+		"sorted":      func(l *LibraryFacts) { l.Exports = []string{"Z3_b", "Z3_a"} },
+		"repeat":      func(l *LibraryFacts) { l.Exports = []string{"Z3_a", "Z3_a"} },
+		"export":      func(l *LibraryFacts) { l.Exports = []string{"Z3 a"} },
+		"source":      func(l *LibraryFacts) { l.Source = "libz3-4.deb" },
+		"sha256":      func(l *LibraryFacts) { l.Source = "libz3-4.deb sha256:abc" },
+		"version":     func(l *LibraryFacts) { l.Version = "" },
+		"defs order":  func(l *LibraryFacts) { l.VersionDefs = []string{"GCC_12.0.0", "GCC_3.0"} },
+		"no smallest": func(l *LibraryFacts) { l.Symbols = []string{"Z3_a@Base 4.8"} },
+		"symbol":      func(l *LibraryFacts) { l.Symbols, l.SymbolsSmallest = []string{"Z3_a 4.8"}, "4.8" },
+		"sym order": func(l *LibraryFacts) {
+			l.Symbols, l.SymbolsSmallest = []string{"Z3_b@Base 4.8", "Z3_a@Base 4.8"}, "4.8"
+		},
 		"documented": func(l *LibraryFacts) { l.Source = "documented: Ubuntu 22.04 package metadata" },
 	} {
 		l := good

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 
 	"relpack/internal/clitest"
 	"relpack/internal/testdeps"
+	"relpack/pkg/distro"
 )
 
 // shlibdepsPackages are what dpkg-shlibdeps needs in a root to derive the
@@ -205,5 +207,63 @@ targets:
 				t.Errorf("libc6: relpack %q (want the floor, libc6 (>= 2.31)), dpkg-shlibdeps %q", ourLibc, theirLibc)
 			}
 		})
+	}
+}
+
+// TestDebVersionsAsDpkgShlibdeps holds the rules of debMinVersion to what
+// dpkg-shlibdeps does with a package's symbols and shlibs files, on the
+// cxx-shlibdeps fixture and the captured Debian 11 facts (the per-target
+// test above compares the outcome with dpkg-shlibdeps itself).
+func TestDebVersionsAsDpkgShlibdeps(t *testing.T) {
+	f := inspect(t, "x86_64/cxx-shlibdeps")
+	bin := filepath.Join(fixtures, "x86_64/cxx-shlibdeps")
+	undefined, err := UndefinedSymbols(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Undefined symbols only, weak ones too, unversioned ones at Base: the
+	// copy-relocated std::cout is defined in the binary and not looked up.
+	for sym, want := range map[string]bool{
+		"zlibVersion@Base": true, "compressBound@ZLIB_1.2.0": true, "__gmon_start__@Base": true,
+		"__cxa_finalize@GLIBC_2.2.5": true, "_ZSt4cout@GLIBCXX_3.4": false,
+	} {
+		if got := slices.Contains(undefined, sym); got != want {
+			t.Errorf("UndefinedSymbols has %s: %v, want %v", sym, got, want)
+		}
+	}
+	d11 := mustDistro(t, "debian11")
+	facts := d11.Libraries["x86_64"]
+	for so, want := range map[string]string{
+		// Five GLIBCXX_3.4.26 symbols tagged 9 (the node's highest is 9.1).
+		"libstdc++.so.6": "9",
+		// A symbols file wins over the shlibs line (1:1.2.3.3.dfsg-1):
+		// compressBound@ZLIB_1.2.0 is 1:1.2.0, zlibVersion@Base 1:1.1.4.
+		"libz.so.1": "1:1.2.0",
+		// No symbols file: the shlibs line's version.
+		"libzstd.so.1":  "1.4.0",
+		"libz3.so.4":    "4.8.10",
+		"libgcc_s.so.1": "3.0",
+	} {
+		if got := debMinVersion(f, so, facts, undefined); got != want {
+			t.Errorf("%s: %q, want %q", so, got, want)
+		}
+	}
+	// A binary that uses none of a symbols file's entries gets its smallest
+	// minimal version, not the shlibs line's.
+	if got := debMinVersion(f, "libz.so.1", facts, []string{"nothing@Base"}); got != "1:1.1.4" {
+		t.Errorf("libz.so.1, no symbol used: %q, want the smallest, 1:1.1.4", got)
+	}
+	// A symbol is taken by the first needed library whose symbols file
+	// lists it (DT_NEEDED order: libstdc++ before libz).
+	lf := *facts["libz.so.1"]
+	lf.Symbols = append([]string{"_ZNSt10filesystem7__cxx114path14_M_split_cmptsEv@GLIBCXX_3.4.26 9:9"}, lf.Symbols...)
+	sort.Strings(lf.Symbols)
+	both := map[string]*distro.LibraryFacts{"libstdc++.so.6": facts["libstdc++.so.6"], "libz.so.1": &lf}
+	if got := debMinVersion(f, "libz.so.1", both, undefined); got != "1:1.2.0" {
+		t.Errorf("libz.so.1 took a symbol libstdc++'s symbols file lists first: %q", got)
+	}
+	// No facts: no version.
+	if got := debMinVersion(f, "libz.so.1", nil, undefined); got != "" {
+		t.Errorf("no facts: %q", got)
 	}
 }

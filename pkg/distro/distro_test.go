@@ -247,8 +247,11 @@ func TestSplitExportsMatchesYAML(t *testing.T) {
 	files, _ := fs.Glob(factsFS, "facts/*/*.yaml")
 	odd := LibraryFacts{Soname: "libodd.so.1", Arch: "x86_64", Package: "libodd1", Version: "1", PackageVersion: "1-1",
 		Exports: []string{"1abc", "a:b", "no", "plain", "x#y"}, Source: "libodd1_1-1_amd64.deb sha256:" + strings.Repeat("0f", 32)}
+	odd.Symbols, odd.SymbolsSmallest = []string{"a@Base 1:1.0", "b@V 2.0~rc1+dfsg-1", "c@V 1.0"}, "1.0"
 	two := odd
 	two.Soname, two.Exports = "libodd.so.2", []string{"a", "b@V"}
+	// An entry YAML would read otherwise unquoted: the decoder takes it.
+	two.Symbols = []string{"a@Base 1:", "b@V 1.0"}
 	oddData, err := MarshalFacts("odd", []LibraryFacts{odd, two})
 	if err != nil {
 		t.Fatal(err)
@@ -273,6 +276,15 @@ func TestSplitExportsMatchesYAML(t *testing.T) {
 	got, _ := ParseFacts("odd.yaml", oddData)
 	if !reflect.DeepEqual(got[0].Exports, odd.Exports) || !reflect.DeepEqual(got[1].Exports, two.Exports) {
 		t.Errorf("odd names: %q %q", got[0].Exports, got[1].Exports)
+	}
+	if !reflect.DeepEqual(got[0].Symbols, odd.Symbols) || !reflect.DeepEqual(got[1].Symbols, two.Symbols) {
+		t.Errorf("odd symbols: %q %q", got[0].Symbols, got[1].Symbols)
+	}
+	if v, ok := got[0].SymbolMinVersion("b@V"); !ok || v != "2.0~rc1+dfsg-1" {
+		t.Errorf("SymbolMinVersion(b@V) = %q, %v", v, ok)
+	}
+	if _, ok := got[0].SymbolMinVersion("b@W"); ok {
+		t.Error("SymbolMinVersion found b@W")
 	}
 }
 

@@ -214,21 +214,33 @@ func versioned(r Relations, f *abi.Facts, d distro.Distro, o Options) []string {
 	facts := d.Libraries[o.Arch]
 	var out []string
 	for _, rel := range r.Depends {
-		so := ""
+		// The sonames the package ships (libglib2.0-0: libglib-2.0.so.0 and
+		// libgobject-2.0.so.0), sorted so the outcome does not depend on
+		// map order.
+		var sonames []string
 		for s, pkg := range r.Packages {
 			if pkg == rel {
-				so = s
+				sonames = append(sonames, s)
 			}
 		}
-		if so == "" {
+		if len(sonames) == 0 {
 			out = append(out, rel)
 			continue
 		}
+		sort.Strings(sonames)
+		so := sonames[0]
 		need := o.Needs[libStem(so)]
 		v := need.MinVersion
 		switch d.Format {
 		case "deb":
-			if dv := debMinVersion(f, so, facts, o.Undefined); dv != "" && (v == "" || debLess(v, dv)) {
+			// dpkg-shlibdeps keeps the highest version any of them gives.
+			dv := ""
+			for _, s := range sonames {
+				if x := debMinVersion(f, s, facts, o.Undefined); x != "" && (dv == "" || version.CompareDebian(x, dv) > 0) {
+					dv = x
+				}
+			}
+			if dv != "" && (v == "" || debLess(v, dv)) {
 				v = dv
 			}
 			if v != "" {

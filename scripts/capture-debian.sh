@@ -3,7 +3,8 @@
 #
 # Captures the library facts of Debian releases from Debian's real packages:
 # for each suite (default: bullseye bookworm trixie) and architecture
-# (default: amd64 arm64) it downloads libz3-4, libstdc++6 and libgcc-s1 with
+# (default: amd64 arm64) it downloads libz3-4, libstdc++6, libgcc-s1,
+# zlib1g, libzstd1 and the suite's libtinyxml2-N with
 # `apt-get download` through a scratch apt configuration, then runs
 #   relpack distro capture --id ID -o pkg/distro/facts/ID PKG.deb...
 # which writes pkg/distro/facts/ID/<package>_<arch>.yaml.
@@ -30,7 +31,7 @@ HERE=$(cd "$(dirname "$0")" && pwd -P)
 ROOT=$(dirname "$HERE")
 CACHE=${RELPACK_CACHE:-$HOME/.cache/relpack}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-PACKAGES=${PACKAGES:-libz3-4 libstdc++6 libgcc-s1}
+PACKAGES_SET=${PACKAGES:+1}
 
 die() { echo "capture-debian.sh: $*" >&2; exit 1; }
 
@@ -41,6 +42,17 @@ if [ -z "${RELPACK_CAPTURE_LOCKED:-}" ]; then
 fi
 
 [ -f "$KEYRING" ] || die "no $KEYRING (apt-get install debian-archive-keyring)"
+
+# packages SUITE: what the catalogue maps for it (PACKAGES overrides).
+packages() {
+	if [ -n "$PACKAGES_SET" ]; then echo "$PACKAGES"; return; fi
+	case $1 in
+	bullseye) tx=libtinyxml2-8 ;;
+	bookworm) tx=libtinyxml2-9 ;;
+	trixie) tx=libtinyxml2-11 ;;
+	esac
+	echo "libz3-4 libstdc++6 libgcc-s1 zlib1g libzstd1 $tx"
+}
 
 distro_id() {
 	case $1 in
@@ -58,6 +70,7 @@ download() {
 	debdir=$CACHE/debs/$suite-$arch
 	mkdir -p "$debdir"
 	conf=$("$HERE/scratch-apt.sh" "$suite" "$arch" "$CACHE/apt/capture-$suite-$arch") || die "no apt for $suite/$arch"
+	PACKAGES=$(packages "$suite")
 	# One apt-cache call for all packages ("NAME:" then "  Candidate: V").
 	# shellcheck disable=SC2086
 	cands=$(APT_CONFIG=$conf apt-cache policy $PACKAGES |

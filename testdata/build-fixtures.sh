@@ -529,6 +529,24 @@ check x86_64/cxx-glibcxx-3.4.31 how="$HOWT: \`floor-new.cpp -D_GLIBCXX_ASSERTION
 	at:GLIBCXX_3.4.31=_ZNSt6chrono12current_zoneEv
 run_trixie 'floor current_zone linked 7' "$X/cxx-glibcxx-3.4.31"
 
+# --- Debian Depends against dpkg-shlibdeps ---------------------------------
+# x86_64/cxx-shlibdeps links one library of each kind dpkg-shlibdeps treats
+# differently (testdata/src/shlibdeps.cpp): bullseye's libstdc++ and libz
+# (symbols files), the stub libz3.so.4 and bullseye's libzstd (shlibs lines
+# only), libgcc_s. libzstd1 and zlib1g are unpacked into a sysroot of their
+# own, so the common bullseye sysroot keeps its package list.
+SR_SHLIBDEPS=$CACHE/sysroot/bullseye-amd64-shlibdeps
+"$HERE/sysroot.sh" amd64 "$SR_SHLIBDEPS" libzstd1 zlib1g
+gcc "${COMMON[@]}" "${BX[@]}" "${BXCXX[@]}" "$SRC/shlibdeps.cpp" "$SR_AMD64/usr/lib/$X86/libstdc++.so.6" \
+	"$X/libz3.so.4" "$SR_SHLIBDEPS/usr/lib/$X86/libzstd.so.1" "$SR_SHLIBDEPS/lib/$X86/libz.so.1" -o "$X/cxx-shlibdeps"
+"${STRIP_X[@]}" "$X/cxx-shlibdeps"
+check x86_64/cxx-shlibdeps how="$HOWB, bullseye's libstdc++ 10 headers and \`libstdc++.so.6\`, bullseye's \`libzstd.so.1\` and \`libz.so.1\`: \`shlibdeps.cpp libz3.so.4\`" libc=glibc \
+	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 \
+	needed="libstdc++.so.6 libz3.so.4 libzstd.so.1 libz.so.1 libgcc_s.so.1 libc.so.6" glibc=2.2.5 glibcxx=3.4.26 cxxabi=1.3 gcc=3.0 \
+	at:ZLIB_1.2.0=compressBound
+run 'file x z3 4.99 zstd 1 zlib 1 bound 113' env LD_BIND_NOW=1 "$SR_AMD64/lib/$X86/ld-2.31.so" \
+	--library-path "$X:$SR_SHLIBDEPS/lib/$X86:$SR_SHLIBDEPS/usr/lib/$X86:$SR_AMD64/lib/$X86:$SR_AMD64/usr/lib/$X86" "$X/cxx-shlibdeps"
+
 # --- README ----------------------------------------------------------------
 {
 	cat <<'EOF'
@@ -565,9 +583,9 @@ RHEL 8).
 EOF
 	printf '%s\n' "${ROWS[@]}"
 	echo
-	echo "Sysroot packages (Debian bullseye, from the machine's apt mirror):"
+	echo "Sysroot packages (Debian bullseye, and trixie for the cxx-2.38 and cxx-glibcxx-3.4.31 fixtures, from the machine's apt mirror):"
 	echo
-	for s in "$SR_AMD64" "$SR_ARM64" "$MUSL_ARM64"; do
+	for s in "$SR_AMD64" "$SR_ARM64" "$MUSL_ARM64" "$SR_SHLIBDEPS" "$SR_TRIXIE"; do
 		tail -n +2 "$s/.relpack-sysroot" | sed 's/^/- `/; s/$/`/'
 	done
 	echo

@@ -39,7 +39,8 @@ data.tar.{gz,xz,zst}; .rpm: header and cpio payload, gzip/xz/zstd/bzip2/lzma)
 and, for every ELF shared object with a SONAME in them, writes the facts
 relpack checks packages against: soname, architecture, package name and
 version, upstream version, the deb's shlibs relation and symbols-file
-minimum versions, the symbol versions the library defines and the dynamic
+entries with their minimal versions (what dpkg-shlibdeps derives a deb's
+Depends from), the symbol versions the library defines and the dynamic
 symbols it exports. One file per package and architecture,
 DIR/PACKAGE_ARCH.yaml; list it under the target's facts: in catalog.yaml.
 
@@ -125,6 +126,9 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 					fmt.Fprintf(out, "  %s (%s): %s %s, %d version nodes, %d exports", l.Soname, l.Arch, l.Package, l.Version, len(l.VersionDefs), len(l.Exports))
 					if l.Shlibs != "" {
 						fmt.Fprintf(out, ", shlibs %q", l.Shlibs)
+					}
+					if l.SymbolsSmallest != "" {
+						fmt.Fprintf(out, ", %d symbols-file entries from %s", len(l.Symbols), l.SymbolsSmallest)
 					}
 					fmt.Fprintln(out)
 				}

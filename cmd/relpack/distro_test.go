@@ -32,13 +32,13 @@ func TestDistroCaptureReproducesCatalog(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d\n%s%s", id, code, stdout, stderr)
 		}
-		for _, want := range []string{"libz3.so.4 (x86_64): libz3-4", "runtime x86_64: glibcxx", "runtime aarch64: glibcxx", "  - facts/" + id + "/libz3-4_x86_64.yaml", "  - facts/" + id + "/libstdc++6_aarch64.yaml"} {
+		for _, want := range []string{"libz3.so.4 (x86_64): libz3-4", "libzstd.so.1 (aarch64): libzstd1", "symbols-file entries from 4.1.1", "runtime x86_64: glibcxx", "runtime aarch64: glibcxx", "  - facts/" + id + "/libz3-4_x86_64.yaml", "  - facts/" + id + "/libstdc++6_aarch64.yaml"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("%s: output lacks %q:\n%s", id, want, stdout)
 			}
 		}
 		written, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
-		if len(written) != 6 {
+		if len(written) != 12 {
 			t.Errorf("%s: wrote %v", id, written)
 		}
 		for _, w := range written {

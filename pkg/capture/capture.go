@@ -19,12 +19,14 @@ import (
 	"io"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"relpack/internal/regular"
 	"relpack/pkg/abi"
 	"relpack/pkg/distro"
+	"relpack/pkg/version"
 )
 
 // Package is what one package file holds.
@@ -398,7 +400,9 @@ func readDeb(r io.Reader, bud *budget) (*Package, error) {
 	for i := range ls.out {
 		l := &ls.out[i]
 		l.Shlibs = rel[l.Soname]
-		l.SymbolsMinVersion = mins[l.Soname]
+		if ds, ok := mins[l.Soname]; ok {
+			l.Symbols, l.SymbolsSmallest = ds.symbols, ds.smallest
+		}
 	}
 	pkg.Libraries = ls.out
 	return pkg, nil
@@ -469,67 +473,75 @@ func parseShlibs(b []byte) map[string]string {
 	return out
 }
 
-// parseSymbols reads a deb symbols file and returns, per soname, the
-// highest minimal package version its symbols of each version node carry
-// (" _ZNSt...@GLIBCXX_3.4.30 12" gives GLIBCXX_3.4.30 -> "12"): what
-// dpkg-shlibdeps puts in "libstdc++6 (>= 12)" for a binary that binds
-// symbols at GLIBCXX_3.4.30. Unversioned symbols are not recorded.
-func parseSymbols(b []byte) map[string]map[string]string {
-	out := map[string]map[string]string{}
-	var cur map[string]string
+// debSymbols is what a deb symbols file says of one soname, as
+// dpkg-shlibdeps reads it (Dpkg::Shlibs::SymbolFile).
+type debSymbols struct {
+	symbols  []string // "NAME@VERSION MINVER", sorted
+	smallest string   // get_smallest_version
+}
+
+// parseSymbols reads a deb symbols file (DEBIAN/symbols: the per-arch
+// output of dpkg-gensymbols, one " NAME@VERSION MINVER [DEP_ID]" line per
+// symbol, without tags or patterns) and returns, per soname, the symbols
+// dpkg-shlibdeps looks the binary's undefined symbols up in and the
+// smallest minimal version of them all, which it starts the relation
+// with. It reads it the way dpkg-shlibdeps does: symbols of an alternative
+// dependency template ("| alt #MINVER#" and a DEP_ID field) are left out
+// (they give another package's relation), and #MISSING:/#DEPRECATED:
+// symbols count toward the smallest version but are never looked up.
+func parseSymbols(b []byte) map[string]debSymbols {
+	out := map[string]debSymbols{}
+	cur := ""
 	for _, line := range strings.Split(string(b), "\n") {
+		deprecated := false
+		if rest, ok := strings.CutPrefix(line, "#MISSING: "); ok {
+			line, deprecated = rest, true
+		} else if rest, ok := strings.CutPrefix(line, "#DEPRECATED: "); ok {
+			line, deprecated = rest, true
+		}
+		if deprecated {
+			_, sym, ok := strings.Cut(line, "#")
+			if !ok {
+				continue
+			}
+			line = " " + strings.TrimSpace(sym)
+		}
 		if line == "" || line[0] == '#' || line[0] == '|' || line[0] == '*' {
 			continue
 		}
 		if line[0] != ' ' && line[0] != '\t' {
-			f := strings.Fields(line)
-			cur = nil
-			if len(f) >= 2 {
-				cur = map[string]string{}
-				out[f[0]] = cur
+			cur = ""
+			if f := strings.Fields(line); len(f) >= 2 {
+				cur = f[0]
+				if _, ok := out[cur]; !ok {
+					out[cur] = debSymbols{}
+				}
 			}
-			continue
-		}
-		if cur == nil {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) < 2 {
+		if cur == "" || len(f) < 2 || len(f) > 3 || (len(f) == 3 && f[2] != "0") || strings.HasPrefix(f[0], "(") {
 			continue
 		}
-		sym := f[0]
-		if strings.HasPrefix(sym, "(") {
-			if i := strings.LastIndexByte(sym, ')'); i >= 0 {
-				sym = sym[i+1:]
-			}
+		ds := out[cur]
+		if ds.smallest == "" || version.CompareDebian(f[1], ds.smallest) < 0 {
+			ds.smallest = f[1]
 		}
-		_, node, ok := strings.Cut(sym, "@")
-		if !ok || node == "" || node == "Base" {
-			continue
+		if !deprecated && strings.Contains(f[0], "@") {
+			ds.symbols = append(ds.symbols, f[0]+" "+f[1])
 		}
-		if prev, ok := cur[node]; !ok || debVersionLess(prev, f[1]) {
-			cur[node] = f[1]
-		}
+		out[cur] = ds
 	}
-	for k, m := range out {
-		if len(m) == 0 {
+	for k, ds := range out {
+		if ds.smallest == "" {
 			delete(out, k)
+			continue
 		}
+		sort.Strings(ds.symbols)
+		ds.symbols = slices.Compact(ds.symbols)
+		out[k] = ds
 	}
 	return out
-}
-
-// debVersionLess orders the minimal versions of a symbols file (4.1.1,
-// 10.2, 13.1, 1:2.3-4): by upstream version as dotted numbers, then as
-// strings.
-func debVersionLess(a, b string) bool {
-	ua, ub := UpstreamVersion(a), UpstreamVersion(b)
-	if abi.ValidVersion(ua) && abi.ValidVersion(ub) {
-		if c := abi.CompareVersions(ua, ub); c != 0 {
-			return c < 0
-		}
-	}
-	return a < b
 }
 
 // readRPM reads an rpm: NAME, EPOCH, VERSION, RELEASE from the main

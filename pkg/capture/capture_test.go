@@ -187,8 +187,8 @@ func TestRealDebs(t *testing.T) {
 	dpkgDeb := testdeps.Tool(t, "dpkg-deb")
 	out := run(t, "", script, "--download-only", "bullseye", "bookworm", "trixie")
 	debs := strings.Fields(out)
-	if len(debs) != 18 {
-		t.Fatalf("capture-debian.sh --download-only gave %d files, want 18: %q", len(debs), debs)
+	if len(debs) != 36 {
+		t.Fatalf("capture-debian.sh --download-only gave %d files, want 36: %q", len(debs), debs)
 	}
 	for _, deb := range debs {
 		wantArch := "x86_64"
@@ -211,6 +211,11 @@ func TestRealDebs(t *testing.T) {
 			if b, err := exec.Command(dpkgDeb, "-I", deb, "shlibs").Output(); err == nil {
 				shlibs = string(b)
 			}
+			// and DEB symbols when it has no symbols file.
+			var symbols string
+			if b, err := exec.Command(dpkgDeb, "-I", deb, "symbols").Output(); err == nil {
+				symbols = string(b)
+			}
 			dir := t.TempDir()
 			run(t, "", dpkgDeb, "-x", deb, dir)
 			files := elfLibraries(t, dir)
@@ -223,7 +228,7 @@ func TestRealDebs(t *testing.T) {
 					t.Errorf("captured %s, which no unpacked file has as SONAME", l.Soname)
 					continue
 				}
-				if l.Arch != wantArch || l.Package != name || l.PackageVersion != version || !strings.HasPrefix(version, l.Version) {
+				if l.Arch != wantArch || l.Package != name || l.PackageVersion != version || !strings.HasPrefix(version[strings.Index(version, ":")+1:], l.Version) {
 					t.Errorf("%s: %+v", l.Soname, l)
 				}
 				if want := filepath.Base(deb) + " sha256:"; !strings.HasPrefix(l.Source, want) {
@@ -243,6 +248,27 @@ func TestRealDebs(t *testing.T) {
 				}
 				if l.Shlibs != wantShlibs {
 					t.Errorf("%s: shlibs %q, dpkg-deb -I says %q", l.Soname, l.Shlibs, wantShlibs)
+				}
+				// symbols: the soname's " NAME@VERSION MINVER" lines, and
+				// the smallest MINVER as dpkg --compare-versions orders them.
+				var wantSyms []string
+				smallest, in, seen := "", false, map[string]bool{}
+				for _, line := range strings.Split(symbols, "\n") {
+					f := strings.Fields(line)
+					switch {
+					case line != "" && line[0] != ' ' && len(f) >= 2:
+						in = f[0] == l.Soname
+					case in && len(f) == 2 && line[0] == ' ':
+						wantSyms = append(wantSyms, f[0]+" "+f[1])
+						if !seen[f[1]] && (smallest == "" || exec.Command("dpkg", "--compare-versions", f[1], "lt", smallest).Run() == nil) {
+							smallest = f[1]
+						}
+						seen[f[1]] = true
+					}
+				}
+				compareSets(t, l.Soname+" symbols", l.Symbols, wantSyms)
+				if l.SymbolsSmallest != smallest {
+					t.Errorf("%s: symbols_smallest_version %q, dpkg --compare-versions says %q", l.Soname, l.SymbolsSmallest, smallest)
 				}
 				compareSets(t, l.Soname+" exports", l.Exports, readelfExports(t, file))
 				compareSets(t, l.Soname+" version_defs", l.VersionDefs, readelfVerdefs(t, file))
@@ -382,13 +408,20 @@ func TestParseShlibsAndSymbols(t *testing.T) {
 	if sh["libz3.so.4"] != "libz3-4 (>= 4.8.10)" || sh["libfoo-1.2.so"] != "libfoo1.2" {
 		t.Errorf("%v", sh)
 	}
-	sy := parseSymbols([]byte("libstdc++.so.6 libstdc++6 #MINVER#\n* Build-Depends-Package: x\n GLIBCXX_3.4.30@GLIBCXX_3.4.30 12\n (optional)CXXABI_1.3.13@CXXABI_1.3.13 11\n _ZNSt3foo@GLIBCXX_3.4 4.1.1\n _ZNSt3bar@GLIBCXX_3.4 4.9\n _ZNSt3baz@GLIBCXX_3.4 4.3\n plain@Base 1.0\nlibgcc_s.so.1 libgcc-s1 #MINVER#\n GCC_3.0@GCC_3.0 3.0\n"))
-	want := map[string]map[string]string{
-		"libstdc++.so.6": {"GLIBCXX_3.4.30": "12", "CXXABI_1.3.13": "11", "GLIBCXX_3.4": "4.9"},
-		"libgcc_s.so.1":  {"GCC_3.0": "3.0"},
+	sy := parseSymbols([]byte("libstdc++.so.6 libstdc++6 #MINVER#\n| libalt #MINVER#\n* Build-Depends-Package: x\n GLIBCXX_3.4.30@GLIBCXX_3.4.30 12\n _ZNSt3foo@GLIBCXX_3.4 4.1.1\n _ZNSt3bar@GLIBCXX_3.4 4.9\n _ZNSt3baz@GLIBCXX_3.4 4.3.0~rc2\n _ZNSt3alt@GLIBCXX_3.4 1.0 1\n#MISSING: 5# _ZNSt3old@GLIBCXX_3.4 4.0\n plain@Base 4.3\nlibgcc_s.so.1 libgcc-s1 #MINVER#\n GCC_3.0@GCC_3.0 3.0\nlibempty.so.1 libempty1 #MINVER#\n"))
+	want := map[string]debSymbols{
+		// 4.0 from the #MISSING# symbol: smallest, never looked up; the
+		// DEP_ID 1 symbol belongs to the alternative template.
+		"libstdc++.so.6": {[]string{"GLIBCXX_3.4.30@GLIBCXX_3.4.30 12", "_ZNSt3bar@GLIBCXX_3.4 4.9", "_ZNSt3baz@GLIBCXX_3.4 4.3.0~rc2", "_ZNSt3foo@GLIBCXX_3.4 4.1.1", "plain@Base 4.3"}, "4.0"},
+		"libgcc_s.so.1":  {[]string{"GCC_3.0@GCC_3.0 3.0"}, "3.0"},
 	}
 	if !reflect.DeepEqual(sy, want) {
 		t.Errorf("%v", sy)
+	}
+	// 4.3~rc2 sorts before 4.3 (dpkg's tilde), 4.3 before 4.3.0~rc2.
+	sy = parseSymbols([]byte("liba.so.1 liba1 #MINVER#\n c@Base 4.3.0~rc2\n a@Base 4.3\n b@Base 4.3~rc2\n"))
+	if sy["liba.so.1"].smallest != "4.3~rc2" {
+		t.Errorf("smallest %q", sy["liba.so.1"].smallest)
 	}
 }
 

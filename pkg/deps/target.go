@@ -12,6 +12,7 @@ import (
 
 	"relpack/pkg/abi"
 	"relpack/pkg/distro"
+	"relpack/pkg/version"
 )
 
 // Per-target truth (issue 10): a package promises more than its glibc
@@ -41,6 +42,12 @@ type Options struct {
 	// UnversionedImports returns them; nil skips the export check of
 	// unversioned libraries.
 	Unversioned []string
+	// Undefined lists every undefined dynamic symbol of the binary, weak
+	// ones too, as dpkg-shlibdeps looks them up in symbols files:
+	// NAME@VERSION, or NAME@Base when bound without a version
+	// (UndefinedSymbols). nil takes them from the facts' imports, which
+	// also hold the copy-relocated symbols dpkg-shlibdeps does not look up.
+	Undefined []string
 }
 
 // TargetError lists every reason one binary cannot be promised on one
@@ -207,22 +214,33 @@ func versioned(r Relations, f *abi.Facts, d distro.Distro, o Options) []string {
 	facts := d.Libraries[o.Arch]
 	var out []string
 	for _, rel := range r.Depends {
-		so := ""
+		// The sonames the package ships (libglib2.0-0: libglib-2.0.so.0 and
+		// libgobject-2.0.so.0), sorted so the outcome does not depend on
+		// map order.
+		var sonames []string
 		for s, pkg := range r.Packages {
 			if pkg == rel {
-				so = s
+				sonames = append(sonames, s)
 			}
 		}
-		if so == "" {
+		if len(sonames) == 0 {
 			out = append(out, rel)
 			continue
 		}
+		sort.Strings(sonames)
+		so := sonames[0]
 		need := o.Needs[libStem(so)]
-		lf := facts[so]
 		v := need.MinVersion
 		switch d.Format {
 		case "deb":
-			if dv := debMinVersion(f, so, lf); dv != "" && (v == "" || debLess(v, dv)) {
+			// dpkg-shlibdeps keeps the highest version any of them gives.
+			dv := ""
+			for _, s := range sonames {
+				if x := debMinVersion(f, s, facts, o.Undefined); x != "" && (dv == "" || version.CompareDebian(x, dv) > 0) {
+					dv = x
+				}
+			}
+			if dv != "" && (v == "" || debLess(v, dv)) {
 				v = dv
 			}
 			if v != "" {
@@ -249,29 +267,59 @@ func versioned(r Relations, f *abi.Facts, d distro.Distro, o Options) []string {
 
 var shlibsRE = regexp.MustCompile(`\(>= ([^)]+)\)`)
 
-// debMinVersion is the version dpkg-shlibdeps would put on the library's
-// package: from the captured symbols map (the highest minimum version of
-// the version nodes the binary uses), else the shlibs relation.
-func debMinVersion(f *abi.Facts, so string, lf *distro.LibraryFacts) string {
+// debMinVersion is the version dpkg-shlibdeps puts on the package of the
+// library so (Dpkg::Shlibs, dpkg-shlibdeps.pl): where the package has a
+// symbols file for it, the smallest minimal version of the file's symbols,
+// raised to the minimal version of each undefined symbol of the binary
+// that the file lists (looked up by exact name in the symbols files of the
+// needed libraries, in DT_NEEDED order; the first that lists it takes
+// it); without a symbols file, the version of the package's shlibs line,
+// whatever symbols the binary uses.
+func debMinVersion(f *abi.Facts, so string, facts map[string]*distro.LibraryFacts, undefined []string) string {
+	lf := facts[so]
 	if lf == nil {
 		return ""
 	}
-	best := ""
+	if lf.SymbolsSmallest == "" {
+		if m := shlibsRE.FindStringSubmatch(lf.Shlibs); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	if undefined == nil {
+		undefined = importedSymbols(f)
+	}
+	best := lf.SymbolsSmallest
+	for _, sym := range undefined {
+		for _, n := range f.Needed {
+			nf := facts[n]
+			if nf == nil || nf.SymbolsSmallest == "" {
+				continue
+			}
+			if v, ok := nf.SymbolMinVersion(sym); ok {
+				if n == so && version.CompareDebian(v, best) > 0 {
+					best = v
+				}
+				break
+			}
+		}
+	}
+	return best
+}
+
+// importedSymbols are the facts' imports as NAME@VERSION or NAME@Base.
+func importedSymbols(f *abi.Facts) []string {
+	var out []string
 	for _, g := range f.Imports {
-		if g.Library != so {
-			continue
+		v := g.Version
+		if v == "" {
+			v = "Base"
 		}
-		if v, ok := lf.SymbolsMinVersion[g.Version]; ok && (best == "" || debLess(best, v)) {
-			best = v
+		for _, s := range g.Symbols {
+			out = append(out, s+"@"+v)
 		}
 	}
-	if best != "" {
-		return best
-	}
-	if m := shlibsRE.FindStringSubmatch(lf.Shlibs); m != nil {
-		return m[1]
-	}
-	return ""
+	return out
 }
 
 // debLess compares two Debian upstream versions well enough for the
@@ -331,6 +379,45 @@ func UnversionedImportsReader(r io.ReaderAt) ([]string, error) {
 			continue
 		}
 		out = append(out, s.Name)
+	}
+	sort.Strings(out)
+	return slices.Compact(out), nil
+}
+
+// UndefinedSymbols lists every undefined dynamic symbol of the ELF file at
+// path, weak ones included, as NAME@VERSION or NAME@Base: what
+// dpkg-shlibdeps looks up in the symbols files of the libraries the file
+// needs (Options.Undefined).
+func UndefinedSymbols(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return UndefinedSymbolsReader(f)
+}
+
+// UndefinedSymbolsReader is UndefinedSymbols of an open file; its errors
+// name no file.
+func UndefinedSymbolsReader(r io.ReaderAt) ([]string, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, err
+	}
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		return []string{}, nil // no dynamic symbols: nothing imported
+	}
+	out := []string{}
+	for _, s := range syms {
+		if s.Section != elf.SHN_UNDEF || s.Name == "" {
+			continue
+		}
+		v := "Base"
+		if s.HasVersion && s.VersionIndex&0x7fff > 1 && s.Version != "" {
+			v = s.Version
+		}
+		out = append(out, s.Name+"@"+v)
 	}
 	sort.Strings(out)
 	return slices.Compact(out), nil

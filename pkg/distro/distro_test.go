@@ -104,8 +104,21 @@ func TestFactsLoaded(t *testing.T) {
 		cxx.HasExport("_ZNSt6thread15_M_start_threadESt10unique_ptrINS_6_StateESt14default_deleteIS1_EEPFvvE", "GLIBCXX_3.4.30") {
 		t.Error("std::thread::_M_start_thread is at GLIBCXX_3.4.22 only")
 	}
-	if cxx.SymbolsMinVersion["GLIBCXX_3.4.30"] != "12" || cxx.HighestDefined("GLIBCXX") != "3.4.30" {
-		t.Errorf("libstdc++6: symbols_min_version[GLIBCXX_3.4.30] = %q, highest %s", cxx.SymbolsMinVersion["GLIBCXX_3.4.30"], cxx.HighestDefined("GLIBCXX"))
+	if v, _ := cxx.SymbolMinVersion("GLIBCXX_3.4.30@GLIBCXX_3.4.30"); v != "12" || cxx.SymbolsSmallest != "4.1.1" || cxx.HighestDefined("GLIBCXX") != "3.4.30" {
+		t.Errorf("libstdc++6: symbols' GLIBCXX_3.4.30@GLIBCXX_3.4.30 = %q, smallest %q, highest %s", v, cxx.SymbolsSmallest, cxx.HighestDefined("GLIBCXX"))
+	}
+	// Debian 11's symbols file tags GLIBCXX_3.4.26 symbols 9 or 9.1, one
+	// by one: the per-symbol minimum, not the node's highest.
+	d11, _ = Lookup("debian11")
+	cxx11 := d11.Library("x86_64", "libstdc++.so.6")
+	for sym, want := range map[string]string{
+		"_ZNSt10filesystem18directory_iterator9incrementERSt10error_code@GLIBCXX_3.4.26": "9.1",
+		"_ZNKSt10filesystem16filesystem_error4whatEv@GLIBCXX_3.4.26":                     "9",
+		"no_such_symbol@GLIBCXX_3.4.26":                                                  "",
+	} {
+		if v, _ := cxx11.SymbolMinVersion(sym); v != want {
+			t.Errorf("debian11 libstdc++6 %s: %q, want %q", sym, v, want)
+		}
 	}
 	u, _ := Lookup("ubuntu2204")
 	if l := u.Library("x86_64", "libz3.so.4"); l == nil || l.Version != "4.8.12" || l.Captured() || len(l.Exports) != 0 {
@@ -185,16 +198,20 @@ func TestParseFactsRejects(t *testing.T) {
 		t.Fatalf("good facts refused: %v", err)
 	}
 	for name, edit := range map[string]func(*LibraryFacts){
-		"soname":     func(l *LibraryFacts) { l.Soname = "z3" },
-		"arch":       func(l *LibraryFacts) { l.Arch = "mips" },
-		"sorted":     func(l *LibraryFacts) { l.Exports = []string{"Z3_b", "Z3_a"} },
-		"repeat":     func(l *LibraryFacts) { l.Exports = []string{"Z3_a", "Z3_a"} },
-		"export":     func(l *LibraryFacts) { l.Exports = []string{"Z3 a"} },
-		"source":     func(l *LibraryFacts) { l.Source = "libz3-4.deb" },
-		"sha256":     func(l *LibraryFacts) { l.Source = "libz3-4.deb sha256:abc" },
-		"version":    func(l *LibraryFacts) { l.Version = "" },
-		"defs order": func(l *LibraryFacts) { l.VersionDefs = []string{"GCC_12.0.0", "GCC_3.0"} },
-		"min node":   func(l *LibraryFacts) { l.SymbolsMinVersion = map[string]string{"GLIBCXX_3.4.30": "12"} },
+		"soname":      func(l *LibraryFacts) { l.Soname = "z3" },
+		"arch":        func(l *LibraryFacts) { l.Arch = "mips" },
+		"sorted":      func(l *LibraryFacts) { l.Exports = []string{"Z3_b", "Z3_a"} },
+		"repeat":      func(l *LibraryFacts) { l.Exports = []string{"Z3_a", "Z3_a"} },
+		"export":      func(l *LibraryFacts) { l.Exports = []string{"Z3 a"} },
+		"source":      func(l *LibraryFacts) { l.Source = "libz3-4.deb" },
+		"sha256":      func(l *LibraryFacts) { l.Source = "libz3-4.deb sha256:abc" },
+		"version":     func(l *LibraryFacts) { l.Version = "" },
+		"defs order":  func(l *LibraryFacts) { l.VersionDefs = []string{"GCC_12.0.0", "GCC_3.0"} },
+		"no smallest": func(l *LibraryFacts) { l.Symbols = []string{"Z3_a@Base 4.8"} },
+		"symbol":      func(l *LibraryFacts) { l.Symbols, l.SymbolsSmallest = []string{"Z3_a 4.8"}, "4.8" },
+		"sym order": func(l *LibraryFacts) {
+			l.Symbols, l.SymbolsSmallest = []string{"Z3_b@Base 4.8", "Z3_a@Base 4.8"}, "4.8"
+		},
 		"documented": func(l *LibraryFacts) { l.Source = "documented: Ubuntu 22.04 package metadata" },
 	} {
 		l := good
@@ -240,8 +257,11 @@ func TestSplitExportsMatchesYAML(t *testing.T) {
 	files, _ := fs.Glob(factsFS, "facts/*/*.yaml")
 	odd := LibraryFacts{Soname: "libodd.so.1", Arch: "x86_64", Package: "libodd1", Version: "1", PackageVersion: "1-1",
 		Exports: []string{"1abc", "a:b", "no", "plain", "x#y"}, Source: "libodd1_1-1_amd64.deb sha256:" + strings.Repeat("0f", 32)}
+	odd.Symbols, odd.SymbolsSmallest = []string{"a@Base 1:1.0", "b@V 2.0~rc1+dfsg-1", "c@V 1.0"}, "1.0"
 	two := odd
 	two.Soname, two.Exports = "libodd.so.2", []string{"a", "b@V"}
+	// An entry YAML would read otherwise unquoted: the decoder takes it.
+	two.Symbols = []string{"a@Base 1:", "b@V 1.0"}
 	oddData, err := MarshalFacts("odd", []LibraryFacts{odd, two})
 	if err != nil {
 		t.Fatal(err)
@@ -266,6 +286,15 @@ func TestSplitExportsMatchesYAML(t *testing.T) {
 	got, _ := ParseFacts("odd.yaml", oddData)
 	if !reflect.DeepEqual(got[0].Exports, odd.Exports) || !reflect.DeepEqual(got[1].Exports, two.Exports) {
 		t.Errorf("odd names: %q %q", got[0].Exports, got[1].Exports)
+	}
+	if !reflect.DeepEqual(got[0].Symbols, odd.Symbols) || !reflect.DeepEqual(got[1].Symbols, two.Symbols) {
+		t.Errorf("odd symbols: %q %q", got[0].Symbols, got[1].Symbols)
+	}
+	if v, ok := got[0].SymbolMinVersion("b@V"); !ok || v != "2.0~rc1+dfsg-1" {
+		t.Errorf("SymbolMinVersion(b@V) = %q, %v", v, ok)
+	}
+	if _, ok := got[0].SymbolMinVersion("b@W"); ok {
+		t.Error("SymbolMinVersion found b@W")
 	}
 }
 

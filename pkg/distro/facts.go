@@ -42,15 +42,23 @@ type LibraryFacts struct {
 	Version string `yaml:"version" json:"version"`
 	// PackageVersion is the package's full version (4.8.12-3.1).
 	PackageVersion string `yaml:"package_version" json:"package_version"`
-	// Shlibs is the relation dpkg-shlibdeps writes for this library when
-	// no symbols file says more (from the package's shlibs file, e.g.
-	// "libz3-4 (>= 4.8.10)"); empty for rpm.
+	// Shlibs is the dependency field of the package's shlibs line for
+	// this library ("libz3 4 libz3-4 (>= 4.8.12)" gives "libz3-4 (>=
+	// 4.8.12)"): what dpkg-shlibdeps writes, as it reads, when the package
+	// has no symbols file for the library. Empty for rpm.
 	Shlibs string `yaml:"shlibs" json:"shlibs,omitempty"`
-	// SymbolsMinVersion maps a symbol version node (GLIBCXX_3.4.30) to the
-	// highest minimum package version the deb's symbols file gives any
-	// symbol of that node ("12"): what dpkg-shlibdeps writes as
-	// libstdc++6 (>= 12) for a binary using it. Empty without a symbols file.
-	SymbolsMinVersion map[string]string `yaml:"symbols_min_version,omitempty" json:"symbols_min_version,omitempty"`
+	// Symbols are the entries of the deb's symbols file for this library,
+	// "NAME@VERSION MINVER" (unversioned symbols are NAME@Base), sorted:
+	// dpkg-shlibdeps looks each undefined symbol of a binary up here and
+	// raises the relation to its minimal version. Empty without a symbols
+	// file.
+	Symbols []string `yaml:"symbols,omitempty" json:"symbols,omitempty"`
+	// SymbolsSmallest is the smallest minimal version of the symbols
+	// file's entries, which dpkg-shlibdeps starts the relation with (a
+	// binary that uses none of the listed symbols still gets it). Set
+	// exactly when the package has a symbols file for the library: the
+	// symbols file then decides and the shlibs line is not read.
+	SymbolsSmallest string `yaml:"symbols_smallest_version,omitempty" json:"symbols_smallest_version,omitempty"`
 	// VersionDefs are the symbol version nodes the library defines
 	// (GLIBCXX_3.4.30, CXXABI_1.3.13, GCC_12.0.0), sorted.
 	VersionDefs []string `yaml:"version_defs" json:"version_defs,omitempty"`
@@ -128,6 +136,19 @@ func (l *LibraryFacts) HasExport(name, version string) bool {
 	return i < len(l.Exports) && strings.HasPrefix(l.Exports[i], name+"@")
 }
 
+// SymbolMinVersion is the minimal version the symbols file gives the
+// symbol NAME@VERSION (NAME@Base for an unversioned one), as
+// dpkg-shlibdeps looks it up: exact names only.
+func (l *LibraryFacts) SymbolMinVersion(symbol string) (string, bool) {
+	i := sort.SearchStrings(l.Symbols, symbol+" ")
+	if i < len(l.Symbols) {
+		if name, min, ok := strings.Cut(l.Symbols[i], " "); ok && name == symbol {
+			return min, true
+		}
+	}
+	return "", false
+}
+
 // FactsFile is the content of one fact file, pkg/distro/facts/ID/
 // PACKAGE_ARCH.yaml: the libraries one package file ships.
 type FactsFile struct {
@@ -167,7 +188,7 @@ var (
 // ParseFacts reads and validates a fact file; name is used in errors.
 func ParseFacts(name string, data []byte) ([]LibraryFacts, error) {
 	var ff FactsFile
-	rest, exports := splitExports(data)
+	rest, exports, symbols := splitExports(data)
 	dec := yaml.NewDecoder(bytes.NewReader(rest))
 	dec.KnownFields(true)
 	if err := dec.Decode(&ff); err != nil {
@@ -176,6 +197,11 @@ func ParseFacts(name string, data []byte) ([]LibraryFacts, error) {
 	for i, e := range exports {
 		if e != nil && i < len(ff.Libraries) {
 			ff.Libraries[i].Exports = e
+		}
+	}
+	for i, e := range symbols {
+		if e != nil && i < len(ff.Libraries) {
+			ff.Libraries[i].Symbols = e
 		}
 	}
 	if len(ff.Libraries) == 0 {
@@ -230,12 +256,18 @@ func (l *LibraryFacts) Validate() []string {
 			out = append(out, fmt.Sprintf("version_defs: %q after %q: keep them sorted by family and number, without repeats", d, l.VersionDefs[i-1]))
 		}
 	}
-	for node, min := range l.SymbolsMinVersion {
-		if !contains(l.VersionDefs, node) {
-			out = append(out, fmt.Sprintf("symbols_min_version: %q is not among version_defs", node))
+	if len(l.Symbols) > 0 && l.SymbolsSmallest == "" {
+		out = append(out, "symbols without symbols_smallest_version: capture the package again")
+	}
+	if strings.ContainsAny(l.SymbolsSmallest, " \t") {
+		out = append(out, fmt.Sprintf("symbols_smallest_version %q is not a version", l.SymbolsSmallest))
+	}
+	for i, e := range l.Symbols {
+		if !validSymbol(e) {
+			out = append(out, fmt.Sprintf("symbols: %q is not NAME@VERSION MINVER", e))
 		}
-		if min == "" || strings.ContainsAny(min, " \t") {
-			out = append(out, fmt.Sprintf("symbols_min_version: %q for %s is not a version", min, node))
+		if i > 0 && l.Symbols[i-1] >= e {
+			out = append(out, fmt.Sprintf("symbols: %q after %q: keep them sorted (byte order), without repeats", e, l.Symbols[i-1]))
 		}
 	}
 	for i, e := range l.Exports {
@@ -249,33 +281,40 @@ func (l *LibraryFacts) Validate() []string {
 	return out
 }
 
-// splitExports takes the export lists out of a fact file laid out as
-// MarshalFacts writes it (libraries at "  - ", "    exports:" followed by
-// "      - NAME" lines), so that the YAML decoder, which takes about 40 ms
-// for libstdc++'s 6000 names, reads only the rest: every relpack command
-// loads the catalogue. It returns the file with each such list replaced by
-// "[]" and the lists by library index; a list with any name YAML would
-// quote (or any other layout) is left in place for the decoder.
-func splitExports(data []byte) ([]byte, [][]string) {
+// splitExports takes the export and symbols lists out of a fact file laid
+// out as MarshalFacts writes it (libraries at "  - ", "    exports:" or
+// "    symbols:" followed by "      - ITEM" lines), so that the YAML
+// decoder, which takes about 40 ms for libstdc++'s 6000 names, reads only
+// the rest: every relpack command loads the catalogue. It returns the file
+// with each such list replaced by "[]" and the lists by library index; a
+// list with any item YAML would quote (or any other layout) is left in
+// place for the decoder.
+func splitExports(data []byte) ([]byte, [][]string, [][]string) {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	var out bytes.Buffer
-	var lists [][]string
+	var exports, symbols [][]string
 	lib := -1
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		if bytes.HasPrefix(line, []byte("  - ")) {
 			lib++
 		}
-		if lib < 0 || string(bytes.TrimRight(line, "\r\n")) != "    exports:" {
+		key := string(bytes.TrimRight(line, "\r\n"))
+		if lib < 0 || (key != "    exports:" && key != "    symbols:") {
 			out.Write(line)
 			continue
+		}
+		plainItem := plainName
+		dst := &exports
+		if key == "    symbols:" {
+			plainItem, dst = plainSymbol, &symbols
 		}
 		var names []string
 		j := i + 1
 		plain := true
 		for ; j < len(lines) && bytes.HasPrefix(lines[j], []byte("      - ")); j++ {
 			n := string(bytes.TrimRight(lines[j][8:], "\n"))
-			if n == "" || !plainName(n) {
+			if n == "" || !plainItem(n) {
 				plain = false
 				break
 			}
@@ -285,14 +324,38 @@ func splitExports(data []byte) ([]byte, [][]string) {
 			out.Write(line)
 			continue
 		}
-		for len(lists) <= lib {
-			lists = append(lists, nil)
+		for len(*dst) <= lib {
+			*dst = append(*dst, nil)
 		}
-		lists[lib] = names
-		out.WriteString("    exports: []\n")
+		(*dst)[lib] = names
+		out.WriteString(key + " []\n")
 		i = j - 1
 	}
-	return out.Bytes(), lists
+	return out.Bytes(), exports, symbols
+}
+
+// plainSymbol: a symbols entry YAML reads back as the same string
+// unquoted: a plainName, one space, and a version of letters, digits and
+// . + ~ : - that does not end in ':'.
+func plainSymbol(e string) bool {
+	name, min, ok := strings.Cut(e, " ")
+	if !ok || !plainName(name) || min == "" || min[len(min)-1] == ':' {
+		return false
+	}
+	for i := 0; i < len(min); i++ {
+		c := min[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".+~:-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validSymbol: NAME@VERSION MINVER, as validExport for the name, and a
+// version without spaces.
+func validSymbol(e string) bool {
+	name, min, ok := strings.Cut(e, " ")
+	return ok && validExport(name) && strings.Contains(name, "@") && min != "" && !strings.ContainsAny(min, " \t") && validExport(min)
 }
 
 // plainName: a symbol name YAML reads back as the same string unquoted:

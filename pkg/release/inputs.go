@@ -30,6 +30,9 @@ type Input struct {
 	// Unversioned are the undefined, non-weak symbols bound without a
 	// version (Z3's API): checked against each target's captured exports.
 	Unversioned []string
+	// Undefined are all its undefined dynamic symbols, weak ones too, as
+	// NAME@VERSION or NAME@Base: looked up in Debian symbols files.
+	Undefined []string
 }
 
 // IsGNU reports whether the triple is a glibc one.
@@ -64,6 +67,9 @@ func checkInput(cfg *config.Config, triple string, src *source, policies policyS
 	}
 	in.Facts = f
 	if in.Unversioned, err = src.unversionedImports(); err != nil {
+		return nil, &InputError{triple, path, "reading its dynamic symbols: " + err.Error()}
+	}
+	if in.Undefined, err = src.undefinedSymbols(); err != nil {
 		return nil, &InputError{triple, path, "reading its dynamic symbols: " + err.Error()}
 	}
 	if f.Type == abi.TypeSharedLibrary || f.Type == abi.TypeRelocatable {

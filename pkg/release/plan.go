@@ -68,6 +68,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	}
 	rel, err := deps.ResolveTarget(in.Facts, d, deps.Options{
 		Floor: policies.Glibc(), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
+		Undefined: in.Undefined,
 	})
 	if err != nil {
 		var se *deps.SonameError

@@ -85,6 +85,17 @@ func (s *source) unversionedImports() ([]string, error) {
 	return deps.UnversionedImportsReader(f)
 }
 
+// undefinedSymbols is deps.UndefinedSymbols of the copy; its errors name
+// no file.
+func (s *source) undefinedSymbols() ([]string, error) {
+	f, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return deps.UndefinedSymbolsReader(f)
+}
+
 // exports is capture.ReaderExports of the copy; its errors name no file.
 func (s *source) exports() ([]string, error) {
 	f, err := s.open()

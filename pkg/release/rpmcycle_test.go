@@ -164,8 +164,29 @@ func rpmCycle(t *testing.T, builds []string, distro string, running, systemctl b
 	}
 	// rpmlint with the one list of accepted messages says nothing about
 	// the service package (scriptlets included).
-	if o, e, _ := run("", nil, testdeps.Tool(t, "rpmlint"), "-r", "../pack/rpmlintrc", rpms[len(rpms)-1]); !strings.Contains(o, "1 packages and 0 specfiles checked; 0 errors, 0 warnings") {
-		t.Errorf("rpmlint -r ../pack/rpmlintrc %s:\n%s%s", filepath.Base(rpms[len(rpms)-1]), o, e)
+	// One package alone may not draw every message the file accepts: an
+	// el8 package ships its own libz3 (a library under /usr/lib, no
+	// explicit z3-libs dependency), so those two filters go unused for it,
+	// and only then (TestRpmlintOnEveryRpm lints the demo's rpms together,
+	// where every filter must be used).
+	last := rpms[len(rpms)-1]
+	o, e, _ := run("", nil, testdeps.Tool(t, "rpmlint"), "-r", "../pack/rpmlintrc", last)
+	reqs := sh(t, "", "rpm", "-qp", "--requires", last)
+	listing := sh(t, "", "rpm", "-qpl", last)
+	var unexplained []string
+	for _, l := range strings.Split(o, "\n") {
+		if !strings.Contains(l, ": E: ") && !strings.Contains(l, ": W: ") {
+			continue
+		}
+		switch {
+		case strings.Contains(l, `unused-rpmlintrc-filter "E: explicit-lib-dependency`) && !strings.Contains(reqs, "z3-libs"):
+		case strings.Contains(l, `unused-rpmlintrc-filter "W: only-non-binary-in-usr-lib`) && strings.Contains(listing, "/usr/lib/openshell-gateway/"):
+		default:
+			unexplained = append(unexplained, l)
+		}
+	}
+	if len(unexplained) > 0 || !strings.Contains(o, "1 packages and 0 specfiles checked") {
+		t.Errorf("rpmlint -r ../pack/rpmlintrc %s:\n%s%s", filepath.Base(last), o, e)
 	}
 	rpm := func(step string, args ...string) {
 		t.Helper()

@@ -75,8 +75,18 @@ func TestSignedDemoRepository(t *testing.T) {
 	os.WriteFile(keyring, []byte(bin), 0o644)
 	signed, _ := filepath.Glob(filepath.Join(out, "deb/dists/*/InRelease"))
 	sigs, _ := filepath.Glob(filepath.Join(out, "rpm/*/*/repodata/repomd.xml.asc"))
-	if len(signed) != 4 || len(sigs) != 4 {
-		t.Fatalf("%d InRelease, %d repomd.xml.asc", len(signed), len(sigs))
+	// One InRelease per suite, one repomd.xml.asc per rpm target and arch,
+	// of what the record says the tree publishes.
+	st, err := ReadState(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpmDirs := 0
+	for _, r := range st.RPMRepos {
+		rpmDirs += len(r.Arches)
+	}
+	if len(signed) != len(st.Suites) || len(sigs) != rpmDirs || len(st.Suites) < 5 || rpmDirs < 4 {
+		t.Fatalf("%d InRelease for %d suites, %d repomd.xml.asc for %d rpm folders", len(signed), len(st.Suites), len(sigs), rpmDirs)
 	}
 	for _, p := range signed {
 		if o, err := exec.Command("gpgv", "--keyring", keyring, p).CombinedOutput(); err != nil {

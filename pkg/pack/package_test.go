@@ -2,8 +2,10 @@ package pack
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -353,6 +355,16 @@ func TestCompressions(t *testing.T) {
 		// Reading the payload proves it decompresses.
 		if got := run(t, nil, "sh", "-c", `rpm2cpio "$1" | cpio -t --quiet`, "sh", p); !strings.Contains("\n"+got, "\n./usr/bin/relpack-hello\n") {
 			t.Errorf("rpm %s: payload lists %q", c, got)
+		}
+		// PAYLOADSIZE is the uncompressed cpio archive's size: rpm2cpio
+		// checks what it wrote against it and fails (exit 1, after writing
+		// the whole archive) when they differ.
+		archive, err := exec.Command("rpm2cpio", p).Output()
+		if err != nil {
+			t.Errorf("rpm %s: rpm2cpio: %v", c, err)
+		}
+		if got := strings.TrimSpace(run(t, nil, "rpm", "-qp", "--nosignature", "--qf", "%{ARCHIVESIZE}", p)); got != strconv.Itoa(len(archive)) {
+			t.Errorf("rpm %s: ARCHIVESIZE %s, rpm2cpio wrote %d bytes", c, got, len(archive))
 		}
 	}
 }

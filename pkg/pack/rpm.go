@@ -261,7 +261,23 @@ func (w rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 type rpmPayload struct {
 	size      int64  // compressed bytes
 	sha256    string // of the compressed bytes (PAYLOADDIGEST)
-	fileBytes int64  // sum of the entries' body sizes (SIZE, PAYLOADSIZE)
+	fileBytes int64  // sum of the entries' body sizes (SIZE)
+	// archiveBytes is the size of the uncompressed cpio archive, headers,
+	// padding and trailer included (PAYLOADSIZE / LONGARCHIVESIZE): what
+	// rpm2cpio checks the archive it writes against.
+	archiveBytes int64
+}
+
+// byteCounter passes writes on to w, counting them.
+type byteCounter struct {
+	w io.Writer
+	n int64
+}
+
+func (bc *byteCounter) Write(p []byte) (int, error) {
+	n, err := bc.w.Write(p)
+	bc.n += int64(n)
+	return n, err
 }
 
 // hashCounter passes writes on to w, hashing and counting them.
@@ -311,7 +327,8 @@ func writeRPMPayload(f *os.File, fs []*rpmFileEntry, compression string, cache *
 		zw.Close() // stops the compressor's goroutines
 		return nil, err
 	}
-	cw := &cpioWriter{w: zw}
+	archive := &byteCounter{w: zw}
+	cw := &cpioWriter{w: archive}
 	buf := make([]byte, 256<<10)
 	var fileBytes int64
 	for _, e := range fs {
@@ -344,7 +361,7 @@ func writeRPMPayload(f *os.File, fs []*rpmFileEntry, compression string, cache *
 	if err := bw.Flush(); err != nil {
 		return nil, err
 	}
-	return &rpmPayload{size: hc.n, sha256: hex.EncodeToString(hc.h.Sum(nil)), fileBytes: fileBytes}, nil
+	return &rpmPayload{size: hc.n, sha256: hex.EncodeToString(hc.h.Sum(nil)), fileBytes: fileBytes, archiveBytes: archive.n}, nil
 }
 
 // copyTo writes the regular file e into the payload, hashing it.
@@ -535,10 +552,10 @@ func rpmSignatureHeader(hb []byte, pay *rpmPayload, f *os.File, sign func(io.Rea
 	}
 	sum := sha256.Sum256(hb)
 	s.set(rpmtag.SigSHA256, rpmString(hex.EncodeToString(sum[:])))
-	if pay.fileBytes <= math.MaxUint32 {
-		s.set(rpmtag.SigPayloadSize, rpmInt32(uint32(pay.fileBytes)))
+	if pay.archiveBytes <= math.MaxUint32 {
+		s.set(rpmtag.SigPayloadSize, rpmInt32(uint32(pay.archiveBytes)))
 	} else {
-		s.set(rpmtag.SigLongArchiveSize, rpmInt64(uint64(pay.fileBytes)))
+		s.set(rpmtag.SigLongArchiveSize, rpmInt64(uint64(pay.archiveBytes)))
 	}
 	if sign != nil {
 		sig, err := sign(bytes.NewReader(hb))

@@ -139,10 +139,10 @@ func TestRepoCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("--json: %v\n%s", err, stdout)
 	}
-	if !res.Unchanged || len(res.Present) != 1 || len(res.Unsigned) != 1 || len(res.Files) != 0 || res.URL != url || len(res.Suites) != 5 || len(res.Repos) != 2 {
+	if !res.Unchanged || len(res.Present) != 1 || len(res.Unsigned) != 1 || len(res.Files) != 0 || res.URL != url || len(res.Suites) != 5 || len(res.Repos) != 3 {
 		t.Errorf("--json of an identical re-add: %+v", res)
 	}
-	if r := res.Repos[0]; r.Target != "el8" || r.RepoFile != "rpm/el8/openshell-gateway.repo" || r.BaseURL != url+"/rpm/el8/$basearch/" || strings.Join(r.Dirs, " ") != "rpm/el8/aarch64 rpm/el8/x86_64" {
+	if r := res.Repos[1]; r.Target != "el8" || r.RepoFile != "rpm/el8/openshell-gateway.repo" || r.BaseURL != url+"/rpm/el8/$basearch/" || strings.Join(r.Dirs, " ") != "rpm/el8/aarch64 rpm/el8/x86_64" {
 		t.Errorf("repo: %+v", r)
 	}
 	if s := res.Suites[0]; s.Suite != "bookworm" || s.Target != "debian12" || s.Index != "deb/dists/bookworm" || s.Packages != 2 || strings.Join(s.Arches, ",") != "amd64,arm64" {

@@ -258,7 +258,8 @@ func TestValidateAcceptsRealShapes(t *testing.T) {
 // Every bad field is listed, each on its line, up to 20.
 func TestValidateListsEveryProblem(t *testing.T) {
 	m := clone(t, loadFixture(t))
-	for i := range m.Artifacts {
+	const bad = 12 // under the cap of 20
+	for i := range m.Artifacts[:bad] {
 		m.Artifacts[i].SHA256 = "x"
 	}
 	err := m.Validate()
@@ -266,10 +267,10 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	if !ok {
 		t.Fatalf("%T %v", err, err)
 	}
-	if len(ie.Problems) != len(m.Artifacts) || ie.Problems[3].Field != "artifacts[3].sha256" {
+	if len(ie.Problems) != bad || ie.Problems[3].Field != "artifacts[3].sha256" {
 		t.Errorf("problems: %+v", ie.Problems)
 	}
-	if n := strings.Count(err.Error(), "\n"); n != len(m.Artifacts)-1 {
+	if n := strings.Count(err.Error(), "\n"); n != bad-1 {
 		t.Errorf("%d lines:\n%v", n+1, err)
 	}
 	for i := range m.Artifacts {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/pkg/manifest"
 	"relpack/pkg/repo"
 )
 
@@ -100,6 +101,12 @@ func TestRepoRecordRefusesHostileValues(t *testing.T) {
 		"suite with a slash":   func(s *repo.State) { s.Suites[0].Suite = "../x" },
 		"name with a newline":  func(s *repo.State) { s.Suites[0].Name = "Debian\n# x" },
 		"user id with a CR":    func(s *repo.State) { s.Key.UserID = "a\rb" },
+		"enable with a ;": func(s *repo.State) {
+			s.Releases[0].Artifacts = []repo.Artifact{jammyDeb(s, manifest.Repository{Name: "universe", Enable: "sudo add-apt-repository universe; id", Packages: []string{"libz3-4"}})}
+		},
+		"repository name with a newline": func(s *repo.State) {
+			s.Releases[0].Artifacts = []repo.Artifact{jammyDeb(s, manifest.Repository{Name: "universe\n# x", Enable: "true", Packages: []string{"libz3-4"}})}
+		},
 	} {
 		st := repoState()
 		edit(st)
@@ -113,4 +120,53 @@ func TestRepoRecordRefusesHostileValues(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+}
+
+// A package that needs a library from an add-on repository (universe for
+// Ubuntu's libz3-4, EPEL 9 for EL9's z3-libs) gets the repository named
+// and its enable command before the install, for its own distro only.
+func TestRepoMarkdownAddOns(t *testing.T) {
+	st := repoState()
+	st.RPMRepos = append(st.RPMRepos, repo.RPMRepo{Target: "el9", Name: "RHEL/Rocky/Alma/Oracle Linux 9", Arches: []string{"x86_64"}})
+	add := func(a repo.Artifact) {
+		a.Path = repo.Layout(st.Product, a)
+		st.Releases[1].Artifacts = append(st.Releases[1].Artifacts, a)
+	}
+	add(repo.Artifact{File: "openshell-gateway_0.2.0-1~ubuntu22.04_amd64.deb", Kind: "deb", Distro: "ubuntu2204", Arch: "x86_64", SHA256: strings.Repeat("c", 64),
+		Repositories: []manifest.Repository{{Name: "universe", Enable: "sudo add-apt-repository universe", Packages: []string{"libz3-4"}}}})
+	add(repo.Artifact{File: "openshell-gateway-0.2.0-1.el9.x86_64.rpm", Kind: "rpm", Distro: "el9", Arch: "x86_64", SHA256: strings.Repeat("d", 64),
+		Repositories: []manifest.Repository{{Name: "EPEL 9", Enable: "sudo dnf install epel-release", Packages: []string{"z3-libs"}}}})
+	add(repo.Artifact{File: "openshell-gateway_0.2.0-1~deb12_amd64.deb", Kind: "deb", Distro: "debian12", Arch: "x86_64", SHA256: strings.Repeat("e", 64)})
+	if err := st.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := RepoMarkdown(st, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(got)
+	for _, want := range []string{
+		"The packages need `libz3-4` from the universe repository",
+		"sudo apt-get update\nsudo add-apt-repository universe\nsudo apt-get install openshell-gateway\n",
+		"The packages need `z3-libs` from the EPEL 9 repository",
+		"openshell-gateway.repo\nsudo dnf install epel-release\nsudo dnf install openshell-gateway\n",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the docs lack %q:\n%s", want, doc)
+		}
+	}
+	if n := strings.Count(doc, "add-apt-repository universe\n"); n != 1 {
+		t.Errorf("universe is enabled in %d set-ups, want 1 (jammy's only)", n)
+	}
+	if n := strings.Count(doc, "sudo dnf install epel-release\n"); n != 1 {
+		t.Errorf("EPEL is enabled in %d set-ups, want 1 (el9's only)", n)
+	}
+}
+
+// jammyDeb is a deb of the record's jammy suite whose relations need r.
+func jammyDeb(s *repo.State, r manifest.Repository) repo.Artifact {
+	a := repo.Artifact{File: "openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb", Kind: "deb", Distro: "ubuntu2204", Arch: "x86_64",
+		SHA256: strings.Repeat("f", 64), Repositories: []manifest.Repository{r}}
+	a.Path = repo.Layout(s.Product, a)
+	return a
 }

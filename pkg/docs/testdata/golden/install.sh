@@ -38,7 +38,7 @@ PRODUCT='openshell-gateway'
 VERSION='0.1.0'
 FLOOR='2.28'
 DEFAULT_BASE_URL='https://example.com/openshell-gateway/0.1.0'
-DISTRO_IDS='debian11 debian12 debian13 el8 el9 ubuntu2204 ubuntu2404'
+DISTRO_IDS='debian11 debian12 debian13 el10 el8 el9 ubuntu2204 ubuntu2404'
 ARCHES='x86_64 aarch64'
 # kind arch distro floor sha256 file  (kind: deb, rpm, gnu, sidecar, musl;
 # "-" for no distro or no glibc floor)
@@ -53,10 +53,12 @@ deb x86_64 ubuntu2204 2.28 5fa8a73bb27efb3aaba082eca0ca50aa575331e99209e1d6401b5
 deb aarch64 ubuntu2204 2.28 ea28e2d25ff02b823e4f8473c94ec6167a1e1037f1bd781d0576a506deba5582 openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
 deb x86_64 ubuntu2404 2.28 6cbd40cb84a5df00fd7ce2f75d5893bfc45ed21803b1b478ce603d79dc4986b3 openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
 deb aarch64 ubuntu2404 2.28 9f6c2b1c2f313b45d81e90d4de6e8028c3da570c3efe79e028db85cbe9984e0e openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
-rpm x86_64 el8 2.28 a79bcb92fd5d40b47dd110cad4ce3c6f2ac4ef6d7948a8bdb79e7cf38bd9262f openshell-gateway-0.1.0-1.el8.x86_64.rpm
-rpm aarch64 el8 2.28 c211024ff433b096f29a34ec9f4d5aae15b471b94b4d5be2bafaa953c2ed8250 openshell-gateway-0.1.0-1.el8.aarch64.rpm
-rpm x86_64 el9 2.28 110dafb85c221046dd915c30e322b46b726591fdda09a7f2dd36ba0435849f8c openshell-gateway-0.1.0-1.el9.x86_64.rpm
-rpm aarch64 el9 2.28 74e5bbaf17649c5e55d82ccb05628b11307241e8f71ca16842597158e7b7823f openshell-gateway-0.1.0-1.el9.aarch64.rpm
+rpm x86_64 el10 2.28 d98b6be427a26e954be30d5a7a023a0298dd5f88028b94cf194b0b58b0f4b19d openshell-gateway-0.1.0-1.el10.x86_64.rpm
+rpm aarch64 el10 2.28 9446b46705789090d55a223643d07b9f04be0a00836356d839326bba6ed87a46 openshell-gateway-0.1.0-1.el10.aarch64.rpm
+rpm x86_64 el8 2.28 e6c603d479e599d38b17ded5f26d0f58b58722f4dc3cd793e96c640c9cba3b9c openshell-gateway-0.1.0-1.el8.x86_64.rpm
+rpm aarch64 el8 2.28 d55984cf6ebb96356c94258e889970e5877259d0d9c466deb6e0f22a76a38091 openshell-gateway-0.1.0-1.el8.aarch64.rpm
+rpm x86_64 el9 2.28 6084146a24cbe937492e29ba5fcdd801a4658e9e1c06edf3fdff1f56bad373f9 openshell-gateway-0.1.0-1.el9.x86_64.rpm
+rpm aarch64 el9 2.28 bac638086a3cc084202787d5ee3920cb6773bb0ce15d2f836af8a5559f681032 openshell-gateway-0.1.0-1.el9.aarch64.rpm
 gnu x86_64 - 2.28 8501b11e364ec78adc4b7787bd9833264054cc3ef995e1843fe8b828978b4103 openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
 gnu aarch64 - 2.28 1bed78f1ca613a0f3ef905255da1bdbbb49fc3e1ed5ec394be0d458c0426c78c openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
 sidecar x86_64 - 2.28 2a853309df6e1785f625b34514d90f1fb71c463b95fe8089cd1c1c7947a9fd56 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz

@@ -121,8 +121,8 @@ func TestDocsRefusesHostileFields(t *testing.T) {
 			[]string{`homepage "https://x.org/> <img src=x>": not an http(s) URL`}},
 		{"backtick in a relation", func(m *manifest.Manifest) { m.Artifacts[0].Relations[0] = "glibc` $(id) `" },
 			[]string{"artifacts[0].relations[0] \"glibc` $(id) `\": not a package relation"}},
-		{"fence in tarball contents", func(m *manifest.Manifest) { m.Artifacts[4].Contents[0] = "```" },
-			[]string{"artifacts[4].contents[0] \"```\": not a relative path"}},
+		{"fence in tarball contents", func(m *manifest.Manifest) { m.Artifacts[firstTarball(m)].Contents[0] = "```" },
+			[]string{"contents[0] \"```\": not a relative path"}},
 		{"floor with a command", func(m *manifest.Manifest) { m.Floor.Glibc = "2.28$(id)" },
 			[]string{`floor.glibc "2.28$(id)": not a dotted version`}},
 		{"unknown distro", func(m *manifest.Manifest) { m.Artifacts[0].Distro = "el7" },
@@ -168,4 +168,14 @@ func TestDocsAcceptsDemoManifest(t *testing.T) {
 			t.Errorf("relpack %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
 		}
 	}
+}
+
+// firstTarball is the index of the manifest's first tarball.
+func firstTarball(m *manifest.Manifest) int {
+	for i, a := range m.Artifacts {
+		if a.Kind == "tarball" {
+			return i
+		}
+	}
+	return -1
 }

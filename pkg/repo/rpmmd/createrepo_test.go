@@ -51,7 +51,7 @@ func TestPrimaryAgreesWithCreaterepo(t *testing.T) {
 	testdeps.Tools(t, "createrepo_c")
 	var rpms []string
 	demo, _ := filepath.Glob(filepath.Join(demoRPMs(t), "*.rpm"))
-	if len(demo) != 4 {
+	if len(demo) < 4 {
 		t.Fatalf("demo rpms: %v", demo)
 	}
 	hostile, _ := hostileRPM(t, t.TempDir())

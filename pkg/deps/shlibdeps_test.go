@@ -267,3 +267,58 @@ func TestDebVersionsAsDpkgShlibdeps(t *testing.T) {
 		t.Errorf("no facts: %q", got)
 	}
 }
+
+// TestMinVersionCarriesTheEpoch: a configured minimum is an upstream
+// version; on a package with an epoch (zlib1g 1:1.2.13.dfsg-1) the
+// relation must carry it, or dpkg would take every version as newer (epoch
+// 1 > epoch 0). dpkg --compare-versions is the oracle for what the
+// relation admits. Compared the Debian way, a minimum below what the
+// symbols file gives leaves the symbols file's version.
+func TestMinVersionCarriesTheEpoch(t *testing.T) {
+	testdeps.Tools(t, "dpkg")
+	f := inspect(t, "x86_64/cxx-shlibdeps")
+	und, err := UndefinedSymbols(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	un, err := UnversionedImports(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d12 := mustDistro(t, "debian12")
+	zlib := d12.Library("x86_64", "libz.so.1")
+	if zlib == nil || !strings.HasPrefix(zlib.PackageVersion, "1:") {
+		t.Fatalf("debian12's zlib1g facts: %+v", zlib)
+	}
+	rel := func(min string) string {
+		t.Helper()
+		r, err := ResolveTarget(f, d12, Options{Floor: "2.28", Arch: "x86_64", Unversioned: un, Undefined: und,
+			Needs: map[string]Need{"libz": {MinVersion: min}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range r.Depends {
+			if strings.HasPrefix(d, "zlib1g ") {
+				return d
+			}
+		}
+		t.Fatalf("no zlib1g relation in %q", r.Depends)
+		return ""
+	}
+	admits := func(relation, ver string) bool {
+		want := strings.TrimSuffix(strings.TrimPrefix(relation, "zlib1g (>= "), ")")
+		return exec.Command("dpkg", "--compare-versions", ver, "ge", want).Run() == nil
+	}
+	hi := rel("1.2.13")
+	if hi != "zlib1g (>= 1:1.2.13)" {
+		t.Errorf("min_version 1.2.13: %q, want zlib1g (>= 1:1.2.13)", hi)
+	}
+	if !admits(hi, zlib.PackageVersion) || admits(hi, "1:1.2.11.dfsg-2+deb11u2") {
+		t.Errorf("%q must admit bookworm's %s and refuse bullseye's 1:1.2.11.dfsg-2+deb11u2", hi, zlib.PackageVersion)
+	}
+	// Below the symbols file's minimum: the symbols file's version stands.
+	base := rel("")
+	if low := rel("1.0"); low != base {
+		t.Errorf("min_version 1.0: %q, want the symbols file's %q", low, base)
+	}
+}

@@ -240,7 +240,10 @@ func versioned(r Relations, f *abi.Facts, d distro.Distro, o Options) []string {
 					dv = x
 				}
 			}
-			if dv != "" && (v == "" || debLess(v, dv)) {
+			if v != "" {
+				v = withEpoch(v, facts[so])
+			}
+			if dv != "" && (v == "" || version.CompareDebian(v, dv) < 0) {
 				v = dv
 			}
 			if v != "" {
@@ -322,9 +325,20 @@ func importedSymbols(f *abi.Facts) []string {
 	return out
 }
 
-// debLess compares two Debian upstream versions well enough for the
-// numeric versions minimum relations carry (4.8.10 < 4.8.17, 3.0 < 12).
-func debLess(a, b string) bool { return abi.CompareVersions(upstream(a), upstream(b)) < 0 }
+// withEpoch turns a configured minimum (an upstream version, 1.2.13)
+// into the Debian version it means for the package lf describes: with the
+// package's epoch (zlib1g's 1:), without which every version of the
+// package would satisfy the relation (epoch 1 > epoch 0, deb-version(7)).
+// A minimum that gives an epoch, or a package without one, is kept.
+func withEpoch(min string, lf *distro.LibraryFacts) string {
+	if lf == nil || strings.Contains(min, ":") {
+		return min
+	}
+	if epoch, _, ok := strings.Cut(lf.PackageVersion, ":"); ok && epoch != "" && epoch != "0" {
+		return epoch + ":" + min
+	}
+	return min
+}
 
 // upstream strips a Debian epoch and revision: "1:4.8.12-3.1" -> "4.8.12".
 func upstream(v string) string {

@@ -425,37 +425,70 @@ func TestOutIsLocked(t *testing.T) {
 	}
 	sameState(t, "after a refused concurrent build", treeState(t, out), before)
 
-	// And two real builds at once: one of them is refused, and the folder
-	// is one whole release, never a mix.
+	// And two real builds at once: the first holds the lock while it
+	// compresses a 16 MiB input (seconds); the second starts only once the
+	// test sees the folder locked, so the two overlap for certain. The
+	// second is refused, the first publishes, and the folder is one whole
+	// release, never a mix.
 	f.Close()
-	cfg := hostileDemo(t, nil)
+	slow := hostileDemo(t, withInput("x86_64-unknown-linux-gnu", bigInput(t, 16)))
 	type res struct {
 		err    error
 		stderr string
 	}
-	results := make(chan res, 2)
-	for _, v := range []string{"1.0.0", "2.0.0"} {
-		go func(v string) {
-			_, e, err := buildCLI(cfg, out, nil, "--version", v, "--clean") // the last --version wins
-			results <- res{err, e}
-		}(v)
+	first := make(chan res, 1)
+	go func() {
+		_, e, err := buildCLI(slow, out, nil, "--version", "1.0.0", "--clean") // the last --version wins
+		first <- res{err, e}
+	}()
+	// Whether some process holds a flock on out, read from /proc/locks
+	// ("1: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE 0 EOF") rather than by
+	// trying the lock, which would refuse the build if it came that instant.
+	var st syscall.Stat_t
+	if err := syscall.Stat(out, &st); err != nil {
+		t.Fatal(err)
 	}
-	ok := 0
-	for range 2 {
-		r := <-results
-		if r.err == nil {
-			ok++
-		} else if !strings.Contains(r.stderr, "is in use by another relpack build") {
-			t.Errorf("a concurrent build failed otherwise: %v\n%s", r.err, r.stderr)
+	locked := func() bool {
+		b, err := os.ReadFile("/proc/locks")
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, l := range strings.Split(string(b), "\n") {
+			fs := strings.Fields(l)
+			if len(fs) >= 6 && fs[1] == "FLOCK" && strings.HasSuffix(fs[5], fmt.Sprintf(":%d", st.Ino)) {
+				return true
+			}
+		}
+		return false
 	}
-	if ok == 0 {
-		t.Error("neither concurrent build succeeded")
+	deadline := time.Now().Add(30 * time.Second)
+	for !locked() {
+		select {
+		case r := <-first:
+			t.Fatalf("the first build ended before the test saw it hold the lock: %v\n%s", r.err, r.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first build never locked the folder")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_, e2, err2 := buildCLI(hostileDemo(t, nil), out, nil, "--version", "2.0.0", "--clean")
+	stillLocked := locked()
+	r := <-first
+	if r.err != nil {
+		t.Fatalf("the first build: %v\n%s", r.err, r.stderr)
+	}
+	if err2 == nil || !strings.Contains(e2, "is in use by another relpack build") {
+		t.Errorf("the second build, started while the first held the lock (still held after it: %v): %v\n%s", stillLocked, err2, e2)
 	}
 	sh(t, out, "sha256sum", "--strict", "-c", "SHA256SUMS")
 	m, err := manifest.Read(filepath.Join(out, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if m.Version != "1.0.0" {
+		t.Errorf("the folder holds release %s, want the first build's 1.0.0", m.Version)
 	}
 	for n := range treeState(t, out) {
 		if strings.HasSuffix(n, ".deb") && !strings.Contains(n, "_"+m.Version+"-") {

@@ -269,7 +269,7 @@ type versionRef struct{ library, name string }
 // indexes no need took), so relpack reports a version the loader may check
 // where binutils would print the definition. refs maps version indexes
 // (from verneed and verdef) to names; index 0 and 1 mean unversioned.
-func importedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) (map[versionRef][]string, error) {
+func importedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef, undef *[]UndefinedSymbol) (map[versionRef][]string, error) {
 	out := map[versionRef][]string{}
 	syms, str, ss, err := sd.section(elf.SHT_DYNSYM)
 	if ss == nil || err != nil {
@@ -282,23 +282,25 @@ func importedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) (
 		}
 	}
 	bo := f.ByteOrder
-	entsize, nameOff, shndxOff := 24, 0, 6
+	entsize, nameOff, infoOff, shndxOff := 24, 0, 4, 6
 	if f.Class == elf.ELFCLASS32 {
-		entsize, nameOff, shndxOff = 16, 0, 14
+		entsize, nameOff, infoOff, shndxOff = 16, 0, 12, 14
 	}
 	n := len(syms) / entsize
 	for i := 1; i < n; i++ { // entry 0 is the null symbol
 		e := syms[i*entsize:]
 		var ref versionRef
+		var idx uint16
 		if 2*i+2 <= len(versym) {
-			idx := bo.Uint16(versym[2*i:]) & 0x7fff // the top bit marks a hidden version
+			idx = bo.Uint16(versym[2*i:]) & 0x7fff // the top bit marks a hidden version
 			ref = refs[idx]
 		}
+		undefined := elf.SectionIndex(bo.Uint16(e[shndxOff:])) == elf.SHN_UNDEF
 		// A defined symbol is taken from elsewhere only when its version
 		// is a needed one, i.e. belongs to a library (see above); the
 		// check comes before the name is read, so the symbols a file
 		// defines itself cost the name budget nothing, as before.
-		if elf.SectionIndex(bo.Uint16(e[shndxOff:])) != elf.SHN_UNDEF && ref.library == "" {
+		if !undefined && ref.library == "" {
 			continue
 		}
 		name, err := sd.name(str, uint64(bo.Uint32(e[nameOff:])))
@@ -309,6 +311,14 @@ func importedSymbols(f *elf.File, sd *sectionData, refs map[uint16]versionRef) (
 			continue
 		}
 		out[ref] = append(out[ref], name)
+		if undefined {
+			// Index 0 is local, 1 global: bound without a version.
+			u := UndefinedSymbol{Name: name, Weak: elf.ST_BIND(e[infoOff]) == elf.STB_WEAK, Versioned: idx > 1}
+			if u.Versioned {
+				u.Version = ref.name
+			}
+			*undef = append(*undef, u)
+		}
 	}
 	return out, nil
 }

@@ -75,6 +75,26 @@ type Facts struct {
 	// "gnu" (SHT_GNU_HASH). A file with only the GNU table needs a loader
 	// that reads it, which rpm expresses as rtld(GNU_HASH).
 	Hash []string `json:"hash"`
+	// Undefined lists the file's undefined dynamic symbols (copy-relocated
+	// ones, which the file defines, left out) with their binding, sorted
+	// by name: the symbols dpkg-shlibdeps looks up in the libraries'
+	// symbols files, and the unversioned imports a library must export by
+	// name. Not part of inspect's JSON.
+	Undefined []UndefinedSymbol `json:"-"`
+}
+
+// UndefinedSymbol is one undefined dynamic symbol of a file.
+type UndefinedSymbol struct {
+	Name string
+	// Version is the needed version the symbol is bound to ("" when it
+	// is bound without one).
+	Version string
+	// Versioned: the symbol's SHT_GNU_VERSYM index names a version (2 or
+	// more); 0 and 1 bind it by name alone.
+	Versioned bool
+	// Weak: STB_WEAK, which the loader may leave unresolved
+	// (__gmon_start__, _ITM_*).
+	Weak bool
 }
 
 // VersionNeed is one library's entry in the version needs table.

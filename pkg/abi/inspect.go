@@ -300,7 +300,7 @@ func readVersionNeeds(f *elf.File, sd *sectionData, fa *Facts, refs map[uint16]v
 }
 
 func readImports(f *elf.File, sd *sectionData, fa *Facts, refs map[uint16]versionRef) error {
-	groups, err := importedSymbols(f, sd, refs)
+	groups, err := importedSymbols(f, sd, refs, &fa.Undefined)
 	if err != nil {
 		return fmt.Errorf("reading dynamic symbols: %w", err)
 	}
@@ -313,6 +313,13 @@ func readImports(f *elf.File, sd *sectionData, fa *Facts, refs map[uint16]versio
 			return a.Library < b.Library
 		}
 		return compareVersionNames(a.Version, b.Version) < 0
+	})
+	sort.Slice(fa.Undefined, func(i, j int) bool {
+		a, b := fa.Undefined[i], fa.Undefined[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Version < b.Version
 	})
 	return nil
 }

@@ -216,11 +216,7 @@ targets:
 // test above compares the outcome with dpkg-shlibdeps itself).
 func TestDebVersionsAsDpkgShlibdeps(t *testing.T) {
 	f := inspect(t, "x86_64/cxx-shlibdeps")
-	bin := filepath.Join(fixtures, "x86_64/cxx-shlibdeps")
-	undefined, err := UndefinedSymbols(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	undefined := UndefinedSymbols(f)
 	// Undefined symbols only, weak ones too, unversioned ones at Base: the
 	// copy-relocated std::cout is defined in the binary and not looked up.
 	for sym, want := range map[string]bool{
@@ -277,14 +273,8 @@ func TestDebVersionsAsDpkgShlibdeps(t *testing.T) {
 func TestMinVersionCarriesTheEpoch(t *testing.T) {
 	testdeps.Tools(t, "dpkg")
 	f := inspect(t, "x86_64/cxx-shlibdeps")
-	und, err := UndefinedSymbols(f.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	un, err := UnversionedImports(f.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	und := UndefinedSymbols(f)
+	un := UnversionedImports(f)
 	d12 := mustDistro(t, "debian12")
 	zlib := d12.Library("x86_64", "libz.so.1")
 	if zlib == nil || !strings.HasPrefix(zlib.PackageVersion, "1:") {

@@ -1,10 +1,7 @@
 package deps
 
 import (
-	"debug/elf"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -361,78 +358,34 @@ func listSome(xs []string, n int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(xs[:n], ", "), len(xs)-n)
 }
 
-// UnversionedImports lists the undefined, non-weak dynamic symbols of the
-// ELF file at path that are bound without a symbol version. Weak ones may
-// be absent at run time by design (__gmon_start__, _ITM_*).
-func UnversionedImports(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return UnversionedImportsReader(f)
-}
-
-// UnversionedImportsReader is UnversionedImports of an open file; its
-// errors name no file, so the caller names it as the user knows it.
-func UnversionedImportsReader(r io.ReaderAt) ([]string, error) {
-	f, err := elf.NewFile(r)
-	if err != nil {
-		return nil, err
-	}
-	syms, err := f.DynamicSymbols()
-	if err != nil {
-		return nil, nil // no dynamic symbols: nothing imported
-	}
-	var out []string
-	for _, s := range syms {
-		if s.Section != elf.SHN_UNDEF || s.Name == "" || elf.ST_BIND(s.Info) == elf.STB_WEAK {
-			continue
-		}
-		if s.HasVersion && s.VersionIndex&0x7fff > 1 {
-			continue
-		}
-		out = append(out, s.Name)
-	}
-	sort.Strings(out)
-	return slices.Compact(out), nil
-}
-
-// UndefinedSymbols lists every undefined dynamic symbol of the ELF file at
-// path, weak ones included, as NAME@VERSION or NAME@Base: what
-// dpkg-shlibdeps looks up in the symbols files of the libraries the file
-// needs (Options.Undefined).
-func UndefinedSymbols(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return UndefinedSymbolsReader(f)
-}
-
-// UndefinedSymbolsReader is UndefinedSymbols of an open file; its errors
-// name no file.
-func UndefinedSymbolsReader(r io.ReaderAt) ([]string, error) {
-	f, err := elf.NewFile(r)
-	if err != nil {
-		return nil, err
-	}
-	syms, err := f.DynamicSymbols()
-	if err != nil {
-		return []string{}, nil // no dynamic symbols: nothing imported
-	}
+// UnversionedImports lists the undefined, non-weak dynamic symbols of f
+// that are bound without a symbol version, sorted: a library must export
+// them by name. Weak ones may be absent at run time by design
+// (__gmon_start__, _ITM_*).
+func UnversionedImports(f *abi.Facts) []string {
 	out := []string{}
-	for _, s := range syms {
-		if s.Section != elf.SHN_UNDEF || s.Name == "" {
-			continue
+	for _, u := range f.Undefined {
+		if !u.Weak && !u.Versioned {
+			out = append(out, u.Name)
 		}
-		v := "Base"
-		if s.HasVersion && s.VersionIndex&0x7fff > 1 && s.Version != "" {
-			v = s.Version
-		}
-		out = append(out, s.Name+"@"+v)
 	}
 	sort.Strings(out)
-	return slices.Compact(out), nil
+	return slices.Compact(out)
+}
+
+// UndefinedSymbols lists every undefined dynamic symbol of f, weak ones
+// included, as NAME@VERSION or NAME@Base, sorted: what dpkg-shlibdeps
+// looks up in the symbols files of the libraries the file needs
+// (Options.Undefined).
+func UndefinedSymbols(f *abi.Facts) []string {
+	out := []string{}
+	for _, u := range f.Undefined {
+		v := "Base"
+		if u.Versioned && u.Version != "" {
+			v = u.Version
+		}
+		out = append(out, u.Name+"@"+v)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }

@@ -1,11 +1,14 @@
 package deps
 
 import (
+	"debug/elf"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -96,10 +99,7 @@ func z3Facts(version, shlibs string, exports ...string) map[string]map[string]*d
 // relations that carry the versions.
 func TestLibraryVersionAndExports(t *testing.T) {
 	f := inspect(t, "x86_64/z3-user")
-	unversioned, err := UnversionedImports(f.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unversioned := UnversionedImports(f)
 	if !reflect.DeepEqual(unversioned, []string{"Z3_get_version"}) {
 		t.Fatalf("unversioned imports = %q (weak ones must be left out)", unversioned)
 	}
@@ -108,7 +108,7 @@ func TestLibraryVersionAndExports(t *testing.T) {
 
 	// Too old: refused, naming versions and the way out.
 	d.Libraries = z3Facts("4.8.12", "libz3-4 (>= 4.8.10)", "Z3_get_version", "Z3_mk_int")
-	_, err = ResolveTarget(f, d, Options{Floor: "2.28", Arch: "x86_64", Needs: need, Unversioned: unversioned})
+	_, err := ResolveTarget(f, d, Options{Floor: "2.28", Arch: "x86_64", Needs: need, Unversioned: unversioned})
 	if err == nil || !strings.Contains(err.Error(), "debian12 ships libz3.so.4 4.8.12 (package libz3-4 4.8.12-1), below libraries.libz3.min_version 4.8.17 (z3 crate 0.20)") ||
 		!strings.Contains(err.Error(), "make libz3 private for debian12") {
 		t.Errorf("too old: %v", err)
@@ -181,10 +181,7 @@ func TestVersionedDebMatchesDpkgShlibdeps(t *testing.T) {
 	for _, rel := range []string{"x86_64/z3-user", "x86_64/cxx-hello", "x86_64/cxx-hello-bullseye", "demo/x86_64-unknown-linux-gnu/openshell-gateway"} {
 		t.Run(rel, func(t *testing.T) {
 			f := inspect(t, rel)
-			un, err := UnversionedImports(f.Path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			un := UnversionedImports(f)
 			ours, err := ResolveTarget(f, d12, Options{Floor: "2.28", Arch: "x86_64", Unversioned: un})
 			if err != nil {
 				t.Fatal(err)
@@ -203,5 +200,60 @@ func TestVersionedDebMatchesDpkgShlibdeps(t *testing.T) {
 				t.Errorf("relpack %q\ndpkg-shlibdeps %q", got, want)
 			}
 		})
+	}
+}
+
+// TestUndefinedFromFactsMatchesDebugElf: UnversionedImports and
+// UndefinedSymbols, derived from abi.Facts (the file read once), agree on
+// every ELF fixture with the same lists read straight from Go's
+// debug/elf, as relpack read them before (a second parse of each input).
+func TestUndefinedFromFactsMatchesDebugElf(t *testing.T) {
+	var files []string
+	filepath.WalkDir(fixtures, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && !strings.HasSuffix(p, ".md") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	checked := 0
+	for _, p := range files {
+		ef, err := elf.Open(p)
+		if err != nil {
+			continue // LICENSE, README
+		}
+		syms, _ := ef.DynamicSymbols()
+		ef.Close()
+		wantUn, wantUnd := []string{}, []string{}
+		for _, s := range syms {
+			if s.Section != elf.SHN_UNDEF || s.Name == "" {
+				continue
+			}
+			versioned := s.HasVersion && s.VersionIndex&0x7fff > 1
+			v := "Base"
+			if versioned && s.Version != "" {
+				v = s.Version
+			}
+			wantUnd = append(wantUnd, s.Name+"@"+v)
+			if !versioned && elf.ST_BIND(s.Info) != elf.STB_WEAK {
+				wantUn = append(wantUn, s.Name)
+			}
+		}
+		sort.Strings(wantUn)
+		sort.Strings(wantUnd)
+		wantUn, wantUnd = slices.Compact(wantUn), slices.Compact(wantUnd)
+		f, err := abi.Inspect(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := UnversionedImports(f); !reflect.DeepEqual(got, wantUn) {
+			t.Errorf("%s: unversioned imports\n got %q\nwant %q", p, got, wantUn)
+		}
+		if got := UndefinedSymbols(f); !reflect.DeepEqual(got, wantUnd) {
+			t.Errorf("%s: undefined symbols\n got %q\nwant %q", p, got, wantUnd)
+		}
+		checked++
+	}
+	if checked < 20 {
+		t.Errorf("checked %d ELF fixtures, want the whole set", checked)
 	}
 }

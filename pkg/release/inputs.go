@@ -66,12 +66,8 @@ func checkInput(cfg *config.Config, triple string, src *source, policies policyS
 		return nil, &InputError{triple, path, abiDetail(err)}
 	}
 	in.Facts = f
-	if in.Unversioned, err = src.unversionedImports(); err != nil {
-		return nil, &InputError{triple, path, "reading its dynamic symbols: " + err.Error()}
-	}
-	if in.Undefined, err = src.undefinedSymbols(); err != nil {
-		return nil, &InputError{triple, path, "reading its dynamic symbols: " + err.Error()}
-	}
+	// Derived from the facts: the file is read once.
+	in.Unversioned, in.Undefined = deps.UnversionedImports(f), deps.UndefinedSymbols(f)
 	if f.Type == abi.TypeSharedLibrary || f.Type == abi.TypeRelocatable {
 		return nil, &InputError{triple, path, fmt.Sprintf("is a %s, not an executable", f.Type)}
 	}

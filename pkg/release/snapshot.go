@@ -16,7 +16,6 @@ import (
 	"relpack/pkg/abi"
 	"relpack/pkg/capture"
 	"relpack/pkg/config"
-	"relpack/pkg/deps"
 )
 
 // A build verifies bytes and then packages bytes; they must be the same
@@ -72,28 +71,6 @@ func (s *source) inspect() (*abi.Facts, error) {
 	}
 	defer f.Close()
 	return abi.InspectReader(s.Name, f)
-}
-
-// unversionedImports is deps.UnversionedImports of the copy; its errors
-// name no file.
-func (s *source) unversionedImports() ([]string, error) {
-	f, err := s.open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return deps.UnversionedImportsReader(f)
-}
-
-// undefinedSymbols is deps.UndefinedSymbols of the copy; its errors name
-// no file.
-func (s *source) undefinedSymbols() ([]string, error) {
-	f, err := s.open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return deps.UndefinedSymbolsReader(f)
 }
 
 // exports is capture.ReaderExports of the copy; its errors name no file.

@@ -125,6 +125,14 @@ func TestDocsRefusesHostileFields(t *testing.T) {
 			[]string{"contents[0] \"```\": not a relative path"}},
 		{"floor with a command", func(m *manifest.Manifest) { m.Floor.Glibc = "2.28$(id)" },
 			[]string{`floor.glibc "2.28$(id)": not a dotted version`}},
+		{"command in an add-on repository's enable", func(m *manifest.Manifest) {
+			m.Artifacts[0].Repositories = []manifest.Repository{{Name: "EPEL 9", Enable: "sudo dnf install epel-release; id", Packages: []string{"z3-libs"}}}
+		}, []string{`artifacts[0].repositories[0].enable "sudo dnf install epel-release; id": not one command`}},
+		{"newline in an add-on repository's enable", func(m *manifest.Manifest) {
+			m.Artifacts[0].Repositories = []manifest.Repository{{Name: "universe", Enable: "true\nid", Packages: []string{"libz3-4"}}}
+		}, []string{`artifacts[0].repositories[0].enable "true\nid": not one command`}},
+		{"support end not a date", func(m *manifest.Manifest) { m.Distros[0].Support = &manifest.Support{End: "soon`id`"} },
+			[]string{"distros[0].support.end \"soon`id`\": not a date YYYY-MM-DD"}},
 		{"unknown distro", func(m *manifest.Manifest) { m.Artifacts[0].Distro = "el7" },
 			[]string{`artifacts[0].distro "el7": not one of the manifest's distros[].id`}},
 	}

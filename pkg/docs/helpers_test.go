@@ -115,9 +115,7 @@ func clone(t *testing.T, m *manifest.Manifest) *manifest.Manifest {
 	return c
 }
 
-// relpackCLI and runCLI run the real relpack binary (built once).
-func relpackCLI(t *testing.T) string { return clitest.Bin(t) }
-
+// runCLI runs the real relpack binary (built once).
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	return clitest.Run(t, args...)

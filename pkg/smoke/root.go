@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -377,11 +376,4 @@ func isFullRoot(root string) bool {
 	}
 	fi, err := os.Stat(host)
 	return err == nil && fi.Mode().IsRegular()
-}
-
-func describeRoot(root string) string {
-	if m, rel := rootMachine(root); m != "" {
-		return fmt.Sprintf("an %s root (it has %s)", m, rel)
-	}
-	return "not a root relpack recognizes"
 }

@@ -32,7 +32,6 @@ func fromTags(ts []rpmtest.Tag) []tv {
 	return out
 }
 
-func synthHeader(tags []tv) []byte { return rpmtest.Header(toTags(tags)) }
 func synthRPM(major byte, sig, main []tv) []byte {
 	return rpmtest.RPM(major, toTags(sig), toTags(main))
 }

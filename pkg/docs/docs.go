@@ -221,8 +221,32 @@ func Doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 }
 
 // doc is Doc without the validation: the tests use it to prove that the
-// templates' quoting holds on its own.
+// templates' quoting holds on its own. It reads as its steps: the
+// release's own fields, the distro targets with their packages, the
+// artifacts and tarballs, each list sorted.
 func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
+	d := docHeader(m)
+	z3, err := docDistros(&d, m)
+	if err != nil {
+		return d, err
+	}
+	tidyDistros(&d)
+	docArtifacts(&d, m, z3)
+	if d.HasMusl {
+		all, musl := releaseArches(m, false), releaseArches(m, true)
+		if len(musl) < len(all) {
+			d.MuslOnly = strings.Join(musl, ", ")
+		}
+	}
+	sortTarballs(d.Tarballs)
+	sort.Slice(d.Artifacts, func(i, j int) bool { return d.Artifacts[i].File < d.Artifacts[j].File })
+	return d, nil
+}
+
+// docHeader is the install docs' view of the release as a whole: product
+// fields, the glibc floor and its other symbol families, whether there
+// are deb or rpm packages, and the service they install.
+func docHeader(m *manifest.Manifest) templates.InstallDoc {
 	d := templates.InstallDoc{
 		Product: m.Product, Summary: strings.TrimSuffix(strings.TrimSpace(m.Summary), "."),
 		Version: m.Version, Homepage: m.Homepage, License: m.License,
@@ -246,11 +270,40 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	if sv := m.Service; sv != nil && (d.HasDeb || d.HasRPM) {
 		d.Service = &templates.DocService{Unit: sv.Unit, User: sv.Scope == "user", Enable: sv.Enable, RestartOnUpgrade: sv.RestartOnUpgrade}
 	}
+	return d
+}
 
-	// Z3 packages per soname and arch, to tell a tarball user what to install.
-	type key struct{ arch, so string }
-	providers := map[key]map[string][]string{} // -> package -> distro ids
-	sonames := map[key][]string{}              // -> distro ids whose packages load it
+// z3Key is a Z3 library: its soname on one arch.
+type z3Key struct{ arch, so string }
+
+// z3Index records which distro packages load and provide each Z3
+// library, to tell a tarball user what to install.
+type z3Index struct {
+	providers map[z3Key]map[string][]string // -> package -> distro ids
+	sonames   map[z3Key][]string            // -> distro ids whose packages load it
+}
+
+// add records package a's Z3 library and the distro packages (z3) that
+// provide it.
+func (x z3Index) add(a manifest.Artifact, z3 []string) {
+	if a.Z3So == "" {
+		return
+	}
+	k := z3Key{a.Arch, a.Z3So}
+	x.sonames[k] = addUnique(x.sonames[k], a.Distro)
+	if x.providers[k] == nil {
+		x.providers[k] = map[string][]string{}
+	}
+	for _, p := range z3 {
+		x.providers[k][p] = addUnique(x.providers[k][p], a.Distro)
+	}
+}
+
+// docDistros adds m's distro targets to d, each with its packages, and
+// returns the Z3 libraries the packages load. A package naming a distro
+// the manifest does not list is refused.
+func docDistros(d *templates.InstallDoc, m *manifest.Manifest) (z3Index, error) {
+	x := z3Index{providers: map[z3Key]map[string][]string{}, sonames: map[z3Key][]string{}}
 	byID := map[string]int{}
 	for _, ds := range m.Distros {
 		byID[ds.ID] = len(d.Distros)
@@ -262,42 +315,47 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 		}
 		i, ok := byID[a.Distro]
 		if !ok {
-			return d, fmt.Errorf("manifest: artifact %s names distro %q, which is not in the manifest's distros", a.File, a.Distro)
+			return x, fmt.Errorf("manifest: artifact %s names distro %q, which is not in the manifest's distros", a.File, a.Distro)
 		}
-		ds := &d.Distros[i]
-		if ds.Format == "" {
-			ds.Format = a.Kind
-		}
-		rels := append([]string(nil), a.Relations...)
-		ds.Packages = append(ds.Packages, templates.DocPackage{
-			Arch: a.Arch, File: a.File, Install: installCommand(a.Kind, a.File),
-			Relations: rels, Version: a.PackageVersion,
-		})
 		z3 := z3Packages(a)
-		for _, p := range z3 {
-			ds.Z3Packages = addUnique(ds.Z3Packages, p)
-		}
-		if ds.Z3 == "" {
-			ds.Z3 = a.Z3
-		}
-		if a.Z3 == "private" && a.Sidecar != nil && ds.Z3Private == "" {
-			ds.Z3Private = "/" + strings.TrimPrefix(a.Sidecar.Path, "/")
-		}
-		if ds.LibcRelation == "" {
-			ds.LibcRelation = libcRelation(a.Relations)
-		}
-		ds.AddOns = addAddOns(ds.AddOns, a.Repositories)
-		if a.Z3So != "" {
-			k := key{a.Arch, a.Z3So}
-			sonames[k] = addUnique(sonames[k], a.Distro)
-			if providers[k] == nil {
-				providers[k] = map[string][]string{}
-			}
-			for _, p := range z3 {
-				providers[k][p] = addUnique(providers[k][p], a.Distro)
-			}
-		}
+		addPackage(&d.Distros[i], a, z3)
+		x.add(a, z3)
 	}
+	return x, nil
+}
+
+// addPackage adds package a to its distro target ds: the package's row,
+// and what the first package to say so tells of the distro (format, Z3
+// mode and private path, C library relation); the Z3 packages (z3) and
+// add-on repositories of every package.
+func addPackage(ds *templates.DocDistro, a manifest.Artifact, z3 []string) {
+	if ds.Format == "" {
+		ds.Format = a.Kind
+	}
+	rels := append([]string(nil), a.Relations...)
+	ds.Packages = append(ds.Packages, templates.DocPackage{
+		Arch: a.Arch, File: a.File, Install: installCommand(a.Kind, a.File),
+		Relations: rels, Version: a.PackageVersion,
+	})
+	for _, p := range z3 {
+		ds.Z3Packages = addUnique(ds.Z3Packages, p)
+	}
+	if ds.Z3 == "" {
+		ds.Z3 = a.Z3
+	}
+	if a.Z3 == "private" && a.Sidecar != nil && ds.Z3Private == "" {
+		ds.Z3Private = "/" + strings.TrimPrefix(a.Sidecar.Path, "/")
+	}
+	if ds.LibcRelation == "" {
+		ds.LibcRelation = libcRelation(a.Relations)
+	}
+	ds.AddOns = addAddOns(ds.AddOns, a.Repositories)
+}
+
+// tidyDistros sorts each distro's packages (x86_64 first) and Z3
+// packages, drops the distro targets with no package in this release
+// (they say nothing useful) and sorts the rest by id.
+func tidyDistros(d *templates.InstallDoc) {
 	for i := range d.Distros {
 		ds := &d.Distros[i]
 		sort.Slice(ds.Packages, func(a, b int) bool {
@@ -309,7 +367,6 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 		})
 		sort.Strings(ds.Z3Packages)
 	}
-	// Distro targets with no package in this release say nothing useful.
 	kept := d.Distros[:0]
 	for _, ds := range d.Distros {
 		if len(ds.Packages) > 0 {
@@ -318,7 +375,11 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	}
 	d.Distros = kept
 	sort.Slice(d.Distros, func(i, j int) bool { return d.Distros[i].ID < d.Distros[j].ID })
+}
 
+// docArtifacts adds every artifact's row to d, and each tarball's
+// description (docTarball), noting which flavours the release has.
+func docArtifacts(d *templates.InstallDoc, m *manifest.Manifest, z3 z3Index) {
 	for _, a := range m.Artifacts {
 		d.Artifacts = append(d.Artifacts, templates.DocArtifact{
 			File: a.File, Kind: a.Kind, Arch: a.Arch, Libc: string(a.Libc), Distro: a.Distro,
@@ -327,63 +388,75 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 		if a.Kind != "tarball" {
 			continue
 		}
-		t := templates.DocTarball{
-			File: a.File, Arch: a.Arch, Triple: a.Triple, Libc: string(a.Libc),
-			Flavour: flavour(a), Floor: a.Floor, Z3: a.Z3, Z3So: a.Z3So,
-			Contents: append([]string(nil), a.Contents...),
-		}
-		if t.Floor == "" && t.Flavour != "musl static" {
-			t.Floor = m.Floor.Glibc
-		}
-		if t.Flavour == "gnu+sidecar" {
-			d.HasSidecar = true
-			t.SidecarPath = "lib/" + a.Z3So
-			if a.Sidecar != nil {
-				t.SidecarPath = a.Sidecar.Path
-				if a.Sidecar.Soname != "" {
-					t.Z3So = a.Sidecar.Soname
-				}
-			}
-			t.Runpath = a.Runpath
-		}
-		if t.Flavour == "gnu" && a.Z3So != "" {
-			ps := providers[key{a.Arch, a.Z3So}]
-			names := make([]string, 0, len(ps))
-			for p := range ps {
-				names = append(names, p)
-			}
-			sort.Strings(names)
-			for _, p := range names {
-				ids := append([]string(nil), ps[p]...)
-				sort.Strings(ids)
-				t.Z3Providers = append(t.Z3Providers, templates.CodeSpan(p)+" ("+templates.MarkdownText(strings.Join(ids, ", "))+")")
-			}
-			for k, ids := range sonames {
-				if k.arch != a.Arch || k.so == a.Z3So {
-					continue
-				}
-				for _, id := range ids {
-					t.Z3Elsewhere = addUnique(t.Z3Elsewhere, id)
-				}
-			}
-			sort.Strings(t.Z3Elsewhere)
-		}
+		t := docTarball(a, m.Floor.Glibc, z3)
 		switch t.Flavour {
 		case "gnu":
 			d.HasGnuTarball = true
+		case "gnu+sidecar":
+			d.HasSidecar = true
 		case "musl static":
 			d.HasMusl = true
 		}
 		d.Tarballs = append(d.Tarballs, t)
 	}
-	if d.HasMusl {
-		all, musl := releaseArches(m, false), releaseArches(m, true)
-		if len(musl) < len(all) {
-			d.MuslOnly = strings.Join(musl, ", ")
+}
+
+// docTarball describes tarball a: its flavour, its glibc floor (the
+// release's, floor, unless it records its own), its sidecar library, and
+// for a plain gnu one which distro packages provide the Z3 library it
+// loads.
+func docTarball(a manifest.Artifact, floor string, z3 z3Index) templates.DocTarball {
+	t := templates.DocTarball{
+		File: a.File, Arch: a.Arch, Triple: a.Triple, Libc: string(a.Libc),
+		Flavour: flavour(a), Floor: a.Floor, Z3: a.Z3, Z3So: a.Z3So,
+		Contents: append([]string(nil), a.Contents...),
+	}
+	if t.Floor == "" && t.Flavour != "musl static" {
+		t.Floor = floor
+	}
+	if t.Flavour == "gnu+sidecar" {
+		t.SidecarPath = "lib/" + a.Z3So
+		if a.Sidecar != nil {
+			t.SidecarPath = a.Sidecar.Path
+			if a.Sidecar.Soname != "" {
+				t.Z3So = a.Sidecar.Soname
+			}
+		}
+		t.Runpath = a.Runpath
+	}
+	if t.Flavour == "gnu" && a.Z3So != "" {
+		t.Z3Providers, t.Z3Elsewhere = z3.hints(a.Arch, a.Z3So)
+	}
+	return t
+}
+
+// hints tells the user of a gnu tarball loading soname so on arch which
+// distro packages provide it (Markdown, "`pkg` (ids)"), and which distro
+// targets' packages load another Z3 soname on that arch, both sorted.
+func (x z3Index) hints(arch, so string) (providers, elsewhere []string) {
+	ps := x.providers[z3Key{arch, so}]
+	for _, p := range slices.Sorted(maps.Keys(ps)) {
+		ids := append([]string(nil), ps[p]...)
+		sort.Strings(ids)
+		providers = append(providers, templates.CodeSpan(p)+" ("+templates.MarkdownText(strings.Join(ids, ", "))+")")
+	}
+	for k, ids := range x.sonames {
+		if k.arch != arch || k.so == so {
+			continue
+		}
+		for _, id := range ids {
+			elsewhere = addUnique(elsewhere, id)
 		}
 	}
-	sort.Slice(d.Tarballs, func(i, j int) bool {
-		a, b := d.Tarballs[i], d.Tarballs[j]
+	sort.Strings(elsewhere)
+	return providers, elsewhere
+}
+
+// sortTarballs orders tarballs: x86_64 first, then by flavour (gnu,
+// gnu+sidecar, musl static), then by file.
+func sortTarballs(ts []templates.DocTarball) {
+	sort.Slice(ts, func(i, j int) bool {
+		a, b := ts[i], ts[j]
 		if archRank(a.Arch) != archRank(b.Arch) {
 			return archRank(a.Arch) < archRank(b.Arch)
 		}
@@ -392,8 +465,6 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 		}
 		return a.File < b.File
 	})
-	sort.Slice(d.Artifacts, func(i, j int) bool { return d.Artifacts[i].File < d.Artifacts[j].File })
-	return d, nil
 }
 
 // releaseArches lists the architectures of the release's artifacts (only

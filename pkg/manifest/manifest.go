@@ -476,6 +476,23 @@ func (m *Manifest) Validate() error {
 		return &InvalidError{Problems: []FieldError{{Field: "manifest", Problem: "missing"}}}
 	}
 	var c checker
+	c.header(m)
+	c.floor(&m.Floor)
+	c.service(m.Service)
+	ids := c.distros(m.Distros)
+	c.artifacts(m.Artifacts, ids)
+	c.inputs(m.Inputs)
+	c.partial(m)
+	c.signing(m.Signing)
+	if len(c.e.Problems) == 0 {
+		return nil
+	}
+	return &c.e
+}
+
+// header checks the release's own fields: schema, product, summary,
+// versions, homepage, license, epoch and configuration digest.
+func (c *checker) header(m *Manifest) {
 	if m.Schema != SchemaVersion {
 		c.fail("schema", fmt.Sprint(m.Schema), fmt.Sprintf("this relpack reads schema %d", SchemaVersion))
 	}
@@ -490,30 +507,45 @@ func (m *Manifest) Validate() error {
 		c.fail("source_date_epoch", fmt.Sprint(m.SourceDateEpoch), fmt.Sprintf("outside 0..%d (1970 to 2106-02-07, the seconds rpm and gzip headers and OpenPGP signatures hold); rebuild the release with SOURCE_DATE_EPOCH in that range", MaxEpoch))
 	}
 	c.match("config_digest", m.ConfigDigest, true, sha256RE, wantSHA256)
-	c.match("floor.glibc", m.Floor.Glibc, true, numVersionRE, wantNumVer)
-	c.match("floor.policy", m.Floor.Policy, true, nameRE, wantName)
-	for _, fam := range slices.Sorted(maps.Keys(m.Floor.Families)) {
+}
+
+// floor checks the glibc floor, its policy, the other symbol version
+// families (in name order), the per-arch ones and what it covers.
+func (c *checker) floor(fl *Floor) {
+	c.match("floor.glibc", fl.Glibc, true, numVersionRE, wantNumVer)
+	c.match("floor.policy", fl.Policy, true, nameRE, wantName)
+	for _, fam := range slices.Sorted(maps.Keys(fl.Families)) {
 		c.match("floor.families", fam, false, familyRE, "a symbol version family such as GLIBCXX")
-		c.match("floor.families."+fam, m.Floor.Families[fam], false, numVersionRE, wantNumVer)
+		c.match("floor.families."+fam, fl.Families[fam], false, numVersionRE, wantNumVer)
 	}
-	for _, arch := range slices.Sorted(maps.Keys(m.Floor.Arches)) {
+	for _, arch := range slices.Sorted(maps.Keys(fl.Arches)) {
 		c.match("floor.arches", arch, false, floorArchRE, "x86_64 or aarch64")
-		for _, fam := range slices.Sorted(maps.Keys(m.Floor.Arches[arch])) {
+		for _, fam := range slices.Sorted(maps.Keys(fl.Arches[arch])) {
 			c.match("floor.arches."+arch, fam, false, familyRE, "a symbol version family such as GCC")
-			c.match("floor.arches."+arch+"."+fam, m.Floor.Arches[arch][fam], false, numVersionRE, wantNumVer)
+			c.match("floor.arches."+arch+"."+fam, fl.Arches[arch][fam], false, numVersionRE, wantNumVer)
 		}
 	}
-	for i, s := range m.Floor.Covers {
+	for i, s := range fl.Covers {
 		c.text(fmt.Sprintf("floor.covers[%d]", i), s)
 	}
-	if sv := m.Service; sv != nil {
-		c.match("service.unit", sv.Unit, false, unitRE, "a unit file name such as NAME.service")
-		if sv.Scope != "system" && sv.Scope != "user" {
-			c.fail("service.scope", sv.Scope, "system or user")
-		}
+}
+
+// service checks the systemd unit record, if any.
+func (c *checker) service(sv *Service) {
+	if sv == nil {
+		return
 	}
+	c.match("service.unit", sv.Unit, false, unitRE, "a unit file name such as NAME.service")
+	if sv.Scope != "system" && sv.Scope != "user" {
+		c.fail("service.scope", sv.Scope, "system or user")
+	}
+}
+
+// distros checks every distro target, each id once, and returns the set
+// of ids the artifacts may name.
+func (c *checker) distros(distros []Distro) map[string]bool {
 	ids := map[string]bool{}
-	for i, d := range m.Distros {
+	for i, d := range distros {
 		f := fmt.Sprintf("distros[%d].", i)
 		c.match(f+"id", d.ID, false, idRE, wantID)
 		if ids[d.ID] {
@@ -529,11 +561,17 @@ func (m *Manifest) Validate() error {
 			c.text(f+"support.kind", s.Kind)
 		}
 	}
-	if len(m.Artifacts) == 0 {
+	return ids
+}
+
+// artifacts checks that there are artifacts, each file listed once, and
+// every artifact (artifact), its distro among ids.
+func (c *checker) artifacts(arts []Artifact, ids map[string]bool) {
+	if len(arts) == 0 {
 		c.fail("artifacts", "", "the manifest lists no artifacts: there is nothing to document or install (give the manifest.json of a finished relpack build)")
 	}
 	files := map[string]bool{}
-	for i, a := range m.Artifacts {
+	for i, a := range arts {
 		f := fmt.Sprintf("artifacts[%d].", i)
 		c.match(f+"file", a.File, false, safeFileRE, wantFile)
 		c.notReleaseFile(f+"file", a.File)
@@ -541,49 +579,72 @@ func (m *Manifest) Validate() error {
 			c.fail(f+"file", a.File, "listed twice")
 		}
 		files[a.File] = true
-		if a.Size < 0 {
-			c.fail(f+"size", fmt.Sprint(a.Size), "negative")
-		}
-		c.match(f+"sha256", a.SHA256, false, sha256RE, wantSHA256)
-		c.oneOf(f+"kind", a.Kind, false, "tarball", "deb", "rpm", "apk")
-		c.match(f+"triple", a.Triple, true, tripleRE, wantTriple)
-		c.match(f+"arch", a.Arch, false, archRE, wantArch)
-		c.oneOf(f+"libc", string(a.Libc), true, "glibc", "musl", "none", "unknown")
-		c.match(f+"distro", a.Distro, a.Kind == "tarball", idRE, wantID)
-		if a.Distro != "" && !ids[a.Distro] && idRE.MatchString(a.Distro) {
-			c.fail(f+"distro", a.Distro, "not one of the manifest's distros[].id")
-		}
-		c.match(f+"floor", a.Floor, true, numVersionRE, wantNumVer)
-		c.match(f+"glibc_measured", a.GlibcMeasured, true, numVersionRE, wantNumVer)
-		for j, r := range a.Relations {
-			c.match(fmt.Sprintf("%srelations[%d]", f, j), r, false, relationRE, wantRelRule)
-		}
-		c.match(f+"z3", a.Z3, true, idRE, "a Z3 mode such as bundled, unbundled or sidecar")
-		c.match(f+"z3_soname", a.Z3So, true, safeFileRE, wantFile)
-		c.match(f+"z3_package", a.Z3Package, true, nameRE, wantName)
-		for j, p := range a.Contents {
-			c.relPath(fmt.Sprintf("%scontents[%d]", f, j), p)
-		}
-		c.match(f+"package_version", a.PackageVersion, true, pkgVersionRE, wantPkgVer)
-		c.match(f+"runpath", a.Runpath, true, runpathRE, "a RUNPATH such as $ORIGIN/../lib")
-		if s := a.Sidecar; s != nil {
-			c.relPath(f+"sidecar.path", s.Path)
-			c.match(f+"sidecar.soname", s.Soname, true, safeFileRE, wantFile)
-			c.match(f+"sidecar.sha256", s.SHA256, true, sha256RE, wantSHA256)
-			for j, n := range s.Needed {
-				c.match(fmt.Sprintf("%ssidecar.needed[%d]", f, j), n, false, safeFileRE, wantFile)
-			}
-		}
-		for j, r := range a.Repositories {
-			g := fmt.Sprintf("%srepositories[%d].", f, j)
-			c.text(g+"name", r.Name)
-			c.match(g+"enable", r.Enable, false, enableRE, "one command of letters, digits, spaces and . / + _ : = , @ - (e.g. dnf install epel-release)")
-			for k, p := range r.Packages {
-				c.match(fmt.Sprintf("%spackages[%d]", g, k), p, false, nameRE, wantName)
-			}
+		c.artifact(f, a, ids)
+	}
+}
+
+// artifact checks one artifact's fields after its file name; f is its
+// JSON path with a trailing dot.
+func (c *checker) artifact(f string, a Artifact, ids map[string]bool) {
+	if a.Size < 0 {
+		c.fail(f+"size", fmt.Sprint(a.Size), "negative")
+	}
+	c.match(f+"sha256", a.SHA256, false, sha256RE, wantSHA256)
+	c.oneOf(f+"kind", a.Kind, false, "tarball", "deb", "rpm", "apk")
+	c.match(f+"triple", a.Triple, true, tripleRE, wantTriple)
+	c.match(f+"arch", a.Arch, false, archRE, wantArch)
+	c.oneOf(f+"libc", string(a.Libc), true, "glibc", "musl", "none", "unknown")
+	c.match(f+"distro", a.Distro, a.Kind == "tarball", idRE, wantID)
+	if a.Distro != "" && !ids[a.Distro] && idRE.MatchString(a.Distro) {
+		c.fail(f+"distro", a.Distro, "not one of the manifest's distros[].id")
+	}
+	c.match(f+"floor", a.Floor, true, numVersionRE, wantNumVer)
+	c.match(f+"glibc_measured", a.GlibcMeasured, true, numVersionRE, wantNumVer)
+	for j, r := range a.Relations {
+		c.match(fmt.Sprintf("%srelations[%d]", f, j), r, false, relationRE, wantRelRule)
+	}
+	c.match(f+"z3", a.Z3, true, idRE, "a Z3 mode such as bundled, unbundled or sidecar")
+	c.match(f+"z3_soname", a.Z3So, true, safeFileRE, wantFile)
+	c.match(f+"z3_package", a.Z3Package, true, nameRE, wantName)
+	for j, p := range a.Contents {
+		c.relPath(fmt.Sprintf("%scontents[%d]", f, j), p)
+	}
+	c.match(f+"package_version", a.PackageVersion, true, pkgVersionRE, wantPkgVer)
+	c.match(f+"runpath", a.Runpath, true, runpathRE, "a RUNPATH such as $ORIGIN/../lib")
+	c.sidecar(f+"sidecar.", a.Sidecar)
+	c.repositories(f, a.Repositories)
+}
+
+// sidecar checks a tarball's sidecar library record, if any; f ends in
+// "sidecar.".
+func (c *checker) sidecar(f string, s *Sidecar) {
+	if s == nil {
+		return
+	}
+	c.relPath(f+"path", s.Path)
+	c.match(f+"soname", s.Soname, true, safeFileRE, wantFile)
+	c.match(f+"sha256", s.SHA256, true, sha256RE, wantSHA256)
+	for j, n := range s.Needed {
+		c.match(fmt.Sprintf("%sneeded[%d]", f, j), n, false, safeFileRE, wantFile)
+	}
+}
+
+// repositories checks a package's add-on repositories: the enable command
+// ends up in install docs and install.sh.
+func (c *checker) repositories(f string, repos []Repository) {
+	for j, r := range repos {
+		g := fmt.Sprintf("%srepositories[%d].", f, j)
+		c.text(g+"name", r.Name)
+		c.match(g+"enable", r.Enable, false, enableRE, "one command of letters, digits, spaces and . / + _ : = , @ - (e.g. dnf install epel-release)")
+		for k, p := range r.Packages {
+			c.match(fmt.Sprintf("%spackages[%d]", g, k), p, false, nameRE, wantName)
 		}
 	}
-	for i, in := range m.Inputs {
+}
+
+// inputs checks the input binaries the release was built from.
+func (c *checker) inputs(inputs []Input) {
+	for i, in := range inputs {
 		f := fmt.Sprintf("inputs[%d].", i)
 		c.match(f+"triple", in.Triple, true, tripleRE, wantTriple)
 		c.match(f+"file", in.File, true, safeFileRE, wantFile)
@@ -594,14 +655,38 @@ func (m *Manifest) Validate() error {
 		}
 		c.match(f+"z3_soname", in.Z3So, true, safeFileRE, wantFile)
 	}
+}
+
+// partial checks the fields of a partial release (relpack build --only):
+// selectors and planned only with partial: true, then each selector and
+// planned file, then that a partial names its selectors and plans every
+// artifact it holds.
+func (c *checker) partial(m *Manifest) {
 	if !m.Partial && (len(m.Selectors) > 0 || len(m.Planned) > 0) {
 		c.fail("partial", "false", "selectors and planned belong to a partial release (partial: true) only")
 	}
 	for i, s := range m.Selectors {
 		c.match(fmt.Sprintf("selectors[%d]", i), s, false, idRE, "a selector: a triple, an arch, a distro target id or a kind")
 	}
+	planned := c.planned(m.Planned)
+	if !m.Partial {
+		return
+	}
+	if len(m.Selectors) == 0 {
+		c.fail("selectors", "", "missing: a partial release names the --only selectors it was built with")
+	}
+	for i, a := range m.Artifacts {
+		if !planned[a.File] {
+			c.fail(fmt.Sprintf("artifacts[%d].file", i), a.File, "not in planned[]: a partial release plans every artifact it holds")
+		}
+	}
+}
+
+// planned checks a partial release's planned files, each listed once, and
+// returns their set.
+func (c *checker) planned(plan []Planned) map[string]bool {
 	planned := map[string]bool{}
-	for i, p := range m.Planned {
+	for i, p := range plan {
 		f := fmt.Sprintf("planned[%d].", i)
 		c.match(f+"file", p.File, false, safeFileRE, wantFile)
 		c.notReleaseFile(f+"file", p.File)
@@ -611,27 +696,19 @@ func (m *Manifest) Validate() error {
 		planned[p.File] = true
 		c.match(f+"input", p.Input, true, sha256RE, wantSHA256)
 	}
-	if m.Partial {
-		if len(m.Selectors) == 0 {
-			c.fail("selectors", "", "missing: a partial release names the --only selectors it was built with")
-		}
-		for i, a := range m.Artifacts {
-			if !planned[a.File] {
-				c.fail(fmt.Sprintf("artifacts[%d].file", i), a.File, "not in planned[]: a partial release plans every artifact it holds")
-			}
-		}
+	return planned
+}
+
+// signing checks the signing record of a signed release, if any.
+func (c *checker) signing(s *Signing) {
+	if s == nil {
+		return
 	}
-	if s := m.Signing; s != nil {
-		c.match("signing.fingerprint", s.Fingerprint, false, fingerprintRE, "40 hex digits")
-		c.match("signing.key_id", s.KeyID, true, keyIDRE, "16 hex digits")
-		c.text("signing.user_id", s.UserID)
-		c.match("signing.signature", s.Signature, true, safeFileRE, wantFile)
-		c.match("signing.public_key", s.PublicKey, true, safeFileRE, wantFile)
-	}
-	if len(c.e.Problems) == 0 {
-		return nil
-	}
-	return &c.e
+	c.match("signing.fingerprint", s.Fingerprint, false, fingerprintRE, "40 hex digits")
+	c.match("signing.key_id", s.KeyID, true, keyIDRE, "16 hex digits")
+	c.text("signing.user_id", s.UserID)
+	c.match("signing.signature", s.Signature, true, safeFileRE, wantFile)
+	c.match("signing.public_key", s.PublicKey, true, safeFileRE, wantFile)
 }
 
 // ReadValid is Read for a consumer that renders the manifest (docs,

@@ -26,6 +26,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"relpack/internal/ctxio"
+	"relpack/internal/pipeline"
 	"relpack/internal/regular"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
@@ -63,35 +64,107 @@ type partial struct {
 	lock *os.File
 }
 
+// stages are a merge, in order. Each reads only what the stages before it
+// added to the job; nothing touches OutDir before publish.
+var stages = []pipeline.Stage[*job]{
+	{Name: "check the options", Run: (*job).checkOptions},                      // partials and --out named, each folder once, --out none of them
+	{Name: "read and lock the partials", Run: (*job).readPartials},             // shared lock on each; its manifest, held to its SHA256SUMS
+	{Name: "check the partials form one release", Run: (*job).checkOneRelease}, // version, config digest, epoch, signing, every header field
+	{Name: "collect the artifacts", Run: (*job).collectArtifacts},              // each artifact from one partial, one input per planned file, none missing
+	{Name: "load the signing key", Run: (*job).loadSigningKey},                 // --sign as the partials were signed; the key that signed the packages
+	{Name: "verify each partial", Run: (*job).verifyPartials},                  // pkg/releaseverify as a user would; manifest unchanged since read
+	{Name: "check every artifact is there", Run: (*job).checkArtifactFiles},    // each file present at its recorded size
+	{Name: "make the merged manifest", Run: (*job).makeManifest},               // partial fields dropped, inputs joined and sorted
+	{Name: "publish", Run: (*job).publish},                                     // release.Publish: lock --out, staging folder (stagingStages), journaled swap
+}
+
+// stagingStages fill the staging folder release.Publish hands the publish
+// stage, between taking --out and the swap.
+var stagingStages = []pipeline.Stage[*job]{
+	{Name: "stage the artifacts", Run: (*job).stageArtifacts},                // verified copies: sha256 and size checked as copied
+	{Name: "manifest, sums and signature", Run: (*job).writeManifestAndSums}, // manifest.json, SHA256SUMS; signed: SHA256SUMS.asc, KEY.asc
+}
+
+// Stages names a merge's stages in the order they run; the stages run in
+// publish's staging folder follow it, as "publish: NAME".
+func Stages() []string {
+	names := pipeline.Names(stages)
+	for _, n := range pipeline.Names(stagingStages) {
+		names = append(names, "publish: "+n)
+	}
+	return names
+}
+
+// job is one merge: its options, then what each stage adds.
+type job struct {
+	opts Options
+	ctx  context.Context // opts.Context, or a context that is never done
+
+	// added by "read and lock the partials" (Run's defer unlocks them)
+	parts []*partial
+
+	// added by "collect the artifacts"
+	owner map[string]*partial // artifact file -> the partial holding it
+	arts  []manifest.Artifact // every artifact, sorted by file
+
+	// added by "load the signing key"; nil: unsigned
+	key *sign.Key
+
+	// added by "make the merged manifest"
+	merged       manifest.Manifest
+	manifestJSON []byte
+
+	// added by "publish", for stagingStages
+	stage  string   // the staging folder release.Publish made
+	staged []string // names to publish, in order (SHA256SUMS last)
+}
+
 // Run checks that the partials form one release and publishes it into
 // OutDir. Every refusal names the folders; OutDir is touched only when the
 // partials agree, and holds what it held before on any error.
 func Run(opts Options) (*manifest.Manifest, error) {
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
+	j := &job{opts: opts, ctx: opts.Context}
+	if j.ctx == nil {
+		j.ctx = context.Background()
 	}
+	defer func() {
+		for _, p := range j.parts {
+			p.lock.Close()
+		}
+	}()
+	// No context for pipeline.Run: a stage that waits (the signing key,
+	// verifying, copying) notices Ctrl-C itself and says what OutDir holds.
+	if err := pipeline.Run(nil, j, stages); err != nil {
+		return nil, err
+	}
+	return &j.merged, nil
+}
+
+// checkOptions reads opts: partial folders and --out are named, each
+// partial once (after symlinks), and --out is none of them. Adds nothing.
+func (j *job) checkOptions() error {
+	opts := j.opts
 	if len(opts.Dirs) == 0 {
-		return nil, errors.New("no partial releases given; name the folders relpack build --only wrote")
+		return errors.New("no partial releases given; name the folders relpack build --only wrote")
 	}
 	if opts.OutDir == "" {
-		return nil, errors.New("no --out folder given")
+		return errors.New("no --out folder given")
 	}
 	outAbs, err := filepath.Abs(opts.OutDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	seenDir := map[string]string{}
 	for _, d := range opts.Dirs {
 		abs, err := filepath.Abs(d)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if real, err := filepath.EvalSymlinks(abs); err == nil {
 			abs = real
 		}
 		if other, ok := seenDir[abs]; ok {
-			return nil, fmt.Errorf("%s and %s are the same folder; name each partial release once", other, d)
+			return fmt.Errorf("%s and %s are the same folder; name each partial release once", other, d)
 		}
 		seenDir[abs] = d
 		out := outAbs
@@ -99,65 +172,88 @@ func Run(opts Options) (*manifest.Manifest, error) {
 			out = real
 		}
 		if out == abs {
-			return nil, fmt.Errorf("--out %s is the partial release %s itself; merge into a folder of its own", opts.OutDir, d)
+			return fmt.Errorf("--out %s is the partial release %s itself; merge into a folder of its own", opts.OutDir, d)
 		}
 	}
+	return nil
+}
 
-	// 1. Read every partial, under a shared lock: a build still writing
-	// one holds it exclusively.
-	var parts []*partial
-	defer func() {
-		for _, p := range parts {
-			p.lock.Close()
-		}
-	}()
-	for _, d := range opts.Dirs {
+// readPartials reads opts.Dirs, each under a shared lock (a build still
+// writing one holds it exclusively), and adds parts: every partial's
+// manifest, valid, partial and held to its SHA256SUMS.
+func (j *job) readPartials() error {
+	for _, d := range j.opts.Dirs {
 		p, err := readPartial(d)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		parts = append(parts, p)
+		j.parts = append(j.parts, p)
 	}
+	return nil
+}
 
-	// 2. One release: version, configuration, then everything else the
-	// manifests say about the release as a whole.
+// checkOneRelease reads parts: one release, so one version, configuration,
+// epoch and signer, then everything else the manifests say about the
+// release as a whole. Adds nothing.
+func (j *job) checkOneRelease() error {
+	parts := j.parts
 	if err := same(parts, "version", func(m *manifest.Manifest) string { return m.Version },
 		"partials of different versions; merge the partial releases of one relpack build --version"); err != nil {
-		return nil, err
+		return err
 	}
 	if err := same(parts, "config_digest", func(m *manifest.Manifest) string { return m.ConfigDigest },
 		"partials built from different configurations (packaging.yaml, the files it names, the inputs' triples) or relpack versions; build every partial from the same commit with the same relpack"); err != nil {
-		return nil, err
+		return err
 	}
 	if err := same(parts, "source_date_epoch", func(m *manifest.Manifest) string { return fmt.Sprint(m.SourceDateEpoch) },
 		"partials built with different SOURCE_DATE_EPOCH; export the same value (the release commit's time) in every job"); err != nil {
-		return nil, err
+		return err
 	}
-	if err := same(parts, "signing", func(m *manifest.Manifest) string {
-		if m.Signing == nil {
-			return "unsigned"
-		}
-		return "signed by " + m.Signing.Fingerprint
-	}, "partials signed differently; build every partial with --sign and the same key, or none"); err != nil {
-		return nil, err
+	if err := same(parts, "signing", signer,
+		"partials signed differently; build every partial with --sign and the same key, or none"); err != nil {
+		return err
 	}
-	if err := sameHeader(parts); err != nil {
-		return nil, err
-	}
+	return sameHeader(parts)
+}
 
-	// 3. Artifacts: each from one partial, each planned, none missing.
-	owner := map[string]*partial{}
-	var arts []manifest.Artifact
-	for _, p := range parts {
+// signer is how a manifest's packages are signed, for same.
+func signer(m *manifest.Manifest) string {
+	if m.Signing == nil {
+		return "unsigned"
+	}
+	return "signed by " + m.Signing.Fingerprint
+}
+
+// collectArtifacts reads parts and adds owner and arts: each artifact
+// comes from one partial, the partials planning a file read one input
+// binary for it, and every planned file is some partial's artifact.
+func (j *job) collectArtifacts() error {
+	j.owner = map[string]*partial{}
+	for _, p := range j.parts {
 		for _, a := range p.m.Artifacts {
-			if o, ok := owner[a.File]; ok {
-				return nil, fmt.Errorf("%s and %s both hold %s (overlap: --only %s and --only %s select it both); give each artifact to one partial build",
+			if o, ok := j.owner[a.File]; ok {
+				return fmt.Errorf("%s and %s both hold %s (overlap: --only %s and --only %s select it both); give each artifact to one partial build",
 					o.dir, p.dir, a.File, strings.Join(o.m.Selectors, " --only "), strings.Join(p.m.Selectors, " --only "))
 			}
-			owner[a.File] = p
-			arts = append(arts, a)
+			j.owner[a.File] = p
+			j.arts = append(j.arts, a)
 		}
 	}
+	planned, err := plannedFiles(j.parts)
+	if err != nil {
+		return err
+	}
+	if err := j.checkNoneMissing(planned); err != nil {
+		return err
+	}
+	slices.SortFunc(j.arts, func(a, b manifest.Artifact) int { return strings.Compare(a.File, b.File) })
+	return nil
+}
+
+// plannedFiles joins the partials' planned files, refusing two partials
+// that read different input binaries for one file. It returns the set of
+// planned file names.
+func plannedFiles(parts []*partial) (map[string]bool, error) {
 	type plan struct {
 		input string
 		dir   string
@@ -175,141 +271,212 @@ func Run(opts Options) (*manifest.Manifest, error) {
 			}
 		}
 	}
+	files := map[string]bool{}
+	for f := range planned {
+		files[f] = true
+	}
+	return files, nil
+}
+
+// checkNoneMissing refuses planned files no partial holds, naming them
+// in order and every partial with its selectors.
+func (j *job) checkNoneMissing(planned map[string]bool) error {
 	var missing []string
 	for _, f := range slices.Sorted(maps.Keys(planned)) {
-		if owner[f] == nil {
+		if j.owner[f] == nil {
 			missing = append(missing, f)
 		}
 	}
-	if len(missing) > 0 {
-		var sels []string
-		for _, p := range parts {
-			sels = append(sels, fmt.Sprintf("%s (--only %s)", p.dir, strings.Join(p.m.Selectors, " --only ")))
-		}
-		return nil, fmt.Errorf("the partials %s leave %d planned artifacts missing: %s; build them with relpack build --only and merge all the partials",
-			strings.Join(sels, ", "), len(missing), strings.Join(missing, ", "))
+	if len(missing) == 0 {
+		return nil
 	}
-	slices.SortFunc(arts, func(a, b manifest.Artifact) int { return strings.Compare(a.File, b.File) })
+	var sels []string
+	for _, p := range j.parts {
+		sels = append(sels, fmt.Sprintf("%s (--only %s)", p.dir, strings.Join(p.m.Selectors, " --only ")))
+	}
+	return fmt.Errorf("the partials %s leave %d planned artifacts missing: %s; build them with relpack build --only and merge all the partials",
+		strings.Join(sels, ", "), len(missing), strings.Join(missing, ", "))
+}
 
-	// 4. Signing: SHA256SUMS is signed here, once, by the key that signed
-	// the packages.
-	var key *sign.Key
-	first := parts[0].m
+// loadSigningKey reads opts.Sign, opts.Config and parts: --sign exactly
+// when the partials' packages are signed, and then by the configuration's
+// key, so SHA256SUMS is signed here, once, by the key that signed the
+// packages. Adds key (nil unsigned).
+func (j *job) loadSigningKey() error {
+	opts, first := j.opts, j.parts[0].m
 	switch {
 	case opts.Sign && first.Signing == nil:
-		return nil, fmt.Errorf("--sign: the partials %s were built without --sign: their packages are unsigned (packages are signed where they are built); build them with --sign", dirList(parts))
+		return fmt.Errorf("--sign: the partials %s were built without --sign: their packages are unsigned (packages are signed where they are built); build them with --sign", dirList(j.parts))
 	case !opts.Sign && first.Signing != nil:
-		return nil, fmt.Errorf("the partials %s hold packages signed by %s; pass --sign (with the configuration holding that key) so SHA256SUMS is signed too, as a signed build does", dirList(parts), first.Signing.Fingerprint)
-	case opts.Sign:
-		if opts.Config == nil {
-			return nil, errors.New("--sign needs the configuration naming the signing key (-c packaging.yaml)")
-		}
-		if key, err = release.SigningKeyContext(ctx, opts.Config); err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%w while loading the signing key; %s holds what it held before", release.ErrInterrupted, opts.OutDir)
-			}
-			return nil, err
-		}
-		if key.Fingerprint != first.Signing.Fingerprint {
-			return nil, fmt.Errorf("--sign: %s's signing key is %s, but the partials %s were signed by %s; sign with the key that signed the packages",
-				opts.Config.File, key.Fingerprint, dirList(parts), first.Signing.Fingerprint)
-		}
+		return fmt.Errorf("the partials %s hold packages signed by %s; pass --sign (with the configuration holding that key) so SHA256SUMS is signed too, as a signed build does", dirList(j.parts), first.Signing.Fingerprint)
+	case !opts.Sign:
+		return nil
 	}
+	if opts.Config == nil {
+		return errors.New("--sign needs the configuration naming the signing key (-c packaging.yaml)")
+	}
+	key, err := release.SigningKeyContext(j.ctx, opts.Config)
+	if err != nil {
+		if j.ctx.Err() != nil {
+			return fmt.Errorf("%w while loading the signing key; %s holds what it held before", release.ErrInterrupted, opts.OutDir)
+		}
+		return err
+	}
+	if key.Fingerprint != first.Signing.Fingerprint {
+		return fmt.Errorf("--sign: %s's signing key is %s, but the partials %s were signed by %s; sign with the key that signed the packages",
+			opts.Config.File, key.Fingerprint, dirList(j.parts), first.Signing.Fingerprint)
+	}
+	j.key = key
+	return nil
+}
 
-	// Each partial verified as a user would (pkg/releaseverify): signed,
-	// its SHA256SUMS.asc and every package signature by the key that signs
-	// the merged sums; every file against its SHA256SUMS and manifest;
-	// every package against its own metadata and digests.
+// verifyPartials reads parts and key: each partial verified as a user
+// would (pkg/releaseverify): signed, its SHA256SUMS.asc and every package
+// signature by the key that signs the merged sums; every file against its
+// SHA256SUMS and manifest; every package against its own metadata and
+// digests; and its manifest.json still the one read. Adds nothing: merge
+// signs only what it verified.
+func (j *job) verifyPartials() error {
 	var keyring openpgp.EntityList
-	if key != nil {
-		if keyring, err = releaseverify.PublicKeyring(key); err != nil {
-			return nil, err
+	if j.key != nil {
+		var err error
+		if keyring, err = releaseverify.PublicKeyring(j.key); err != nil {
+			return err
 		}
 	}
-	for _, p := range parts {
-		vo := releaseverify.Options{Dir: p.dir, Keyring: keyring, AllowUnsigned: !opts.Sign, Partial: true, Context: ctx}
-		if opts.Config != nil {
-			vo.Product, vo.KeyName = opts.Config.Name, opts.Config.File+"'s signing key"
-		}
-		rep, err := releaseverify.Verify(vo)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%w; %s was not touched", release.ErrInterrupted, opts.OutDir)
-			}
-			return nil, err
-		}
-		if err := rep.Err(); err != nil {
-			return nil, err
-		}
-		if rep.ManifestSHA256 != p.sum {
-			return nil, fmt.Errorf("%s/manifest.json changed while it was read; merge again when nothing writes the partial", p.dir)
+	for _, p := range j.parts {
+		if err := j.verifyPartial(p, keyring); err != nil {
+			return err
 		}
 	}
+	return nil
+}
 
-	// 5. Every artifact is there, at its recorded size, before the output
-	// folder is touched; its sha256 is checked on the copy published.
-	for _, a := range arts {
-		p := filepath.Join(owner[a.File].dir, a.File)
+// verifyPartial verifies one partial with keyring (nil: unsigned).
+func (j *job) verifyPartial(p *partial, keyring openpgp.EntityList) error {
+	opts := j.opts
+	vo := releaseverify.Options{Dir: p.dir, Keyring: keyring, AllowUnsigned: !opts.Sign, Partial: true, Context: j.ctx}
+	if opts.Config != nil {
+		vo.Product, vo.KeyName = opts.Config.Name, opts.Config.File+"'s signing key"
+	}
+	rep, err := releaseverify.Verify(vo)
+	if err != nil {
+		if j.ctx.Err() != nil {
+			return fmt.Errorf("%w; %s was not touched", release.ErrInterrupted, opts.OutDir)
+		}
+		return err
+	}
+	if err := rep.Err(); err != nil {
+		return err
+	}
+	if rep.ManifestSHA256 != p.sum {
+		return fmt.Errorf("%s/manifest.json changed while it was read; merge again when nothing writes the partial", p.dir)
+	}
+	return nil
+}
+
+// checkArtifactFiles reads arts and owner: every artifact is there, at
+// its recorded size, before the output folder is touched (its sha256 is
+// checked on the copy published). Adds nothing.
+func (j *job) checkArtifactFiles() error {
+	for _, a := range j.arts {
+		dir := j.owner[a.File].dir
+		p := filepath.Join(dir, a.File)
 		st, err := regular.Check(p)
 		switch {
 		case os.IsNotExist(err):
-			return nil, fmt.Errorf("%s is missing: %s/manifest.json lists it; copy the whole partial release (every file relpack build wrote)", p, owner[a.File].dir)
+			return fmt.Errorf("%s is missing: %s/manifest.json lists it; copy the whole partial release (every file relpack build wrote)", p, dir)
 		case err != nil:
-			return nil, fmt.Errorf("%s: %w", p, err)
+			return fmt.Errorf("%s: %w", p, err)
 		case st.Size() != a.Size:
-			return nil, fmt.Errorf("%s is %d bytes, but %s/manifest.json records %d: the file is not the one relpack build wrote; copy the partial release again", p, st.Size(), owner[a.File].dir, a.Size)
+			return fmt.Errorf("%s is %d bytes, but %s/manifest.json records %d: the file is not the one relpack build wrote; copy the partial release again", p, st.Size(), dir, a.Size)
 		}
 	}
+	return nil
+}
 
-	m := *first
+// makeManifest reads parts and arts and adds merged and manifestJSON: the
+// first partial's manifest without its partial fields, holding every
+// artifact and every partial's inputs.
+func (j *job) makeManifest() error {
+	m := *j.parts[0].m
 	m.Partial, m.Selectors, m.Planned = false, nil, nil
-	m.Artifacts = arts
+	m.Artifacts = j.arts
 	m.Inputs = nil
-	for _, p := range parts {
+	for _, p := range j.parts {
 		m.Inputs = append(m.Inputs, p.m.Inputs...)
 	}
 	m.Inputs = release.SortInputs(m.Inputs)
 	mj, err := m.Marshal()
 	if err != nil {
-		return nil, err
+		return err
 	}
+	j.merged, j.manifestJSON = m, mj
+	return nil
+}
 
-	// 6. Publish: copies verified into the staging folder, then the
-	// journaled swap.
-	err = release.Publish(opts.OutDir, opts.Clean, opts.Warn, func(stage string) ([]string, error) {
-		var names, staged []string
-		for _, a := range arts {
-			if err := copyVerified(ctx, owner[a.File].dir, a, stage); err != nil {
-				return nil, err
-			}
-			names = append(names, a.File)
-			staged = append(staged, filepath.Join(stage, a.File))
-		}
-		if err := pack.WriteFileAtomic(filepath.Join(stage, "manifest.json"), func(w io.Writer) error { _, err := w.Write(mj); return err }); err != nil {
+// publish hands release.Publish the stagingStages: it locks OutDir,
+// recovers what killed runs left, makes the staging folder (added as
+// stage) for them to fill, and swaps the staged names in; on any error
+// OutDir holds what it held before. Reads everything the staging stages do.
+func (j *job) publish() error {
+	err := release.Publish(j.opts.OutDir, j.opts.Clean, j.opts.Warn, func(stage string) ([]string, error) {
+		j.stage, j.staged = stage, nil
+		if err := pipeline.Run(nil, j, stagingStages); err != nil {
 			return nil, err
 		}
-		if err := pack.WriteSHA256SUMS(filepath.Join(stage, "SHA256SUMS"), append(staged, filepath.Join(stage, "manifest.json"))); err != nil {
+		if err := j.ctx.Err(); err != nil {
 			return nil, err
 		}
-		final := []string{"manifest.json", "SHA256SUMS"}
-		if key != nil {
-			if err := release.SignSums(stage, key, time.Unix(m.SourceDateEpoch, 0).UTC()); err != nil {
-				return nil, err
-			}
-			final = []string{"manifest.json", "KEY.asc", "SHA256SUMS.asc", "SHA256SUMS"}
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		return append(names, final...), nil
+		return j.staged, nil
 	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w; %s holds what it held before: %v", release.ErrInterrupted, opts.OutDir, err)
+		if j.ctx.Err() != nil {
+			return fmt.Errorf("%w; %s holds what it held before: %v", release.ErrInterrupted, j.opts.OutDir, err)
 		}
-		return nil, err
+		return err
 	}
-	return &m, nil
+	return nil
+}
+
+// stageArtifacts reads arts, owner and stage: copies every artifact into
+// stage, refusing one whose bytes are not the manifest's, and adds each to
+// staged.
+func (j *job) stageArtifacts() error {
+	for _, a := range j.arts {
+		if err := copyVerified(j.ctx, j.owner[a.File].dir, a, j.stage); err != nil {
+			return err
+		}
+		j.staged = append(j.staged, a.File)
+	}
+	return nil
+}
+
+// writeManifestAndSums reads manifestJSON, merged's epoch, key and staged:
+// writes manifest.json, SHA256SUMS over the artifacts and manifest.json
+// and, signed, SHA256SUMS.asc and KEY.asc into stage, and adds them to
+// staged in publishing order (SHA256SUMS last).
+func (j *job) writeManifestAndSums() error {
+	var paths []string
+	for _, n := range j.staged {
+		paths = append(paths, filepath.Join(j.stage, n))
+	}
+	mp := filepath.Join(j.stage, "manifest.json")
+	if err := pack.WriteFileAtomic(mp, func(w io.Writer) error { _, err := w.Write(j.manifestJSON); return err }); err != nil {
+		return err
+	}
+	if err := pack.WriteSHA256SUMS(filepath.Join(j.stage, "SHA256SUMS"), append(paths, mp)); err != nil {
+		return err
+	}
+	final := []string{"manifest.json", "SHA256SUMS"}
+	if j.key != nil {
+		if err := release.SignSums(j.stage, j.key, time.Unix(j.merged.SourceDateEpoch, 0).UTC()); err != nil {
+			return err
+		}
+		final = []string{"manifest.json", "KEY.asc", "SHA256SUMS.asc", "SHA256SUMS"}
+	}
+	j.staged = append(j.staged, final...)
+	return nil
 }
 
 // readPartial locks dir (shared) and reads its manifest, which must be a

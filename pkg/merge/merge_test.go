@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"relpack/internal/clitest"
+	"relpack/internal/pipeline"
 	"relpack/internal/testdeps"
 	"relpack/pkg/manifest"
 	"relpack/pkg/sign"
@@ -323,5 +324,25 @@ func TestSignedSplitAndMerge(t *testing.T) {
 	home := signtest.VerifierHome(t, filepath.Join(merged, "KEY.asc"))
 	if st, err := signtest.Verify(home, filepath.Join(merged, "SHA256SUMS.asc"), filepath.Join(merged, "SHA256SUMS")); err != nil || !strings.Contains(st, "VALIDSIG "+key.Fingerprint) {
 		t.Errorf("gpg --verify SHA256SUMS.asc: %v\n%s", err, st)
+	}
+}
+
+// TestStagesNamed holds the stage lists to what pipeline.Run and
+// docs/architecture.md need: every stage named once and runnable.
+func TestStagesNamed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, list := range [][]pipeline.Stage[*job]{stages, stagingStages} {
+		for _, s := range list {
+			if s.Name == "" || s.Run == nil {
+				t.Errorf("stage %q has no name or no function", s.Name)
+			}
+			if seen[s.Name] {
+				t.Errorf("stage %q listed twice", s.Name)
+			}
+			seen[s.Name] = true
+		}
+	}
+	if got, want := len(Stages()), len(stages)+len(stagingStages); got != want {
+		t.Errorf("Stages() lists %d stages, want %d: %q", got, want, Stages())
 	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	// the user wrote, for messages (Given).
 	given map[string]string
 
+	// Loaded by product (product.go).
 	Name        string
 	Summary     string
 	Description string
@@ -51,24 +52,43 @@ type Config struct {
 	Priority  string
 	Group     string
 
+	// Loaded by floor (floor.go).
 	Floor Floor
 	// Z3 is the expected Z3 mode of the gnu inputs ("bundled", "unbundled"),
 	// or "" to accept what the binaries say. It is checked, never assumed.
 	Z3 string
 
+	// Loaded by inputs (inputs.go).
+	//
 	// Inputs maps a target triple to its binary.
 	Inputs map[string]string
+
+	// Loaded by binary and files (install.go).
+	//
 	// Binary is where packages install the binary.
 	Binary string
 	// Files are the extra files packages install.
 	Files []File
+
+	// Loaded by systemd (systemd.go).
+	//
 	// Systemd, when set, makes packages install a systemd unit rendered
 	// from templates/.
 	Systemd *Systemd
+
+	// Loaded by tarball files and tarball sidecar (tarball.go).
 	Tarball Tarball
+
+	// Loaded by targets (targets.go).
 	Targets []Target
+
+	// Loaded by signing (signing.go).
+	//
 	// Signing, when set, signs the packages and SHA256SUMS.
 	Signing *Signing
+
+	// Loaded by libraries (libraries.go).
+	//
 	// Libraries states what the release needs of each library beyond its
 	// soname, by name stem ("libz3" matches libz3.so.4 and libz3.so.4.8).
 	Libraries map[string]Library

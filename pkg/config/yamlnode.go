@@ -56,28 +56,34 @@ func lineOf(root *yaml.Node, path string) int {
 	return line
 }
 
+// mapKey is the key node of key in mapping n, or nil.
 func mapKey(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i]
-		}
+	if i := mapIndex(n, key); i >= 0 {
+		return n.Content[i]
 	}
 	return nil
 }
 
+// mapValue is the value node of key in mapping n, or nil.
 func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if i := mapIndex(n, key); i >= 0 {
+		return n.Content[i+1]
+	}
+	return nil
+}
+
+// mapIndex is the index of key's node in mapping n's Content (its value
+// follows it), or -1; the first of duplicate keys wins.
+func mapIndex(n *yaml.Node, key string) int {
 	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
+		return -1
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return n.Content[i+1]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 func yamlKeys(t reflect.Type) map[string]bool {

@@ -8,10 +8,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-
-	"go.yaml.in/yaml/v3"
-
-	"relpack/pkg/abi"
 )
 
 // Every string in packaging.yaml ends up in a file another program parses
@@ -260,56 +256,6 @@ func checkLayout(c *Config) []layoutError {
 				errs = append(errs, layoutError{key, fmt.Sprintf("%s (%s) is a file, but %s (%s) is inside it: a path cannot be both a file and a folder", a.path, a.what, b.path, b.what)})
 			}
 		}
-	}
-	return errs
-}
-
-// stemRE is a library's name stem: the soname before ".so" (libz3,
-// libstdc++).
-var stemRE = regexp.MustCompile(`^lib[A-Za-z0-9_+-][A-Za-z0-9_.+-]*$`)
-
-// loadLibraries validates libraries: and fills c.Libraries (paths made
-// absolute).
-func (c *Config) loadLibraries(raw map[string]Library, root *yaml.Node) []layoutError {
-	var errs []layoutError
-	c.Libraries = map[string]Library{}
-	for _, stem := range slices.Sorted(maps.Keys(raw)) {
-		lib := raw[stem]
-		key := "libraries." + stem
-		if !stemRE.MatchString(stem) || strings.Contains(stem, ".so") {
-			errs = append(errs, layoutError{key, fmt.Sprintf("libraries: %q is not a library name stem: write the soname before \".so\", e.g. libz3 for libz3.so.4", stem)})
-			continue
-		}
-		if lib.MinVersion != "" && !abi.ValidVersion(lib.MinVersion) {
-			errs = append(errs, layoutError{key + ".min_version", fmt.Sprintf("%s.min_version %q is not a version such as 4.8.17", key, lib.MinVersion)})
-		}
-		if msg := checkOneLine(key+".why", lib.Why); lib.Why != "" && msg != "" {
-			errs = append(errs, layoutError{key + ".why", msg})
-		}
-		files := map[string]string{}
-		for _, arch := range slices.Sorted(maps.Keys(lib.Files)) {
-			fk := key + ".files." + arch
-			if arch != "x86_64" && arch != "aarch64" {
-				errs = append(errs, layoutError{fk, fmt.Sprintf("%s.files: unknown architecture %q; use x86_64 or aarch64", key, arch)})
-				continue
-			}
-			if msg := checkPathText(fk, lib.Files[arch]); msg != "" {
-				errs = append(errs, layoutError{fk, msg})
-				continue
-			}
-			files[arch] = c.abs(lib.Files[arch])
-			c.lines[fk] = lineOf(root, fk)
-		}
-		lib.Files = files
-		for _, id := range lib.Private {
-			if id != "*" && checkOneLine(key+".private", id) != "" {
-				errs = append(errs, layoutError{key + ".private", fmt.Sprintf("%s.private: %q is not a target id", key, id)})
-			}
-		}
-		if len(lib.Private) > 0 && len(files) == 0 {
-			errs = append(errs, layoutError{key + ".private", fmt.Sprintf("%s.private needs %s.files: the library file to ship, per architecture", key, key)})
-		}
-		c.Libraries[stem] = lib
 	}
 	return errs
 }

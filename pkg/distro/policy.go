@@ -56,11 +56,35 @@ var policyFamilies = []struct{ family, lib string }{
 // DerivePolicy derives the policy of a glibc floor on arch from targets
 // (the rules above).
 func DerivePolicy(targets []Distro, glibc, arch string) (abi.Policy, error) {
+	onArch, err := floorTargets(targets, glibc, arch)
+	if err != nil {
+		return abi.Policy{}, err
+	}
+	var reached []Distro
+	for _, d := range onArch {
+		if abi.CompareVersions(d.Glibc, glibc) >= 0 {
+			reached = append(reached, d)
+		}
+	}
+	p, err := reachedPolicy(reached, glibc, arch)
+	if err != nil {
+		return abi.Policy{}, err
+	}
+	if oldest := onArch[0]; abi.CompareVersions(glibc, oldest.Glibc) < 0 {
+		return belowCatalog(p, oldest, glibc, arch)
+	}
+	return p, nil
+}
+
+// floorTargets checks the floor and the architecture and returns the
+// targets built for arch, oldest glibc first (catalogue order among
+// equals); a floor above the newest of them is refused.
+func floorTargets(targets []Distro, glibc, arch string) ([]Distro, error) {
 	if !abi.ValidVersion(glibc) {
-		return abi.Policy{}, fmt.Errorf("%s is not a glibc version (dotted decimal numbers such as 2.28)", quoteIfOdd(glibc))
+		return nil, fmt.Errorf("%s is not a glibc version (dotted decimal numbers such as 2.28)", quoteIfOdd(glibc))
 	}
 	if _, ok := archNames[arch]; !ok {
-		return abi.Policy{}, fmt.Errorf("no policy for architecture %q: use x86_64 or aarch64", arch)
+		return nil, fmt.Errorf("no policy for architecture %q: use x86_64 or aarch64", arch)
 	}
 	var onArch []Distro
 	for _, d := range targets {
@@ -69,21 +93,20 @@ func DerivePolicy(targets []Distro, glibc, arch string) (abi.Policy, error) {
 		}
 	}
 	if len(onArch) == 0 {
-		return abi.Policy{}, fmt.Errorf("no catalog target is built for %s, so no glibc floor can be derived for it", arch)
+		return nil, fmt.Errorf("no catalog target is built for %s, so no glibc floor can be derived for it", arch)
 	}
-	// Oldest glibc first; catalogue order among equals.
 	slices.SortStableFunc(onArch, func(a, b Distro) int { return abi.CompareVersions(a.Glibc, b.Glibc) })
-	oldest, newest := onArch[0], onArch[len(onArch)-1]
-	if abi.CompareVersions(glibc, newest.Glibc) > 0 {
-		return abi.Policy{}, fmt.Errorf("no target in the catalog ships glibc %s or newer (the newest, %s, ships %s): relpack cannot tell which C++ runtime and libgcc_s go with that floor. Use a floor of %s or lower, or add a target that ships glibc %s (docs/config.md, \"Targets\")",
+	if newest := onArch[len(onArch)-1]; abi.CompareVersions(glibc, newest.Glibc) > 0 {
+		return nil, fmt.Errorf("no target in the catalog ships glibc %s or newer (the newest, %s, ships %s): relpack cannot tell which C++ runtime and libgcc_s go with that floor. Use a floor of %s or lower, or add a target that ships glibc %s (docs/config.md, \"Targets\")",
 			glibc, newest.ID, newest.Glibc, newest.Glibc, glibc)
 	}
-	var reached []Distro
-	for _, d := range onArch {
-		if abi.CompareVersions(d.Glibc, glibc) >= 0 {
-			reached = append(reached, d)
-		}
-	}
+	return onArch, nil
+}
+
+// reachedPolicy is the policy the targets a floor reaches (glibc at or
+// above it) allow: each family's limit is the lowest version any of them
+// ships.
+func reachedPolicy(reached []Distro, glibc, arch string) (abi.Policy, error) {
 	p := abi.Policy{
 		Name:     "glibc-" + glibc,
 		Arch:     arch,
@@ -117,11 +140,14 @@ func DerivePolicy(targets []Distro, glibc, arch string) (abi.Policy, error) {
 		p.Sources[fam.family] = fmt.Sprintf("the lowest %s among the %d catalog targets with glibc %s or newer on %s: %s (%s, glibc %s) ships %s_%s in its %s (%s)",
 			fam.family, len(reached), glibc, arch, low.ID, low.Name, low.Glibc, fam.family, lowV, fam.lib, runtimeOrigin(*low, arch, fam.family, fam.lib))
 	}
-	if abi.CompareVersions(glibc, oldest.Glibc) >= 0 {
-		return p, nil
-	}
-	// Below every target: the systems the floor promises are not in the
-	// catalog; only a manylinux table knows their runtime.
+	return p, nil
+}
+
+// belowCatalog is the policy of a floor below every target's glibc
+// (oldest is the oldest target): the systems the floor promises are not in
+// the catalog; only a manylinux table knows their runtime. Its limits are
+// capped by p, what the catalog's targets ship.
+func belowCatalog(p abi.Policy, oldest Distro, glibc, arch string) (abi.Policy, error) {
 	ml, ok := abi.ManylinuxPolicy(glibc, arch)
 	if !ok {
 		var known []string

@@ -21,7 +21,10 @@
 #               with relpack's commit)
 #   PAD=FILE    padding source (default: the Go toolchain's own binaries,
 #               $(go env GOROOT)/pkg/tool/*/ and bin/, present wherever relpack
-#               builds; e.g. PAD=/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1)
+#               builds; e.g. PAD=/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1);
+#               a device is read as a stream: PAD=/dev/urandom pads with
+#               incompressible random bytes (the earlier benchmark's inputs,
+#               on which xz behaves unlike it does on binaries)
 #   REV=REV     commit to build (default HEAD); its fixtures and demo config
 #               are used either way
 #   RELPACK=BIN time this relpack binary instead (e.g. a build of
@@ -84,17 +87,18 @@ nfpm=$repo/bench/.bin/nfpm
 if [ -n "${PAD:-}" ]; then
 	padfiles=("$PAD")
 	pad_desc="the first bytes of $PAD"
+	[ -c "$PAD" ] && pad_desc="bytes read from $PAD"
 else
 	goroot=$(go env GOROOT)
 	mapfile -t padfiles < <(ls -d "$goroot/pkg/tool/$(go env GOHOSTOS)_$(go env GOHOSTARCH)"/* "$goroot"/bin/* | sort)
 	pad_desc="the first bytes of the Go $(go env GOVERSION) toolchain's own binaries concatenated (\$GOROOT/pkg/tool/*/ then \$GOROOT/bin/, sorted)"
 fi
-avail=$(cat "${padfiles[@]}" | wc -c)
-if [ "$avail" -lt $((size * mib)) ]; then
-	echo "padding source holds $avail bytes, fewer than ${size} MiB; set PAD to a larger file" >&2
+{ cat "${padfiles[@]}" || true; } | head -c $((size * mib)) >"$work/pad"
+# A device (PAD=/dev/urandom) is endless; files may hold too little.
+if [ "$(stat -c %s "$work/pad")" -lt $((size * mib)) ]; then
+	echo "padding source holds $(stat -c %s "$work/pad") bytes, fewer than ${size} MiB; set PAD to a larger file" >&2
 	exit 1
 fi
-{ cat "${padfiles[@]}" || true; } | head -c $((size * mib)) >"$work/pad"
 
 mkdir -p "$work/fx"
 cp -r "$src/testdata/fixtures/." "$work/fx/"

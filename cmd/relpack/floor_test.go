@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/internal/policytest"
 	"relpack/pkg/abi"
 	"relpack/pkg/distro"
 )
@@ -42,37 +43,6 @@ targets:
 		t.Fatal(err)
 	}
 	return p
-}
-
-// wantLimit computes a family's x86_64 limit for a floor from the catalog
-// entries (not through PolicyFor): the lowest that any target with glibc
-// >= floor ships, with its captured libraries' version nodes preferred
-// to the runtime: entry. It returns the limit and the target.
-func wantLimit(floor, family string) (string, string) {
-	lib := map[string]string{"GLIBCXX": "libstdc++.so.6", "CXXABI": "libstdc++.so.6", "GCC": "libgcc_s.so.1"}[family]
-	low, who, whoGlibc := "", "", ""
-	for _, d := range distro.Catalog() {
-		if abi.CompareVersions(d.Glibc, floor) < 0 {
-			continue
-		}
-		v := map[string]string{"GLIBCXX": d.Runtime.GLIBCXX, "CXXABI": d.Runtime.CXXABI, "GCC": d.Runtime.GCC}[family]
-		if l := d.Libraries["x86_64"][lib]; l != nil {
-			best := ""
-			for _, def := range l.VersionDefs {
-				if n, ok := strings.CutPrefix(def, family+"_"); ok && abi.ValidVersion(n) && (best == "" || abi.CompareVersions(n, best) > 0) {
-					best = n
-				}
-			}
-			if best != "" {
-				v = best
-			}
-		}
-		if v != "" && (low == "" || abi.CompareVersions(v, low) < 0 ||
-			(abi.CompareVersions(v, low) == 0 && abi.CompareVersions(d.Glibc, whoGlibc) < 0)) {
-			low, who, whoGlibc = v, d.ID, d.Glibc
-		}
-	}
-	return low, who
 }
 
 // targetsFrom splits the catalog at a floor: the ids at or above it, and
@@ -127,7 +97,7 @@ func TestBuildFloors236And238(t *testing.T) {
 			t.Errorf("floor %s: manifest floor %s", c.floor, m.Floor.Glibc)
 		}
 		for _, fam := range []string{"GLIBCXX", "CXXABI", "GCC"} {
-			want, who := wantLimit(c.floor, fam)
+			want, who := policytest.CatalogLimit(c.floor, "x86_64", fam)
 			if got := m.Floor.Families[fam]; got != want {
 				t.Errorf("floor %s: manifest %s limit %q, the catalog's is %s (%s)", c.floor, fam, got, want, who)
 			}
@@ -160,7 +130,7 @@ func TestBuildFloors236And238(t *testing.T) {
 // refused, with the limit and the target it comes from.
 func TestBuildFloorGLIBCXXLimit(t *testing.T) {
 	const floor = "2.36"
-	want, who := wantLimit(floor, "GLIBCXX")
+	want, who := policytest.CatalogLimit(floor, "x86_64", "GLIBCXX")
 	if abi.CompareVersions("3.4.31", want) <= 0 {
 		t.Fatalf("the catalog's GLIBCXX limit for %s is %s: cxx-glibcxx-3.4.31 meets it", floor, want)
 	}

@@ -553,39 +553,6 @@ func TestPublishFailureRollsBack(t *testing.T) {
 	}
 }
 
-// TestKilledPublishIsRolledBack: a build killed between two renames of its
-// publish leaves a journal in its staging folder; the next build restores
-// the old release before doing anything else.
-func TestKilledPublishIsRolledBack(t *testing.T) {
-	cli(t)
-	old, before := oldRelease(t)
-	out := filepath.Join(t.TempDir(), "dist")
-	sh(t, "", "cp", "-a", old, out)
-	// What a SIGKILL in the middle of publish leaves: the journal, the old
-	// files moved aside, one new file moved in, one still staged.
-	stage := filepath.Join(out, ".relpack-staging-killed")
-	os.MkdirAll(filepath.Join(stage, oldDirName), 0o700)
-	for n := range before {
-		if err := os.Rename(filepath.Join(out, n), filepath.Join(stage, oldDirName, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.WriteFile(filepath.Join(out, "openshell-gateway_9.9.9-1_amd64.deb"), []byte("new"), 0o644)
-	os.WriteFile(filepath.Join(stage, "openshell-gateway_9.9.9-1_arm64.deb"), []byte("new, not moved yet"), 0o644)
-	os.WriteFile(filepath.Join(stage, journalName), []byte(`{"new": ["openshell-gateway_9.9.9-1_amd64.deb", "openshell-gateway_9.9.9-1_arm64.deb", "SHA256SUMS"]}`), 0o644)
-	// The next build without --clean is refused because an earlier
-	// release is there again: the rollback ran first.
-	_, e, err := buildCLI(hostileDemo(t, nil), out, nil)
-	if err == nil || !strings.Contains(e, "holds artifacts of an earlier build") {
-		t.Fatalf("next build: %v\n%s", err, e)
-	}
-	if !strings.Contains(e, "was killed while publishing; its old release was restored") {
-		t.Errorf("no warning about the restore:\n%s", e)
-	}
-	sameState(t, "after recovery", treeState(t, out), before)
-	sh(t, out, "sha256sum", "--strict", "-c", "SHA256SUMS")
-}
-
 // TestPackagedBytesAreVerifiedBytes: an input replaced after relpack read
 // it (here: by a GLIBC_2.29 binary, over a 2.28 floor) does not reach any
 // artifact; every artifact holds the bytes whose facts the manifest lists.

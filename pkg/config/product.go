@@ -31,8 +31,10 @@ func (l *loader) product() {
 	if !pkgNameRE.MatchString(c.Name) {
 		l.fail("name", "name %q is not a package name: lower-case letters, digits, '.', '+' or '-' (e.g. openshell-gateway)", c.Name)
 	}
-	for key, val := range map[string]string{"summary": c.Summary, "maintainer": c.Maintainer, "license": c.License, "homepage": c.Homepage} {
-		if strings.TrimSpace(val) == "" {
+	// In the order of docs/config.md, so a configuration missing several
+	// gets the same messages in the same order every run.
+	for _, f := range [...]struct{ key, val string }{{"summary", c.Summary}, {"maintainer", c.Maintainer}, {"homepage", c.Homepage}, {"license", c.License}} {
+		if key, val := f.key, f.val; strings.TrimSpace(val) == "" {
 			l.fail(key, "%s is required (packages without it fail lintian/rpmlint); see docs/config.md", key)
 		}
 	}

@@ -47,3 +47,31 @@ libraries: {libz3: {private: [el9], files: {x86_64: lib/libz3.so.4}}}
 		}
 	}
 }
+
+// TestRequiredFieldsInDocOrder: a configuration missing every required
+// product field gets one message each, in docs/config.md's order, on every
+// run (they were checked over a map once, and came out in any order).
+func TestRequiredFieldsInDocOrder(t *testing.T) {
+	const cfg = "name: gw\ncopyright: 2025 A B\n"
+	var first string
+	for i := 0; i < 20; i++ {
+		_, err := Parse("packaging.yaml", "/cfg", []byte(cfg))
+		if err == nil {
+			t.Fatal("accepted a configuration without summary, maintainer, homepage and license")
+		}
+		var required []string
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if k, ok := strings.CutPrefix(line, "packaging.yaml:1: "); ok && strings.Contains(k, " is required (packages without it") {
+				required = append(required, strings.Fields(k)[0])
+			}
+		}
+		if got := strings.Join(required, " "); got != "summary maintainer homepage license" {
+			t.Fatalf("run %d: required-field messages for %q, want summary maintainer homepage license:\n%s", i, got, err)
+		}
+		if i == 0 {
+			first = err.Error()
+		} else if err.Error() != first {
+			t.Fatalf("run %d gave other messages than run 0:\n%s\n---\n%s", i, err, first)
+		}
+	}
+}

@@ -555,12 +555,11 @@ func (f *file) strRefs() (refs []uint64, ok bool, err error) {
 			refs = append(refs, d.Val)
 		}
 	}
-	for _, add := range []func([]uint64) ([]uint64, bool, error){
-		f.symbolNameRefs,  // .dynsym's st_name fields
-		f.verneedNameRefs, // vn_file and vna_name
-		f.verdefNameRefs,  // vda_name
-	} {
-		if refs, ok, err = add(refs); !ok {
+	if refs, ok, err = f.symbolNameRefs(refs); !ok {
+		return nil, false, err
+	}
+	for _, t := range versionTables {
+		if refs, ok, err = f.versionNameRefs(t, refs); !ok {
 			return nil, false, err
 		}
 	}
@@ -611,69 +610,62 @@ func (f *file) at(p, n uint64) (b []byte, in bool, err error) {
 	return b, err == nil, err
 }
 
-// verneedNameRefs appends the file and version names of the version needs:
-// Verneed{vn_version, vn_cnt u16; vn_file, vn_aux, vn_next u32} and
-// Vernaux{vna_hash u32; vna_flags, vna_other u16; vna_name, vna_next u32}.
-func (f *file) verneedNameRefs(refs []uint64) ([]uint64, bool, error) {
-	addr, has := f.dynVal(elf.DT_VERNEED)
-	if !has {
-		return refs, true, nil
-	}
-	num, _ := f.dynVal(elf.DT_VERNEEDNUM)
-	p, ok := f.offsetOf(addr, 16)
-	for i := uint64(0); i < num; i++ {
-		if !ok {
-			return nil, false, nil
-		}
-		vn, in, err := f.at(p, 16)
-		if !in {
-			return nil, false, err
-		}
-		refs = append(refs, uint64(le.Uint32(vn[4:])))
-		cnt := uint64(le.Uint16(vn[2:]))
-		a := p + uint64(le.Uint32(vn[8:]))
-		for j := uint64(0); j < cnt; j++ {
-			vna, in, err := f.at(a, 16)
-			if !in {
-				return nil, false, err
-			}
-			refs = append(refs, uint64(le.Uint32(vna[8:])))
-			a += uint64(le.Uint32(vna[12:]))
-		}
-		p += uint64(le.Uint32(vn[12:]))
-	}
-	return refs, true, nil
+// versionTable says where the fields strRefs reads lie in a version table
+// (DT_VERNEED or DT_VERDEF): a chain of entries, each with a chain of
+// auxiliary entries that name versions. Offsets are in bytes; counts are
+// u16, names and links u32.
+type versionTable struct {
+	tag, numTag elf.DynTag // the table's address and its number of entries
+	size        uint64     // of an entry
+	cnt         uint64     // the entry's count of auxiliary entries
+	aux         uint64     // the first auxiliary entry, from the entry
+	next        uint64     // the next entry, from this one
+	name        int        // the entry's own name, or -1
+	auxSize     uint64     // of an auxiliary entry
+	auxName     uint64     // the auxiliary entry's name
+	auxNext     uint64     // the next auxiliary entry, from this one
 }
 
-// verdefNameRefs appends the names of the version definitions:
+// versionTables are the version needs, Verneed{vn_version, vn_cnt u16;
+// vn_file, vn_aux, vn_next u32} and Vernaux{vna_hash u32; vna_flags,
+// vna_other u16; vna_name, vna_next u32}, then the version definitions,
 // Verdef{vd_version, vd_flags, vd_ndx, vd_cnt u16; vd_hash, vd_aux, vd_next
 // u32} and Verdaux{vda_name, vda_next u32}.
-func (f *file) verdefNameRefs(refs []uint64) ([]uint64, bool, error) {
-	addr, has := f.dynVal(elf.DT_VERDEF)
+var versionTables = []versionTable{
+	{tag: elf.DT_VERNEED, numTag: elf.DT_VERNEEDNUM, size: 16, cnt: 2, aux: 8, next: 12, name: 4, auxSize: 16, auxName: 8, auxNext: 12},
+	{tag: elf.DT_VERDEF, numTag: elf.DT_VERDEFNUM, size: 20, cnt: 6, aux: 12, next: 16, name: -1, auxSize: 8, auxName: 0, auxNext: 4},
+}
+
+// versionNameRefs appends the names a version table uses to refs.
+func (f *file) versionNameRefs(t versionTable, refs []uint64) ([]uint64, bool, error) {
+	addr, has := f.dynVal(t.tag)
 	if !has {
 		return refs, true, nil
 	}
-	num, _ := f.dynVal(elf.DT_VERDEFNUM)
-	p, ok := f.offsetOf(addr, 20)
+	num, _ := f.dynVal(t.numTag)
+	p, ok := f.offsetOf(addr, t.size)
 	for i := uint64(0); i < num; i++ {
 		if !ok {
 			return nil, false, nil
 		}
-		vd, in, err := f.at(p, 20)
+		e, in, err := f.at(p, t.size)
 		if !in {
 			return nil, false, err
 		}
-		cnt := uint64(le.Uint16(vd[6:]))
-		a := p + uint64(le.Uint32(vd[12:]))
+		if t.name >= 0 {
+			refs = append(refs, uint64(le.Uint32(e[t.name:])))
+		}
+		cnt := uint64(le.Uint16(e[t.cnt:]))
+		a := p + uint64(le.Uint32(e[t.aux:]))
 		for j := uint64(0); j < cnt; j++ {
-			vda, in, err := f.at(a, 8)
+			x, in, err := f.at(a, t.auxSize)
 			if !in {
 				return nil, false, err
 			}
-			refs = append(refs, uint64(le.Uint32(vda[0:])))
-			a += uint64(le.Uint32(vda[4:]))
+			refs = append(refs, uint64(le.Uint32(x[t.auxName:])))
+			a += uint64(le.Uint32(x[t.auxNext:]))
 		}
-		p += uint64(le.Uint32(vd[16:]))
+		p += uint64(le.Uint32(e[t.next:]))
 	}
 	return refs, true, nil
 }

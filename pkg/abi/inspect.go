@@ -154,6 +154,34 @@ func readerSize(r io.ReaderAt) int64 {
 // inspectFile reads the facts of an open ELF file; size is the file's size
 // in bytes (-1: unknown), which caps the name budget.
 func inspectFile(name string, f *elf.File, size int64) (*Facts, error) {
+	fa := emptyFacts(name, f)
+	interp, err := readInterpreter(f)
+	if err != nil {
+		return nil, err
+	}
+	fa.Interpreter = interp
+
+	sd := &sectionData{f: f, cache: map[*elf.Section][]byte{}, size: size}
+	di, err := readDynamic(f, sd)
+	if err != nil {
+		return nil, err
+	}
+	addDynamic(fa, di, f.Type)
+
+	// Object files and fully static executables have no dynamic symbol
+	// table, hence nothing the dynamic loader could check.
+	if f.SectionByType(elf.SHT_DYNSYM) != nil {
+		if err := readSymbolVersions(f, sd, fa); err != nil {
+			return nil, err
+		}
+	}
+	fa.Libc = detectLibc(f, fa)
+	return fa, nil
+}
+
+// emptyFacts are the facts every file has (its header, its hash tables),
+// with every list empty rather than nil (the JSON shows [], not null).
+func emptyFacts(name string, f *elf.File) *Facts {
 	fa := &Facts{
 		Path:         name,
 		Class:        classString(f.Class),
@@ -175,7 +203,12 @@ func inspectFile(name string, f *elf.File, size int64) (*Facts, error) {
 	if f.SectionByType(elf.SHT_GNU_HASH) != nil {
 		fa.Hash = append(fa.Hash, "gnu")
 	}
+	return fa
+}
 
+// readInterpreter returns the path the first PT_INTERP names, as the kernel
+// reads it ("" when there is none).
+func readInterpreter(f *elf.File) (string, error) {
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_INTERP {
 			continue
@@ -183,11 +216,11 @@ func inspectFile(name string, f *elf.File, size int64) (*Facts, error) {
 		// p_filesz is the file's word: checked before it sizes an
 		// allocation. The kernel (binfmt_elf) refuses one over PATH_MAX too.
 		if p.Filesz > maxInterp {
-			return nil, fmt.Errorf("PT_INTERP is %d bytes, longer than a path can be (%d)", p.Filesz, maxInterp)
+			return "", fmt.Errorf("PT_INTERP is %d bytes, longer than a path can be (%d)", p.Filesz, maxInterp)
 		}
 		b := make([]byte, p.Filesz)
 		if _, err := p.ReadAt(b, 0); err != nil {
-			return nil, fmt.Errorf("reading PT_INTERP: %w", err)
+			return "", fmt.Errorf("reading PT_INTERP: %w", err)
 		}
 		// The kernel opens the path up to its first NUL, and only the
 		// first PT_INTERP: reading every one let 60 000 copies of one
@@ -195,15 +228,15 @@ func inspectFile(name string, f *elf.File, size int64) (*Facts, error) {
 		if i := bytes.IndexByte(b, 0); i >= 0 {
 			b = b[:i]
 		}
-		fa.Interpreter = string(b)
-		break
+		return string(b), nil
 	}
+	return "", nil
+}
 
-	sd := &sectionData{f: f, cache: map[*elf.Section][]byte{}, size: size}
-	di, err := readDynamic(f, sd)
-	if err != nil {
-		return nil, err
-	}
+// addDynamic records what the dynamic section says (SONAME, NEEDED,
+// RUNPATH, RPATH) and, with the interpreter already read, the file's type
+// and linkage.
+func addDynamic(fa *Facts, di dynamicInfo, t elf.Type) {
 	fa.Soname = di.soname
 	if di.needed != nil {
 		fa.Needed = di.needed
@@ -214,30 +247,25 @@ func inspectFile(name string, f *elf.File, size int64) (*Facts, error) {
 	if di.rpath != nil {
 		fa.Rpath = di.rpath
 	}
-	flags1 := di.flags1
-	fa.Type = fileType(f.Type, fa.Interpreter != "", flags1&df1PIE != 0)
+	fa.Type = fileType(t, fa.Interpreter != "", di.flags1&df1PIE != 0)
 	if fa.Interpreter == "" && len(fa.Needed) == 0 && fa.Type != TypeSharedLibrary {
 		fa.Linkage = LinkageStatic
 	} else {
 		fa.Linkage = LinkageDynamic
 	}
+}
 
-	// Object files and fully static executables have no dynamic symbol
-	// table, hence nothing the dynamic loader could check.
-	if f.SectionByType(elf.SHT_DYNSYM) != nil {
-		refs := map[uint16]versionRef{}
-		if err := readVersionNeeds(f, sd, fa, refs); err != nil {
-			return nil, err
-		}
-		if err := readDefines(f, sd, fa, refs); err != nil {
-			return nil, err
-		}
-		if err := readImports(f, sd, fa, refs); err != nil {
-			return nil, err
-		}
+// readSymbolVersions reads the version needs, the defined symbols and the
+// imports, which share the map of version indexes to the versions they name.
+func readSymbolVersions(f *elf.File, sd *sectionData, fa *Facts) error {
+	refs := map[uint16]versionRef{}
+	if err := readVersionNeeds(f, sd, fa, refs); err != nil {
+		return err
 	}
-	fa.Libc = detectLibc(f, fa)
-	return fa, nil
+	if err := readDefines(f, sd, fa, refs); err != nil {
+		return err
+	}
+	return readImports(f, sd, fa, refs)
 }
 
 func fileType(t elf.Type, hasInterp, pieFlag bool) FileType {

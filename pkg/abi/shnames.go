@@ -26,93 +26,134 @@ func openELF(r io.ReaderAt) (*elf.File, error) {
 // refuses a compressed .shstrtab, and leaves every other malformation to
 // debug/elf, which reports them.
 func checkSectionNames(r io.ReaderAt) error {
-	var ident [elf.EI_NIDENT]byte
-	if _, err := r.ReadAt(ident[:], 0); err != nil {
+	l, ok := readSectionLayout(r)
+	if !ok {
 		return nil
 	}
-	var bo binary.ByteOrder
-	switch elf.Data(ident[elf.EI_DATA]) {
-	case elf.ELFDATA2LSB:
-		bo = binary.LittleEndian
-	case elf.ELFDATA2MSB:
-		bo = binary.BigEndian
-	default:
-		return nil
-	}
-	// Field offsets in the ELF header and in a section header.
-	var shoff uint64
-	var shentsize, shnum, shstrndx, wantEnt int
-	var shOff, shSize, shLink int // sh_offset, sh_size, sh_link
-	word := func(b []byte) uint64 { return uint64(bo.Uint32(b)) }
-	switch elf.Class(ident[elf.EI_CLASS]) {
-	case elf.ELFCLASS64:
-		var h [64]byte
-		if _, err := r.ReadAt(h[:], 0); err != nil {
-			return nil
-		}
-		shoff = bo.Uint64(h[40:])
-		shentsize, shnum, shstrndx = int(bo.Uint16(h[58:])), int(bo.Uint16(h[60:])), int(bo.Uint16(h[62:]))
-		wantEnt, shOff, shSize, shLink = 64, 24, 32, 40
-		word = bo.Uint64
-	case elf.ELFCLASS32:
-		var h [52]byte
-		if _, err := r.ReadAt(h[:], 0); err != nil {
-			return nil
-		}
-		shoff = uint64(bo.Uint32(h[32:]))
-		shentsize, shnum, shstrndx = int(bo.Uint16(h[46:])), int(bo.Uint16(h[48:])), int(bo.Uint16(h[50:]))
-		wantEnt, shOff, shSize, shLink = 40, 16, 20, 24
-	default:
-		return nil
-	}
-	if shoff == 0 || shentsize < wantEnt {
-		return nil
-	}
-	header := func(i int) []byte {
-		b, err := readAtMost(r, int64(shoff)+int64(i)*int64(shentsize), uint64(wantEnt))
-		if err != nil || len(b) < wantEnt {
-			return nil
-		}
-		return b
-	}
-	// Extended numbering: the counts live in section 0.
-	if shnum == 0 || shstrndx == int(elf.SHN_XINDEX) {
-		h0 := header(0)
-		if h0 == nil {
-			return nil
-		}
-		if shnum == 0 {
-			shnum = int(min(word(h0[shSize:]), 1<<32))
-		}
-		if shstrndx == int(elf.SHN_XINDEX) {
-			shstrndx = int(bo.Uint32(h0[shLink:]))
-		}
-	}
-	if shnum == 0 || shstrndx == 0 || shstrndx >= shnum {
-		return nil
-	}
-	table, err := readAtMost(r, int64(shoff), uint64(shnum)*uint64(shentsize))
-	if err != nil || len(table) < shnum*shentsize {
+	table, ok := l.headerTable(r)
+	if !ok {
 		return nil // debug/elf reports the short table
 	}
-	sh := table[shstrndx*shentsize:]
-	if elf.SectionType(bo.Uint32(sh[4:])) != elf.SHT_STRTAB {
+	sh := table[l.shstrndx*l.shentsize:]
+	if elf.SectionType(l.bo.Uint32(sh[4:])) != elf.SHT_STRTAB {
 		return nil
 	}
 	// elf.NewFile would inflate a compressed .shstrtab to the size its
 	// header claims, as much as a zlib or zstd stream expands (1000x and
 	// more). No tool compresses it.
-	if elf.SectionFlag(word(sh[8:]))&elf.SHF_COMPRESSED != 0 {
+	if elf.SectionFlag(l.word(sh[8:]))&elf.SHF_COMPRESSED != 0 {
 		return fmt.Errorf("the section name table is compressed (SHF_COMPRESSED), which no linker or objcopy writes: this file is corrupt or crafted")
 	}
-	str, err := readAtMost(r, int64(word(sh[shOff:])), word(sh[shSize:]))
-	if err != nil || uint64(len(str)) < word(sh[shSize:]) {
+	str, err := readAtMost(r, int64(l.word(sh[l.shOff:])), l.word(sh[l.shSize:]))
+	if err != nil || uint64(len(str)) < l.word(sh[l.shSize:]) {
 		return nil
 	}
 	limit := nameBudget(uint64(len(table)+len(str)), readerSize(r))
+	return l.namesWithin(table, str, limit)
+}
+
+// sectionLayout is what checkSectionNames needs of the ELF header: where
+// the section header table is, its counts, and the offsets of the fields it
+// reads in one section header, for the file's class and byte order.
+type sectionLayout struct {
+	bo   binary.ByteOrder
+	word func([]byte) uint64 // reads an address-sized field (Elf32_Word or Elf64_Xword)
+
+	shoff                      uint64
+	shentsize, shnum, shstrndx int
+	wantEnt                    int // the size of a section header of this class
+	shOff, shSize, shLink      int // sh_offset, sh_size, sh_link
+}
+
+// readSectionLayout reads the ELF header; ok is false when the file has no
+// section headers this check can read (debug/elf then reports what is
+// wrong, or reads no names).
+func readSectionLayout(r io.ReaderAt) (l sectionLayout, ok bool) {
+	var ident [elf.EI_NIDENT]byte
+	if _, err := r.ReadAt(ident[:], 0); err != nil {
+		return l, false
+	}
+	switch elf.Data(ident[elf.EI_DATA]) {
+	case elf.ELFDATA2LSB:
+		l.bo = binary.LittleEndian
+	case elf.ELFDATA2MSB:
+		l.bo = binary.BigEndian
+	default:
+		return l, false
+	}
+	// Field offsets in the ELF header and in a section header.
+	bo := l.bo
+	l.word = func(b []byte) uint64 { return uint64(bo.Uint32(b)) }
+	switch elf.Class(ident[elf.EI_CLASS]) {
+	case elf.ELFCLASS64:
+		var h [64]byte
+		if _, err := r.ReadAt(h[:], 0); err != nil {
+			return l, false
+		}
+		l.shoff = bo.Uint64(h[40:])
+		l.shentsize, l.shnum, l.shstrndx = int(bo.Uint16(h[58:])), int(bo.Uint16(h[60:])), int(bo.Uint16(h[62:]))
+		l.wantEnt, l.shOff, l.shSize, l.shLink = 64, 24, 32, 40
+		l.word = bo.Uint64
+	case elf.ELFCLASS32:
+		var h [52]byte
+		if _, err := r.ReadAt(h[:], 0); err != nil {
+			return l, false
+		}
+		l.shoff = uint64(bo.Uint32(h[32:]))
+		l.shentsize, l.shnum, l.shstrndx = int(bo.Uint16(h[46:])), int(bo.Uint16(h[48:])), int(bo.Uint16(h[50:]))
+		l.wantEnt, l.shOff, l.shSize, l.shLink = 40, 16, 20, 24
+	default:
+		return l, false
+	}
+	if l.shoff == 0 || l.shentsize < l.wantEnt {
+		return l, false
+	}
+	if !l.extendedCounts(r) {
+		return l, false
+	}
+	if l.shnum == 0 || l.shstrndx == 0 || l.shstrndx >= l.shnum {
+		return l, false
+	}
+	return l, true
+}
+
+// extendedCounts reads the section count and the name table's index from
+// section 0 when the ELF header says they live there (extended numbering);
+// false when section 0 cannot be read.
+func (l *sectionLayout) extendedCounts(r io.ReaderAt) bool {
+	if l.shnum != 0 && l.shstrndx != int(elf.SHN_XINDEX) {
+		return true
+	}
+	h0, err := readAtMost(r, int64(l.shoff), uint64(l.wantEnt))
+	if err != nil || len(h0) < l.wantEnt {
+		return false
+	}
+	if l.shnum == 0 {
+		l.shnum = int(min(l.word(h0[l.shSize:]), 1<<32))
+	}
+	if l.shstrndx == int(elf.SHN_XINDEX) {
+		l.shstrndx = int(l.bo.Uint32(h0[l.shLink:]))
+	}
+	return true
+}
+
+// headerTable reads the whole section header table; false when the file
+// holds less of it than the header claims.
+func (l *sectionLayout) headerTable(r io.ReaderAt) ([]byte, bool) {
+	table, err := readAtMost(r, int64(l.shoff), uint64(l.shnum)*uint64(l.shentsize))
+	if err != nil || len(table) < l.shnum*l.shentsize {
+		return nil, false
+	}
+	return table, true
+}
+
+// namesWithin adds up the names the section headers of table give in str,
+// as elf.NewFile would copy them, and refuses the file once they pass limit.
+// It reads no further into str than the budget left allows.
+func (l *sectionLayout) namesWithin(table, str []byte, limit uint64) error {
 	total := uint64(0)
-	for i := 0; i < shnum; i++ {
-		off := uint64(bo.Uint32(table[i*shentsize:]))
+	for i := 0; i < l.shnum; i++ {
+		off := uint64(l.bo.Uint32(table[i*l.shentsize:]))
 		if off >= uint64(len(str)) {
 			continue // debug/elf: "bad section name index"
 		}

@@ -306,96 +306,134 @@ func (f *file) read(off, n uint64) ([]byte, error) {
 // *Error.
 func parse(r io.ReaderAt, size int64) (*file, error) {
 	f := &file{r: r, size: uint64(size)}
+	for _, step := range []func() error{
+		f.readHeader,  // ELF64 little-endian, x86_64 or aarch64, executable or library
+		f.readProgs,   // the program header table
+		f.readSects,   // the section header table, when there is one
+		f.checkLoads,  // every PT_LOAD's file image inside the file
+		f.readDynamic, // PT_DYNAMIC's entries, up to and past DT_NULL
+	} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// readHeader reads the ELF header and refuses what this package does not
+// edit.
+func (f *file) readHeader() error {
+	size := int64(f.size)
 	var ident [ehdrSize]byte
-	if k, err := r.ReadAt(ident[:min(size, ehdrSize)], 0); int64(k) < min(size, ehdrSize) {
-		return nil, fmt.Errorf("reading the ELF header: %v", err)
+	if k, err := f.r.ReadAt(ident[:min(size, ehdrSize)], 0); int64(k) < min(size, ehdrSize) {
+		return fmt.Errorf("reading the ELF header: %v", err)
 	}
 	if size < elf.EI_NIDENT || !bytes.Equal(ident[:4], []byte(elf.ELFMAG)) {
-		return nil, errors.New("not an ELF file")
+		return errors.New("not an ELF file")
 	}
 	if c := elf.Class(ident[elf.EI_CLASS]); c != elf.ELFCLASS64 {
-		return nil, fmt.Errorf("%v file: only ELF64 little-endian (x86_64, aarch64) is supported", c)
+		return fmt.Errorf("%v file: only ELF64 little-endian (x86_64, aarch64) is supported", c)
 	}
 	if d := elf.Data(ident[elf.EI_DATA]); d != elf.ELFDATA2LSB {
-		return nil, fmt.Errorf("%v file: only ELF64 little-endian (x86_64, aarch64) is supported", d)
+		return fmt.Errorf("%v file: only ELF64 little-endian (x86_64, aarch64) is supported", d)
 	}
 	if size < ehdrSize {
-		return nil, errors.New("truncated ELF header")
+		return errors.New("truncated ELF header")
 	}
 	if _, err := binary.Decode(ident[:], le, &f.hdr); err != nil {
-		return nil, fmt.Errorf("reading the ELF header: %v", err)
+		return fmt.Errorf("reading the ELF header: %v", err)
 	}
 	h := &f.hdr
 	if elf.Version(h.Version) != elf.EV_CURRENT {
-		return nil, fmt.Errorf("unknown ELF version %d", h.Version)
+		return fmt.Errorf("unknown ELF version %d", h.Version)
 	}
 	switch m := elf.Machine(h.Machine); m {
 	case elf.EM_X86_64, elf.EM_AARCH64:
 	default:
-		return nil, fmt.Errorf("machine %v: only x86_64 and aarch64 are supported", m)
+		return fmt.Errorf("machine %v: only x86_64 and aarch64 are supported", m)
 	}
 	switch t := elf.Type(h.Type); t {
 	case elf.ET_EXEC, elf.ET_DYN:
 	default:
-		return nil, fmt.Errorf("ELF type %v: only executables and shared libraries have a RUNPATH", t)
+		return fmt.Errorf("ELF type %v: only executables and shared libraries have a RUNPATH", t)
 	}
+	return nil
+}
 
-	// Program headers.
+// readProgs reads the program header table.
+func (f *file) readProgs() error {
+	h := &f.hdr
 	if h.Phnum == 0 {
-		return nil, errors.New("no program headers: not a dynamically linked executable or library")
+		return errors.New("no program headers: not a dynamically linked executable or library")
 	}
 	if h.Phentsize != phdrSize {
-		return nil, fmt.Errorf("program header entry size %d, want %d", h.Phentsize, phdrSize)
+		return fmt.Errorf("program header entry size %d, want %d", h.Phentsize, phdrSize)
 	}
 	if !f.inFile(h.Phoff, uint64(h.Phnum)*phdrSize) {
-		return nil, errors.New("truncated file: the program header table lies past its end")
+		return errors.New("truncated file: the program header table lies past its end")
 	}
 	b, err := f.read(h.Phoff, uint64(h.Phnum)*phdrSize)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f.progs = make([]elf.Prog64, h.Phnum)
 	binary.Decode(b, le, f.progs)
+	return nil
+}
 
-	// Section headers (optional: the loader never reads them).
-	if h.Shoff != 0 {
-		if h.Shentsize != shdrSize {
-			return nil, fmt.Errorf("section header entry size %d, want %d", h.Shentsize, shdrSize)
-		}
-		n := uint64(h.Shnum)
-		if n == 0 { // extended numbering: the count is in section 0's sh_size
-			if !f.inFile(h.Shoff, shdrSize) {
-				return nil, errors.New("truncated file: the section header table lies past its end")
-			}
-			b, err := f.read(h.Shoff+32, 8)
-			if err != nil {
-				return nil, err
-			}
-			n = le.Uint64(b)
-		}
-		if n > f.size/shdrSize || !f.inFile(h.Shoff, n*shdrSize) {
-			return nil, errors.New("truncated file: the section header table lies past its end")
-		}
-		b, err := f.read(h.Shoff, n*shdrSize)
-		if err != nil {
-			return nil, err
-		}
-		f.sects = make([]elf.Section64, n)
-		binary.Decode(b, le, f.sects)
+// readSects reads the section header table. It is optional: the loader
+// never reads it.
+func (f *file) readSects() error {
+	h := &f.hdr
+	if h.Shoff == 0 {
+		return nil
 	}
+	if h.Shentsize != shdrSize {
+		return fmt.Errorf("section header entry size %d, want %d", h.Shentsize, shdrSize)
+	}
+	n := uint64(h.Shnum)
+	if n == 0 { // extended numbering: the count is in section 0's sh_size
+		if !f.inFile(h.Shoff, shdrSize) {
+			return errors.New("truncated file: the section header table lies past its end")
+		}
+		b, err := f.read(h.Shoff+32, 8)
+		if err != nil {
+			return err
+		}
+		n = le.Uint64(b)
+	}
+	if n > f.size/shdrSize || !f.inFile(h.Shoff, n*shdrSize) {
+		return errors.New("truncated file: the section header table lies past its end")
+	}
+	b, err := f.read(h.Shoff, n*shdrSize)
+	if err != nil {
+		return err
+	}
+	f.sects = make([]elf.Section64, n)
+	binary.Decode(b, le, f.sects)
+	return nil
+}
 
+// checkLoads checks that every PT_LOAD segment's file image lies in the
+// file and is no larger than its memory image.
+func (f *file) checkLoads() error {
 	for i, p := range f.progs {
 		if elf.ProgType(p.Type) == elf.PT_LOAD {
 			if !f.inFile(p.Off, p.Filesz) {
-				return nil, fmt.Errorf("truncated file: segment %d (PT_LOAD) lies past its end", i)
+				return fmt.Errorf("truncated file: segment %d (PT_LOAD) lies past its end", i)
 			}
 			if p.Filesz > p.Memsz {
-				return nil, fmt.Errorf("segment %d (PT_LOAD) has p_filesz > p_memsz", i)
+				return fmt.Errorf("segment %d (PT_LOAD) has p_filesz > p_memsz", i)
 			}
 		}
 	}
+	return nil
+}
 
-	// The dynamic table, as the loader finds it.
+// readDynamic reads the dynamic table as the loader finds it: through
+// PT_DYNAMIC, which must lie in a PT_LOAD segment's file image and hold a
+// DT_NULL.
+func (f *file) readDynamic() error {
 	f.dynProg = -1
 	for i, p := range f.progs {
 		if elf.ProgType(p.Type) == elf.PT_DYNAMIC {
@@ -404,18 +442,19 @@ func parse(r io.ReaderAt, size int64) (*file, error) {
 		}
 	}
 	if f.dynProg < 0 {
-		return nil, errors.New("statically linked (no PT_DYNAMIC segment): it loads no shared libraries, so a RUNPATH would do nothing")
+		return errors.New("statically linked (no PT_DYNAMIC segment): it loads no shared libraries, so a RUNPATH would do nothing")
 	}
 	dp := f.progs[f.dynProg]
 	if !f.inFile(dp.Off, dp.Filesz) {
-		return nil, errors.New("truncated file: the dynamic section lies past its end")
+		return errors.New("truncated file: the dynamic section lies past its end")
 	}
 	if off, ok := f.offsetOf(dp.Vaddr, dp.Filesz); !ok || off != dp.Off {
-		return nil, errors.New("PT_DYNAMIC is not inside a PT_LOAD segment's file image")
+		return errors.New("PT_DYNAMIC is not inside a PT_LOAD segment's file image")
 	}
 	n := dp.Filesz / dynSize
-	if b, err = f.read(dp.Off, n*dynSize); err != nil {
-		return nil, err
+	b, err := f.read(dp.Off, n*dynSize)
+	if err != nil {
+		return err
 	}
 	f.dyns = make([]elf.Dyn64, n)
 	binary.Decode(b, le, f.dyns)
@@ -427,9 +466,9 @@ func parse(r io.ReaderAt, size int64) (*file, error) {
 		}
 	}
 	if f.nused < 0 {
-		return nil, errors.New("the dynamic section has no DT_NULL terminator")
+		return errors.New("the dynamic section has no DT_NULL terminator")
 	}
-	return f, nil
+	return nil
 }
 
 // offsetOf maps [vaddr, vaddr+size) to its file offset through the PT_LOAD
@@ -516,95 +555,117 @@ func (f *file) strRefs() (refs []uint64, ok bool, err error) {
 			refs = append(refs, d.Val)
 		}
 	}
-	// Dynamic symbols: the count comes from the section header.
+	if refs, ok, err = f.symbolNameRefs(refs); !ok {
+		return nil, false, err
+	}
+	for _, t := range versionTables {
+		if refs, ok, err = f.versionNameRefs(t, refs); !ok {
+			return nil, false, err
+		}
+	}
+	return refs, true, nil
+}
+
+// symbolNameRefs appends the name of every dynamic symbol to refs. The
+// count comes from the section header.
+func (f *file) symbolNameRefs(refs []uint64) ([]uint64, bool, error) {
 	symtab, hasSym := f.dynVal(elf.DT_SYMTAB)
-	if hasSym {
-		var ds *elf.Section64
-		for i := range f.sects {
-			if elf.SectionType(f.sects[i].Type) == elf.SHT_DYNSYM && f.sects[i].Addr == symtab {
-				ds = &f.sects[i]
-			}
+	if !hasSym {
+		return refs, true, nil
+	}
+	var ds *elf.Section64
+	for i := range f.sects {
+		if elf.SectionType(f.sects[i].Type) == elf.SHT_DYNSYM && f.sects[i].Addr == symtab {
+			ds = &f.sects[i]
 		}
-		if ds == nil {
-			return nil, false, nil
+	}
+	if ds == nil {
+		return nil, false, nil
+	}
+	off, ok := f.offsetOf(ds.Addr, ds.Size)
+	if !ok {
+		return nil, false, nil
+	}
+	end := off + ds.Size/24*24 // whole symbols only
+	for p := off; p < end; {
+		n := min(end-p, symChunk*24)
+		b, err := f.read(p, n)
+		if err != nil {
+			return nil, false, err
 		}
-		off, ok := f.offsetOf(ds.Addr, ds.Size)
+		for i := 0; i < len(b); i += 24 {
+			refs = append(refs, uint64(le.Uint32(b[i:])))
+		}
+		p += n
+	}
+	return refs, true, nil
+}
+
+// at reads n bytes at p, or reports that they lie outside the file.
+func (f *file) at(p, n uint64) (b []byte, in bool, err error) {
+	if !f.inFile(p, n) {
+		return nil, false, nil
+	}
+	b, err = f.read(p, n)
+	return b, err == nil, err
+}
+
+// versionTable says where the fields strRefs reads lie in a version table
+// (DT_VERNEED or DT_VERDEF): a chain of entries, each with a chain of
+// auxiliary entries that name versions. Offsets are in bytes; counts are
+// u16, names and links u32.
+type versionTable struct {
+	tag, numTag elf.DynTag // the table's address and its number of entries
+	size        uint64     // of an entry
+	cnt         uint64     // the entry's count of auxiliary entries
+	aux         uint64     // the first auxiliary entry, from the entry
+	next        uint64     // the next entry, from this one
+	name        int        // the entry's own name, or -1
+	auxSize     uint64     // of an auxiliary entry
+	auxName     uint64     // the auxiliary entry's name
+	auxNext     uint64     // the next auxiliary entry, from this one
+}
+
+// versionTables are the version needs, Verneed{vn_version, vn_cnt u16;
+// vn_file, vn_aux, vn_next u32} and Vernaux{vna_hash u32; vna_flags,
+// vna_other u16; vna_name, vna_next u32}, then the version definitions,
+// Verdef{vd_version, vd_flags, vd_ndx, vd_cnt u16; vd_hash, vd_aux, vd_next
+// u32} and Verdaux{vda_name, vda_next u32}.
+var versionTables = []versionTable{
+	{tag: elf.DT_VERNEED, numTag: elf.DT_VERNEEDNUM, size: 16, cnt: 2, aux: 8, next: 12, name: 4, auxSize: 16, auxName: 8, auxNext: 12},
+	{tag: elf.DT_VERDEF, numTag: elf.DT_VERDEFNUM, size: 20, cnt: 6, aux: 12, next: 16, name: -1, auxSize: 8, auxName: 0, auxNext: 4},
+}
+
+// versionNameRefs appends the names a version table uses to refs.
+func (f *file) versionNameRefs(t versionTable, refs []uint64) ([]uint64, bool, error) {
+	addr, has := f.dynVal(t.tag)
+	if !has {
+		return refs, true, nil
+	}
+	num, _ := f.dynVal(t.numTag)
+	p, ok := f.offsetOf(addr, t.size)
+	for i := uint64(0); i < num; i++ {
 		if !ok {
 			return nil, false, nil
 		}
-		end := off + ds.Size/24*24 // whole symbols only
-		for p := off; p < end; {
-			n := min(end-p, symChunk*24)
-			b, err := f.read(p, n)
-			if err != nil {
-				return nil, false, err
-			}
-			for i := 0; i < len(b); i += 24 {
-				refs = append(refs, uint64(le.Uint32(b[i:])))
-			}
-			p += n
+		e, in, err := f.at(p, t.size)
+		if !in {
+			return nil, false, err
 		}
-	}
-	// at reads n bytes at p, or reports that they lie outside the file.
-	at := func(p, n uint64) (b []byte, in bool, err error) {
-		if !f.inFile(p, n) {
-			return nil, false, nil
+		if t.name >= 0 {
+			refs = append(refs, uint64(le.Uint32(e[t.name:])))
 		}
-		b, err = f.read(p, n)
-		return b, err == nil, err
-	}
-	// Version needs: Verneed{vn_version, vn_cnt u16; vn_file, vn_aux, vn_next u32}
-	// and Vernaux{vna_hash u32; vna_flags, vna_other u16; vna_name, vna_next u32}.
-	if addr, has := f.dynVal(elf.DT_VERNEED); has {
-		num, _ := f.dynVal(elf.DT_VERNEEDNUM)
-		p, ok := f.offsetOf(addr, 16)
-		for i := uint64(0); i < num; i++ {
-			if !ok {
-				return nil, false, nil
-			}
-			vn, in, err := at(p, 16)
+		cnt := uint64(le.Uint16(e[t.cnt:]))
+		a := p + uint64(le.Uint32(e[t.aux:]))
+		for j := uint64(0); j < cnt; j++ {
+			x, in, err := f.at(a, t.auxSize)
 			if !in {
 				return nil, false, err
 			}
-			refs = append(refs, uint64(le.Uint32(vn[4:])))
-			cnt := uint64(le.Uint16(vn[2:]))
-			a := p + uint64(le.Uint32(vn[8:]))
-			for j := uint64(0); j < cnt; j++ {
-				vna, in, err := at(a, 16)
-				if !in {
-					return nil, false, err
-				}
-				refs = append(refs, uint64(le.Uint32(vna[8:])))
-				a += uint64(le.Uint32(vna[12:]))
-			}
-			p += uint64(le.Uint32(vn[12:]))
+			refs = append(refs, uint64(le.Uint32(x[t.auxName:])))
+			a += uint64(le.Uint32(x[t.auxNext:]))
 		}
-	}
-	// Version definitions: Verdef{vd_version, vd_flags, vd_ndx, vd_cnt u16;
-	// vd_hash, vd_aux, vd_next u32} and Verdaux{vda_name, vda_next u32}.
-	if addr, has := f.dynVal(elf.DT_VERDEF); has {
-		num, _ := f.dynVal(elf.DT_VERDEFNUM)
-		p, ok := f.offsetOf(addr, 20)
-		for i := uint64(0); i < num; i++ {
-			if !ok {
-				return nil, false, nil
-			}
-			vd, in, err := at(p, 20)
-			if !in {
-				return nil, false, err
-			}
-			cnt := uint64(le.Uint16(vd[6:]))
-			a := p + uint64(le.Uint32(vd[12:]))
-			for j := uint64(0); j < cnt; j++ {
-				vda, in, err := at(a, 8)
-				if !in {
-					return nil, false, err
-				}
-				refs = append(refs, uint64(le.Uint32(vda[0:])))
-				a += uint64(le.Uint32(vda[4:]))
-			}
-			p += uint64(le.Uint32(vd[16:]))
-		}
+		p += uint64(le.Uint32(e[t.next:]))
 	}
 	return refs, true, nil
 }
@@ -723,38 +784,14 @@ func (f *file) dynamicPatch() patch {
 // new data. The non-loaded tail of the file (non allocated sections,
 // section header table) moves past the new data.
 func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) (*plan, error) {
-	// The last segment: highest address.
-	last := -1
-	for i, p := range f.progs {
-		if elf.ProgType(p.Type) == elf.PT_LOAD && (last < 0 || p.Vaddr > f.progs[last].Vaddr) {
-			last = i
-		}
-	}
-	if last < 0 {
-		return nil, errors.New("no PT_LOAD segment")
+	last, err := f.lastLoad()
+	if err != nil {
+		return nil, err
 	}
 	L := f.progs[last]
 	tailStart := L.Off + L.Filesz
-	// Nothing the loader reads may follow the last segment's file image.
-	for i, p := range f.progs {
-		if i != last && p.Filesz > 0 && p.Off+p.Filesz > tailStart {
-			return nil, fmt.Errorf("segment %d (%v) lies in the file after the last PT_LOAD segment; this layout is not supported: %s",
-				i, elf.ProgType(p.Type), relinkHint)
-		}
-	}
-	for i, s := range f.sects {
-		if elf.SectionFlag(s.Flags)&elf.SHF_ALLOC != 0 && elf.SectionType(s.Type) != elf.SHT_NOBITS &&
-			s.Size > 0 && s.Off+s.Size > tailStart {
-			return nil, fmt.Errorf("allocated section %d lies in the file after the last PT_LOAD segment; this layout is not supported: %s",
-				i, relinkHint)
-		}
-	}
-	if moveDyn && elf.ProgFlag(L.Flags)&elf.PF_W == 0 {
-		return nil, fmt.Errorf("the dynamic section has no spare slot and the last PT_LOAD segment is not writable, so it cannot take a moved copy: %s", relinkHint)
-	}
-	if L.Memsz-L.Filesz > maxBSSGrowth {
-		return nil, fmt.Errorf("the last segment's .bss is %d bytes, more than the %d this edit writes out as zeros: %s",
-			L.Memsz-L.Filesz, maxBSSGrowth, relinkHint)
+	if err := f.canExtend(last, moveDyn); err != nil {
+		return nil, err
 	}
 
 	// The new data: .dynstr copy at V, then the .dynamic copy (8-aligned).
@@ -771,16 +808,7 @@ func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) (*plan, 
 	}
 	fo := L.Off + (V - L.Vaddr) // file offset of V
 	newEnd := fo + uint64(len(newData))
-
-	// The tail moves by a multiple of its strictest alignment.
-	tailAlign := uint64(8)
-	for _, s := range f.sects {
-		if elf.SectionType(s.Type) != elf.SHT_NOBITS && s.Off >= tailStart && s.Addralign > tailAlign &&
-			s.Addralign <= 1<<16 && s.Addralign&(s.Addralign-1) == 0 {
-			tailAlign = s.Addralign
-		}
-	}
-	shift := alignUp(newEnd-tailStart, tailAlign)
+	shift := alignUp(newEnd-tailStart, f.tailAlign(tailStart))
 
 	// The output: the file up to the end of the last segment's image, .bss
 	// written out (zeros), the new data, zeros up to the shifted tail, the
@@ -804,6 +832,77 @@ func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) (*plan, 
 		dp.Filesz = uint64(len(f.dyns)) * dynSize
 		dp.Memsz = dp.Filesz
 	}
+	f.moveSections(tailStart, shift, oldTabAddr, V, fo, uint64(len(newTab)), moveDyn)
+	p.patches = append(p.patches, f.headerPatches()...)
+	if !moveDyn {
+		p.patches = append(p.patches, f.dynamicPatch())
+	}
+	return p, nil
+}
+
+// lastLoad returns the index of the last PT_LOAD segment: the one with the
+// highest address.
+func (f *file) lastLoad() (int, error) {
+	last := -1
+	for i, p := range f.progs {
+		if elf.ProgType(p.Type) == elf.PT_LOAD && (last < 0 || p.Vaddr > f.progs[last].Vaddr) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return 0, errors.New("no PT_LOAD segment")
+	}
+	return last, nil
+}
+
+// canExtend checks that the last segment (progs[last]) can grow over its
+// .bss and the new data: nothing the loader reads follows its file image,
+// it is writable if it is to take the moved .dynamic, and its .bss is small
+// enough to write out.
+func (f *file) canExtend(last int, moveDyn bool) error {
+	L := f.progs[last]
+	tailStart := L.Off + L.Filesz
+	for i, p := range f.progs {
+		if i != last && p.Filesz > 0 && p.Off+p.Filesz > tailStart {
+			return fmt.Errorf("segment %d (%v) lies in the file after the last PT_LOAD segment; this layout is not supported: %s",
+				i, elf.ProgType(p.Type), relinkHint)
+		}
+	}
+	for i, s := range f.sects {
+		if elf.SectionFlag(s.Flags)&elf.SHF_ALLOC != 0 && elf.SectionType(s.Type) != elf.SHT_NOBITS &&
+			s.Size > 0 && s.Off+s.Size > tailStart {
+			return fmt.Errorf("allocated section %d lies in the file after the last PT_LOAD segment; this layout is not supported: %s",
+				i, relinkHint)
+		}
+	}
+	if moveDyn && elf.ProgFlag(L.Flags)&elf.PF_W == 0 {
+		return fmt.Errorf("the dynamic section has no spare slot and the last PT_LOAD segment is not writable, so it cannot take a moved copy: %s", relinkHint)
+	}
+	if L.Memsz-L.Filesz > maxBSSGrowth {
+		return fmt.Errorf("the last segment's .bss is %d bytes, more than the %d this edit writes out as zeros: %s",
+			L.Memsz-L.Filesz, maxBSSGrowth, relinkHint)
+	}
+	return nil
+}
+
+// tailAlign is the strictest alignment of the sections in the tail that
+// starts at tailStart (at least 8): the tail moves by a multiple of it.
+func (f *file) tailAlign(tailStart uint64) uint64 {
+	align := uint64(8)
+	for _, s := range f.sects {
+		if elf.SectionType(s.Type) != elf.SHT_NOBITS && s.Off >= tailStart && s.Addralign > align &&
+			s.Addralign <= 1<<16 && s.Addralign&(s.Addralign-1) == 0 {
+			align = s.Addralign
+		}
+	}
+	return align
+}
+
+// moveSections updates the section headers (and e_shoff) for the relocated
+// file: .dynstr now at tabAddr (file offset tabOff, tabSize bytes), .dynamic
+// where PT_DYNAMIC now is if it moved, and the tail from tailStart on
+// shift bytes further.
+func (f *file) moveSections(tailStart, shift, oldTabAddr, tabAddr, tabOff, tabSize uint64, moveDyn bool) {
 	if f.hdr.Shoff >= tailStart {
 		f.hdr.Shoff += shift
 	}
@@ -811,7 +910,7 @@ func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) (*plan, 
 		s := &f.sects[i]
 		switch {
 		case elf.SectionType(s.Type) == elf.SHT_STRTAB && s.Flags&uint64(elf.SHF_ALLOC) != 0 && s.Addr == oldTabAddr:
-			s.Addr, s.Off, s.Size = V, fo, uint64(len(newTab))
+			s.Addr, s.Off, s.Size = tabAddr, tabOff, tabSize
 		case moveDyn && elf.SectionType(s.Type) == elf.SHT_DYNAMIC:
 			dp := f.progs[f.dynProg]
 			s.Addr, s.Off, s.Size = dp.Vaddr, dp.Off, dp.Filesz
@@ -819,11 +918,6 @@ func (f *file) relocate(oldTabAddr uint64, newTab []byte, moveDyn bool) (*plan, 
 			s.Off += shift
 		}
 	}
-	p.patches = append(p.patches, f.headerPatches()...)
-	if !moveDyn {
-		p.patches = append(p.patches, f.dynamicPatch())
-	}
-	return p, nil
 }
 
 // headerPatches are the ELF header, program headers and section headers,
@@ -852,15 +946,30 @@ func verify(orig io.ReaderAt, origSize int64, out io.ReaderAt, outSize int64, ru
 	if err != nil {
 		return err
 	}
-	// Segments.
+	if err := g.checkSegments(); err != nil {
+		return err
+	}
+	f, err := parse(orig, origSize)
+	if err != nil {
+		return err
+	}
+	if err := sameLoaderView(f, g, runpath); err != nil {
+		return err
+	}
+	return sameDebugElfView(orig, out, runpath)
+}
+
+// checkSegments checks the PT_LOAD segments of an edited file: each in the
+// file, congruent with its alignment, in address order without overlap.
+func (f *file) checkSegments() error {
 	var loads []elf.Prog64
-	for _, p := range g.progs {
+	for _, p := range f.progs {
 		if elf.ProgType(p.Type) == elf.PT_LOAD {
 			loads = append(loads, p)
 		}
 	}
 	for i, p := range loads {
-		if !g.inFile(p.Off, p.Filesz) || p.Filesz > p.Memsz {
+		if !f.inFile(p.Off, p.Filesz) || p.Filesz > p.Memsz {
 			return fmt.Errorf("PT_LOAD %d out of bounds", i)
 		}
 		if p.Align > 1 && (p.Vaddr-p.Off)%p.Align != 0 {
@@ -870,11 +979,15 @@ func verify(orig io.ReaderAt, origSize int64, out io.ReaderAt, outSize int64, ru
 			return fmt.Errorf("PT_LOAD %d overlaps or precedes PT_LOAD %d", i, i-1)
 		}
 	}
-	// The loader's view.
-	f, err := parse(orig, origSize)
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+// checkedTags are the dynamic entries verify reads back from both files.
+var checkedTags = []elf.DynTag{elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH}
+
+// sameLoaderView compares the original f and the edited g the way the
+// loader reads them (PT_DYNAMIC and DT_STRTAB).
+func sameLoaderView(f, g *file, runpath string) error {
 	want, err := f.dynStrings()
 	if err != nil {
 		return err
@@ -884,12 +997,17 @@ func verify(orig io.ReaderAt, origSize int64, out io.ReaderAt, outSize int64, ru
 		return err
 	}
 	want[elf.DT_RPATH], want[elf.DT_RUNPATH] = nil, []string{runpath}
-	for _, t := range []elf.DynTag{elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH} {
+	for _, t := range checkedTags {
 		if !slices.Equal(got[t], want[t]) {
 			return fmt.Errorf("program headers: %v reads %q, want %q", t, got[t], want[t])
 		}
 	}
-	// debug/elf's view, when the file has section headers.
+	return nil
+}
+
+// sameDebugElfView compares the two files the way debug/elf reads them
+// (section headers), when the original has a dynamic section it can read.
+func sameDebugElfView(orig, out io.ReaderAt, runpath string) error {
 	fo, err := elf.NewFile(orig)
 	if err != nil {
 		return nil // debug/elf cannot read the original: nothing to compare with
@@ -903,7 +1021,7 @@ func verify(orig io.ReaderAt, origSize int64, out io.ReaderAt, outSize int64, ru
 		return fmt.Errorf("debug/elf: %v", err)
 	}
 	defer fe.Close()
-	for _, t := range []elf.DynTag{elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH} {
+	for _, t := range checkedTags {
 		w, err1 := fo.DynString(t)
 		v, err2 := fe.DynString(t)
 		if err1 != nil || err2 != nil {
@@ -919,6 +1037,11 @@ func verify(orig io.ReaderAt, origSize int64, out io.ReaderAt, outSize int64, ru
 			return fmt.Errorf("debug/elf: %v reads %q, want %q", t, v, w)
 		}
 	}
+	return sameDynamicSymbols(fo, fe)
+}
+
+// sameDynamicSymbols compares the dynamic symbols' names and versions.
+func sameDynamicSymbols(fo, fe *elf.File) error {
 	ws, err1 := fo.DynamicSymbols()
 	vs, err2 := fe.DynamicSymbols()
 	if (err1 == nil) != (err2 == nil) || len(ws) != len(vs) {

@@ -56,15 +56,14 @@ func extractTarGz(archive, dest string) ([]string, error) {
 	// A gzip stream expands up to ~1000x: what the entries may claim in
 	// all is bounded by the tarball's size (a build's tarball of ELF
 	// files is 2-5x), so a small hostile tarball cannot fill the disk.
-	budget := maxExtractBase + maxExtractRatio*st.Size()
+	limit := maxExtractBase + maxExtractRatio*st.Size()
+	x := &extraction{dest: dest, limit: limit, budget: limit, regFiles: map[string]bool{}}
 	zr, err := gzip.NewReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("not a gzip'd tarball: %w", err)
 	}
 	defer zr.Close()
 	tr := tar.NewReader(zr)
-	var files, links []string
-	regFiles := map[string]bool{}
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -73,77 +72,114 @@ func extractTarGz(archive, dest string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the tarball: %w", err)
 		}
-		name, err := safeName(h.Name)
-		if err != nil {
+		if err := x.entry(h, tr); err != nil {
 			return nil, err
-		}
-		if name == "." {
-			continue
-		}
-		if err := noLinkOnTheWay(dest, name); err != nil {
-			return nil, err
-		}
-		host := filepath.Join(dest, filepath.FromSlash(name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(host, 0o755); err != nil {
-				return nil, err
-			}
-		case tar.TypeReg:
-			if budget -= h.Size; budget < 0 {
-				return nil, fmt.Errorf("entry %q: the tarball's files add up to more than %d bytes, %d times its size: refused (is it a relpack artifact?)", h.Name, maxExtractBase+maxExtractRatio*st.Size(), maxExtractRatio)
-			}
-			if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
-				return nil, err
-			}
-			if err := writeFile(host, tr, h.FileInfo().Mode().Perm()|0o200); err != nil {
-				return nil, err
-			}
-			if !regFiles[name] {
-				files = append(files, name)
-			}
-			regFiles[name] = true
-		case tar.TypeSymlink:
-			t := h.Linkname
-			if t == "" || path.IsAbs(t) {
-				return nil, fmt.Errorf("entry %q is a symbolic link to %q: absolute link targets are refused (they would point at the host)", h.Name, t)
-			}
-			if resolved := path.Join(path.Dir(name), t); resolved == ".." || strings.HasPrefix(resolved, "../") {
-				return nil, fmt.Errorf("entry %q is a symbolic link to %q, outside the archive: refused", h.Name, t)
-			}
-			if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.Symlink(t, host); err != nil {
-				return nil, err
-			}
-			links = append(links, name)
-		case tar.TypeLink:
-			target, err := safeName(h.Linkname)
-			if err != nil || !regFiles[target] {
-				return nil, fmt.Errorf("entry %q is a hard link to %q, which is not an earlier regular file of the archive: refused", h.Name, h.Linkname)
-			}
-			if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.Link(filepath.Join(dest, filepath.FromSlash(target)), host); err != nil {
-				return nil, err
-			}
-			if !regFiles[name] {
-				files = append(files, name)
-			}
-			regFiles[name] = true
-		case tar.TypeXGlobalHeader, tar.TypeXHeader:
-			continue
-		default:
-			return nil, fmt.Errorf("entry %q has type %q (device, FIFO or unknown): refused", h.Name, string(h.Typeflag))
 		}
 	}
-	if err := linksStayInside(dest, links); err != nil {
+	if err := linksStayInside(dest, x.links); err != nil {
 		return nil, err
 	}
-	sort.Strings(files)
-	return files, nil
+	sort.Strings(x.files)
+	return x.files, nil
+}
+
+// extraction is what extractTarGz has written so far into dest.
+type extraction struct {
+	dest   string
+	limit  int64 // what the regular files may add up to
+	budget int64 // what is left of limit
+
+	files    []string        // the regular files (and hard links to them), once each
+	regFiles map[string]bool // the same, as a set: what a hard link may name
+	links    []string        // the symbolic links, checked for real at the end
+}
+
+// entry writes one entry of the tarball, whose content r reads, or refuses it.
+func (x *extraction) entry(h *tar.Header, r io.Reader) error {
+	name, err := safeName(h.Name)
+	if err != nil {
+		return err
+	}
+	if name == "." {
+		return nil
+	}
+	if err := noLinkOnTheWay(x.dest, name); err != nil {
+		return err
+	}
+	host := filepath.Join(x.dest, filepath.FromSlash(name))
+	switch h.Typeflag {
+	case tar.TypeDir:
+		return os.MkdirAll(host, 0o755)
+	case tar.TypeReg:
+		return x.regular(h, name, host, r)
+	case tar.TypeSymlink:
+		return x.symlink(h, name, host)
+	case tar.TypeLink:
+		return x.hardLink(h, name, host)
+	case tar.TypeXGlobalHeader, tar.TypeXHeader:
+		return nil
+	default:
+		return fmt.Errorf("entry %q has type %q (device, FIFO or unknown): refused", h.Name, string(h.Typeflag))
+	}
+}
+
+// regular writes a regular file, within the budget, owner-writable.
+func (x *extraction) regular(h *tar.Header, name, host string, r io.Reader) error {
+	if x.budget -= h.Size; x.budget < 0 {
+		return fmt.Errorf("entry %q: the tarball's files add up to more than %d bytes, %d times its size: refused (is it a relpack artifact?)", h.Name, x.limit, maxExtractRatio)
+	}
+	if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+		return err
+	}
+	if err := writeFile(host, r, h.FileInfo().Mode().Perm()|0o200); err != nil {
+		return err
+	}
+	x.addFile(name)
+	return nil
+}
+
+// symlink makes a symbolic link whose target stays, as written, inside
+// the archive (linksStayInside checks it for real at the end).
+func (x *extraction) symlink(h *tar.Header, name, host string) error {
+	t := h.Linkname
+	if t == "" || path.IsAbs(t) {
+		return fmt.Errorf("entry %q is a symbolic link to %q: absolute link targets are refused (they would point at the host)", h.Name, t)
+	}
+	if resolved := path.Join(path.Dir(name), t); resolved == ".." || strings.HasPrefix(resolved, "../") {
+		return fmt.Errorf("entry %q is a symbolic link to %q, outside the archive: refused", h.Name, t)
+	}
+	if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+		return err
+	}
+	if err := os.Symlink(t, host); err != nil {
+		return err
+	}
+	x.links = append(x.links, name)
+	return nil
+}
+
+// hardLink links to an earlier regular file of the archive.
+func (x *extraction) hardLink(h *tar.Header, name, host string) error {
+	target, err := safeName(h.Linkname)
+	if err != nil || !x.regFiles[target] {
+		return fmt.Errorf("entry %q is a hard link to %q, which is not an earlier regular file of the archive: refused", h.Name, h.Linkname)
+	}
+	if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+		return err
+	}
+	if err := os.Link(filepath.Join(x.dest, filepath.FromSlash(target)), host); err != nil {
+		return err
+	}
+	x.addFile(name)
+	return nil
+}
+
+// addFile records a regular file once.
+func (x *extraction) addFile(name string) {
+	if !x.regFiles[name] {
+		x.files = append(x.files, name)
+	}
+	x.regFiles[name] = true
 }
 
 // linksStayInside resolves every symbolic link of the extracted tree for

@@ -20,17 +20,6 @@ import (
 // maxOutput caps what is kept of each of the program's stdout and stderr.
 const maxOutput = 1 << 20
 
-type runner struct {
-	opts    Options
-	res     *Result
-	root    string
-	work    string
-	bin     string
-	facts   *abi.Facts
-	name    string // the file as named in messages
-	cleanup *[]func()
-}
-
 // hostMachine is this machine in abi's names.
 func hostMachine() string {
 	switch runtime.GOARCH {
@@ -73,18 +62,18 @@ func emulator(machine string, static bool, name string) (string, error) {
 }
 
 // badRoot explains why a root has no loader for the binary.
-func (r *runner) badRoot(err error) error {
-	m := r.facts.Machine
-	if rm, rel := rootMachine(r.root); rm != "" && rm != m {
-		return badf(r.opts.Root, "is an %s root (it has %s) but %s is %s: give an %s root (debootstrap --arch, docker export of an %s image, or testdata/sysroot.sh)",
-			rm, rel, r.name, m, m, m)
+func (j *job) badRoot(err error) error {
+	m := j.facts.Machine
+	if rm, rel := rootMachine(j.root); rm != "" && rm != m {
+		return badf(j.opts.Root, "is an %s root (it has %s) but %s is %s: give an %s root (debootstrap --arch, docker export of an %s image, or testdata/sysroot.sh)",
+			rm, rel, j.name, m, m, m)
 	}
-	return badf(r.opts.Root, "has no %s glibc dynamic loader (%v): give an extracted root file system (debootstrap, docker export) or a folder of %s libc files",
+	return badf(j.opts.Root, "has no %s glibc dynamic loader (%v): give an extracted root file system (debootstrap, docker export) or a folder of %s libc files",
 		m, err, m)
 }
 
-func (r *runner) note(format string, a ...any) {
-	r.res.Notes = append(r.res.Notes, fmt.Sprintf(format, a...))
+func (j *job) note(format string, a ...any) {
+	j.res.Notes = append(j.res.Notes, fmt.Sprintf(format, a...))
 }
 
 // env is the clean environment of every run: nothing from the caller
@@ -94,66 +83,49 @@ func env() []string {
 	return []string{"LD_BIND_NOW=1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
 }
 
-func (r *runner) loaderMode() error {
-	f := r.facts
-	qemu, err := emulator(f.Machine, false, r.name)
+// loaderMode starts the program with the root's own dynamic loader, outside
+// a chroot, through a view folder of the libraries the root's loader would
+// load.
+func (j *job) loaderMode() error {
+	f := j.facts
+	prefix, err := j.loaderEmulator()
 	if err != nil {
 		return err
 	}
-	var prefix []string
-	if qemu != "" {
-		prefix = []string{qemu}
-		r.note("%s runs under %s (this host is %s); qemu starts the root's loader itself, so no binfmt_misc and no -L prefix are involved", f.Machine, filepath.Base(qemu), hostMachine())
-	}
 	if f.Linkage == abi.LinkageStatic {
-		r.note("statically linked: started directly, no glibc from the root was checked (the binary carries its own libc)")
-		return r.run(append(append(prefix, r.bin), r.opts.Args...))
+		j.note("statically linked: started directly, no glibc from the root was checked (the binary carries its own libc)")
+		return j.run(append(append(prefix, j.bin), j.opts.Args...))
 	}
 	if f.Libc == abi.LibcMusl {
-		return badf(r.name, "is a dynamically linked musl binary (interpreter %s): loader mode runs a glibc root's loader; use --mode chroot with a musl root (Alpine)", f.Interpreter)
+		return badf(j.name, "is a dynamically linked musl binary (interpreter %s): loader mode runs a glibc root's loader; use --mode chroot with a musl root (Alpine)", f.Interpreter)
 	}
-	ld, err := findLoader(r.root, f.Machine, f.Interpreter)
+	ld, err := findLoader(j.root, f.Machine, f.Interpreter)
 	if err != nil {
-		return r.badRoot(err)
+		return j.badRoot(err)
 	}
-	r.res.Loader = ld.Rel
+	j.res.Loader = ld.Rel
 	// $ORIGIN is the folder the program really is in: the kernel gives
 	// the loader the resolved path (/proc/self/exe), while a loader
 	// started by hand takes the path it is given, links and all.
-	if real, err := filepath.EvalSymlinks(r.bin); err == nil {
-		r.bin = real
+	if real, err := filepath.EvalSymlinks(j.bin); err == nil {
+		j.bin = real
 	}
 
 	// The root's loader cannot search the root's folders in its own order
 	// from outside a chroot (search.go says why); relpack searches, and
 	// hands the loader exactly the files it found, through a view folder.
-	tr, err := searchTree(r.root, r.bin, f, ld)
+	tr, err := searchTree(j.root, j.bin, f, ld)
 	if err != nil {
 		return err
 	}
-	r.res.Notes = append(r.res.Notes, tr.notes...)
-	view, err := os.MkdirTemp(r.work, ".relpack-libraries-")
+	j.res.Notes = append(j.res.Notes, tr.notes...)
+	view, err := j.makeView(tr)
 	if err != nil {
 		return err
-	}
-	for _, l := range tr.libs {
-		if strings.Contains(l.name, "/") {
-			continue // opened by path; noted by searchTree
-		}
-		if err := os.Symlink(l.host, filepath.Join(view, l.name)); err != nil {
-			return badf(r.name, "cannot link %s into the loader's view: %v", l.name, err)
-		}
 	}
 	base := append(append(prefix, ld.Host, "--inhibit-cache"), "--library-path", view)
 	if len(tr.missing) > 0 {
-		var parts []string
-		for _, m := range tr.missing {
-			parts = append(parts, fmt.Sprintf("%s: cannot open shared object file: not in the root (needed by %s; searched %s)", m.name, m.neededBy, strings.Join(m.searched, ", ")))
-		}
-		r.res.Command = append(append(base, r.bin), r.opts.Args...)
-		r.res.ExitCode = 127
-		r.res.LoaderError = "error while loading shared libraries: " + strings.Join(parts, "; ")
-		r.note("not started: no file in the binary's RUNPATH/RPATH nor in the root's library folders answers to that name, where the root's own loader would look; outside a chroot the loader would go on to this host's folders; exit code 127 is the loader's")
+		j.notStartedMissing(base, tr.missing)
 		return nil
 	}
 	if len(tr.libs) > 0 {
@@ -161,33 +133,90 @@ func (r *runner) loaderMode() error {
 		for _, l := range tr.libs {
 			links = append(links, l.name+" = "+l.host)
 		}
-		r.note("the loader takes each library from %s, links to the files the root's own loader would load (the binary's RUNPATH before the root's folders): %s", view, strings.Join(links, ", "))
+		j.note("the loader takes each library from %s, links to the files the root's own loader would load (the binary's RUNPATH before the root's folders): %s", view, strings.Join(links, ", "))
 	}
+	if stop, err := j.checkTrace(base, view, tr); stop {
+		return err
+	}
+	return j.run(append(append(base, j.bin), j.opts.Args...))
+}
 
-	// Trace first: outside a chroot the loader searches the host's own
-	// folders for a library the view lacks. A library found only there
-	// would make the run pass (or fail) for the host's sake, not the root's.
-	trace := append(append(append([]string{}, base...), "--list"), r.bin)
-	out, _, _, _ := execute(r.opts.Context, trace, r.opts.Timeout)
-	if leaks := hostLibraries(out, r.root, f.Machine); len(leaks) > 0 {
-		r.res.Command = trace
-		r.res.ExitCode = 127
-		r.res.Stdout = out
+// loaderEmulator returns what starts the root's loader before its own path:
+// nothing, or qemu for a binary of another machine (noted).
+func (j *job) loaderEmulator() ([]string, error) {
+	f := j.facts
+	qemu, err := emulator(f.Machine, false, j.name)
+	if err != nil {
+		return nil, err
+	}
+	if qemu == "" {
+		return nil, nil
+	}
+	j.note("%s runs under %s (this host is %s); qemu starts the root's loader itself, so no binfmt_misc and no -L prefix are involved", f.Machine, filepath.Base(qemu), hostMachine())
+	return []string{qemu}, nil
+}
+
+// makeView makes the view folder in the work folder: a link per NEEDED
+// name to the file the root's loader would load.
+func (j *job) makeView(tr *tree) (string, error) {
+	view, err := os.MkdirTemp(j.work, ".relpack-libraries-")
+	if err != nil {
+		return "", err
+	}
+	for _, l := range tr.libs {
+		if strings.Contains(l.name, "/") {
+			continue // opened by path; noted by searchTree
+		}
+		if err := os.Symlink(l.host, filepath.Join(view, l.name)); err != nil {
+			return "", badf(j.name, "cannot link %s into the loader's view: %v", l.name, err)
+		}
+	}
+	return view, nil
+}
+
+// notStartedMissing reports libraries found nowhere in the root the way the
+// loader would (exit code 127), without starting the program: outside a
+// chroot the loader would go on to the host's folders.
+func (j *job) notStartedMissing(base []string, missing []missingLib) {
+	var parts []string
+	for _, m := range missing {
+		parts = append(parts, fmt.Sprintf("%s: cannot open shared object file: not in the root (needed by %s; searched %s)", m.name, m.neededBy, strings.Join(m.searched, ", ")))
+	}
+	j.res.Command = append(append(base, j.bin), j.opts.Args...)
+	j.res.ExitCode = 127
+	j.res.LoaderError = "error while loading shared libraries: " + strings.Join(parts, "; ")
+	j.note("not started: no file in the binary's RUNPATH/RPATH nor in the root's library folders answers to that name, where the root's own loader would look; outside a chroot the loader would go on to this host's folders; exit code 127 is the loader's")
+}
+
+// checkTrace runs the loader's trace (--list) before the program. stop is
+// true when the program must not be started: the loader would take a
+// library from the host (reported as the loader would; err nil), or from
+// another file than the view's (err says so).
+func (j *job) checkTrace(base []string, view string, tr *tree) (stop bool, err error) {
+	// Outside a chroot the loader searches the host's own folders for a
+	// library the view lacks. A library found only there would make the
+	// run pass (or fail) for the host's sake, not the root's.
+	trace := append(append(append([]string{}, base...), "--list"), j.bin)
+	out, _, _, _ := execute(j.opts.Context, trace, j.opts.Timeout)
+	if leaks := hostLibraries(out, j.root, j.facts.Machine); len(leaks) > 0 {
+		j.res.Command = trace
+		j.res.ExitCode = 127
+		j.res.Stdout = out
 		var parts []string
 		for _, l := range leaks {
 			parts = append(parts, fmt.Sprintf("%s: cannot open shared object file: not in the root (outside a chroot the loader would take the host's %s)", l.name, l.path))
 		}
-		r.res.LoaderError = strings.Join(parts, "; ")
-		r.note("not started: the loader's trace (--list) found libraries only on this host; a chroot run reports the loader's own \"cannot open shared object file\"; exit code 127 is the loader's")
-		return nil
+		j.res.LoaderError = strings.Join(parts, "; ")
+		j.note("not started: the loader's trace (--list) found libraries only on this host; a chroot run reports the loader's own \"cannot open shared object file\"; exit code 127 is the loader's")
+		return true, nil
 	}
 	// And the loader must have taken every library from the view: a
 	// DT_RPATH folder is searched before --library-path, and the loader
 	// reads it on this host, not in the root.
 	if off := offView(out, view, tr); len(off) > 0 {
-		return badf(r.name, "loader mode cannot reproduce the root's loader here: outside a chroot it took %s, not the root's file; use --mode chroot", strings.Join(off, ", "))
+		return true, badf(j.name, "loader mode cannot reproduce the root's loader here: outside a chroot it took %s, not the root's file; use --mode chroot", strings.Join(off, ", "))
 	}
-	return r.run(append(append(base, r.bin), r.opts.Args...))
+	return false, nil
 }
 
 // offView reads `ld.so --list` output and returns, for each library the
@@ -266,81 +295,84 @@ func canChroot(root string) error {
 	return nil
 }
 
-func (r *runner) chrootMode() error {
-	f := r.facts
-	proc, created, err := ensureDir(r.root, "proc", 0o555)
+// chrootMode starts the program inside the root (unshare, mount proc,
+// chroot), where the kernel reads PT_INTERP and the root's loader searches
+// its own folders.
+func (j *job) chrootMode() error {
+	f := j.facts
+	proc, created, err := ensureDir(j.root, "proc", 0o555)
 	if err != nil {
 		return err
 	}
 	if created {
-		*r.cleanup = append(*r.cleanup, func() { os.Remove(proc) })
+		j.cleanup = append(j.cleanup, func() { os.Remove(proc) })
 	}
 	var inside []string
-	qemu, err := emulator(f.Machine, true, r.name)
+	qemu, err := emulator(f.Machine, true, j.name)
 	if err != nil {
 		return err
 	}
 	if qemu != "" {
-		q := filepath.Join(r.work, filepath.Base(qemu))
+		q := filepath.Join(j.work, filepath.Base(qemu))
 		if err := copyFile(qemu, q, 0o755); err != nil {
 			return err
 		}
-		inside = append(inside, chrootPath(r.root, q))
-		r.note("%s runs under %s (this host is %s), copied into the root's temporary folder: binfmt_misc need not be registered", f.Machine, filepath.Base(qemu), hostMachine())
+		inside = append(inside, chrootPath(j.root, q))
+		j.note("%s runs under %s (this host is %s), copied into the root's temporary folder: binfmt_misc need not be registered", f.Machine, filepath.Base(qemu), hostMachine())
 	}
 	switch {
 	case f.Linkage == abi.LinkageStatic:
-		r.note("statically linked: started in the chroot, no glibc from the root was checked (the binary carries its own libc)")
+		j.note("statically linked: started in the chroot, no glibc from the root was checked (the binary carries its own libc)")
 	default:
-		if _, err := findLoader(r.root, f.Machine, ""); err != nil && f.Libc != abi.LibcMusl {
-			return r.badRoot(err)
+		if _, err := findLoader(j.root, f.Machine, ""); err != nil && f.Libc != abi.LibcMusl {
+			return j.badRoot(err)
 		}
-		if _, err := resolveIn(r.root, f.Interpreter); err == nil {
-			r.res.Loader = strings.TrimPrefix(f.Interpreter, "/")
+		if _, err := resolveIn(j.root, f.Interpreter); err == nil {
+			j.res.Loader = strings.TrimPrefix(f.Interpreter, "/")
 		} else {
-			r.note("the root has no %s, the interpreter the binary names: the kernel cannot start it there", f.Interpreter)
+			j.note("the root has no %s, the interpreter the binary names: the kernel cannot start it there", f.Interpreter)
 		}
 	}
-	inside = append(inside, chrootPath(r.root, r.bin))
-	inside = append(inside, r.opts.Args...)
+	inside = append(inside, chrootPath(j.root, j.bin))
+	inside = append(inside, j.opts.Args...)
 	// The mount exists only in unshare's private mount namespace: it ends
 	// with the process, whatever happens to relpack.
 	script := `mount -t proc proc "$1" || exit 125; r=$2; shift 2; exec chroot "$r" "$@"`
-	cmd := append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "relpack-smoke", proc, r.root}, inside...)
-	if err := r.run(cmd); err != nil {
+	cmd := append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "relpack-smoke", proc, j.root}, inside...)
+	if err := j.run(cmd); err != nil {
 		return err
 	}
 	// Failures of the harness itself are not the binary's.
-	if r.res.OK {
+	if j.res.OK {
 		return nil
 	}
-	for _, line := range strings.Split(r.res.Stderr, "\n") {
+	for _, line := range strings.Split(j.res.Stderr, "\n") {
 		if strings.HasPrefix(line, "unshare: ") || strings.HasPrefix(line, "mount: ") || strings.HasPrefix(line, "chroot: cannot change root") {
-			return badf(r.opts.Root, "chroot mode could not start: %s (inside a container, run privileged or use --mode loader)", strings.TrimSpace(line))
+			return badf(j.opts.Root, "chroot mode could not start: %s (inside a container, run privileged or use --mode loader)", strings.TrimSpace(line))
 		}
 	}
 	return nil
 }
 
 // run executes cmd and fills the result.
-func (r *runner) run(cmd []string) error {
-	r.res.Command = cmd
-	stdout, stderr, code, err := execute(r.opts.Context, cmd, r.opts.Timeout)
+func (j *job) run(cmd []string) error {
+	j.res.Command = cmd
+	stdout, stderr, code, err := execute(j.opts.Context, cmd, j.opts.Timeout)
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%s: interrupted: %w", r.name, err)
+		return fmt.Errorf("%s: interrupted: %w", j.name, err)
 	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: starting %s: %w", r.name, cmd[0], err)
+		return fmt.Errorf("%s: starting %s: %w", j.name, cmd[0], err)
 	}
-	r.res.Stdout, r.res.Stderr, r.res.ExitCode = stdout, stderr, code
+	j.res.Stdout, j.res.Stderr, j.res.ExitCode = stdout, stderr, code
 	if errors.Is(err, context.DeadlineExceeded) {
-		r.note("killed after %s: the program did not exit (does it take %q?)", r.opts.Timeout, strings.Join(r.opts.Args, " "))
-		r.res.ExitCode = -1
+		j.note("killed after %s: the program did not exit (does it take %q?)", j.opts.Timeout, strings.Join(j.opts.Args, " "))
+		j.res.ExitCode = -1
 		return nil
 	}
-	r.res.OK = code == 0
-	if !r.res.OK {
-		r.res.LoaderError = loaderLine(stderr)
+	j.res.OK = code == 0
+	if !j.res.OK {
+		j.res.LoaderError = loaderLine(stderr)
 	}
 	return nil
 }

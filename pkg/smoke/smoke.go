@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"relpack/internal/pipeline"
 	"relpack/internal/regular"
 	"relpack/pkg/abi"
 )
@@ -125,156 +126,257 @@ func badf(path, format string, a ...any) error {
 // means the test could not be run (bad input, missing tool or privilege);
 // a program that does not start is a Result with OK false.
 func Run(o Options) (res Result, err error) {
-	res = Result{File: o.File, Root: o.Root, Notes: []string{}}
+	j := &job{opts: o, res: Result{File: o.File, Root: o.Root, Notes: []string{}}}
+	// Whatever happens: the work folder and what chroot mode added to the
+	// root go (last added, first removed), then the root's lock is let go.
+	defer j.unlockRoot()
+	defer func() {
+		if cerr := j.cleanUp(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	// No context: a Ctrl-C stops the program's run (job.run says so in its
+	// error), never the quick stages before it.
+	err = pipeline.Run(nil, j, stages)
+	return j.res, err
+}
+
+// stages are Run's steps, in order, over one job.
+var stages = []pipeline.Stage[*job]{
+	{Name: "check the options", Run: (*job).checkOptions},        // defaults for arguments and timeout; the mode named
+	{Name: "check the root", Run: (*job).resolveRoot},            // root: absolute, link-free, not the host
+	{Name: "check the file", Run: (*job).checkFile},              // a regular file, before any folder is made
+	{Name: "choose the mode", Run: (*job).chooseMode},            // auto becomes chroot or loader; chroot's privileges and tools
+	{Name: "take a work folder", Run: (*job).takeWork},           // the root's lock (chroot); work, removed by Run
+	{Name: "put the program in place", Run: (*job).placeProgram}, // the artifact extracted or the file copied: bin
+	{Name: "read the program", Run: (*job).readProgram},          // facts; name; only executables go on
+	{Name: "start it", Run: (*job).start},                        // the root's loader or a chroot, LD_BIND_NOW=1: the result
+}
+
+// job is one smoke run. Run's stages fill it in order; the fields say which
+// stage adds them, and res is what every stage may add to.
+type job struct {
+	opts Options // as given; "check the options" fills in the defaults
+	res  Result
+
+	// added by "check the options"; "choose the mode" makes it loader or chroot
+	mode Mode
+
+	// added by "check the root"
+	root string // absolute and link-free
+
+	// added by "take a work folder"
+	unlock  func()   // lets go of the root (chroot mode; nil otherwise)
+	work    string   // loader: a host temporary folder; chroot: ROOT/tmp/relpack-smoke-*
+	cleanup []func() // run last first by Run, whatever happens ("start it" adds proc/)
+	left    error    // set by the clean-up when the work folder could not be removed
+
+	// added by "put the program in place"
+	bin string // host path of the program to start
+
+	// added by "read the program"
+	facts *abi.Facts
+	name  string // the file as named in messages
+}
+
+// checkOptions fills in the default arguments, timeout and mode, and
+// refuses an unknown mode.
+func (j *job) checkOptions() error {
+	o := &j.opts
 	if o.Args == nil {
 		o.Args = DefaultArgs
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	mode := o.Mode
-	if mode == "" {
-		mode = ModeAuto
+	j.mode = o.Mode
+	if j.mode == "" {
+		j.mode = ModeAuto
 	}
-	if mode != ModeAuto && mode != ModeLoader && mode != ModeChroot {
-		return res, badf(o.File, "unknown mode %q: use loader, chroot or auto", o.Mode)
+	if j.mode != ModeAuto && j.mode != ModeLoader && j.mode != ModeChroot {
+		return badf(o.File, "unknown mode %q: use loader, chroot or auto", o.Mode)
 	}
+	return nil
+}
 
-	root, err := checkRoot(o.Root)
+// resolveRoot checks the root and records its absolute, link-free path.
+func (j *job) resolveRoot() error {
+	root, err := checkRoot(j.opts.Root)
 	if err != nil {
-		return res, err
+		return err
 	}
-	res.Root = root
-	// A FIFO would block the open and /dev/zero stream forever: only a
-	// regular file is read (internal/regular), refused here before any
-	// folder is made.
+	j.root = root
+	j.res.Root = root
+	return nil
+}
+
+// checkFile refuses anything but a regular file. A FIFO would block the
+// open and /dev/zero stream forever: only a regular file is read
+// (internal/regular), refused here before any folder is made.
+func (j *job) checkFile() error {
+	o := j.opts
 	if _, err := regular.Check(o.File); err != nil {
 		var nr *regular.NotRegularError
 		if errors.As(err, &nr) {
-			return res, &Error{Path: o.File, Msg: "is " + regular.Kind(nr.Mode) + ", not a regular file: give a built binary or a relpack .tar.gz artifact"}
+			return &Error{Path: o.File, Msg: "is " + regular.Kind(nr.Mode) + ", not a regular file: give a built binary or a relpack .tar.gz artifact"}
 		}
-		return res, &Error{Path: o.File, Msg: "cannot read it: " + unwrapPathError(err)}
+		return &Error{Path: o.File, Msg: "cannot read it: " + unwrapPathError(err)}
 	}
+	return nil
+}
 
-	// Decide the mode before extracting: chroot extracts straight into the root.
-	if mode == ModeAuto {
-		mode, err = autoMode(root)
+// chooseMode decides the mode before extracting (chroot extracts straight
+// into the root) and checks what chroot mode needs.
+func (j *job) chooseMode() error {
+	if j.mode == ModeAuto {
+		mode, err := autoMode(j.root)
 		if err != nil {
-			return res, err
+			return err
+		}
+		j.mode = mode
+	}
+	if j.mode == ModeChroot {
+		if err := canChroot(j.root); err != nil {
+			return err
 		}
 	}
-	if mode == ModeChroot {
-		if err := canChroot(root); err != nil {
-			return res, err
-		}
-	}
-	res.Mode = mode
+	j.res.Mode = j.mode
+	return nil
+}
 
-	// The work folder: in loader mode a host temp folder; in chroot mode a
-	// folder under ROOT/tmp that the chroot sees as /tmp/relpack-smoke-*.
-	var work string
-	if mode == ModeChroot {
+// takeWork makes the work folder: in loader mode a host temp folder; in
+// chroot mode a folder under ROOT/tmp that the chroot sees as
+// /tmp/relpack-smoke-*, with the root locked first.
+func (j *job) takeWork() error {
+	if j.mode == ModeChroot {
 		// Chroot mode adds tmp/ and proc/ to the root when it lacks them
 		// and removes them afterwards: two runs on one root at once would
 		// each see the other's folders and one would leave them behind.
 		// Runs on one root take turns (flock on the root folder; it dies
 		// with the process).
-		unlock, err := lockRoot(root)
+		unlock, err := lockRoot(j.root)
 		if err != nil {
-			return res, err
+			return err
 		}
-		defer unlock()
-	}
-	var cleanup []func()
-	defer func() {
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			cleanup[i]()
-		}
-	}()
-	if mode == ModeChroot {
-		tmp, created, err := ensureDir(root, "tmp", 0o1777)
-		if err != nil {
-			return res, err
-		}
-		if created {
-			cleanup = append(cleanup, func() { os.Remove(tmp) })
-		}
-		work, err = os.MkdirTemp(tmp, "relpack-smoke-")
-		if err != nil {
-			return res, badf(root, "cannot make a temporary folder in %s: %v", tmp, err)
+		j.unlock = unlock
+		if err := j.makeWorkInRoot(); err != nil {
+			return err
 		}
 	} else {
-		work, err = os.MkdirTemp("", "relpack-smoke-")
+		work, err := os.MkdirTemp("", "relpack-smoke-")
 		if err != nil {
-			return res, err
+			return err
 		}
+		j.work = work
 	}
-	cleanup = append(cleanup, func() {
+	j.cleanup = append(j.cleanup, func() {
 		// A folder left in the root is a write outside what the run
 		// may keep: say so rather than pass quietly.
-		if rerr := os.RemoveAll(work); rerr != nil && err == nil {
-			err = badf(root, "could not remove the smoke test's temporary folder %s: %v; remove it by hand", work, rerr)
+		if rerr := os.RemoveAll(j.work); rerr != nil {
+			j.left = badf(j.root, "could not remove the smoke test's temporary folder %s: %v; remove it by hand", j.work, rerr)
 		}
 	})
-	if err := os.Chmod(work, 0o755); err != nil {
-		return res, err
-	}
+	return os.Chmod(j.work, 0o755)
+}
 
-	// Put the program in place: the artifact's tree, or the file itself.
-	var bin string // host path of the program to start
-	if IsArtifact(o.File) {
-		files, err := extractTarGz(o.File, work)
-		if err != nil {
-			return res, &Error{Path: o.File, Msg: err.Error() + " (is it an artifact made by relpack?)"}
-		}
-		rel, err := pickBinary(o.File, work, files, o.Binary)
-		if err != nil {
-			return res, &Error{Path: o.File, Msg: err.Error()}
-		}
-		res.Binary = rel
-		bin = filepath.Join(work, filepath.FromSlash(rel))
-	} else {
-		if o.Binary != "" {
-			return res, badf(o.File, "--bin names a file inside an artifact, but this is not a .tar.gz")
-		}
-		if mode == ModeChroot {
-			bin = filepath.Join(work, filepath.Base(o.File))
-			if err := copyFile(o.File, bin, 0o755); err != nil {
-				return res, err
-			}
-		} else {
-			bin, err = filepath.Abs(o.File)
-			if err != nil {
-				return res, err
-			}
-		}
-	}
-
-	facts, err := abi.Inspect(bin)
+// makeWorkInRoot makes the work folder in ROOT/tmp, making tmp/ first when
+// the root lacks it (removed again by the clean-up).
+func (j *job) makeWorkInRoot() error {
+	tmp, created, err := ensureDir(j.root, "tmp", 0o1777)
 	if err != nil {
-		name := o.File
-		if res.Binary != "" {
-			name = o.File + " (" + res.Binary + ")"
-		}
-		return res, &Error{Path: name, Msg: "not an ELF executable: smoke starts a built Linux binary or a relpack .tar.gz artifact"}
+		return err
 	}
-	res.Machine = facts.Machine
-	name := o.File
-	if res.Binary != "" {
-		name += " (" + res.Binary + ")"
+	if created {
+		j.cleanup = append(j.cleanup, func() { os.Remove(tmp) })
 	}
-	if facts.Type != abi.TypeExecutable && facts.Type != abi.TypePIEExecutable {
-		return res, badf(name, "is a %s, not an executable: smoke starts programs (test a library through a program that loads it)", facts.Type)
+	j.work, err = os.MkdirTemp(tmp, "relpack-smoke-")
+	if err != nil {
+		return badf(j.root, "cannot make a temporary folder in %s: %v", tmp, err)
 	}
+	return nil
+}
 
-	r := &runner{opts: o, res: &res, root: root, work: work, bin: bin, facts: facts, name: name, cleanup: &cleanup}
-	switch mode {
-	case ModeLoader:
-		err = r.loaderMode()
-	case ModeChroot:
-		err = r.chrootMode()
+// cleanUp runs the clean-up, last added first, and returns the failure to
+// remove the work folder, if any.
+func (j *job) cleanUp() error {
+	for i := len(j.cleanup) - 1; i >= 0; i-- {
+		j.cleanup[i]()
 	}
-	return res, err
+	return j.left
+}
+
+// unlockRoot lets go of the root, if the run locked it.
+func (j *job) unlockRoot() {
+	if j.unlock != nil {
+		j.unlock()
+	}
+}
+
+// placeProgram puts the program in place: the artifact's tree, or the file
+// itself (copied into the root in chroot mode).
+func (j *job) placeProgram() error {
+	o := j.opts
+	if IsArtifact(o.File) {
+		return j.extractArtifact()
+	}
+	if o.Binary != "" {
+		return badf(o.File, "--bin names a file inside an artifact, but this is not a .tar.gz")
+	}
+	if j.mode == ModeChroot {
+		j.bin = filepath.Join(j.work, filepath.Base(o.File))
+		return copyFile(o.File, j.bin, 0o755)
+	}
+	bin, err := filepath.Abs(o.File)
+	if err != nil {
+		return err
+	}
+	j.bin = bin
+	return nil
+}
+
+// extractArtifact extracts the artifact into the work folder and picks the
+// program to start in it.
+func (j *job) extractArtifact() error {
+	o := j.opts
+	files, err := extractTarGz(o.File, j.work)
+	if err != nil {
+		return &Error{Path: o.File, Msg: err.Error() + " (is it an artifact made by relpack?)"}
+	}
+	rel, err := pickBinary(o.File, j.work, files, o.Binary)
+	if err != nil {
+		return &Error{Path: o.File, Msg: err.Error()}
+	}
+	j.res.Binary = rel
+	j.bin = filepath.Join(j.work, filepath.FromSlash(rel))
+	return nil
+}
+
+// readProgram reads the program's ELF facts and refuses anything but an
+// executable.
+func (j *job) readProgram() error {
+	o := j.opts
+	name := o.File
+	if j.res.Binary != "" {
+		name += " (" + j.res.Binary + ")"
+	}
+	facts, err := abi.Inspect(j.bin)
+	if err != nil {
+		return &Error{Path: name, Msg: "not an ELF executable: smoke starts a built Linux binary or a relpack .tar.gz artifact"}
+	}
+	j.res.Machine = facts.Machine
+	if facts.Type != abi.TypeExecutable && facts.Type != abi.TypePIEExecutable {
+		return badf(name, "is a %s, not an executable: smoke starts programs (test a library through a program that loads it)", facts.Type)
+	}
+	j.facts, j.name = facts, name
+	return nil
+}
+
+// start runs the program in the chosen mode and fills in the result.
+func (j *job) start() error {
+	if j.mode == ModeLoader {
+		return j.loaderMode()
+	}
+	return j.chrootMode()
 }
 
 // checkRoot returns the root's absolute, link-free path.

@@ -526,39 +526,42 @@ func (dr *depReader) addRequire(rd rawDep, d Dep, pre bool, libc *Dep) *Dep {
 	return libc
 }
 
-// add adds a dependency of any kind but requires; the legacy weak kinds
-// go to the list their strength gives.
+// add adds a dependency of any kind but requires.
 func (dr *depReader) add(kind string, rd rawDep, d Dep) {
-	m := dr.m
+	if kind == "provides" {
+		dr.provided[rd.name+rd.flags+rd.ver] = true
+	}
+	l := dr.m.depList(kind, rd.fl)
+	*l = append(*l, d)
+}
+
+// depList is the list of m a dependency of one of depKinds but requires
+// goes to; the legacy weak kinds go to the one their strength gives.
+func (m *Meta) depList(kind string, fl uint64) *[]Dep {
+	strong := fl&rpmtag.SenseStrong != 0
 	switch kind {
 	case "provides":
-		dr.provided[rd.name+rd.flags+rd.ver] = true
-		m.Provides = append(m.Provides, d)
+		return &m.Provides
 	case "conflicts":
-		m.Conflicts = append(m.Conflicts, d)
+		return &m.Conflicts
 	case "obsoletes":
-		m.Obsoletes = append(m.Obsoletes, d)
-	case "suggests":
-		m.Suggests = append(m.Suggests, d)
-	case "enhances":
-		m.Enhances = append(m.Enhances, d)
+		return &m.Obsoletes
+	case "suggests", "oldsuggests":
+		if kind == "oldsuggests" && strong {
+			return &m.Recommends
+		}
+		return &m.Suggests
+	case "enhances", "oldenhances":
+		if kind == "oldenhances" && strong {
+			return &m.Supplements
+		}
+		return &m.Enhances
 	case "recommends":
-		m.Recommends = append(m.Recommends, d)
+		return &m.Recommends
 	case "supplements":
-		m.Supplements = append(m.Supplements, d)
-	case "oldsuggests":
-		if rd.fl&rpmtag.SenseStrong != 0 {
-			m.Recommends = append(m.Recommends, d)
-		} else {
-			m.Suggests = append(m.Suggests, d)
-		}
-	case "oldenhances":
-		if rd.fl&rpmtag.SenseStrong != 0 {
-			m.Supplements = append(m.Supplements, d)
-		} else {
-			m.Enhances = append(m.Enhances, d)
-		}
+		return &m.Supplements
 	}
+	panic("rpmmd: no list for dependency kind " + kind) // depKinds and this switch disagree
 }
 
 // compareLibc is createrepo_c's cr_compare_dependency on two names that

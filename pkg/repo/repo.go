@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"relpack/internal/ctxio"
+	"relpack/internal/pipeline"
 	"relpack/pkg/config"
 	"relpack/pkg/distro"
 	"relpack/pkg/releaseverify"
@@ -132,102 +133,229 @@ type RPMRepoResult struct {
 	BaseURL  string   `json:"baseurl"`
 }
 
+// stages are relpack repo's job, in order. Nothing is touched before
+// "take the repository folder" (every release is verified first), which
+// creates the folder and its lock file and removes a failed run's
+// temporary files; nothing else is written before "copy the new pool
+// files" (every file and index of the tree is held to the record first).
+// From there to "write the indexes" a failure rolls the tree back
+// (job.undo). The order of the writes keeps the tree valid for a client
+// at every moment (the package comment).
+var stages = []pipeline.Stage[*job]{
+	{Name: "check the options", Run: (*job).checkOptions},              // --out, --url, signing key, --suite names
+	{Name: "verify the releases", Run: (*job).verifyReleases},          // lock each, releaseverify with the tree's key
+	{Name: "take the repository folder", Run: (*job).takeTree},         // create, lock, remove a failed run's temporary files
+	{Name: "read the record", Run: (*job).readRecord},                  // relpack-repo.json, or a folder fit for a new tree
+	{Name: "check the signing key", Run: (*job).checkKey},              // the tree's key, or --rotate-key
+	{Name: "add the releases to the record", Run: (*job).addReleases},  // one product; new, or identical to the published
+	{Name: "plan suites and rpm repositories", Run: (*job).plan},       // suites, rpm targets, date, signature warnings
+	{Name: "check the pool", Run: (*job).checkPool},                    // recorded files in place, new files to copy
+	{Name: "check the indexes", Run: (*job).checkTreeIndexes},          // the tree's indexes are the record's
+	{Name: "stop when nothing changed", Run: (*job).stopWhenUnchanged}, // every release already there: nothing written
+	{Name: "copy the new pool files", Run: (*job).copyPool},            // temporary name, sha256 checked, link into place
+	{Name: "write the public key", Run: (*job).writeKey},               // keys/FPR.asc, KEY.asc
+	{Name: "write the indexes", Run: (*job).writeIndexes},              // apt dists/SUITE (InRelease, Release.gpg), rpm repodata (repomd.xml.asc)
+	{Name: "write the set-up files", Run: (*job).writeSetupFiles},      // deb .sources and .list, rpm .repo
+	{Name: "write the record", Run: (*job).writeRecord},                // relpack-repo.json, last
+	{Name: "report", Run: (*job).report},                               // the Result's files and lists
+}
+
+// Stages names relpack repo's stages, in the order Run runs them.
+func Stages() []string { return pipeline.Names(stages) }
+
+// errUnchanged ends a run that has nothing to write: Run returns its
+// Result, with no error.
+var errUnchanged = errors.New("nothing to write")
+
+// job is one run of relpack repo: the options, and what each stage adds.
+type job struct {
+	o   Options
+	ctx context.Context // o.Context, or one never done
+
+	// added by "check the options"
+	url string // o.URL without trailing slashes
+
+	// added by "verify the releases": each release folder, verified and
+	// locked (shared) until Run returns
+	ins []*input
+
+	// added by "take the repository folder": created, locked, released
+	// by Run
+	t *tree
+
+	// added by "read the record": the tree's record, nil for a new tree
+	old *State
+
+	// added by "check the signing key": the Result, filled in by the
+	// stages after it (Rotated: the tree moves to o.Key)
+	res *Result
+
+	// added by "add the releases to the record": the record this run
+	// writes (its Suites and RPMRepos set by "plan suites and rpm
+	// repositories")
+	st *State
+
+	// added by "plan suites and rpm repositories": the date of every
+	// index, the newest release's SOURCE_DATE_EPOCH
+	at time.Time
+
+	// added by "check the pool": the pool files to copy, and the release
+	// file each is copied from, by tree path
+	copies []Artifact
+	src    map[string]string
+
+	// added by "write the indexes": the index folders begun, for undo
+	done []string
+}
+
 // Run adds the releases in o.Dirs to the tree o.Out.
 func Run(o Options) (res *Result, err error) {
-	ctx := o.Context
-	if ctx == nil {
-		ctx = context.Background()
+	j := &job{o: o, ctx: o.Context}
+	if j.ctx == nil {
+		j.ctx = context.Background()
 	}
-	stopped := func(err error) error {
-		return fmt.Errorf("interrupted (%w); %s holds what it held before", err, o.Out)
+	defer func() {
+		for _, in := range j.ins {
+			in.lock.Close()
+		}
+	}()
+	// A run that fails removes the lock file and the folders it created.
+	defer func() {
+		if j.t != nil {
+			j.t.release(err != nil)
+		}
+	}()
+	// No context for pipeline.Run: the stages look at j.ctx themselves,
+	// where an interruption can be reported as such ("holds what it held
+	// before") and, once the tree is written, rolled back.
+	if err := pipeline.Run(nil, j, stages); err != nil && err != errUnchanged {
+		return nil, err
 	}
+	return j.res, nil
+}
+
+// stopped is the error of a run interrupted (o.Context done) by err.
+func (j *job) stopped(err error) error {
+	return fmt.Errorf("interrupted (%w); %s holds what it held before", err, j.o.Out)
+}
+
+// undo rolls the tree back after cause (rollback) and says how the tree
+// was left.
+func (j *job) undo(cause error) error {
+	msg := rollback(j.t, j.old, j.o.Key, j.at, j.done)
+	if msg == "" {
+		return cause
+	}
+	return fmt.Errorf("%w; %s", cause, msg)
+}
+
+// checkOptions reads the options; adds url. Nothing is touched yet.
+func (j *job) checkOptions() error {
+	o := j.o
 	if len(o.Dirs) == 0 {
-		return nil, errors.New("no release folders given; name the --out folders of relpack build")
+		return errors.New("no release folders given; name the --out folders of relpack build")
 	}
 	if o.Out == "" {
-		return nil, errors.New("no --out given: name the repository folder")
+		return errors.New("no --out given: name the repository folder")
 	}
 	u, err := CheckURL(o.URL)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	j.url = u
 	if o.Key == nil {
 		file := "packaging.yaml"
 		if o.Config != nil && o.Config.File != "" {
 			file = o.Config.File
 		}
-		return nil, fmt.Errorf("%s has no signing: section, and a repository is always signed (apt and dnf refuse an unsigned one); add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` to %s (docs/signing.md), the key relpack build --sign uses", file, file)
+		return fmt.Errorf("%s has no signing: section, and a repository is always signed (apt and dnf refuse an unsigned one); add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` to %s (docs/signing.md), the key relpack build --sign uses", file, file)
 	}
 	for id, s := range o.Suites {
 		if !suiteRE.MatchString(s) || len(s) > 64 {
-			return nil, fmt.Errorf("--suite %s=%s: %q is not an apt suite name: lower-case letters, digits, '.', '_' or '-' (e.g. bookworm)", id, s, s)
+			return fmt.Errorf("--suite %s=%s: %q is not an apt suite name: lower-case letters, digits, '.', '_' or '-' (e.g. bookworm)", id, s, s)
 		}
 	}
+	return nil
+}
 
-	// The releases: each verified as a user would (pkg/releaseverify)
-	// against the public part of the key that signs the tree, before the
-	// tree is touched, so a refused release leaves no --out and no lock
-	// file.
-	keyring, err := releaseverify.PublicKeyring(o.Key)
+// verifyReleases reads o.Dirs and o.Key; adds ins. Each release is
+// verified as a user would (pkg/releaseverify) against the public part of
+// the key that signs the tree, before the tree is touched, so a refused
+// release leaves no --out and no lock file: the tree signs only what was
+// verified.
+func (j *job) verifyReleases() error {
+	keyring, err := releaseverify.PublicKeyring(j.o.Key)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var ins []*input
-	defer func() {
-		for _, in := range ins {
-			in.lock.Close()
+	for _, d := range j.o.Dirs {
+		if err := j.ctx.Err(); err != nil {
+			return j.stopped(err)
 		}
-	}()
-	for _, d := range o.Dirs {
-		if err := ctx.Err(); err != nil {
-			return nil, stopped(err)
-		}
-		in, err := readRelease(d, o, keyring)
+		in, err := readRelease(d, j.o, keyring)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, stopped(ctx.Err())
+			if j.ctx.Err() != nil {
+				return j.stopped(j.ctx.Err())
 			}
-			return nil, err
+			return err
 		}
-		ins = append(ins, in)
+		j.ins = append(j.ins, in)
 	}
+	return nil
+}
 
-	// The tree: created when missing, locked (one run at a time per
-	// tree), walked. A run that fails removes the lock file and the
-	// folders it created.
-	t, err := openTree(o.Out)
+// takeTree reads o.Out; adds t: the tree, created when missing, locked
+// (one run at a time per tree), walked, a failed run's temporary files
+// removed.
+func (j *job) takeTree() error {
+	t, err := openTree(j.o.Out)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer func() { t.release(err != nil) }()
+	j.t = t
 	temps, err := t.scan()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := t.removeTemps(temps); err != nil {
-		return nil, err
-	}
-	old, err := t.readState()
-	if err != nil {
-		return nil, err
-	}
-	if old == nil {
-		if err := t.checkFresh(); err != nil {
-			return nil, err
-		}
-	}
+	return t.removeTemps(temps)
+}
 
-	// The key.
-	res = &Result{Repo: o.Out, URL: u, Key: Key{Fingerprint: o.Key.Fingerprint, KeyID: o.Key.KeyID, UserID: o.Key.UserID}, Added: []ReleaseRef{}, Present: []ReleaseRef{}, Files: []string{}, Warnings: []string{}, Unsigned: []ReleaseRef{}}
+// readRecord reads t; adds old, the tree's record. A tree without one
+// must hold nothing but what a failed first run leaves.
+func (j *job) readRecord() error {
+	old, err := j.t.readState()
+	if err != nil {
+		return err
+	}
+	j.old = old
+	if old == nil {
+		return j.t.checkFresh()
+	}
+	return nil
+}
+
+// checkKey reads old and o.Key; adds res, Rotated when the tree moves to
+// a new key (only with --rotate-key: users trust the first one).
+func (j *job) checkKey() error {
+	o, old := j.o, j.old
+	res := &Result{Repo: o.Out, URL: j.url, Key: Key{Fingerprint: o.Key.Fingerprint, KeyID: o.Key.KeyID, UserID: o.Key.UserID}, Added: []ReleaseRef{}, Present: []ReleaseRef{}, Files: []string{}, Warnings: []string{}, Unsigned: []ReleaseRef{}}
 	if old != nil && old.Key.Fingerprint != o.Key.Fingerprint {
 		if !o.RotateKey {
-			return nil, fmt.Errorf("%s is signed with key %s (%s), but %s's signing: key is %s: users trust the first one. To move the repository to the new key, run again with --rotate-key (docs/repositories.md, \"Rotating the signing key\"); otherwise sign with the repository's key",
+			return fmt.Errorf("%s is signed with key %s (%s), but %s's signing: key is %s: users trust the first one. To move the repository to the new key, run again with --rotate-key (docs/repositories.md, \"Rotating the signing key\"); otherwise sign with the repository's key",
 				o.Out, old.Key.Fingerprint, StateFile, configFile(o.Config), o.Key.Fingerprint)
 		}
 		res.Rotated = true
 	}
+	j.res = res
+	return nil
+}
 
-	st := &State{Schema: StateSchema, URL: u, Key: res.Key}
+// addReleases reads old and ins; adds st, the record with every release
+// given that the tree does not hold (res.Added; res.Present those it
+// holds, identical; res.Unsigned those accepted unsigned).
+func (j *job) addReleases() error {
+	old, res := j.old, j.res
+	st := &State{Schema: StateSchema, URL: j.url, Key: res.Key}
 	if old != nil {
 		st.Product = old.Product
 		st.RetiredKeys = slices.Clone(old.RetiredKeys)
@@ -238,194 +366,273 @@ func Run(o Options) (res *Result, err error) {
 		st.Suites = slices.Clone(old.Suites)
 		st.RPMRepos = slices.Clone(old.RPMRepos)
 	}
+	j.st = st
 	given := map[string]*input{}
-	for _, in := range ins {
-		if st.Product == "" {
-			st.Product = in.m.Product
+	for _, in := range j.ins {
+		if err := j.addRelease(in, given); err != nil {
+			return err
 		}
-		if in.m.Product != st.Product {
-			where := "the repository holds"
-			if old == nil {
-				where = "the other releases given are of"
-			}
-			return nil, fmt.Errorf("%s is a release of %s, but %s %s: one repository holds one product (its .repo and .sources files and keyring are named after it); publish %s into a repository of its own",
-				in.dir, in.m.Product, where, st.Product, in.m.Product)
-		}
-		key := in.m.Version
-		if prev, ok := given[key]; ok {
-			if prev.rel.ManifestSHA256 != in.rel.ManifestSHA256 {
-				return nil, fmt.Errorf("%s and %s are both %s %s, with different manifests; give one of them", prev.dir, in.dir, in.m.Product, key)
-			}
-			continue
-		}
-		given[key] = in
-		if in.rel.UnsignedAccepted {
-			res.Unsigned = append(res.Unsigned, ReleaseRef{in.m.Product, key})
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s (%s) is unsigned: accepted with --allow-unsigned-release, so nothing but its own SHA256SUMS vouches for its packages; %s records it as unsigned_accepted", in.m.Product, key, in.dir, StateFile))
-		}
-		if i := slices.IndexFunc(st.Releases, func(r Release) bool { return r.Product == in.m.Product && r.Version == key }); i >= 0 {
-			if err := sameRelease(o.Out, st.Releases[i], in); err != nil {
-				return nil, err
-			}
-			res.Present = append(res.Present, ReleaseRef{in.m.Product, key})
-			continue
-		}
-		st.Releases = append(st.Releases, in.rel)
-		res.Added = append(res.Added, ReleaseRef{in.m.Product, key})
 	}
 	sortReleases(st.Releases)
+	return nil
+}
 
-	// Suites and rpm repositories.
-	if err := planTargets(st, ins, o); err != nil {
-		return nil, err
+// addRelease adds one release given to st, unless given (the releases
+// given before it, by version) or the tree holds it.
+func (j *job) addRelease(in *input, given map[string]*input) error {
+	st, res := j.st, j.res
+	if st.Product == "" {
+		st.Product = in.m.Product
+	}
+	if in.m.Product != st.Product {
+		where := "the repository holds"
+		if j.old == nil {
+			where = "the other releases given are of"
+		}
+		return fmt.Errorf("%s is a release of %s, but %s %s: one repository holds one product (its .repo and .sources files and keyring are named after it); publish %s into a repository of its own",
+			in.dir, in.m.Product, where, st.Product, in.m.Product)
+	}
+	key := in.m.Version
+	if prev, ok := given[key]; ok {
+		if prev.rel.ManifestSHA256 != in.rel.ManifestSHA256 {
+			return fmt.Errorf("%s and %s are both %s %s, with different manifests; give one of them", prev.dir, in.dir, in.m.Product, key)
+		}
+		return nil
+	}
+	given[key] = in
+	if in.rel.UnsignedAccepted {
+		res.Unsigned = append(res.Unsigned, ReleaseRef{in.m.Product, key})
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s (%s) is unsigned: accepted with --allow-unsigned-release, so nothing but its own SHA256SUMS vouches for its packages; %s records it as unsigned_accepted", in.m.Product, key, in.dir, StateFile))
+	}
+	if i := slices.IndexFunc(st.Releases, func(r Release) bool { return r.Product == in.m.Product && r.Version == key }); i >= 0 {
+		if err := sameRelease(j.o.Out, st.Releases[i], in); err != nil {
+			return err
+		}
+		res.Present = append(res.Present, ReleaseRef{in.m.Product, key})
+		return nil
+	}
+	st.Releases = append(st.Releases, in.rel)
+	res.Added = append(res.Added, ReleaseRef{in.m.Product, key})
+	return nil
+}
+
+// plan reads st, ins and o.Suites; adds st's suites, rpm repositories and
+// SOURCE_DATE_EPOCH, at, and a warning for each release whose rpms dnf
+// would refuse.
+func (j *job) plan() error {
+	st := j.st
+	if err := planTargets(st, j.ins, j.o); err != nil {
+		return err
 	}
 	for _, r := range st.Releases {
 		st.SourceDateEpoch = max(st.SourceDateEpoch, r.SourceDateEpoch)
 	}
+	j.at = time.Unix(st.SourceDateEpoch, 0).UTC()
+	j.res.Warnings = append(j.res.Warnings, rpmSignatureWarnings(st)...)
+	return nil
+}
+
+// rpmSignatureWarnings names each release of st whose rpms dnf's
+// gpgcheck=1 refuses: unsigned, or signed by a key the .repo files do
+// not list.
+func rpmSignatureWarnings(st *State) []string {
+	var out []string
 	for _, r := range st.Releases {
 		if !slices.ContainsFunc(r.Artifacts, func(a Artifact) bool { return a.Kind == "rpm" }) {
 			continue
 		}
 		switch r.SignedBy {
 		case "":
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s is unsigned: the .repo files set gpgcheck=1, so dnf refuses its rpms; build it with relpack build --sign and the repository's key", r.Product, r.Version))
+			out = append(out, fmt.Sprintf("%s %s is unsigned: the .repo files set gpgcheck=1, so dnf refuses its rpms; build it with relpack build --sign and the repository's key", r.Product, r.Version))
 		case st.Key.Fingerprint:
 		default:
 			if slices.Contains(st.RetiredKeys, r.SignedBy) {
 				continue // the .repo files list the retired keys too
 			}
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s's rpms are signed by %s, not by the repository's key %s: dnf's gpgcheck=1 refuses them unless that key is imported too (rpm --import)", r.Product, r.Version, r.SignedBy, st.Key.Fingerprint))
+			out = append(out, fmt.Sprintf("%s %s's rpms are signed by %s, not by the repository's key %s: dnf's gpgcheck=1 refuses them unless that key is imported too (rpm --import)", r.Product, r.Version, r.SignedBy, st.Key.Fingerprint))
 		}
 	}
+	return out
+}
 
-	// The pool: every file of the record must be in place with its
-	// recorded bytes, and no new file may land on a different one.
-	src := map[string]string{} // tree path -> release file, for new files
-	for _, in := range ins {
+// checkPool reads st, res.Added, ins and the pool in t; adds copies and
+// src. Every file of the record must be in place with its recorded bytes,
+// and no new file may land on a different one.
+func (j *job) checkPool() error {
+	j.src = map[string]string{}
+	for _, in := range j.ins {
 		for _, a := range in.rel.Artifacts {
-			src[a.Path] = filepath.Join(in.dir, a.File)
+			j.src[a.Path] = filepath.Join(in.dir, a.File)
 		}
 	}
 	byPath := map[string]Artifact{}
-	var copies []Artifact
-	for _, r := range st.Releases {
-		isNew := slices.ContainsFunc(res.Added, func(x ReleaseRef) bool { return x.Version == r.Version })
+	for _, r := range j.st.Releases {
+		isNew := slices.ContainsFunc(j.res.Added, func(x ReleaseRef) bool { return x.Version == r.Version })
 		for _, a := range r.Artifacts {
 			if prev, ok := byPath[a.Path]; ok {
 				if prev.SHA256 != a.SHA256 {
-					return nil, fmt.Errorf("%s: %s %s's %s differs from the file of that name another release put there (sha256 %s, recorded %s); a published file is never replaced: give the new build a new version",
-						filepath.Join(o.Out, a.Path), r.Product, r.Version, a.File, a.SHA256, prev.SHA256)
+					return fmt.Errorf("%s: %s %s's %s differs from the file of that name another release put there (sha256 %s, recorded %s); a published file is never replaced: give the new build a new version",
+						filepath.Join(j.o.Out, a.Path), r.Product, r.Version, a.File, a.SHA256, prev.SHA256)
 				}
 				continue
 			}
 			byPath[a.Path] = a
-			p := filepath.Join(o.Out, a.Path)
-			sum, size, err := t.hash(a.Path, a.Size)
-			switch {
-			case os.IsNotExist(err) && isNew:
-				copies = append(copies, a)
-			case os.IsNotExist(err):
-				return nil, fmt.Errorf("%s is missing, but %s lists it (%s %s): restore it from the release folder (its sha256 is %s)", p, StateFile, r.Product, r.Version, a.SHA256)
-			case err != nil:
-				return nil, err
-			case sum != a.SHA256 || size != a.Size:
-				if isNew {
-					return nil, fmt.Errorf("%s already exists with sha256 %s, not %s's %s: a published file is never replaced; if no index lists it (a run that failed), remove it, otherwise give the new build a new version", p, sum, r.Version, a.SHA256)
-				}
-				return nil, fmt.Errorf("%s has sha256 %s, but %s records %s (%s %s): it was changed outside relpack; restore it from the release folder", p, sum, StateFile, a.SHA256, r.Product, r.Version)
+			missing, err := j.checkPoolFile(r, a, isNew)
+			if err != nil {
+				return err
+			}
+			if missing {
+				j.copies = append(j.copies, a)
 			}
 		}
 	}
+	return nil
+}
 
-	// The indexes users see must be the ones the record gives, or the ones
-	// this run writes (a run killed after some of its index writes).
-	if old != nil {
-		if err := checkIndexes(t, old, st, o.Key); err != nil {
-			return nil, err
+// checkPoolFile holds a's file in the pool to the record: missing is true
+// when it is not there and belongs to a release this run adds.
+func (j *job) checkPoolFile(r Release, a Artifact, isNew bool) (missing bool, err error) {
+	p := filepath.Join(j.o.Out, a.Path)
+	sum, size, err := j.t.hash(a.Path, a.Size)
+	switch {
+	case os.IsNotExist(err) && isNew:
+		return true, nil
+	case os.IsNotExist(err):
+		return false, fmt.Errorf("%s is missing, but %s lists it (%s %s): restore it from the release folder (its sha256 is %s)", p, StateFile, r.Product, r.Version, a.SHA256)
+	case err != nil:
+		return false, err
+	case sum != a.SHA256 || size != a.Size:
+		if isNew {
+			return false, fmt.Errorf("%s already exists with sha256 %s, not %s's %s: a published file is never replaced; if no index lists it (a run that failed), remove it, otherwise give the new build a new version", p, sum, r.Version, a.SHA256)
 		}
+		return false, fmt.Errorf("%s has sha256 %s, but %s records %s (%s %s): it was changed outside relpack; restore it from the release folder", p, sum, StateFile, a.SHA256, r.Product, r.Version)
 	}
+	return false, nil
+}
 
-	if old != nil && len(res.Added) == 0 && !res.Rotated && old.URL == u && sameTargets(old, st) {
+// checkTreeIndexes reads old, st and the indexes in t; adds nothing. The
+// indexes users see must be the ones the record gives, or the ones this
+// run writes (a run killed after some of its index writes).
+func (j *job) checkTreeIndexes() error {
+	if j.old == nil {
+		return nil
+	}
+	return checkIndexes(j.t, j.old, j.st, j.o.Key)
+}
+
+// stopWhenUnchanged reads old, st and res; adds res.Unchanged, and ends
+// the run (errUnchanged) when it would write nothing new: no release
+// added, the same key, URL, suites and rpm repositories.
+func (j *job) stopWhenUnchanged() error {
+	old, st, res := j.old, j.st, j.res
+	if old != nil && len(res.Added) == 0 && !res.Rotated && old.URL == j.url && sameTargets(old, st) {
 		res.Unchanged = true
 		fillResult(res, st)
 		res.Files = []string{}
-		return res, nil
+		return errUnchanged
 	}
+	return nil
+}
 
-	// From here on the tree is written.
-	if err := ctx.Err(); err != nil {
-		return nil, stopped(err)
+// copyPool reads copies and src; adds the new pool files to the tree and
+// res.Files. From here on the tree is written, and a failure undone.
+func (j *job) copyPool() error {
+	if err := j.ctx.Err(); err != nil {
+		return j.stopped(err)
 	}
-	var done []string
-	at := time.Unix(st.SourceDateEpoch, 0).UTC()
-	undo := func(cause error) error {
-		msg := rollback(t, old, o.Key, at, done)
-		if msg == "" {
-			return cause
+	for _, a := range j.copies {
+		if err := j.ctx.Err(); err != nil {
+			return j.undo(j.stopped(err))
 		}
-		return fmt.Errorf("%w; %s", cause, msg)
+		if err := copyVerified(j.ctx, j.src[a.Path], j.t, a); err != nil {
+			return j.undo(err)
+		}
+		j.res.Files = append(j.res.Files, a.Path)
 	}
-	for _, a := range copies {
-		if err := ctx.Err(); err != nil {
-			return nil, undo(stopped(err))
-		}
-		if err := copyVerified(ctx, src[a.Path], t, a); err != nil {
-			return nil, undo(err)
-		}
-		res.Files = append(res.Files, a.Path)
-	}
-	pub, err := sign.PublicKey(o.Key)
+	return nil
+}
+
+// writeKey reads o.Key; adds keys/FPR.asc and KEY.asc, its public part,
+// to the tree and res.Files.
+func (j *job) writeKey() error {
+	pub, err := sign.PublicKey(j.o.Key)
 	if err != nil {
-		return nil, undo(err)
+		return j.undo(err)
 	}
-	for _, name := range []string{"keys/" + o.Key.Fingerprint + ".asc", "KEY.asc"} {
-		if err := t.WriteFile(name, pub); err != nil {
-			return nil, undo(err)
+	for _, name := range []string{"keys/" + j.o.Key.Fingerprint + ".asc", "KEY.asc"} {
+		if err := j.t.WriteFile(name, pub); err != nil {
+			return j.undo(err)
 		}
-		res.Files = append(res.Files, name)
+		j.res.Files = append(j.res.Files, name)
 	}
-	for _, ix := range indexes(t, st, o.Key) {
+	return nil
+}
+
+// writeIndexes reads st, at and o.Key; adds every index st gives to the
+// tree, signed by its writer (apt: InRelease, Release.gpg; rpm-md:
+// repomd.xml.asc), and done.
+func (j *job) writeIndexes() error {
+	for _, ix := range indexes(j.t, j.st, j.o.Key) {
 		// Recorded before the write: a writer that fails may have renamed
 		// some of its files already.
-		if err := ctx.Err(); err != nil {
-			return nil, undo(stopped(err))
+		if err := j.ctx.Err(); err != nil {
+			return j.undo(j.stopped(err))
 		}
-		done = append(done, ix.dir)
-		if err := ix.write(at); err != nil {
-			return nil, undo(err)
+		j.done = append(j.done, ix.dir)
+		if err := ix.write(j.at); err != nil {
+			return j.undo(err)
 		}
 		if failIndexForTest != nil {
 			if err := failIndexForTest(ix.dir); err != nil {
-				return nil, undo(err)
+				return j.undo(err)
 			}
 		}
 	}
+	return nil
+}
+
+// writeSetupFiles reads st; adds each suite's .sources and .list file and
+// each rpm target's .repo file to the tree and res.Files.
+func (j *job) writeSetupFiles() error {
+	st, t := j.st, j.t
 	for _, s := range st.Suites {
 		if err := t.WriteFile(SourcesName(st.Product, s.Suite), []byte(SourcesFile(st, s.Suite))); err != nil {
-			return nil, err
+			return err
 		}
 		if err := t.WriteFile(ListName(st.Product, s.Suite), []byte(ListFile(st, s.Suite))); err != nil {
-			return nil, err
+			return err
 		}
-		res.Files = append(res.Files, SourcesName(st.Product, s.Suite), ListName(st.Product, s.Suite))
+		j.res.Files = append(j.res.Files, SourcesName(st.Product, s.Suite), ListName(st.Product, s.Suite))
 	}
 	for _, r := range st.RPMRepos {
 		if err := t.WriteFile(RepoFileName(st.Product, r.Target), []byte(RepoFile(st, r.Target))); err != nil {
-			return nil, err
+			return err
 		}
-		res.Files = append(res.Files, RepoFileName(st.Product, r.Target))
+		j.res.Files = append(j.res.Files, RepoFileName(st.Product, r.Target))
 	}
-	b, err := st.Marshal()
+	return nil
+}
+
+// writeRecord reads st; adds relpack-repo.json to the tree and res.Files,
+// last: the record of what the indexes now list.
+func (j *job) writeRecord() error {
+	b, err := j.st.Marshal()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := t.WriteFile(StateFile, b); err != nil {
-		return nil, err
+	if err := j.t.WriteFile(StateFile, b); err != nil {
+		return err
 	}
-	res.Files = append(res.Files, StateFile)
-	sort.Strings(res.Files)
-	fillResult(res, st)
-	return res, nil
+	j.res.Files = append(j.res.Files, StateFile)
+	return nil
+}
+
+// report reads st and res; adds res's files in order and what the tree
+// now holds.
+func (j *job) report() error {
+	sort.Strings(j.res.Files)
+	fillResult(j.res, j.st)
+	return nil
 }
 
 // failIndexForTest, set only by tests, fails a run right after the index

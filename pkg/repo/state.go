@@ -168,8 +168,26 @@ func parseState(p string, b []byte) (*State, error) {
 	return &s, nil
 }
 
-// Validate holds every field to the grammar relpack repo writes.
+// Validate holds every field to the grammar relpack repo writes, and
+// names the first that breaks it.
 func (s *State) Validate() error {
+	if err := s.validateHead(); err != nil {
+		return err
+	}
+	if err := s.validateTargets(); err != nil {
+		return err
+	}
+	for _, r := range s.Releases {
+		if err := s.validateRelease(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateHead holds the record's own fields: schema, product, URL, keys
+// and date.
+func (s *State) validateHead() error {
 	if s.Schema != StateSchema {
 		return fmt.Errorf("schema %d, this relpack reads schema %d", s.Schema, StateSchema)
 	}
@@ -193,6 +211,12 @@ func (s *State) Validate() error {
 	if err := manifest.CheckEpoch(s.SourceDateEpoch); err != nil {
 		return fmt.Errorf("source_date_epoch %w", err)
 	}
+	return nil
+}
+
+// validateTargets holds the suites and rpm repositories: each suite name
+// and target once (a target is a suite or an rpm repository, not both).
+func (s *State) validateTargets() error {
 	seen := map[string]bool{}
 	for _, su := range s.Suites {
 		if !suiteRE.MatchString(su.Suite) || !idRE.MatchString(su.Target) || strings.ContainsFunc(su.Name, isControl) {
@@ -219,38 +243,50 @@ func (s *State) Validate() error {
 			}
 		}
 	}
-	for _, r := range s.Releases {
-		if r.Product != s.Product {
-			return fmt.Errorf("release %s %s: product differs from the repository's %s", r.Product, r.Version, s.Product)
+	return nil
+}
+
+// validateRelease holds one release and its artifacts.
+func (s *State) validateRelease(r Release) error {
+	if r.Product != s.Product {
+		return fmt.Errorf("release %s %s: product differs from the repository's %s", r.Product, r.Version, s.Product)
+	}
+	if _, err := semver.StrictNewVersion(r.Version); err != nil {
+		return fmt.Errorf("release %s: version %q is not semver", r.Product, r.Version)
+	}
+	if !sha256RE.MatchString(r.ManifestSHA256) || (r.ConfigDigest != "" && !sha256RE.MatchString(r.ConfigDigest)) {
+		return fmt.Errorf("release %s %s: bad manifest_sha256 or config_digest", r.Product, r.Version)
+	}
+	if r.SignedBy != "" && !fingerprintRE.MatchString(r.SignedBy) {
+		return fmt.Errorf("release %s %s: signed_by %q", r.Product, r.Version, r.SignedBy)
+	}
+	for _, a := range r.Artifacts {
+		if err := s.validateArtifact(r, a); err != nil {
+			return err
 		}
-		if _, err := semver.StrictNewVersion(r.Version); err != nil {
-			return fmt.Errorf("release %s: version %q is not semver", r.Product, r.Version)
+	}
+	return nil
+}
+
+// validateArtifact holds one deb or rpm of release r: its fields, the
+// add-on repositories it needs, and its place in the pool (Layout).
+func (s *State) validateArtifact(r Release, a Artifact) error {
+	if !fileRE.MatchString(a.File) || !sha256RE.MatchString(a.SHA256) || a.Size < 0 || !idRE.MatchString(a.Distro) ||
+		(a.Kind != "deb" && a.Kind != "rpm") || distro.ArchName(a.Arch, a.Kind) == "" {
+		return fmt.Errorf("release %s %s: artifact %q is not a deb or rpm of the grammar relpack writes", r.Product, r.Version, a.File)
+	}
+	for _, ro := range a.Repositories {
+		if strings.ContainsFunc(ro.Name, isControl) || !manifest.ValidEnable(ro.Enable) {
+			return fmt.Errorf("release %s %s: artifact %s: repository %q: its name or enable command is not what relpack writes", r.Product, r.Version, a.File, ro.Name)
 		}
-		if !sha256RE.MatchString(r.ManifestSHA256) || (r.ConfigDigest != "" && !sha256RE.MatchString(r.ConfigDigest)) {
-			return fmt.Errorf("release %s %s: bad manifest_sha256 or config_digest", r.Product, r.Version)
-		}
-		if r.SignedBy != "" && !fingerprintRE.MatchString(r.SignedBy) {
-			return fmt.Errorf("release %s %s: signed_by %q", r.Product, r.Version, r.SignedBy)
-		}
-		for _, a := range r.Artifacts {
-			if !fileRE.MatchString(a.File) || !sha256RE.MatchString(a.SHA256) || a.Size < 0 || !idRE.MatchString(a.Distro) ||
-				(a.Kind != "deb" && a.Kind != "rpm") || distro.ArchName(a.Arch, a.Kind) == "" {
-				return fmt.Errorf("release %s %s: artifact %q is not a deb or rpm of the grammar relpack writes", r.Product, r.Version, a.File)
+		for _, p := range ro.Packages {
+			if !nameRE.MatchString(p) {
+				return fmt.Errorf("release %s %s: artifact %s: repository %s: package %q", r.Product, r.Version, a.File, ro.Name, p)
 			}
-			for _, ro := range a.Repositories {
-				if strings.ContainsFunc(ro.Name, isControl) || !manifest.ValidEnable(ro.Enable) {
-					return fmt.Errorf("release %s %s: artifact %s: repository %q: its name or enable command is not what relpack writes", r.Product, r.Version, a.File, ro.Name)
-				}
-				for _, p := range ro.Packages {
-					if !nameRE.MatchString(p) {
-						return fmt.Errorf("release %s %s: artifact %s: repository %s: package %q", r.Product, r.Version, a.File, ro.Name, p)
-					}
-				}
-			}
-			if a.Path != Layout(s.Product, a) {
-				return fmt.Errorf("release %s %s: artifact %s: path %q, relpack places it at %s", r.Product, r.Version, a.File, a.Path, Layout(s.Product, a))
-			}
 		}
+	}
+	if a.Path != Layout(s.Product, a) {
+		return fmt.Errorf("release %s %s: artifact %s: path %q, relpack places it at %s", r.Product, r.Version, a.File, a.Path, Layout(s.Product, a))
 	}
 	return nil
 }

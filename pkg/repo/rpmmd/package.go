@@ -378,120 +378,190 @@ var depKinds = []struct {
 // libc.so.6 requirements only the highest version is kept (listed last);
 // requires with RPMSENSE_MISSINGOK are recommends (legacy weak deps).
 func readDeps(r *reader, m *Meta, fileSet map[string]bool, rpm *RPM) {
-	names, flags, vers := make([][]string, len(depKinds)), make([][]uint64, len(depKinds)), make([][]string, len(depKinds))
-	for i, k := range depKinds {
-		names[i], flags[i], vers[i] = r.strs(k.nameTag), r.ints(k.flagTag), r.strs(k.verTag)
-	}
-	// rpm 4.18 reading a v3 header (no immutable region) of a binary
-	// package gives it the "NAME = EVR" provide that rpm before 3.0.3
-	// did not write (lib/headerutil.c providePackageNVR); createrepo_c
-	// on Debian 12 reads through that rpm.
+	c := readDepColumns(r)
 	if !rpm.Main.Has(rpmtag.HeaderImmutable) && rpm.Main.Has(rpmtag.SourceRPM) && m.Name != "" {
-		evr := m.Version + "-" + m.Release
-		if rpm.Main.Has(rpmtag.Epoch) {
-			evr = m.Epoch + ":" + evr
-		}
-		if names[0] != nil && vers[0] == nil {
-			vers[0] = make([]string, len(names[0]))
-			flags[0] = make([]uint64, len(names[0]))
-		}
-		n := min(len(names[0]), len(flags[0]), len(vers[0]))
-		have := false
-		for i := range n {
-			have = have || names[0][i] == m.Name && vers[0][i] == evr && flags[0][i]&0xf == rpmtag.SenseEqual
-		}
-		if !have {
-			names[0] = append(names[0][:n:n], m.Name)
-			vers[0] = append(vers[0][:n:n], evr)
-			flags[0] = append(flags[0][:n:n], rpmtag.SenseEqual)
-		}
+		c.addNVRProvide(m, rpm.Main.Has(rpmtag.Epoch))
 	}
-
-	provided := map[string]bool{}
-	type last struct {
-		flags, ver string
-		pre        bool
-	}
-	seen := map[string]last{}
+	dr := &depReader{m: m, fileSet: fileSet, provided: map[string]bool{}, seen: map[string]lastRequire{}}
 	for i, k := range depKinds {
-		if names[i] == nil || flags[i] == nil || vers[i] == nil {
+		if c.names[i] == nil || c.flags[i] == nil || c.vers[i] == nil {
 			continue
 		}
-		var libc *Dep
-		n := min(len(names[i]), len(flags[i]), len(vers[i]))
-		for j := range n {
-			name, fl, ver := names[i][j], flags[i][j], vers[i][j]
-			fs := flagStr(fl)
-			nfv := name + fs + ver
-			pre := false
-			if k.kind == "requires" {
-				if strings.HasPrefix(name, "rpmlib(") {
-					continue
-				}
-				if strings.HasPrefix(name, "/") && fileSet[name] && isPrimary(name) {
-					continue
-				}
-				if provided[nfv] {
-					continue
-				}
-				pre = fl&(rpmtag.SensePrereq|rpmtag.SenseScriptPre|rpmtag.SensePostTrans|rpmtag.SensePreTrans|rpmtag.SenseScriptPost) != 0
-				if l, ok := seen[name]; ok && l.flags == fs && l.ver == ver && l.pre == pre {
-					continue
-				}
-			}
-			e, v, rel, ok := splitEVR(ver)
-			if !ok {
-				continue // createrepo_c: "Bad epoch ... Skipping this dependency"
-			}
-			d := Dep{Name: name, Flags: fs, Epoch: e, Ver: v, Rel: rel}
-			switch k.kind {
-			case "provides":
-				provided[nfv] = true
-				m.Provides = append(m.Provides, d)
-			case "conflicts":
-				m.Conflicts = append(m.Conflicts, d)
-			case "obsoletes":
-				m.Obsoletes = append(m.Obsoletes, d)
-			case "requires":
-				if fl&rpmtag.SenseMissingOK != 0 {
-					m.Recommends = append(m.Recommends, d)
-					continue
-				}
-				d.Pre = pre
-				if strings.HasPrefix(name, "libc.so.6") {
-					if libc == nil || compareLibc(libc.Name, name) == 2 {
-						libc = &d
-					}
-					continue
-				}
-				m.Requires = append(m.Requires, d)
-				seen[name] = last{fs, ver, pre}
-			case "suggests":
-				m.Suggests = append(m.Suggests, d)
-			case "enhances":
-				m.Enhances = append(m.Enhances, d)
-			case "recommends":
-				m.Recommends = append(m.Recommends, d)
-			case "supplements":
-				m.Supplements = append(m.Supplements, d)
-			case "oldsuggests":
-				if fl&rpmtag.SenseStrong != 0 {
-					m.Recommends = append(m.Recommends, d)
-				} else {
-					m.Suggests = append(m.Suggests, d)
-				}
-			case "oldenhances":
-				if fl&rpmtag.SenseStrong != 0 {
-					m.Supplements = append(m.Supplements, d)
-				} else {
-					m.Enhances = append(m.Enhances, d)
-				}
-			}
-		}
-		if libc != nil {
-			m.Requires = append(m.Requires, *libc)
+		dr.readKind(k.kind, c.names[i], c.flags[i], c.vers[i])
+	}
+}
+
+// depColumns are the name, flags and version arrays of each of depKinds,
+// by its index, as the header gives them (nil when it lacks the tag).
+type depColumns struct {
+	names [][]string
+	flags [][]uint64
+	vers  [][]string
+}
+
+func readDepColumns(r *reader) depColumns {
+	c := depColumns{make([][]string, len(depKinds)), make([][]uint64, len(depKinds)), make([][]string, len(depKinds))}
+	for i, k := range depKinds {
+		c.names[i], c.flags[i], c.vers[i] = r.strs(k.nameTag), r.ints(k.flagTag), r.strs(k.verTag)
+	}
+	return c
+}
+
+// addNVRProvide adds "NAME = EVR" to the provides (depKinds[0]) unless
+// they have it: rpm 4.18 reading a v3 header (no immutable region) of a
+// binary package gives it the provide that rpm before 3.0.3 did not write
+// (lib/headerutil.c providePackageNVR); createrepo_c on Debian 12 reads
+// through that rpm.
+func (c *depColumns) addNVRProvide(m *Meta, hasEpoch bool) {
+	evr := m.Version + "-" + m.Release
+	if hasEpoch {
+		evr = m.Epoch + ":" + evr
+	}
+	if c.names[0] != nil && c.vers[0] == nil {
+		c.vers[0] = make([]string, len(c.names[0]))
+		c.flags[0] = make([]uint64, len(c.names[0]))
+	}
+	names, flags, vers := c.names[0], c.flags[0], c.vers[0]
+	n := min(len(names), len(flags), len(vers))
+	for i := range n {
+		if names[i] == m.Name && vers[i] == evr && flags[i]&0xf == rpmtag.SenseEqual {
+			return
 		}
 	}
+	c.names[0] = append(names[:n:n], m.Name)
+	c.vers[0] = append(vers[:n:n], evr)
+	c.flags[0] = append(flags[:n:n], rpmtag.SenseEqual)
+}
+
+// rawDep is one entry of a dependency tag, its version not yet split.
+type rawDep struct {
+	name  string
+	fl    uint64
+	flags string // flagStr(fl)
+	ver   string
+}
+
+// lastRequire is what the requires filter remembers of the previous
+// requirement of a name.
+type lastRequire struct {
+	flags, ver string
+	pre        bool
+}
+
+// depReader adds dependencies to m, remembering across the kinds what
+// createrepo_c's requires filter looks at.
+type depReader struct {
+	m        *Meta
+	fileSet  map[string]bool
+	provided map[string]bool // name+flags+version of each provide added
+	seen     map[string]lastRequire
+}
+
+// readKind adds the entries of one of depKinds; a kind's highest
+// libc.so.6 requirement is listed after its other requirements.
+func (dr *depReader) readKind(kind string, names []string, flags []uint64, vers []string) {
+	var libc *Dep
+	for j := range min(len(names), len(flags), len(vers)) {
+		rd := rawDep{name: names[j], fl: flags[j], flags: flagStr(flags[j]), ver: vers[j]}
+		pre := false
+		if kind == "requires" {
+			var keep bool
+			if pre, keep = dr.keepRequire(rd); !keep {
+				continue
+			}
+		}
+		e, v, rel, ok := splitEVR(rd.ver)
+		if !ok {
+			continue // createrepo_c: "Bad epoch ... Skipping this dependency"
+		}
+		d := Dep{Name: rd.name, Flags: rd.flags, Epoch: e, Ver: v, Rel: rel}
+		if kind == "requires" {
+			libc = dr.addRequire(rd, d, pre, libc)
+			continue
+		}
+		dr.add(kind, rd, d)
+	}
+	if libc != nil {
+		dr.m.Requires = append(dr.m.Requires, *libc)
+	}
+}
+
+// keepRequire is createrepo_c's filter of requires: keep is false for an
+// rpmlib() one, a file of the package primary.xml lists, an exact copy
+// of a provide, or a repeat of the previous requirement of the name; pre
+// is true for a scriptlet's requirement.
+func (dr *depReader) keepRequire(rd rawDep) (pre, keep bool) {
+	switch {
+	case strings.HasPrefix(rd.name, "rpmlib("):
+		return false, false
+	case strings.HasPrefix(rd.name, "/") && dr.fileSet[rd.name] && isPrimary(rd.name):
+		return false, false
+	case dr.provided[rd.name+rd.flags+rd.ver]:
+		return false, false
+	}
+	pre = rd.fl&(rpmtag.SensePrereq|rpmtag.SenseScriptPre|rpmtag.SensePostTrans|rpmtag.SensePreTrans|rpmtag.SenseScriptPost) != 0
+	if l, ok := dr.seen[rd.name]; ok && l == (lastRequire{rd.flags, rd.ver, pre}) {
+		return pre, false
+	}
+	return pre, true
+}
+
+// addRequire adds a requirement kept: a MISSINGOK one as a recommend, a
+// libc.so.6 one as the kind's libc when higher than libc (returned).
+func (dr *depReader) addRequire(rd rawDep, d Dep, pre bool, libc *Dep) *Dep {
+	m := dr.m
+	if rd.fl&rpmtag.SenseMissingOK != 0 {
+		m.Recommends = append(m.Recommends, d)
+		return libc
+	}
+	d.Pre = pre
+	if strings.HasPrefix(rd.name, "libc.so.6") {
+		if libc == nil || compareLibc(libc.Name, rd.name) == 2 {
+			return &d
+		}
+		return libc
+	}
+	m.Requires = append(m.Requires, d)
+	dr.seen[rd.name] = lastRequire{rd.flags, rd.ver, pre}
+	return libc
+}
+
+// add adds a dependency of any kind but requires.
+func (dr *depReader) add(kind string, rd rawDep, d Dep) {
+	if kind == "provides" {
+		dr.provided[rd.name+rd.flags+rd.ver] = true
+	}
+	l := dr.m.depList(kind, rd.fl)
+	*l = append(*l, d)
+}
+
+// depList is the list of m a dependency of one of depKinds but requires
+// goes to; the legacy weak kinds go to the one their strength gives.
+func (m *Meta) depList(kind string, fl uint64) *[]Dep {
+	strong := fl&rpmtag.SenseStrong != 0
+	switch kind {
+	case "provides":
+		return &m.Provides
+	case "conflicts":
+		return &m.Conflicts
+	case "obsoletes":
+		return &m.Obsoletes
+	case "suggests", "oldsuggests":
+		if kind == "oldsuggests" && strong {
+			return &m.Recommends
+		}
+		return &m.Suggests
+	case "enhances", "oldenhances":
+		if kind == "oldenhances" && strong {
+			return &m.Supplements
+		}
+		return &m.Enhances
+	case "recommends":
+		return &m.Recommends
+	case "supplements":
+		return &m.Supplements
+	}
+	panic("rpmmd: no list for dependency kind " + kind) // depKinds and this switch disagree
 }
 
 // compareLibc is createrepo_c's cr_compare_dependency on two names that

@@ -253,8 +253,14 @@ type pkgInput struct {
 // directory inside OutDir, and publishes them only when all of them (and
 // manifest.json and SHA256SUMS) are complete. On any error, OutDir holds
 // exactly what it held before. The stages are buildStages; what must run
-// on every error (the lock, the staging folder) is deferred here.
-func Run(opts Options) (m *manifest.Manifest, err error) {
+// on every error (the lock, the staging folder) is deferred in runStages.
+func Run(opts Options) (*manifest.Manifest, error) {
+	return runStages(opts, buildStages)
+}
+
+// runStages is Run over stages (a test wraps each stage to look at OutDir
+// between them).
+func runStages(opts Options, stages []pipeline.Stage[*job]) (m *manifest.Manifest, err error) {
 	j := &job{opts: opts, cfg: opts.Config, ctx: opts.Context}
 	if j.ctx == nil {
 		j.ctx = context.Background()
@@ -285,7 +291,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	// No context here: the stages look at it where a build can stop
 	// (the passphrase, the copies, the writers, before publishing), and
 	// nowhere else, so an interrupted build says what it always said.
-	if err := pipeline.Run(nil, j, buildStages); err != nil {
+	if err := pipeline.Run(nil, j, stages); err != nil {
 		return nil, err
 	}
 	return j.m, nil

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"relpack/internal/pipeline"
 	"relpack/internal/regular"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
@@ -170,17 +171,102 @@ var afterSnapshot func()
 // cancelled: Ctrl-C or SIGTERM.
 var ErrInterrupted = errors.New("build interrupted")
 
+// buildStages is `relpack build`, in order. Everything before "take the
+// output folder" only reads: a bad option or a missing file never creates
+// --out. Everything from there to "publish" writes only inside the staging
+// folder; "publish" is the one step that changes what --out holds.
+var buildStages = []pipeline.Stage[*job]{
+	{Name: "check the options", Run: (*job).checkOptions},              // epoch, release suffixes, version, floor policies
+	{Name: "unlock the signing key", Run: (*job).unlockKey},            // --sign: a wrong passphrase fails before any work
+	{Name: "select the inputs", Run: (*job).selectInputs},              // --bin triples, --only
+	{Name: "check the sources exist", Run: (*job).statSources},         // by stat, before --out is touched
+	{Name: "take the output folder", Run: (*job).takeOutput},           // lock, recover killed builds, staging folder
+	{Name: "snapshot and verify inputs", Run: (*job).snapshotInputs},   // copy, inspect, floor check, config digest
+	{Name: "start the manifest", Run: (*job).startManifest},            // product, versions, inputs; warnings
+	{Name: "plan tarballs", Run: (*job).planTarballs},                  // a tarball per input, a sidecar where needed
+	{Name: "plan packages per target", Run: (*job).planPackages},       // dependencies, private libraries, package names
+	{Name: "name every artifact", Run: (*job).nameArtifacts},           // the whole release's names, clashes, lengths
+	{Name: "write payloads and artifacts", Run: (*job).writeArtifacts}, // on every core, into the staging folder
+	{Name: "sums, manifest and signatures", Run: (*job).writeSums},     // manifest.json, SHA256SUMS, SHA256SUMS.asc, KEY.asc
+	{Name: "publish", Run: (*job).publish},                             // journaled swap; the earlier release's files out
+}
+
+// Stages names the stages of `relpack build`, in the order Run runs them.
+func Stages() []string { return pipeline.Names(buildStages) }
+
+// job is one build. Each stage reads the fields the stages before it
+// added and adds its own, grouped below by the stage that adds them.
+type job struct {
+	opts Options // Release defaulted to version.DefaultRelease
+	cfg  *config.Config
+	ctx  context.Context // never nil
+
+	// added by "check the options"
+	ver    version.Version
+	policy policySet
+	mtime  time.Time // SOURCE_DATE_EPOCH: every archive entry, package and signature
+
+	// added by "unlock the signing key"
+	signing *sign.Key // nil: unsigned
+
+	// added by "select the inputs"
+	paths    map[string]string // triple -> binary: the configuration's inputs, --bin applied
+	sel      *selection        // nil: the whole release
+	selPaths map[string]string // the release inputs (tarballs) the selection builds
+
+	// added by "take the output folder"
+	out         *outDir
+	stage       string             // the staging folder inside OutDir
+	scratch     string             // every scratch file of the build, inside stage
+	oldManifest *manifest.Manifest // the earlier build's, when --clean replaces it
+
+	// added by "snapshot and verify inputs"
+	snap      *snapshot
+	checked   map[[2]string]*Input // by triple and path: every distinct binary read once
+	inputs    []*Input             // every input read, in manifest order
+	release   []*Input             // the inputs of the release's tarballs
+	pkgInputs []pkgInput           // the input of each selected package
+	pcfg      *config.Config       // the configuration, its files read from their copies
+	digest    string               // config_digest
+
+	// added by "start the manifest"; filled in by the stages after it
+	m *manifest.Manifest
+
+	// added by "plan tarballs" and "plan packages per target"
+	plan []*artifact
+
+	// added by "name every artifact"
+	names map[string]bool // the files of plan
+
+	// added by "sums, manifest and signatures"
+	written []string // every file of the staging folder, in publishing order (SHA256SUMS last)
+}
+
+// pkgInput is one package to plan: a distro target and the binary it
+// packages for one architecture.
+type pkgInput struct {
+	target config.Target
+	in     *Input
+}
+
 // Run checks every input, plans every artifact, writes them into a staging
 // directory inside OutDir, and publishes them only when all of them (and
 // manifest.json and SHA256SUMS) are complete. On any error, OutDir holds
-// exactly what it held before.
-func Run(opts Options) (m *manifest.Manifest, err error) {
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
+// exactly what it held before. The stages are buildStages; what must run
+// on every error (the lock, the staging folder) is deferred in runStages.
+func Run(opts Options) (*manifest.Manifest, error) {
+	return runStages(opts, buildStages)
+}
+
+// runStages is Run over stages (a test wraps each stage to look at OutDir
+// between them).
+func runStages(opts Options, stages []pipeline.Stage[*job]) (m *manifest.Manifest, err error) {
+	j := &job{opts: opts, cfg: opts.Config, ctx: opts.Context}
+	if j.ctx == nil {
+		j.ctx = context.Background()
 	}
 	defer func() {
-		if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+		if err != nil && j.ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
 			err = fmt.Errorf("%w; %s holds what it held before: %v", ErrInterrupted, opts.OutDir, err)
 		}
 	}()
@@ -194,199 +280,260 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(buildGCPercent))
 	}
-	cfg := opts.Config
-	if opts.Release == "" {
-		opts.Release = version.DefaultRelease
+	defer func() {
+		if j.stage != "" {
+			removeStage(j.stage)
+		}
+		if j.out != nil {
+			j.out.release(err != nil)
+		}
+	}()
+	// No context here: the stages look at it where a build can stop
+	// (the passphrase, the copies, the writers, before publishing), and
+	// nowhere else, so an interrupted build says what it always said.
+	if err := pipeline.Run(nil, j, stages); err != nil {
+		return nil, err
 	}
-	if err := manifest.CheckEpoch(opts.Epoch); err != nil {
-		return nil, fmt.Errorf("SOURCE_DATE_EPOCH %w", err)
+	return j.m, nil
+}
+
+// progress prints one line of progress, when asked for.
+func (j *job) progress(format string, args ...any) {
+	if j.opts.Progress != nil {
+		fmt.Fprintf(j.opts.Progress, format+"\n", args...)
+	}
+}
+
+// warn prints warnings; callers ask only when Options.Warn is set.
+func (j *job) warn(warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintln(j.opts.Warn, "warning:", w)
+	}
+}
+
+// checkOptions reads the options and the targets' release suffixes; it
+// adds the version, the floor policies and the time stamped on
+// everything.
+func (j *job) checkOptions() error {
+	cfg := j.cfg
+	if j.opts.Release == "" {
+		j.opts.Release = version.DefaultRelease
+	}
+	if err := manifest.CheckEpoch(j.opts.Epoch); err != nil {
+		return fmt.Errorf("SOURCE_DATE_EPOCH %w", err)
 	}
 	suffixes := map[string]string{}
 	for _, t := range cfg.Targets {
-		if err := version.CheckRelease(opts.Release + t.ReleaseSuffix); err != nil {
-			return nil, fmt.Errorf("target %s (%s:%d): release_suffix: %w", t.ID, cfg.File, cfg.LineOfTarget(t.ID), err)
+		if err := version.CheckRelease(j.opts.Release + t.ReleaseSuffix); err != nil {
+			return fmt.Errorf("target %s (%s:%d): release_suffix: %w", t.ID, cfg.File, cfg.LineOfTarget(t.ID), err)
 		}
 		// Same format and suffix would give two packages one file name.
 		key := t.Format + " " + t.ReleaseSuffix
 		if other, ok := suffixes[key]; ok {
-			return nil, fmt.Errorf("targets %s and %s (%s:%d) would write %s packages with the same file names; give them distinct release_suffix values",
+			return fmt.Errorf("targets %s and %s (%s:%d) would write %s packages with the same file names; give them distinct release_suffix values",
 				other, t.ID, cfg.File, cfg.LineOfTarget(t.ID), t.Format)
 		}
 		suffixes[key] = t.ID
 	}
-	ver, err := version.Parse(opts.Version)
-	if err != nil {
-		return nil, fmt.Errorf("--version: %w", err)
+	var err error
+	if j.ver, err = version.Parse(j.opts.Version); err != nil {
+		return fmt.Errorf("--version: %w", err)
 	}
-	policy, err := floorPolicies(cfg)
-	if err != nil {
-		return nil, err
+	if j.policy, err = floorPolicies(cfg); err != nil {
+		return err
 	}
-	// The signing key is loaded (and unlocked) before any work, so a
-	// missing or wrong passphrase fails in a second, not after the build.
-	var signing *sign.Key
-	if opts.Sign && cfg.Signing == nil {
-		return nil, fmt.Errorf("--sign: %s has no signing section; add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` (docs/signing.md)", cfg.File)
-	}
-	if opts.Sign {
-		if signing, err = SigningKeyContext(ctx, cfg); err != nil {
-			return nil, err
-		}
-	}
-	progress := func(format string, args ...any) {
-		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, format+"\n", args...)
-		}
-	}
-	paths := map[string]string{}
-	for t, p := range cfg.Inputs {
-		paths[t] = p
-	}
-	for t, p := range opts.Bins {
-		if !config.TripleRE.MatchString(t) {
-			return nil, fmt.Errorf("--bin %s=%s: unknown target triple; use x86_64 or aarch64 with -unknown-linux-gnu or -unknown-linux-musl", t, p)
-		}
-		paths[t] = p
-	}
-	// A partial build (--only) reads only the inputs and per-arch files
-	// its selected artifacts are made from (split.go).
-	sel, err := newSelection(cfg, paths, opts.Only)
-	if err != nil {
-		return nil, err
-	}
-	selPaths := map[string]string{}
-	for t, p := range paths {
-		if sel.match(unit{kindTarball, t, strings.Split(t, "-")[0], ""}) {
-			selPaths[t] = p
-		}
-	}
-	// Sources are checked by stat before the output folder is touched, so
-	// a typo in a path never creates --out.
-	if err := checkSources(sel.forArches(cfg, paths), selPaths); err != nil {
-		return nil, err
-	}
+	j.mtime = time.Unix(j.opts.Epoch, 0).UTC()
+	return nil
+}
 
-	// 1. Take the output folder: one build at a time, and what killed
-	// builds left is cleaned up (or rolled back) first.
-	out, err := lockOut(opts.OutDir)
+// unlockKey reads --sign and the signing section; it adds the unlocked
+// key. It runs before any work, so a missing or wrong passphrase fails in
+// a second, not after the build.
+func (j *job) unlockKey() error {
+	if !j.opts.Sign {
+		return nil
+	}
+	if j.cfg.Signing == nil {
+		return fmt.Errorf("--sign: %s has no signing section; add `signing: {key_file: PATH}` or `signing: {key_env: VARIABLE}` (docs/signing.md)", j.cfg.File)
+	}
+	var err error
+	j.signing, err = SigningKeyContext(j.ctx, j.cfg)
+	return err
+}
+
+// selectInputs reads the configuration's inputs, --bin and --only; it
+// adds the release's inputs, the selection and the inputs it builds
+// tarballs of. A partial build (--only) reads only the inputs and
+// per-arch files its selected artifacts are made from (split.go).
+func (j *job) selectInputs() error {
+	j.paths = map[string]string{}
+	for t, p := range j.cfg.Inputs {
+		j.paths[t] = p
+	}
+	for t, p := range j.opts.Bins {
+		if !config.TripleRE.MatchString(t) {
+			return fmt.Errorf("--bin %s=%s: unknown target triple; use x86_64 or aarch64 with -unknown-linux-gnu or -unknown-linux-musl", t, p)
+		}
+		j.paths[t] = p
+	}
+	var err error
+	if j.sel, err = newSelection(j.cfg, j.paths, j.opts.Only); err != nil {
+		return err
+	}
+	j.selPaths = map[string]string{}
+	for t, p := range j.paths {
+		if j.sel.match(unit{kindTarball, t, strings.Split(t, "-")[0], ""}) {
+			j.selPaths[t] = p
+		}
+	}
+	return nil
+}
+
+// statSources reads the selection; it adds nothing. Sources are checked
+// by stat before the output folder is touched, so a typo in a path never
+// creates --out.
+func (j *job) statSources() error {
+	return checkSources(j.sel.forArches(j.cfg, j.paths), j.selPaths)
+}
+
+// takeOutput reads OutDir and --clean; it adds the locked folder, the
+// staging and scratch folders and the earlier build's manifest. One build
+// at a time, and what killed builds left is cleaned up (or rolled back)
+// first. Run releases the lock and removes the staging folder.
+func (j *job) takeOutput() error {
+	dir := j.opts.OutDir
+	out, err := lockOut(dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer func() { out.release(err != nil) }()
-	if err := out.recoverStale(opts.Warn); err != nil {
-		return nil, err
+	j.out = out
+	if err := out.recoverStale(j.opts.Warn); err != nil {
+		return err
 	}
-	earlier, oldManifest := earlierBuild(opts.OutDir)
-	if len(earlier) > 0 && !opts.Clean {
+	earlier, oldManifest := earlierBuild(dir)
+	if len(earlier) > 0 && !j.opts.Clean {
 		shown := earlier
 		if len(shown) > 3 {
 			shown = append(shown[:3:3], fmt.Sprintf("and %d more", len(earlier)-3))
 		}
-		return nil, fmt.Errorf("output directory %s holds artifacts of an earlier build (%s); pass --clean to replace them, or choose another --out",
-			opts.OutDir, strings.Join(shown, ", "))
+		return fmt.Errorf("output directory %s holds artifacts of an earlier build (%s); pass --clean to replace them, or choose another --out",
+			dir, strings.Join(shown, ", "))
 	}
-	stage, err := os.MkdirTemp(opts.OutDir, stagingPattern)
+	j.oldManifest = oldManifest
+	stage, err := os.MkdirTemp(dir, stagingPattern)
 	if err != nil {
-		return nil, fmt.Errorf("output directory %s is not writable: %w (choose another --out, or fix its permissions)", opts.OutDir, err)
+		return fmt.Errorf("output directory %s is not writable: %w (choose another --out, or fix its permissions)", dir, err)
 	}
-	defer removeStage(stage)
+	j.stage = stage
 	// Every scratch file of the build (source copies, RUNPATH-edited
 	// binaries, nfpm's inline contents) lives in the staging folder, so a
 	// killed build leaves nothing anywhere else.
-	scratch := filepath.Join(stage, ".scratch")
-	if err := os.Mkdir(scratch, 0o700); err != nil {
-		return nil, err
-	}
-	snap, err := newSnapshot(ctx, filepath.Join(stage, ".sources"))
-	if err != nil {
-		return nil, err
-	}
+	j.scratch = filepath.Join(stage, ".scratch")
+	return os.Mkdir(j.scratch, 0o700)
+}
 
-	// 2. Copy, inspect and verify every input before anything is written.
-	// Packages may use per-target builds (targets[].inputs); every distinct
-	// binary is read once.
-	checked := map[[2]string]*Input{}
-	var inputs []*Input // in manifest order
-	check := func(triple, path string) (*Input, error) {
-		if in, ok := checked[[2]string{triple, path}]; ok {
-			return in, nil
-		}
-		progress("inspect %s", path)
-		src, err := takeInput(cfg, snap, triple, path)
-		if err != nil {
-			return nil, err
-		}
-		in, err := checkInput(cfg, triple, src, policy)
-		if err != nil {
-			return nil, err
-		}
-		checked[[2]string{triple, path}] = in
-		inputs = append(inputs, in)
-		return in, nil
+// snapshotInputs reads the selection and the staging folder; it adds the
+// copies of every source, every input inspected and verified (the
+// release's and each package's), the configuration read from the copies
+// and its digest. Packages may use per-target builds (targets[].inputs);
+// every distinct binary is read once. Nothing is written yet but copies.
+func (j *job) snapshotInputs() error {
+	var err error
+	if j.snap, err = newSnapshot(j.ctx, filepath.Join(j.stage, ".sources")); err != nil {
+		return err
 	}
-	var release []*Input
-	for _, t := range slices.Sorted(maps.Keys(selPaths)) {
-		in, err := check(t, paths[t])
+	j.checked = map[[2]string]*Input{}
+	for _, t := range slices.Sorted(maps.Keys(j.selPaths)) {
+		in, err := j.check(t, j.paths[t])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		release = append(release, in)
+		j.release = append(j.release, in)
 	}
-	type pkgInput struct {
-		target config.Target
-		in     *Input
-	}
-	var pkgInputs []pkgInput
-	for _, t := range cfg.Targets {
-		for _, arch := range t.Arches {
-			triple := arch + "-unknown-linux-gnu"
-			path := targetPath(t, paths, triple)
-			if path == "" {
-				continue // no glibc build for this arch in this release
-			}
-			if !sel.match(unit{t.Format, triple, arch, t.ID}) {
-				continue // another partial build's
-			}
-			in, err := check(triple, path)
-			if err != nil {
-				return nil, fmt.Errorf("target %s: %w", t.ID, err)
-			}
-			pkgInputs = append(pkgInputs, pkgInput{t, in})
-		}
+	if err := j.checkPackageInputs(); err != nil {
+		return err
 	}
 	// From here on the configuration's files are read from their copies.
-	pcfg, err := snap.takeSources(sel.forArches(cfg, paths))
-	if err != nil {
-		return nil, err
+	if j.pcfg, err = j.snap.takeSources(j.sel.forArches(j.cfg, j.paths)); err != nil {
+		return err
 	}
-	digest, err := configDigest(cfg, paths, opts.Tool, func(p string) string {
-		if src := snap.copies[p]; src != nil {
+	j.digest, err = configDigest(j.cfg, j.paths, j.opts.Tool, func(p string) string {
+		if src := j.snap.copies[p]; src != nil {
 			return src.SHA256
 		}
 		return ""
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if afterSnapshot != nil {
 		afterSnapshot()
 	}
+	return nil
+}
 
-	m = &manifest.Manifest{
+// checkPackageInputs checks the binary of every selected package: each
+// target's own build for an arch, else the release's.
+func (j *job) checkPackageInputs() error {
+	for _, t := range j.cfg.Targets {
+		for _, arch := range t.Arches {
+			triple := arch + "-unknown-linux-gnu"
+			path := targetPath(t, j.paths, triple)
+			if path == "" {
+				continue // no glibc build for this arch in this release
+			}
+			if !j.sel.match(unit{t.Format, triple, arch, t.ID}) {
+				continue // another partial build's
+			}
+			in, err := j.check(triple, path)
+			if err != nil {
+				return fmt.Errorf("target %s: %w", t.ID, err)
+			}
+			j.pkgInputs = append(j.pkgInputs, pkgInput{t, in})
+		}
+	}
+	return nil
+}
+
+// check copies, inspects and verifies the input at path for triple, once.
+func (j *job) check(triple, path string) (*Input, error) {
+	if in, ok := j.checked[[2]string{triple, path}]; ok {
+		return in, nil
+	}
+	j.progress("inspect %s", path)
+	src, err := takeInput(j.cfg, j.snap, triple, path)
+	if err != nil {
+		return nil, err
+	}
+	in, err := checkInput(j.cfg, triple, src, j.policy)
+	if err != nil {
+		return nil, err
+	}
+	j.checked[[2]string{triple, path}] = in
+	j.inputs = append(j.inputs, in)
+	return in, nil
+}
+
+// startManifest reads the options, the key and the verified inputs; it
+// adds the manifest without its artifacts, and prints the warnings about
+// the configuration (modes, support, what the release leaves out).
+func (j *job) startManifest() error {
+	cfg, opts, ver := j.cfg, j.opts, j.ver
+	m := &manifest.Manifest{
 		Schema: manifest.SchemaVersion, Product: cfg.Name, Summary: cfg.Summary,
 		Version: ver.String(), DebVersion: ver.Deb(opts.Release), Homepage: cfg.Homepage, License: cfg.License,
-		SourceDateEpoch: opts.Epoch, ConfigDigest: digest,
-		Floor: policy.manifest(inputs),
+		SourceDateEpoch: opts.Epoch, ConfigDigest: j.digest,
+		Floor: j.policy.manifest(j.inputs),
 	}
-	if signing != nil {
-		m.Signing = &manifest.Signing{Fingerprint: signing.Fingerprint, KeyID: signing.KeyID, UserID: signing.UserID,
+	if s := j.signing; s != nil {
+		m.Signing = &manifest.Signing{Fingerprint: s.Fingerprint, KeyID: s.KeyID, UserID: s.UserID,
 			Signature: "SHA256SUMS.asc", PublicKey: "KEY.asc"}
 	}
 	m.RPMVersion = ver.NFPM("rpm", opts.Release).Full("rpm")
 	if sv := cfg.Systemd; sv != nil && len(cfg.Targets) > 0 {
 		m.Service = &manifest.Service{Unit: sv.Unit, Scope: sv.Scope, Enable: sv.Enabled(), RestartOnUpgrade: sv.RestartsOnUpgrade()}
 	}
-	for _, in := range inputs {
+	for _, in := range j.inputs {
 		m.Inputs = append(m.Inputs, manifest.Input{
 			Triple: in.Triple, File: filepath.Base(in.Path), SHA256: in.SHA256, Machine: in.Facts.Machine,
 			Libc: in.Facts.Libc, Linkage: in.Facts.Linkage, Needed: in.Facts.Needed, Highest: in.Facts.Highest,
@@ -394,6 +541,7 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 		})
 	}
 	m.Inputs = sortInputs(m.Inputs)
+	j.m = m
 	if opts.Warn != nil {
 		warnings := modeWarnings(cfg)
 		now := time.Now
@@ -401,120 +549,149 @@ func Run(opts Options) (m *manifest.Manifest, err error) {
 			now = opts.Now
 		}
 		warnings = append(warnings, supportWarnings(cfg, now())...)
-		if sel == nil { // a partial build does not see the whole release
-			warnings = append(warnings, notBuilt(cfg, paths, release)...)
+		if j.sel == nil { // a partial build does not see the whole release
+			warnings = append(warnings, notBuilt(cfg, j.paths, j.release)...)
 		}
-		for _, w := range warnings {
-			fmt.Fprintln(opts.Warn, "warning:", w)
-		}
+		j.warn(warnings)
 	}
+	return nil
+}
 
-	// 3. Plan every artifact; dependency resolution and every name fail
-	// here, still before anything is written.
-	mtime := time.Unix(opts.Epoch, 0).UTC()
-	var plan []*artifact
-	for _, in := range release {
-		a := planTarball(pcfg, in, policy, mtime)
-		plan = append(plan, &a)
-		if pcfg.Tarball.Sidecar != nil && in.IsGNU() && len(bundledNeeds(in)) > 0 {
-			sa, err := planSidecar(pcfg, in, policy, mtime, scratch, snap)
+// planTarballs reads the release's inputs; it adds a tarball to the plan
+// for each, and a sidecar tarball for a gnu input that needs libraries
+// beyond glibc. A refusal happens here, before anything is written.
+func (j *job) planTarballs() error {
+	for _, in := range j.release {
+		a := planTarball(j.pcfg, in, j.policy, j.mtime)
+		j.plan = append(j.plan, &a)
+		if j.pcfg.Tarball.Sidecar != nil && in.IsGNU() && len(bundledNeeds(in)) > 0 {
+			sa, err := planSidecar(j.pcfg, in, j.policy, j.mtime, j.scratch, j.snap)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			plan = append(plan, sa)
+			j.plan = append(j.plan, sa)
 		}
 	}
-	for _, t := range cfg.Targets {
-		m.Distros = append(m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc, Support: supportOf(t.Distro)})
+	return nil
+}
+
+// planPackages reads the package inputs, the key and the copies; it adds
+// the manifest's distros and a package per target and arch to the plan.
+// Dependency resolution and private libraries fail here, still before
+// anything is written; unused private libraries are warned about.
+func (j *job) planPackages() error {
+	for _, t := range j.cfg.Targets {
+		j.m.Distros = append(j.m.Distros, manifest.Distro{ID: t.ID, Name: t.Name, Format: t.Format, Glibc: t.Glibc, Support: supportOf(t.Distro)})
 	}
-	pv := newPrivatePlanner(cfg, snap, scratch, policy)
+	pv := newPrivatePlanner(j.cfg, j.snap, j.scratch, j.policy)
 	// The debs of the build share their data members: identical payloads
 	// (debian11 and debian12, the Ubuntu releases) are compressed once.
-	payloads := pack.NewPayloadCache(filepath.Join(scratch, "payloads"))
-	for _, pi := range pkgInputs {
-		a, err := planPackage(pcfg, pi.in, pi.target.Distro, ver, opts.Release, policy, mtime, signing, scratch, pv, payloads)
+	payloads := pack.NewPayloadCache(filepath.Join(j.scratch, "payloads"))
+	for _, pi := range j.pkgInputs {
+		a, err := planPackage(j.pcfg, pi.in, pi.target.Distro, j.ver, j.opts.Release, j.policy, j.mtime, j.signing, j.scratch, pv, payloads)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		plan = append(plan, &a)
+		j.plan = append(j.plan, &a)
 	}
-	if opts.Warn != nil {
-		for _, w := range pv.unused() {
-			fmt.Fprintln(opts.Warn, "warning:", w)
-		}
+	if j.opts.Warn != nil {
+		j.warn(pv.unused())
 	}
-	// Every artifact of the release is named, built here or not: a
-	// partial build refuses what the full one would, and records them all.
-	planned, err := plannedNames(cfg, paths, checked, ver, opts.Version, opts.Release, plan)
-	if err != nil {
-		return nil, err
-	}
-	if sel != nil {
-		m.Partial, m.Selectors, m.Planned = true, sel.given, planned
-	}
-	seen := map[string]bool{}
-	for _, a := range plan {
-		if seen[a.entry.File] {
-			return nil, fmt.Errorf("two artifacts would be named %s; give the distro targets distinct release_suffix values", a.entry.File)
-		}
-		seen[a.entry.File] = true
-		if err := checkFileName(a.entry.File, opts.Version); err != nil {
-			return nil, err
-		}
-	}
+	return nil
+}
 
-	// 4. Write into the staging directory, then publish.
-	// Artifacts are independent: write them on every core. Compression
-	// (xz above all) is nearly all of a build's time.
-	if err := writeAll(ctx, plan, stage, progress); err != nil {
-		return nil, err
+// nameArtifacts reads the plan; it adds the names of its files, and for a
+// partial build the names of the whole release. Every artifact of the
+// release is named, built here or not: a partial build refuses what the
+// full one would, and records them all.
+func (j *job) nameArtifacts() error {
+	planned, err := plannedNames(j.cfg, j.paths, j.checked, j.ver, j.opts.Version, j.opts.Release, j.plan)
+	if err != nil {
+		return err
 	}
-	for _, a := range plan {
+	if j.sel != nil {
+		j.m.Partial, j.m.Selectors, j.m.Planned = true, j.sel.given, planned
+	}
+	j.names = map[string]bool{}
+	for _, a := range j.plan {
+		if j.names[a.entry.File] {
+			return fmt.Errorf("two artifacts would be named %s; give the distro targets distinct release_suffix values", a.entry.File)
+		}
+		j.names[a.entry.File] = true
+		if err := checkFileName(a.entry.File, j.opts.Version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeArtifacts reads the plan; it writes every artifact into the
+// staging folder and fills in its name, size and sha256. Artifacts are
+// independent: they are written on every core (compression, xz above
+// all, is nearly all of a build's time).
+func (j *job) writeArtifacts() error {
+	return writeAll(j.ctx, j.plan, j.stage, j.progress)
+}
+
+// writeSums reads the written plan and the key; it adds the manifest's
+// artifacts, writes manifest.json, SHA256SUMS and (signed) SHA256SUMS.asc
+// and KEY.asc into the staging folder, and adds the list of files to
+// publish.
+func (j *job) writeSums() error {
+	m := j.m
+	for _, a := range j.plan {
 		m.Artifacts = append(m.Artifacts, a.entry)
 	}
-	sort.Slice(m.Artifacts, func(i, j int) bool { return m.Artifacts[i].File < m.Artifacts[j].File })
+	sort.Slice(m.Artifacts, func(i, k int) bool { return m.Artifacts[i].File < m.Artifacts[k].File })
 	var names []string
 	for _, a := range m.Artifacts {
 		names = append(names, a.File)
 	}
 	mj, err := m.Marshal()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := pack.WriteFileAtomic(filepath.Join(stage, "manifest.json"), func(w io.Writer) error { _, err := w.Write(mj); return err }); err != nil {
-		return nil, err
+	if err := pack.WriteFileAtomic(filepath.Join(j.stage, "manifest.json"), func(w io.Writer) error { _, err := w.Write(mj); return err }); err != nil {
+		return err
 	}
 	var stagedPaths []string
 	for _, n := range append(names, "manifest.json") {
-		stagedPaths = append(stagedPaths, filepath.Join(stage, n))
+		stagedPaths = append(stagedPaths, filepath.Join(j.stage, n))
 	}
-	if err := pack.WriteSHA256SUMS(filepath.Join(stage, "SHA256SUMS"), stagedPaths); err != nil {
-		return nil, err
+	if err := pack.WriteSHA256SUMS(filepath.Join(j.stage, "SHA256SUMS"), stagedPaths); err != nil {
+		return err
 	}
 	final := []string{"manifest.json", "SHA256SUMS"}
-	if signing != nil {
-		if err := signSums(stage, signing, mtime); err != nil {
-			return nil, err
+	if j.signing != nil {
+		if err := signSums(j.stage, j.signing, j.mtime); err != nil {
+			return err
 		}
 		// SHA256SUMS stays last: when it appears, its signature and the
 		// key are already there.
 		final = []string{"manifest.json", "KEY.asc", "SHA256SUMS.asc", "SHA256SUMS"}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	j.written = append(names, final...)
+	return nil
+}
+
+// publish reads the staged files and the earlier build; it swaps the
+// release into OutDir, unless the build was interrupted. The earlier
+// release's files go: those written again are replaced, its manifest,
+// sums and signature always (an unsigned rebuild must not leave a
+// signature of other sums), and with --clean its other artifacts, when
+// they are provably its own (staleFiles).
+func (j *job) publish() error {
+	if err := j.ctx.Err(); err != nil {
+		return err
 	}
-	// The earlier release's files go: those written again are replaced,
-	// its manifest, sums and signature always (an unsigned rebuild must
-	// not leave a signature of other sums), and with --clean its other
-	// artifacts, when they are provably its own (staleFiles).
 	var displace []string
-	if opts.Clean {
-		displace = append(staleFiles(opts.OutDir, oldManifest, seen, opts.Warn), releaseFiles...)
+	if j.opts.Clean {
+		displace = append(staleFiles(j.opts.OutDir, j.oldManifest, j.names, j.opts.Warn), releaseFiles...)
 	}
-	if err := publish(opts.OutDir, stage, append(names, final...), displace); err != nil {
-		return nil, fmt.Errorf("publishing into %s: %w; it holds the previous release unchanged", opts.OutDir, err)
+	if err := publish(j.opts.OutDir, j.stage, j.written, displace); err != nil {
+		return fmt.Errorf("publishing into %s: %w; it holds the previous release unchanged", j.opts.OutDir, err)
 	}
-	return m, nil
+	return nil
 }
 
 // removeStage deletes the staging folder. Interrupted writers may still be

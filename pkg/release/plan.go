@@ -59,6 +59,9 @@ func planTarball(cfg *config.Config, in *Input, policies policySet, mtime time.T
 	}}
 }
 
+// planPackage plans the package of input in for distro target d: its
+// private libraries, its relations, its files and service, its manifest
+// entry and its name.
 func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policies policySet, mtime time.Time, signing *sign.Key, scratch string, pv *privatePlanner, payloads *pack.PayloadCache) (artifact, error) {
 	// Private libraries first: they decide the binary packaged (RUNPATH
 	// edited) and which sonames get no relation (d.Private).
@@ -66,58 +69,19 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	if err != nil {
 		return artifact{}, err
 	}
-	rel, err := deps.ResolveTarget(in.Facts, d, deps.Options{
-		Floor: policies.Glibc(), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
-		Undefined: in.Undefined,
-	})
+	rel, err := resolveTarget(cfg, in, d, policies)
 	if err != nil {
-		var se *deps.SonameError
-		var te *deps.TargetError
-		switch {
-		case errors.As(err, &se):
-			se.Binary = fmt.Sprintf("input %s (%s)", in.Triple, in.Path)
-			return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), se)
-		case errors.As(err, &te):
-			te.Binary = fmt.Sprintf("input %s (%s)", in.Triple, in.Path)
-			return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), te)
-		}
 		return artifact{}, err
 	}
-	files := []pack.PackageFile{{Src: priv.Binary, Dst: cfg.Binary, Mode: 0o755}}
-	files = append(files, priv.Files...)
-	for _, f := range cfg.Files {
-		mode, _ := strconv.ParseUint(f.Mode, 8, 32)
-		files = append(files, pack.PackageFile{Src: f.Src, Dst: f.Dst, Mode: os.FileMode(mode), Config: f.Config})
+	files, err := packageFiles(cfg, d, priv)
+	if err != nil {
+		return artifact{}, err
 	}
-	if d.Format == "deb" {
-		copyright, err := debCopyright(cfg)
-		if err != nil {
-			return artifact{}, err
-		}
-		files = append(files, pack.PackageFile{Data: copyright, Dst: "/usr/share/doc/" + cfg.Name + "/copyright", Mode: 0o644})
-	} else {
-		files = append(files, pack.PackageFile{Src: cfg.LicenseFile, Dst: "/usr/share/licenses/" + cfg.Name + "/LICENSE", Mode: 0o644})
+	unit, scripts, err := serviceFiles(cfg, d)
+	if err != nil {
+		return artifact{}, err
 	}
-	var scripts pack.Scripts
-	if s := cfg.Systemd; s != nil {
-		unit, err := templates.Render("systemd.service.tmpl", templates.Unit{
-			Description: s.Description, Binary: cfg.Binary, Args: s.Args, Homepage: cfg.Homepage, User: s.Scope == "user",
-		})
-		if err != nil {
-			return artifact{}, err
-		}
-		files = append(files, pack.PackageFile{Data: unit, Dst: s.UnitPath(), Mode: 0o644})
-		// The service's install/upgrade/remove scripts (issue 11).
-		render := lifecycle.Deb
-		if d.Format == "rpm" {
-			render = lifecycle.RPM
-		}
-		sc, err := render(lifecycle.Service{Unit: s.Unit, Scope: s.Scope, Enable: s.Enabled(), RestartOnUpgrade: s.RestartsOnUpgrade()})
-		if err != nil {
-			return artifact{}, fmt.Errorf("target %s (%s:%d): systemd: %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
-		}
-		scripts = pack.Scripts(sc)
-	}
+	files = append(files, unit...)
 	fields := ver.NFPM(d.Format, release+d.ReleaseSuffix)
 	floorNote := fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
 		policies.Glibc(), strings.Join(policies.Covers(), ", "), glibcMeasured(in))
@@ -138,24 +102,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		Z3: rel.Z3, Z3So: rel.Z3Soname, Z3Package: rel.Packages[rel.Z3Soname], PackageVersion: fields.Full(d.Format),
 		Repositories: addOnRepositories(d, rel.Packages),
 	}
-	if len(priv.Libs) > 0 {
-		// The manifest records one shipped library (Z3 when private,
-		// else the first), as for a sidecar tarball.
-		e.Runpath = PrivateDir(cfg.Name)
-		lib := priv.Libs[0]
-		for _, b := range priv.Libs {
-			if b.Soname == rel.Z3Soname {
-				lib = b
-				e.Z3 = "private"
-			}
-		}
-		e.Sidecar = manifestLib(strings.TrimPrefix(PrivateDir(cfg.Name), "/")+"/"+lib.Soname, lib)
-		facts := []*abi.Facts{in.Facts}
-		for _, b := range priv.Libs {
-			facts = append(facts, b.Facts)
-		}
-		e.GlibcMeasured = highestGlibc(facts...)
-	}
+	recordPrivate(&e, cfg, in, priv, rel)
 	name, err := pack.PackageFileName(spec)
 	if err != nil {
 		return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
@@ -168,6 +115,99 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 		}
 		return filepath.Base(p), err
 	}}, nil
+}
+
+// resolveTarget is deps.ResolveTarget for the package of in on target d;
+// a soname the distro does not ship, or a floor it cannot meet, names the
+// input and the target's line in the configuration.
+func resolveTarget(cfg *config.Config, in *Input, d distro.Distro, policies policySet) (deps.Relations, error) {
+	rel, err := deps.ResolveTarget(in.Facts, d, deps.Options{
+		Floor: policies.Glibc(), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
+		Undefined: in.Undefined,
+	})
+	if err != nil {
+		var se *deps.SonameError
+		var te *deps.TargetError
+		switch {
+		case errors.As(err, &se):
+			se.Binary = fmt.Sprintf("input %s (%s)", in.Triple, in.Path)
+			return rel, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), se)
+		case errors.As(err, &te):
+			te.Binary = fmt.Sprintf("input %s (%s)", in.Triple, in.Path)
+			return rel, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), te)
+		}
+		return rel, err
+	}
+	return rel, nil
+}
+
+// packageFiles are the files a package of target d ships besides its
+// service: the binary, its private libraries, the configuration's files,
+// and the license where the format keeps it (a deb's copyright file, an
+// rpm's LICENSE).
+func packageFiles(cfg *config.Config, d distro.Distro, priv privatePlan) ([]pack.PackageFile, error) {
+	files := []pack.PackageFile{{Src: priv.Binary, Dst: cfg.Binary, Mode: 0o755}}
+	files = append(files, priv.Files...)
+	for _, f := range cfg.Files {
+		mode, _ := strconv.ParseUint(f.Mode, 8, 32)
+		files = append(files, pack.PackageFile{Src: f.Src, Dst: f.Dst, Mode: os.FileMode(mode), Config: f.Config})
+	}
+	if d.Format == "deb" {
+		copyright, err := debCopyright(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return append(files, pack.PackageFile{Data: copyright, Dst: "/usr/share/doc/" + cfg.Name + "/copyright", Mode: 0o644}), nil
+	}
+	return append(files, pack.PackageFile{Src: cfg.LicenseFile, Dst: "/usr/share/licenses/" + cfg.Name + "/LICENSE", Mode: 0o644}), nil
+}
+
+// serviceFiles are the systemd unit a package of target d ships and its
+// install/upgrade/remove scripts (issue 11); none without a systemd
+// section.
+func serviceFiles(cfg *config.Config, d distro.Distro) ([]pack.PackageFile, pack.Scripts, error) {
+	s := cfg.Systemd
+	if s == nil {
+		return nil, pack.Scripts{}, nil
+	}
+	unit, err := templates.Render("systemd.service.tmpl", templates.Unit{
+		Description: s.Description, Binary: cfg.Binary, Args: s.Args, Homepage: cfg.Homepage, User: s.Scope == "user",
+	})
+	if err != nil {
+		return nil, pack.Scripts{}, err
+	}
+	render := lifecycle.Deb
+	if d.Format == "rpm" {
+		render = lifecycle.RPM
+	}
+	sc, err := render(lifecycle.Service{Unit: s.Unit, Scope: s.Scope, Enable: s.Enabled(), RestartOnUpgrade: s.RestartsOnUpgrade()})
+	if err != nil {
+		return nil, pack.Scripts{}, fmt.Errorf("target %s (%s:%d): systemd: %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
+	}
+	return []pack.PackageFile{{Data: unit, Dst: s.UnitPath(), Mode: 0o644}}, pack.Scripts(sc), nil
+}
+
+// recordPrivate records in e the private libraries a package ships: its
+// RUNPATH, one shipped library (Z3 when private, else the first, as for a
+// sidecar tarball) and the highest glibc the binary and they need.
+func recordPrivate(e *manifest.Artifact, cfg *config.Config, in *Input, priv privatePlan, rel deps.Relations) {
+	if len(priv.Libs) == 0 {
+		return
+	}
+	e.Runpath = PrivateDir(cfg.Name)
+	lib := priv.Libs[0]
+	for _, b := range priv.Libs {
+		if b.Soname == rel.Z3Soname {
+			lib = b
+			e.Z3 = "private"
+		}
+	}
+	e.Sidecar = manifestLib(strings.TrimPrefix(PrivateDir(cfg.Name), "/")+"/"+lib.Soname, lib)
+	facts := []*abi.Facts{in.Facts}
+	for _, b := range priv.Libs {
+		facts = append(facts, b.Facts)
+	}
+	e.GlibcMeasured = highestGlibc(facts...)
 }
 
 // needs turns packaging.yaml's libraries: into what deps checks for one

@@ -223,16 +223,16 @@ func (info *depV0) components() ([]Component, error) {
 // component checks one package; i is its index, n the package count.
 func (p depV0Package) component(i, n int) (Component, error) {
 	bad := func(format string, args ...any) (Component, error) {
-		return Component{}, fmt.Errorf("package %d: "+format, append([]any{i}, args...)...)
+		return Component{}, fmt.Errorf("package %d"+format, append([]any{i}, args...)...)
 	}
 	if err := checkWord("name", p.Name, 64, isCrateNameByte); err != nil {
-		return bad("%v", err)
+		return bad(": %v", err)
 	}
 	if err := checkWord("version", p.Version, 128, isSemverByte); err != nil {
-		return bad("(%s): %v", p.Name, err)
+		return bad(" (%s): %v", p.Name, err)
 	}
 	if err := checkWord("source", p.Source, 64, isSourceByte); err != nil {
-		return bad("(%s): %v", p.Name, err)
+		return bad(" (%s): %v", p.Name, err)
 	}
 	c := Component{Ecosystem: Cargo, Name: p.Name, Version: p.Version, Source: p.Source, Main: p.Root}
 	switch p.Kind {
@@ -240,11 +240,11 @@ func (p depV0Package) component(i, n int) (Component, error) {
 	case "build":
 		c.Build = true
 	default:
-		return bad("(%s): kind %s is neither runtime nor build", p.Name, quoteShort(p.Kind))
+		return bad(" (%s): kind %s is neither runtime nor build", p.Name, quoteShort(p.Kind))
 	}
 	for _, d := range p.Dependencies {
 		if int64(d) >= int64(n) {
-			return bad("(%s): dependency index %d is out of range (%d packages)", p.Name, d, n)
+			return bad(" (%s): dependency index %d is out of range (%d packages)", p.Name, d, n)
 		}
 		c.Dependencies = append(c.Dependencies, int(d))
 	}

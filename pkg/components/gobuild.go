@@ -79,7 +79,7 @@ func goModule(m *debug.Module, main bool) (Component, error) {
 }
 
 func goReplacement(path string, r *debug.Module) (*Replacement, error) {
-	if r.Version == "" { // a directory
+	if r.Version == "" || r.Version == devel { // a directory: go records "(devel)"
 		if err := checkWord("replacement directory", r.Path, 1024, isDirByte); err != nil {
 			return nil, fmt.Errorf("module %s: %w", path, err)
 		}

@@ -124,8 +124,16 @@ func Read(path string) (*Components, error) {
 
 // ReadAt reads the components of the ELF file in r, size bytes long; name
 // is used in Components.File and in errors.
-func ReadAt(r io.ReaderAt, size int64, name string) (*Components, error) {
-	c := &Components{File: name}
+func ReadAt(r io.ReaderAt, size int64, name string) (c *Components, err error) {
+	// debug/elf and debug/buildinfo validate most structures, but
+	// malformed input has made them panic in the past (pkg/abi keeps the
+	// same net); a packager reading untrusted bytes must not crash.
+	defer func() {
+		if p := recover(); p != nil {
+			c, err = nil, &Error{name, fmt.Errorf("malformed ELF file (reading it failed: %v)", p)}
+		}
+	}()
+	c = &Components{File: name}
 	if !isELF(r, size) {
 		c.Unknown = UnknownNotELF
 		return c, nil

@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzCaptureRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/capture/
 	$(GO) test -run XXX -fuzz '^FuzzPackageCheck$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./pkg/releaseverify/
 	$(GO) test -run XXX -fuzz '^FuzzLdCache$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./pkg/smoke/
+	$(GO) test -run XXX -fuzz '^FuzzReadDepV0$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./pkg/components/
 
 bench: build
 	./bench/verify-vs-objdump.sh

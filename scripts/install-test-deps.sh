@@ -5,6 +5,10 @@
 # script does not install). Installs only what is missing, with apt-get
 # (root, or sudo); afterwards checks every entry again and fails, naming the
 # entry and its package, if one is still missing (a wrong line in the list).
+# A command whose package is "go:PACKAGE@VERSION" is a Go program: it is
+# installed with `go install PACKAGE@VERSION` into $GOBIN (else the first
+# $GOPATH's bin, else ~/go/bin; where internal/testdeps looks too), and
+# counts as missing unless its build info names that package and version.
 # Usage: scripts/install-test-deps.sh [--check]
 #   --check  only report what is missing (exit 1 if anything is); no apt-get
 set -eu
@@ -21,6 +25,27 @@ esac
 # debootstrap): look there too when a user runs this script through sudo.
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 export PATH
+
+# gobin prints where `go install` puts programs (the go command's defaults).
+gobin() {
+	if [ -n "${GOBIN:-}" ]; then
+		echo "$GOBIN"
+	elif [ -n "${GOPATH:-}" ]; then
+		echo "${GOPATH%%:*}/bin"
+	else
+		echo "$HOME/go/bin"
+	fi
+}
+
+# gotool_ok NAME PACKAGE@VERSION: the command (on PATH, else in gobin) is
+# that package at that version, by its own build info.
+gotool_ok() {
+	bin=$(command -v "$1" 2>/dev/null) || bin=$(gobin)/$1
+	[ -x "$bin" ] || return 1
+	command -v go >/dev/null 2>&1 || return 1
+	got=$(go version -m "$bin" 2>/dev/null | awk '$1 == "path" { p = $2 } $1 == "mod" { v = $3 } END { print p "@" v }')
+	[ "$got" = "$2" ]
+}
 
 # missing prints "NAME PACKAGE" for every command or file entry that is
 # not on this machine. A "-" package is not apt's to install: it goes to
@@ -40,6 +65,13 @@ missing() {
 		kind=$1 name=$2 pkg=$3
 		shift 3
 		if [ "$kind" = command ]; then
+			case $pkg in
+			go:*)
+				gotool_ok "$name" "${pkg#go:}" && continue
+				echo "$name $pkg"
+				continue
+				;;
+			esac
 			command -v "$name" >/dev/null 2>&1 && continue
 		else
 			[ -e "$name" ] && continue
@@ -54,10 +86,25 @@ missing() {
 
 before=$(missing)
 [ -n "$before" ] || exit 0
-pkgs=$(echo "$before" | awk '{print $2}' | sort -u | tr '\n' ' ')
+pkgs=$(echo "$before" | awk '$2 !~ /^go:/ {print $2}' | sort -u | tr '\n' ' ')
+gopkgs=$(echo "$before" | awk '$2 ~ /^go:/ {print substr($2, 4)}' | sort -u | tr '\n' ' ')
 if [ "$check_only" = 1 ]; then
 	echo "$before" | awk '{printf "install-test-deps: %s is missing (package %s)\n", $1, $2}' >&2
-	echo "install-test-deps: install with: apt-get install $pkgs" >&2
+	[ -z "${pkgs% }" ] || echo "install-test-deps: install with: apt-get install $pkgs" >&2
+	[ -z "${gopkgs% }" ] || echo "install-test-deps: install with: go install $gopkgs" >&2
+	exit 1
+fi
+
+# Go programs first: go install needs no root, and apt-get may not run.
+for p in $gopkgs; do
+	echo "install-test-deps: go install $p (into $(gobin))" >&2
+	GOBIN=$(gobin) go install "$p"
+done
+[ -n "${pkgs% }" ] || pkgs=""
+if [ -z "$pkgs" ]; then
+	after=$(missing)
+	[ -z "$after" ] && exit 0
+	echo "$after" | awk -v l="$list" '{printf "install-test-deps: %s is still missing after installing %s: fix its line in %s\n", $1, $2, l}' >&2
 	exit 1
 fi
 

@@ -50,6 +50,7 @@ qemu-aarch64-static:qemu-user-static
 dpkg-deb:dpkg
 apt-get:apt
 realpath:coreutils
+objcopy:binutils
 "
 missing=""
 for pair in $need; do
@@ -61,6 +62,9 @@ done
 # the host cross compiler's own glibc (for aarch64/hello-bookworm)
 [ -e /usr/aarch64-linux-gnu/lib/crt1.o ] || missing="$missing libc6-dev-arm64-cross"
 [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing="$missing debian-archive-keyring"
+# Debian's python3 (not one on PATH from elsewhere) compresses .dep-v0
+[ -e /usr/bin/python3 ] || missing="$missing python3"
+command -v go >/dev/null 2>&1 || die "go is not on PATH: the Go fixture needs the Go toolchain of README.md (Go 1.26)"
 if [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || die "missing:$missing (run as root, or install them)"
 	say "installing:$missing"
@@ -547,6 +551,43 @@ check x86_64/cxx-shlibdeps how="$HOWB, bullseye's libstdc++ 10 headers and \`lib
 run 'file x z3 4.99 zstd 1 zlib 1 bound 113' env LD_BIND_NOW=1 "$SR_AMD64/lib/$X86/ld-2.31.so" \
 	--library-path "$X:$SR_SHLIBDEPS/lib/$X86:$SR_SHLIBDEPS/usr/lib/$X86:$SR_AMD64/lib/$X86:$SR_AMD64/usr/lib/$X86" "$X/cxx-shlibdeps"
 
+# --- embedded components (issue 20, pkg/components) ------------------------
+# components/gocomponents: a Go program (testdata/src/gocomponents) whose
+# build info lists two real modules of relpack's own go.sum and one module
+# replaced by a directory. -trimpath and -buildvcs=false keep paths and VCS
+# stamps out; the bytes depend on the Go toolchain (recorded in README.md).
+# go.sum pins the modules; they come from the module cache (or the Go proxy).
+C=$STAGE/components
+mkdir -p "$C"
+GO_VERSION=$(GOTOOLCHAIN=local go env GOVERSION)
+(cd "$SRC/gocomponents" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOAMD64=v1 \
+	go build -trimpath -buildvcs=false -ldflags='-s -w' -o "$C/gocomponents" .)
+check components/gocomponents how="\`go build -trimpath -buildvcs=false -ldflags='-s -w'\` ($GO_VERSION, CGO_ENABLED=0): \`gocomponents/\`" \
+	libc='none (Go, static)' machine="Advanced Micro Devices X86-64" type=EXEC static=1
+run 'hello, relpack semver 1.2.3 xz 72 bytes' "$C/gocomponents"
+
+# components/depv0-hello: a "Rust-style" binary, hello.c with a .dep-v0
+# section as cargo-auditable writes it (zlib-compressed JSON). The JSON,
+# testdata/src/dep-v0.json, follows cargo-auditable's schema
+# (cargo-auditable.schema.json, rust-secure-code/cargo-auditable) and starts
+# with the package of auditable-serde's documented example (adler 0.2.3 from
+# "registry"); the rest is a small tree with every source and kind: a local
+# root, crates.io crates (one with build metadata), a git crate and two build
+# dependencies. Compressed by Debian's python3 zlib at level 9 (zlib's output
+# for one input and level is fixed).
+gcc "${COMMON[@]}" "$SRC/hello.c" -o "$C/depv0-hello"
+"${STRIP_X[@]}" "$C/depv0-hello"
+/usr/bin/python3 -c 'import sys, zlib; sys.stdout.buffer.write(zlib.compress(open(sys.argv[1], "rb").read(), 9))' \
+	"$SRC/dep-v0.json" >"$STAGE/dep-v0.zlib"
+objcopy --add-section .dep-v0="$STAGE/dep-v0.zlib" --set-section-flags .dep-v0=readonly "$C/depv0-hello"
+rm "$STAGE/dep-v0.zlib"
+[ "$(objcopy --dump-section .dep-v0=/dev/stdout "$C/depv0-hello" | /usr/bin/python3 -c 'import sys, zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))' | cmp - "$SRC/dep-v0.json" && echo same)" = same ] ||
+	die "components/depv0-hello: its .dep-v0 section does not decompress to dep-v0.json"
+check components/depv0-hello how='host gcc 12: `hello.c`, then `objcopy --add-section .dep-v0=` zlib of `dep-v0.json`' libc=glibc \
+	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 needed=libc.so.6 glibc=2.34 \
+	at:GLIBC_2.34=__libc_start_main
+run 'hello from .*depv0-hello \(0 args\)' "$C/depv0-hello"
+
 # --- README ----------------------------------------------------------------
 {
 	cat <<'EOF'
@@ -596,6 +637,11 @@ EOF
 	echo 'z3 4.99.1.0 from /path/to/libz3.so.4     (gnu builds: the file dladdr names)'
 	echo 'z3 4.99.1.0 (bundled)                     (bundled and musl builds)'
 	echo '```'
+	echo
+	echo "Embedded components (\`components/\`, read by pkg/components): \`gocomponents\` was built by $GO_VERSION from"
+	echo '`testdata/src/gocomponents` (its build info: `relpack.test/gocomponents` (devel), `github.com/Masterminds/semver/v3 v3.5.0`,'
+	echo '`github.com/ulikunitz/xz v0.5.15`, `relpack.test/greet` replaced by `./greet`); `depv0-hello` holds a `.dep-v0` section,'
+	echo 'the zlib of `testdata/src/dep-v0.json` (cargo-auditable'"'"'s format; the first package is auditable-serde'"'"'s documented example).'
 } >"$STAGE/README.md"
 
 # --- swap in ----------------------------------------------------------------

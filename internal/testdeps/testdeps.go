@@ -16,11 +16,14 @@ package testdeps
 
 import (
 	"bufio"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -39,11 +42,18 @@ const (
 	KindScript  = "script"  // a repository script and the entries it needs
 )
 
+// GoPrefix marks a command that is no Debian package but a Go program the
+// install script builds with `go install`, pinned: its package field is
+// "go:PACKAGE@VERSION" (github.com/anchore/syft/cmd/syft@v1.57.2). The
+// installed binary's own build info must name that package and version,
+// so an older or newer copy on PATH is refused, not trusted.
+const GoPrefix = "go:"
+
 // Entry is one line of the list.
 type Entry struct {
 	Kind    string
 	Name    string   // command name, absolute path, or script path relative to the module root
-	Package string   // Debian package ("-": not a Debian package; see Note); empty for scripts
+	Package string   // Debian package ("-": not a Debian package, see Note; "go:PKG@VERSION": GoPrefix); empty for scripts
 	Note    string   // free text after the package
 	Needs   []string // scripts only: names of command and file entries
 	Line    int
@@ -88,6 +98,11 @@ func Parse(path string, data string) (*List, error) {
 			if e.Kind == KindFile && !filepath.IsAbs(e.Name) {
 				return nil, fmt.Errorf("%s:%d: file %q is not an absolute path", path, n, e.Name)
 			}
+			if strings.HasPrefix(e.Package, GoPrefix) {
+				if err := checkGoPackage(e); err != nil {
+					return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+				}
+			}
 		case KindScript:
 			if len(f) < 2 {
 				return nil, fmt.Errorf("%s:%d: want %q", path, n, "script PATH NAME...")
@@ -118,6 +133,35 @@ func Parse(path string, data string) (*List, error) {
 	}
 	return l, nil
 }
+
+// GoInstall returns the package and version of a GoPrefix entry; ok is
+// false for any other.
+func (e *Entry) GoInstall() (pkg, version string, ok bool) {
+	spec, ok := strings.CutPrefix(e.Package, GoPrefix)
+	if !ok {
+		return "", "", false
+	}
+	pkg, version, _ = strings.Cut(spec, "@")
+	return pkg, version, true
+}
+
+// checkGoPackage: a command entry, pinned to a release version ("latest"
+// or a branch would install whatever is newest on the day).
+func checkGoPackage(e Entry) error {
+	pkg, version, _ := e.GoInstall()
+	if e.Kind != KindCommand {
+		return fmt.Errorf("%s %s: only a command can be %sPACKAGE@VERSION", e.Kind, e.Name, GoPrefix)
+	}
+	if pkg == "" || path.Base(pkg) != e.Name {
+		return fmt.Errorf("command %s: %q must name a Go package whose last element is %s", e.Name, e.Package, e.Name)
+	}
+	if !pinnedVersion.MatchString(version) {
+		return fmt.Errorf("command %s: %q is not pinned to a release version (vX.Y.Z)", e.Name, e.Package)
+	}
+	return nil
+}
+
+var pinnedVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // need resolves a script's need: an absolute path is a file entry, anything
 // else a command entry.
@@ -196,6 +240,9 @@ func errUnlisted(kind, name string) error {
 
 // errMissing names the package to install.
 func errMissing(e *Entry) error {
+	if pkg, version, ok := e.GoInstall(); ok {
+		return fmt.Errorf("%s is missing: install it with `go install %s@%s` %s", e.Name, pkg, version, hint)
+	}
 	if e.Package == "-" {
 		return fmt.Errorf("%s is missing: it is not a Debian package: %s", e.Name, e.Note)
 	}
@@ -208,11 +255,50 @@ func (l *List) lookCommand(name string) (string, error) {
 	if e == nil {
 		return "", errUnlisted(KindCommand, name)
 	}
+	if _, _, ok := e.GoInstall(); ok {
+		return lookGoTool(e)
+	}
 	p, err := exec.LookPath(name)
 	if err != nil {
 		return "", errMissing(e)
 	}
 	return p, nil
+}
+
+// lookGoTool finds a GoPrefix command on PATH, else where `go install`
+// puts it ($GOBIN, else the first $GOPATH's bin, else ~/go/bin), and
+// checks that its build info is the pinned package and version.
+func lookGoTool(e *Entry) (string, error) {
+	pkg, version, _ := e.GoInstall()
+	p, err := exec.LookPath(e.Name)
+	if err != nil {
+		p = filepath.Join(GoBin(), e.Name)
+		if _, err := os.Stat(p); err != nil {
+			return "", errMissing(e)
+		}
+	}
+	info, err := buildinfo.ReadFile(p)
+	if err != nil {
+		return "", fmt.Errorf("%s: %v: install it with `go install %s@%s` %s", p, err, pkg, version, hint)
+	}
+	if info.Path != pkg || info.Main.Version != version {
+		return "", fmt.Errorf("%s is %s@%s, not the pinned %s@%s: install it with `go install %s@%s` %s",
+			p, info.Path, info.Main.Version, pkg, version, pkg, version, hint)
+	}
+	return p, nil
+}
+
+// GoBin is where `go install` writes programs: $GOBIN, else the first
+// $GOPATH folder's bin, else ~/go/bin (the go command's defaults).
+func GoBin() string {
+	if b := os.Getenv("GOBIN"); b != "" {
+		return b
+	}
+	if gp := filepath.SplitList(os.Getenv("GOPATH")); len(gp) > 0 && gp[0] != "" {
+		return filepath.Join(gp[0], "bin")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, "go", "bin")
 }
 
 // lookFile checks that the file or folder exists.

@@ -24,6 +24,9 @@ func TestListLoads(t *testing.T) {
 		if e.Kind == KindScript {
 			continue
 		}
+		if _, _, ok := e.GoInstall(); ok {
+			continue // checked by Parse (checkGoPackage)
+		}
 		if e.Package != "-" && !debName.MatchString(e.Package) {
 			t.Errorf("%s:%d: %q is not a Debian package name", l.Path, e.Line, e.Package)
 		}
@@ -42,6 +45,10 @@ func TestParseRejects(t *testing.T) {
 		{"command gcc gcc\ncommand gcc gcc-12\n", "listed twice (first on line 1)"},
 		{"script scripts/x.sh flock\n", `needs "flock"`},
 		{"script /abs/x.sh\n", "inside the repository"},
+		{"command syft go:github.com/anchore/syft/cmd/syft@latest\n", "not pinned to a release version"},
+		{"command syft go:github.com/anchore/syft/cmd/syft\n", "not pinned to a release version"},
+		{"command syft go:github.com/anchore/syft/cmd/grype@v1.0.0\n", "whose last element is syft"},
+		{"file /x/syft go:github.com/anchore/syft/cmd/syft@v1.0.0\n", "only a command can be go:PACKAGE@VERSION"},
 	} {
 		if _, err := Parse("list", c.in); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%q) = %v, want an error with %q", c.in, err, c.want)
@@ -107,6 +114,29 @@ func TestMessages(t *testing.T) {
 	}
 	if p, err := l.lookCommand("sh"); err != nil || p == "" {
 		t.Errorf("sh: %q %v", p, err)
+	}
+}
+
+// A go-installed command: missing, it names the go install command; found
+// but built from another package or version (here the go command itself,
+// cmd/go, which has no module version), it is refused.
+func TestGoInstalledTool(t *testing.T) {
+	l, err := Parse("list", "command relpack-no-such-gotool go:relpack.test/cmd/relpack-no-such-gotool@v1.2.3\ncommand go go:relpack.test/cmd/go@v1.2.3\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.lookCommand("relpack-no-such-gotool")
+	if want := "relpack-no-such-gotool is missing: install it with `go install relpack.test/cmd/relpack-no-such-gotool@v1.2.3` (scripts/install-test-deps.sh"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("missing: %v\nwant %s", err, want)
+	}
+	_, err = l.lookCommand("go")
+	if want := ", not the pinned relpack.test/cmd/go@v1.2.3: install it with `go install relpack.test/cmd/go@v1.2.3`"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("wrong version: %v\nwant %s", err, want)
+	}
+	if e := l.Lookup(KindCommand, "go"); e == nil {
+		t.Fatal("no go entry")
+	} else if pkg, v, ok := e.GoInstall(); !ok || pkg != "relpack.test/cmd/go" || v != "v1.2.3" {
+		t.Errorf("GoInstall() = %q %q %v", pkg, v, ok)
 	}
 }
 

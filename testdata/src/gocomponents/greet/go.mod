@@ -1,0 +1,3 @@
+module relpack.test/greet
+
+go 1.26

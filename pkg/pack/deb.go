@@ -67,20 +67,43 @@ func (w debWriter) Package(info *nfpm.Info, out io.Writer) error {
 	if info.MTime.IsZero() {
 		return errors.New("deb: no MTime; the clock would be written")
 	}
-	compression := orDefault(info.Deb.Compression, "gzip")
-
-	cache := w.cache
-	if cache == nil {
-		dir, err := os.MkdirTemp(w.tempDir, "relpack-deb-*")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		cache = NewPayloadCache(dir)
+	cache, done, err := w.payloadCache()
+	if err != nil {
+		return err
 	}
+	defer done()
+	data, err := debDataMember(info, cache)
+	if err != nil {
+		return err
+	}
+	control, err := debControlTar(info, data)
+	if err != nil {
+		return fmt.Errorf("deb: control member: %w", err)
+	}
+	return writeDeb(out, info, control, data)
+}
+
+// payloadCache is the cache the data member is written through: the
+// build's, or one in a temporary folder for this package alone, which
+// done removes.
+func (w debWriter) payloadCache() (cache *PayloadCache, done func(), err error) {
+	if w.cache != nil {
+		return w.cache, func() {}, nil
+	}
+	dir, err := os.MkdirTemp(w.tempDir, "relpack-deb-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewPayloadCache(dir), func() { os.RemoveAll(dir) }, nil
+}
+
+// debDataMember is the data member of info's contents, from cache or
+// compressed into it.
+func debDataMember(info *nfpm.Info, cache *PayloadCache) (*debPayload, error) {
+	compression := orDefault(info.Deb.Compression, "gzip")
 	key, err := payloadKey(info.Contents, info.MTime, compression)
 	if err != nil {
-		return fmt.Errorf("deb: %w", err)
+		return nil, fmt.Errorf("deb: %w", err)
 	}
 	data, err := cache.get(key, func(f *os.File, p *debPayload) error {
 		bw := bufio.NewWriterSize(f, writeBufSize)
@@ -90,16 +113,19 @@ func (w debWriter) Package(info *nfpm.Info, out io.Writer) error {
 		return bw.Flush()
 	})
 	if err != nil {
-		return fmt.Errorf("deb: data member: %w", err)
+		return nil, fmt.Errorf("deb: data member: %w", err)
 	}
+	return data, nil
+}
 
-	control, err := debControlTar(info, data)
-	if err != nil {
-		return fmt.Errorf("deb: control member: %w", err)
-	}
-	debianBinary := []byte("2.0\n")
+// debianBinary is the body of the debian-binary member: format 2.0.
+const debianBinary = "2.0\n"
+
+// writeDeb writes the ar archive to out: debian-binary, the control
+// member, the data member read from its file and, when info is signed,
+// the debsigs signature member.
+func writeDeb(out io.Writer, info *nfpm.Info, control []byte, data *debPayload) error {
 	mtime := info.MTime
-
 	df, err := os.Open(data.path)
 	if err != nil {
 		return err
@@ -113,7 +139,7 @@ func (w debWriter) Package(info *nfpm.Info, out io.Writer) error {
 	if _, err := io.WriteString(out, "!<arch>\n"); err != nil {
 		return err
 	}
-	if err := arMember(out, "debian-binary", bytes.NewReader(debianBinary), int64(len(debianBinary)), mtime); err != nil {
+	if err := arMember(out, "debian-binary", strings.NewReader(debianBinary), int64(len(debianBinary)), mtime); err != nil {
 		return err
 	}
 	if err := arMember(out, "control.tar.gz", bytes.NewReader(control), int64(len(control)), mtime); err != nil {
@@ -123,21 +149,25 @@ func (w debWriter) Package(info *nfpm.Info, out io.Writer) error {
 		return err
 	}
 	if fn := info.Deb.Signature.SignFn; fn != nil {
-		// debsigs: a detached signature of the three members' contents.
-		sf, err := os.Open(data.path)
-		if err != nil {
-			return err
-		}
-		defer sf.Close()
-		sig, err := fn(io.MultiReader(bytes.NewReader(debianBinary), bytes.NewReader(control), bufio.NewReaderSize(sf, 1<<20)))
-		if err != nil {
-			return &nfpm.ErrSigningFailure{Err: err}
-		}
-		if err := arMember(out, "_gpg"+orDefault(info.Deb.Signature.Type, "origin"), bytes.NewReader(sig), int64(len(sig)), mtime); err != nil {
-			return err
-		}
+		return debSignatureMember(out, info, control, data, fn)
 	}
 	return nil
+}
+
+// debSignatureMember writes the debsigs member: a detached signature by
+// sign of the three members' contents, the data member read back from
+// its file.
+func debSignatureMember(out io.Writer, info *nfpm.Info, control []byte, data *debPayload, sign func(io.Reader) ([]byte, error)) error {
+	sf, err := os.Open(data.path)
+	if err != nil {
+		return err
+	}
+	defer sf.Close()
+	sig, err := sign(io.MultiReader(strings.NewReader(debianBinary), bytes.NewReader(control), bufio.NewReaderSize(sf, 1<<20)))
+	if err != nil {
+		return &nfpm.ErrSigningFailure{Err: err}
+	}
+	return arMember(out, "_gpg"+orDefault(info.Deb.Signature.Type, "origin"), bytes.NewReader(sig), int64(len(sig)), info.MTime)
 }
 
 // debUnsupported reports the nfpm.Info fields relpack's deb writer does not

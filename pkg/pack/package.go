@@ -260,6 +260,17 @@ func PackageFileName(spec PackageSpec) (string, error) {
 // check validates what nfpm would accept silently or turn into a broken
 // package.
 func (s *PackageSpec) check() error {
+	if err := s.checkFormat(); err != nil {
+		return err
+	}
+	if err := s.checkFields(); err != nil {
+		return err
+	}
+	return s.checkFiles()
+}
+
+// checkFormat checks the format and the package name by its grammar.
+func (s *PackageSpec) checkFormat() error {
 	switch s.Format {
 	case "deb":
 		if !debNameRE.MatchString(s.Name) {
@@ -275,6 +286,12 @@ func (s *PackageSpec) check() error {
 	default:
 		return fmt.Errorf("unknown package format %q; use deb or rpm", s.Format)
 	}
+	return nil
+}
+
+// checkFields checks the required fields, the one-line ones, the
+// compression, the extra control fields and the relations.
+func (s *PackageSpec) checkFields() error {
 	if s.Arch == "" {
 		return errors.New("no architecture given; set Arch to the GOARCH name (amd64, arm64)")
 	}
@@ -309,6 +326,12 @@ func (s *PackageSpec) check() error {
 			return fmt.Errorf("relation %q must be one non-empty line", r)
 		}
 	}
+	return nil
+}
+
+// checkFiles checks that there are files, each at a clean absolute path
+// once, with unix mode bits and one source of content.
+func (s *PackageSpec) checkFiles() error {
 	if len(s.Files) == 0 {
 		return errors.New("no files given")
 	}
@@ -342,15 +365,8 @@ func (s *PackageSpec) check() error {
 }
 
 // nfpmInfo translates the spec. stage is a scratch directory for inline
-// file content and the changelog.
+// file content, the changelog and the scripts.
 func (s *PackageSpec) nfpmInfo(stage string, mtime time.Time) (*nfpm.Info, error) {
-	summary, body := s.Summary, s.Description
-	if strings.TrimSpace(summary) == "" {
-		summary, body, _ = strings.Cut(strings.TrimSpace(body), "\n")
-	}
-	summary = strings.TrimSpace(summary)
-	body = wrapText(strings.TrimSpace(body), 79)
-
 	info := &nfpm.Info{
 		Name:            s.Name,
 		Arch:            s.Arch,
@@ -373,6 +389,38 @@ func (s *PackageSpec) nfpmInfo(stage string, mtime time.Time) (*nfpm.Info, error
 	}
 	info.Depends = append([]string(nil), s.Depends...)
 	info.Provides = append([]string(nil), s.Provides...)
+	s.formatFields(info)
+	s.setSigner(info, mtime)
+	contents, err := s.contents(stage, mtime)
+	if err != nil {
+		return nil, err
+	}
+	info.Contents = contents
+	if err := s.addChangelog(info, stage, mtime); err != nil {
+		return nil, err
+	}
+	if err := s.writeScripts(info, stage); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// summaryAndBody are the one-line summary and the description's body,
+// wrapped at 79 columns: Summary and Description, or, with no Summary,
+// the first line of Description and the rest.
+func (s *PackageSpec) summaryAndBody() (string, string) {
+	summary, body := s.Summary, s.Description
+	if strings.TrimSpace(summary) == "" {
+		summary, body, _ = strings.Cut(strings.TrimSpace(body), "\n")
+	}
+	return strings.TrimSpace(summary), wrapText(strings.TrimSpace(body), 79)
+}
+
+// formatFields sets the fields of info that the format writes its own
+// way: the description, the compression and deb's extra control fields
+// or rpm's summary, group, packager and build host.
+func (s *PackageSpec) formatFields(info *nfpm.Info) {
+	summary, body := s.summaryAndBody()
 	switch s.Format {
 	case "deb":
 		// deb: the first line of Description is the synopsis.
@@ -394,46 +442,50 @@ func (s *PackageSpec) nfpmInfo(stage string, mtime time.Time) (*nfpm.Info, error
 		info.RPM.Packager = s.Maintainer
 		info.RPM.BuildHost = rpmBuildHost
 	}
+}
 
-	if s.Signing != nil {
-		// nfpm's deb signer takes an armoured signature, its rpm signer
-		// (rpmpack) a binary one.
-		switch s.Format {
-		case "deb":
-			info.Deb.Signature.Type = "origin"
-			info.Deb.Signature.SignFn = sign.SignFunc(s.Signing, mtime, true)
-		case "rpm":
-			info.RPM.Signature.SignFn = sign.SignFunc(s.Signing, mtime, false)
-		}
+// setSigner sets info's signer when the spec has a key: nfpm's deb signer
+// takes an armoured signature, its rpm signer (rpmpack) a binary one.
+func (s *PackageSpec) setSigner(info *nfpm.Info, mtime time.Time) {
+	if s.Signing == nil {
+		return
 	}
-
-	contents, err := s.contents(stage, mtime)
-	if err != nil {
-		return nil, err
+	switch s.Format {
+	case "deb":
+		info.Deb.Signature.Type = "origin"
+		info.Deb.Signature.SignFn = sign.SignFunc(s.Signing, mtime, true)
+	case "rpm":
+		info.RPM.Signature.SignFn = sign.SignFunc(s.Signing, mtime, false)
 	}
-	info.Contents = contents
+}
 
+// addChangelog writes the changelog entry into stage and hands it to
+// info: for rpm as Info.Changelog; for deb as changelog.Debian.gz, which
+// nfpm writes itself with a bare tar header (0/0 with no user and group
+// names, unlike every other entry): relpack formats it as nfpm does and
+// adds it as an ordinary root:root file.
+func (s *PackageSpec) addChangelog(info *nfpm.Info, stage string, mtime time.Time) error {
 	chlog := filepath.Join(stage, "changelog.yml")
 	if err := s.writeChangelog(chlog, mtime); err != nil {
-		return nil, err
+		return err
 	}
-	if s.Format == "deb" {
-		// nfpm writes a deb's changelog.Debian.gz itself with a bare tar
-		// header (0/0 with no user and group names, unlike every other
-		// entry): relpack formats it as nfpm does and adds it as an
-		// ordinary root:root file.
-		c, err := debChangelog(s.Name, chlog, stage, mtime)
-		if err != nil {
-			return nil, err
-		}
-		c.Destination = "/usr/share/doc/" + s.Name + "/changelog.Debian.gz"
-		info.Contents = append(info.Contents, c)
-	} else {
+	if s.Format != "deb" {
 		info.Changelog = chlog
+		return nil
 	}
+	c, err := debChangelog(s.Name, chlog, stage, mtime)
+	if err != nil {
+		return err
+	}
+	c.Destination = "/usr/share/doc/" + s.Name + "/changelog.Debian.gz"
+	info.Contents = append(info.Contents, c)
+	return nil
+}
 
-	// nfpm reads scripts from files (its deb writer and relpack's rpm
-	// writer alike).
+// writeScripts writes the maintainer scripts into stage and points info
+// at them: nfpm reads scripts from files (its deb writer and relpack's
+// rpm writer alike).
+func (s *PackageSpec) writeScripts(info *nfpm.Info, stage string) error {
 	for _, sc := range []struct {
 		body string
 		dst  *string
@@ -449,11 +501,11 @@ func (s *PackageSpec) nfpmInfo(stage string, mtime time.Time) (*nfpm.Info, error
 		}
 		f := filepath.Join(stage, "script-"+sc.name)
 		if err := os.WriteFile(f, []byte(sc.body), 0o600); err != nil {
-			return nil, fmt.Errorf("%s script: %w", sc.name, err)
+			return fmt.Errorf("%s script: %w", sc.name, err)
 		}
 		*sc.dst = f
 	}
-	return info, nil
+	return nil
 }
 
 // debChangelog renders the chglog file as nfpm renders a deb's changelog

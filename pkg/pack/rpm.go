@@ -176,31 +176,10 @@ func (w rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var fs []*rpmFileEntry
-	seen := map[string]bool{}
-	for _, c := range info.Contents {
-		if c.Packager != "" && c.Packager != "rpm" {
-			continue
-		}
-		f, err := rpmFile(c)
-		if err != nil {
-			return err
-		}
-		if f == nil {
-			continue
-		}
-		if !path.IsAbs(f.name) || f.name == "/" {
-			return fmt.Errorf("rpm: file %q: destination must be an absolute path below /", f.name)
-		}
-		if seen[f.name] {
-			return fmt.Errorf("rpm: file %s is listed twice", f.name)
-		}
-		seen[f.name] = true
-		fs = append(fs, f)
+	fs, err := rpmFiles(info.Contents)
+	if err != nil {
+		return err
 	}
-	// Header and payload list files by name ("./" before each name keeps
-	// the order).
-	sort.Slice(fs, func(i, j int) bool { return fs[i].name < fs[j].name })
 	// rpmlib() features last: they depend on every relation (the
 	// package's own provide included) and on the payload.
 	meta.Requires = append(meta.Requires, rpmlibRequires(&meta)...)
@@ -230,7 +209,44 @@ func (w rpmWriter) Package(info *nfpm.Info, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return writeRPM(out, &meta, sb, hb, tmp, pay)
+}
 
+// rpmFiles are the file entries of the rpm's contents (those for every
+// packager and for rpm), each at an absolute path below / and listed once,
+// sorted by name: header and payload list files by name ("./" before each
+// name keeps the order).
+func rpmFiles(contents files.Contents) ([]*rpmFileEntry, error) {
+	var fs []*rpmFileEntry
+	seen := map[string]bool{}
+	for _, c := range contents {
+		if c.Packager != "" && c.Packager != "rpm" {
+			continue
+		}
+		f, err := rpmFile(c)
+		if err != nil {
+			return nil, err
+		}
+		if f == nil {
+			continue
+		}
+		if !path.IsAbs(f.name) || f.name == "/" {
+			return nil, fmt.Errorf("rpm: file %q: destination must be an absolute path below /", f.name)
+		}
+		if seen[f.name] {
+			return nil, fmt.Errorf("rpm: file %s is listed twice", f.name)
+		}
+		seen[f.name] = true
+		fs = append(fs, f)
+	}
+	sort.Slice(fs, func(i, j int) bool { return fs[i].name < fs[j].name })
+	return fs, nil
+}
+
+// writeRPM writes the package to out: the lead, the signature header sb
+// (padded to eight bytes), the main header hb and the payload read back
+// from tmp, which must hold the pay.size bytes written to it.
+func writeRPM(out io.Writer, meta *rpmMetaData, sb, hb []byte, tmp *os.File, pay *rpmPayload) error {
 	if _, err := out.Write(rpmLead(meta.Name, meta.fullVersion())); err != nil {
 		return err
 	}
@@ -391,9 +407,27 @@ func (e *rpmFileEntry) copyTo(cw *cpioWriter, buf []byte) error {
 }
 
 // rpmMainHeader is the main header, with rpmpack v0.7.1's tags, types and
-// values (only the tags differ, not the header layout: rpm sorts by tag).
+// values (only the tags differ, not the header layout: rpm sorts by tag,
+// so the order the parts below set their tags in does not matter).
 func rpmMainHeader(m *rpmMetaData, scripts []rpmScript, fs []*rpmFileEntry, pay *rpmPayload, changelog []rpmChange) *rpmHeader {
 	h := newRPMHeader(rpmtag.HeaderImmutable)
+	rpmPackageTags(h, m, pay)
+	rpmScriptTags(h, scripts)
+	// No file index for a package without files: rpm refuses empty
+	// index tags.
+	if len(fs) > 0 {
+		rpmFileTags(h, fs)
+	}
+	rpmRelationTags(h, m)
+	if len(changelog) > 0 {
+		rpmChangelogTags(h, changelog)
+	}
+	return h
+}
+
+// rpmPackageTags sets the tags that describe the package as a whole:
+// identity, build, payload format and digest, and SOURCERPM.
+func rpmPackageTags(h *rpmHeader, m *rpmMetaData, pay *rpmPayload) {
 	h.set(rpmtag.I18NTable, rpmString("C"))
 	if pay.fileBytes <= math.MaxUint32 {
 		h.set(rpmtag.Size, rpmInt32(uint32(pay.fileBytes)))
@@ -434,70 +468,89 @@ func rpmMainHeader(m *rpmMetaData, scripts []rpmScript, fs []*rpmFileEntry, pay 
 	h.set(rpmtag.PayloadDigestAlgo, rpmInt32(rpmHashAlgoSHA256))
 	// A SOURCERPM tells rpm this is a binary package.
 	h.set(rpmtag.SourceRPM, rpmString(m.Name+"-"+m.fullVersion()+".src.rpm"))
+}
+
+// rpmScriptTags sets each scriptlet and its interpreter, /bin/sh.
+func rpmScriptTags(h *rpmHeader, scripts []rpmScript) {
 	for _, s := range scripts {
 		h.set(s.tag, rpmString(s.body))
 		h.set(s.progTag, rpmString("/bin/sh"))
 	}
+}
 
-	// No file index for a package without files: rpm refuses empty
-	// index tags.
-	if n := len(fs); n > 0 {
-		names := make([]string, n)
-		base := make([]string, n)
-		sizes := make([]uint32, n)
-		modes := make([]uint16, n)
-		owners := make([]string, n)
-		groups := make([]string, n)
-		mtimes := make([]uint32, n)
-		digests := make([]string, n)
-		links := make([]string, n)
-		flags := make([]uint32, n)
-		inodes := make([]uint32, n)
-		devices := make([]uint32, n)
-		algos := make([]uint32, n)
-		verify := make([]uint32, n)
-		rdevs := make([]uint16, n)
-		langs := make([]string, n)
-		for i, f := range fs {
-			names[i] = f.name
-			_, base[i] = path.Split(f.name)
-			switch f.mode & 0o170000 {
-			case 0o040000:
-				sizes[i] = 4096
-			case 0o120000:
-				sizes[i] = uint32(len(f.link))
-			default:
-				sizes[i] = uint32(f.size)
-			}
-			modes[i] = uint16(f.mode)
-			owners[i], groups[i] = f.owner, f.group
-			mtimes[i] = f.mtime
-			digests[i], links[i] = f.digest, f.link
-			flags[i] = f.flags
-			// rpmpack's values: inodes 1..n, device 1, every verify
-			// flag, rdev 1 (rpm reads rdev of device files only).
-			inodes[i], devices[i], algos[i], verify[i], rdevs[i] = uint32(i+1), 1, rpmHashAlgoSHA256, math.MaxUint32, 1
-		}
-		dirIndexes, dirNames := rpmDirIndex(names)
-		h.set(rpmtag.BaseNames, rpmStrings(base))
-		h.set(rpmtag.DirIndexes, rpmInt32(dirIndexes...))
-		h.set(rpmtag.DirNames, rpmStrings(dirNames))
-		h.set(rpmtag.FileSizes, rpmInt32(sizes...))
-		h.set(rpmtag.FileModes, rpmInt16(modes...))
-		h.set(rpmtag.FileUserName, rpmStrings(owners))
-		h.set(rpmtag.FileGroupName, rpmStrings(groups))
-		h.set(rpmtag.FileMTimes, rpmInt32(mtimes...))
-		h.set(rpmtag.FileDigests, rpmStrings(digests))
-		h.set(rpmtag.FileLinkTos, rpmStrings(links))
-		h.set(rpmtag.FileFlags, rpmInt32(flags...))
-		h.set(rpmtag.FileINodes, rpmInt32(inodes...))
-		h.set(rpmtag.FileDevices, rpmInt32(devices...))
-		h.set(rpmtag.FileDigestAlgo, rpmInt32(algos...))
-		h.set(rpmtag.FileVerifyFlags, rpmInt32(verify...))
-		h.set(rpmtag.FileRDevs, rpmInt16(rdevs...))
-		h.set(rpmtag.FileLangs, rpmStrings(langs))
+// rpmFileIndex is the header's file index, one element per file in
+// each column (the tags of the same names).
+type rpmFileIndex struct {
+	names, base, owners, groups, digests, links, langs   []string
+	sizes, mtimes, flags, inodes, devices, algos, verify []uint32
+	modes, rdevs                                         []uint16
+}
+
+// newRPMFileIndex fills the index of fs (sorted by name).
+func newRPMFileIndex(fs []*rpmFileEntry) *rpmFileIndex {
+	n := len(fs)
+	x := &rpmFileIndex{
+		names: make([]string, n), base: make([]string, n), owners: make([]string, n),
+		groups: make([]string, n), digests: make([]string, n), links: make([]string, n),
+		langs: make([]string, n), sizes: make([]uint32, n), mtimes: make([]uint32, n),
+		flags: make([]uint32, n), inodes: make([]uint32, n), devices: make([]uint32, n),
+		algos: make([]uint32, n), verify: make([]uint32, n), modes: make([]uint16, n),
+		rdevs: make([]uint16, n),
 	}
+	for i, f := range fs {
+		x.names[i] = f.name
+		_, x.base[i] = path.Split(f.name)
+		x.sizes[i] = f.indexSize()
+		x.modes[i] = uint16(f.mode)
+		x.owners[i], x.groups[i] = f.owner, f.group
+		x.mtimes[i] = f.mtime
+		x.digests[i], x.links[i] = f.digest, f.link
+		x.flags[i] = f.flags
+		// rpmpack's values: inodes 1..n, device 1, every verify
+		// flag, rdev 1 (rpm reads rdev of device files only).
+		x.inodes[i], x.devices[i], x.algos[i], x.verify[i], x.rdevs[i] = uint32(i+1), 1, rpmHashAlgoSHA256, math.MaxUint32, 1
+	}
+	return x
+}
 
+// indexSize is the file's FILESIZES entry: 4096 for a directory, the
+// target's length for a link, the body's size for a regular file.
+func (f *rpmFileEntry) indexSize() uint32 {
+	switch f.mode & 0o170000 {
+	case 0o040000:
+		return 4096
+	case 0o120000:
+		return uint32(len(f.link))
+	}
+	return uint32(f.size)
+}
+
+// rpmFileTags sets the file index of fs (at least one file).
+func rpmFileTags(h *rpmHeader, fs []*rpmFileEntry) {
+	x := newRPMFileIndex(fs)
+	dirIndexes, dirNames := rpmDirIndex(x.names)
+	h.set(rpmtag.BaseNames, rpmStrings(x.base))
+	h.set(rpmtag.DirIndexes, rpmInt32(dirIndexes...))
+	h.set(rpmtag.DirNames, rpmStrings(dirNames))
+	h.set(rpmtag.FileSizes, rpmInt32(x.sizes...))
+	h.set(rpmtag.FileModes, rpmInt16(x.modes...))
+	h.set(rpmtag.FileUserName, rpmStrings(x.owners))
+	h.set(rpmtag.FileGroupName, rpmStrings(x.groups))
+	h.set(rpmtag.FileMTimes, rpmInt32(x.mtimes...))
+	h.set(rpmtag.FileDigests, rpmStrings(x.digests))
+	h.set(rpmtag.FileLinkTos, rpmStrings(x.links))
+	h.set(rpmtag.FileFlags, rpmInt32(x.flags...))
+	h.set(rpmtag.FileINodes, rpmInt32(x.inodes...))
+	h.set(rpmtag.FileDevices, rpmInt32(x.devices...))
+	h.set(rpmtag.FileDigestAlgo, rpmInt32(x.algos...))
+	h.set(rpmtag.FileVerifyFlags, rpmInt32(x.verify...))
+	h.set(rpmtag.FileRDevs, rpmInt16(x.rdevs...))
+	h.set(rpmtag.FileLangs, rpmStrings(x.langs))
+}
+
+// rpmRelationTags sets the name, version and flags tags of each kind of
+// dependency the package has.
+func rpmRelationTags(h *rpmHeader, m *rpmMetaData) {
 	for _, rel := range []struct {
 		rels                 rpmRelations
 		name, version, flags int
@@ -522,19 +575,19 @@ func rpmMainHeader(m *rpmMetaData, scripts []rpmScript, fs []*rpmFileEntry, pay 
 		h.set(rel.version, rpmStrings(versions))
 		h.set(rel.flags, rpmInt32(flags...))
 	}
+}
 
-	if len(changelog) > 0 {
-		times := make([]uint32, len(changelog))
-		names := make([]string, len(changelog))
-		texts := make([]string, len(changelog))
-		for i, c := range changelog {
-			times[i], names[i], texts[i] = c.time, c.name, c.text
-		}
-		h.set(rpmtag.ChangelogTime, rpmInt32(times...))
-		h.set(rpmtag.ChangelogName, rpmStrings(names))
-		h.set(rpmtag.ChangelogText, rpmStrings(texts))
+// rpmChangelogTags sets the %changelog entries (at least one).
+func rpmChangelogTags(h *rpmHeader, changelog []rpmChange) {
+	times := make([]uint32, len(changelog))
+	names := make([]string, len(changelog))
+	texts := make([]string, len(changelog))
+	for i, c := range changelog {
+		times[i], names[i], texts[i] = c.time, c.name, c.text
 	}
-	return h
+	h.set(rpmtag.ChangelogTime, rpmInt32(times...))
+	h.set(rpmtag.ChangelogName, rpmStrings(names))
+	h.set(rpmtag.ChangelogText, rpmStrings(texts))
 }
 
 // rpmSignatureHeader is the signature header of the main header hb and
@@ -598,32 +651,15 @@ func rpmUnsupported(info *nfpm.Info) error {
 // architecture provide and the package's provide of itself.
 func rpmMeta(info *nfpm.Info) (rpmMetaData, error) {
 	var m rpmMetaData
-	epoch := uint64(rpmNoEpoch)
-	if info.Epoch != "" {
-		e, err := strconv.ParseUint(info.Epoch, 10, 32)
-		if err != nil {
-			return m, fmt.Errorf("rpm: epoch %q: %w", info.Epoch, err)
-		}
-		epoch = e
+	epoch, err := rpmEpoch(info.Epoch)
+	if err != nil {
+		return m, err
 	}
 	if info.MTime.IsZero() {
 		return m, errors.New("rpm: no MTime; the build time would be the clock")
 	}
-	arch := info.Arch
-	if info.RPM.Arch != "" {
-		arch = info.RPM.Arch
-	} else if a, ok := rpmArch[arch]; ok {
-		arch = a
-	}
-	// The rpm VERSION: Version[~Prerelease][+VersionMetadata], '-' being
-	// the version-release separator (nfpm's form, see version.NFPMFields).
-	ver := info.Version
-	if info.Prerelease != "" {
-		ver += "~" + strings.ReplaceAll(info.Prerelease, "-", "_")
-	}
-	if info.VersionMetadata != "" {
-		ver += "+" + info.VersionMetadata
-	}
+	arch := rpmArchName(info)
+	ver := rpmVersion(info)
 	summary := info.RPM.Summary
 	if summary == "" {
 		summary, _, _ = strings.Cut(info.Description, "\n")
@@ -634,7 +670,7 @@ func rpmMeta(info *nfpm.Info) (rpmMetaData, error) {
 		Description: info.Description,
 		Version:     ver,
 		Release:     orDefault(info.Release, "1"),
-		Epoch:       uint32(epoch),
+		Epoch:       epoch,
 		Arch:        arch,
 		OS:          orDefault(info.Platform, "linux"),
 		Licence:     info.License,
@@ -652,6 +688,62 @@ func rpmMeta(info *nfpm.Info) (rpmMetaData, error) {
 	if m.BuildHost == "" {
 		return m, errors.New("rpm: no build host; nfpm would write os.Hostname()")
 	}
+	if err := m.addRelations(info); err != nil {
+		return m, err
+	}
+	// rpmbuild's architecture provide, NAME(ISA) = EVR, which the
+	// packages of a distro require each other by (%{?_isa}).
+	if isa, ok := rpmISA[arch]; ok {
+		m.Provides = append(m.Provides, &rpmRelation{Name: m.Name + "(" + isa + ")", Version: rpmEVR(epoch, ver, m.Release), Sense: rpmtag.SenseEqual})
+	}
+	// A package provides itself, NAME = V-R (without the epoch, as
+	// rpmpack wrote it).
+	m.Provides.addIfMissing(&rpmRelation{Name: m.Name, Version: m.fullVersion(), Sense: rpmtag.SenseEqual})
+	return m, nil
+}
+
+// rpmEpoch is the EPOCH of Info's epoch field: rpmNoEpoch when empty.
+func rpmEpoch(s string) (uint32, error) {
+	if s == "" {
+		return rpmNoEpoch, nil
+	}
+	e, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("rpm: epoch %q: %w", s, err)
+	}
+	return uint32(e), nil
+}
+
+// rpmArchName is the rpm ARCH: Info's rpm arch if set, else the GOARCH
+// name mapped by nfpm's table (a name it lacks is kept).
+func rpmArchName(info *nfpm.Info) string {
+	if info.RPM.Arch != "" {
+		return info.RPM.Arch
+	}
+	if a, ok := rpmArch[info.Arch]; ok {
+		return a
+	}
+	return info.Arch
+}
+
+// rpmVersion is the rpm VERSION: Version[~Prerelease][+VersionMetadata],
+// '-' being the version-release separator (nfpm's form, see
+// version.NFPMFields).
+func rpmVersion(info *nfpm.Info) string {
+	ver := info.Version
+	if info.Prerelease != "" {
+		ver += "~" + strings.ReplaceAll(info.Prerelease, "-", "_")
+	}
+	if info.VersionMetadata != "" {
+		ver += "+" + info.VersionMetadata
+	}
+	return ver
+}
+
+// addRelations parses Info's relations into m's: Provides, Recommends,
+// Suggests, Conflicts, Replaces (as Obsoletes), then Depends (as
+// Requires, scriptlet contexts included); each once.
+func (m *rpmMetaData) addRelations(info *nfpm.Info) error {
 	for _, rel := range []struct {
 		dst  *rpmRelations
 		from []string
@@ -665,7 +757,7 @@ func rpmMeta(info *nfpm.Info) (rpmMetaData, error) {
 		for _, s := range rel.from {
 			r, err := parseRPMRelation(s)
 			if err != nil {
-				return m, fmt.Errorf("rpm: relation %q: %w", s, err)
+				return fmt.Errorf("rpm: relation %q: %w", s, err)
 			}
 			rel.dst.addIfMissing(r)
 		}
@@ -673,19 +765,11 @@ func rpmMeta(info *nfpm.Info) (rpmMetaData, error) {
 	for _, s := range info.Depends {
 		rel, err := rpmRequire(s)
 		if err != nil {
-			return m, err
+			return err
 		}
 		m.Requires.addIfMissing(rel)
 	}
-	// rpmbuild's architecture provide, NAME(ISA) = EVR, which the
-	// packages of a distro require each other by (%{?_isa}).
-	if isa, ok := rpmISA[arch]; ok {
-		m.Provides = append(m.Provides, &rpmRelation{Name: m.Name + "(" + isa + ")", Version: rpmEVR(uint32(epoch), ver, m.Release), Sense: rpmtag.SenseEqual})
-	}
-	// A package provides itself, NAME = V-R (without the epoch, as
-	// rpmpack wrote it).
-	m.Provides.addIfMissing(&rpmRelation{Name: m.Name, Version: m.fullVersion(), Sense: rpmtag.SenseEqual})
-	return m, nil
+	return nil
 }
 
 // rpmEVR is the [E:]V-R string of the package's architecture provide.

@@ -184,14 +184,27 @@ func (c *pkgCheck) decompress(m arMember) (io.Reader, func(), error) {
 // debControl checks control.tar: only the files relpack writes, each a
 // regular file once, and ./control against the manifest.
 func (c *pkgCheck) debControl(m arMember) error {
+	control, ok, err := c.debControlFile(m)
+	if err != nil || !ok {
+		return err
+	}
+	c.checks = append(c.checks, "control.tar members")
+	c.debControlFields(control)
+	return nil
+}
+
+// debControlFile walks control.tar's members, bounded in what it reads
+// and decompresses, and returns ./control. ok is false when a problem was
+// recorded.
+func (c *pkgCheck) debControlFile(m arMember) (control []byte, ok bool, err error) {
 	if m.size > maxControlMember {
 		c.fail("%s is %d bytes; relpack's are a few KiB (over %d is refused)", m.name, m.size, maxControlMember)
-		return nil
+		return nil, false, nil
 	}
 	r, done, err := c.decompress(m)
 	if err != nil {
 		c.fail("%s: %v", m.name, err)
-		return nil
+		return nil, false, nil
 	}
 	defer done()
 	// What control.tar decompresses to is bounded too (a 1 MiB gzip
@@ -200,7 +213,6 @@ func (c *pkgCheck) debControl(m arMember) error {
 	lr := &io.LimitedReader{R: r, N: maxControlTar + 1}
 	tr := tar.NewReader(lr)
 	seen := map[string]bool{}
-	var control []byte
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -208,44 +220,60 @@ func (c *pkgCheck) debControl(m arMember) error {
 		}
 		if err != nil {
 			if cerr := c.v.ctx.Err(); cerr != nil {
-				return cerr
+				return nil, false, cerr
 			}
 			if lr.N == 0 {
 				c.fail("%s decompresses to more than %d bytes; relpack's are a few KiB", m.name, maxControlTar)
-				return nil
+				return nil, false, nil
 			}
 			c.fail("%s: %v", m.name, err)
-			return nil
+			return nil, false, nil
 		}
 		if !slices.Contains(debControlMembers, h.Name) || h.Typeflag != tar.TypeReg {
 			c.fail("%s holds %q (type %q); relpack writes only the regular files %s there", m.name, h.Name, string(h.Typeflag), strings.Join(debControlMembers, ", "))
-			return nil
+			return nil, false, nil
 		}
 		if seen[h.Name] {
 			c.fail("%s holds %s twice", m.name, h.Name)
-			return nil
+			return nil, false, nil
 		}
 		seen[h.Name] = true
 		if h.Name == "./control" {
-			if h.Size > maxControlFile {
-				c.fail("%s: ./control is %d bytes (over %d is refused)", m.name, h.Size, maxControlFile)
-				return nil
-			}
-			if control, err = io.ReadAll(tr); err != nil {
-				c.fail("%s: ./control: %v", m.name, err)
-				return nil
+			if control, ok = c.readControl(m, h, tr); !ok {
+				return nil, false, nil
 			}
 		}
 	}
 	if control == nil {
 		c.fail("%s has no ./control file", m.name)
-		return nil
+		return nil, false, nil
 	}
-	c.checks = append(c.checks, "control.tar members")
+	return control, true, nil
+}
+
+// readControl reads ./control (h) from control.tar, at most
+// maxControlFile bytes. ok is false when a problem was recorded.
+func (c *pkgCheck) readControl(m arMember, h *tar.Header, tr *tar.Reader) ([]byte, bool) {
+	if h.Size > maxControlFile {
+		c.fail("%s: ./control is %d bytes (over %d is refused)", m.name, h.Size, maxControlFile)
+		return nil, false
+	}
+	control, err := io.ReadAll(tr)
+	if err != nil {
+		c.fail("%s: ./control: %v", m.name, err)
+		return nil, false
+	}
+	return control, true
+}
+
+// debControlFields holds the control file to the manifest: only fields
+// relpack writes, and Package, Version, Architecture and Depends as the
+// manifest records them, and the file name they make.
+func (c *pkgCheck) debControlFields(control []byte) {
 	st, err := apt.ParseStanza(control)
 	if err != nil {
 		c.fail("control file: %v", err)
-		return nil
+		return
 	}
 	for _, f := range st {
 		if !slices.ContainsFunc(debFields, func(n string) bool { return strings.EqualFold(n, f.Name) }) {
@@ -273,7 +301,6 @@ func (c *pkgCheck) debControl(m arMember) error {
 		c.fail("is named %s, but its control file makes it %s", c.a.File, want)
 	}
 	c.checks = append(c.checks, "control fields")
-	return nil
 }
 
 // debData walks data.tar's headers, streaming: every name relative

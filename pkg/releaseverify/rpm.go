@@ -41,104 +41,144 @@ func (c *pkgCheck) rpm() error {
 		c.fail("is not a readable rpm: %v", err)
 		return nil
 	}
-	hStart, hSize := r.Main.Start, r.Main.Size
-	pStart := hStart + hSize
-	pSize := c.size - pStart
-	sig := r.Signature
-	header := func() io.Reader { return c.section(hStart, hSize) }
-	both := func() io.Reader { return c.section(hStart, hSize+pSize) }
-	digest := func(h hash.Hash, src io.Reader) (string, error) {
-		if _, err := io.Copy(h, src); err != nil {
-			return "", c.v.ioErr(c.a.File, err)
-		}
-		return hex.EncodeToString(h.Sum(nil)), nil
-	}
-
-	// Digests of the main header: SHA256 (required: relpack writes it,
-	// and without a digest nothing binds the header), SHA1 when present.
-	want, ok, err := sig.String(rpmtag.SigSHA256)
-	switch {
-	case err != nil:
-		c.fail("signature header: SHA256: %v", err)
-		return nil
-	case !ok:
-		c.fail("has no header SHA256 digest in its signature header; relpack writes one (rpm -K reports it)")
-		return nil
-	}
-	got, err := digest(sha256.New(), header())
-	if err != nil {
-		return err
-	}
-	if got != want {
-		c.fail("header SHA256 digest: BAD (the signature header records %s, the header hashes to %s): the header was changed after it was written", want, got)
-		return nil
-	}
-	if want, ok, err := sig.String(sigSHA1); err != nil || ok {
-		got, derr := digest(sha1.New(), header())
-		if derr != nil {
-			return derr
-		}
-		if err != nil || got != want {
-			c.fail("header SHA1 digest: BAD (the signature header records %q, the header hashes to %s)", want, got)
-			return nil
-		}
-	}
-	c.checks = append(c.checks, "header digest")
-
-	// The sizes the signature header records.
-	for _, tag := range []uint32{rpmtag.SigSize, rpmtag.SigLongSize} {
-		n, ok, err := sig.Int(tag)
-		if err != nil || ok && int64(n) != hSize+pSize {
-			c.fail("the signature header records %d bytes of header and payload (tag %d), the file has %d", n, tag, hSize+pSize)
-			return nil
-		}
-	}
-	if e, ok := sig.Lookup(sigMD5); ok {
-		if e.Type != rpmtag.TypeBin || e.Count != md5.Size {
-			c.fail("MD5 digest: the signature header's entry is not 16 bytes")
-			return nil
-		}
-		got, err := digest(md5.New(), both())
-		if err != nil {
+	p := &rpmParts{RPM: r, hStart: r.Main.Start, hSize: r.Main.Size}
+	p.pStart = p.hStart + p.hSize
+	p.pSize = c.size - p.pStart
+	// rpm -K's digests, in its order; each stops the rest at a problem.
+	for _, check := range []func(*rpmParts) (bool, error){c.rpmHeaderDigests, c.rpmSizes, c.rpmPayloadDigest} {
+		if ok, err := check(p); err != nil || !ok {
 			return err
 		}
-		raw, err := c.entryBytes(sig, e)
-		if err != nil {
-			return err
-		}
-		if want := hex.EncodeToString(raw); got != want {
-			c.fail("MD5 digest: BAD (the signature header records %s, header and payload hash to %s)", want, got)
-			return nil
-		}
 	}
-
-	// The payload digest, which the header (and so its digest and
-	// signature) covers.
-	algo, _, _ := r.Main.Int(rpmtag.PayloadDigestAlgo)
-	pd, err := r.Main.Strings(rpmtag.PayloadDigest)
-	switch {
-	case err != nil || len(pd) == 0:
-		c.fail("has no payload digest (PAYLOADDIGEST); relpack writes one")
-		return nil
-	case algo != pgpHashSHA256:
-		c.fail("payload digest algorithm %d; relpack writes SHA-256 (%d)", algo, pgpHashSHA256)
-		return nil
-	}
-	got, err = digest(sha256.New(), c.section(pStart, pSize))
-	if err != nil {
-		return err
-	}
-	if got != pd[0] {
-		c.fail("payload SHA256 digest: BAD (the header records %s, the payload hashes to %s): the payload was changed after it was written", pd[0], got)
-		return nil
-	}
-	c.checks = append(c.checks, "payload digest")
-
-	if err := c.rpmSignatures(sig, header, both); err != nil {
+	if err := c.rpmSignatures(r.Signature, c.rpmHeader(p), c.rpmHeaderAndPayload(p)); err != nil {
 		return err
 	}
 	c.rpmFacts(r.Main)
 	return nil
+}
+
+// rpmParts is an rpm read for its checks: its headers, and the byte
+// ranges of the main header and of the payload after it.
+type rpmParts struct {
+	*rpmmd.RPM
+	hStart, hSize int64 // the main header
+	pStart, pSize int64 // the payload
+}
+
+// rpmHeader reads the main header, afresh on each call.
+func (c *pkgCheck) rpmHeader(p *rpmParts) func() io.Reader {
+	return func() io.Reader { return c.section(p.hStart, p.hSize) }
+}
+
+// rpmHeaderAndPayload reads the main header and the payload, afresh on
+// each call.
+func (c *pkgCheck) rpmHeaderAndPayload(p *rpmParts) func() io.Reader {
+	return func() io.Reader { return c.section(p.hStart, p.hSize+p.pSize) }
+}
+
+// digest is the hex digest by h of what src reads.
+func (c *pkgCheck) digest(h hash.Hash, src io.Reader) (string, error) {
+	if _, err := io.Copy(h, src); err != nil {
+		return "", c.v.ioErr(c.a.File, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// rpmHeaderDigests checks the digests of the main header: SHA256
+// (required: relpack writes it, and without a digest nothing binds the
+// header), SHA1 when present. ok is false when a problem was recorded.
+func (c *pkgCheck) rpmHeaderDigests(p *rpmParts) (bool, error) {
+	sig := p.Signature
+	want, ok, err := sig.String(rpmtag.SigSHA256)
+	switch {
+	case err != nil:
+		c.fail("signature header: SHA256: %v", err)
+		return false, nil
+	case !ok:
+		c.fail("has no header SHA256 digest in its signature header; relpack writes one (rpm -K reports it)")
+		return false, nil
+	}
+	got, err := c.digest(sha256.New(), c.rpmHeader(p)())
+	if err != nil {
+		return false, err
+	}
+	if got != want {
+		c.fail("header SHA256 digest: BAD (the signature header records %s, the header hashes to %s): the header was changed after it was written", want, got)
+		return false, nil
+	}
+	if want, ok, err := sig.String(sigSHA1); err != nil || ok {
+		got, derr := c.digest(sha1.New(), c.rpmHeader(p)())
+		if derr != nil {
+			return false, derr
+		}
+		if err != nil || got != want {
+			c.fail("header SHA1 digest: BAD (the signature header records %q, the header hashes to %s)", want, got)
+			return false, nil
+		}
+	}
+	c.checks = append(c.checks, "header digest")
+	return true, nil
+}
+
+// rpmSizes checks the sizes the signature header records and, when it has
+// one, the MD5 of header and payload. ok is false when a problem was
+// recorded.
+func (c *pkgCheck) rpmSizes(p *rpmParts) (bool, error) {
+	sig := p.Signature
+	for _, tag := range []uint32{rpmtag.SigSize, rpmtag.SigLongSize} {
+		n, ok, err := sig.Int(tag)
+		if err != nil || ok && int64(n) != p.hSize+p.pSize {
+			c.fail("the signature header records %d bytes of header and payload (tag %d), the file has %d", n, tag, p.hSize+p.pSize)
+			return false, nil
+		}
+	}
+	e, ok := sig.Lookup(sigMD5)
+	if !ok {
+		return true, nil
+	}
+	if e.Type != rpmtag.TypeBin || e.Count != md5.Size {
+		c.fail("MD5 digest: the signature header's entry is not 16 bytes")
+		return false, nil
+	}
+	got, err := c.digest(md5.New(), c.rpmHeaderAndPayload(p)())
+	if err != nil {
+		return false, err
+	}
+	raw, err := c.entryBytes(sig, e)
+	if err != nil {
+		return false, err
+	}
+	if want := hex.EncodeToString(raw); got != want {
+		c.fail("MD5 digest: BAD (the signature header records %s, header and payload hash to %s)", want, got)
+		return false, nil
+	}
+	return true, nil
+}
+
+// rpmPayloadDigest checks the payload digest, which the header (and so
+// its digest and signature) covers. ok is false when a problem was
+// recorded.
+func (c *pkgCheck) rpmPayloadDigest(p *rpmParts) (bool, error) {
+	algo, _, _ := p.Main.Int(rpmtag.PayloadDigestAlgo)
+	pd, err := p.Main.Strings(rpmtag.PayloadDigest)
+	switch {
+	case err != nil || len(pd) == 0:
+		c.fail("has no payload digest (PAYLOADDIGEST); relpack writes one")
+		return false, nil
+	case algo != pgpHashSHA256:
+		c.fail("payload digest algorithm %d; relpack writes SHA-256 (%d)", algo, pgpHashSHA256)
+		return false, nil
+	}
+	got, err := c.digest(sha256.New(), c.section(p.pStart, p.pSize))
+	if err != nil {
+		return false, err
+	}
+	if got != pd[0] {
+		c.fail("payload SHA256 digest: BAD (the header records %s, the payload hashes to %s): the payload was changed after it was written", pd[0], got)
+		return false, nil
+	}
+	c.checks = append(c.checks, "payload digest")
+	return true, nil
 }
 
 // rpmSignatures checks the OpenPGP signatures of the signature header:

@@ -33,6 +33,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"relpack/internal/ctxio"
+	"relpack/internal/pipeline"
 	"relpack/pkg/manifest"
 )
 
@@ -160,13 +161,21 @@ func (r *Report) Err() error {
 	return errors.New(b.String())
 }
 
-// verifier carries one run's state.
+// verifier carries one run's state: the options and the report, then what
+// each check of verifyChecks adds for the checks after it.
 type verifier struct {
 	o       Options
 	ctx     context.Context
 	r       *Report
-	keyring openpgp.EntityList // what checks signatures; nil: none
-	m       *manifest.Manifest
+	keyring openpgp.EntityList // what checks signatures; nil: none (added by "check the signature of SHA256SUMS" with ReleaseKey)
+
+	// added by "read SHA256SUMS"
+	sumsData []byte            // its bytes, which SHA256SUMS.asc signs
+	sums     map[string]string // file name to sha256
+	order    []string          // the file names in SHA256SUMS's order
+
+	// added by "read the manifest"
+	m *manifest.Manifest
 }
 
 func (v *verifier) path(name string) string { return filepath.Join(v.o.Dir, name) }
@@ -200,35 +209,90 @@ func Verify(o Options) (*Report, error) {
 
 var sumLineRE = regexp.MustCompile(`^([0-9a-f]{64})  ([A-Za-z0-9_][A-Za-z0-9._+~-]*)$`)
 
-// run is Verify's body; an error means the release could not be checked.
-func (v *verifier) run() error {
-	// SHA256SUMS: the list everything else is held to.
-	sumsData, err := v.readSmall("SHA256SUMS", maxSums, "a SHA256SUMS")
+// verifyChecks are Verify's checks, in order. Each reads what the checks
+// before it added to the verifier and records what is wrong with the
+// release as problems of the report; one that returns errStop has found a
+// problem that leaves the later checks nothing to hold the release to.
+var verifyChecks = []pipeline.Stage[*verifier]{
+	{Name: "read SHA256SUMS", Run: (*verifier).readSums},                             // adds sums: what everything else is held to
+	{Name: "read the manifest", Run: (*verifier).readManifest},                       // held to SHA256SUMS, then parsed; adds m
+	{Name: "check the kind of release", Run: (*verifier).checkKind},                  // partial or full, the product asked for
+	{Name: "check the signature of SHA256SUMS", Run: (*verifier).checkSumsSignature}, // with the caller's key or KEY.asc; adds keyring
+	{Name: "match SHA256SUMS and the manifest", Run: (*verifier).matchSums},          // every file listed in both, once
+	{Name: "check every artifact", Run: (*verifier).checkArtifacts},                  // size, sha256, a deb's or rpm's own metadata
+}
+
+// errStop ends the checks after a problem that leaves the later ones
+// nothing to check; the problem is in the report.
+var errStop = errors.New("verification stopped at a problem")
+
+// stopAfter is fatal's result as a check's: its error, or errStop once
+// the problem is recorded.
+func stopAfter(err error) error {
 	if err != nil {
-		return v.fatal("SHA256SUMS", err, "it is not a finished relpack release (relpack build writes SHA256SUMS last)")
+		return err
 	}
-	sums, order, ok := v.parseSums(sumsData)
-	if !ok {
+	return errStop
+}
+
+// run is Verify's body: the checks in order; an error means the release
+// could not be checked. The checks watch v.ctx themselves (before each
+// artifact and in every read), so the pipeline is given none.
+func (v *verifier) run() error {
+	err := pipeline.Run(nil, v, verifyChecks)
+	if errors.Is(err, errStop) {
 		return nil
 	}
+	return err
+}
 
-	// manifest.json, held to SHA256SUMS, then read.
+// readSums reads SHA256SUMS, the list everything else is held to, and
+// adds its bytes, its sums and its order.
+func (v *verifier) readSums() error {
+	b, err := v.readSmall("SHA256SUMS", maxSums, "a SHA256SUMS")
+	if err != nil {
+		return stopAfter(v.fatal("SHA256SUMS", err, "it is not a finished relpack release (relpack build writes SHA256SUMS last)"))
+	}
+	sums, order, ok := v.parseSums(b)
+	if !ok {
+		return errStop
+	}
+	v.sumsData, v.sums, v.order = b, sums, order
+	return nil
+}
+
+// readManifest reads manifest.json, holds it to SHA256SUMS, then parses
+// the bytes whose sha256 was compared; it adds m and the report's
+// manifest fields.
+func (v *verifier) readManifest() error {
 	mb, err := v.readSmall("manifest.json", maxManifest, "a manifest")
 	if err != nil {
-		return v.fatal("manifest.json", err, "give the --out folder of a finished relpack build")
+		return stopAfter(v.fatal("manifest.json", err, "give the --out folder of a finished relpack build"))
 	}
 	msum := sha256hex(mb)
 	v.r.ManifestSHA256 = msum
 	v.r.Files = append(v.r.Files, FileReport{File: "manifest.json", Kind: "manifest", Size: int64(len(mb)), SHA256: msum, Checks: []string{"sha256"}})
-	switch want, listed := sums["manifest.json"]; {
+	switch want, listed := v.sums["manifest.json"]; {
 	case !listed:
 		v.fail("manifest.json", "SHA256SUMS does not list it, so nothing vouches for it; relpack build lists the manifest in SHA256SUMS")
-		return nil
+		return errStop
 	case want != msum:
 		v.fail("manifest.json", "has sha256 %s, but SHA256SUMS records %s: the manifest was edited after the build", msum, want)
-		return nil
+		return errStop
 	}
-	// The manifest checked is the one whose sha256 was compared.
+	m, ok := v.parseManifest(mb)
+	if !ok {
+		return errStop
+	}
+	v.m, v.r.Manifest = m, m
+	v.r.Product, v.r.Version, v.r.Partial, v.r.Signed = m.Product, m.Version, m.Partial, m.Signing != nil
+	v.r.Files[0].OK = true
+	return nil
+}
+
+// parseManifest parses manifest.json; ok is false when its problems were
+// recorded.
+func (v *verifier) parseManifest(mb []byte) (*manifest.Manifest, bool) {
 	m, err := manifest.Parse(mb)
 	var invalid *manifest.InvalidError
 	if errors.As(err, &invalid) {
@@ -238,15 +302,19 @@ func (v *verifier) run() error {
 		if invalid.More > 0 {
 			v.fail("manifest.json", "and %d more problems", invalid.More)
 		}
-		return nil
+		return nil, false
 	}
 	if err != nil {
 		v.fail("manifest.json", "%v", err)
-		return nil
+		return nil, false
 	}
-	v.m, v.r.Manifest = m, m
-	v.r.Product, v.r.Version, v.r.Partial, v.r.Signed = m.Product, m.Version, m.Partial, m.Signing != nil
-	v.r.Files[0].OK = true
+	return m, true
+}
+
+// checkKind holds the manifest to the kind of release the caller expects:
+// partial or full, and of the caller's product.
+func (v *verifier) checkKind() error {
+	m := v.m
 	switch {
 	case m.Partial && !v.o.Partial:
 		v.fail("manifest.json", "is a partial release (relpack build --only %s): join the partials first with relpack merge DIR... --out DIR, then use the merged folder", strings.Join(m.Selectors, " --only "))
@@ -256,32 +324,39 @@ func (v *verifier) run() error {
 	if v.o.Product != "" && m.Product != v.o.Product {
 		v.fail("manifest.json", "is a release of %s, but the configuration is %s's", m.Product, v.o.Product)
 	}
+	return nil
+}
 
-	// The signature of SHA256SUMS.
-	v.checkSumsSignature(sumsData)
-
-	// Every file SHA256SUMS lists is an artifact of the manifest, and the
-	// other way round, with one sha256.
+// matchSums holds SHA256SUMS and the manifest to each other: the manifest
+// lists each artifact once, and every file SHA256SUMS lists is one of
+// them (the other way round is checkArtifacts', with the sha256).
+func (v *verifier) matchSums() error {
 	byFile := map[string]*manifest.Artifact{}
-	for i := range m.Artifacts {
-		a := &m.Artifacts[i]
+	for i := range v.m.Artifacts {
+		a := &v.m.Artifacts[i]
 		if byFile[a.File] != nil {
 			v.fail("manifest.json", "lists %s twice", a.File)
 			continue
 		}
 		byFile[a.File] = a
 	}
-	for _, name := range order {
+	for _, name := range v.order {
 		if name != "manifest.json" && byFile[name] == nil {
 			v.fail(name, "SHA256SUMS lists it, but manifest.json does not: it is not an artifact of the release")
 		}
 	}
-	for i := range m.Artifacts {
+	return nil
+}
+
+// checkArtifacts holds every artifact of the manifest to SHA256SUMS (the
+// same sha256) and then to itself (checkArtifact).
+func (v *verifier) checkArtifacts() error {
+	for i := range v.m.Artifacts {
 		if err := v.ctx.Err(); err != nil {
 			return err
 		}
-		a := &m.Artifacts[i]
-		want, listed := sums[a.File]
+		a := &v.m.Artifacts[i]
+		want, listed := v.sums[a.File]
 		if !listed {
 			v.fail(a.File, "manifest.json lists it, but SHA256SUMS does not, so no signature covers it")
 			continue
@@ -351,8 +426,9 @@ func (v *verifier) parseSums(b []byte) (map[string]string, []string, bool) {
 }
 
 // checkSumsSignature checks SHA256SUMS.asc over the bytes of SHA256SUMS
-// read, with the caller's key or (ReleaseKey) the release's KEY.asc.
-func (v *verifier) checkSumsSignature(sums []byte) {
+// read, with the caller's key or (ReleaseKey) the release's KEY.asc
+// (loadKeyring adds it); what is wrong is a problem, never a stop.
+func (v *verifier) checkSumsSignature() error {
 	m := v.m
 	asc, err := v.readSmall("SHA256SUMS.asc", maxSignature, "a signature")
 	absent := errors.Is(err, os.ErrNotExist)
@@ -360,17 +436,17 @@ func (v *verifier) checkSumsSignature(sums []byte) {
 	case absent && m.Signing == nil:
 		if v.o.AllowUnsigned {
 			v.r.Warnings = append(v.r.Warnings, fmt.Sprintf("%s %s is unsigned (no SHA256SUMS.asc): nothing vouches for its files but its own sums", m.Product, m.Version))
-			return
+			return nil
 		}
 		hint := v.o.UnsignedHint
 		if hint == "" {
 			hint = "build it with relpack build --sign"
 		}
 		v.fail("SHA256SUMS.asc", "is missing: the release is unsigned, so nothing vouches for its files; %s", hint)
-		return
+		return nil
 	case absent:
 		v.fail("SHA256SUMS.asc", "is missing, but manifest.json says the release is signed by %s: the signature was removed", m.Signing.Fingerprint)
-		return
+		return nil
 	case err != nil:
 		var ue *unfitError
 		if errors.As(err, &ue) {
@@ -378,27 +454,28 @@ func (v *verifier) checkSumsSignature(sums []byte) {
 		} else {
 			v.fail("SHA256SUMS.asc", "%v", err)
 		}
-		return
+		return nil
 	}
 	if m.Signing == nil {
 		v.fail("SHA256SUMS.asc", "is there, but manifest.json records no signing key (relpack writes both or neither)")
-		return
+		return nil
 	}
 	if !v.loadKeyring() {
-		return
+		return nil
 	}
-	fp, uid, err := checkDetached(v.keyring, bytes.NewReader(sums), asc, true)
+	fp, uid, err := checkDetached(v.keyring, bytes.NewReader(v.sumsData), asc, true)
 	if err != nil {
 		v.fail("SHA256SUMS.asc", "is not a good signature of SHA256SUMS by %s: %v", v.keyDesc(), err)
-		return
+		return nil
 	}
 	if fp != m.Signing.Fingerprint {
 		v.fail("SHA256SUMS.asc", "is signed by %s, but manifest.json says the release is signed by %s", fp, m.Signing.Fingerprint)
-		return
+		return nil
 	}
 	v.r.SignatureVerified, v.r.SignedBy, v.r.UserID = true, fp, uid
 	v.r.OriginVerified = v.r.Trust == TrustKey
 	v.r.Files = append(v.r.Files, FileReport{File: "SHA256SUMS.asc", Kind: "signature", Size: int64(len(asc)), SHA256: sha256hex(asc), Checks: []string{"openpgp signature of SHA256SUMS"}, OK: true})
+	return nil
 }
 
 // loadKeyring settles the keyring that checks every signature: the

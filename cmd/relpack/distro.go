@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -60,26 +61,9 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 				}
 				outDir = filepath.Join("pkg", "distro", "facts", id)
 			}
-			var pkgs []*capture.Package
-			failed := 0
-			for _, p := range args {
-				pkg, err := capture.File(p)
-				if err == nil {
-					// Made and checked in memory now, so a package whose
-					// facts would not load is named by its input path.
-					if err = capture.Check(pkg); err != nil {
-						err = fmt.Errorf("%s: %w", p, err)
-					}
-				}
-				if err != nil {
-					failed++
-					fmt.Fprintln(errOut, "relpack:", err)
-					continue
-				}
-				pkgs = append(pkgs, pkg)
-			}
-			if failed > 0 {
-				return &exitError{code: 2, msg: fmt.Sprintf("%d of %d package files could not be captured; nothing was written", failed, len(args))}
+			pkgs, err := captureFiles(args, errOut)
+			if err != nil {
+				return err
 			}
 			// Until here nothing was written: a signal ended relpack at
 			// once. The fact files are staged and renamed as one set.
@@ -90,67 +74,100 @@ On Debian/Ubuntu:   apt-get download libz3-4 libstdc++6 libgcc-s1 && relpack dis
 			if err != nil {
 				return &exitError{code: in.Code(err, 2), msg: err.Error()}
 			}
-			var all []distro.LibraryFacts
-			for _, w := range written {
-				all = append(all, w.Libraries...)
-			}
-			runtimes := map[string]distro.Runtime{}
-			var arches []string
-			for _, l := range all {
-				if _, ok := runtimes[l.Arch]; !ok {
-					arches = append(arches, l.Arch)
-					runtimes[l.Arch] = capture.RuntimeOf(all, l.Arch)
-				}
-			}
-			sort.Strings(arches)
-			if asJSON {
-				type file struct {
-					Path      string                `json:"path"`
-					Libraries []distro.LibraryFacts `json:"libraries"`
-				}
-				res := struct {
-					Files   []file                    `json:"files"`
-					Runtime map[string]distro.Runtime `json:"runtime"`
-				}{Files: []file{}, Runtime: runtimes}
-				for _, w := range written {
-					res.Files = append(res.Files, file{Path: w.Path, Libraries: w.Libraries})
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(res)
-			}
-			for _, w := range written {
-				fmt.Fprintf(out, "wrote %s\n", w.Path)
-				for _, l := range w.Libraries {
-					fmt.Fprintf(out, "  %s (%s): %s %s, %d version nodes, %d exports", l.Soname, l.Arch, l.Package, l.Version, len(l.VersionDefs), len(l.Exports))
-					if l.Shlibs != "" {
-						fmt.Fprintf(out, ", shlibs %q", l.Shlibs)
-					}
-					if l.SymbolsSmallest != "" {
-						fmt.Fprintf(out, ", %d symbols-file entries from %s", len(l.Symbols), l.SymbolsSmallest)
-					}
-					fmt.Fprintln(out)
-				}
-			}
-			for _, a := range arches {
-				rt := runtimes[a]
-				if rt.GLIBCXX == "" && rt.CXXABI == "" && rt.GCC == "" {
-					continue
-				}
-				fmt.Fprintf(out, "runtime %s: glibcxx %q, cxxabi %q, gcc %q\n", a, rt.GLIBCXX, rt.CXXABI, rt.GCC)
-			}
-			if id != "" {
-				fmt.Fprintf(out, "catalog.yaml, target %s, facts:\n", id)
-				for _, w := range written {
-					fmt.Fprintf(out, "  - facts/%s/%s\n", id, w.Name)
-				}
-			}
-			return nil
+			return printCaptured(out, written, id, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "the distro target's id (debian12, el9, ...): names the default output folder")
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "folder for the fact files (default pkg/distro/facts/ID)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was written as JSON")
 	return cmd
+}
+
+// captureFiles reads every package file into its facts, checked in memory;
+// each failure is printed, and any failure refuses the whole set.
+func captureFiles(args []string, errOut io.Writer) ([]*capture.Package, error) {
+	var pkgs []*capture.Package
+	failed := 0
+	for _, p := range args {
+		pkg, err := capture.File(p)
+		if err == nil {
+			// Made and checked in memory now, so a package whose
+			// facts would not load is named by its input path.
+			if err = capture.Check(pkg); err != nil {
+				err = fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		if err != nil {
+			failed++
+			fmt.Fprintln(errOut, "relpack:", err)
+			continue
+		}
+		pkgs = append(pkgs, pkg)
+	}
+	if failed > 0 {
+		return nil, &exitError{code: 2, msg: fmt.Sprintf("%d of %d package files could not be captured; nothing was written", failed, len(args))}
+	}
+	return pkgs, nil
+}
+
+// printCaptured reports the fact files written: as JSON, or one line per
+// file and library, the C++ runtime per arch, and the catalog.yaml lines.
+func printCaptured(out io.Writer, written []capture.Written, id string, asJSON bool) error {
+	var all []distro.LibraryFacts
+	for _, w := range written {
+		all = append(all, w.Libraries...)
+	}
+	runtimes := map[string]distro.Runtime{}
+	var arches []string
+	for _, l := range all {
+		if _, ok := runtimes[l.Arch]; !ok {
+			arches = append(arches, l.Arch)
+			runtimes[l.Arch] = capture.RuntimeOf(all, l.Arch)
+		}
+	}
+	sort.Strings(arches)
+	if asJSON {
+		type file struct {
+			Path      string                `json:"path"`
+			Libraries []distro.LibraryFacts `json:"libraries"`
+		}
+		res := struct {
+			Files   []file                    `json:"files"`
+			Runtime map[string]distro.Runtime `json:"runtime"`
+		}{Files: []file{}, Runtime: runtimes}
+		for _, w := range written {
+			res.Files = append(res.Files, file{Path: w.Path, Libraries: w.Libraries})
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(res)
+	}
+	for _, w := range written {
+		fmt.Fprintf(out, "wrote %s\n", w.Path)
+		for _, l := range w.Libraries {
+			fmt.Fprintf(out, "  %s (%s): %s %s, %d version nodes, %d exports", l.Soname, l.Arch, l.Package, l.Version, len(l.VersionDefs), len(l.Exports))
+			if l.Shlibs != "" {
+				fmt.Fprintf(out, ", shlibs %q", l.Shlibs)
+			}
+			if l.SymbolsSmallest != "" {
+				fmt.Fprintf(out, ", %d symbols-file entries from %s", len(l.Symbols), l.SymbolsSmallest)
+			}
+			fmt.Fprintln(out)
+		}
+	}
+	for _, a := range arches {
+		rt := runtimes[a]
+		if rt.GLIBCXX == "" && rt.CXXABI == "" && rt.GCC == "" {
+			continue
+		}
+		fmt.Fprintf(out, "runtime %s: glibcxx %q, cxxabi %q, gcc %q\n", a, rt.GLIBCXX, rt.CXXABI, rt.GCC)
+	}
+	if id != "" {
+		fmt.Fprintf(out, "catalog.yaml, target %s, facts:\n", id)
+		for _, w := range written {
+			fmt.Fprintf(out, "  - facts/%s/%s\n", id, w.Name)
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -99,38 +100,7 @@ loaded, 1 when a release or the tree is refused (nothing is written).`,
 				enc.SetEscapeHTML(false) // a user ID's <address> as it is
 				return enc.Encode(res)
 			}
-			refs := func(rs []repo.ReleaseRef) string {
-				var v []string
-				for _, r := range rs {
-					v = append(v, r.Version)
-				}
-				return strings.Join(v, ", ")
-			}
-			switch {
-			case res.Unchanged:
-				fmt.Fprintf(w, "%s: %s already holds %s; nothing written\n", res.Product, out, refs(res.Present))
-			case len(res.Added) == 0:
-				fmt.Fprintf(w, "%s: rewrote the indexes and set-up files of %s (%s), signed by %s", res.Product, out, refs(res.Releases), res.Key.Fingerprint)
-			default:
-				fmt.Fprintf(w, "%s: added %s to %s (now %s), signed by %s", res.Product, refs(res.Added), out, refs(res.Releases), res.Key.Fingerprint)
-				if res.Rotated {
-					fmt.Fprint(w, " (new key)")
-				}
-				fmt.Fprintln(w)
-				if len(res.Present) > 0 {
-					fmt.Fprintf(w, "  already present, identical: %s\n", refs(res.Present))
-				}
-			}
-			for _, s := range res.Suites {
-				fmt.Fprintf(w, "  apt %-10s %-12s %-14s %3d packages  %s\n", s.Suite, s.Target, strings.Join(s.Arches, ","), s.Packages, s.Sources)
-			}
-			for _, r := range res.Repos {
-				fmt.Fprintf(w, "  dnf %-10s %-12s %-14s %3d packages  %s\n", r.Target, "", strings.Join(r.Arches, ","), r.Packages, r.RepoFile)
-			}
-			if len(res.Unsigned) > 0 {
-				fmt.Fprintf(w, "  UNSIGNED, not verified (--allow-unsigned-release): %s\n", refs(res.Unsigned))
-			}
-			fmt.Fprintf(w, "  serve %s at %s; set-up instructions: relpack docs --repo %s\n", out, res.URL, out)
+			printRepoResult(w, res, out)
 			return nil
 		},
 	}
@@ -178,4 +148,41 @@ func repoDocs(cmd *cobra.Command, dir, tmplPath, out, check string) error {
 		regen += " --template " + tmplPath
 	}
 	return emitDocs(cmd, rendered, source, check, regen, out, 0o644)
+}
+
+// printRepoResult reports a run for people: what was added (or that
+// nothing was), each suite and rpm repository, and where to serve it.
+func printRepoResult(w io.Writer, res *repo.Result, out string) {
+	refs := func(rs []repo.ReleaseRef) string {
+		var v []string
+		for _, r := range rs {
+			v = append(v, r.Version)
+		}
+		return strings.Join(v, ", ")
+	}
+	switch {
+	case res.Unchanged:
+		fmt.Fprintf(w, "%s: %s already holds %s; nothing written\n", res.Product, out, refs(res.Present))
+	case len(res.Added) == 0:
+		fmt.Fprintf(w, "%s: rewrote the indexes and set-up files of %s (%s), signed by %s", res.Product, out, refs(res.Releases), res.Key.Fingerprint)
+	default:
+		fmt.Fprintf(w, "%s: added %s to %s (now %s), signed by %s", res.Product, refs(res.Added), out, refs(res.Releases), res.Key.Fingerprint)
+		if res.Rotated {
+			fmt.Fprint(w, " (new key)")
+		}
+		fmt.Fprintln(w)
+		if len(res.Present) > 0 {
+			fmt.Fprintf(w, "  already present, identical: %s\n", refs(res.Present))
+		}
+	}
+	for _, s := range res.Suites {
+		fmt.Fprintf(w, "  apt %-10s %-12s %-14s %3d packages  %s\n", s.Suite, s.Target, strings.Join(s.Arches, ","), s.Packages, s.Sources)
+	}
+	for _, r := range res.Repos {
+		fmt.Fprintf(w, "  dnf %-10s %-12s %-14s %3d packages  %s\n", r.Target, "", strings.Join(r.Arches, ","), r.Packages, r.RepoFile)
+	}
+	if len(res.Unsigned) > 0 {
+		fmt.Fprintf(w, "  UNSIGNED, not verified (--allow-unsigned-release): %s\n", refs(res.Unsigned))
+	}
+	fmt.Fprintf(w, "  serve %s at %s; set-up instructions: relpack docs --repo %s\n", out, res.URL, out)
 }

@@ -35,13 +35,14 @@ func (r *Release) checkSubjects() error {
 	if len(r.Subjects) == 0 {
 		return fmt.Errorf("no subjects: a statement vouches for at least one artifact of the release")
 	}
+	// Errors name the entry, not its place: the lists are sorted by now,
+	// so a number would not be the caller's.
 	for i, s := range r.Subjects {
-		what := fmt.Sprintf("subject %d", i+1)
-		if err := text(what+" name", s.Name, true); err != nil {
+		if err := text("subject name", s.Name, true); err != nil {
 			return err
 		}
 		if s.Name == "." || s.Name == ".." || strings.ContainsAny(s.Name, `/\`) {
-			return fmt.Errorf("%s name %q is not a file name inside the release folder", what, s.Name)
+			return fmt.Errorf("subject name %q is not a file name inside the release folder", s.Name)
 		}
 		if err := hexSHA256(fmt.Sprintf("subject %q", s.Name), s.SHA256); err != nil {
 			return err
@@ -69,7 +70,7 @@ func (r *Release) checkParameters() error {
 		return err
 	}
 	for i, s := range r.Selectors {
-		if err := text(fmt.Sprintf("selector %d", i+1), s, true); err != nil {
+		if err := text("selector", s, true); err != nil {
 			return err
 		}
 		if i > 0 && r.Selectors[i-1] == s {
@@ -84,11 +85,10 @@ func (r *Release) checkParameters() error {
 
 func (r *Release) checkInputs() error {
 	for i, in := range r.Inputs {
-		what := fmt.Sprintf("input %d", i+1)
-		if err := text(what+" path", in.Path, true); err != nil {
+		if err := text("input path", in.Path, true); err != nil {
 			return err
 		}
-		what = fmt.Sprintf("input %q", in.Path)
+		what := fmt.Sprintf("input %q", in.Path)
 		if err := hexSHA256(what, in.SHA256); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // MaxSize is the largest statement Read takes: a release's statement is
@@ -30,7 +31,8 @@ type Statement struct {
 // writes for that Release, so a statement edited by hand (reordered,
 // reindented, a key given twice) is refused even where it would parse.
 // Read(Marshal(r)) gives r back with its lists sorted as Marshal writes
-// them. Read does not check a signature; verify the .asc first.
+// them (an empty list reads back as nil). Read does not check a
+// signature; verify the .asc first.
 func Read(b []byte) (*Statement, error) {
 	if len(b) > MaxSize {
 		return nil, fmt.Errorf("provenance statement is %d bytes, more than the %d a statement relpack writes can be", len(b), MaxSize)
@@ -56,7 +58,8 @@ func Read(b []byte) (*Statement, error) {
 	if !bytes.Equal(b, want) {
 		return nil, fmt.Errorf("provenance statement is not byte for byte as relpack writes it (first difference at byte %d); it was changed after it was written", firstDiff(b, want))
 	}
-	return &Statement{Subjects: r.Subjects, Release: *r}, nil
+	// Subjects is a list of its own, so changing one leaves the other.
+	return &Statement{Subjects: slices.Clone(r.Subjects), Release: *r}, nil
 }
 
 // decode reads exactly one JSON object into the statement's fields,

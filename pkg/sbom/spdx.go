@@ -138,13 +138,15 @@ func (b *spdxBuilder) artifactPackage() {
 		PackageFileName:         a.File,
 		PackageDownloadLocation: noAssertion,
 		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: a.SHA256}},
-		PackageHomePage:         d.Homepage,
 		PackageLicenseDeclared:  license,
 		PackageComment:          artifactComment(d),
 		PackageExternalReferences: []*spdx.PackageExternalReference{
 			{Category: common.CategoryPackageManager, RefType: common.TypePackageManagerPURL, Locator: artifactPurl(d)},
 		},
 		PrimaryPackagePurpose: purpose,
+	}
+	if isWebURL(d.Homepage) { // SPDX's homepage is a URL; other text stays out
+		p.PackageHomePage = d.Homepage
 	}
 	if d.Supplier != "" {
 		p.PackageSupplier = &common.Supplier{Supplier: d.Supplier, SupplierType: "Organization"}
@@ -368,9 +370,13 @@ func (b *spdxBuilder) requirements() {
 	}
 }
 
-// sortRelationships orders relationships by their two ends and type.
+// sortRelationships puts the document's DESCRIBES first, then orders
+// the rest by their two ends and type.
 func sortRelationships(rs []*spdx.Relationship) {
 	key := func(r *spdx.Relationship) string {
+		if r.Relationship == common.TypeRelationshipDescribe {
+			return ""
+		}
 		return string(r.RefA.ElementRefID) + "\x00" + r.Relationship + "\x00" + string(r.RefB.ElementRefID)
 	}
 	sort.SliceStable(rs, func(i, j int) bool { return key(rs[i]) < key(rs[j]) })

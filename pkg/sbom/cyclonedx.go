@@ -151,13 +151,7 @@ func properties(m map[string]string) *[]cdx.Property {
 // artifactComponent is metadata.component: the artifact itself.
 func (b *cdxBuilder) artifactComponent() *cdx.Component {
 	d, a := b.d, b.d.Artifact
-	name, version := a.Name, a.PackageVersion
-	if name == "" {
-		name = d.Product
-	}
-	if version == "" {
-		version = d.Version
-	}
+	name, version := artifactNameVersion(d)
 	c := &cdx.Component{
 		BOMRef:      b.artifact,
 		Type:        cdx.ComponentTypeApplication,
@@ -290,17 +284,8 @@ func (b *cdxBuilder) libraries() {
 	libs := append([]Library(nil), b.d.Libraries...)
 	sort.Slice(libs, func(i, j int) bool { return libs[i].Path < libs[j].Path })
 	for _, l := range libs {
-		name := l.Name
-		if name == "" {
-			name = l.Soname
-		}
-		if name == "" {
-			name = l.Path
-		}
-		desc := l.Role + " copy of " + l.Soname + " at " + l.Path
-		if l.Version == "" {
-			desc += "; version unknown"
-		}
+		name := libraryName(l)
+		desc := libraryText(l)
 		b.comps = append(b.comps, cdx.Component{
 			BOMRef:      "library-" + idOf(l.Path),
 			Type:        cdx.ComponentTypeLibrary,

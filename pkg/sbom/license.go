@@ -77,27 +77,19 @@ func (p *licenseParser) peek() string {
 }
 
 // compound := and-expression { "OR" and-expression }
-func (p *licenseParser) compound() error {
-	if err := p.and(); err != nil {
-		return err
-	}
-	for p.peek() == "OR" {
-		p.i++
-		if err := p.and(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (p *licenseParser) compound() error { return p.joined("OR", p.and) }
 
 // and := term { "AND" term }
-func (p *licenseParser) and() error {
-	if err := p.term(); err != nil {
+func (p *licenseParser) and() error { return p.joined("AND", p.term) }
+
+// joined reads one or more of next, separated by op.
+func (p *licenseParser) joined(op string, next func() error) error {
+	if err := next(); err != nil {
 		return err
 	}
-	for p.peek() == "AND" {
+	for p.peek() == op {
 		p.i++
-		if err := p.term(); err != nil {
+		if err := next(); err != nil {
 			return err
 		}
 	}

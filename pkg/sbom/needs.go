@@ -62,3 +62,37 @@ func hostNeeds(d *Document) []need {
 	}
 	return out
 }
+
+// artifactNameVersion: a package's own name and version, or for a
+// tarball the product's name and the release's version.
+func artifactNameVersion(d *Document) (name, version string) {
+	name, version = d.Artifact.Name, d.Artifact.PackageVersion
+	if name == "" {
+		name = d.Product
+	}
+	if version == "" {
+		version = d.Version
+	}
+	return name, version
+}
+
+// libraryName names a carried library: its name, else its soname, else
+// its path.
+func libraryName(l Library) string {
+	switch {
+	case l.Name != "":
+		return l.Name
+	case l.Soname != "":
+		return l.Soname
+	}
+	return l.Path
+}
+
+// libraryText says what a carried library is.
+func libraryText(l Library) string {
+	s := l.Role + " copy of " + l.Soname + " at " + l.Path
+	if l.Version == "" {
+		s += "; version unknown"
+	}
+	return s
+}

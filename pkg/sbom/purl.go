@@ -24,13 +24,7 @@ import (
 // tracker. The distro target is the distro qualifier instead.
 func artifactPurl(d *Document) string {
 	a := d.Artifact
-	name, version := a.Name, a.PackageVersion
-	if name == "" {
-		name = d.Product
-	}
-	if version == "" {
-		version = d.Version
-	}
+	name, version := artifactNameVersion(d)
 	q := map[string]string{"arch": a.Arch, "distro": a.DistroPurl}
 	switch a.Kind {
 	case "deb":

@@ -116,13 +116,7 @@ func (b *spdxBuilder) note(text string) spdx.Annotation {
 // artifactPackage: the package the document describes.
 func (b *spdxBuilder) artifactPackage() {
 	d, a := b.d, b.d.Artifact
-	name, version := a.Name, a.PackageVersion
-	if name == "" {
-		name = d.Product
-	}
-	if version == "" {
-		version = d.Version
-	}
+	name, version := artifactNameVersion(d)
 	purpose := "INSTALL"
 	if a.Kind == "tarball" {
 		purpose = "ARCHIVE"
@@ -324,17 +318,8 @@ func (b *spdxBuilder) libraries() {
 	for _, l := range libs {
 		fid, _ := b.fileID(l.Path, l.SHA256)
 		id := common.ElementID("Library-" + idOf(l.Path))
-		name := l.Name
-		if name == "" {
-			name = l.Soname
-		}
-		if name == "" {
-			name = l.Path
-		}
-		comment := l.Role + " copy of " + l.Soname + " at " + l.Path
-		if l.Version == "" {
-			comment += "; version unknown"
-		}
+		name := libraryName(l)
+		comment := libraryText(l)
 		b.doc.Packages = append(b.doc.Packages, &spdx.Package{
 			PackageName:             name,
 			PackageSPDXIdentifier:   id,

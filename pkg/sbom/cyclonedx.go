@@ -44,7 +44,7 @@ func CycloneDX(d *Document) ([]byte, error) {
 	}
 	bom := newCDXBuilder(d).build()
 	var buf bytes.Buffer
-	enc := cdx.NewBOMEncoder(&buf, cdx.BOMFileFormatJSON).SetPretty(true).SetEscapeHTML(true)
+	enc := cdx.NewBOMEncoder(&buf, cdx.BOMFileFormatJSON).SetPretty(true).SetEscapeHTML(false) // as SPDX: see there
 	if err := enc.EncodeVersion(bom, cdx.SpecVersion1_6); err != nil {
 		return nil, fmt.Errorf("sbom of %s: writing CycloneDX: %w", d.Artifact.File, err)
 	}

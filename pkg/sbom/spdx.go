@@ -21,7 +21,11 @@ const noAssertion = "NOASSERTION"
 // same bytes: identifiers and the document namespace come from the
 // artifact's name and digest, lists are in a fixed order, the creation
 // time is d.Created, and the encoder's settings are fixed (two-space
-// indent, HTML characters escaped, a newline at the end).
+// indent, a newline at the end; "<", ">" and "&" are written as they are,
+// not as \u003c..., so that "libz3-4 (>= 4.8.12)" and purl qualifiers
+// read as written: the document is JSON served as JSON, not embedded in
+// HTML, and quotes, backslashes and control characters are escaped
+// all the same).
 //
 // What it holds (docs/sbom.md shows an excerpt):
 //   - the artifact, the package the document DESCRIBES: its purl, SHA256,
@@ -50,7 +54,7 @@ func SPDX(d *Document) ([]byte, error) {
 	}
 	doc := newSPDXBuilder(d).build()
 	var buf bytes.Buffer
-	if err := spdxjson.Write(doc, &buf, spdxjson.Indent("  "), spdxjson.EscapeHTML(true)); err != nil {
+	if err := spdxjson.Write(doc, &buf, spdxjson.Indent("  "), spdxjson.EscapeHTML(false)); err != nil {
 		return nil, fmt.Errorf("sbom of %s: writing SPDX: %w", d.Artifact.File, err)
 	}
 	return buf.Bytes(), nil

@@ -9,6 +9,11 @@
 # installed with `go install PACKAGE@VERSION` into $GOBIN (else the first
 # $GOPATH's bin, else ~/go/bin; where internal/testdeps looks too), and
 # counts as missing unless its build info names that package and version.
+# An "npm NAME@VERSION sha512-DIGEST" line is test data: fetched (after the
+# apt packages, which bring npm) with `npm pack`, checked against DIGEST,
+# and unpacked into ${RELPACK_CACHE:-$HOME/.cache/relpack}/npm/SCOPE-NAME-VERSION
+# (where internal/testdeps looks); it counts as missing until that folder
+# holds package/package.json.
 # Usage: scripts/install-test-deps.sh [--check]
 #   --check  only report what is missing (exit 1 if anything is); no apt-get
 set -eu
@@ -47,6 +52,47 @@ gotool_ok() {
 	[ "$got" = "$2" ]
 }
 
+# npmdir NAME@VERSION prints the folder an npm entry is unpacked into
+# (internal/testdeps.NpmDir).
+npmdir() {
+	ver=${1##*@}
+	pkg=${1%@*}
+	pkg=${pkg#@}
+	echo "${RELPACK_CACHE:-$HOME/.cache/relpack}/npm/$(echo "$pkg" | tr / -)-$ver"
+}
+
+# npm_fetch NAME@VERSION DIGEST fetches, checks and unpacks an npm entry;
+# the folder appears whole or not at all.
+npm_fetch() {
+	dir=$(npmdir "$1")
+	mkdir -p "$(dirname "$dir")"
+	tmp=$(mktemp -d "$dir.tmp.XXXXXX")
+	echo "install-test-deps: npm pack $1 (into $dir)" >&2
+	if ! (cd "$tmp" && npm pack --ignore-scripts --silent "$1" >/dev/null); then
+		rm -rf "$tmp"
+		echo "install-test-deps: npm pack $1 failed" >&2
+		exit 1
+	fi
+	set -- "$1" "$2" "$tmp"/*.tgz
+	if [ $# -ne 3 ] || [ ! -f "$3" ]; then
+		rm -rf "$tmp"
+		echo "install-test-deps: npm pack $1 wrote no single tarball" >&2
+		exit 1
+	fi
+	got=sha512-$(sha512sum "$3" | cut -d' ' -f1 | perl -ne 'chomp; print pack("H*", $_)' | base64 -w0)
+	if [ "$got" != "$2" ]; then
+		rm -rf "$tmp"
+		echo "install-test-deps: npm pack $1 gave a tarball of digest $got, not the $2 $list pins" >&2
+		exit 1
+	fi
+	mkdir "$tmp/unpacked"
+	tar -xzf "$3" -C "$tmp/unpacked" --no-same-owner --no-same-permissions
+	mv "$3" "$tmp/unpacked/"
+	rm -rf "$dir"
+	mv "$tmp/unpacked" "$dir"
+	rm -rf "$tmp"
+}
+
 # missing prints "NAME PACKAGE" for every command or file entry that is
 # not on this machine. A "-" package is not apt's to install: it goes to
 # stderr with its note, and is not printed.
@@ -59,6 +105,11 @@ missing() {
 		case ${1:-#} in
 		'#'*) continue ;;
 		command | file) [ $# -ge 3 ] || { echo "install-test-deps: $list:$lineno: want KIND NAME PACKAGE" >&2; exit 2; } ;;
+		npm)
+			[ $# -ge 3 ] || { echo "install-test-deps: $list:$lineno: want npm NAME@VERSION sha512-DIGEST" >&2; exit 2; }
+			[ -f "$(npmdir "$2")/package/package.json" ] || echo "$2 npm:$3"
+			continue
+			;;
 		script) continue ;; # its needs are command/file lines of their own
 		*) echo "install-test-deps: $list:$lineno: unknown kind '$1'" >&2; exit 2 ;;
 		esac
@@ -86,12 +137,14 @@ missing() {
 
 before=$(missing)
 [ -n "$before" ] || exit 0
-pkgs=$(echo "$before" | awk '$2 !~ /^go:/ {print $2}' | sort -u | tr '\n' ' ')
+pkgs=$(echo "$before" | awk '$2 !~ /^(go|npm):/ {print $2}' | sort -u | tr '\n' ' ')
+npms=$(echo "$before" | awk '$2 ~ /^npm:/ {print $1 " " substr($2, 5)}')
 gopkgs=$(echo "$before" | awk '$2 ~ /^go:/ {print substr($2, 4)}' | sort -u | tr '\n' ' ')
 if [ "$check_only" = 1 ]; then
 	echo "$before" | awk '{printf "install-test-deps: %s is missing (package %s)\n", $1, $2}' >&2
 	[ -z "${pkgs% }" ] || echo "install-test-deps: install with: apt-get install $pkgs" >&2
 	[ -z "${gopkgs% }" ] || echo "install-test-deps: install with: go install $gopkgs" >&2
+	[ -z "$npms" ] || echo "install-test-deps: fetch the npm test data with: $0" >&2
 	exit 1
 fi
 
@@ -101,19 +154,18 @@ for p in $gopkgs; do
 	GOBIN=$(gobin) go install "$p"
 done
 [ -n "${pkgs% }" ] || pkgs=""
-if [ -z "$pkgs" ]; then
-	after=$(missing)
-	[ -z "$after" ] && exit 0
-	echo "$after" | awk -v l="$list" '{printf "install-test-deps: %s is still missing after installing %s: fix its line in %s\n", $1, $2, l}' >&2
-	exit 1
+if [ -n "$pkgs" ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	echo "install-test-deps: installing $pkgs" >&2
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086 # one word per package
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 fi
-
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "install-test-deps: installing $pkgs" >&2
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086 # one word per package
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+# npm test data last: npm may have come with the apt packages.
+echo "$npms" | while read -r spec digest; do
+	[ -z "$spec" ] || npm_fetch "$spec" "$digest"
+done
 
 after=$(missing)
 if [ -n "$after" ]; then

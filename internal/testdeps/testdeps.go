@@ -17,6 +17,7 @@ package testdeps
 import (
 	"bufio"
 	"debug/buildinfo"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -40,6 +41,7 @@ const (
 	KindCommand = "command" // a program looked up on PATH
 	KindFile    = "file"    // a file or folder at an absolute path
 	KindScript  = "script"  // a repository script and the entries it needs
+	KindNpm     = "npm"     // test data from an npm package, fetched into the cache
 )
 
 // GoPrefix marks a command that is no Debian package but a Go program the
@@ -53,7 +55,7 @@ const GoPrefix = "go:"
 type Entry struct {
 	Kind    string
 	Name    string   // command name, absolute path, or script path relative to the module root
-	Package string   // Debian package ("-": not a Debian package, see Note; "go:PKG@VERSION": GoPrefix); empty for scripts
+	Package string   // Debian package ("-": not a Debian package, see Note; "go:PKG@VERSION": GoPrefix); empty for scripts; an npm entry's tarball digest (sha512-BASE64)
 	Note    string   // free text after the package
 	Needs   []string // scripts only: names of command and file entries
 	Line    int
@@ -103,6 +105,14 @@ func Parse(path string, data string) (*List, error) {
 					return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 				}
 			}
+		case KindNpm:
+			if len(f) < 3 {
+				return nil, fmt.Errorf("%s:%d: want %q", path, n, "npm NAME@VERSION sha512-DIGEST [NOTE]")
+			}
+			e.Name, e.Package, e.Note = f[1], f[2], strings.Join(f[3:], " ")
+			if err := checkNpm(e); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+			}
 		case KindScript:
 			if len(f) < 2 {
 				return nil, fmt.Errorf("%s:%d: want %q", path, n, "script PATH NAME...")
@@ -112,7 +122,7 @@ func Parse(path string, data string) (*List, error) {
 				return nil, fmt.Errorf("%s:%d: script %q must be a path inside the repository", path, n, e.Name)
 			}
 		default:
-			return nil, fmt.Errorf("%s:%d: unknown kind %q (want command, file or script)", path, n, e.Kind)
+			return nil, fmt.Errorf("%s:%d: unknown kind %q (want command, file, npm or script)", path, n, e.Kind)
 		}
 		key := e.Kind + " " + e.Name
 		if i, ok := l.byKey[key]; ok {
@@ -162,6 +172,67 @@ func checkGoPackage(e Entry) error {
 }
 
 var pinnedVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
+
+// An npm entry is test data, not a program: the install script fetches
+// the package's tarball with `npm pack NAME@VERSION` (the npm command
+// must be listed too), checks it against the pinned sha512 digest, and
+// unpacks it into NpmDir; tests read the files with Npm. Nothing of it
+// is vendored into the repository.
+var (
+	npmName   = regexp.MustCompile(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*$`)
+	npmPinned = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+	npmDigest = regexp.MustCompile(`^sha512-[A-Za-z0-9+/]{86}==$`)
+)
+
+// NpmPackage splits an npm entry's name into the package and its version.
+func (e *Entry) NpmPackage() (pkg, version string) {
+	i := strings.LastIndexByte(e.Name, '@')
+	if i <= 0 {
+		return e.Name, ""
+	}
+	return e.Name[:i], e.Name[i+1:]
+}
+
+// checkNpm: a package name, pinned to one release, and the digest of
+// its tarball.
+func checkNpm(e Entry) error {
+	pkg, version := e.NpmPackage()
+	if !npmName.MatchString(pkg) || !npmPinned.MatchString(version) {
+		return fmt.Errorf("npm %s: want NAME@X.Y.Z, an npm package pinned to a release", e.Name)
+	}
+	if !npmDigest.MatchString(e.Package) {
+		return fmt.Errorf("npm %s: %q is not the tarball's digest as npm writes it (sha512-BASE64; `npm view %s dist.integrity`)", e.Name, e.Package, e.Name)
+	}
+	return nil
+}
+
+// NpmDir is the folder an npm entry is unpacked into (the tarball's
+// "package/" folder is inside it): CacheDir()/npm/SCOPE-NAME-VERSION,
+// the name install-test-deps.sh gives it.
+func NpmDir(e *Entry) string {
+	pkg, version := e.NpmPackage()
+	folder := strings.ReplaceAll(strings.TrimPrefix(pkg, "@"), "/", "-") + "-" + version
+	return filepath.Join(CacheDir(), "npm", folder)
+}
+
+// lookNpm returns the unpacked package folder of a listed npm entry.
+func (l *List) lookNpm(name string) (string, error) {
+	e := l.Lookup(KindNpm, name)
+	if e == nil {
+		return "", fmt.Errorf("testdeps: the test uses the npm package %s, which %s does not list: add a line `npm %s sha512-DIGEST NOTE` there (and `command npm npm`) so that scripts/install-test-deps.sh fetches it on a fresh machine", name, ListPath, name)
+	}
+	dir := filepath.Join(NpmDir(e), "package")
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return "", fmt.Errorf("the npm package %s is missing from %s: run scripts/install-test-deps.sh (make test-deps), which fetches it with `npm pack %s`", name, NpmDir(e), name)
+	}
+	pkg, version := e.NpmPackage()
+	var meta struct{ Name, Version string }
+	if err := json.Unmarshal(b, &meta); err != nil || meta.Name != pkg || meta.Version != version {
+		return "", fmt.Errorf("%s is not the npm package %s (name %q, version %q): remove %s and run scripts/install-test-deps.sh", dir, name, meta.Name, meta.Version, NpmDir(e))
+	}
+	return dir, nil
+}
 
 // need resolves a script's need: an absolute path is a file entry, anything
 // else a command entry.
@@ -403,6 +474,19 @@ func Script(t testing.TB, rel string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Npm returns the folder of a listed npm package's files (the tarball's
+// "package/" folder, as install-test-deps.sh unpacked it), failing the
+// test with what to run when it is missing, or when the list does not
+// name it. name is NAME@VERSION as the list writes it.
+func Npm(t testing.TB, name string) string {
+	t.Helper()
+	dir, err := mustLoad(t).lookNpm(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // CacheDir is where the tests' cached roots and sysroots live, as the

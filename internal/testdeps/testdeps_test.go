@@ -21,8 +21,8 @@ func TestListLoads(t *testing.T) {
 	}
 	debName := regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
 	for _, e := range l.Entries {
-		if e.Kind == KindScript {
-			continue
+		if e.Kind == KindScript || e.Kind == KindNpm {
+			continue // an npm entry's package is its digest, checked by Parse (checkNpm)
 		}
 		if _, _, ok := e.GoInstall(); ok {
 			continue // checked by Parse (checkGoPackage)
@@ -49,6 +49,11 @@ func TestParseRejects(t *testing.T) {
 		{"command syft go:github.com/anchore/syft/cmd/syft\n", "not pinned to a release version"},
 		{"command syft go:github.com/anchore/syft/cmd/grype@v1.0.0\n", "whose last element is syft"},
 		{"file /x/syft go:github.com/anchore/syft/cmd/syft@v1.0.0\n", "only a command can be go:PACKAGE@VERSION"},
+		{"npm @cyclonedx/cyclonedx-library@latest " + testDigest + "\n", "pinned to a release"},
+		{"npm @cyclonedx/cyclonedx-library " + testDigest + "\n", "pinned to a release"},
+		{"npm ../x@1.0.0 " + testDigest + "\n", "pinned to a release"},
+		{"npm @cyclonedx/cyclonedx-library@10.3.0 npm\n", "not the tarball's digest"},
+		{"npm @cyclonedx/cyclonedx-library@10.3.0\n", "want"},
 	} {
 		if _, err := Parse("list", c.in); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%q) = %v, want an error with %q", c.in, err, c.want)
@@ -63,6 +68,49 @@ func TestParseRejects(t *testing.T) {
 	}
 	if e := l.Lookup(KindScript, "s.sh"); e == nil || len(e.Needs) != 2 {
 		t.Errorf("s.sh: %+v", e)
+	}
+	l, err = Parse("list", "npm @cyclonedx/cyclonedx-library@10.3.0 "+testDigest+" the schemas\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := l.Lookup(KindNpm, "@cyclonedx/cyclonedx-library@10.3.0")
+	if pkg, v := e.NpmPackage(); pkg != "@cyclonedx/cyclonedx-library" || v != "10.3.0" || e.Note != "the schemas" {
+		t.Errorf("npm entry: %+v", e)
+	}
+	t.Setenv("RELPACK_CACHE", "/c")
+	if d := NpmDir(e); d != "/c/npm/cyclonedx-cyclonedx-library-10.3.0" {
+		t.Errorf("NpmDir = %s", d)
+	}
+}
+
+// testDigest has the form of an npm sha512 digest.
+const testDigest = "sha512-RIT28sp1U0PCHaaeF3yNRwk6Jig/XJ8UsYAVOMYaHQ+0VVOvsjcp0PTWQFLUqJFF8XMud+Kdq6G+wtDAh+QJFA=="
+
+// TestNpmMissing: a listed npm package that is not in the cache fails
+// the test with the script to run; an unlisted one with the line to add.
+func TestNpmMissing(t *testing.T) {
+	t.Setenv("RELPACK_CACHE", t.TempDir())
+	l, err := Parse("list", "npm @cyclonedx/cyclonedx-library@10.3.0 "+testDigest+"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.lookNpm("@cyclonedx/cyclonedx-library@10.3.0"); err == nil || !strings.Contains(err.Error(), "run scripts/install-test-deps.sh") {
+		t.Errorf("missing package: %v", err)
+	}
+	if _, err := l.lookNpm("left-pad@1.3.0"); err == nil || !strings.Contains(err.Error(), "does not list") {
+		t.Errorf("unlisted package: %v", err)
+	}
+	// a folder holding another version is refused, not trusted
+	e := l.Lookup(KindNpm, "@cyclonedx/cyclonedx-library@10.3.0")
+	dir := filepath.Join(NpmDir(e), "package")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"@cyclonedx/cyclonedx-library","version":"10.2.0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.lookNpm("@cyclonedx/cyclonedx-library@10.3.0"); err == nil || !strings.Contains(err.Error(), `version "10.2.0"`) {
+		t.Errorf("wrong version: %v", err)
 	}
 }
 

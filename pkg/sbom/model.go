@@ -65,6 +65,10 @@ type File struct {
 	Path   string // inside the artifact, e.g. usr/bin/openshell-gateway
 	SHA256 string
 	Size   int64
+	// SHA1 is the file's SHA-1, which SPDX 2.3 (clause 8.4) requires of
+	// every file beside any other checksum; "" leaves it out (the SPDX
+	// document then carries the SHA256 alone, short of clause 8.4).
+	SHA1 string
 }
 
 // Binary is an ELF executable inside the artifact and what it records of

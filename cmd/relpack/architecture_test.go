@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -152,4 +153,39 @@ func productImports(t *testing.T) map[string][]string {
 		t.Fatalf("found %d packages under the module root; is the walk from the right folder?", len(pkgs))
 	}
 	return pkgs
+}
+
+// maxFuncLines is the longest a function in pkg/ may be without a reason
+// written above it (docs/architecture.md, "Where a change goes").
+const maxFuncLines = 80
+
+// TestNoLongFunctionsWithoutReason: every function in pkg/ longer than
+// maxFuncLines (from func to its closing brace, tests excepted) says why
+// in its doc comment, in a sentence starting "It is long because".
+func TestNoLongFunctionsWithoutReason(t *testing.T) {
+	err := filepath.WalkDir("../../pkg", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, p, nil, parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			n := fset.Position(fn.End()).Line - fset.Position(fn.Pos()).Line + 1
+			if n > maxFuncLines && !strings.Contains(fn.Doc.Text(), "It is long because") {
+				t.Errorf("%s: %s is %d lines, over %d: split it into functions that say their job, or say why not above it (\"It is long because ...\")",
+					fset.Position(fn.Pos()), fn.Name.Name, n, maxFuncLines)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -10,7 +10,10 @@
 // is held to each command's Names by a test).
 package pipeline
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Stage is one step of a job: Name says what it does, in the words of
 // docs/architecture.md; Run does it, reading and adding to the job.
@@ -24,13 +27,25 @@ type Stage[J any] struct {
 // name would add nothing a user acts on). When ctx is cancelled between
 // two stages, Run stops there and returns ctx.Err(). A nil ctx never stops.
 func Run[J any](ctx context.Context, job J, stages []Stage[J]) error {
+	return RunTimed(ctx, job, stages, nil)
+}
+
+// RunTimed is Run, calling took (when not nil) after each stage that ran,
+// failed or not, with its name and wall time: where a job's time goes,
+// for `relpack build --timings` and the benchmarks.
+func RunTimed[J any](ctx context.Context, job J, stages []Stage[J], took func(name string, d time.Duration)) error {
 	for _, s := range stages {
 		if ctx != nil {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if err := s.Run(job); err != nil {
+		start := time.Now()
+		err := s.Run(job)
+		if took != nil {
+			took(s.Name, time.Since(start))
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 type job struct{ ran []string }
@@ -38,5 +39,20 @@ func TestRunWithoutContext(t *testing.T) {
 	j := &job{}
 	if err := Run(nil, j, []Stage[*job]{step("a", nil), step("b", nil)}); err != nil || len(j.ran) != 2 {
 		t.Fatalf("err %v, ran %v", err, j.ran)
+	}
+}
+
+func TestRunTimedReportsEveryStageThatRan(t *testing.T) {
+	boom := errors.New("boom")
+	var timed []string
+	err := RunTimed(context.Background(), &job{}, []Stage[*job]{step("a", nil), step("b", boom), step("c", nil)},
+		func(name string, d time.Duration) {
+			if d < 0 {
+				t.Errorf("%s took %v", name, d)
+			}
+			timed = append(timed, name)
+		})
+	if err != boom || !slices.Equal(timed, []string{"a", "b"}) {
+		t.Fatalf("err %v, timed %v", err, timed)
 	}
 }

@@ -93,6 +93,13 @@ type Config struct {
 	// soname, by name stem ("libz3" matches libz3.so.4 and libz3.so.4.8).
 	Libraries map[string]Library
 
+	// Loaded by sbom and provenance (sbom.go).
+	//
+	// SBOM lists the SBOM formats written for every artifact; Provenance
+	// what the release's provenance statement records of the builder.
+	SBOM       SBOM
+	Provenance Provenance
+
 	lines map[string]int // "targets[2].glibc" -> line, for later errors
 }
 
@@ -109,6 +116,7 @@ type raw struct {
 	rawTarball   `yaml:",inline"`
 	rawLibraries `yaml:",inline"`
 	rawTargets   `yaml:",inline"`
+	rawSBOM      `yaml:",inline"`
 }
 
 // Error is a problem at a place in the file.
@@ -200,6 +208,7 @@ var sections = []section{
 	{"targets", (*loader).targets},                    // catalogue ids or inline distros, floor, per-target inputs
 	{"private libraries", (*loader).privateLibraries}, // targets' private: and libraries.STEM.private agree
 	{"targets given", (*loader).targetsGiven},         // targets: not empty
+	{"sbom and provenance", (*loader).sbom},           // sbom.formats (default both), provenance.builder_id_env
 }
 
 // section is one loader of Parse.

@@ -13,6 +13,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +33,10 @@ import (
 type Config struct {
 	File string // the packaging.yaml read
 	Dir  string // its directory; relative paths in the file start here
+	// SHA256 is the sha256 of the file's bytes, for the provenance
+	// statement; not part of the configuration digest (a comment changes
+	// it, and shapes no artifact).
+	SHA256 string `json:"-"`
 	// given maps each path the file names, made absolute, to the text
 	// the user wrote, for messages (Given).
 	given map[string]string
@@ -287,9 +293,15 @@ func decode(name, dir string, data []byte) (*loader, error) {
 		file: name,
 		root: doc.Content[0],
 		r:    &r,
-		c:    &Config{File: name, Dir: dir, Inputs: map[string]string{}, lines: map[string]int{}},
+		c:    &Config{File: name, Dir: dir, SHA256: sha256Hex(data), Inputs: map[string]string{}, lines: map[string]int{}},
 		seen: map[string]bool{},
 	}, nil
+}
+
+// sha256Hex is the sha256 of b in lower-case hex.
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
 
 func (c *Config) abs(p string) string {

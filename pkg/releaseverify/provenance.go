@@ -98,22 +98,13 @@ func (v *verifier) readListed(name string, limit int64, what, want string) (b []
 	}
 	b, err = v.readSmall(name, limit, what)
 	if err != nil {
-		return nil, false, v.fatalProblem(name, err, "copy the whole release folder relpack build wrote")
+		return nil, false, v.fatal(name, err, "copy the whole release folder relpack build wrote")
 	}
 	if got := sha256hex(b); got != listed {
 		v.fail(name, "has sha256 %s, but SHA256SUMS records %s: it was changed after the build", got, listed)
 		return nil, false, nil
 	}
 	return b, true, nil
-}
-
-// fatalProblem is fatal for a file whose absence is one problem among
-// others: it records it and lets the checks go on.
-func (v *verifier) fatalProblem(name string, err error, advice string) error {
-	if ferr := v.fatal(name, err, advice); ferr != nil {
-		return ferr
-	}
-	return nil
 }
 
 // checkProvenance holds the release's provenance statement to SHA256SUMS,
@@ -180,7 +171,9 @@ func (v *verifier) checkProvenanceSignature(p *manifest.Provenance, statement []
 }
 
 // matchSubjects holds the statement's subjects to the release: exactly
-// its artifacts and SBOMs, each with its sha256.
+// its artifacts and SBOMs, each with its sha256. The differences are
+// reported in one problem (a statement of another release differs in
+// every subject), naming the first few.
 func (v *verifier) matchSubjects(name string, subjects []provenance.Subject) {
 	want := map[string]string{}
 	for _, a := range v.m.Artifacts {
@@ -189,16 +182,17 @@ func (v *verifier) matchSubjects(name string, subjects []provenance.Subject) {
 			want[s.File] = s.SHA256
 		}
 	}
+	var diffs []string
 	got := map[string]bool{}
 	for _, s := range subjects {
 		sum, ok := want[s.Name]
 		switch {
 		case got[s.Name]:
-			v.fail(name, "names the subject %s twice", s.Name)
+			diffs = append(diffs, fmt.Sprintf("names the subject %s twice", s.Name))
 		case !ok:
-			v.fail(name, "names the subject %s, which is not an artifact or SBOM of the release", s.Name)
+			diffs = append(diffs, fmt.Sprintf("names the subject %s, which is not an artifact or SBOM of the release", s.Name))
 		case s.SHA256 != sum:
-			v.fail(name, "records sha256 %s for %s, but the release's is %s: the statement is not this release's", s.SHA256, s.Name, sum)
+			diffs = append(diffs, fmt.Sprintf("records sha256 %s for %s, whose sha256 is %s", s.SHA256, s.Name, sum))
 		}
 		got[s.Name] = true
 	}
@@ -210,8 +204,17 @@ func (v *verifier) matchSubjects(name string, subjects []provenance.Subject) {
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 {
-		v.fail(name, "does not name %s among its subjects: the statement is not this release's", strings.Join(missing, ", "))
+		diffs = append(diffs, "does not name "+strings.Join(missing, ", ")+" among its subjects")
 	}
+	if len(diffs) == 0 {
+		return
+	}
+	more := ""
+	if len(diffs) > 3 {
+		more = fmt.Sprintf(", and %d more differences", len(diffs)-3)
+		diffs = diffs[:3]
+	}
+	v.fail(name, "%s%s: the statement is not this release's", strings.Join(diffs, "; "), more)
 }
 
 // matchRelease holds what the statement says of the release to the

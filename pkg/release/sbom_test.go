@@ -174,7 +174,9 @@ func TestSBOMDocuments(t *testing.T) {
 		el8.Libraries[0].Version != "4.8" || el8.Artifact.DistroPurl != "el-8" || el8.Artifact.Arch != "x86_64" {
 		t.Errorf("el8 document: %+v %+v", el8.Artifact, el8.Libraries)
 	}
-	if !slices.ContainsFunc(el8.Files, func(f sbom.File) bool { return f.Path == "usr/lib/openshell-gateway/libz3.so.4.8" && f.SHA256 == el8.Libraries[0].SHA256 }) {
+	if !slices.ContainsFunc(el8.Files, func(f sbom.File) bool {
+		return f.Path == "usr/lib/openshell-gateway/libz3.so.4.8" && f.SHA256 == el8.Libraries[0].SHA256
+	}) {
 		t.Errorf("el8 files lack its private library: %+v", el8.Files)
 	}
 }

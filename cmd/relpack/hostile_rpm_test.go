@@ -71,6 +71,8 @@ func TestRepoRefusesHostileRPM(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(d, rpm), c.rpm, 0o644); err != nil {
 				t.Fatal(err)
 			}
+			// Its SBOMs and provenance would name the genuine rpm.
+			stripSBOMs(t, d)
 			reseal(t, d, nil, nil)
 			parent := filepath.Dir(d)
 			before := stateOfTree(t, parent)

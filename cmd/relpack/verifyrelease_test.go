@@ -50,7 +50,8 @@ func signedRelease(t *testing.T) (signed, unsigned string, key *sign.Key) {
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 // reseal makes a tampered release self-consistent, as whoever can write
-// the folder can: manifest.json's size and sha256 of each artifact,
+// the folder can: manifest.json's size and sha256 of each artifact and
+// SBOM (the provenance statement is left as it is),
 // SHA256SUMS, and, with key, a fresh SHA256SUMS.asc (the worst case: the
 // sums themselves are signed, so only the package checks can catch it).
 // rename maps old artifact names to new ones.
@@ -66,6 +67,12 @@ func reseal(t *testing.T, dir string, key *sign.Key, rename map[string]string) {
 	for i := range m.Artifacts {
 		a := &m.Artifacts[i]
 		if n, ok := rename[a.File]; ok {
+			for j := range a.SBOMs { // its SBOMs go with it
+				s := &a.SBOMs[j]
+				ns := n + strings.TrimPrefix(s.File, a.File)
+				os.Rename(filepath.Join(dir, s.File), filepath.Join(dir, ns))
+				s.File = ns
+			}
 			a.File = n
 		}
 		data, err := os.ReadFile(filepath.Join(dir, a.File))
@@ -74,6 +81,21 @@ func reseal(t *testing.T, dir string, key *sign.Key, rename map[string]string) {
 		}
 		a.Size, a.SHA256 = int64(len(data)), sum(data)
 		names = append(names, a.File)
+		for j := range a.SBOMs {
+			s := &a.SBOMs[j]
+			data, err := os.ReadFile(filepath.Join(dir, s.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Size, s.SHA256 = int64(len(data)), sum(data)
+			names = append(names, s.File)
+		}
+	}
+	if p := m.Provenance; p != nil {
+		names = append(names, p.File)
+		if p.Signature != "" {
+			names = append(names, p.Signature)
+		}
 	}
 	mb, _ := m.Marshal()
 	os.WriteFile(mp, mb, 0o644)
@@ -92,6 +114,34 @@ func reseal(t *testing.T, dir string, key *sign.Key, rename map[string]string) {
 		}
 		os.WriteFile(filepath.Join(dir, "SHA256SUMS.asc"), asc.Bytes(), 0o644)
 	}
+}
+
+// stripSBOMs removes dir's SBOMs and provenance statement, from the folder
+// and from manifest.json, as a release written before relpack wrote them
+// holds none (call reseal after it): whoever can write an unsigned
+// release's folder can make a replaced artifact pass every check that
+// does not read the artifact itself.
+func stripSBOMs(t *testing.T, dir string) {
+	t.Helper()
+	mp := filepath.Join(dir, "manifest.json")
+	b, _ := os.ReadFile(mp)
+	var m manifest.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Artifacts {
+		for _, s := range m.Artifacts[i].SBOMs {
+			os.Remove(filepath.Join(dir, s.File))
+		}
+		m.Artifacts[i].SBOMs = nil
+	}
+	if p := m.Provenance; p != nil {
+		os.Remove(filepath.Join(dir, p.File))
+		os.Remove(filepath.Join(dir, p.File+".asc"))
+		m.Provenance = nil
+	}
+	mb, _ := m.Marshal()
+	os.WriteFile(mp, mb, 0o644)
 }
 
 // arRead and arWrite take a deb apart and put it together again.
@@ -241,7 +291,7 @@ func TestVerifyReleaseTampered(t *testing.T) {
 		}
 		Problems []struct{ File, Message string }
 	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 || !rep.OK || rep.Trust != "release-key" || rep.OriginVerified || rep.SignedBy != key.Fingerprint || len(rep.Files) != len(artifactsOf(t, signed))+2 {
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 || !rep.OK || rep.Trust != "release-key" || rep.OriginVerified || rep.SignedBy != key.Fingerprint || len(rep.Files) != 3*len(artifactsOf(t, signed))+4 {
 		t.Fatalf("genuine release, --json without --key: exit %d %v %+v\n%s", code, err, rep, stderr)
 	}
 	if !strings.Contains(stderr, "NOT who made them") {
@@ -254,6 +304,17 @@ func TestVerifyReleaseTampered(t *testing.T) {
 
 	deb := artifactNamed(t, signed, "~deb12_amd64.deb")
 	rpm := artifactNamed(t, signed, ".el8.x86_64.rpm")
+	tgz := artifactNamed(t, signed, "-x86_64-unknown-linux-gnu.tar.gz")
+	prov := "provenance.intoto.json"
+	// signProv signs d's statement with k, as the release's signature of it.
+	signProv := func(d string, k *sign.Key) {
+		b, _ := os.ReadFile(filepath.Join(d, prov))
+		var asc bytes.Buffer
+		if err := sign.DetachSignAt(k, bytes.NewReader(b), &asc, time.Unix(1577836800, 0)); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(d, prov+".asc"), asc.Bytes(), 0o644)
+	}
 	other := signtest.Generate(t, "ed25519", "")
 	otherKey, err := sign.LoadKey(other.SecretFile)
 	if err != nil {
@@ -311,6 +372,45 @@ func TestVerifyReleaseTampered(t *testing.T) {
 			os.WriteFile(filepath.Join(d, rpm), b, 0o644)
 			reseal(t, d, key, nil)
 		}, rpm, []string{"is not signed", "manifest.json says the release is signed by " + key.Fingerprint}},
+		{"SBOM of another artifact", func(d string) {
+			for _, suffix := range []string{".spdx.json", ".cdx.json"} {
+				b, _ := os.ReadFile(filepath.Join(d, rpm+suffix))
+				os.WriteFile(filepath.Join(d, deb+suffix), b, 0o644)
+			}
+			reseal(t, d, key, nil)
+		}, deb + ".spdx.json", []string{"describes " + rpm + ", not its artifact " + deb}},
+		{"SBOM of a changed artifact", func(d string) {
+			// The tarball's SBOM is the genuine one; the tarball is not.
+			f, _ := os.OpenFile(filepath.Join(d, tgz), os.O_WRONLY|os.O_APPEND, 0)
+			f.Write([]byte{0})
+			f.Close()
+			reseal(t, d, key, nil)
+		}, tgz + ".cdx.json", []string{"describes " + tgz + " with sha256", "the SBOM is not the artifact's"}},
+		{"SBOM missing", func(d string) {
+			os.Remove(filepath.Join(d, tgz+".spdx.json"))
+		}, tgz + ".spdx.json", []string{"is missing"}},
+		{"provenance of another release", func(d string) {
+			b, _ := os.ReadFile(filepath.Join(unsigned, prov))
+			os.WriteFile(filepath.Join(d, prov), b, 0o644)
+			reseal(t, d, key, nil)
+		}, prov + ".asc", []string{"is not a good signature of provenance.intoto.json by", "by --key " + pub}},
+		{"provenance signed by another key", func(d string) {
+			b, _ := os.ReadFile(filepath.Join(unsigned, prov))
+			os.WriteFile(filepath.Join(d, prov), b, 0o644)
+			signProv(d, otherKey)
+			reseal(t, d, key, nil)
+		}, prov + ".asc", []string{"is not a good signature of provenance.intoto.json"}},
+		{"provenance with other subjects, well signed", func(d string) {
+			// The check of the subjects stands on its own: a statement of
+			// another release, signed by the release's own key.
+			b, _ := os.ReadFile(filepath.Join(unsigned, prov))
+			os.WriteFile(filepath.Join(d, prov), b, 0o644)
+			signProv(d, key)
+			reseal(t, d, key, nil)
+		}, prov, []string{"records sha256", "the statement is not this release's"}},
+		{"provenance signature missing", func(d string) {
+			os.Remove(filepath.Join(d, prov+".asc"))
+		}, prov + ".asc", []string{"is missing"}},
 		{"SHA256SUMS edited with its manifest", func(d string) {
 			editControl(t, filepath.Join(d, deb), func(s string) string { return s + "Essential: yes\n" })
 			reseal(t, d, nil, nil) // the old SHA256SUMS.asc stays

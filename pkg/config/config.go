@@ -13,6 +13,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +33,10 @@ import (
 type Config struct {
 	File string // the packaging.yaml read
 	Dir  string // its directory; relative paths in the file start here
+	// SHA256 is the sha256 of the file's bytes, for the provenance
+	// statement; not part of the configuration digest (a comment changes
+	// it, and shapes no artifact).
+	SHA256 string `json:"-"`
 	// given maps each path the file names, made absolute, to the text
 	// the user wrote, for messages (Given).
 	given map[string]string
@@ -93,6 +99,13 @@ type Config struct {
 	// soname, by name stem ("libz3" matches libz3.so.4 and libz3.so.4.8).
 	Libraries map[string]Library
 
+	// Loaded by sbom and provenance (sbom.go).
+	//
+	// SBOM lists the SBOM formats written for every artifact; Provenance
+	// what the release's provenance statement records of the builder.
+	SBOM       SBOM
+	Provenance Provenance
+
 	lines map[string]int // "targets[2].glibc" -> line, for later errors
 }
 
@@ -109,6 +122,7 @@ type raw struct {
 	rawTarball   `yaml:",inline"`
 	rawLibraries `yaml:",inline"`
 	rawTargets   `yaml:",inline"`
+	rawSBOM      `yaml:",inline"`
 }
 
 // Error is a problem at a place in the file.
@@ -200,6 +214,7 @@ var sections = []section{
 	{"targets", (*loader).targets},                    // catalogue ids or inline distros, floor, per-target inputs
 	{"private libraries", (*loader).privateLibraries}, // targets' private: and libraries.STEM.private agree
 	{"targets given", (*loader).targetsGiven},         // targets: not empty
+	{"sbom and provenance", (*loader).sbom},           // sbom.formats (default both), provenance.builder_id_env
 }
 
 // section is one loader of Parse.
@@ -278,9 +293,15 @@ func decode(name, dir string, data []byte) (*loader, error) {
 		file: name,
 		root: doc.Content[0],
 		r:    &r,
-		c:    &Config{File: name, Dir: dir, Inputs: map[string]string{}, lines: map[string]int{}},
+		c:    &Config{File: name, Dir: dir, SHA256: sha256Hex(data), Inputs: map[string]string{}, lines: map[string]int{}},
 		seen: map[string]bool{},
 	}, nil
+}
+
+// sha256Hex is the sha256 of b in lower-case hex.
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
 
 func (c *Config) abs(p string) string {

@@ -237,9 +237,13 @@ func TestValidateAcceptsRealShapes(t *testing.T) {
 		if a.Kind == "deb" {
 			a.File = strings.Replace(a.File, "0.1.0-1", "0.0.38~dev.108+g152d059-1", 1)
 			a.PackageVersion = "1:0.0.38~dev.108+g152d059-1~deb12"
+			for j := range a.SBOMs { // named after their artifact
+				a.SBOMs[j].File = strings.Replace(a.SBOMs[j].File, "0.1.0-1", "0.0.38~dev.108+g152d059-1", 1)
+			}
 		}
 	}
 	m.Signing = &manifest.Signing{Fingerprint: strings.Repeat("AB12", 10), KeyID: strings.Repeat("CD34", 4), UserID: "OpenShell Release <release@example.com>", Signature: "SHA256SUMS.asc", PublicKey: "KEY.asc"}
+	m.Provenance = &manifest.Provenance{File: "provenance.intoto.json", Signature: "provenance.intoto.json.asc"} // a signed release signs it
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -34,8 +34,24 @@ const MaxEpoch int64 = 1<<32 - 1
 // ReleaseFiles are the names relpack itself writes beside a release's
 // artifacts. An artifact of one of these names would take the place of
 // the release's own record, checksums, signature or public key (a KEY.asc
-// users import), so Validate refuses it.
-var ReleaseFiles = []string{"manifest.json", "SHA256SUMS", "SHA256SUMS.asc", "KEY.asc"}
+// users import, a provenance statement), so Validate refuses it.
+var ReleaseFiles = []string{"manifest.json", "SHA256SUMS", "SHA256SUMS.asc", "KEY.asc", ProvenanceFile, ProvenanceFile + ".asc"}
+
+// ProvenanceFile is the release's provenance statement (pkg/provenance's
+// FileName; this package imports none of the writers, so the names are
+// repeated here and pkg/release's tests hold them equal).
+const ProvenanceFile = "provenance.intoto.json"
+
+// SBOM formats and the suffix each adds to its artifact's file name
+// (pkg/sbom's SPDXSuffix and CycloneDXSuffix).
+const (
+	SBOMSPDX      = "spdx"
+	SBOMCycloneDX = "cyclonedx"
+)
+
+// SBOMSuffix maps an SBOM format to its suffix: ARTIFACT.spdx.json,
+// ARTIFACT.cdx.json.
+var SBOMSuffix = map[string]string{SBOMSPDX: ".spdx.json", SBOMCycloneDX: ".cdx.json"}
 
 // CheckEpoch refuses a source_date_epoch outside 0..MaxEpoch; the message
 // says the range and what it comes from, for the caller to prefix with
@@ -111,6 +127,24 @@ type Manifest struct {
 	// Planned lists every artifact the whole release plans (a partial
 	// release's own and the others'), so a merge can tell what is missing.
 	Planned []Planned `json:"planned,omitempty"`
+	// Provenance names the release's provenance statement and, when the
+	// release is signed, its detached signature; nil in a release written
+	// before relpack wrote one.
+	Provenance *Provenance `json:"provenance,omitempty"`
+}
+
+// Provenance is the release's in-toto statement (docs/sbom.md).
+type Provenance struct {
+	File      string `json:"file"`                // "provenance.intoto.json"
+	Signature string `json:"signature,omitempty"` // "provenance.intoto.json.asc" when signed
+}
+
+// SBOM is one SBOM of an artifact, a file of the release beside it.
+type SBOM struct {
+	File   string `json:"file"`   // ARTIFACT + SBOMSuffix[Format]
+	Format string `json:"format"` // SBOMSPDX or SBOMCycloneDX
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
 }
 
 // Planned is one artifact a release plans.
@@ -242,6 +276,10 @@ type Artifact struct {
 	// package's relations, sorted by name; empty when the distro's own
 	// repositories serve them all.
 	Repositories []Repository `json:"repositories,omitempty"`
+	// SBOMs are the artifact's software bills of materials, in the order
+	// of SBOMSuffix's formats (spdx, cyclonedx); none when the
+	// configuration turns them off.
+	SBOMs []SBOM `json:"sboms,omitempty"`
 }
 
 // Sidecar is a library shipped beside the binary in a tarball.
@@ -484,6 +522,7 @@ func (m *Manifest) Validate() error {
 	c.inputs(m.Inputs)
 	c.partial(m)
 	c.signing(m.Signing)
+	c.provenance(m.Provenance, m.Signing != nil)
 	if len(c.e.Problems) == 0 {
 		return nil
 	}
@@ -581,6 +620,14 @@ func (c *checker) artifacts(arts []Artifact, ids map[string]bool) {
 		files[a.File] = true
 		c.artifact(f, a, ids)
 	}
+	for i, a := range arts {
+		for j, s := range a.SBOMs {
+			if files[s.File] {
+				c.fail(fmt.Sprintf("artifacts[%d].sboms[%d].file", i, j), s.File, "listed twice")
+			}
+			files[s.File] = true
+		}
+	}
 }
 
 // artifact checks one artifact's fields after its file name; f is its
@@ -613,6 +660,52 @@ func (c *checker) artifact(f string, a Artifact, ids map[string]bool) {
 	c.match(f+"runpath", a.Runpath, true, runpathRE, "a RUNPATH such as $ORIGIN/../lib")
 	c.sidecar(f+"sidecar.", a.Sidecar)
 	c.repositories(f, a.Repositories)
+	c.sboms(f, a)
+}
+
+// sboms checks an artifact's SBOMs: each format once, in the order
+// SBOMSPDX, SBOMCycloneDX, each file named after the artifact with its
+// format's suffix (so no SBOM can take another file's place).
+func (c *checker) sboms(f string, a Artifact) {
+	last := -1
+	for j, s := range a.SBOMs {
+		g := fmt.Sprintf("%ssboms[%d].", f, j)
+		rank := slices.Index([]string{SBOMSPDX, SBOMCycloneDX}, s.Format)
+		switch {
+		case rank < 0:
+			c.fail(g+"format", s.Format, "want one of spdx, cyclonedx")
+		case rank <= last:
+			c.fail(g+"format", s.Format, "listed twice or out of order (spdx before cyclonedx)")
+		}
+		if rank > last {
+			last = rank
+		}
+		c.match(g+"file", s.File, false, safeFileRE, wantFile)
+		if suffix, ok := SBOMSuffix[s.Format]; ok && s.File != "" && s.File != a.File+suffix {
+			c.fail(g+"file", s.File, "not the artifact's name with the "+s.Format+" suffix ("+a.File+suffix+")")
+		}
+		c.match(g+"sha256", s.SHA256, false, sha256RE, wantSHA256)
+		if s.Size < 0 {
+			c.fail(g+"size", fmt.Sprint(s.Size), "negative")
+		}
+	}
+}
+
+// provenance checks the provenance record, if any: its fixed names, and a
+// signature exactly when the release is signed.
+func (c *checker) provenance(p *Provenance, signed bool) {
+	if p == nil {
+		return
+	}
+	if p.File != ProvenanceFile {
+		c.fail("provenance.file", p.File, "want "+ProvenanceFile)
+	}
+	switch {
+	case signed && p.Signature != ProvenanceFile+".asc":
+		c.fail("provenance.signature", p.Signature, "want "+ProvenanceFile+".asc: a signed release signs its provenance")
+	case !signed && p.Signature != "":
+		c.fail("provenance.signature", p.Signature, "an unsigned release (no signing record) has no provenance signature")
+	}
 }
 
 // sidecar checks a tarball's sidecar library record, if any; f ends in

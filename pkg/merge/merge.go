@@ -31,6 +31,7 @@ import (
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
 	"relpack/pkg/pack"
+	"relpack/pkg/provenance"
 	"relpack/pkg/release"
 	"relpack/pkg/releaseverify"
 	"relpack/pkg/sign"
@@ -75,6 +76,7 @@ var stages = []pipeline.Stage[*job]{
 	{Name: "verify each partial", Run: (*job).verifyPartials},                  // pkg/releaseverify as a user would; manifest unchanged since read
 	{Name: "check every artifact is there", Run: (*job).checkArtifactFiles},    // each file present at its recorded size
 	{Name: "make the merged manifest", Run: (*job).makeManifest},               // partial fields dropped, inputs joined and sorted
+	{Name: "make the merged provenance", Run: (*job).mergeProvenance},          // the partials' statements agree; subjects of all, no selectors
 	{Name: "publish", Run: (*job).publish},                                     // release.Publish: lock --out, staging folder (stagingStages), journaled swap
 }
 
@@ -82,6 +84,7 @@ var stages = []pipeline.Stage[*job]{
 // stage, between taking --out and the swap.
 var stagingStages = []pipeline.Stage[*job]{
 	{Name: "stage the artifacts", Run: (*job).stageArtifacts},                // verified copies: sha256 and size checked as copied
+	{Name: "write the provenance", Run: (*job).writeProvenance},              // the merged statement, as a single build writes it
 	{Name: "manifest, sums and signature", Run: (*job).writeManifestAndSums}, // manifest.json, SHA256SUMS; signed: SHA256SUMS.asc, KEY.asc
 }
 
@@ -113,6 +116,9 @@ type job struct {
 	// added by "make the merged manifest"
 	merged       manifest.Manifest
 	manifestJSON []byte
+
+	// added by "make the merged provenance"; nil: the partials have none
+	prov *provenance.Release
 
 	// added by "publish", for stagingStages
 	stage  string   // the staging folder release.Publish made
@@ -236,6 +242,9 @@ func (j *job) collectArtifacts() error {
 					o.dir, p.dir, a.File, strings.Join(o.m.Selectors, " --only "), strings.Join(p.m.Selectors, " --only "))
 			}
 			j.owner[a.File] = p
+			for _, s := range a.SBOMs {
+				j.owner[s.File] = p // an artifact's SBOMs come with it
+			}
 			j.arts = append(j.arts, a)
 		}
 	}
@@ -379,7 +388,7 @@ func (j *job) verifyPartial(p *partial, keyring openpgp.EntityList) error {
 // its recorded size, before the output folder is touched (its sha256 is
 // checked on the copy published). Adds nothing.
 func (j *job) checkArtifactFiles() error {
-	for _, a := range j.arts {
+	for _, a := range withSBOMs(j.arts) {
 		dir := j.owner[a.File].dir
 		p := filepath.Join(dir, a.File)
 		st, err := regular.Check(p)
@@ -443,7 +452,7 @@ func (j *job) publish() error {
 // stage, refusing one whose bytes are not the manifest's, and adds each to
 // staged.
 func (j *job) stageArtifacts() error {
-	for _, a := range j.arts {
+	for _, a := range withSBOMs(j.arts) {
 		if err := copyVerified(j.ctx, j.owner[a.File].dir, a, j.stage); err != nil {
 			return err
 		}
@@ -457,6 +466,12 @@ func (j *job) stageArtifacts() error {
 // and, signed, SHA256SUMS.asc and KEY.asc into stage, and adds them to
 // staged in publishing order (SHA256SUMS last).
 func (j *job) writeManifestAndSums() error {
+	if j.key != nil && j.prov != nil {
+		if err := release.SignProvenance(j.stage, j.key, time.Unix(j.merged.SourceDateEpoch, 0).UTC()); err != nil {
+			return err
+		}
+		j.staged = append(j.staged, provenance.FileName+".asc")
+	}
 	var paths []string
 	for _, n := range j.staged {
 		paths = append(paths, filepath.Join(j.stage, n))
@@ -617,6 +632,20 @@ func dirList(parts []*partial) string {
 		ds = append(ds, p.dir)
 	}
 	return strings.Join(ds, ", ")
+}
+
+// withSBOMs lists arts and, after each, its SBOMs as files of the same
+// kind (a name, a size, a sha256), for the checks and copies that treat
+// them alike.
+func withSBOMs(arts []manifest.Artifact) []manifest.Artifact {
+	var out []manifest.Artifact
+	for _, a := range arts {
+		out = append(out, a)
+		for _, s := range a.SBOMs {
+			out = append(out, manifest.Artifact{File: s.File, Size: s.Size, SHA256: s.SHA256})
+		}
+	}
+	return out
 }
 
 // copyVerified copies dir/a.File into stage, hashing what it copies, and

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -48,6 +47,26 @@ func demoConfig(t *testing.T, edit func(string) string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// checkout makes a checkout of the demo at dir (demo/packaging.yaml and
+// fixtures/ beside it, as in the repository) and returns dir.
+func checkout(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "demo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := exec.Command("cp", "-a", "../../testdata/fixtures", filepath.Join(dir, "fixtures")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, o)
+	}
+	b, err := os.ReadFile("../../testdata/demo/packaging.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "demo", "packaging.yaml"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // relpack runs the CLI and fails the test unless it exits 0.
@@ -103,18 +122,24 @@ func TestSplitAndMerge(t *testing.T) {
 	cfg := demoConfig(t, nil)
 	dir := t.TempDir()
 	full, px, pa := filepath.Join(dir, "full"), filepath.Join(dir, "x86_64"), filepath.Join(dir, "aarch64")
-	relpack(t, "build", "-q", "-c", cfg, "--version", demoVersion, "--out", full)
-	// The x86_64 job's checkout has no aarch64 binaries or libraries:
-	// it needs none, and paths are not part of the configuration digest.
-	x86Only := demoConfig(t, func(s string) string {
-		s = regexp.MustCompile(`/\S*/fixtures/demo/aarch64-`).ReplaceAllString(s, "/nonexistent/aarch64-")
-		return regexp.MustCompile(`/\S*/fixtures/aarch64/`).ReplaceAllString(s, "/nonexistent/")
-	})
-	if _, e, code := clitest.Run(t, "build", "-c", x86Only, "--version", demoVersion, "--out", filepath.Join(dir, "never")); code != 1 || !strings.Contains(e, "/nonexistent/aarch64-") {
+	// Each job runs in a checkout of the repository, at the same place
+	// (a CI runner's work folder), so packaging.yaml's path and bytes,
+	// which the provenance records, are the same. The x86_64 job's
+	// checkout has no aarch64 binaries or libraries: it needs none.
+	co := checkout(t, filepath.Join(dir, "checkout"))
+	pcfg := filepath.Join(co, "demo", "packaging.yaml")
+	relpack(t, "build", "-q", "-c", pcfg, "--version", demoVersion, "--out", full)
+	relpack(t, "build", "-q", "-c", pcfg, "--version", demoVersion, "--only", "aarch64", "--out", pa)
+	arm, _ := filepath.Glob(filepath.Join(co, "fixtures", "demo", "aarch64-*"))
+	for _, p := range append(arm, filepath.Join(co, "fixtures", "aarch64")) {
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, e, code := clitest.Run(t, "build", "-c", pcfg, "--version", demoVersion, "--out", filepath.Join(dir, "never")); code != 1 || !strings.Contains(e, "aarch64-unknown-linux-gnu/openshell-gateway): the file does not exist") {
 		t.Fatalf("a full build without the aarch64 inputs: exit %d\n%s", code, e)
 	}
-	relpack(t, "build", "-q", "-c", x86Only, "--version", demoVersion, "--only", "x86_64", "--out", px)
-	relpack(t, "build", "-q", "-c", cfg, "--version", demoVersion, "--only", "aarch64", "--out", pa)
+	relpack(t, "build", "-q", "-c", pcfg, "--version", demoVersion, "--only", "x86_64", "--out", px)
 
 	for _, p := range []string{px, pa} {
 		m, err := manifest.ReadValid(filepath.Join(p, "manifest.json"))

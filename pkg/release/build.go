@@ -161,6 +161,7 @@ func writeAll(ctx context.Context, plan []*artifact, dir string, progress func(s
 type artifact struct {
 	entry manifest.Artifact
 	write func(dir string) (string, error) // returns the file name written
+	bom   *bomPlan                         // what its SBOM says (sbom.go)
 }
 
 // afterSnapshot, when set by a test, runs once every source is copied: it
@@ -187,6 +188,8 @@ var buildStages = []pipeline.Stage[*job]{
 	{Name: "plan packages per target", Run: (*job).planPackages},       // dependencies, private libraries, package names
 	{Name: "name every artifact", Run: (*job).nameArtifacts},           // the whole release's names, clashes, lengths
 	{Name: "write payloads and artifacts", Run: (*job).writeArtifacts}, // on every core, into the staging folder
+	{Name: "write SBOMs", Run: (*job).writeSBOMs},                      // each artifact's, in packaging.yaml's formats, beside it
+	{Name: "write the provenance", Run: (*job).writeProvenance},        // the release's in-toto statement: subjects, inputs, config
 	{Name: "sums, manifest and signatures", Run: (*job).writeSums},     // manifest.json, SHA256SUMS, SHA256SUMS.asc, KEY.asc
 	{Name: "publish", Run: (*job).publish},                             // journaled swap; the earlier release's files out
 }
@@ -202,9 +205,10 @@ type job struct {
 	ctx  context.Context // never nil
 
 	// added by "check the options"
-	ver    version.Version
-	policy policySet
-	mtime  time.Time // SOURCE_DATE_EPOCH: every archive entry, package and signature
+	ver     version.Version
+	policy  policySet
+	mtime   time.Time // SOURCE_DATE_EPOCH: every archive entry, package and signature
+	builder string    // the provenance's builder id (provenance: builder_id_env), "" when none
 
 	// added by "unlock the signing key"
 	signing *sign.Key // nil: unsigned
@@ -236,7 +240,7 @@ type job struct {
 	plan []*artifact
 
 	// added by "name every artifact"
-	names map[string]bool // the files of plan
+	names map[string]bool // the files of plan and their SBOMs
 
 	// added by "sums, manifest and signatures"
 	written []string // every file of the staging folder, in publishing order (SHA256SUMS last)
@@ -343,7 +347,8 @@ func (j *job) checkOptions() error {
 		return err
 	}
 	j.mtime = time.Unix(j.opts.Epoch, 0).UTC()
-	return nil
+	j.builder, err = j.builderID()
+	return err
 }
 
 // unlockKey reads --sign and the signing section; it adds the unlocked
@@ -621,6 +626,13 @@ func (j *job) nameArtifacts() error {
 		if err := checkFileName(a.entry.File, j.opts.Version); err != nil {
 			return err
 		}
+		// Its SBOMs are files of the release too (write SBOMs), named after it.
+		for _, f := range j.cfg.SBOM.Formats {
+			j.names[sbomName(a.entry.File, f)] = true
+			if err := checkFileName(sbomName(a.entry.File, f), j.opts.Version); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -633,19 +645,24 @@ func (j *job) writeArtifacts() error {
 	return writeAll(j.ctx, j.plan, j.stage, j.progress)
 }
 
-// writeSums reads the written plan and the key; it adds the manifest's
-// artifacts, writes manifest.json, SHA256SUMS and (signed) SHA256SUMS.asc
-// and KEY.asc into the staging folder, and adds the list of files to
-// publish.
+// writeSums reads the written plan with its SBOMs, the provenance and the
+// key; it adds the manifest's artifacts, signs the provenance (signed:
+// provenance.intoto.json.asc), writes manifest.json, SHA256SUMS and
+// (signed) SHA256SUMS.asc and KEY.asc into the staging folder, and adds
+// the list of files to publish.
 func (j *job) writeSums() error {
 	m := j.m
 	for _, a := range j.plan {
 		m.Artifacts = append(m.Artifacts, a.entry)
 	}
 	sort.Slice(m.Artifacts, func(i, k int) bool { return m.Artifacts[i].File < m.Artifacts[k].File })
-	var names []string
-	for _, a := range m.Artifacts {
-		names = append(names, a.File)
+	names := ReleaseFileNames(m)
+	if j.signing != nil && m.Provenance != nil {
+		if err := SignProvenance(j.stage, j.signing, j.mtime); err != nil {
+			return err
+		}
+		m.Provenance.Signature = m.Provenance.File + ".asc"
+		names = append(names, m.Provenance.Signature)
 	}
 	mj, err := m.Marshal()
 	if err != nil {
@@ -672,6 +689,23 @@ func (j *job) writeSums() error {
 	}
 	j.written = append(names, final...)
 	return nil
+}
+
+// ReleaseFileNames are the files of release m SHA256SUMS lists besides
+// manifest.json and the provenance's signature: each artifact and its
+// SBOMs, then the provenance statement.
+func ReleaseFileNames(m *manifest.Manifest) []string {
+	var names []string
+	for _, a := range m.Artifacts {
+		names = append(names, a.File)
+		for _, s := range a.SBOMs {
+			names = append(names, s.File)
+		}
+	}
+	if m.Provenance != nil {
+		names = append(names, m.Provenance.File)
+	}
+	return names
 }
 
 // publish reads the staged files and the earlier build; it swaps the

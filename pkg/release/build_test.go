@@ -57,15 +57,18 @@ func TestDemoArtifacts(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("artifacts:\n got %q\nwant %q", got, want)
 	}
-	// Exactly the artifacts, the manifest and the sums: no staging or
-	// temporary files left behind.
+	// Exactly the artifacts, their SBOMs, the provenance, the manifest
+	// and the sums: no staging or temporary files left behind.
 	entries, _ := os.ReadDir(dist)
 	var names []string
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
 	sort.Strings(names)
-	wantNames := append(append([]string{}, want...), "SHA256SUMS", "manifest.json")
+	wantNames := append(append([]string{}, want...), "SHA256SUMS", "manifest.json", "provenance.intoto.json")
+	for _, a := range want {
+		wantNames = append(wantNames, a+".spdx.json", a+".cdx.json")
+	}
 	sort.Strings(wantNames)
 	if !reflect.DeepEqual(names, wantNames) {
 		t.Errorf("output folder holds %q", names)
@@ -91,8 +94,8 @@ func TestSHA256SUMSVerifies(t *testing.T) {
 	testdeps.Tools(t, "sha256sum")
 	dist := demoDist(t)
 	out := sh(t, dist, "sha256sum", "--strict", "-c", "SHA256SUMS")
-	if n := strings.Count(out, ": OK"); n != 23 {
-		t.Errorf("sha256sum -c checked %d files, want 23 (22 artifacts + manifest.json):\n%s", n, out)
+	if n := strings.Count(out, ": OK"); n != 68 {
+		t.Errorf("sha256sum -c checked %d files, want 68 (22 artifacts, their 44 SBOMs, provenance.intoto.json, manifest.json):\n%s", n, out)
 	}
 }
 

@@ -243,8 +243,11 @@ func safeName(n string) bool {
 var releaseFiles = manifest.ReleaseFiles
 
 // isArtifactName reports whether n has the shape of an artifact relpack
-// writes (tarball, deb, rpm).
+// writes (tarball, deb, rpm) or of an artifact's SBOM.
 func isArtifactName(n string) bool {
+	for _, suffix := range manifest.SBOMSuffix {
+		n = strings.TrimSuffix(n, suffix)
+	}
 	return safeName(n) && (strings.HasSuffix(n, ".tar.gz") || strings.HasSuffix(n, ".deb") || strings.HasSuffix(n, ".rpm"))
 }
 
@@ -278,7 +281,14 @@ func staleFiles(dir string, old *manifest.Manifest, written map[string]bool, war
 		return nil
 	}
 	var out []string
+	var files []manifest.Artifact // the artifacts, and their SBOMs as files of the same kind
 	for _, a := range old.Artifacts {
+		files = append(files, a)
+		for _, s := range a.SBOMs {
+			files = append(files, manifest.Artifact{File: s.File, SHA256: s.SHA256})
+		}
+	}
+	for _, a := range files {
 		n := a.File
 		if written[n] || slices.Contains(out, n) {
 			continue

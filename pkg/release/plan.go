@@ -56,7 +56,7 @@ func planTarball(cfg *config.Config, in *Input, policies policySet, mtime time.T
 	}
 	return artifact{entry: e, write: func(dir string) (string, error) {
 		return name, pack.WriteTarGz(filepath.Join(dir, name), entries, mtime)
-	}}
+	}, bom: tarballBOM(in, entries, cfg.Name, nil)}
 }
 
 // planPackage plans the package of input in for distro target d: its
@@ -114,7 +114,7 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 			err = fmt.Errorf("nfpm named the package %s, planned as %s", filepath.Base(p), name)
 		}
 		return filepath.Base(p), err
-	}}, nil
+	}, bom: packageBOM(in, files, cfg.Binary, priv.Libs, PrivateDir(cfg.Name))}, nil
 }
 
 // resolveTarget is deps.ResolveTarget for the package of in on target d;

@@ -118,6 +118,7 @@ func planSidecar(cfg *config.Config, in *Input, policies policySet, mtime time.T
 		write: func(dir string) (string, error) {
 			return name, pack.WriteTarGz(filepath.Join(dir, name), entries, mtime)
 		},
+		bom: tarballBOM(in, entries, "bin/"+cfg.Name, libs),
 	}
 	return a, nil
 }

@@ -42,6 +42,10 @@ type source struct {
 	Path   string // the private copy
 	SHA256 string
 	Size   int64
+	// What the configuration names it as ("input TRIPLE", "license_file",
+	// "files[0].src", "libraries.libz3.files.x86_64"): the role the
+	// provenance statement gives it.
+	What string
 }
 
 // A message about a source names it as the user gave it, never the
@@ -152,7 +156,7 @@ func (s *snapshot) take(cfg *config.Config, at, what, p string) (*source, error)
 	if n != st.Size() {
 		return nil, fmt.Errorf("%s: %s %s changed while it was read (%d bytes, then %d); run the release job on finished files", at, what, name, st.Size(), n)
 	}
-	src := &source{Orig: p, Name: name, Path: dst, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+	src := &source{Orig: p, Name: name, Path: dst, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, What: what}
 	s.copies[p] = src
 	s.orig[dst] = p
 	return src, nil

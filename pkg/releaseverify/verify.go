@@ -220,6 +220,8 @@ var verifyChecks = []pipeline.Stage[*verifier]{
 	{Name: "check the signature of SHA256SUMS", Run: (*verifier).checkSumsSignature}, // with the caller's key or KEY.asc; adds keyring
 	{Name: "match SHA256SUMS and the manifest", Run: (*verifier).matchSums},          // every file listed in both, once
 	{Name: "check every artifact", Run: (*verifier).checkArtifacts},                  // size, sha256, a deb's or rpm's own metadata
+	{Name: "check every SBOM", Run: (*verifier).checkSBOMs},                          // size, sha256, the artifact it describes
+	{Name: "check the provenance", Run: (*verifier).checkProvenance},                 // signature, subjects exactly the artifacts and SBOMs
 }
 
 // errStop ends the checks after a problem that leaves the later ones
@@ -339,6 +341,9 @@ func (v *verifier) matchSums() error {
 			continue
 		}
 		byFile[a.File] = a
+	}
+	for _, name := range sumsFiles(v.m) {
+		byFile[name] = &manifest.Artifact{File: name}
 	}
 	for _, name := range v.order {
 		if name != "manifest.json" && byFile[name] == nil {

@@ -19,6 +19,7 @@ func newBuildCmd() *cobra.Command {
 		bins, only        []string
 		asJSON, quiet     bool
 		clean, signFlag   bool
+		timings           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "build -c packaging.yaml --version V [--bin TRIPLE=PATH]... [--only SELECTOR]... [--out DIR]",
@@ -60,9 +61,13 @@ the same inputs give the same bytes anywhere.`,
 			if !quiet && !asJSON && isTerminal(os.Stderr) && os.Getenv("CI") == "" {
 				progress = cmd.ErrOrStderr()
 			}
+			var stageTimes io.Writer
+			if timings {
+				stageTimes = cmd.ErrOrStderr()
+			}
 			ctx, stop := interruptible(cmd.ErrOrStderr())
 			defer stop()
-			m, err := release.Run(release.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag, Only: only, Tool: buildVersion()})
+			m, err := release.Run(release.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag, Only: only, Tool: buildVersion(), Timings: stageTimes})
 			if err != nil {
 				return &exitError{code: signals(cmd.ErrOrStderr()).Code(err, 1), msg: err.Error()}
 			}
@@ -96,6 +101,7 @@ the same inputs give the same bytes anywhere.`,
 	cmd.Flags().BoolVar(&signFlag, "sign", false, "sign packages and SHA256SUMS with packaging.yaml's signing key (passphrase from RELPACK_SIGNING_PASSPHRASE)")
 	cmd.Flags().StringArrayVar(&only, "only", nil, "build a partial release: only the artifacts of a triple, arch (x86_64, aarch64), distro target id or kind (tarball, deb, rpm); repeatable; join the partials with relpack merge")
 	cmd.Flags().BoolVar(&clean, "clean", false, "replace an earlier build's artifacts in --out (removing those not written again)")
+	cmd.Flags().BoolVar(&timings, "timings", false, "print each stage's wall time on stderr as it ends (where a build's time goes; bench/build-realistic.sh uses it)")
 	cmd.MarkFlagRequired("version")
 	return cmd
 }

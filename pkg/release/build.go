@@ -65,6 +65,9 @@ type Options struct {
 	// Only selects the artifacts of a partial release (split.go): triples,
 	// arches, distro target ids or kinds. Empty: the whole release.
 	Only []string
+	// Timings receives each stage's wall time as it ends, one line each
+	// (relpack build --timings); nil: none.
+	Timings io.Writer
 	// Tool is relpack's own version, recorded in config_digest.
 	Tool string
 }
@@ -295,7 +298,11 @@ func runStages(opts Options, stages []pipeline.Stage[*job]) (m *manifest.Manifes
 	// No context here: the stages look at it where a build can stop
 	// (the passphrase, the copies, the writers, before publishing), and
 	// nowhere else, so an interrupted build says what it always said.
-	if err := pipeline.Run(nil, j, stages); err != nil {
+	var took func(string, time.Duration)
+	if opts.Timings != nil {
+		took = func(name string, d time.Duration) { fmt.Fprintf(opts.Timings, "stage %-30s %8.3fs\n", name, d.Seconds()) }
+	}
+	if err := pipeline.RunTimed(nil, j, stages, took); err != nil {
 		return nil, err
 	}
 	return j.m, nil

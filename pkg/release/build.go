@@ -300,7 +300,9 @@ func runStages(opts Options, stages []pipeline.Stage[*job]) (m *manifest.Manifes
 	// nowhere else, so an interrupted build says what it always said.
 	var took func(string, time.Duration)
 	if opts.Timings != nil {
-		took = func(name string, d time.Duration) { fmt.Fprintf(opts.Timings, "stage %-30s %8.3fs\n", name, d.Seconds()) }
+		took = func(name string, d time.Duration) {
+			fmt.Fprintf(opts.Timings, "stage %-30s %8.3fs\n", name, d.Seconds())
+		}
 	}
 	if err := pipeline.RunTimed(nil, j, stages, took); err != nil {
 		return nil, err

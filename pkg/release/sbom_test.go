@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"relpack/internal/pipeline"
+	"relpack/internal/sbomtest"
 	"relpack/pkg/components"
 	"relpack/pkg/config"
 	"relpack/pkg/manifest"
@@ -71,6 +73,7 @@ func TestDemoSBOMsAndProvenance(t *testing.T) {
 			if err != nil || file != a.File || sum != a.SHA256 {
 				t.Errorf("%s describes %s %s (%v), want %s %s", s.File, file, sum, err, a.File, a.SHA256)
 			}
+			validateSBOM(t, s, b)
 			subjects = append(subjects, provenance.Subject{Name: s.File, SHA256: s.SHA256})
 		}
 	}
@@ -250,5 +253,24 @@ func TestPartialWithoutSBOMs(t *testing.T) {
 	if st.Release.BuilderID != "https://ci.example.org/runs/1" || !slices.Equal(st.Release.Selectors, []string{"x86_64-unknown-linux-musl"}) ||
 		len(st.Subjects) != 1 || st.Subjects[0] != (provenance.Subject{Name: m.Artifacts[0].File, SHA256: m.Artifacts[0].SHA256}) {
 		t.Errorf("statement %+v", st)
+	}
+}
+
+// validateSBOM holds an SBOM a real build wrote to the independent
+// validators: spdx/tools-golang's reader and validator, the official
+// CycloneDX 1.6 JSON schema (internal/sbomtest).
+func validateSBOM(t *testing.T, s manifest.SBOM, b []byte) {
+	t.Helper()
+	var err error
+	switch s.Format {
+	case "spdx":
+		_, err = sbomtest.SPDX(b)
+	case "cyclonedx":
+		err = sbomtest.CycloneDX(t, b)
+	default:
+		err = fmt.Errorf("unknown format %q", s.Format)
+	}
+	if err != nil {
+		t.Errorf("%s: %v", s.File, err)
 	}
 }

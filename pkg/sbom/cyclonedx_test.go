@@ -2,91 +2,25 @@ package sbom
 
 import (
 	"bytes"
-	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"relpack/internal/testdeps"
+	"relpack/internal/sbomtest"
 )
 
-// cdxLibrary is the npm package whose res/schema/ holds the official
-// CycloneDX JSON schemas; scripts/install-test-deps.sh fetches it.
-const cdxLibrary = "@cyclonedx/cyclonedx-library@10.3.0"
-
-// The schema files, and the URL each one's $id (or the $ref that names
-// it, relative to bom-1.6's $id) gives it.
-var cdxSchemaFiles = map[string]string{
-	"bom-1.6.SNAPSHOT.schema.json":  "http://cyclonedx.org/schema/bom-1.6.schema.json",
-	"spdx.SNAPSHOT.schema.json":     "http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json",
-	"jsf-0.82.SNAPSHOT.schema.json": "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json",
-}
-
-// noNetwork is the schema compiler's loader: every schema is one of the
-// local files added as a resource; anything else is an error, never a
-// download.
-type noNetwork struct{}
-
-func (noNetwork) Load(url string) (any, error) {
-	return nil, fmt.Errorf("schema %s is not among the local CycloneDX schema files (no network at test time)", url)
-}
-
-var (
-	cdxSchemaOnce sync.Once
-	cdxSchema     *jsonschema.Schema
-	cdxSchemaErr  error
-)
-
-// bom16Schema compiles the official CycloneDX 1.6 JSON schema, with its
-// $refs resolved to the local files and formats asserted (date-time,
-// iri-reference, idn-email are checked, not only annotated).
-func bom16Schema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	dir := filepath.Join(testdeps.Npm(t, cdxLibrary), "res", "schema")
-	cdxSchemaOnce.Do(func() {
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		c.UseLoader(noNetwork{})
-		for file, url := range cdxSchemaFiles {
-			f, err := os.Open(filepath.Join(dir, file))
-			if err != nil {
-				cdxSchemaErr = fmt.Errorf("%v: run scripts/install-test-deps.sh, which fetches %s", err, cdxLibrary)
-				return
-			}
-			doc, err := jsonschema.UnmarshalJSON(f)
-			f.Close()
-			if err != nil {
-				cdxSchemaErr = fmt.Errorf("%s: %v", file, err)
-				return
-			}
-			if err := c.AddResource(url, doc); err != nil {
-				cdxSchemaErr = err
-				return
-			}
-		}
-		cdxSchema, cdxSchemaErr = c.Compile(cdxSchemaFiles["bom-1.6.SNAPSHOT.schema.json"])
-	})
-	if cdxSchemaErr != nil {
-		t.Fatal(cdxSchemaErr)
-	}
-	return cdxSchema
-}
+// bom16Schema is the official CycloneDX 1.6 JSON schema
+// (internal/sbomtest).
+func bom16Schema(t *testing.T) *jsonschema.Schema { return sbomtest.CycloneDXSchema(t) }
 
 // validateCDX validates a document against the CycloneDX 1.6 schema.
 func validateCDX(t *testing.T, b []byte) {
 	t.Helper()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
+	if err := sbomtest.CycloneDX(t, b); err != nil {
 		t.Fatal(err)
-	}
-	if err := bom16Schema(t).Validate(inst); err != nil {
-		t.Fatalf("the CycloneDX 1.6 schema refuses the document: %v", err)
 	}
 }
 

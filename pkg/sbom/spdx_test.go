@@ -1,29 +1,25 @@
 package sbom
 
 import (
-	"bytes"
 	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
 
-	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
 	"github.com/spdx/tools-golang/spdx/v2/common"
 	"github.com/spdx/tools-golang/spdxlib"
+
+	"relpack/internal/sbomtest"
 )
 
-// readSPDX parses a document with spdx/tools-golang's JSON reader and
-// validates it with its own validator (spdxlib.ValidateDocument: every
-// element a relationship names exists).
+// readSPDX reads and validates a document with spdx/tools-golang
+// (internal/sbomtest).
 func readSPDX(t *testing.T, b []byte) *spdx.Document {
 	t.Helper()
-	doc, err := spdxjson.Read(bytes.NewReader(b))
+	doc, err := sbomtest.SPDX(b)
 	if err != nil {
-		t.Fatalf("tools-golang cannot read the document: %v", err)
-	}
-	if err := spdxlib.ValidateDocument(doc); err != nil {
-		t.Fatalf("tools-golang's validator refuses the document: %v", err)
+		t.Fatal(err)
 	}
 	return doc
 }

@@ -6,11 +6,13 @@
 //	keys/FPR.asc                              every key that signed the tree
 //	relpack-repo.json                         the record the indexes come from (State)
 //	deb/pool/main/P/PRODUCT/FILE.deb          every deb, one pool for all suites
+//	deb/pool/main/P/PRODUCT/FILE.deb.spdx.json its SBOMs beside it (.cdx.json too)
 //	deb/dists/SUITE/...                       per deb target (pkg/repo/apt)
 //	deb/PRODUCT-SUITE.sources, .list          apt set-up files
 //	rpm/TARGET/ARCH/Packages/FILE.rpm         per rpm target and arch
 //	rpm/TARGET/ARCH/repodata/...              (pkg/repo/rpmmd)
 //	rpm/TARGET/PRODUCT.repo                   dnf set-up file
+//	releases/VERSION/provenance.intoto.json   each release's provenance (+ .asc)
 //
 // Every run regenerates every index from the record, so the indexes list
 // every package of every release added. The order of writes keeps the

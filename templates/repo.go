@@ -18,6 +18,11 @@ type RepoDoc struct {
 	Dnf         []RepoRPM
 	// Keyring is where the apt set-up puts KEY.asc.
 	Keyring string
+	// ProvenanceURL is the newest release's provenance statement in the
+	// tree (releases/VERSION/), "" when no release has one;
+	// ProvenanceSignedBy the fingerprint of the key whose detached
+	// signature (.asc) is beside it, "" when it is unsigned.
+	ProvenanceURL, ProvenanceSignedBy string
 }
 
 // RepoSuite is one apt suite (deb distro target).
@@ -33,6 +38,9 @@ type RepoSuite struct {
 	Commands []string
 	// AddOns are the repositories to enable before installing (universe).
 	AddOns []DocAddOn
+	// SBOMURL is one SBOM of the newest package for the target, beside it
+	// in the pool; "" when its packages have none.
+	SBOMURL string
 }
 
 // RepoRPM is one rpm target's repository.
@@ -44,4 +52,6 @@ type RepoRPM struct {
 	Commands     []string
 	// AddOns are the repositories to enable before installing (EPEL).
 	AddOns []DocAddOn
+	// SBOMURL: as RepoSuite's.
+	SBOMURL string
 }

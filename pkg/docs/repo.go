@@ -62,7 +62,8 @@ func RepoData(st *repo.State) templates.RepoDoc {
 				"sudo curl -fsSL -o /etc/apt/sources.list.d/" + p + ".sources " + templates.ShellQuote(src),
 				"sudo apt-get update",
 			},
-			AddOns: addOns[s.Target],
+			AddOns:  addOns[s.Target],
+			SBOMURL: sbomURL(st, "deb", s.Target),
 		})
 		d.Apt[len(d.Apt)-1].Commands = append(d.Apt[len(d.Apt)-1].Commands, install(s.Target, "sudo apt-get install "+p)...)
 	}
@@ -74,11 +75,43 @@ func RepoData(st *repo.State) templates.RepoDoc {
 			Commands: []string{
 				"sudo curl -fsSL -o /etc/yum.repos.d/" + p + ".repo " + templates.ShellQuote(u),
 			},
-			AddOns: addOns[r.Target],
+			AddOns:  addOns[r.Target],
+			SBOMURL: sbomURL(st, "rpm", r.Target),
 		})
 		d.Dnf[len(d.Dnf)-1].Commands = append(d.Dnf[len(d.Dnf)-1].Commands, install(r.Target, "sudo dnf install "+p)...)
 	}
+	d.ProvenanceURL, d.ProvenanceSignedBy = provenanceURL(st)
 	return d
+}
+
+// sbomURL is an example for the docs: the first SBOM of the newest
+// release's first package of kind for target ("" when none has one).
+func sbomURL(st *repo.State, kind, target string) string {
+	for i := len(st.Releases) - 1; i >= 0; i-- {
+		for _, a := range st.Releases[i].Artifacts {
+			if a.Kind == kind && a.Distro == target && len(a.SBOMs) > 0 {
+				return st.URL + "/" + repo.SBOMPath(a, a.SBOMs[0])
+			}
+		}
+	}
+	return ""
+}
+
+// provenanceURL is the newest release's provenance statement in the tree,
+// and the key that signed it ("" when unsigned); "", "" when no release
+// has one.
+func provenanceURL(st *repo.State) (url, signedBy string) {
+	for i := len(st.Releases) - 1; i >= 0; i-- {
+		r := st.Releases[i]
+		if len(r.Provenance) == 0 {
+			continue
+		}
+		if len(r.Provenance) > 1 {
+			signedBy = r.SignedBy
+		}
+		return st.URL + "/" + repo.ReleaseDir(r.Version) + "/" + r.Provenance[0].File, signedBy
+	}
+	return "", ""
 }
 
 func lines(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") }

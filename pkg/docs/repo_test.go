@@ -26,9 +26,22 @@ func repoState() *repo.State {
 		RPMRepos: []repo.RPMRepo{{Target: "el8", Name: "RHEL/Rocky/Alma/Oracle Linux 8", Arches: []string{"aarch64", "x86_64"}}},
 		Releases: []repo.Release{
 			{Product: "openshell-gateway", Version: "0.1.0", ManifestSHA256: strings.Repeat("a", 64)},
-			{Product: "openshell-gateway", Version: "0.2.0", ManifestSHA256: strings.Repeat("b", 64)},
+			{Product: "openshell-gateway", Version: "0.2.0", ManifestSHA256: strings.Repeat("b", 64), SignedBy: "0123456789ABCDEF0123456789ABCDEF01234567",
+				Artifacts: []repo.Artifact{
+					withSBOMs(repo.Artifact{File: "openshell-gateway_0.2.0-1~deb12_amd64.deb", Kind: "deb", Distro: "debian12", Arch: "x86_64", SHA256: strings.Repeat("c", 64)}),
+					withSBOMs(repo.Artifact{File: "openshell-gateway-0.2.0-1.el8.x86_64.rpm", Kind: "rpm", Distro: "el8", Arch: "x86_64", SHA256: strings.Repeat("d", 64)}),
+				},
+				Provenance: []repo.PoolFile{{File: "provenance.intoto.json", SHA256: strings.Repeat("e", 64)}, {File: "provenance.intoto.json.asc", SHA256: strings.Repeat("f", 64)}}},
 		},
 	}
+}
+
+// withSBOMs places a in the pool with an SPDX and a CycloneDX SBOM, as
+// relpack repo records them.
+func withSBOMs(a repo.Artifact) repo.Artifact {
+	a.Path = repo.Layout("openshell-gateway", a)
+	a.SBOMs = []repo.PoolFile{{File: a.File + ".spdx.json", SHA256: strings.Repeat("1", 64)}, {File: a.File + ".cdx.json", SHA256: strings.Repeat("2", 64)}}
+	return a
 }
 
 // The set-up docs are byte-stable (golden), and the files they show are

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -77,17 +78,16 @@ func readRelease(dir string, o Options, keyring openpgp.EntityList) (*input, err
 	in.m = m
 	in.rel = Release{Product: m.Product, Version: m.Version, ConfigDigest: m.ConfigDigest, ManifestSHA256: rep.ManifestSHA256, SourceDateEpoch: m.SourceDateEpoch,
 		SignedBy: rep.SignedBy, UnsignedAccepted: !rep.SignatureVerified}
-	for _, a := range m.Artifacts {
-		if a.Kind != "deb" && a.Kind != "rpm" {
-			continue // tarballs (and apk) have no place in these repositories
-		}
-		if distro.ArchName(a.Arch, a.Kind) == "" {
-			return fail(fmt.Errorf("%s: %s has arch %q, which relpack repo cannot name for %s (x86_64 or aarch64)", mp, a.File, a.Arch, a.Kind))
-		}
-		art := Artifact{File: a.File, Kind: a.Kind, Distro: a.Distro, Arch: a.Arch, Size: a.Size, SHA256: a.SHA256, Repositories: a.Repositories}
-		art.Path = Layout(m.Product, art)
-		in.rel.Artifacts = append(in.rel.Artifacts, art)
+	arts, err := releaseArtifacts(m, mp)
+	if err != nil {
+		return fail(err)
 	}
+	in.rel.Artifacts = arts
+	prov, err := provenanceFiles(rep)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %v", mp, err))
+	}
+	in.rel.Provenance = prov
 	if len(in.rel.Artifacts) == 0 {
 		return fail(fmt.Errorf("%s lists no deb or rpm: there is nothing to publish in a repository (add deb or rpm targets to packaging.yaml)", mp))
 	}
@@ -106,4 +106,47 @@ func readRelease(dir string, o Options, keyring openpgp.EntityList) (*input, err
 		}
 	}
 	return in, nil
+}
+
+// provenanceFiles are the release's provenance statement and signature
+// as the verifier read them (their sha256 and size checked against
+// SHA256SUMS), for the record; none for a release without provenance.
+func provenanceFiles(rep *releaseverify.Report) ([]PoolFile, error) {
+	p := rep.Manifest.Provenance
+	if p == nil {
+		return nil, nil
+	}
+	var out []PoolFile
+	for _, name := range []string{p.File, p.Signature} {
+		if name == "" {
+			continue
+		}
+		i := slices.IndexFunc(rep.Files, func(f releaseverify.FileReport) bool { return f.File == name && f.OK })
+		if i < 0 {
+			return nil, fmt.Errorf("%s was not verified, so it cannot be published", name)
+		}
+		out = append(out, PoolFile{File: name, SHA256: rep.Files[i].SHA256, Size: rep.Files[i].Size})
+	}
+	return out, nil
+}
+
+// releaseArtifacts are the debs and rpms of manifest m (read from mp),
+// each with its place in the tree and its SBOMs, for the record.
+func releaseArtifacts(m *manifest.Manifest, mp string) ([]Artifact, error) {
+	var out []Artifact
+	for _, a := range m.Artifacts {
+		if a.Kind != "deb" && a.Kind != "rpm" {
+			continue // tarballs (and apk) have no place in these repositories
+		}
+		if distro.ArchName(a.Arch, a.Kind) == "" {
+			return nil, fmt.Errorf("%s: %s has arch %q, which relpack repo cannot name for %s (x86_64 or aarch64)", mp, a.File, a.Arch, a.Kind)
+		}
+		art := Artifact{File: a.File, Kind: a.Kind, Distro: a.Distro, Arch: a.Arch, Size: a.Size, SHA256: a.SHA256, Repositories: a.Repositories}
+		art.Path = Layout(m.Product, art)
+		for _, s := range a.SBOMs {
+			art.SBOMs = append(art.SBOMs, PoolFile{File: s.File, SHA256: s.SHA256, Size: s.Size})
+		}
+		out = append(out, art)
+	}
+	return out, nil
 }

@@ -6,11 +6,13 @@
 //	keys/FPR.asc                              every key that signed the tree
 //	relpack-repo.json                         the record the indexes come from (State)
 //	deb/pool/main/P/PRODUCT/FILE.deb          every deb, one pool for all suites
+//	deb/pool/main/P/PRODUCT/FILE.deb.spdx.json its SBOMs beside it (.cdx.json too)
 //	deb/dists/SUITE/...                       per deb target (pkg/repo/apt)
 //	deb/PRODUCT-SUITE.sources, .list          apt set-up files
 //	rpm/TARGET/ARCH/Packages/FILE.rpm         per rpm target and arch
 //	rpm/TARGET/ARCH/repodata/...              (pkg/repo/rpmmd)
 //	rpm/TARGET/PRODUCT.repo                   dnf set-up file
+//	releases/VERSION/provenance.intoto.json   each release's provenance (+ .asc)
 //
 // Every run regenerates every index from the record, so the indexes list
 // every package of every release added. The order of writes keeps the
@@ -201,7 +203,7 @@ type job struct {
 
 	// added by "check the pool": the pool files to copy, and the release
 	// file each is copied from, by tree path
-	copies []Artifact
+	copies []poolEntry
 	src    map[string]string
 
 	// added by "write the indexes": the index folders begun, for undo
@@ -455,20 +457,45 @@ func rpmSignatureWarnings(st *State) []string {
 	return out
 }
 
+// poolEntry is one file the tree holds for a release: a package, an
+// SBOM beside it, or the release's provenance (releases/VERSION/); File
+// is its name in the release folder.
+type poolEntry struct {
+	File, Path, SHA256 string
+	Size               int64
+}
+
+// poolEntries lists every file the tree holds for r: each package, then
+// its SBOMs, then the provenance.
+func poolEntries(r Release) []poolEntry {
+	var out []poolEntry
+	for _, a := range r.Artifacts {
+		out = append(out, poolEntry{a.File, a.Path, a.SHA256, a.Size})
+		for _, f := range a.SBOMs {
+			out = append(out, poolEntry{f.File, SBOMPath(a, f), f.SHA256, f.Size})
+		}
+	}
+	for _, f := range r.Provenance {
+		out = append(out, poolEntry{f.File, ReleaseDir(r.Version) + "/" + f.File, f.SHA256, f.Size})
+	}
+	return out
+}
+
 // checkPool reads st, res.Added, ins and the pool in t; adds copies and
-// src. Every file of the record must be in place with its recorded bytes,
-// and no new file may land on a different one.
+// src. Every file of the record (packages, SBOMs, provenance) must be in
+// place with its recorded bytes, and no new file may land on a different
+// one.
 func (j *job) checkPool() error {
 	j.src = map[string]string{}
 	for _, in := range j.ins {
-		for _, a := range in.rel.Artifacts {
+		for _, a := range poolEntries(in.rel) {
 			j.src[a.Path] = filepath.Join(in.dir, a.File)
 		}
 	}
-	byPath := map[string]Artifact{}
+	byPath := map[string]poolEntry{}
 	for _, r := range j.st.Releases {
 		isNew := slices.ContainsFunc(j.res.Added, func(x ReleaseRef) bool { return x.Version == r.Version })
-		for _, a := range r.Artifacts {
+		for _, a := range poolEntries(r) {
 			if prev, ok := byPath[a.Path]; ok {
 				if prev.SHA256 != a.SHA256 {
 					return fmt.Errorf("%s: %s %s's %s differs from the file of that name another release put there (sha256 %s, recorded %s); a published file is never replaced: give the new build a new version",
@@ -491,7 +518,7 @@ func (j *job) checkPool() error {
 
 // checkPoolFile holds a's file in the pool to the record: missing is true
 // when it is not there and belongs to a release this run adds.
-func (j *job) checkPoolFile(r Release, a Artifact, isNew bool) (missing bool, err error) {
+func (j *job) checkPoolFile(r Release, a poolEntry, isNew bool) (missing bool, err error) {
 	p := filepath.Join(j.o.Out, a.Path)
 	sum, size, err := j.t.hash(a.Path, a.Size)
 	switch {
@@ -664,7 +691,7 @@ func (t *tree) checkFresh() error {
 	slices.Sort(names)
 	for _, n := range names {
 		switch n {
-		case LockFile, "deb", "rpm", "keys", "KEY.asc":
+		case LockFile, "deb", "rpm", "keys", "releases", "KEY.asc":
 			continue
 		}
 		return fmt.Errorf("%s holds %s but no %s: it is not a relpack repository; give an empty or new folder as --out", t.dir, n, StateFile)
@@ -678,11 +705,13 @@ func sameRelease(out string, have Release, in *input) error {
 	if have.ManifestSHA256 == in.rel.ManifestSHA256 {
 		return nil
 	}
-	got := map[string]Artifact{}
-	for _, a := range in.rel.Artifacts {
+	got := map[string]poolEntry{}
+	for _, a := range poolEntries(in.rel) {
 		got[a.File] = a
 	}
-	for _, a := range have.Artifacts {
+	// Packages first, then their SBOMs, then the provenance: the first
+	// file whose published bytes differ.
+	for _, a := range poolEntries(have) {
 		if g, ok := got[a.File]; ok && g.SHA256 != a.SHA256 {
 			return fmt.Errorf("%s %s is already in %s, and %s differs from the published file (sha256 %s, published %s): a published release is never replaced; give the new build a new version",
 				have.Product, have.Version, out, filepath.Join(in.dir, a.File), g.SHA256, a.SHA256)
@@ -955,7 +984,7 @@ func rollback(t *tree, old *State, key *sign.Key, at time.Time, done []string) s
 // the record while it is written (the release folder could change after
 // it was verified), then link(2) to the final name, which fails rather
 // than replace a file another run put there in the meantime.
-func copyVerified(ctx context.Context, src string, t *tree, a Artifact) error {
+func copyVerified(ctx context.Context, src string, t *tree, a poolEntry) error {
 	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return fmt.Errorf("copying %s: %w", src, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -88,6 +89,21 @@ type Release struct {
 	// own SHA256SUMS vouched for its packages.
 	UnsignedAccepted bool       `json:"unsigned_accepted,omitempty"`
 	Artifacts        []Artifact `json:"artifacts"`
+	// Provenance are the release's provenance.intoto.json and, when it is
+	// signed, its .asc, published under releases/VERSION/ (ReleaseDir):
+	// one name per release, so not in a pool folder releases share. None
+	// for a release built without one.
+	Provenance []PoolFile `json:"provenance,omitempty"`
+}
+
+// PoolFile is a file published beside the packages (an SBOM, a
+// provenance statement or its signature): its name in the release
+// folder and in the tree, its sha256 and size as the release's manifest
+// records them.
+type PoolFile struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
 }
 
 // Artifact is one deb or rpm of a release, and where the tree holds it
@@ -103,6 +119,10 @@ type Artifact struct {
 	// Repositories are the add-on repositories the package's relations
 	// need (the release manifest's), for the set-up docs.
 	Repositories []manifest.Repository `json:"repositories,omitempty"`
+	// SBOMs are the artifact's SBOMs (FILE.spdx.json, FILE.cdx.json),
+	// published beside it in the pool (SBOMPath); none for a release
+	// built without them. apt's and rpm-md's indexes do not list them.
+	SBOMs []PoolFile `json:"sboms,omitempty"`
 }
 
 var (
@@ -124,6 +144,15 @@ func Layout(product string, a Artifact) string {
 	}
 	return "rpm/" + a.Distro + "/" + distro.ArchName(a.Arch, "rpm") + "/Packages/" + a.File
 }
+
+// SBOMPath is where the tree holds SBOM f of artifact a: beside it, in
+// the same folder (f.File is a's name with an SBOM suffix).
+func SBOMPath(a Artifact, f PoolFile) string { return path.Dir(a.Path) + "/" + f.File }
+
+// ReleaseDir is the folder of the tree that holds the provenance of
+// release version: releases/VERSION. The version is semver (validated
+// with the record), which holds no '/' and is never "." or "..".
+func ReleaseDir(version string) string { return "releases/" + version }
 
 // Marshal renders the state as indented JSON with a final newline.
 func (s *State) Marshal() ([]byte, error) {
@@ -260,6 +289,13 @@ func (s *State) validateRelease(r Release) error {
 	if r.SignedBy != "" && !fingerprintRE.MatchString(r.SignedBy) {
 		return fmt.Errorf("release %s %s: signed_by %q", r.Product, r.Version, r.SignedBy)
 	}
+	if strings.ContainsAny(r.Version, "/\\") || r.Version == "." || r.Version == ".." {
+		return fmt.Errorf("release %s: version %q cannot name a folder", r.Product, r.Version)
+	}
+	want := []string{manifest.ProvenanceFile, manifest.ProvenanceFile + ".asc"}
+	if err := validatePoolFiles(r.Provenance, want); err != nil {
+		return fmt.Errorf("release %s %s: provenance: %v", r.Product, r.Version, err)
+	}
 	for _, a := range r.Artifacts {
 		if err := s.validateArtifact(r, a); err != nil {
 			return err
@@ -285,8 +321,33 @@ func (s *State) validateArtifact(r Release, a Artifact) error {
 			}
 		}
 	}
+	sboms := []string{a.File + manifest.SBOMSuffix[manifest.SBOMSPDX], a.File + manifest.SBOMSuffix[manifest.SBOMCycloneDX]}
+	if err := validatePoolFiles(a.SBOMs, sboms); err != nil {
+		return fmt.Errorf("release %s %s: artifact %s: sboms: %v", r.Product, r.Version, a.File, err)
+	}
 	if a.Path != Layout(s.Product, a) {
 		return fmt.Errorf("release %s %s: artifact %s: path %q, relpack places it at %s", r.Product, r.Version, a.File, a.Path, Layout(s.Product, a))
+	}
+	return nil
+}
+
+// validatePoolFiles holds files published beside the packages: each a
+// plain file name of want, in want's order, once, with a sha256 and a
+// size.
+func validatePoolFiles(fs []PoolFile, want []string) error {
+	next := 0
+	for _, f := range fs {
+		i := slices.Index(want, f.File)
+		if !fileRE.MatchString(f.File) || i < 0 {
+			return fmt.Errorf("%q is not a file name relpack publishes there (%s)", f.File, strings.Join(want, ", "))
+		}
+		if i < next {
+			return fmt.Errorf("%s listed twice or out of order", f.File)
+		}
+		next = i + 1
+		if !sha256RE.MatchString(f.SHA256) || f.Size < 0 {
+			return fmt.Errorf("%s: bad sha256 or size", f.File)
+		}
 	}
 	return nil
 }

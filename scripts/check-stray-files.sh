@@ -14,7 +14,10 @@
 # Exit 0: nothing stray; 1: stray paths, listed; 2: usage error.
 #
 # Not reported: apt's and dpkg's state (/var/lib/apt, /var/lib/dpkg,
-# /var/cache), Python bytecode caches (__pycache__, written by any root
+# /var/cache; and /var/lib/swcatalog with its old name /var/lib/app-info,
+# the AppStream catalogue appstream's apt hook, 50appstream, links into
+# /var/lib/apt/lists on every apt-get update where appstream is installed),
+# Python bytecode caches (__pycache__, written by any root
 # python3 run such as rpmlint's), and paths changed while dpkg was running
 # (its log, /var/log/dpkg.log, gives the times): update-alternatives links,
 # ld.so.cache, ca-certificates links and the like belong to no package but
@@ -63,7 +66,7 @@ trap 'rm -rf "$tmp"' EXIT
 for root in "$@"; do
 	[ -d "$root" ] || continue
 	find "$root" -xdev -mindepth 1 \
-		\( -path /var/lib/apt -o -path /var/lib/dpkg -o -path /var/cache -o -name __pycache__ \) -prune \
+		\( -path /var/lib/apt -o -path /var/lib/dpkg -o -path /var/cache -o -path /var/lib/swcatalog -o -path /var/lib/app-info -o -name __pycache__ \) -prune \
 		-o -newerct "@$since" -print 2>/dev/null || true
 done | LC_ALL=C sort -u >"$tmp/changed"
 

@@ -148,10 +148,17 @@ if [ "$check_only" = 1 ]; then
 	exit 1
 fi
 
-# Go programs first: go install needs no root, and apt-get may not run.
+# Go programs are built in the background while apt-get works: a go
+# install (syft: hundreds of modules) is minutes of compiling, apt-get
+# mostly waiting on downloads and dpkg. go install needs no root, so it
+# runs even where apt-get may not.
+gojobs=""
+golog=$(mktemp)
+trap 'rm -f "$golog"' EXIT
 for p in $gopkgs; do
-	echo "install-test-deps: go install $p (into $(gobin))" >&2
-	GOBIN=$(gobin) go install "$p"
+	echo "install-test-deps: go install $p (into $(gobin)), in the background" >&2
+	GOBIN=$(gobin) go install "$p" >>"$golog" 2>&1 &
+	gojobs="$gojobs $!:$p"
 done
 [ -n "${pkgs% }" ] || pkgs=""
 if [ -n "$pkgs" ]; then
@@ -162,6 +169,13 @@ if [ -n "$pkgs" ]; then
 	# shellcheck disable=SC2086 # one word per package
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 fi
+for j in $gojobs; do
+	if ! wait "${j%%:*}"; then
+		cat "$golog" >&2
+		echo "install-test-deps: go install ${j#*:} failed" >&2
+		exit 1
+	fi
+done
 # npm test data last: npm may have come with the apt packages.
 echo "$npms" | while read -r spec digest; do
 	[ -z "$spec" ] || npm_fetch "$spec" "$digest"

@@ -120,6 +120,9 @@ func TestSignalWhileUnlockingKey(t *testing.T) {
 	for _, d := range []string{x, a} {
 		editRelease(t, d, func(m *manifest.Manifest) {
 			m.Signing = &manifest.Signing{Fingerprint: fpr, Signature: "SHA256SUMS.asc", PublicKey: "KEY.asc"}
+			if m.Provenance != nil { // a signed release signs its provenance too
+				m.Provenance.Signature = m.Provenance.File + ".asc"
+			}
 		})
 	}
 	for _, c := range []struct {

@@ -2,6 +2,7 @@ package releaseverify
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -70,6 +71,10 @@ func (v *verifier) checkSBOM(a manifest.Artifact, s manifest.SBOM) error {
 		return nil
 	}
 	file, sum, err := sbom.ReadSubject(s.File, b)
+	var other *sbom.OtherArtifactError
+	if errors.As(err, &other) {
+		file, err = other.Describes, nil
+	}
 	switch {
 	case err != nil:
 		v.fail(s.File, "is not an SBOM relpack wrote: %v", err)

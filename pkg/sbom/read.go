@@ -45,7 +45,7 @@ func ReadSubject(name string, b []byte) (file, sha256 string, err error) {
 		err = checkHex("its artifact's sha256", sha256, 64)
 	}
 	if err == nil && file != want {
-		err = fmt.Errorf("it describes %s, not %s", file, want)
+		return "", "", &OtherArtifactError{SBOM: name, Describes: file, Want: want}
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("%s: %w", name, err)
@@ -172,4 +172,16 @@ func cdxSubject(b []byte) (file, sha256 string, err error) {
 		return "", "", fmt.Errorf("the artifact %s has no SHA-256 hash", file)
 	}
 	return file, sha256, nil
+}
+
+// OtherArtifactError is an SBOM that describes another artifact than the
+// one its name says (copied or moved beside another artifact).
+type OtherArtifactError struct {
+	SBOM      string // the SBOM's name as given
+	Describes string // the artifact it describes
+	Want      string // the artifact its name says
+}
+
+func (e *OtherArtifactError) Error() string {
+	return fmt.Sprintf("%s: it describes %s, not %s", e.SBOM, e.Describes, e.Want)
 }

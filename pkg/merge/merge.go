@@ -7,7 +7,6 @@
 package merge
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -543,18 +542,9 @@ func readPartial(dir string) (*partial, error) {
 // checkSums holds manifest.json to the sha256 SHA256SUMS records for it,
 // so a manifest edited after the build is refused.
 func checkSums(dir, mp string) (string, error) {
-	sp := filepath.Join(dir, "SHA256SUMS")
-	f, _, err := regular.Open(sp)
+	want, err := listedSum(dir, "manifest.json")
 	if err != nil {
-		return "", fmt.Errorf("%s holds no SHA256SUMS (%v): it is not a finished partial release", dir, err)
-	}
-	defer f.Close()
-	want := ""
-	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-	for sc.Scan() {
-		if sum, name, ok := strings.Cut(sc.Text(), "  "); ok && name == "manifest.json" {
-			want = sum
-		}
+		return "", err
 	}
 	got, _, err := pack.SHA256File(mp)
 	if err != nil {

@@ -200,6 +200,46 @@ type Input struct {
 	Highest []abi.FamilyVersion `json:"highest"`
 	Z3      string              `json:"z3"`
 	Z3So    string              `json:"z3_soname,omitempty"`
+	// BuildID is the input's GNU build-id (NT_GNU_BUILD_ID), lower-case
+	// hex; "" when it has none.
+	BuildID string `json:"build_id,omitempty"`
+}
+
+// Debug-symbol artifact kinds (issue 22, docs/debug-symbols.md): each holds
+// the debug file split from the binary of one release artifact, found by
+// build-id.
+const (
+	// KindDebugTarball is NAME-TRIPLE-debug.tar.gz: the build-id tree
+	// (.build-id/xx/rest.debug) of a tarball's binary.
+	KindDebugTarball = "debug-tarball"
+	// KindDdeb is a deb target's NAME-dbgsym_VERSION_ARCH.ddeb, as
+	// debhelper's dh_strip writes it.
+	KindDdeb = "ddeb"
+	// KindDebuginfo is an rpm target's NAME-debuginfo-VERSION.ARCH.rpm, as
+	// rpmbuild's find-debuginfo writes it.
+	KindDebuginfo = "debuginfo-rpm"
+)
+
+// Kinds are every artifact kind, the packages' formats and the debug kinds.
+var Kinds = []string{"tarball", "deb", "rpm", "apk", KindDebugTarball, KindDdeb, KindDebuginfo}
+
+// IsDebug reports whether kind is a debug-symbol artifact's.
+func IsDebug(kind string) bool {
+	return kind == KindDebugTarball || kind == KindDdeb || kind == KindDebuginfo
+}
+
+// Format is the package format of an artifact kind ("deb" for a ddeb,
+// "rpm" for a debuginfo rpm), "tarball" for both tarball kinds.
+func Format(kind string) string {
+	switch kind {
+	case KindDdeb:
+		return "deb"
+	case KindDebuginfo:
+		return "rpm"
+	case KindDebugTarball:
+		return "tarball"
+	}
+	return kind
 }
 
 // Distro is one distro target packaged for.
@@ -244,7 +284,8 @@ type Artifact struct {
 	File   string `json:"file"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
-	// Kind is "tarball", "deb" or "rpm".
+	// Kind is "tarball", "deb" or "rpm", or a debug kind (KindDebugTarball,
+	// KindDdeb, KindDebuginfo).
 	Kind   string   `json:"kind"`
 	Triple string   `json:"triple"`
 	Arch   string   `json:"arch"` // x86_64 or aarch64
@@ -280,6 +321,20 @@ type Artifact struct {
 	// of SBOMSuffix's formats (spdx, cyclonedx); none when the
 	// configuration turns them off.
 	SBOMs []SBOM `json:"sboms,omitempty"`
+	// BuildID is the GNU build-id of the binary the artifact ships (or,
+	// for a debug artifact, carries the symbols of), lower-case hex; ""
+	// when relpack split no debug symbols from it.
+	BuildID string `json:"build_id,omitempty"`
+	// Debug is the file of the debug artifact holding the symbols of this
+	// artifact's binary; "" when there is none.
+	Debug string `json:"debug,omitempty"`
+	// DebugFor is, for a debug artifact, the file of the artifact whose
+	// binary it carries the symbols of.
+	DebugFor string `json:"debug_for,omitempty"`
+	// DebugFile is, for a debug artifact, the path of the debug file in
+	// it: "/usr/lib/debug/.build-id/xx/rest.debug" in a package,
+	// ".build-id/xx/rest.debug" in a debug tarball.
+	DebugFile string `json:"debug_file,omitempty"`
 }
 
 // Sidecar is a library shipped beside the binary in a tarball.
@@ -362,7 +417,13 @@ var (
 	// runpathRE is a DT_RUNPATH such as "$ORIGIN/../lib".
 	runpathRE     = regexp.MustCompile(`^[A-Za-z0-9$_./:{}+~-]+$`)
 	fingerprintRE = regexp.MustCompile(`^[0-9A-Fa-f]{40}$`)
-	keyIDRE       = regexp.MustCompile(`^[0-9A-Fa-f]{16}$`)
+	// buildIDRE is a GNU build-id: ld writes 8 (uuid is 16, md5 16, sha1
+	// 20) bytes; --build-id=0xHEX any number, capped here at 64.
+	buildIDRE = regexp.MustCompile(`^([0-9a-f]{2}){2,64}$`)
+	// debugFileRE is where a debug artifact holds its debug file: the
+	// build-id tree, under /usr/lib/debug in a package.
+	debugFileRE = regexp.MustCompile(`^(/usr/lib/debug/)?\.build-id/[0-9a-f]{2}/[0-9a-f]{2,126}\.debug$`)
+	keyIDRE     = regexp.MustCompile(`^[0-9A-Fa-f]{16}$`)
 )
 
 // maxProblems caps the list Validate reports: past it, more lines help no
@@ -637,11 +698,11 @@ func (c *checker) artifact(f string, a Artifact, ids map[string]bool) {
 		c.fail(f+"size", fmt.Sprint(a.Size), "negative")
 	}
 	c.match(f+"sha256", a.SHA256, false, sha256RE, wantSHA256)
-	c.oneOf(f+"kind", a.Kind, false, "tarball", "deb", "rpm", "apk")
+	c.oneOf(f+"kind", a.Kind, false, Kinds...)
 	c.match(f+"triple", a.Triple, true, tripleRE, wantTriple)
 	c.match(f+"arch", a.Arch, false, archRE, wantArch)
 	c.oneOf(f+"libc", string(a.Libc), true, "glibc", "musl", "none", "unknown")
-	c.match(f+"distro", a.Distro, a.Kind == "tarball", idRE, wantID)
+	c.match(f+"distro", a.Distro, Format(a.Kind) == "tarball", idRE, wantID)
 	if a.Distro != "" && !ids[a.Distro] && idRE.MatchString(a.Distro) {
 		c.fail(f+"distro", a.Distro, "not one of the manifest's distros[].id")
 	}
@@ -661,6 +722,29 @@ func (c *checker) artifact(f string, a Artifact, ids map[string]bool) {
 	c.sidecar(f+"sidecar.", a.Sidecar)
 	c.repositories(f, a.Repositories)
 	c.sboms(f, a)
+	c.debug(f, a)
+}
+
+// debug checks an artifact's debug-symbol fields: a build-id in hex, a
+// plain file name for Debug and DebugFor, a debug file path, and the
+// fields of a debug artifact only on a debug artifact.
+func (c *checker) debug(f string, a Artifact) {
+	c.match(f+"build_id", a.BuildID, true, buildIDRE, "a GNU build-id in lower-case hex (an even number of digits, 4 to 128)")
+	c.match(f+"debug", a.Debug, true, safeFileRE, wantFile)
+	c.match(f+"debug_for", a.DebugFor, true, safeFileRE, wantFile)
+	if a.DebugFile != "" {
+		c.match(f+"debug_file", a.DebugFile, false, debugFileRE, "a build-id path such as /usr/lib/debug/.build-id/ab/cdef.debug")
+	}
+	if IsDebug(a.Kind) {
+		if a.Debug != "" {
+			c.fail(f+"debug", a.Debug, "a debug artifact has no debug artifact of its own")
+		}
+		if a.DebugFor == "" || a.BuildID == "" || a.DebugFile == "" {
+			c.fail(f+"kind", a.Kind, "a debug artifact names debug_for, build_id and debug_file")
+		}
+	} else if a.DebugFor != "" || a.DebugFile != "" {
+		c.fail(f+"debug_for", a.DebugFor, "only a debug artifact ("+KindDebugTarball+", "+KindDdeb+", "+KindDebuginfo+") carries debug_for and debug_file")
+	}
 }
 
 // sboms checks an artifact's SBOMs: each format once, in the order
@@ -747,6 +831,7 @@ func (c *checker) inputs(inputs []Input) {
 			c.match(fmt.Sprintf("%sneeded[%d]", f, j), n, false, safeFileRE, wantFile)
 		}
 		c.match(f+"z3_soname", in.Z3So, true, safeFileRE, wantFile)
+		c.match(f+"build_id", in.BuildID, true, buildIDRE, "a GNU build-id in lower-case hex")
 	}
 }
 

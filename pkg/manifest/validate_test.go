@@ -44,3 +44,41 @@ func TestValidateOrder(t *testing.T) {
 		t.Errorf("Validate reports the fields\n%q\nwant\n%q\n%v", got, want, err)
 	}
 }
+
+// TestValidateDebug holds the debug-symbol fields to their grammar: a
+// hex build-id, a build-id path for the debug file, and debug_for and
+// debug_file on debug artifacts only.
+func TestValidateDebug(t *testing.T) {
+	const id = "0123456789abcdef0123456789abcdef01234567"
+	sum := "0000000000000000000000000000000000000000000000000000000000000000"
+	good := []Artifact{
+		{File: "a.tar.gz", SHA256: sum, Kind: "tarball", Arch: "x86_64", BuildID: id, Debug: "a-debug.tar.gz"},
+		{File: "a-debug.tar.gz", SHA256: sum, Kind: KindDebugTarball, Arch: "x86_64", BuildID: id, DebugFor: "a.tar.gz", DebugFile: ".build-id/01/23456789abcdef0123456789abcdef01234567.debug"},
+		{File: "a-dbgsym_1_amd64.ddeb", SHA256: sum, Kind: KindDdeb, Arch: "x86_64", Distro: "d", BuildID: id, DebugFor: "a.tar.gz", DebugFile: "/usr/lib/debug/.build-id/01/23456789abcdef0123456789abcdef01234567.debug"},
+	}
+	for _, a := range good {
+		var c checker
+		c.debug("a.", a)
+		c.artifact("a.", a, map[string]bool{"d": true})
+		if len(c.e.Problems) > 0 {
+			t.Errorf("%s: %v", a.File, &c.e)
+		}
+	}
+	bad := map[string]Artifact{
+		"a.build_id":   {Kind: "deb", BuildID: "ABCD"},
+		"a.debug_file": {Kind: KindDdeb, BuildID: id, DebugFor: "x.deb", DebugFile: "/usr/lib/debug/../../etc/passwd"},
+		"a.kind":       {Kind: KindDdeb, BuildID: id},
+		"a.debug_for":  {Kind: "deb", DebugFor: "x.deb"},
+		"a.debug":      {Kind: "deb", Debug: "../x"},
+	}
+	for field, a := range bad {
+		var c checker
+		c.debug("a.", a)
+		if len(c.e.Problems) == 0 || c.e.Problems[0].Field != field {
+			t.Errorf("%+v: problems %v, want %s first", a, &c.e, field)
+		}
+	}
+	if Format(KindDdeb) != "deb" || Format(KindDebuginfo) != "rpm" || Format(KindDebugTarball) != "tarball" || Format("rpm") != "rpm" {
+		t.Error("Format maps the debug kinds wrong")
+	}
+}

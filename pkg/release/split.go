@@ -215,6 +215,7 @@ func configDigest(cfg *config.Config, paths map[string]string, tool string, sum 
 		lib.Files = files
 		c.Libraries[stem] = lib
 	}
+	c.DebugSymbols = debugDigest(cfg)
 	type target struct {
 		config.Target
 		Libraries any // the loaded distro facts, not the names of their files
@@ -240,6 +241,39 @@ func configDigest(cfg *config.Config, paths map[string]string, tool string, sum 
 	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:]), nil
+}
+
+// debugDigest is the debug_symbols section as config_digest counts it:
+// the split and the policy, and which inputs have a separate debug file,
+// named by where the configuration uses them ("x86_64-unknown-linux-gnu",
+// "el8 x86_64-unknown-linux-gnu"), not by path. The debug files count by
+// the build-ids the manifest's inputs record, as each partial build reads
+// only its own.
+func debugDigest(cfg *config.Config) *config.DebugSymbols {
+	d := cfg.DebugSymbols
+	if d == nil {
+		return nil
+	}
+	out := *d
+	out.Files = map[string]string{}
+	for in := range d.Files {
+		var uses []string
+		for t, p := range cfg.Inputs {
+			if p == in {
+				uses = append(uses, t)
+			}
+		}
+		for _, tg := range cfg.Targets {
+			for t, p := range tg.Inputs {
+				if p == in {
+					uses = append(uses, tg.ID+" "+t)
+				}
+			}
+		}
+		slices.Sort(uses)
+		out.Files[strings.Join(uses, ",")] = ""
+	}
+	return &out
 }
 
 // sortInputs puts manifest inputs in one canonical order (triple, file,

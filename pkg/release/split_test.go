@@ -2,6 +2,7 @@ package release
 
 import (
 	"maps"
+	"relpack/pkg/config"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,24 @@ func TestConfigDigest(t *testing.T) {
 	}
 	summary := moved
 	summary.Summary += "!"
+	// debug_symbols: the split, the policy and which inputs have a debug
+	// file change it; where the debug files are does not.
+	split, unstripped, withFile, movedFile := moved, moved, moved, moved
+	split.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDRefuse}
+	unstripped.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDUnstripped}
+	withFile.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDRefuse,
+		Files: map[string]string{moved.Inputs["x86_64-unknown-linux-gnu"]: "/elsewhere/gw.debug"}}
+	movedFile.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDRefuse,
+		Files: map[string]string{moved.Inputs["x86_64-unknown-linux-gnu"]: "/other/place/gw.debug"}}
+	dSplit, _ := configDigest(&split, moved.Inputs, "v1", sum)
+	dFile, _ := configDigest(&withFile, moved.Inputs, "v1", sum)
+	dMoved, _ := configDigest(&movedFile, moved.Inputs, "v1", sum)
+	if dSplit == d0 || dFile == dSplit || dMoved != dFile {
+		t.Errorf("debug_symbols: digests %s (none) %s (split) %s (a debug file) %s (moved): want split and a file to change it, a move not to", d0, dSplit, dFile, dMoved)
+	}
+	if d, _ := configDigest(&unstripped, moved.Inputs, "v1", sum); d == dSplit {
+		t.Error("without_build_id: unstripped kept the digest of refuse")
+	}
 	for name, d := range map[string]func() (string, error){
 		"summary": func() (string, error) { return configDigest(&summary, moved.Inputs, "v1", sum) },
 		"relpack": func() (string, error) { return configDigest(&moved, moved.Inputs, "v2", sum) },

@@ -81,8 +81,8 @@ func (j *job) splitInput(i int, in *Input) error {
 		return j.noBuildID(in)
 	}
 	if !f.HasDebug && !hasFile {
-		return fmt.Errorf("%s: input %s has no debug sections: build it with -g (Rust: debug = 1 or 2 in the release profile) or give its debug file under debug_symbols.files, or turn debug_symbols.split off",
-			cfg.Where("debug_symbols.split"), in.Path)
+		return fmt.Errorf("%s: input %s (%s) has no debug sections: build it with -g (Rust: debug = 1 or 2 in the release profile) or give its debug file under debug_symbols.files, or turn debug_symbols.split off",
+			cfg.Where("debug_symbols.split"), in.Triple, in.Path)
 	}
 	d := &debugSplit{buildID: f.BuildID, src: in.Data, facts: in.Facts, stripped: map[string]string{},
 		dir: filepath.Join(j.scratch, "debug-"+strconv.Itoa(i))}
@@ -118,7 +118,7 @@ func (j *job) noBuildID(in *Input) error {
 		return nil
 	}
 	msg := (&debugsym.NoBuildIDError{Path: in.Path}).Error()
-	return fmt.Errorf("%s: debug_symbols.split: input %s: %s (or set debug_symbols.without_build_id: unstripped to ship it unstripped)",
+	return fmt.Errorf("%s: debug_symbols.split: input %s: %s; to ship it so, set debug_symbols.without_build_id: unstripped",
 		cfg.Where("debug_symbols.split"), in.Triple, msg)
 }
 

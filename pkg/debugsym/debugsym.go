@@ -44,9 +44,11 @@ package debugsym
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"strings"
 
 	"relpack/internal/regular"
@@ -101,7 +103,11 @@ func (e *NoBuildIDError) Error() string {
 func Open(path string) (*File, error) {
 	fh, st, err := regular.Open(path)
 	if err != nil {
-		return nil, &Error{path, err.Error() + "; give the path of the binary itself"}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named once, by Error
+		}
+		return nil, &Error{path, "cannot open: " + err.Error() + "; give the path of the binary itself"}
 	}
 	if st.Size() > MaxFileSize {
 		fh.Close()

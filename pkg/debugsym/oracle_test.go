@@ -160,12 +160,22 @@ func checkLink(t *testing.T, stripped, debug string) {
 // is the input's, the program headers are equal, and pkg/abi reads the
 // same facts from the stripped binary.
 func TestLoadedBytesAndABIFactsUnchanged(t *testing.T) {
+	rels, _ := filepath.Glob(fixturePath("demo/*/openshell-gateway"))
+	if len(rels) != 7 {
+		t.Fatalf("%d demo gateways, want 7", len(rels))
+	}
+	for i, r := range rels {
+		rels[i], _ = filepath.Rel(fixturePath(""), r)
+	}
 	for _, fx := range fixtures {
-		t.Run(fx.rel, func(t *testing.T) {
-			stripped, _, _ := split(t, fixturePath(fx.rel), t.TempDir())
-			in, _ := os.ReadFile(fixturePath(fx.rel))
+		rels = append(rels, fx.rel)
+	}
+	for _, rel := range rels {
+		t.Run(rel, func(t *testing.T) {
+			stripped, _, _ := split(t, fixturePath(rel), t.TempDir())
+			in, _ := os.ReadFile(fixturePath(rel))
 			out, _ := os.ReadFile(stripped)
-			ei, _ := elf.Open(fixturePath(fx.rel))
+			ei, _ := elf.Open(fixturePath(rel))
 			defer ei.Close()
 			eo, _ := elf.Open(stripped)
 			defer eo.Close()
@@ -182,7 +192,7 @@ func TestLoadedBytesAndABIFactsUnchanged(t *testing.T) {
 					t.Errorf("%v at %#x..%#x: bytes differ from the input's", p.Type, a, b)
 				}
 			}
-			fi, err := abi.Inspect(fixturePath(fx.rel))
+			fi, err := abi.Inspect(fixturePath(rel))
 			if err != nil {
 				t.Fatal(err)
 			}

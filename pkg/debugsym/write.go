@@ -70,7 +70,7 @@ func prefix(end uint64, patches []chunk) []chunk {
 // start, in order, each at its alignment, then the section header table;
 // allocated sections keep their offsets. It returns the output's chunks
 // after the prefix and its size, and sets every header's sh_offset.
-func layout(out []outSect, start uint64, shstrndx int) ([]chunk, uint64) {
+func layout(out []outSect, start uint64) ([]chunk, uint64) {
 	var cs []chunk
 	cur := start
 	for i := range out {
@@ -97,7 +97,6 @@ func layout(out []outSect, start uint64, shstrndx int) ([]chunk, uint64) {
 		tab, _ = binary.Append(tab, le, &out[i].hdr)
 	}
 	cs = append(cs, chunk{off: shoff, b: tab})
-	_ = shstrndx
 	return cs, shoff + uint64(len(tab))
 }
 
@@ -204,7 +203,7 @@ func (f *File) strippedPlan(link string, crc uint32) (*plan, error) {
 	out[shstrndx].data = nameTable(out)
 	out[shstrndx].hdr.Size = uint64(len(out[shstrndx].data))
 	end := f.headEnd()
-	cs, size := layout(out, end, shstrndx)
+	cs, size := layout(out, end)
 	head := chunk{off: 0, b: f.header(size-uint64(len(out))*shdrSize, len(out), shstrndx)}
 	return &plan{chunks: append(prefix(end, []chunk{head}), cs...), size: size}, nil
 }
@@ -327,7 +326,7 @@ func (f *File) debugPlan() (*plan, error) {
 			out[i].hdr.Off = min(s.Off, end)
 		}
 	}
-	cs, size := layout(out, end, int(f.hdr.Shstrndx))
+	cs, size := layout(out, end)
 	patches := []chunk{{off: 0, b: f.header(size-uint64(len(out))*shdrSize, len(out), int(f.hdr.Shstrndx))}}
 	if len(f.progs) > 0 {
 		patches = append(patches, chunk{off: f.hdr.Phoff, b: f.debugProgs(end)})

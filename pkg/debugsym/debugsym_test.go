@@ -162,9 +162,9 @@ func TestReproducible(t *testing.T) {
 }
 
 // TestOtherShapes: executables (ET_EXEC, PIE), static and dynamic, and a
-// shared library, without DWARF: the stripped output has strip
-// --strip-debug's sections, its loaded bytes and facts unchanged, and
-// the static ones still run.
+// shared library, with DWARF or without (the demo gateways, whatever they
+// carry): the stripped output has strip --strip-debug's sections, and the
+// static ones still run.
 func TestOtherShapes(t *testing.T) {
 	for _, c := range []struct {
 		rel, arch, out string
@@ -173,7 +173,13 @@ func TestOtherShapes(t *testing.T) {
 		{"x86_64/hello-musl-static", "x86_64", "hello from .*hello-musl-static \\(0 args\\)\n"},
 		{"aarch64/hello-musl-static", "aarch64", "hello from .*hello-musl-static \\(0 args\\)\n"},
 		{"x86_64/libz3.so.4", "x86_64", ""},
+		{"demo/x86_64-unknown-linux-gnu/openshell-gateway", "x86_64", ""},
+		{"demo/x86_64-unknown-linux-gnu-el8/openshell-gateway", "x86_64", ""},
+		{"demo/x86_64-unknown-linux-gnu-bundled/openshell-gateway", "x86_64", ""},
+		{"demo/x86_64-unknown-linux-musl/openshell-gateway", "x86_64", "usage: openshell-gateway \\[--version \\| serve\\]\n"},
 		{"demo/aarch64-unknown-linux-gnu/openshell-gateway", "aarch64", ""},
+		{"demo/aarch64-unknown-linux-gnu-el8/openshell-gateway", "aarch64", ""},
+		{"demo/aarch64-unknown-linux-musl/openshell-gateway", "aarch64", "usage: openshell-gateway \\[--version \\| serve\\]\n"},
 	} {
 		t.Run(c.rel, func(t *testing.T) {
 			dir := t.TempDir()

@@ -299,13 +299,16 @@ type debControlData struct {
 // -DDepends="NAME (= ${binary:Version})" -DSection=debug
 // -DPriority=optional -DDescription="debug symbols for NAME" -DBuild-Ids=...,
 // with Homepage, Provides and the other relations unset), in dpkg's field
-// order for a binary package (Dpkg::Control::FieldsCore): Package,
+// order for a binary package (Dpkg::Control::FieldsCore): Package, Source
+// (dpkg-gencontrol writes it when the source package's name is not the
+// binary's, as for every dbgsym; relpack's source is the main package),
 // Version, Auto-Built-Package, Architecture, Maintainer, Installed-Size,
 // Depends, Section, Priority, Description, then Build-Ids, a field dpkg
 // does not order, last.
 var ddebControlTemplate = template.Must(template.New("ddeb-control").Funcs(template.FuncMap{
 	"join": func(strs []string) string { return strings.Join(strs, ", ") },
 }).Parse(`Package: {{.Info.Name}}
+Source: {{index .Info.Deb.Fields "Source"}}
 Version: {{ if .Info.Epoch}}{{ .Info.Epoch }}:{{ end }}{{.Info.Version}}
          {{- if .Info.Prerelease}}~{{ .Info.Prerelease }}{{- end }}
          {{- if .Info.VersionMetadata}}+{{ .Info.VersionMetadata }}{{- end }}

@@ -37,8 +37,8 @@ const (
 )
 
 // DebugSpec returns the spec of main's debug package: for deb
-// NAME-dbgsym (Section debug, Priority optional, Depends NAME (= VERSION),
-// Auto-Built-Package, Build-Ids; the debug file at
+// NAME-dbgsym (Source NAME, Section debug, Priority optional, Depends
+// NAME (= VERSION), Auto-Built-Package, Build-Ids; the debug file at
 // /usr/lib/debug/.build-id/xx/rest.debug; written as a .ddeb); for rpm
 // NAME-debuginfo (Provides debuginfo(build-id) = ID; the debug file at
 // /usr/lib/debug/BINARY-VERSION-RELEASE.ARCH.debug and its build-id link).
@@ -83,7 +83,7 @@ func ddebSpec(spec *PackageSpec, main PackageSpec, d DebugPackage) {
 	spec.Summary = "debug symbols for " + main.Name
 	spec.Section, spec.Priority = "debug", "optional"
 	spec.Depends = []string{main.Name + " (= " + main.fullVersion() + ")"}
-	spec.ExtraFields = map[string]string{"Auto-Built-Package": "debug-symbols", "Build-Ids": d.BuildID}
+	spec.ExtraFields = map[string]string{"Source": main.Name, "Auto-Built-Package": "debug-symbols", "Build-Ids": d.BuildID}
 	spec.Files = []PackageFile{
 		{Src: d.DebugFile, Dst: debugBuildIDPath(d.BuildID) + ".debug", Mode: 0o644},
 		{Dst: "/usr/share/doc/" + spec.Name, Link: main.Name},

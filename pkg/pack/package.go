@@ -108,8 +108,9 @@ type PackageSpec struct {
 	// DebugSymbols marks a debug package (DebugSpec sets it). deb: the
 	// file is a .ddeb (NAME-dbgsym_VERSION_ARCH.ddeb, as dh_builddeb names
 	// it), its control file has the fields of a dbgsym package in
-	// dpkg-gencontrol's order (Auto-Built-Package after Version, Build-Ids
-	// last, no Homepage or Provides) and it has no changelog: its
+	// dpkg-gencontrol's order (Source and Auto-Built-Package, given in
+	// ExtraFields with Build-Ids, around Version, Build-Ids last, no
+	// Homepage or Provides) and it has no changelog: its
 	// /usr/share/doc/NAME-dbgsym is a link to the main package's folder,
 	// as dh_strip writes it. rpm: nothing changes (a -debuginfo rpm is an
 	// ordinary rpm).
@@ -330,7 +331,7 @@ func (s *PackageSpec) checkFormat() error {
 
 // ddebFields are the control fields only a dbgsym package has; its
 // control file names exactly these extra fields (see ddebControlTemplate).
-var ddebFields = []string{"Auto-Built-Package", "Build-Ids"}
+var ddebFields = []string{"Source", "Auto-Built-Package", "Build-Ids"}
 
 // checkDdebFields checks that a debug deb has exactly the dbgsym fields
 // among its ExtraFields and a one-line description, and that no other
@@ -338,7 +339,7 @@ var ddebFields = []string{"Auto-Built-Package", "Build-Ids"}
 func (s *PackageSpec) checkDdebFields() error {
 	if !s.DebugSymbols {
 		for _, k := range ddebFields {
-			if _, ok := s.ExtraFields[k]; ok {
+			if _, ok := s.ExtraFields[k]; ok && k != "Source" {
 				return fmt.Errorf("control field %s is a debug package's; make debug packages with DebugSpec", k)
 			}
 		}
@@ -385,7 +386,7 @@ func (s *PackageSpec) checkFields() error {
 		if !debFieldRE.MatchString(k) {
 			return fmt.Errorf("control field name %q is not valid (printable ASCII, no ':' or space, not starting with '#' or '-')", k)
 		}
-		if debStandardFields[strings.ToLower(k)] {
+		if debStandardFields[strings.ToLower(k)] && !(s.DebugSymbols && k == "Source") {
 			return fmt.Errorf("control field %s is written from the spec itself; set it there, not in ExtraFields", k)
 		}
 		if v == "" || strings.ContainsAny(v, "\n\r") {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"relpack/internal/testdeps"
+	"relpack/pkg/sign/signtest"
 )
 
 // debugSource is the C program of the debug-package tests: relpack_greet's
@@ -525,4 +526,134 @@ func el8Root(t *testing.T) string {
 		run(t, nil, "rpm", "--root", root, "-i", "--justdb", "--nodeps", "--ignorearch", f)
 	}
 	return root
+}
+
+// TestDebugPackagesSignedReproducible: a debug package is signed as any
+// other (debsig-verify accepts the ddeb's _gpgorigin, rpm -K the
+// debuginfo rpm with the key imported) and two builds of one spec, signed
+// or not, in different folders with a shared payload cache or none, are
+// byte-identical.
+func TestDebugPackagesSignedReproducible(t *testing.T) {
+	testdeps.Tools(t, "rpm", "debsig-verify")
+	key, pubFile, g := signingKey(t, "ed25519", signPassphrase)
+	fx := buildDebugELF(t)
+	for _, format := range []string{"deb", "rpm"} {
+		d := DebugPackage{BuildID: fx.buildID, Binary: "/usr/bin/" + fixtureName}
+		main := debugMain(format, "")
+		stripped, debug := fx.split(t, DebugLink(main, d))
+		main.Files[0].Src, d.DebugFile = stripped, debug
+		main.Signing = key
+		spec, err := DebugSpec(main, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.Signing != key {
+			t.Fatalf("%s: the debug spec does not carry main's signing key", format)
+		}
+		a, err := WritePackage(spec, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Payloads = NewPayloadCache(t.TempDir())
+		b, err := WritePackage(spec, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ab, _ := os.ReadFile(a)
+		if bb, _ := os.ReadFile(b); !bytes.Equal(ab, bb) {
+			t.Errorf("%s: two builds of the debug package differ", format)
+		}
+		if format == "deb" {
+			policies, keyrings := signtest.DebsigPolicy(t, key.KeyID, g.PublicBin)
+			if out, code := signtest.DebsigVerify(policies, keyrings, a); code != 0 {
+				t.Errorf("debsig-verify on the signed ddeb: exit %d:\n%s", code, out)
+			}
+			continue
+		}
+		if short, verbose, ok := rpmCheck(rpmDB(t, pubFile), a); !ok || !strings.Contains(verbose, "Header V4") {
+			t.Errorf("rpm -K on the signed debuginfo rpm:\n%s\n%s", short, verbose)
+		}
+	}
+}
+
+// TestDebugSpecRefuses: DebugSpec refuses, naming what to fix, a build-id
+// that is not even-length lower-case hex, a debug file that is missing or
+// not a regular file, a Binary that is not a clean absolute path or not a
+// file of the package; DebugLink and BuildIDLinks give nothing for them.
+func TestDebugSpecRefuses(t *testing.T) {
+	dir := t.TempDir()
+	debug := filepath.Join(dir, "x.debug")
+	if err := os.WriteFile(debug, []byte("debug"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "bin")
+	if err := os.WriteFile(bin, []byte("bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := DebugPackage{BuildID: "0123456789abcdef0123456789abcdef01234567", DebugFile: debug, Binary: "/usr/bin/" + fixtureName}
+	for _, tc := range []struct {
+		name string
+		edit func(*DebugPackage)
+		want string
+	}{
+		{"upper-case id", func(d *DebugPackage) { d.BuildID = "0123456789ABCDEF" }, `build-id "0123456789ABCDEF" is not lower-case hex`},
+		{"odd id", func(d *DebugPackage) { d.BuildID = "0123456789abcde" }, "is not lower-case hex of 2 to 64 bytes (an even number"},
+		{"short id", func(d *DebugPackage) { d.BuildID = "ab" }, "is not lower-case hex"},
+		{"non-hex id", func(d *DebugPackage) { d.BuildID = "0123456789abcdeg" }, "is not lower-case hex"},
+		{"empty id", func(d *DebugPackage) { d.BuildID = "" }, `build-id ""`},
+		{"missing debug file", func(d *DebugPackage) { d.DebugFile = filepath.Join(dir, "gone.debug") }, "gone.debug: no such file or directory; split the binary first"},
+		{"debug file a folder", func(d *DebugPackage) { d.DebugFile = dir }, "is a directory, not a regular file"},
+		{"no debug file", func(d *DebugPackage) { d.DebugFile = "" }, "no debug file given for /usr/bin/relpack-hello"},
+		{"relative binary", func(d *DebugPackage) { d.Binary = "usr/bin/relpack-hello" }, `binary "usr/bin/relpack-hello" must be the clean absolute path`},
+		{"unclean binary", func(d *DebugPackage) { d.Binary = "/usr/bin/../bin/relpack-hello" }, "must be the clean absolute path"},
+		{"binary not in the package", func(d *DebugPackage) { d.Binary = "/usr/bin/other" }, "binary /usr/bin/other is not a file of the package"},
+	} {
+		for _, format := range []string{"deb", "rpm"} {
+			main := debugMain(format, bin)
+			d := good
+			tc.edit(&d)
+			_, err := DebugSpec(main, d)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "debug package of "+format+" package relpack-hello") {
+				t.Errorf("%s, %s: error %v, want %q", tc.name, format, err, tc.want)
+			}
+			if strings.Contains(tc.name, " id") && (DebugLink(main, d) != "" && format == "deb" || BuildIDLinks(main, d) != nil) {
+				t.Errorf("%s, %s: DebugLink %q, BuildIDLinks %v for an invalid build-id", tc.name, format, DebugLink(main, d), BuildIDLinks(main, d))
+			}
+		}
+	}
+	if _, err := DebugSpec(debugMain("deb", bin), good); err != nil {
+		t.Errorf("the good input: %v", err)
+	}
+}
+
+// TestLinkAndDirEntries: PackageSpec's symbolic links and directories are
+// are checked like files (TestDdeb and TestDebuginfoRPM read them in the
+// packages with dpkg-deb and rpm).
+func TestLinkAndDirEntries(t *testing.T) {
+	for _, tc := range []struct {
+		f    PackageFile
+		want string
+	}{
+		{PackageFile{Dst: "/usr/bin/x", Link: "y", Src: "/etc/passwd"}, "is a symbolic link (Link); leave Src, Data, Dir and Config empty"},
+		{PackageFile{Dst: "/usr/bin/x", Link: "y", Mode: 0o755}, "a symbolic link's mode is always 0777"},
+		{PackageFile{Dst: "/usr/bin/x", Link: "y\nz"}, "holds a NUL or newline"},
+		{PackageFile{Dst: "/usr/lib/x", Dir: true}, "no mode given"},
+		{PackageFile{Dst: "/usr/lib/x", Dir: true, Mode: 0o755, Data: []byte("a")}, "is a directory (Dir); leave Src, Data and Config empty"},
+	} {
+		s := fixtureSpec("rpm", t.TempDir())
+		s.Files = append(s.Files, tc.f)
+		if _, err := PackageFileName(s); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want %q", tc.f, err, tc.want)
+		}
+	}
+	s := fixtureSpec("deb", t.TempDir())
+	s.Files = append(s.Files, PackageFile{Dst: "/usr/lib/x", Dir: true, Mode: 0o755}, PackageFile{Dst: "/usr/lib/x", Dir: true, Mode: 0o700})
+	if _, err := PackageFileName(s); err == nil || !strings.Contains(err.Error(), "file /usr/lib/x is listed twice") {
+		t.Errorf("a folder listed twice with two modes: %v", err)
+	}
+	s = fixtureSpec("deb", t.TempDir())
+	s.ExtraFields = map[string]string{"Build-Ids": "abcd"}
+	if _, err := PackageFileName(s); err == nil || !strings.Contains(err.Error(), "control field Build-Ids is a debug package's; make debug packages with DebugSpec") {
+		t.Errorf("Build-Ids on a main deb: %v", err)
+	}
 }

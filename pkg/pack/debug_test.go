@@ -657,3 +657,71 @@ func TestLinkAndDirEntries(t *testing.T) {
 		t.Errorf("Build-Ids on a main deb: %v", err)
 	}
 }
+
+// TestLinkAndDirEntriesWritten: a deb and an rpm holding a folder entry and
+// a link list them as dpkg-deb and rpm show their own.
+func TestLinkAndDirEntriesWritten(t *testing.T) {
+	testdeps.Tools(t, "dpkg-deb", "rpm")
+	for _, format := range []string{"deb", "rpm"} {
+		s := fixtureSpec(format, "")
+		s.Files = []PackageFile{
+			{Data: []byte("x\n"), Dst: "/usr/lib/relpack-x/data", Mode: 0o644},
+			{Dst: "/usr/lib/relpack-x", Dir: true, Mode: 0o750},
+			{Dst: "/usr/lib/relpack-x", Dir: true, Mode: 0o750},
+			{Dst: "/usr/bin/relpack-x", Link: "../lib/relpack-x/data"},
+		}
+		f, err := WritePackage(s, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listing string
+		if format == "deb" {
+			listing = run(t, nil, "dpkg-deb", "-c", f)
+		} else {
+			listing = run(t, nil, "rpm", "-qlvp", f)
+		}
+		for _, want := range []string{`drwxr-x--- .* \.?/usr/lib/relpack-x/?\n`, `lrwxrwxrwx .* \.?/usr/bin/relpack-x -> \.\./lib/relpack-x/data\n`} {
+			if n := len(regexp.MustCompile(want).FindAllString(listing, -1)); n != 1 {
+				t.Errorf("%s: %d lines match %q:\n%s", format, n, want, listing)
+			}
+		}
+	}
+}
+
+// TestDebugNames: the debuglink names and debug package names for other
+// architectures and version fields: rpm's architecture name, its default
+// release, its '-'-free pre-release, no epoch in file names.
+func TestDebugNames(t *testing.T) {
+	debug := filepath.Join(t.TempDir(), "helper.debug")
+	if err := os.WriteFile(debug, []byte("debug"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := DebugPackage{BuildID: "ab0123456789abcdef0123456789abcdef012345", DebugFile: debug, Binary: "/usr/libexec/relpack/helper"}
+	for _, tc := range []struct {
+		format, arch, release, pre, link, file string
+	}{
+		{"rpm", "arm64", "", "rc-1", "helper-2.0~rc_1-1.aarch64.debug", "relpack-hello-debuginfo-2.0~rc_1-1.aarch64.rpm"},
+		{"rpm", "amd64", "3.el8", "", "helper-2.0-3.el8.x86_64.debug", "relpack-hello-debuginfo-2.0-3.el8.x86_64.rpm"},
+		{"deb", "arm64", "1", "rc-1", "0123456789abcdef0123456789abcdef012345.debug", "relpack-hello-dbgsym_2.0~rc-1-1_arm64.ddeb"},
+	} {
+		s := fixtureSpec(tc.format, "")
+		s.Arch, s.Version, s.Release, s.Prerelease, s.VersionMetadata, s.Epoch = tc.arch, "2.0", tc.release, tc.pre, "", "7"
+		if got := DebugLink(s, d); got != tc.link {
+			t.Errorf("%s %s: DebugLink %q, want %q", tc.format, tc.arch, got, tc.link)
+		}
+		s.Files = []PackageFile{{Data: []byte("x"), Dst: d.Binary, Mode: 0o755}}
+		spec, err := DebugSpec(s, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := PackageFileName(spec); got != tc.file || err != nil {
+			t.Errorf("%s %s: file name %q (%v), want %q", tc.format, tc.arch, got, err, tc.file)
+		}
+	}
+	rpm := fixtureSpec("rpm", "")
+	links := BuildIDLinks(rpm, d)
+	if len(links) != 3 || links[2].Dst != "/usr/lib/.build-id/ab/0123456789abcdef0123456789abcdef012345" ||
+		links[2].Link != "../../../../usr/libexec/relpack/helper" {
+		t.Errorf("BuildIDLinks: %+v", links)
+	}
+}

@@ -237,7 +237,7 @@ func TestDebugSymbolsSplit(t *testing.T) {
 		if manifest.IsDebug(a.Kind) {
 			continue
 		}
-		checkDebugPair(t, out, a, byFile, fixtureBuildID(t, inputs[a.Triple]))
+		checkDebugPair(t, out, a, byFile, fixtureBuildID(t, inputs[a.Triple]), "hello")
 	}
 	for _, a := range m.Artifacts {
 		if len(a.SBOMs) == 0 {
@@ -257,56 +257,81 @@ func TestDebugSymbolsSplit(t *testing.T) {
 }
 
 // checkDebugPair holds main artifact a and its debug artifact to each
-// other: kinds, fields, and the packaged binary against the debug file.
-func checkDebugPair(t *testing.T, out string, a manifest.Artifact, byFile map[string]manifest.Artifact, buildID string) {
+// other: kinds, fields, and the packaged binary (the product name) against
+// the debug file; a binary with a RUNPATH (a sidecar tarball's, a package
+// with private libraries) keeps it.
+func checkDebugPair(t *testing.T, out string, a manifest.Artifact, byFile map[string]manifest.Artifact, buildID, name string) {
 	t.Helper()
 	d, ok := byFile[a.Debug]
 	if !ok || a.BuildID != buildID {
 		t.Fatalf("%s: debug %q (listed: %v), build_id %q want %s", a.File, a.Debug, ok, a.BuildID, buildID)
 	}
 	want := map[string]string{"tarball": manifest.KindDebugTarball, "deb": manifest.KindDdeb, "rpm": manifest.KindDebuginfo}[a.Kind]
-	if d.Kind != want || d.DebugFor != a.File || d.BuildID != buildID || d.Triple != a.Triple || d.Arch != a.Arch ||
+	if d.Kind != want || d.BuildID != buildID || d.Triple != a.Triple || d.Arch != a.Arch ||
 		d.Libc != a.Libc || d.Distro != a.Distro || d.PackageVersion != a.PackageVersion || d.Debug != "" {
 		t.Errorf("%s: debug artifact %+v does not match its main artifact", a.File, d)
 	}
+	if d.DebugFor != a.File && !(a.Runpath != "" && a.Kind == "tarball") { // a sidecar tarball shares its tarball's
+		t.Errorf("%s: debug_for %s, want %s", d.File, d.DebugFor, a.File)
+	}
 	rel := ".build-id/" + buildID[:2] + "/" + buildID[2:] + ".debug"
+	var bin, dbg []byte
+	link := buildID[2:] + ".debug"
 	if a.Kind == "tarball" {
 		if d.DebugFile != rel {
 			t.Errorf("%s: debug_file %s, want %s", d.File, d.DebugFile, rel)
 		}
-		main, dbg := tarFiles(t, filepath.Join(out, a.File)), tarFiles(t, filepath.Join(out, d.File))
-		checkStripped(t, a.File, main["hello"], dbg[rel], buildID, buildID[2:]+".debug")
-		return
+		entry := name
+		if a.Runpath != "" {
+			entry = "bin/" + name
+		}
+		bin, dbg = tarFiles(t, filepath.Join(out, a.File))[entry], tarFiles(t, filepath.Join(out, d.File))[rel]
+	} else {
+		bin, dbg, link = packagedPair(t, out, a, d, buildID, name)
 	}
+	checkStripped(t, a.File, bin, dbg, buildID, link)
+	if a.Runpath != "" {
+		if rp, err := openELF(t, a.File, bin).DynString(elf.DT_RUNPATH); err != nil || len(rp) != 1 || rp[0] != a.Runpath {
+			t.Errorf("%s: the stripped binary's RUNPATH %q (%v), want %s", a.File, rp, err, a.Runpath)
+		}
+	}
+}
+
+// packagedPair unpacks package a and its debug package d: the binary,
+// the debug file at its build-id path, and the .gnu_debuglink name the
+// format gives (an rpm's names the debuginfo's /usr/lib/debug/usr/bin
+// file). A ddeb depends on its package at its version, as dh_strip's do;
+// a debuginfo rpm requires nothing, as find-debuginfo's.
+func packagedPair(t *testing.T, out string, a, d manifest.Artifact, buildID, name string) (bin, dbg []byte, link string) {
+	t.Helper()
+	rel := ".build-id/" + buildID[:2] + "/" + buildID[2:] + ".debug"
 	if d.DebugFile != "/usr/lib/debug/"+rel {
 		t.Errorf("%s: debug_file %s, want /usr/lib/debug/%s", d.File, d.DebugFile, rel)
 	}
-	// A ddeb depends on its package at its version, as dh_strip's do; a
-	// debuginfo rpm requires nothing, as find-debuginfo's.
-	if want := "hello (= " + a.PackageVersion + ")"; a.Kind == "deb" && (len(d.Relations) != 1 || d.Relations[0] != want) {
+	if want := name + " (= " + a.PackageVersion + ")"; a.Kind == "deb" && (len(d.Relations) != 1 || d.Relations[0] != want) {
 		t.Errorf("%s: relations %v, want [%s]", d.File, d.Relations, want)
 	}
 	mainDir, dbgDir := unpack(t, filepath.Join(out, a.File)), unpack(t, filepath.Join(out, d.File))
-	bin, err := os.ReadFile(filepath.Join(mainDir, "usr/bin/hello"))
+	bin, err := os.ReadFile(filepath.Join(mainDir, "usr/bin", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbg, err := os.ReadFile(filepath.Join(dbgDir, "usr/lib/debug", rel)) // a link to the named file in an rpm
+	dbg, err = os.ReadFile(filepath.Join(dbgDir, "usr/lib/debug", rel)) // a link to the named file in an rpm
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := buildID[2:] + ".debug"
+	link = buildID[2:] + ".debug"
 	if a.Kind == "rpm" {
-		named, _ := filepath.Glob(filepath.Join(dbgDir, "usr/lib/debug/usr/bin/hello-*.debug"))
+		named, _ := filepath.Glob(filepath.Join(dbgDir, "usr/lib/debug/usr/bin", name+"-*.debug"))
 		if len(named) != 1 {
-			t.Fatalf("%s: /usr/lib/debug/usr/bin holds %v, want one hello-V-R.ARCH.debug", d.File, named)
+			t.Fatalf("%s: /usr/lib/debug/usr/bin holds %v, want one %s-V-R.ARCH.debug", d.File, named, name)
 		}
 		link = filepath.Base(named[0])
-		if target, err := os.Readlink(filepath.Join(mainDir, "usr/lib/.build-id", buildID[:2], buildID[2:])); err != nil || !strings.HasSuffix(target, "/usr/bin/hello") {
+		if target, err := os.Readlink(filepath.Join(mainDir, "usr/lib/.build-id", buildID[:2], buildID[2:])); err != nil || !strings.HasSuffix(target, "/usr/bin/"+name) {
 			t.Errorf("%s: build-id link -> %q (%v), want the binary", a.File, target, err)
 		}
 	}
-	checkStripped(t, a.File, bin, dbg, buildID, link)
+	return bin, dbg, link
 }
 
 // TestDebugSymbolsRefused: an input without a build-id (with the link
@@ -467,5 +492,46 @@ func TestDebugSymbolsSelected(t *testing.T) {
 		if len(m.Planned) != 6 {
 			t.Errorf("--only %s: planned %d artifacts, want 6 (tarball, deb, rpm and their debug artifacts): %v", tc.only, len(m.Planned), m.Planned)
 		}
+	}
+}
+
+// TestDemoDebugSymbols: the demo (debug_symbols: {split: true}) ships
+// every binary stripped against its debug artifact: the tarballs, the
+// sidecar tarballs and the packages with private libraries (both RUNPATH
+// edits made on the stripped binary), each input's build-id recorded.
+func TestDemoDebugSymbols(t *testing.T) {
+	out := demoDist(t)
+	m, err := manifest.Read(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, in := range m.Inputs {
+		if in.BuildID == "" {
+			t.Errorf("input %s %s: no build_id", in.Triple, in.File)
+		}
+		ids[in.Triple+" "+in.BuildID] = true
+	}
+	byFile := map[string]manifest.Artifact{}
+	for _, a := range m.Artifacts {
+		byFile[a.File] = a
+	}
+	n, debugs, sidecars := 0, 0, 0
+	for _, a := range m.Artifacts {
+		if manifest.IsDebug(a.Kind) {
+			debugs++
+			continue
+		}
+		if a.Kind == "tarball" && a.Runpath != "" {
+			sidecars++
+		}
+		if !ids[a.Triple+" "+a.BuildID] {
+			t.Errorf("%s: build_id %q is no %s input's", a.File, a.BuildID, a.Triple)
+		}
+		checkDebugPair(t, out, a, byFile, a.BuildID, "openshell-gateway")
+		n++
+	}
+	if n != debugs+sidecars || sidecars == 0 { // a sidecar tarball shares its tarball's debug tarball
+		t.Errorf("%d main artifacts (%d sidecar tarballs), %d debug artifacts", n, sidecars, debugs)
 	}
 }

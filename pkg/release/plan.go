@@ -86,7 +86,11 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	// The binary packaged: stripped, its .gnu_debuglink naming the debug
 	// file as this format's debug package installs it.
 	dp := debugPackageOf(cfg, in)
-	bin, err := in.packaged(debugLinkOf(spec, dp, in))
+	link := debugLinkOf(spec, dp, in)
+	if err := checkFileName(link, ver.String()); err != nil { // an rpm's names the version
+		return artifact{}, nil, err
+	}
+	bin, err := in.packaged(link)
 	if err != nil {
 		return artifact{}, nil, fmt.Errorf("target %s: %w", d.ID, err)
 	}

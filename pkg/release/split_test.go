@@ -29,11 +29,19 @@ func TestSelection(t *testing.T) {
 	if n, _, _ := count("x86_64", "aarch64"); n != all {
 		t.Errorf("--only x86_64 --only aarch64 selects %d of %d", n, all)
 	}
-	if n, k, a := count("x86_64", "deb"); n != 5 || len(k) != 1 || !k["deb"] || len(a) != 1 || !a["x86_64"] {
+	// The demo splits debug symbols: a package's selector selects its
+	// debug package too, and the debug kinds select them alone.
+	if n, k, a := count("x86_64", "deb"); n != 10 || len(k) != 2 || !k["deb"] || !k["ddeb"] || len(a) != 1 || !a["x86_64"] {
 		t.Errorf("--only x86_64 --only deb: %d units, kinds %v, arches %v", n, k, a)
 	}
-	if n, k, _ := count("el8", "debian12", "rpm"); n != 2 || len(k) != 1 {
+	if n, k, _ := count("el8", "debian12", "rpm"); n != 4 || len(k) != 2 || !k["debuginfo-rpm"] {
 		t.Errorf("--only el8 --only debian12 --only rpm: %d units, kinds %v", n, k)
+	}
+	if n, k, _ := count("ddeb"); n != 10 || len(k) != 1 || !k["ddeb"] {
+		t.Errorf("--only ddeb: %d units, kinds %v", n, k)
+	}
+	if n, k, _ := count("tarball", "aarch64"); n != 4 || len(k) != 2 || !k["debug-tarball"] {
+		t.Errorf("--only tarball --only aarch64: %d units, kinds %v", n, k)
 	}
 	for _, bad := range [][]string{{"riscv64"}, {"el8", "tarball"}} { // a tarball has no distro target
 		_, err := newSelection(c, c.Inputs, bad)
@@ -50,12 +58,14 @@ func TestSelection(t *testing.T) {
 func TestConfigDigest(t *testing.T) {
 	c := loadDemo(t)
 	sum := func(p string) string { return "sum-of-" + p[strings.LastIndex(p, "/")+1:] }
+	c.DebugSymbols = nil // the demo's; the debug_symbols cases below add theirs
 	d0, err := configDigest(c, c.Inputs, "v1", sum)
 	if err != nil {
 		t.Fatal(err)
 	}
 	moved := *c
 	moved.File, moved.Dir = "/elsewhere/packaging.yaml", "/elsewhere"
+	moved.DebugSymbols = nil // the base of the debug_symbols cases below
 	moved.Inputs = maps.Clone(c.Inputs)
 	for k := range moved.Inputs {
 		moved.Inputs[k] = "/elsewhere/" + k

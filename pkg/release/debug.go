@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"relpack/internal/regular"
@@ -73,7 +74,7 @@ func (j *job) splitInput(i int, in *Input) error {
 	cfg := j.cfg
 	f, err := debugsym.Open(in.Data)
 	if err != nil {
-		return &InputError{in.Triple, in.Path, "reading its sections to split its debug symbols: " + err.Error()}
+		return &InputError{in.Triple, in.Path, "reading its sections to split its debug symbols: " + in.named(err)}
 	}
 	defer f.Close()
 	given, key, hasFile := cfg.DebugFileFor(in.Src)
@@ -96,7 +97,7 @@ func (j *job) splitInput(i int, in *Input) error {
 	} else {
 		d.file = filepath.Join(d.dir, "debug")
 		if err := pack.WriteFileAtomic(d.file, f.WriteDebug); err != nil {
-			return &InputError{in.Triple, in.Path, "writing its debug file: " + err.Error()}
+			return &InputError{in.Triple, in.Path, "writing its debug file: " + in.named(err)}
 		}
 	}
 	if d.crc, err = fileLinkCRC(d.file); err != nil {
@@ -224,9 +225,20 @@ func (in *Input) packaged(link string) (string, error) {
 	}
 	p, err := in.debug.binary(link)
 	if err != nil {
-		return "", &InputError{in.Triple, in.Path, "stripping its debug symbols: " + err.Error()}
+		return "", &InputError{in.Triple, in.Path, "stripping its debug symbols: " + in.named(err)}
 	}
 	return p, nil
+}
+
+// named is err's message with the build's copy of in (a path inside the
+// staging folder, gone when the message is read) named as the user gave
+// it, and the scratch folder's files by their base name.
+func (in *Input) named(err error) string {
+	msg := strings.ReplaceAll(err.Error(), in.Data, in.Path)
+	if in.debug != nil {
+		msg = strings.ReplaceAll(msg, in.debug.dir+string(filepath.Separator), "")
+	}
+	return msg
 }
 
 // treeLink is the .gnu_debuglink name of a binary whose debug file is

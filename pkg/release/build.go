@@ -527,7 +527,10 @@ func (j *job) check(triple, path string) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.Src = path
+	in.Src = path // absolute when the configuration names it: debug_symbols.files' key
+	if abs, err := filepath.Abs(path); err == nil {
+		in.Src = abs // a relative --bin PATH
+	}
 	j.checked[[2]string{triple, path}] = in
 	j.inputs = append(j.inputs, in)
 	return in, nil

@@ -106,6 +106,13 @@ type Config struct {
 	SBOM       SBOM
 	Provenance Provenance
 
+	// Loaded by debug symbols (debugsymbols.go).
+	//
+	// DebugSymbols, when set, says whether and how the inputs' debug
+	// symbols are split into debug artifacts; nil: inputs are packaged
+	// as given.
+	DebugSymbols *DebugSymbols
+
 	lines map[string]int // "targets[2].glibc" -> line, for later errors
 }
 
@@ -113,16 +120,17 @@ type Config struct {
 // section's file beside its loader. Its name shows in yaml's messages
 // ("cannot unmarshal !!seq into config.raw"), so it stays raw.
 type raw struct {
-	rawProduct   `yaml:",inline"`
-	rawFloor     `yaml:",inline"`
-	rawSigning   `yaml:",inline"`
-	rawInputs    `yaml:",inline"`
-	rawInstall   `yaml:",inline"`
-	rawSystemd   `yaml:",inline"`
-	rawTarball   `yaml:",inline"`
-	rawLibraries `yaml:",inline"`
-	rawTargets   `yaml:",inline"`
-	rawSBOM      `yaml:",inline"`
+	rawProduct      `yaml:",inline"`
+	rawFloor        `yaml:",inline"`
+	rawSigning      `yaml:",inline"`
+	rawInputs       `yaml:",inline"`
+	rawInstall      `yaml:",inline"`
+	rawSystemd      `yaml:",inline"`
+	rawTarball      `yaml:",inline"`
+	rawLibraries    `yaml:",inline"`
+	rawTargets      `yaml:",inline"`
+	rawSBOM         `yaml:",inline"`
+	rawDebugSymbols `yaml:",inline"`
 }
 
 // Error is a problem at a place in the file.
@@ -215,6 +223,7 @@ var sections = []section{
 	{"private libraries", (*loader).privateLibraries}, // targets' private: and libraries.STEM.private agree
 	{"targets given", (*loader).targetsGiven},         // targets: not empty
 	{"sbom and provenance", (*loader).sbom},           // sbom.formats (default both), provenance.builder_id_env
+	{"debug symbols", (*loader).debugSymbols},         // debug_symbols: split, without_build_id, files (keys: inputs of inputs: and targets)
 }
 
 // section is one loader of Parse.

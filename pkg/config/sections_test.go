@@ -8,7 +8,7 @@ import (
 // TestSectionsOrder holds Parse's loaders to their order: it is the
 // order of messages reported on one line, which users and tests see.
 func TestSectionsOrder(t *testing.T) {
-	want := "product, floor, signing, inputs, binary, files, systemd, tarball files, libraries, tarball sidecar, layout, targets, private libraries, targets given, sbom and provenance"
+	want := "product, floor, signing, inputs, binary, files, systemd, tarball files, libraries, tarball sidecar, layout, targets, private libraries, targets given, sbom and provenance, debug symbols"
 	if got := strings.Join(Sections(), ", "); got != want {
 		t.Errorf("Sections() = %s\nwant %s", got, want)
 	}

@@ -186,6 +186,7 @@ var buildStages = []pipeline.Stage[*job]{
 	{Name: "check the sources exist", Run: (*job).statSources},         // by stat, before --out is touched
 	{Name: "take the output folder", Run: (*job).takeOutput},           // lock, recover killed builds, staging folder
 	{Name: "snapshot and verify inputs", Run: (*job).snapshotInputs},   // copy, inspect, floor check, config digest
+	{Name: "split debug symbols", Run: (*job).splitDebug},              // debug_symbols.split: each input's debug file, once, into scratch
 	{Name: "start the manifest", Run: (*job).startManifest},            // product, versions, inputs; warnings
 	{Name: "plan tarballs", Run: (*job).planTarballs},                  // a tarball per input, a sidecar where needed
 	{Name: "plan packages per target", Run: (*job).planPackages},       // dependencies, private libraries, package names
@@ -396,7 +397,7 @@ func (j *job) selectInputs() error {
 	}
 	j.selPaths = map[string]string{}
 	for t, p := range j.paths {
-		if j.sel.match(unit{kindTarball, t, strings.Split(t, "-")[0], ""}) {
+		if main, debug := j.sel.wants(unit{kindTarball, t, strings.Split(t, "-")[0], ""}); main || debug && j.cfg.Split() {
 			j.selPaths[t] = p
 		}
 	}
@@ -407,7 +408,10 @@ func (j *job) selectInputs() error {
 // by stat before the output folder is touched, so a typo in a path never
 // creates --out.
 func (j *job) statSources() error {
-	return checkSources(j.sel.forArches(j.cfg, j.paths), j.selPaths)
+	if err := checkSources(j.sel.forArches(j.cfg, j.paths), j.selPaths); err != nil {
+		return err
+	}
+	return checkDebugFiles(j.cfg, j.selPaths)
 }
 
 // takeOutput reads OutDir and --clean; it adds the locked folder, the
@@ -496,7 +500,7 @@ func (j *job) checkPackageInputs() error {
 			if path == "" {
 				continue // no glibc build for this arch in this release
 			}
-			if !j.sel.match(unit{t.Format, triple, arch, t.ID}) {
+			if main, debug := j.sel.wants(unit{t.Format, triple, arch, t.ID}); !main && !(debug && j.cfg.Split()) {
 				continue // another partial build's
 			}
 			in, err := j.check(triple, path)
@@ -522,6 +526,10 @@ func (j *job) check(triple, path string) (*Input, error) {
 	in, err := checkInput(j.cfg, triple, src, j.policy)
 	if err != nil {
 		return nil, err
+	}
+	in.Src = path // absolute when the configuration names it: debug_symbols.files' key
+	if abs, err := filepath.Abs(path); err == nil {
+		in.Src = abs // a relative --bin PATH
 	}
 	j.checked[[2]string{triple, path}] = in
 	j.inputs = append(j.inputs, in)
@@ -551,7 +559,7 @@ func (j *job) startManifest() error {
 		m.Inputs = append(m.Inputs, manifest.Input{
 			Triple: in.Triple, File: filepath.Base(in.Path), SHA256: in.SHA256, Machine: in.Facts.Machine,
 			Libc: in.Facts.Libc, Linkage: in.Facts.Linkage, Needed: in.Facts.Needed, Highest: in.Facts.Highest,
-			Z3: in.Z3, Z3So: in.Z3So,
+			Z3: in.Z3, Z3So: in.Z3So, BuildID: in.BuildID,
 		})
 	}
 	m.Inputs = sortInputs(m.Inputs)
@@ -576,12 +584,25 @@ func (j *job) startManifest() error {
 // beyond glibc. A refusal happens here, before anything is written.
 func (j *job) planTarballs() error {
 	for _, in := range j.release {
-		a := planTarball(j.pcfg, in, j.policy, j.mtime)
+		a, err := planTarball(j.pcfg, in, j.policy, j.mtime)
+		if err != nil {
+			return err
+		}
+		main, debug := j.sel.wants(unit{kindTarball, in.Triple, in.Machine, ""})
+		if in.debug != nil && debug {
+			j.plan = append(j.plan, planDebugTarball(j.pcfg, in, &a.entry, j.mtime))
+		}
+		if !main {
+			continue // a partial build of the debug tarball alone
+		}
 		j.plan = append(j.plan, &a)
 		if j.pcfg.Tarball.Sidecar != nil && in.IsGNU() && len(bundledNeeds(in)) > 0 {
 			sa, err := planSidecar(j.pcfg, in, j.policy, j.mtime, j.scratch, j.snap)
 			if err != nil {
 				return err
+			}
+			if in.debug != nil {
+				sa.entry.BuildID, sa.entry.Debug = in.BuildID, debugTarballName(j.pcfg, in.Triple)
 			}
 			j.plan = append(j.plan, sa)
 		}
@@ -602,11 +623,17 @@ func (j *job) planPackages() error {
 	// (debian11 and debian12, the Ubuntu releases) are compressed once.
 	payloads := pack.NewPayloadCache(filepath.Join(j.scratch, "payloads"))
 	for _, pi := range j.pkgInputs {
-		a, err := planPackage(j.pcfg, pi.in, pi.target.Distro, j.ver, j.opts.Release, j.policy, j.mtime, j.signing, j.scratch, pv, payloads)
+		a, debug, err := planPackage(j.pcfg, pi.in, pi.target.Distro, j.ver, j.opts.Release, j.policy, j.mtime, j.signing, j.scratch, pv, payloads)
 		if err != nil {
 			return err
 		}
-		j.plan = append(j.plan, &a)
+		main, wantDebug := j.sel.wants(unit{pi.target.Format, pi.in.Triple, pi.in.Machine, pi.target.ID})
+		if main {
+			j.plan = append(j.plan, &a)
+		}
+		if debug != nil && wantDebug {
+			j.plan = append(j.plan, debug)
+		}
 	}
 	if j.opts.Warn != nil {
 		j.warn(pv.unused())

@@ -54,6 +54,20 @@ func TestDemoArtifacts(t *testing.T) {
 		"openshell-gateway_0.0.38~dev.108+g152d059-1~ubuntu24.04_amd64.deb",
 		"openshell-gateway_0.0.38~dev.108+g152d059-1~ubuntu24.04_arm64.deb",
 	}
+	// debug_symbols.split: a debug artifact beside each (the sidecar
+	// tarballs share their tarball's debug tarball).
+	for _, a := range want[:len(want):len(want)] {
+		switch {
+		case strings.HasSuffix(a, "-z3.tar.gz"):
+		case strings.HasSuffix(a, ".tar.gz"):
+			want = append(want, strings.TrimSuffix(a, ".tar.gz")+"-debug.tar.gz")
+		case strings.HasSuffix(a, ".deb"):
+			want = append(want, strings.Replace(strings.TrimSuffix(a, ".deb"), "openshell-gateway_", "openshell-gateway-dbgsym_", 1)+".ddeb")
+		case strings.HasSuffix(a, ".rpm"):
+			want = append(want, strings.Replace(a, "openshell-gateway-", "openshell-gateway-debuginfo-", 1))
+		}
+	}
+	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("artifacts:\n got %q\nwant %q", got, want)
 	}
@@ -84,7 +98,7 @@ func TestDemoArtifacts(t *testing.T) {
 		if err != nil || st.Size() != a.Size || len(a.SHA256) != 64 {
 			t.Errorf("%s: manifest size %d sha %q, file %v", a.File, a.Size, a.SHA256, err)
 		}
-		if a.Libc == "glibc" && (a.Floor != "2.28" || a.GlibcMeasured == "") {
+		if a.Libc == "glibc" && !manifest.IsDebug(a.Kind) && (a.Floor != "2.28" || a.GlibcMeasured == "") {
 			t.Errorf("%s: floor %q measured %q", a.File, a.Floor, a.GlibcMeasured)
 		}
 	}
@@ -94,8 +108,8 @@ func TestSHA256SUMSVerifies(t *testing.T) {
 	testdeps.Tools(t, "sha256sum")
 	dist := demoDist(t)
 	out := sh(t, dist, "sha256sum", "--strict", "-c", "SHA256SUMS")
-	if n := strings.Count(out, ": OK"); n != 68 {
-		t.Errorf("sha256sum -c checked %d files, want 68 (22 artifacts, their 44 SBOMs, provenance.intoto.json, manifest.json):\n%s", n, out)
+	if n := strings.Count(out, ": OK"); n != 128 {
+		t.Errorf("sha256sum -c checked %d files, want 128 (22 artifacts and their 20 debug artifacts, their 84 SBOMs, provenance.intoto.json, manifest.json):\n%s", n, out)
 	}
 }
 
@@ -180,8 +194,8 @@ func TestTarballs(t *testing.T) {
 	testdeps.Tools(t, "tar")
 	dist := demoDist(t)
 	for _, tgz := range filesIn(t, dist, "*.tar.gz") {
-		if strings.HasSuffix(tgz, "-z3.tar.gz") {
-			continue // sidecar layout: TestSidecarStartsWithoutSystemZ3
+		if strings.HasSuffix(tgz, "-z3.tar.gz") || strings.HasSuffix(tgz, "-debug.tar.gz") {
+			continue // sidecar layout: TestSidecarStartsWithoutSystemZ3; debug tarballs: TestDemoDebugSymbols
 		}
 		listing := sh(t, "", "tar", "-tvzf", tgz)
 		ls := lines(listing)

@@ -33,6 +33,15 @@ type Input struct {
 	// Undefined are all its undefined dynamic symbols, weak ones too, as
 	// NAME@VERSION or NAME@Base: looked up in Debian symbols files.
 	Undefined []string
+	// Src is the path as the configuration (or --bin) names it, made
+	// absolute: the key of debug_symbols.files.
+	Src string
+	// BuildID is its GNU build-id when its debug symbols are split (the
+	// stage "split debug symbols"), else "".
+	BuildID string
+	// debug is its split debug symbols; nil when they are not split (the
+	// input is packaged as given).
+	debug *debugSplit
 }
 
 // IsGNU reports whether the triple is a glibc one.

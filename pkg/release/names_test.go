@@ -154,7 +154,7 @@ func TestRunpathErrorNamesInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := &Input{Triple: "x86_64-unknown-linux-gnu", Path: "build/app", Data: copyPath}
-	err := setRunpath(in, filepath.Join(dir, "edited"), SidecarRunpath, "the sidecar tarball")
+	err := setRunpath(in, in.Data, filepath.Join(dir, "edited"), SidecarRunpath, "the sidecar tarball")
 	if err == nil {
 		t.Fatal("no error")
 	}

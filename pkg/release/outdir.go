@@ -243,12 +243,12 @@ func safeName(n string) bool {
 var releaseFiles = manifest.ReleaseFiles
 
 // isArtifactName reports whether n has the shape of an artifact relpack
-// writes (tarball, deb, rpm) or of an artifact's SBOM.
+// writes (tarball, deb, ddeb, rpm) or of an artifact's SBOM.
 func isArtifactName(n string) bool {
 	for _, suffix := range manifest.SBOMSuffix {
 		n = strings.TrimSuffix(n, suffix)
 	}
-	return safeName(n) && (strings.HasSuffix(n, ".tar.gz") || strings.HasSuffix(n, ".deb") || strings.HasSuffix(n, ".rpm"))
+	return safeName(n) && (strings.HasSuffix(n, ".tar.gz") || strings.HasSuffix(n, ".deb") || strings.HasSuffix(n, ".ddeb") || strings.HasSuffix(n, ".rpm"))
 }
 
 // earlierBuild reports files of an earlier build in dir: its manifest.json

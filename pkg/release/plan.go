@@ -36,9 +36,16 @@ func glibcMeasured(in *Input) string {
 	return in.Facts.HighestOf("GLIBC")
 }
 
-func planTarball(cfg *config.Config, in *Input, policies policySet, mtime time.Time) artifact {
+// planTarball plans the tarball of in; with its debug symbols split, it
+// packages the stripped copy (its .gnu_debuglink "rest.debug", found in
+// the debug tarball's build-id tree).
+func planTarball(cfg *config.Config, in *Input, policies policySet, mtime time.Time) (artifact, error) {
 	name := tarballName(cfg, in.Triple)
-	entries := []pack.TarEntry{{Name: cfg.Name, Src: in.Data, Mode: 0o755}}
+	bin, err := in.packaged(treeLink(in.BuildID))
+	if err != nil {
+		return artifact{}, err
+	}
+	entries := []pack.TarEntry{{Name: cfg.Name, Src: bin, Mode: 0o755}}
 	for _, f := range cfg.Tarball.Files {
 		entries = append(entries, pack.TarEntry{Name: filepath.Base(f), Src: f, Mode: 0o644})
 	}
@@ -54,48 +61,66 @@ func planTarball(cfg *config.Config, in *Input, policies policySet, mtime time.T
 	if in.IsGNU() {
 		e.Floor = policies.Glibc()
 	}
+	if in.debug != nil {
+		e.BuildID, e.Debug = in.BuildID, debugTarballName(cfg, in.Triple)
+	}
 	return artifact{entry: e, write: func(dir string) (string, error) {
 		return name, pack.WriteTarGz(filepath.Join(dir, name), entries, mtime)
-	}, bom: tarballBOM(in, entries, cfg.Name, nil)}
+	}, bom: tarballBOM(in, entries, cfg.Name, nil)}, nil
 }
 
 // planPackage plans the package of input in for distro target d: its
 // private libraries, its relations, its files and service, its manifest
-// entry and its name.
-func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policies policySet, mtime time.Time, signing *sign.Key, scratch string, pv *privatePlanner, payloads *pack.PayloadCache) (artifact, error) {
-	// Private libraries first: they decide the binary packaged (RUNPATH
-	// edited) and which sonames get no relation (d.Private).
-	d, priv, err := pv.plan(in, d)
-	if err != nil {
-		return artifact{}, err
-	}
-	rel, err := resolveTarget(cfg, in, d, policies)
-	if err != nil {
-		return artifact{}, err
-	}
-	files, err := packageFiles(cfg, d, priv)
-	if err != nil {
-		return artifact{}, err
-	}
-	unit, scripts, err := serviceFiles(cfg, d)
-	if err != nil {
-		return artifact{}, err
-	}
-	files = append(files, unit...)
+// entry and its name; with its debug symbols split, also its debug
+// package (nil otherwise), whose name the main entry records.
+func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Version, release string, policies policySet, mtime time.Time, signing *sign.Key, scratch string, pv *privatePlanner, payloads *pack.PayloadCache) (artifact, *artifact, error) {
 	fields := ver.NFPM(d.Format, release+d.ReleaseSuffix)
-	floorNote := fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
-		policies.Glibc(), strings.Join(policies.Covers(), ", "), glibcMeasured(in))
 	spec := pack.PackageSpec{
 		Format: d.Format, Name: cfg.Name, Arch: distro.ArchName(in.Machine, "go"),
 		Version: fields.Version, Release: fields.Release, Prerelease: fields.Prerelease,
 		VersionMetadata: fields.VersionMetadata, Epoch: fields.Epoch,
 		Maintainer: cfg.Maintainer, Vendor: cfg.Vendor, Homepage: cfg.Homepage, License: cfg.License,
-		Summary: cfg.Summary, Description: strings.TrimSpace(cfg.Description + "\n\n" + floorNote),
-		Section: cfg.Section, Priority: cfg.Priority, Group: cfg.Group,
-		Depends: rel.Depends, Compression: d.Compression, MTime: mtime, Files: files,
-		Signing: signing, TempDir: scratch, Payloads: payloads,
+		Summary: cfg.Summary, Section: cfg.Section, Priority: cfg.Priority, Group: cfg.Group,
+		Compression: d.Compression, MTime: mtime, Signing: signing, TempDir: scratch, Payloads: payloads,
 	}
-	spec.Scripts = scripts
+	// The binary packaged: stripped, its .gnu_debuglink naming the debug
+	// file as this format's debug package installs it.
+	dp := debugPackageOf(cfg, in)
+	link := debugLinkOf(spec, dp, in)
+	if err := checkFileName(link, ver.String()); err != nil { // an rpm's names the version
+		return artifact{}, nil, err
+	}
+	bin, err := in.packaged(link)
+	if err != nil {
+		return artifact{}, nil, fmt.Errorf("target %s: %w", d.ID, err)
+	}
+	// Private libraries next: they decide the binary packaged (RUNPATH
+	// edited) and which sonames get no relation (d.Private).
+	d, priv, err := pv.plan(in, d, bin)
+	if err != nil {
+		return artifact{}, nil, err
+	}
+	rel, err := resolveTarget(cfg, in, d, policies)
+	if err != nil {
+		return artifact{}, nil, err
+	}
+	files, err := packageFiles(cfg, d, priv)
+	if err != nil {
+		return artifact{}, nil, err
+	}
+	unit, scripts, err := serviceFiles(cfg, d)
+	if err != nil {
+		return artifact{}, nil, err
+	}
+	files = append(files, unit...)
+	bom := packageBOM(in, files, cfg.Binary, priv.Libs, PrivateDir(cfg.Name))
+	if in.debug != nil {
+		files = append(files, pack.BuildIDLinks(spec, dp)...)
+	}
+	floorNote := fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
+		policies.Glibc(), strings.Join(policies.Covers(), ", "), glibcMeasured(in))
+	spec.Description = strings.TrimSpace(cfg.Description + "\n\n" + floorNote)
+	spec.Depends, spec.Files, spec.Scripts = rel.Depends, files, scripts
 	e := manifest.Artifact{
 		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
 		Floor: policies.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
@@ -105,16 +130,27 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	recordPrivate(&e, cfg, in, priv, rel)
 	name, err := pack.PackageFileName(spec)
 	if err != nil {
-		return artifact{}, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
+		return artifact{}, nil, fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
 	}
 	e.File = name
-	return artifact{entry: e, write: func(dir string) (string, error) {
+	var debug *artifact
+	if in.debug != nil {
+		if debug, err = planDebugPackage(cfg, in, d, spec, dp, &e); err != nil {
+			return artifact{}, nil, err
+		}
+	}
+	return artifact{entry: e, write: writePackage(spec, name), bom: bom}, debug, nil
+}
+
+// writePackage writes the package of spec, planned as name.
+func writePackage(spec pack.PackageSpec, name string) func(dir string) (string, error) {
+	return func(dir string) (string, error) {
 		p, err := pack.WritePackage(spec, dir)
 		if err == nil && filepath.Base(p) != name {
 			err = fmt.Errorf("nfpm named the package %s, planned as %s", filepath.Base(p), name)
 		}
 		return filepath.Base(p), err
-	}, bom: packageBOM(in, files, cfg.Binary, priv.Libs, PrivateDir(cfg.Name))}, nil
+	}
 }
 
 // resolveTarget is deps.ResolveTarget for the package of in on target d;
@@ -225,18 +261,24 @@ func needs(cfg *config.Config, target string) map[string]deps.Need {
 // partial build names the packages it does not build with it (Run holds
 // the two to the same answer for the packages it builds).
 func packageName(cfg *config.Config, d distro.Distro, machine string, ver version.Version, release string) (string, error) {
+	name, err := pack.PackageFileName(nameSpec(cfg, d, machine, ver, release))
+	if err != nil {
+		return "", fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
+	}
+	return name, nil
+}
+
+// nameSpec is the part of the spec of target d's package for machine
+// that its name (and its debug package's) is made from.
+func nameSpec(cfg *config.Config, d distro.Distro, machine string, ver version.Version, release string) pack.PackageSpec {
 	fields := ver.NFPM(d.Format, release+d.ReleaseSuffix)
-	name, err := pack.PackageFileName(pack.PackageSpec{
+	return pack.PackageSpec{
 		Format: d.Format, Name: cfg.Name, Arch: distro.ArchName(machine, "go"),
 		Version: fields.Version, Release: fields.Release, Prerelease: fields.Prerelease,
 		VersionMetadata: fields.VersionMetadata, Epoch: fields.Epoch,
 		Maintainer: cfg.Maintainer, Summary: cfg.Summary, Description: cfg.Description,
 		Compression: d.Compression, Files: []pack.PackageFile{{Src: cfg.LicenseFile, Dst: cfg.Binary, Mode: 0o755}},
-	})
-	if err != nil {
-		return "", fmt.Errorf("target %s (%s:%d): %w", d.ID, cfg.File, cfg.LineOfTarget(d.ID), err)
 	}
-	return name, nil
 }
 
 // tarballName and sidecarName are the names users download:

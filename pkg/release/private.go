@@ -181,10 +181,13 @@ func listSymbols(xs []string) string {
 // build's scratch folder) and reads it back: a layout elfedit refuses, or
 // an edit that does not read back exactly, stops the build before anything
 // is written.
-func setRunpath(in *Input, dst, runpath, what string) error {
+//
+// src is the binary to edit: the input's copy, or its stripped copy when
+// its debug symbols are split (the edit applies to what is packaged).
+func setRunpath(in *Input, src, dst, runpath, what string) error {
 	// elfedit and the read-back name the files they read, the build's
 	// copy and its scratch edit; the message names the input as given.
-	if err := elfedit.SetRunpath(in.Data, dst, runpath); err != nil {
+	if err := elfedit.SetRunpath(src, dst, runpath); err != nil {
 		var ee *elfedit.Error
 		if errors.As(err, &ee) {
 			err = errors.New(ee.Msg)
@@ -210,7 +213,7 @@ type privatePlanner struct {
 	snap     *snapshot
 	scratch  string
 	policies policySet
-	edited   map[string]string // input copy -> RUNPATH-edited copy
+	edited   map[string]string // binary packaged (input copy or stripped copy) -> RUNPATH-edited copy
 	// planned and shipped record the targets planned and the stems
 	// their packages ship ("debian12 libz3"), for unused.
 	planned map[string]bool
@@ -253,9 +256,12 @@ type privatePlan struct {
 // d with Private set to the stems it ships (deps.Resolve then derives no
 // relation for them). Without private libraries the plan ships the input
 // as it is.
-func (p *privatePlanner) plan(in *Input, d distro.Distro) (distro.Distro, privatePlan, error) {
+//
+// bin is the binary to package: the input's copy, or its stripped copy
+// (Input.packaged); the RUNPATH edit is made on it.
+func (p *privatePlanner) plan(in *Input, d distro.Distro, bin string) (distro.Distro, privatePlan, error) {
 	cfg := p.cfg
-	pp := privatePlan{Binary: in.Data}
+	pp := privatePlan{Binary: bin}
 	p.planned[d.ID] = true
 	// Any library but glibc's own may be private, GCC's C++ runtime
 	// included (a target whose libstdc++ is too old): unlike a sidecar,
@@ -297,13 +303,13 @@ func (p *privatePlanner) plan(in *Input, d distro.Distro) (distro.Distro, privat
 		return d, pp, fmt.Errorf("target %s: %w", d.ID, err)
 	}
 	d.Private = pp.Stems
-	edited, ok := p.edited[in.Data]
+	edited, ok := p.edited[bin]
 	if !ok {
 		edited = filepath.Join(p.scratch, "private-"+strconv.Itoa(len(p.edited))+"-"+in.Triple+"-"+cfg.Name)
-		if err := setRunpath(in, edited, PrivateDir(cfg.Name), "its private libraries"); err != nil {
+		if err := setRunpath(in, bin, edited, PrivateDir(cfg.Name), "its private libraries"); err != nil {
 			return d, pp, fmt.Errorf("target %s: %w", d.ID, err)
 		}
-		p.edited[in.Data] = edited
+		p.edited[bin] = edited
 	}
 	pp.Binary = edited
 	return d, pp, nil

@@ -32,6 +32,7 @@ type bomPlan struct {
 	files  []bomFile // every regular file the artifact carries
 	libs   []bomLib  // the libraries it carries
 	role   string    // the libraries' role: "sidecar" or "private"
+	name   string    // the package's name when not the product's (a debug package's)
 }
 
 // bomFile is one regular file of an artifact: its path inside it and its
@@ -177,8 +178,14 @@ func (j *job) sbomDocument(a *artifact, h *sbomHashes) (*sbom.Document, error) {
 		Requires: requirements(e.Relations), Floor: e.Floor, GlibcMeasured: e.GlibcMeasured,
 		Created: j.opts.Epoch, Tool: toolName(j.opts.Tool),
 	}
-	if e.Kind != "tarball" {
-		d.Artifact.Arch = distro.ArchName(e.Arch, e.Kind)
+	// A debug artifact is described as what it is made as: a tarball, a
+	// deb (a .ddeb is one) or an rpm, under its own package name.
+	d.Artifact.Kind = manifest.Format(e.Kind)
+	if bp.name != "" {
+		d.Artifact.Name = bp.name
+	}
+	if d.Artifact.Kind != "tarball" {
+		d.Artifact.Arch = distro.ArchName(e.Arch, d.Artifact.Kind)
 	}
 	for _, f := range bp.files {
 		sum, err := h.sum(f)

@@ -73,10 +73,8 @@ func planSidecar(cfg *config.Config, in *Input, policies policySet, mtime time.T
 		return nil, err
 	}
 
-	// The RUNPATH edit happens now, into scratch, so that a layout
-	// elfedit refuses stops the build before anything is written.
-	edited := filepath.Join(scratch, in.Triple+"-"+cfg.Name)
-	if err := setRunpath(in, edited, SidecarRunpath, "the sidecar tarball"); err != nil {
+	edited, err := sidecarBinary(cfg, in, scratch)
+	if err != nil {
 		return nil, err
 	}
 
@@ -121,6 +119,20 @@ func planSidecar(cfg *config.Config, in *Input, policies policySet, mtime time.T
 		bom: tarballBOM(in, entries, "bin/"+cfg.Name, libs),
 	}
 	return a, nil
+}
+
+// sidecarBinary writes the binary of in's sidecar tarball into scratch:
+// RUNPATH SidecarRunpath, edited now so that a layout elfedit refuses
+// stops the build before anything is written. With its debug symbols
+// split, the edit is made on the stripped copy (its .gnu_debuglink
+// "rest.debug", as the tarball's).
+func sidecarBinary(cfg *config.Config, in *Input, scratch string) (string, error) {
+	edited := filepath.Join(scratch, in.Triple+"-"+cfg.Name)
+	bin, err := in.packaged(treeLink(in.BuildID))
+	if err != nil {
+		return "", err
+	}
+	return edited, setRunpath(in, bin, edited, SidecarRunpath, "the sidecar tarball")
 }
 
 // highestGlibc is the newest GLIBC version the binary or its sidecar needs.

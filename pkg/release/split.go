@@ -44,22 +44,49 @@ type selection struct {
 // unit is one planned artifact as selectors see it.
 type unit struct{ kind, triple, arch, distro string }
 
+// match reports whether the selection selects u. A debug artifact is
+// selected with its main artifact (--only deb selects the ddebs too), or
+// by its own kind alone (--only ddeb).
 func (s *selection) match(u unit) bool {
 	if s == nil {
 		return true
 	}
 	in := func(set map[string]bool, v string) bool { return len(set) == 0 || set[v] }
-	return in(s.kinds, u.kind) && in(s.triples, u.triple) && in(s.arches, u.arch) && in(s.distros, u.distro)
+	if in(s.kinds, u.kind) && in(s.triples, u.triple) && in(s.arches, u.arch) && in(s.distros, u.distro) {
+		return true
+	}
+	if manifest.IsDebug(u.kind) {
+		main := u
+		main.kind = manifest.Format(u.kind)
+		return s.match(main)
+	}
+	return false
+}
+
+// wants reports whether the selection selects the main artifact u (a
+// tarball or package) and whether it selects its debug artifact.
+func (s *selection) wants(u unit) (main, debug bool) {
+	d := u
+	d.kind = debugKinds[u.kind]
+	return s.match(u), s.match(d)
 }
 
 // units lists every artifact the release plans, as selectors see it:
 // a tarball per release input (its sidecar tarball goes with it) and a
-// package per target and architecture with a gnu input.
+// package per target and architecture with a gnu input; with
+// debug_symbols.split, the debug artifact of each.
 func units(cfg *config.Config, paths map[string]string) []unit {
 	var out []unit
+	add := func(u unit) {
+		out = append(out, u)
+		if cfg.Split() {
+			u.kind = debugKinds[u.kind]
+			out = append(out, u)
+		}
+	}
 	for _, t := range slices.Sorted(maps.Keys(paths)) {
 		arch, _, _ := strings.Cut(t, "-")
-		out = append(out, unit{kindTarball, t, arch, ""})
+		add(unit{kindTarball, t, arch, ""})
 	}
 	for _, t := range cfg.Targets {
 		for _, arch := range t.Arches {
@@ -67,7 +94,7 @@ func units(cfg *config.Config, paths map[string]string) []unit {
 			if t.Input(&config.Config{Inputs: paths}, triple) == "" {
 				continue
 			}
-			out = append(out, unit{t.Format, triple, arch, t.ID})
+			add(unit{t.Format, triple, arch, t.ID})
 		}
 	}
 	return out
@@ -215,6 +242,7 @@ func configDigest(cfg *config.Config, paths map[string]string, tool string, sum 
 		lib.Files = files
 		c.Libraries[stem] = lib
 	}
+	c.DebugSymbols = debugDigest(cfg)
 	type target struct {
 		config.Target
 		Libraries any // the loaded distro facts, not the names of their files
@@ -240,6 +268,39 @@ func configDigest(cfg *config.Config, paths map[string]string, tool string, sum 
 	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:]), nil
+}
+
+// debugDigest is the debug_symbols section as config_digest counts it:
+// the split and the policy, and which inputs have a separate debug file,
+// named by where the configuration uses them ("x86_64-unknown-linux-gnu",
+// "el8 x86_64-unknown-linux-gnu"), not by path. The debug files count by
+// the build-ids the manifest's inputs record, as each partial build reads
+// only its own.
+func debugDigest(cfg *config.Config) *config.DebugSymbols {
+	d := cfg.DebugSymbols
+	if d == nil {
+		return nil
+	}
+	out := *d
+	out.Files = map[string]string{}
+	for in := range d.Files {
+		var uses []string
+		for t, p := range cfg.Inputs {
+			if p == in {
+				uses = append(uses, t)
+			}
+		}
+		for _, tg := range cfg.Targets {
+			for t, p := range tg.Inputs {
+				if p == in {
+					uses = append(uses, tg.ID+" "+t)
+				}
+			}
+		}
+		slices.Sort(uses)
+		out.Files[strings.Join(uses, ",")] = ""
+	}
+	return &out
 }
 
 // sortInputs puts manifest inputs in one canonical order (triple, file,
@@ -339,8 +400,9 @@ func Publish(dir string, clean bool, warn io.Writer, fill func(stage string) ([]
 // plannedNames names every artifact of the release, built by this run or
 // not, with the sha256 of the input each is made from where this run read
 // it. A sidecar tarball is planned only for an input that needs a library
-// beyond glibc's: for an input this run did not read, the partial that
-// reads it names it. Names clash and lengths are refused as for built
+// beyond glibc's, and a debug artifact only for an input whose debug
+// symbols are split: for an input this run did not read, the partial that
+// reads it names them. Names clash and lengths are refused as for built
 // artifacts; every artifact of plan must be among the names.
 func plannedNames(cfg *config.Config, paths map[string]string, checked map[[2]string]*Input, ver version.Version, verText, release string, plan []*artifact) ([]manifest.Planned, error) {
 	var out []manifest.Planned
@@ -353,6 +415,9 @@ func plannedNames(cfg *config.Config, paths map[string]string, checked map[[2]st
 	for _, t := range slices.Sorted(maps.Keys(paths)) {
 		in := checked[[2]string{t, paths[t]}]
 		out = append(out, manifest.Planned{File: tarballName(cfg, t), Input: sha(in)})
+		if in != nil && in.debug != nil {
+			out = append(out, manifest.Planned{File: debugTarballName(cfg, t), Input: sha(in)})
+		}
 		if cfg.Tarball.Sidecar != nil && in != nil && in.IsGNU() && len(bundledNeeds(in)) > 0 {
 			out = append(out, manifest.Planned{File: sidecarName(cfg, t), Input: sha(in)})
 		}
@@ -368,7 +433,15 @@ func plannedNames(cfg *config.Config, paths map[string]string, checked map[[2]st
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, manifest.Planned{File: name, Input: sha(checked[[2]string{triple, path}])})
+			in := checked[[2]string{triple, path}]
+			out = append(out, manifest.Planned{File: name, Input: sha(in)})
+			if in != nil && in.debug != nil {
+				dname, err := debugPackageName(cfg, t.Distro, in, ver, release)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, manifest.Planned{File: dname, Input: sha(in)})
+			}
 		}
 	}
 	seen := map[string]bool{}

@@ -2,6 +2,7 @@ package release
 
 import (
 	"maps"
+	"relpack/pkg/config"
 	"strings"
 	"testing"
 )
@@ -28,11 +29,19 @@ func TestSelection(t *testing.T) {
 	if n, _, _ := count("x86_64", "aarch64"); n != all {
 		t.Errorf("--only x86_64 --only aarch64 selects %d of %d", n, all)
 	}
-	if n, k, a := count("x86_64", "deb"); n != 5 || len(k) != 1 || !k["deb"] || len(a) != 1 || !a["x86_64"] {
+	// The demo splits debug symbols: a package's selector selects its
+	// debug package too, and the debug kinds select them alone.
+	if n, k, a := count("x86_64", "deb"); n != 10 || len(k) != 2 || !k["deb"] || !k["ddeb"] || len(a) != 1 || !a["x86_64"] {
 		t.Errorf("--only x86_64 --only deb: %d units, kinds %v, arches %v", n, k, a)
 	}
-	if n, k, _ := count("el8", "debian12", "rpm"); n != 2 || len(k) != 1 {
+	if n, k, _ := count("el8", "debian12", "rpm"); n != 4 || len(k) != 2 || !k["debuginfo-rpm"] {
 		t.Errorf("--only el8 --only debian12 --only rpm: %d units, kinds %v", n, k)
+	}
+	if n, k, _ := count("ddeb"); n != 10 || len(k) != 1 || !k["ddeb"] {
+		t.Errorf("--only ddeb: %d units, kinds %v", n, k)
+	}
+	if n, k, _ := count("tarball", "aarch64"); n != 4 || len(k) != 2 || !k["debug-tarball"] {
+		t.Errorf("--only tarball --only aarch64: %d units, kinds %v", n, k)
 	}
 	for _, bad := range [][]string{{"riscv64"}, {"el8", "tarball"}} { // a tarball has no distro target
 		_, err := newSelection(c, c.Inputs, bad)
@@ -49,12 +58,14 @@ func TestSelection(t *testing.T) {
 func TestConfigDigest(t *testing.T) {
 	c := loadDemo(t)
 	sum := func(p string) string { return "sum-of-" + p[strings.LastIndex(p, "/")+1:] }
+	c.DebugSymbols = nil // the demo's; the debug_symbols cases below add theirs
 	d0, err := configDigest(c, c.Inputs, "v1", sum)
 	if err != nil {
 		t.Fatal(err)
 	}
 	moved := *c
 	moved.File, moved.Dir = "/elsewhere/packaging.yaml", "/elsewhere"
+	moved.DebugSymbols = nil // the base of the debug_symbols cases below
 	moved.Inputs = maps.Clone(c.Inputs)
 	for k := range moved.Inputs {
 		moved.Inputs[k] = "/elsewhere/" + k
@@ -64,6 +75,24 @@ func TestConfigDigest(t *testing.T) {
 	}
 	summary := moved
 	summary.Summary += "!"
+	// debug_symbols: the split, the policy and which inputs have a debug
+	// file change it; where the debug files are does not.
+	split, unstripped, withFile, movedFile := moved, moved, moved, moved
+	split.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDRefuse}
+	unstripped.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDUnstripped}
+	withFile.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDRefuse,
+		Files: map[string]string{moved.Inputs["x86_64-unknown-linux-gnu"]: "/elsewhere/gw.debug"}}
+	movedFile.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDRefuse,
+		Files: map[string]string{moved.Inputs["x86_64-unknown-linux-gnu"]: "/other/place/gw.debug"}}
+	dSplit, _ := configDigest(&split, moved.Inputs, "v1", sum)
+	dFile, _ := configDigest(&withFile, moved.Inputs, "v1", sum)
+	dMoved, _ := configDigest(&movedFile, moved.Inputs, "v1", sum)
+	if dSplit == d0 || dFile == dSplit || dMoved != dFile {
+		t.Errorf("debug_symbols: digests %s (none) %s (split) %s (a debug file) %s (moved): want split and a file to change it, a move not to", d0, dSplit, dFile, dMoved)
+	}
+	if d, _ := configDigest(&unstripped, moved.Inputs, "v1", sum); d == dSplit {
+		t.Error("without_build_id: unstripped kept the digest of refuse")
+	}
 	for name, d := range map[string]func() (string, error){
 		"summary": func() (string, error) { return configDigest(&summary, moved.Inputs, "v1", sum) },
 		"relpack": func() (string, error) { return configDigest(&moved, moved.Inputs, "v2", sum) },

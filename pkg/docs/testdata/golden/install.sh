@@ -43,28 +43,28 @@ ARCHES='x86_64 aarch64'
 # kind arch distro floor sha256 file  (kind: deb, rpm, gnu, sidecar, musl;
 # "-" for no distro or no glibc floor)
 ARTIFACTS='
-deb x86_64 debian11 2.28 97411d47215df1005e9bddffa699bc2079c63b07227e9793feb418e03f9ad854 openshell-gateway_0.1.0-1~deb11_amd64.deb
-deb aarch64 debian11 2.28 428b098c887b60e4f44edcd43addb29f4f957a76ca40ee17709fbf0bd6c8ec8f openshell-gateway_0.1.0-1~deb11_arm64.deb
-deb x86_64 debian12 2.28 d8dc307d28e99795e83e14dbe241bf037ce04ff4ba0962f1b1661dd962ebeeed openshell-gateway_0.1.0-1~deb12_amd64.deb
-deb aarch64 debian12 2.28 58e806c0b37fd7b57d5367becc0763a6cafdf4bc31d0f916b85d4b146c36330d openshell-gateway_0.1.0-1~deb12_arm64.deb
-deb x86_64 debian13 2.28 d40755581104d6d28f7fa009cd5c9bd3f770f1b495f4ad18e79e7027929e3a23 openshell-gateway_0.1.0-1~deb13_amd64.deb
-deb aarch64 debian13 2.28 f50a91f9c5720da28a634ef3b567ea5539a7bd4b39ac9483d22fe788ec597edd openshell-gateway_0.1.0-1~deb13_arm64.deb
-deb x86_64 ubuntu2204 2.28 1d1c0e02b70010db28fdc74e7b626b72ffe893ab7290082b727a5842913be729 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
-deb aarch64 ubuntu2204 2.28 17fe173b334626d170ed632ffe273c323d6b745c8e4fcacfe579ba399aaa55ab openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
-deb x86_64 ubuntu2404 2.28 9844dab26df73056c75222d97445d86ad598b9a44213d10a6af6e83dec030e29 openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
-deb aarch64 ubuntu2404 2.28 648550c97a50b06a8715dcb36dd8da2337f3600017593b21678d9951147226e7 openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
-rpm x86_64 el10 2.28 21d1b2a05e2d492ab5132f9ce7eaa88bb6f3be9d46b87adc880de978cd7287d1 openshell-gateway-0.1.0-1.el10.x86_64.rpm
-rpm aarch64 el10 2.28 86e8a43f43496557079e8dc3c00e1a3f84c36b9d76110d89c31d7c409ad8db34 openshell-gateway-0.1.0-1.el10.aarch64.rpm
-rpm x86_64 el8 2.28 a950263c009ad2d8efc2ad2eb25e2e3a576dfb23c9651931d03e045d93c955b9 openshell-gateway-0.1.0-1.el8.x86_64.rpm
-rpm aarch64 el8 2.28 5e86a70a52a53dd015876e74ff3af99f42263996c73eb057d31018fd206b10eb openshell-gateway-0.1.0-1.el8.aarch64.rpm
-rpm x86_64 el9 2.28 6f2af7bd195eb5916c6bda554c29ee0c9c5cc581c9d2dc2a72beb2979d0a3514 openshell-gateway-0.1.0-1.el9.x86_64.rpm
-rpm aarch64 el9 2.28 9afd8e5a5e28713876450a8db0f2fc4981154a558e3d08df1445e8209fd6935c openshell-gateway-0.1.0-1.el9.aarch64.rpm
-gnu x86_64 - 2.28 860c8ba267be82c04a116fce1a67897643a743bb6b2cd2cbaf5398591fd250c0 openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
-gnu aarch64 - 2.28 48968fd21a46394dd61af3f4b219314691d18f0beffe2cfaba51d1f41724c97f openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
-sidecar x86_64 - 2.28 9075b790f7f0d6458b8d4c6dca0f4ca4976f144e3969d51d52bf16123c6278c1 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz
-sidecar aarch64 - 2.28 0a9dbaa32beece308cdad6721a76df2a3243892bcc5f5db97b2409d7730e500f openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz
-musl x86_64 - - 78cf088c38f13c61db3c0dcc989df5732a0071cbf5261e70114250cc70b1b276 openshell-gateway-x86_64-unknown-linux-musl.tar.gz
-musl aarch64 - - 57013a9ee8c8d90993e81efd808c8756dc9c84fe4bd0b5b413212fe1a2037912 openshell-gateway-aarch64-unknown-linux-musl.tar.gz
+deb x86_64 debian11 2.28 8cba38d3f551d87bb0ddba51bb6de977b44cbe9c8774cd7a4527efa4f2ef5cbd openshell-gateway_0.1.0-1~deb11_amd64.deb
+deb aarch64 debian11 2.28 1ded784f96cdd3fadc894c7bc85ec71edbd32ebde52212ed6f045513fe9351aa openshell-gateway_0.1.0-1~deb11_arm64.deb
+deb x86_64 debian12 2.28 858712385a22a48db71b3ed183d086693cc570dec9f9cee2fd55333d4c239a1b openshell-gateway_0.1.0-1~deb12_amd64.deb
+deb aarch64 debian12 2.28 ce534d836715d482099e932680ff6c2bebac32f47d7e6911d67520668a0b4729 openshell-gateway_0.1.0-1~deb12_arm64.deb
+deb x86_64 debian13 2.28 e918b8907b9866f3857c73541b97db43454348702b00e35a028705e31934af46 openshell-gateway_0.1.0-1~deb13_amd64.deb
+deb aarch64 debian13 2.28 281e6eba81f4ecc3e986bad2d22737a493738c7665501102da72a4418e03b46d openshell-gateway_0.1.0-1~deb13_arm64.deb
+deb x86_64 ubuntu2204 2.28 3a2a8c3451a1f8e42a6305f4da6821be746aa865ef31450c21dd1a5b2bec9f55 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
+deb aarch64 ubuntu2204 2.28 4d45e195639e2b0cdcc23dd2a0d4bdd6d3d3be49e99ea3096d904c8e3d8c18cf openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
+deb x86_64 ubuntu2404 2.28 1d4457fc68ebb2b1d4f3376891f4ccf27c29302bf7d2cd8757ec0aaecd1856dd openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
+deb aarch64 ubuntu2404 2.28 648a2048209ee3384ad6f5235b5260a09d66ad02bee441779e482a692f416c05 openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
+rpm x86_64 el10 2.28 d47492aae37d34f329825449678a9990057e5d4f7be8ef139bed74bde55f3445 openshell-gateway-0.1.0-1.el10.x86_64.rpm
+rpm aarch64 el10 2.28 9544149610901a389650fa4f92ee4519727a49149b5e00ff777687b519a8a065 openshell-gateway-0.1.0-1.el10.aarch64.rpm
+rpm x86_64 el8 2.28 66c9b6f57eb62946ce1c43fce0b46d6659a07eaee956271dd3a37374c60191bf openshell-gateway-0.1.0-1.el8.x86_64.rpm
+rpm aarch64 el8 2.28 2f891bed28a8296c44cbb4b62da88bab10bfd78de1d21683465c2375f0d1e14a openshell-gateway-0.1.0-1.el8.aarch64.rpm
+rpm x86_64 el9 2.28 2a5e74850078e3b00283d3c670d5ec03ff4b29b9466d74794c26b2cb8a13a2cc openshell-gateway-0.1.0-1.el9.x86_64.rpm
+rpm aarch64 el9 2.28 f5daf6a78b27808562dfd428b56146f9c83a6ebc497fa58d78325d42c9aeb8ec openshell-gateway-0.1.0-1.el9.aarch64.rpm
+gnu x86_64 - 2.28 e58b4eea3f581bfc3254faa7e5e24a768fb3f2e7c097bda4741aac9b7950038e openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
+gnu aarch64 - 2.28 b927b07a4e6855aefdbbb9ef97dc2dda1d1e8de5da74d39e6a3c06dc0ca23b63 openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
+sidecar x86_64 - 2.28 322fd57420a1785c03949f442b6c873e92f61d070e1939993ddfd12cf9d5e3c9 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz
+sidecar aarch64 - 2.28 987488871ab16b8f497f3b8d477b344fb4569cfd41ebaa809d561fa83fdcfa00 openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz
+musl x86_64 - - 43213760751e7aeb12c5917b63c7965f61a78729f79f6346f8ad354266a24ca7 openshell-gateway-x86_64-unknown-linux-musl.tar.gz
+musl aarch64 - - 170e92f8fa81d1b14dfccd003cb59066d859c6abf221d478081a691489e37974 openshell-gateway-aarch64-unknown-linux-musl.tar.gz
 '
 
 say() { printf '%s\n' "$*"; }

@@ -1,0 +1,339 @@
+package repo
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"relpack/internal/testdeps"
+	"relpack/pkg/distro"
+	"relpack/pkg/manifest"
+	"relpack/pkg/pack"
+)
+
+// debugELF builds a small Go program with a GNU build-id (-B gobuildid)
+// and its DWARF, once per test binary: the debug file the constructed
+// debug packages carry (an ELF file debuginfod indexes as debuginfo), and
+// its build-id in hex.
+func debugELF(t *testing.T) (path, buildID string) {
+	t.Helper()
+	relMu.Lock()
+	defer relMu.Unlock()
+	if p, ok := releases["debug-elf"]; ok {
+		return p, releases["debug-elf-id"]
+	}
+	dir := t.TempDir()
+	src := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"gateway\") }\n"
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module gw\n\ngo 1.22\n"), 0o644)
+	if relRoot == "" {
+		d, err := os.MkdirTemp("", "relpack-repo-releases-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		relRoot = d
+	}
+	path = filepath.Join(relRoot, "gw.debug")
+	cmd := exec.Command("go", "build", "-ldflags=-B=gobuildid", "-o", path, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-trimpath")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Section(".note.gnu.build-id")
+	if s == nil {
+		t.Fatal("go build -B gobuildid wrote no .note.gnu.build-id")
+	}
+	b, err := s.Data()
+	if err != nil || len(b) < 16 {
+		t.Fatalf("build-id note: %v", err)
+	}
+	namesz, descsz := binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:])
+	off := 12 + (namesz+3)&^3
+	buildID = hex.EncodeToString(b[off : off+descsz])
+	releases["debug-elf"], releases["debug-elf-id"] = path, buildID
+	return path, buildID
+}
+
+// debugPackage writes the debug package of package a (a ddeb or a
+// debuginfo rpm, with the fields and layout docs/debug-symbols.md gives)
+// into dir with pkg/pack's writer, and returns its manifest record.
+func debugPackage(t *testing.T, dir, product string, a manifest.Artifact, debugFile, id string) manifest.Artifact {
+	t.Helper()
+	ver, rel, _ := strings.Cut(a.PackageVersion, "-")
+	debugPath := "/usr/lib/debug/.build-id/" + id[:2] + "/" + id[2:] + ".debug"
+	spec := pack.PackageSpec{
+		Format: a.Kind, Arch: map[string]string{"x86_64": "amd64", "aarch64": "arm64"}[a.Arch],
+		Version: ver, Release: rel, Maintainer: "Test <test@example.org>", License: "Apache-2.0",
+		Summary: "debug symbols for " + product, MTime: time.Unix(1700000000, 0),
+		Files: []pack.PackageFile{{Src: debugFile, Dst: debugPath, Mode: 0o644}},
+	}
+	d := manifest.Artifact{Triple: a.Triple, Arch: a.Arch, Libc: a.Libc, Distro: a.Distro, PackageVersion: a.PackageVersion,
+		BuildID: id, DebugFor: a.File, DebugFile: debugPath}
+	if a.Kind == "deb" {
+		spec.Name, spec.Section, spec.Priority = product+"-dbgsym", "debug", "optional"
+		spec.Depends = []string{product + " (= " + a.PackageVersion + ")"}
+		spec.ExtraFields = map[string]string{"Auto-Built-Package": "debug-symbols", "Build-Ids": id}
+		d.Kind, d.Relations = manifest.KindDdeb, spec.Depends
+	} else {
+		spec.Name = product + "-debuginfo"
+		spec.Provides = []string{"debuginfo(build-id) = " + id}
+		d.Kind = manifest.KindDebuginfo
+	}
+	p, err := pack.WritePackage(spec, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Kind == "deb" {
+		np := strings.TrimSuffix(p, ".deb") + ".ddeb"
+		if err := os.Rename(p, np); err != nil {
+			t.Fatal(err)
+		}
+		p = np
+	}
+	d.File = filepath.Base(p)
+	sum, size, err := pack.SHA256File(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SHA256, d.Size = sum, size
+	return d
+}
+
+// debugRelease is a private copy of the demo release at version with a
+// debug package beside every deb and rpm (constructed: the demo builds
+// none yet), its manifest and SHA256SUMS written again as a build would;
+// the provenance statement, which would not list them, is left out. It
+// returns the folder and the build-id every debug package carries.
+func debugRelease(t *testing.T, version string) (string, string) {
+	t.Helper()
+	dir := copyRelease(t, demoRelease(t, version, ""))
+	debugFile, id := debugELF(t)
+	m := readManifest(t, dir)
+	os.Remove(filepath.Join(dir, manifest.ProvenanceFile))
+	os.Remove(filepath.Join(dir, manifest.ProvenanceFile+".asc"))
+	var extra []manifest.Artifact
+	for _, a := range m.Artifacts {
+		if a.Kind == "deb" || a.Kind == "rpm" {
+			extra = append(extra, debugPackage(t, dir, m.Product, a, debugFile, id))
+		}
+	}
+	editManifest(t, dir, func(m *manifest.Manifest) {
+		m.Provenance = nil
+		for i := range m.Artifacts {
+			if j := slices.IndexFunc(extra, func(d manifest.Artifact) bool { return d.DebugFor == m.Artifacts[i].File }); j >= 0 {
+				m.Artifacts[i].BuildID, m.Artifacts[i].Debug = id, extra[j].File
+			}
+		}
+		m.Artifacts = append(m.Artifacts, extra...)
+	})
+	return dir, id
+}
+
+// relpack repo publishes ddebs in each suite's debug suite SUITE-debug
+// (signed like the suite, listing only them) and debuginfo rpms in a
+// debuginfo repository per target and arch (rpm/TARGET/ARCH/debug, its
+// own signed repodata), records their build-ids, writes their set-up
+// files, and a second run over the same release changes nothing.
+func TestRepoPublishesDebugPackages(t *testing.T) {
+	key := testKey(t)
+	dir, id := debugRelease(t, "0.1.0")
+	out := filepath.Join(t.TempDir(), "repo")
+	res := mustRun(t, opts(key, out, dir))
+	listed := checkTree(t, out)
+	m := readManifest(t, dir)
+	nDdeb, nDebuginfo := 0, 0
+	for _, a := range m.Artifacts {
+		switch a.Kind {
+		case manifest.KindDdeb:
+			nDdeb++
+		case manifest.KindDebuginfo:
+			nDebuginfo++
+		}
+	}
+	if nDdeb == 0 || nDebuginfo == 0 {
+		t.Fatalf("the constructed release has %d ddebs and %d debuginfo rpms", nDdeb, nDebuginfo)
+	}
+	gotDdeb, gotDebuginfo := 0, 0
+	for idx, files := range listed {
+		debugIndex := strings.Contains(idx, "-debug/") || strings.Contains(idx, "/debug/repodata/")
+		for _, f := range files {
+			isDebug := strings.HasSuffix(f, ".ddeb") || strings.Contains(f, "-debuginfo-")
+			if isDebug != debugIndex {
+				t.Errorf("%s lists %s", idx, f)
+			}
+			if strings.HasSuffix(f, ".ddeb") {
+				gotDdeb++
+			} else if isDebug {
+				gotDebuginfo++
+			}
+		}
+	}
+	if gotDdeb != nDdeb || gotDebuginfo != nDebuginfo {
+		t.Errorf("the debug indexes list %d ddebs and %d debuginfo rpms, the release has %d and %d", gotDdeb, gotDebuginfo, nDdeb, nDebuginfo)
+	}
+	checkDebugResult(t, out, res, id)
+	again := mustRun(t, opts(key, out, dir))
+	if !again.Unchanged {
+		t.Error("adding the same release again changed the tree")
+	}
+}
+
+// checkDebugResult holds the Result, the record and the set-up files to
+// the debug packages published.
+func checkDebugResult(t *testing.T, out string, res *Result, id string) {
+	t.Helper()
+	for _, s := range res.Suites {
+		if s.Debug == nil || s.Debug.Suite != s.Suite+"-debug" || s.Debug.Packages == 0 {
+			t.Errorf("suite %s: debug suite %+v", s.Suite, s.Debug)
+			continue
+		}
+		for _, f := range []string{s.Debug.Index + "/InRelease", s.Debug.Index + "/Release.gpg", s.Debug.Sources, s.Debug.List} {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Error(err)
+			}
+		}
+		src, _ := os.ReadFile(filepath.Join(out, s.Debug.Sources))
+		if !strings.Contains(string(src), "Suites: "+s.Suite+"-debug\n") {
+			t.Errorf("%s:\n%s", s.Debug.Sources, src)
+		}
+	}
+	for _, r := range res.Repos {
+		if r.Debug == nil || len(r.Debug.Dirs) != len(r.Arches) {
+			t.Errorf("rpm target %s: debuginfo repository %+v", r.Target, r.Debug)
+			continue
+		}
+		for _, d := range r.Debug.Dirs {
+			if _, err := os.Stat(filepath.Join(out, d, "repodata", "repomd.xml.asc")); err != nil {
+				t.Error(err)
+			}
+		}
+		repoFile, _ := os.ReadFile(filepath.Join(out, r.RepoFile))
+		want := "[openshell-gateway-debuginfo]\nname=openshell-gateway debug symbols (" + r.Target + ", $basearch)\nbaseurl=" + testURL + "/rpm/" + r.Target + "/$basearch/debug/\nenabled=0\n"
+		if !strings.Contains(string(repoFile), want) {
+			t.Errorf("%s lacks\n%s\nit holds:\n%s", r.RepoFile, want, repoFile)
+		}
+	}
+	st, err := ReadState(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range st.Releases[0].Artifacts {
+		if a.Kind == manifest.KindDdeb || a.Kind == manifest.KindDebuginfo {
+			n++
+			if a.BuildID != id || a.DebugFor == "" || a.Path != Layout(st.Product, a) {
+				t.Errorf("record of %s: %+v", a.File, a)
+			}
+			if a.Kind == manifest.KindDebuginfo && !strings.HasPrefix(a.Path, DebugRepoDir(a.Distro, distro.ArchName(a.Arch, "rpm"))+"/Packages/") {
+				t.Errorf("%s is at %s", a.File, a.Path)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("the record holds no debug package")
+	}
+}
+
+// A debug package whose package is not in the release, or whose build-id
+// differs from its package's, is refused before the tree is touched.
+func TestRepoRefusesUnpairedDebugPackage(t *testing.T) {
+	key := testKey(t)
+	dir, _ := debugRelease(t, "0.1.0")
+	editManifest(t, dir, func(m *manifest.Manifest) {
+		for i := range m.Artifacts {
+			if m.Artifacts[i].Kind == manifest.KindDdeb {
+				m.Artifacts[i].BuildID = strings.Repeat("ab", 20)
+				m.Artifacts[i].DebugFile = "/usr/lib/debug/.build-id/ab/" + strings.Repeat("ab", 19) + ".debug"
+				break
+			}
+		}
+	})
+	out := filepath.Join(t.TempDir(), "repo")
+	refused(t, opts(key, out, dir), "has build-id abab", "whose symbols it holds, has build-id")
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was created for a refused release", out)
+	}
+}
+
+// debuginfod, serving the repository tree on loopback (it scans the
+// ddebs and rpms itself), answers a query for the build-id with the debug
+// file the packages carry.
+func TestDebuginfodServesRepoTree(t *testing.T) {
+	testdeps.Tools(t, "debuginfod", "debuginfod-find", "bsdtar")
+	key := testKey(t)
+	dir, id := debugRelease(t, "0.1.0")
+	out := filepath.Join(t.TempDir(), "repo")
+	mustRun(t, opts(key, out, dir))
+	want, err := os.ReadFile(releases["debug-elf"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := debuginfodFind(t, out, id)
+	if !bytes.Equal(got, want) {
+		t.Errorf("debuginfod-find debuginfo %s returned %d bytes, not the %d-byte debug file the packages carry", id, len(got), len(want))
+	}
+}
+
+// debuginfodFind serves tree with debuginfod (-U: .deb/.ddeb, -R: .rpm)
+// on a free loopback port and returns what debuginfod-find debuginfo id
+// fetches from it, retrying while the first scan runs.
+func debuginfodFind(t *testing.T, tree, id string) []byte {
+	t.Helper()
+	tmp := t.TempDir()
+	port := freePort(t)
+	// -U: .deb and .ddeb (read with bsdtar), -R: .rpm; no -F, so only
+	// what the packages hold is indexed; -t 0: one scan, no rescans.
+	srv := exec.Command("debuginfod", "-p", fmt.Sprint(port), "-d", filepath.Join(tmp, "db.sqlite"), "-U", "-R", "-t", "0", "-g", "0", tree)
+	var logb bytes.Buffer
+	srv.Stdout, srv.Stderr = &logb, &logb
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for try := 0; ; try++ {
+		// A fresh cache each try: the client caches a miss (the scan not
+		// done yet) for minutes.
+		cmd := exec.Command("debuginfod-find", "debuginfo", id)
+		cmd.Env = append(os.Environ(), fmt.Sprintf("DEBUGINFOD_URLS=http://127.0.0.1:%d", port), fmt.Sprintf("DEBUGINFOD_CACHE_PATH=%s/cache%d", tmp, try), "DEBUGINFOD_TIMEOUT=10")
+		o, err := cmd.Output()
+		if err == nil {
+			b, err := os.ReadFile(strings.TrimSpace(string(o)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("debuginfod-find debuginfo %s: %v\ndebuginfod's log:\n%s", id, err, logb.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// freePort is a TCP port free on loopback now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

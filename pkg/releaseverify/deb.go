@@ -52,9 +52,9 @@ const (
 var debFields = []string{"Package", "Version", "Section", "Priority", "Architecture", "Maintainer", "Installed-Size", "Depends", "Homepage", "Description"}
 
 // ddebFields are the control fields of a ddeb (pkg/pack's DebugSpec, as
-// debhelper's dh_strip writes them): a deb's, Auto-Built-Package and
-// Build-Ids.
-var ddebFields = append(slices.Clone(debFields), "Auto-Built-Package", "Build-Ids")
+// debhelper's dh_strip writes them): a deb's, Source (the package it was
+// split from), Auto-Built-Package and Build-Ids.
+var ddebFields = append(slices.Clone(debFields), "Source", "Auto-Built-Package", "Build-Ids")
 
 // ddebControl holds a ddeb's own fields to the manifest: it depends on
 // exactly its package's version (a debugger needs the very build), is in
@@ -67,6 +67,9 @@ func (c *pkgCheck) ddebControl(get func(string) string) {
 	}
 	if got := strings.Join(c.a.Relations, ", "); got != "" && got != want {
 		c.fail("manifest.json records the relations %s; a debug package depends on %s", got, want)
+	}
+	if got := get("Source"); got != "" && got != c.v.m.Product {
+		c.fail("control says Source: %s; a debug package's source is its package, %s", got, c.v.m.Product)
 	}
 	if got := get("Build-Ids"); got != c.a.BuildID {
 		c.fail("control says Build-Ids: %s, manifest.json says build_id %s", got, c.a.BuildID)

@@ -5,7 +5,7 @@
 # here), runs the ones that can run, and writes testdata/fixtures/README.md
 # from what it measured.
 #
-# Deterministic: no debug info, -ffile-prefix-map, a content-derived build-id
+# Deterministic: no debug info (except debug/ and the demo gateways), -ffile-prefix-map, a content-derived build-id
 # (--build-id=sha1), stripped symbol tables, fixed locale and time zone; two
 # runs on the same machine give identical bytes.
 #
@@ -44,6 +44,7 @@ objdump:binutils
 strip:binutils
 musl-gcc:musl-tools
 aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
+aarch64-linux-gnu-g++:g++-aarch64-linux-gnu
 aarch64-linux-gnu-strip:binutils-aarch64-linux-gnu
 aarch64-linux-gnu-objdump:binutils-aarch64-linux-gnu
 qemu-aarch64-static:qemu-user-static
@@ -401,11 +402,16 @@ run_a64 'hello from .*hello-musl-static \(0 args\)' /nonexistent "$A/hello-musl-
 GW_VERSION='openshell-gateway demo 0.1.0'
 GW_USAGE='usage: openshell-gateway \[--version \| serve\]'
 gw() { mkdir -p "$D/$1"; echo "$D/$1/openshell-gateway"; }
+# The demo gateways carry DWARF (issue 22: relpack splits their debug
+# symbols into -dbgsym/-debuginfo packages and a debug tarball): -g, not
+# stripped, compiled in $SRC so -ffile-prefix-map makes every DWARF path
+# relative (./testdata/src/...) and the bytes do not depend on where the
+# script runs.
+GWG=(-g)
 
 o=$(gw x86_64-unknown-linux-gnu)
-gcc "${COMMON[@]}" "${BX[@]}" "$SRC/gateway.c" "$X/libz3.so.4" -ldl -o "$o"
-"${STRIP_X[@]}" "$o"
-check demo/x86_64-unknown-linux-gnu/openshell-gateway how="$HOWB: \`gateway.c libz3.so.4 -ldl\`" libc=glibc \
+(cd "$SRC" && gcc "${COMMON[@]}" "${GWG[@]}" "${BX[@]}" "$SRC/gateway.c" "$X/libz3.so.4" -ldl -o "$o")
+check demo/x86_64-unknown-linux-gnu/openshell-gateway how="$HOWB, \`-g\`, not stripped: \`gateway.c libz3.so.4 -ldl\`" libc=glibc \
 	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 \
 	needed="libz3.so.4 libdl.so.2 libc.so.6" glibc=2.3
 run "$GW_VERSION
@@ -417,18 +423,16 @@ run "$GW_USAGE" env LD_LIBRARY_PATH="$STAGE/x86_64" "$o"
 # The same gateway linked against an RPM distro's Z3 soname (libz3.so.4.8,
 # as EL8/EL9's z3-libs ship it): what a build on an EL8 image produces.
 o=$(gw x86_64-unknown-linux-gnu-el8)
-gcc "${COMMON[@]}" "${BX[@]}" "$SRC/gateway.c" "$X/libz3.so.4.8" -ldl -o "$o"
-"${STRIP_X[@]}" "$o"
-check demo/x86_64-unknown-linux-gnu-el8/openshell-gateway how="$HOWB: \`gateway.c libz3.so.4.8 -ldl\`" libc=glibc \
+(cd "$SRC" && gcc "${COMMON[@]}" "${GWG[@]}" "${BX[@]}" "$SRC/gateway.c" "$X/libz3.so.4.8" -ldl -o "$o")
+check demo/x86_64-unknown-linux-gnu-el8/openshell-gateway how="$HOWB, \`-g\`, not stripped: \`gateway.c libz3.so.4.8 -ldl\`" libc=glibc \
 	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 \
 	needed="libz3.so.4.8 libdl.so.2 libc.so.6" glibc=2.3
 run_bullseye "$GW_VERSION
 z3 4.8.99.0 from $STAGE/x86_64/libz3.so.4.8" "$o" --version
 
 o=$(gw x86_64-unknown-linux-gnu-bundled)
-gcc "${COMMON[@]}" "${BX[@]}" -DZ3_BUNDLED "$SRC/gateway.c" "$SRC/z3stub.c" -o "$o"
-"${STRIP_X[@]}" "$o"
-check demo/x86_64-unknown-linux-gnu-bundled/openshell-gateway how="$HOWB: \`-DZ3_BUNDLED gateway.c z3stub.c\`" libc=glibc \
+(cd "$SRC" && gcc "${COMMON[@]}" "${GWG[@]}" "${BX[@]}" -DZ3_BUNDLED "$SRC/gateway.c" "$SRC/z3stub.c" -o "$o")
+check demo/x86_64-unknown-linux-gnu-bundled/openshell-gateway how="$HOWB, \`-g\`, not stripped: \`-DZ3_BUNDLED gateway.c z3stub.c\`" libc=glibc \
 	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 needed=libc.so.6 glibc=2.2.5
 run "$GW_VERSION
 z3 4.99.1.0 \(bundled\)" "$o" --version
@@ -436,35 +440,31 @@ run_bullseye "$GW_VERSION
 z3 4.99.1.0 \(bundled\)" "$o" --version
 
 o=$(gw x86_64-unknown-linux-musl)
-musl-gcc "${COMMON[@]}" -static -DZ3_BUNDLED "$SRC/gateway.c" "$SRC/z3stub.c" -o "$o"
-"${STRIP_X[@]}" "$o"
-check demo/x86_64-unknown-linux-musl/openshell-gateway how='`musl-gcc -static -DZ3_BUNDLED gateway.c z3stub.c`' \
+(cd "$SRC" && musl-gcc "${COMMON[@]}" "${GWG[@]}" -static -DZ3_BUNDLED "$SRC/gateway.c" "$SRC/z3stub.c" -o "$o")
+check demo/x86_64-unknown-linux-musl/openshell-gateway how='`musl-gcc -static -g -DZ3_BUNDLED gateway.c z3stub.c`, not stripped' \
 	libc='musl (static)' machine="Advanced Micro Devices X86-64" type=EXEC static=1
 run "$GW_VERSION
 z3 4.99.1.0 \(bundled\)" "$o" --version
 run "$GW_USAGE" "$o"
 
 o=$(gw aarch64-unknown-linux-gnu)
-aarch64-linux-gnu-gcc "${COMMON[@]}" "${BA[@]}" "$SRC/gateway.c" "$A/libz3.so.4" -ldl -o "$o"
-"${STRIP_A[@]}" "$o"
-check demo/aarch64-unknown-linux-gnu/openshell-gateway how="$HOWBA: \`gateway.c libz3.so.4 -ldl\`" libc=glibc \
+(cd "$SRC" && aarch64-linux-gnu-gcc "${COMMON[@]}" "${GWG[@]}" "${BA[@]}" "$SRC/gateway.c" "$A/libz3.so.4" -ldl -o "$o")
+check demo/aarch64-unknown-linux-gnu/openshell-gateway how="$HOWBA, \`-g\`, not stripped: \`gateway.c libz3.so.4 -ldl\`" libc=glibc \
 	machine=AArch64 type=DYN interp=/lib/ld-linux-aarch64.so.1 needed="libz3.so.4 libdl.so.2 libc.so.6" glibc=2.17
 run_a64 "$GW_VERSION
 z3 4.99.1.0 from $STAGE/aarch64/libz3.so.4" "$SR_ARM64" "$o" --version
 run_a64 "$GW_USAGE" "$SR_ARM64" "$o"
 
 o=$(gw aarch64-unknown-linux-gnu-el8)
-aarch64-linux-gnu-gcc "${COMMON[@]}" "${BA[@]}" "$SRC/gateway.c" "$A/libz3.so.4.8" -ldl -o "$o"
-"${STRIP_A[@]}" "$o"
-check demo/aarch64-unknown-linux-gnu-el8/openshell-gateway how="$HOWBA: \`gateway.c libz3.so.4.8 -ldl\`" libc=glibc \
+(cd "$SRC" && aarch64-linux-gnu-gcc "${COMMON[@]}" "${GWG[@]}" "${BA[@]}" "$SRC/gateway.c" "$A/libz3.so.4.8" -ldl -o "$o")
+check demo/aarch64-unknown-linux-gnu-el8/openshell-gateway how="$HOWBA, \`-g\`, not stripped: \`gateway.c libz3.so.4.8 -ldl\`" libc=glibc \
 	machine=AArch64 type=DYN interp=/lib/ld-linux-aarch64.so.1 needed="libz3.so.4.8 libdl.so.2 libc.so.6" glibc=2.17
 run_a64 "$GW_VERSION
 z3 4.8.99.0 from $STAGE/aarch64/libz3.so.4.8" "$SR_ARM64" "$o" --version
 
 o=$(gw aarch64-unknown-linux-musl)
-musl_a64 "$o" -DZ3_BUNDLED "$SRC/gateway.c" "$SRC/z3stub.c"
-"${STRIP_A[@]}" "$o"
-check demo/aarch64-unknown-linux-musl/openshell-gateway how='aarch64-linux-gnu-gcc -static with musl-dev:arm64: `-DZ3_BUNDLED gateway.c z3stub.c`' \
+(cd "$SRC" && musl_a64 "$o" "${GWG[@]}" -DZ3_BUNDLED "$SRC/gateway.c" "$SRC/z3stub.c")
+check demo/aarch64-unknown-linux-musl/openshell-gateway how='aarch64-linux-gnu-gcc -static -g with musl-dev:arm64: `-DZ3_BUNDLED gateway.c z3stub.c`, not stripped' \
 	libc='musl (static)' machine=AArch64 type=EXEC static=1
 run_a64 "$GW_VERSION
 z3 4.99.1.0 \(bundled\)" /nonexistent "$o" --version
@@ -588,6 +588,47 @@ check components/depv0-hello how='host gcc 12: `hello.c`, then `objcopy --add-se
 	at:GLIBC_2.34=__libc_start_main
 run 'hello from .*depv0-hello \(0 args\)' "$C/depv0-hello"
 
+# --- DWARF fixtures (issue 22, pkg/debugsym) -------------------------------
+# Built with -g and NOT stripped, for the Go debug-symbol splitter and its
+# oracles (objcopy --only-keep-debug, strip --strip-debug, eu-unstrip, gdb).
+# The compiler runs in $SRC so DW_AT_comp_dir is under $REPO, which
+# -ffile-prefix-map turns into ./testdata/src: the bytes do not depend on
+# where the script is run from. Host toolchains (gcc/g++ 12 and the aarch64
+# cross compilers with libc6-dev-arm64-cross), so they run directly or under
+# qemu-aarch64-static -L /usr/aarch64-linux-gnu.
+G=$STAGE/debug
+mkdir -p "$G/x86_64" "$G/aarch64"
+dbg() { # CC OUT SRC FLAGS...
+	local cc=$1 out=$2 src=$3
+	shift 3
+	(cd "$SRC" && $cc "${COMMON[@]}" -g "$@" "$SRC/$src" -o "$out")
+}
+dbg gcc "$G/x86_64/hello-g" debug-hello.c
+check debug/x86_64/hello-g how='host gcc 12 `-g`, not stripped: `debug-hello.c`' libc=glibc \
+	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 needed=libc.so.6 glibc=2.34 \
+	at:GLIBC_2.34=__libc_start_main
+run 'hello from .*hello-g \(0 args\)' "$G/x86_64/hello-g"
+dbg g++ "$G/x86_64/cxx-g" debug-cxx.cpp
+check debug/x86_64/cxx-g how='host g++ 12 `-g`, not stripped: `debug-cxx.cpp`' libc=glibc \
+	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 \
+	needed="libstdc++.so.6 libgcc_s.so.1 libc.so.6" glibc=2.34 glibcxx=3.4.21 cxxabi=1.3 gcc=3.0
+run 'hello, debug' "$G/x86_64/cxx-g"
+dbg gcc "$G/x86_64/hello-g-nobuildid" debug-hello.c -Wl,--build-id=none
+check debug/x86_64/hello-g-nobuildid how='host gcc 12 `-g -Wl,--build-id=none`, not stripped: `debug-hello.c`' libc=glibc \
+	machine="Advanced Micro Devices X86-64" type=DYN interp=/lib64/ld-linux-x86-64.so.2 needed=libc.so.6 glibc=2.34 \
+	at:GLIBC_2.34=__libc_start_main
+readelf -nW "$G/x86_64/hello-g-nobuildid" | grep -q NT_GNU_BUILD_ID && die "debug/x86_64/hello-g-nobuildid has a build-id"
+dbg aarch64-linux-gnu-gcc "$G/aarch64/hello-g" debug-hello.c
+check debug/aarch64/hello-g how='host aarch64-linux-gnu-gcc 12 `-g`, not stripped: `debug-hello.c`' libc=glibc \
+	machine=AArch64 type=DYN interp=/lib/ld-linux-aarch64.so.1 needed=libc.so.6 glibc=2.34 \
+	at:GLIBC_2.34=__libc_start_main
+run_a64 'hello from .*hello-g \(0 args\)' /usr/aarch64-linux-gnu "$G/aarch64/hello-g"
+dbg aarch64-linux-gnu-g++ "$G/aarch64/cxx-g" debug-cxx.cpp
+check debug/aarch64/cxx-g how='host aarch64-linux-gnu-g++ 12 `-g`, not stripped: `debug-cxx.cpp`' libc=glibc \
+	machine=AArch64 type=DYN interp=/lib/ld-linux-aarch64.so.1 \
+	needed="libstdc++.so.6 libgcc_s.so.1 libc.so.6" glibc=2.34 glibcxx=3.4.21 cxxabi=1.3 gcc=3.0
+run_a64 'hello, debug' /usr/aarch64-linux-gnu "$G/aarch64/cxx-g"
+
 # --- README ----------------------------------------------------------------
 {
 	cat <<'EOF'
@@ -597,7 +638,12 @@ Generated by `testdata/build-fixtures.sh` from `testdata/src/` (do not edit:
 rerun the script). Every fact below was measured with `readelf` on the built
 file and checked against what the script expects; the script fails if any
 differs. Two runs give identical bytes (no debug info, `-ffile-prefix-map`,
-`--build-id=sha1`, `strip --strip-unneeded`).
+`--build-id=sha1`, `strip --strip-unneeded`). The exceptions are `debug/`
+(pkg/debugsym's fixtures) and the demo gateways (`demo/*/openshell-gateway`,
+whose debug symbols relpack's demo splits into debug packages): built with
+`-g` and not stripped, compiled in `testdata/src` so that
+`-ffile-prefix-map` makes every DWARF path relative (`./testdata/src/...`);
+still identical bytes on every run.
 
 "bullseye sysroot" means Debian 11's glibc 2.31 / libstdc++ 10 unpacked into
 `$S` by `testdata/sysroot.sh` and linked with

@@ -1,0 +1,177 @@
+package releaseverify
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"relpack/pkg/manifest"
+	"relpack/pkg/pack"
+)
+
+const testBuildID = "e05db583ccf1138210b40b597cf83c11cee5596a"
+
+// debugArtifact is the manifest entry of the debug package of
+// testArtifact(format) that debugPackage builds.
+func debugArtifact(format string) *manifest.Artifact {
+	a := &manifest.Artifact{Arch: "x86_64", PackageVersion: "1.0-1", Distro: "test", BuildID: testBuildID,
+		DebugFile: "/usr/lib/debug/" + BuildIDPath(testBuildID)}
+	if format == "deb" {
+		a.Kind, a.File, a.DebugFor = manifest.KindDdeb, "demo-dbgsym_1.0-1_amd64.ddeb", testDebName
+		a.Relations = []string{"demo (= 1.0-1)"}
+	} else {
+		a.Kind, a.File, a.DebugFor = manifest.KindDebuginfo, "demo-debuginfo-1.0-1.x86_64.rpm", testRPMName
+	}
+	return a
+}
+
+// debugPackage builds a debug package as pkg/pack's DebugSpec makes it
+// (the fields dh_strip and find-debuginfo write), signed with the demo
+// key; edit changes the spec first.
+func debugPackage(t *testing.T, format string, edit func(*pack.PackageSpec)) []byte {
+	t.Helper()
+	spec := pack.PackageSpec{
+		Format: format, Arch: "amd64", Version: "1.0", Release: "1",
+		Maintainer: "Relpack Tests <t@example.com>", Summary: "debug symbols for demo",
+		MTime: time.Unix(1700000000, 0).UTC(), TempDir: t.TempDir(),
+		Files: []pack.PackageFile{{Data: []byte("\x7fELF debug"), Dst: "/usr/lib/debug/" + BuildIDPath(testBuildID), Mode: 0o644}},
+	}
+	spec.Signing, _ = testKey()
+	if format == "deb" {
+		spec.Name, spec.Section, spec.Priority = "demo-dbgsym", "debug", "optional"
+		spec.Depends = []string{"demo (= 1.0-1)"}
+		spec.ExtraFields = map[string]string{"Auto-Built-Package": "debug-symbols", "Build-Ids": testBuildID}
+	} else {
+		spec.Name = "demo-debuginfo"
+		spec.Provides = []string{"debuginfo(build-id) = " + testBuildID}
+	}
+	if edit != nil {
+		edit(&spec)
+	}
+	p, err := pack.WritePackage(spec, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A ddeb is held to a deb's checks and its own fields; a debuginfo rpm to
+// an rpm's, named NAME-debuginfo. Each field a debugger or apt relies on,
+// changed, is named.
+func TestDebugPackagesChecked(t *testing.T) {
+	cases := []struct {
+		name, format string
+		edit         func(*pack.PackageSpec)
+		art          func(*manifest.Artifact)
+		want         string // "" = no problem
+	}{
+		{"ddeb", "deb", nil, nil, ""},
+		{"debuginfo rpm", "rpm", nil, nil, ""},
+		{"ddeb named as the package", "deb", func(s *pack.PackageSpec) { s.Name = "demo" }, nil, "control says Package: demo, manifest.json says demo-dbgsym"},
+		{"ddeb of another build-id", "deb", nil, func(a *manifest.Artifact) { a.BuildID = strings.Repeat("ab", 20) }, "control says Build-Ids: " + testBuildID + ", manifest.json says build_id abab"},
+		{"ddeb not in Section debug", "deb", func(s *pack.PackageSpec) { s.Section = "misc" }, nil, "control says Section: misc; a debug package is in Section debug"},
+		{"ddeb of any version", "deb", func(s *pack.PackageSpec) { s.Depends = []string{"demo"} }, nil, "control says Depends: demo; a debug package depends on exactly its package's version, demo (= 1.0-1)"},
+		{"ddeb not auto-built", "deb", func(s *pack.PackageSpec) { delete(s.ExtraFields, "Auto-Built-Package") }, nil, "Auto-Built-Package: ; a debug package says debug-symbols"},
+		{"rpm as a debuginfo rpm", "rpm", func(s *pack.PackageSpec) { s.Name = "demo" }, nil, "header says NAME demo, manifest.json says demo-debuginfo"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := debugArtifact(c.format)
+			b := debugPackage(t, c.format, c.edit)
+			if c.art != nil {
+				c.art(a)
+			}
+			if c.edit != nil && c.want != "" && strings.HasPrefix(c.want, "control says Package") {
+				a.File = "demo_1.0-1_amd64.ddeb"
+			}
+			if c.name == "rpm as a debuginfo rpm" {
+				a.File = testRPMName
+			}
+			ps, err := checkBytes(t, t.TempDir(), a, true, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := problemsText(ps)
+			switch {
+			case c.want == "" && len(ps) > 0:
+				t.Errorf("problems with a good %s:\n%s", c.name, got)
+			case c.want != "" && !strings.Contains(got, c.want):
+				t.Errorf("want a problem with %q, got:\n%s", c.want, got)
+			}
+		})
+	}
+}
+
+// The control fields relpack's writer cannot be made to write, crafted:
+// dh_strip's Source (the product, nothing else) and a field no ddeb has.
+func TestDdebCraftedControl(t *testing.T) {
+	const good = "Package: demo-dbgsym\nSource: demo\nVersion: 1.0-1\nAuto-Built-Package: debug-symbols\nArchitecture: amd64\nMaintainer: Relpack Tests <t@example.com>\nInstalled-Size: 1\nDepends: demo (= 1.0-1)\nSection: debug\nPriority: optional\nDescription: debug symbols for demo\nBuild-Ids: " + testBuildID + "\n"
+	data := gzipped(t, tarFile(t, tarEntry{name: "./usr/lib/debug/" + BuildIDPath(testBuildID), data: "\x7fELF"}))
+	for _, c := range []struct{ name, control, want string }{
+		{"as dh_strip writes it", good, ""},
+		{"another source", strings.Replace(good, "Source: demo", "Source: other", 1), "control says Source: other; a debug package's source is its package, demo"},
+		{"Pre-Depends", good + "Pre-Depends: x\n", "control has the field Pre-Depends: x"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ps, err := checkBytes(t, t.TempDir(), debugArtifact("deb"), false, craftedDeb(t, c.control, "data.tar.gz", data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := problemsText(ps)
+			if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+				t.Errorf("want a problem with %q, got:\n%s", c.want, got)
+			}
+		})
+	}
+}
+
+// Every debug artifact is held to the artifact it names in debug_for.
+func TestDebugLinks(t *testing.T) {
+	pair := func() []manifest.Artifact {
+		deb := *testArtifact("deb")
+		deb.BuildID, deb.Debug = testBuildID, "demo-dbgsym_1.0-1_amd64.ddeb"
+		tgz := manifest.Artifact{File: "demo-x86_64-unknown-linux-gnu.tar.gz", Kind: "tarball", Arch: "x86_64", Triple: "x86_64-unknown-linux-gnu", BuildID: testBuildID, Debug: "demo-x86_64-unknown-linux-gnu-debug.tar.gz"}
+		dt := manifest.Artifact{File: "demo-x86_64-unknown-linux-gnu-debug.tar.gz", Kind: manifest.KindDebugTarball, Arch: "x86_64", Triple: "x86_64-unknown-linux-gnu", BuildID: testBuildID, DebugFor: tgz.File, DebugFile: BuildIDPath(testBuildID)}
+		return []manifest.Artifact{deb, *debugArtifact("deb"), tgz, dt}
+	}
+	cases := []struct {
+		name string
+		edit func(m *manifest.Manifest)
+		want string
+	}{
+		{"good", nil, ""},
+		{"package missing", func(m *manifest.Manifest) { m.Artifacts = m.Artifacts[1:] }, "demo-dbgsym_1.0-1_amd64.ddeb: manifest.json says it holds the debug symbols of demo_1.0-1_amd64.deb, which the release does not hold"},
+		{"package planned by a partial", func(m *manifest.Manifest) {
+			m.Artifacts, m.Partial = m.Artifacts[1:], true
+			m.Planned = []manifest.Planned{{File: testDebName}}
+		}, ""},
+		{"debug artifact missing", func(m *manifest.Manifest) { m.Artifacts = m.Artifacts[:3] }, "demo-x86_64-unknown-linux-gnu.tar.gz: manifest.json says its debug symbols are in demo-x86_64-unknown-linux-gnu-debug.tar.gz, which the release does not hold"},
+		{"other build-id", func(m *manifest.Manifest) { m.Artifacts[0].BuildID = strings.Repeat("cd", 20) }, "has build-id " + testBuildID + ", but demo_1.0-1_amd64.deb, whose symbols it holds, has build-id cdcd"},
+		{"debug tarball for a deb", func(m *manifest.Manifest) { m.Artifacts[3].DebugFor = testDebName }, "a debug-tarball holds a tarball's"},
+		{"other arch", func(m *manifest.Manifest) { m.Artifacts[1].Arch = "aarch64" }, "is for test aarch64"},
+		{"not named back", func(m *manifest.Manifest) { m.Artifacts[2].Debug = "" }, "names \"\" as its debug artifact"},
+		{"debug file elsewhere", func(m *manifest.Manifest) { m.Artifacts[3].DebugFile = ".build-id/ab/cdef.debug" }, "puts its debug file at .build-id/ab/cdef.debug, not at the path of its build-id"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := newTestVerifier(t.TempDir(), false)
+			v.m.Artifacts = pair()
+			if c.edit != nil {
+				c.edit(v.m)
+			}
+			v.checkDebugLinks()
+			got := problemsText(v.r.Problems)
+			switch {
+			case c.want == "" && got != "":
+				t.Errorf("problems:\n%s", got)
+			case c.want != "" && !strings.Contains(got, c.want):
+				t.Errorf("want a problem with %q, got:\n%s", c.want, got)
+			}
+		})
+	}
+}

@@ -337,3 +337,16 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// A suite may not take the name of another suite's debug suite.
+func TestRepoRefusesSuiteNamedAsDebugSuite(t *testing.T) {
+	key := testKey(t)
+	dir, _ := debugRelease(t, "0.1.0")
+	out := filepath.Join(t.TempDir(), "repo")
+	o := opts(key, out, dir)
+	o.Suites = map[string]string{"debian11": "bookworm-debug"}
+	refused(t, o, "deb target debian11 is published as suite bookworm-debug, the name of deb target debian12's debug suite", "--suite debian11=NAME")
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was created for a refused run", out)
+	}
+}

@@ -828,6 +828,14 @@ func planTargets(st *State, ins []*input, o Options) error {
 	}
 	sort.Slice(suites, func(i, j int) bool { return suites[i].Suite < suites[j].Suite })
 	st.Suites = suites
+	st.RPMRepos = planRPMRepos(st, names, rpmArches)
+	return nil
+}
+
+// planRPMRepos lists the rpm targets with their architectures (rpmArches),
+// each named as the releases' distros (names) or, failing that, the
+// record name it had.
+func planRPMRepos(st *State, names map[string]string, rpmArches map[string]map[string]bool) []RPMRepo {
 	var repos []RPMRepo
 	for _, id := range slices.Sorted(maps.Keys(rpmArches)) {
 		r := RPMRepo{Target: id, Name: names[id], Arches: slices.Sorted(maps.Keys(rpmArches[id]))}
@@ -840,8 +848,7 @@ func planTargets(st *State, ins []*input, o Options) error {
 		}
 		repos = append(repos, r)
 	}
-	st.RPMRepos = repos
-	return nil
+	return repos
 }
 
 // configSuite is the suite packaging.yaml's target id has (an inline

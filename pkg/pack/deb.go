@@ -38,6 +38,8 @@ type debWriter struct {
 	naming  nfpm.Packager
 	cache   *PayloadCache
 	tempDir string // for the data member when there is no cache
+	// ddeb writes a dbgsym package's control file (see ddebControl).
+	ddeb bool
 }
 
 func (w debWriter) ConventionalFileName(info *nfpm.Info) string {
@@ -76,7 +78,7 @@ func (w debWriter) Package(info *nfpm.Info, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	control, err := debControlTar(info, data)
+	control, err := debControlTar(info, data, w.ddeb)
 	if err != nil {
 		return fmt.Errorf("deb: control member: %w", err)
 	}
@@ -219,12 +221,16 @@ func arMember(w io.Writer, name string, body io.Reader, size int64, mtime time.T
 // debControlTar is control.tar.gz as nfpm writes it: gzip at the default
 // level, GNU tar entries ./control, ./md5sums, ./conffiles (if any), then
 // the maintainer scripts in name order, each at the package mtime.
-func debControlTar(info *nfpm.Info, data *debPayload) ([]byte, error) {
+func debControlTar(info *nfpm.Info, data *debPayload, ddeb bool) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
 	var body bytes.Buffer
-	if err := debControlTemplate.Execute(&body, debControlData{Info: info, InstalledSize: data.installedKiB}); err != nil {
+	tpl := debControlTemplate
+	if ddeb {
+		tpl = ddebControlTemplate
+	}
+	if err := tpl.Execute(&body, debControlData{Info: info, InstalledSize: data.installedKiB}); err != nil {
 		return nil, err
 	}
 	add := func(name string, content []byte, mode int64) error {
@@ -286,6 +292,39 @@ type debControlData struct {
 	Info          *nfpm.Info
 	InstalledSize int64
 }
+
+// ddebControlTemplate is the control file of a dbgsym package as
+// debhelper's dh_gencontrol has dpkg-gencontrol write it (debhelper 13,
+// dh_gencontrol: -DPackage=NAME-dbgsym -DAuto-Built-Package=debug-symbols
+// -DDepends="NAME (= ${binary:Version})" -DSection=debug
+// -DPriority=optional -DDescription="debug symbols for NAME" -DBuild-Ids=...,
+// with Homepage, Provides and the other relations unset), in dpkg's field
+// order for a binary package (Dpkg::Control::FieldsCore): Package, Source
+// (dpkg-gencontrol writes it when the source package's name is not the
+// binary's, as for every dbgsym; relpack's source is the main package),
+// Version, Auto-Built-Package, Architecture, Maintainer, Installed-Size,
+// Depends, Section, Priority, Description, then Build-Ids, a field dpkg
+// does not order, last.
+var ddebControlTemplate = template.Must(template.New("ddeb-control").Funcs(template.FuncMap{
+	"join": func(strs []string) string { return strings.Join(strs, ", ") },
+}).Parse(`Package: {{.Info.Name}}
+Source: {{index .Info.Deb.Fields "Source"}}
+Version: {{ if .Info.Epoch}}{{ .Info.Epoch }}:{{ end }}{{.Info.Version}}
+         {{- if .Info.Prerelease}}~{{ .Info.Prerelease }}{{- end }}
+         {{- if .Info.VersionMetadata}}+{{ .Info.VersionMetadata }}{{- end }}
+         {{- if .Info.Release}}-{{ .Info.Release }}{{- end }}
+Auto-Built-Package: {{index .Info.Deb.Fields "Auto-Built-Package"}}
+Architecture: {{.Info.Arch}}
+Maintainer: {{.Info.Maintainer}}
+Installed-Size: {{.InstalledSize}}
+{{- with .Info.Depends}}
+Depends: {{join .}}
+{{- end }}
+Section: {{.Info.Section}}
+Priority: {{.Info.Priority}}
+Description: {{.Info.Description}}
+Build-Ids: {{index .Info.Deb.Fields "Build-Ids"}}
+`))
 
 // debControlTemplate is nfpm v2.45.2's control file template (deb/deb.go,
 // MIT licence), unchanged, so the control file is the one nfpm wrote.

@@ -105,6 +105,17 @@ type PackageSpec struct {
 	// (rpm), as text; pkg/lifecycle renders them for a systemd unit.
 	Scripts Scripts
 
+	// DebugSymbols marks a debug package (DebugSpec sets it). deb: the
+	// file is a .ddeb (NAME-dbgsym_VERSION_ARCH.ddeb, as dh_builddeb names
+	// it), its control file has the fields of a dbgsym package in
+	// dpkg-gencontrol's order (Source and Auto-Built-Package, given in
+	// ExtraFields with Build-Ids, around Version, Build-Ids last, no
+	// Homepage or Provides) and it has no changelog: its
+	// /usr/share/doc/NAME-dbgsym is a link to the main package's folder,
+	// as dh_strip writes it. rpm: nothing changes (a -debuginfo rpm is an
+	// ordinary rpm).
+	DebugSymbols bool
+
 	// Payloads, when set, is the build's cache of compressed deb data
 	// members: debs holding the same files with the same compression share
 	// one data.tar.*, compressed once (see PayloadCache). Nil: the data
@@ -124,7 +135,8 @@ type Scripts struct {
 	PostRemove  string // deb postrm, rpm %postun
 }
 
-// PackageFile is one file in a package.
+// PackageFile is one entry of a package: a file (Src or Data), a
+// symbolic link (Link) or a directory the package owns (Dir).
 type PackageFile struct {
 	// Src is the file on disk; symbolic links are followed (the package
 	// holds the content, never a link into the build host).
@@ -139,6 +151,18 @@ type PackageFile struct {
 	// Config marks a configuration file the admin may edit: a deb
 	// conffile, an rpm %config(noreplace).
 	Config bool
+	// Link makes the entry a symbolic link to this target (relative to
+	// the link's folder, or absolute), written as dpkg and rpmbuild write
+	// one: a tar symlink entry, an rpm file of mode 0120777 with the
+	// target in FILELINKTOS. Src, Data and Config stay empty; Mode is 0
+	// or 0777 (a link's own mode is always lrwxrwxrwx).
+	Link string
+	// Dir makes the entry a directory: rpm lists it as owned (rpm removes
+	// only the folders a package lists), deb writes its tar entry. Mode is
+	// required (0755); Src, Data and Link stay empty. The same directory
+	// may be listed more than once with the same mode (the build-id
+	// folders of several binaries); it is written once.
+	Dir bool
 }
 
 // rpmBuildHost is written as the rpm BUILDHOST tag instead of
@@ -211,7 +235,7 @@ func WritePackage(spec PackageSpec, outDir string) (string, error) {
 		// relpack writes the deb itself, as nfpm would, streaming the
 		// data member to disk and sharing it between packages (see
 		// debWriter); nfpm still names the file.
-		packager = debWriter{naming: packager, cache: spec.Payloads, tempDir: stage}
+		packager = debWriter{naming: packager, cache: spec.Payloads, tempDir: stage, ddeb: spec.DebugSymbols}
 	}
 	// Package prepares the contents again itself; this first call makes
 	// every content error (missing source, collision) surface before the
@@ -219,9 +243,9 @@ func WritePackage(spec PackageSpec, outDir string) (string, error) {
 	if err := nfpm.PrepareForPackager(info, spec.Format); err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	name := packager.ConventionalFileName(info)
-	if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
-		return "", fmt.Errorf("%s: file name %q is not a plain file name; check the version fields for / or a leading dot", what, name)
+	name, err := spec.fileName(packager.ConventionalFileName(info))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	out := filepath.Join(outDir, name)
 	err = WriteFileAtomic(out, func(w io.Writer) error {
@@ -250,9 +274,22 @@ func PackageFileName(spec PackageSpec) (string, error) {
 		Name: spec.Name, Arch: spec.Arch, Platform: "linux", Epoch: spec.Epoch, Version: spec.Version,
 		VersionSchema: "none", Release: spec.Release, Prerelease: spec.Prerelease, VersionMetadata: spec.VersionMetadata,
 	})
-	name := packager.ConventionalFileName(info)
+	name, err := spec.fileName(packager.ConventionalFileName(info))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return name, nil
+}
+
+// fileName is the package's file name from nfpm's conventional one: a
+// debug deb's ends in .ddeb, as dh_builddeb names it. It must be a plain
+// name (a version field with a / would make a path).
+func (s *PackageSpec) fileName(name string) (string, error) {
+	if s.Format == "deb" && s.DebugSymbols {
+		name = strings.TrimSuffix(name, ".deb") + ".ddeb"
+	}
 	if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
-		return "", fmt.Errorf("%s: file name %q is not a plain file name; check the version fields for / or a leading dot", what, name)
+		return "", fmt.Errorf("file name %q is not a plain file name; check the version fields for / or a leading dot", name)
 	}
 	return name, nil
 }
@@ -286,6 +323,41 @@ func (s *PackageSpec) checkFormat() error {
 	default:
 		return fmt.Errorf("unknown package format %q; use deb or rpm", s.Format)
 	}
+	if s.Format == "deb" {
+		return s.checkDdebFields()
+	}
+	return nil
+}
+
+// ddebFields are the control fields only a dbgsym package has; its
+// control file names exactly these extra fields (see ddebControlTemplate).
+var ddebFields = []string{"Source", "Auto-Built-Package", "Build-Ids"}
+
+// checkDdebFields checks that a debug deb has exactly the dbgsym fields
+// among its ExtraFields and a one-line description, and that no other
+// deb has them.
+func (s *PackageSpec) checkDdebFields() error {
+	if !s.DebugSymbols {
+		for _, k := range ddebFields {
+			if _, ok := s.ExtraFields[k]; ok && k != "Source" {
+				return fmt.Errorf("control field %s is a debug package's; make debug packages with DebugSpec", k)
+			}
+		}
+		return nil
+	}
+	for k := range s.ExtraFields {
+		if !contains(ddebFields, k) {
+			return fmt.Errorf("control field %s: a debug package (DebugSymbols) has no extra fields but %s", k, strings.Join(ddebFields, " and "))
+		}
+	}
+	for _, k := range ddebFields {
+		if s.ExtraFields[k] == "" {
+			return fmt.Errorf("a debug package (DebugSymbols) needs the %s control field; make debug packages with DebugSpec", k)
+		}
+	}
+	if strings.TrimSpace(s.Description) != "" {
+		return errors.New("a debug package (DebugSymbols) has a one-line Summary and no Description")
+	}
 	return nil
 }
 
@@ -314,7 +386,7 @@ func (s *PackageSpec) checkFields() error {
 		if !debFieldRE.MatchString(k) {
 			return fmt.Errorf("control field name %q is not valid (printable ASCII, no ':' or space, not starting with '#' or '-')", k)
 		}
-		if debStandardFields[strings.ToLower(k)] {
+		if debStandardFields[strings.ToLower(k)] && !(s.DebugSymbols && k == "Source") {
 			return fmt.Errorf("control field %s is written from the spec itself; set it there, not in ExtraFields", k)
 		}
 		if v == "" || strings.ContainsAny(v, "\n\r") {
@@ -335,31 +407,56 @@ func (s *PackageSpec) checkFiles() error {
 	if len(s.Files) == 0 {
 		return errors.New("no files given")
 	}
-	seen := map[string]bool{}
+	seen := map[string]PackageFile{}
 	for i, f := range s.Files {
 		if !path.IsAbs(f.Dst) || path.Clean(f.Dst) != f.Dst || f.Dst == "/" {
 			return fmt.Errorf("file %d: destination %q must be a clean absolute path such as /usr/bin/%s", i, f.Dst, s.Name)
 		}
-		if seen[f.Dst] {
+		if prev, ok := seen[f.Dst]; ok && !(f.Dir && prev.Dir && f.Mode == prev.Mode) {
 			return fmt.Errorf("file %s is listed twice", f.Dst)
 		}
-		seen[f.Dst] = true
-		if f.Mode == 0 {
-			return fmt.Errorf("file %s: no mode given; set Mode (e.g. 0755 for executables, 0644 for other files)", f.Dst)
+		seen[f.Dst] = f
+		if err := checkEntry(f); err != nil {
+			return err
 		}
-		// Unix mode bits as octal: nfpm writes the low 12 bits into the
-		// deb's tar header and the rpm's file mode as they are, so setuid
-		// (0o4000), setgid (0o2000) and sticky (0o1000) go through, while
-		// Go's own type and flag bits (fs.ModeSetuid, ...) would not.
-		if f.Mode&^0o7777 != 0 {
-			return fmt.Errorf("file %s: mode %v is not a unix mode; give octal bits only (0..07777, e.g. 0755 or 04755)", f.Dst, f.Mode)
+	}
+	return nil
+}
+
+// checkEntry checks one entry's mode and that it has exactly one kind:
+// content (Src or Data), a link or a directory.
+func checkEntry(f PackageFile) error {
+	if f.Link != "" {
+		if f.Src != "" || f.Data != nil || f.Dir || f.Config {
+			return fmt.Errorf("file %s is a symbolic link (Link); leave Src, Data, Dir and Config empty", f.Dst)
 		}
-		switch {
-		case f.Src != "" && f.Data != nil:
-			return fmt.Errorf("file %s has both Src and Data; give one", f.Dst)
-		case f.Src == "" && f.Data == nil:
-			return fmt.Errorf("file %s has no content; set Src or Data", f.Dst)
+		if f.Mode != 0 && f.Mode != 0o777 {
+			return fmt.Errorf("file %s: a symbolic link's mode is always 0777; leave Mode 0", f.Dst)
 		}
+		if strings.ContainsAny(f.Link, "\x00\n") {
+			return fmt.Errorf("file %s: link target %q holds a NUL or newline", f.Dst, f.Link)
+		}
+		return nil
+	}
+	if f.Mode == 0 {
+		return fmt.Errorf("file %s: no mode given; set Mode (e.g. 0755 for executables, 0644 for other files)", f.Dst)
+	}
+	// Unix mode bits as octal: nfpm writes the low 12 bits into the
+	// deb's tar header and the rpm's file mode as they are, so setuid
+	// (0o4000), setgid (0o2000) and sticky (0o1000) go through, while
+	// Go's own type and flag bits (fs.ModeSetuid, ...) would not.
+	if f.Mode&^0o7777 != 0 {
+		return fmt.Errorf("file %s: mode %v is not a unix mode; give octal bits only (0..07777, e.g. 0755 or 04755)", f.Dst, f.Mode)
+	}
+	switch {
+	case f.Dir && (f.Src != "" || f.Data != nil || f.Config):
+		return fmt.Errorf("file %s is a directory (Dir); leave Src, Data and Config empty", f.Dst)
+	case f.Dir:
+		return nil
+	case f.Src != "" && f.Data != nil:
+		return fmt.Errorf("file %s has both Src and Data; give one", f.Dst)
+	case f.Src == "" && f.Data == nil:
+		return fmt.Errorf("file %s has no content; set Src or Data", f.Dst)
 	}
 	return nil
 }
@@ -473,6 +570,11 @@ func (s *PackageSpec) addChangelog(info *nfpm.Info, stage string, mtime time.Tim
 		info.Changelog = chlog
 		return nil
 	}
+	if s.DebugSymbols {
+		// dh_strip's dbgsym has no changelog: its doc folder is a link
+		// to the main package's.
+		return nil
+	}
 	c, err := debChangelog(s.Name, chlog, stage, mtime)
 	if err != nil {
 		return err
@@ -552,45 +654,61 @@ func debChangelog(name, chlog, stage string, mtime time.Time) (*files.Content, e
 // so nfpm never falls back to the disk (mode & umask, mtime) or the clock.
 func (s *PackageSpec) contents(stage string, mtime time.Time) (files.Contents, error) {
 	var out files.Contents
+	dirs := map[string]bool{}
 	for i, f := range s.Files {
-		src := f.Src
-		if f.Data != nil {
-			src = filepath.Join(stage, fmt.Sprintf("data-%d", i))
-			if err := os.WriteFile(src, f.Data, 0o600); err != nil {
-				return nil, fmt.Errorf("file %s: %w", f.Dst, err)
-			}
-		} else {
-			// nfpm packages a symlink source as a symlink; resolve it so
-			// the content is packaged.
-			resolved, err := filepath.EvalSymlinks(src)
-			if err != nil {
-				return nil, fmt.Errorf("file %s: %w", f.Dst, err)
-			}
-			st, err := os.Stat(resolved)
-			if err != nil {
-				return nil, fmt.Errorf("file %s: %w", f.Dst, err)
-			}
-			if !st.Mode().IsRegular() {
-				return nil, fmt.Errorf("file %s: %s is not a regular file (%v)", f.Dst, f.Src, st.Mode().Type())
-			}
-			src = resolved
+		if f.Dir && dirs[f.Dst] {
+			continue // listed again with the same mode (checkFiles)
 		}
-		out = append(out, &files.Content{
-			Source:      src,
-			Destination: f.Dst,
-			Type:        s.contentType(f),
-			FileInfo: &files.ContentFileInfo{
-				Owner: "root",
-				Group: "root",
-				Mode:  f.Mode,
-				MTime: mtime,
-			},
-		})
+		c, err := s.content(i, f, stage, mtime)
+		if err != nil {
+			return nil, err
+		}
+		if f.Dir {
+			dirs[f.Dst] = true
+		}
+		out = append(out, c)
 	}
 	if s.Format == "rpm" {
-		out = append(out, s.ownedDirs(mtime)...)
+		out = append(out, s.ownedDirs(dirs, mtime)...)
 	}
 	return out, nil
+}
+
+// content is the nfpm content of the i'th file: its source (inline Data
+// written into stage, a Src resolved to the regular file it names, a
+// link's target) and its attributes.
+func (s *PackageSpec) content(i int, f PackageFile, stage string, mtime time.Time) (*files.Content, error) {
+	info := &files.ContentFileInfo{Owner: "root", Group: "root", Mode: f.Mode, MTime: mtime}
+	switch {
+	case f.Link != "":
+		info.Mode = 0o777
+		return &files.Content{Source: f.Link, Destination: f.Dst, Type: files.TypeSymlink, FileInfo: info}, nil
+	case f.Dir:
+		return &files.Content{Destination: f.Dst, Type: files.TypeDir, FileInfo: info}, nil
+	}
+	src := f.Src
+	if f.Data != nil {
+		src = filepath.Join(stage, fmt.Sprintf("data-%d", i))
+		if err := os.WriteFile(src, f.Data, 0o600); err != nil {
+			return nil, fmt.Errorf("file %s: %w", f.Dst, err)
+		}
+	} else {
+		// nfpm packages a symlink source as a symlink; resolve it so
+		// the content is packaged.
+		resolved, err := filepath.EvalSymlinks(src)
+		if err != nil {
+			return nil, fmt.Errorf("file %s: %w", f.Dst, err)
+		}
+		st, err := os.Stat(resolved)
+		if err != nil {
+			return nil, fmt.Errorf("file %s: %w", f.Dst, err)
+		}
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("file %s: %s is not a regular file (%v)", f.Dst, f.Src, st.Mode().Type())
+		}
+		src = resolved
+	}
+	return &files.Content{Source: src, Destination: f.Dst, Type: s.contentType(f), FileInfo: info}, nil
 }
 
 // contentType picks the nfpm content type of a file.
@@ -614,12 +732,13 @@ func (s *PackageSpec) contentType(f PackageFile) string {
 // /etc/NAME, /usr/lib/NAME/...). rpm, unlike dpkg, removes only the
 // directories a package lists, and nfpm lists none of the implicit ones;
 // system directories (/usr/bin, /etc) stay unowned, as they belong to the
-// filesystem package.
-func (s *PackageSpec) ownedDirs(mtime time.Time) files.Contents {
+// filesystem package. listed are the directories Files lists (Dir), which
+// are not added again.
+func (s *PackageSpec) ownedDirs(listed map[string]bool, mtime time.Time) files.Contents {
 	dirs := map[string]bool{}
 	for _, f := range s.Files {
 		for d := path.Dir(f.Dst); d != "/"; d = path.Dir(d) {
-			if strings.Contains(d+"/", "/"+s.Name+"/") {
+			if strings.Contains(d+"/", "/"+s.Name+"/") && !listed[d] {
 				dirs[d] = true
 			}
 		}

@@ -71,40 +71,31 @@ func debugELF(t *testing.T) (path, buildID string) {
 }
 
 // debugPackage writes the debug package of package a (a ddeb or a
-// debuginfo rpm, with the fields and layout docs/debug-symbols.md gives)
-// into dir with pkg/pack's writer, and returns its manifest record.
+// debuginfo rpm) into dir with pkg/pack's DebugSpec and writer, as relpack
+// build makes it, and returns its manifest record.
 func debugPackage(t *testing.T, dir, product string, a manifest.Artifact, debugFile, id string) manifest.Artifact {
 	t.Helper()
 	ver, rel, _ := strings.Cut(a.PackageVersion, "-")
-	debugPath := "/usr/lib/debug/.build-id/" + id[:2] + "/" + id[2:] + ".debug"
-	spec := pack.PackageSpec{
-		Format: a.Kind, Arch: map[string]string{"x86_64": "amd64", "aarch64": "arm64"}[a.Arch],
+	binary := "/usr/bin/" + product
+	main := pack.PackageSpec{
+		Format: a.Kind, Name: product, Arch: map[string]string{"x86_64": "amd64", "aarch64": "arm64"}[a.Arch],
 		Version: ver, Release: rel, Maintainer: "Test <test@example.org>", License: "Apache-2.0",
-		Summary: "debug symbols for " + product, MTime: time.Unix(1700000000, 0),
-		Files: []pack.PackageFile{{Src: debugFile, Dst: debugPath, Mode: 0o644}},
+		Summary: product, MTime: time.Unix(1700000000, 0), TempDir: t.TempDir(),
+		Files: []pack.PackageFile{{Data: []byte("#!/bin/sh\n"), Dst: binary, Mode: 0o755}},
+	}
+	spec, err := pack.DebugSpec(main, pack.DebugPackage{BuildID: id, DebugFile: debugFile, Binary: binary})
+	if err != nil {
+		t.Fatal(err)
 	}
 	d := manifest.Artifact{Triple: a.Triple, Arch: a.Arch, Libc: a.Libc, Distro: a.Distro, PackageVersion: a.PackageVersion,
-		BuildID: id, DebugFor: a.File, DebugFile: debugPath}
+		BuildID: id, DebugFor: a.File, DebugFile: "/usr/lib/debug/.build-id/" + id[:2] + "/" + id[2:] + ".debug",
+		Kind: manifest.KindDebuginfo}
 	if a.Kind == "deb" {
-		spec.Name, spec.Section, spec.Priority = product+"-dbgsym", "debug", "optional"
-		spec.Depends = []string{product + " (= " + a.PackageVersion + ")"}
-		spec.ExtraFields = map[string]string{"Auto-Built-Package": "debug-symbols", "Build-Ids": id}
 		d.Kind, d.Relations = manifest.KindDdeb, spec.Depends
-	} else {
-		spec.Name = product + "-debuginfo"
-		spec.Provides = []string{"debuginfo(build-id) = " + id}
-		d.Kind = manifest.KindDebuginfo
 	}
 	p, err := pack.WritePackage(spec, dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if a.Kind == "deb" {
-		np := strings.TrimSuffix(p, ".deb") + ".ddeb"
-		if err := os.Rename(p, np); err != nil {
-			t.Fatal(err)
-		}
-		p = np
 	}
 	d.File = filepath.Base(p)
 	sum, size, err := pack.SHA256File(p)

@@ -2,6 +2,7 @@ package releaseverify
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,25 +27,26 @@ func debugArtifact(format string) *manifest.Artifact {
 	return a
 }
 
-// debugPackage builds a debug package as pkg/pack's DebugSpec makes it
-// (the fields dh_strip and find-debuginfo write), signed with the demo
-// key; edit changes the spec first.
+// debugPackage builds the debug package of testArtifact(format)'s
+// package with pkg/pack's DebugSpec (the fields dh_strip and
+// find-debuginfo write), signed with the demo key; edit changes the spec
+// before it is written.
 func debugPackage(t *testing.T, format string, edit func(*pack.PackageSpec)) []byte {
 	t.Helper()
-	spec := pack.PackageSpec{
-		Format: format, Arch: "amd64", Version: "1.0", Release: "1",
-		Maintainer: "Relpack Tests <t@example.com>", Summary: "debug symbols for demo",
+	main := pack.PackageSpec{
+		Format: format, Name: testProduct, Arch: "amd64", Version: "1.0", Release: "1",
+		Maintainer: "Relpack Tests <t@example.com>", Summary: "demo",
 		MTime: time.Unix(1700000000, 0).UTC(), TempDir: t.TempDir(),
-		Files: []pack.PackageFile{{Data: []byte("\x7fELF debug"), Dst: "/usr/lib/debug/" + BuildIDPath(testBuildID), Mode: 0o644}},
+		Files: []pack.PackageFile{{Data: []byte("#!/bin/sh\n"), Dst: "/usr/bin/demo", Mode: 0o755}},
 	}
-	spec.Signing, _ = testKey()
-	if format == "deb" {
-		spec.Name, spec.Section, spec.Priority = "demo-dbgsym", "debug", "optional"
-		spec.Depends = []string{"demo (= 1.0-1)"}
-		spec.ExtraFields = map[string]string{"Auto-Built-Package": "debug-symbols", "Build-Ids": testBuildID}
-	} else {
-		spec.Name = "demo-debuginfo"
-		spec.Provides = []string{"debuginfo(build-id) = " + testBuildID}
+	main.Signing, _ = testKey()
+	dbg := filepath.Join(t.TempDir(), "demo.debug")
+	if err := os.WriteFile(dbg, []byte("\x7fELF debug"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := pack.DebugSpec(main, pack.DebugPackage{BuildID: testBuildID, DebugFile: dbg, Binary: "/usr/bin/demo"})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if edit != nil {
 		edit(&spec)
@@ -76,7 +78,7 @@ func TestDebugPackagesChecked(t *testing.T) {
 		{"ddeb of another build-id", "deb", nil, func(a *manifest.Artifact) { a.BuildID = strings.Repeat("ab", 20) }, "control says Build-Ids: " + testBuildID + ", manifest.json says build_id abab"},
 		{"ddeb not in Section debug", "deb", func(s *pack.PackageSpec) { s.Section = "misc" }, nil, "control says Section: misc; a debug package is in Section debug"},
 		{"ddeb of any version", "deb", func(s *pack.PackageSpec) { s.Depends = []string{"demo"} }, nil, "control says Depends: demo; a debug package depends on exactly its package's version, demo (= 1.0-1)"},
-		{"ddeb not auto-built", "deb", func(s *pack.PackageSpec) { delete(s.ExtraFields, "Auto-Built-Package") }, nil, "Auto-Built-Package: ; a debug package says debug-symbols"},
+		{"ddeb not auto-built", "deb", func(s *pack.PackageSpec) { s.ExtraFields["Auto-Built-Package"] = "no" }, nil, "control says Auto-Built-Package: no; a debug package says debug-symbols"},
 		{"rpm as a debuginfo rpm", "rpm", func(s *pack.PackageSpec) { s.Name = "demo" }, nil, "header says NAME demo, manifest.json says demo-debuginfo"},
 	}
 	for _, c := range cases {

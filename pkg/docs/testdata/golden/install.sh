@@ -43,28 +43,28 @@ ARCHES='x86_64 aarch64'
 # kind arch distro floor sha256 file  (kind: deb, rpm, gnu, sidecar, musl;
 # "-" for no distro or no glibc floor)
 ARTIFACTS='
-deb x86_64 debian11 2.28 e67297875c396e7c38d5ebe7fc537cd3cb62c7d2cb62813f5a198fbf6ae2b076 openshell-gateway_0.1.0-1~deb11_amd64.deb
-deb aarch64 debian11 2.28 b012650ff6520d704b85007e6411aefe3ac99014cdae2aac5035793f4f253ce0 openshell-gateway_0.1.0-1~deb11_arm64.deb
-deb x86_64 debian12 2.28 c7b86a23738c9d882cf24426f5cce39afd452b67ebb94e266ccf3ad3f6927e1c openshell-gateway_0.1.0-1~deb12_amd64.deb
-deb aarch64 debian12 2.28 1be125e42b3af6693b59088cd0c277133609d62e5775a493c21692d6db8eef61 openshell-gateway_0.1.0-1~deb12_arm64.deb
-deb x86_64 debian13 2.28 acbb51282053d7a26099088a38f52b3e60db96d1dd2e618fcc8750c2655b8f84 openshell-gateway_0.1.0-1~deb13_amd64.deb
-deb aarch64 debian13 2.28 030ce5feee124785d03264e7ad1cc652c75dff793abd864fd2ac054b55d13d82 openshell-gateway_0.1.0-1~deb13_arm64.deb
-deb x86_64 ubuntu2204 2.28 5fa8a73bb27efb3aaba082eca0ca50aa575331e99209e1d6401b511607901ba8 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
-deb aarch64 ubuntu2204 2.28 ea28e2d25ff02b823e4f8473c94ec6167a1e1037f1bd781d0576a506deba5582 openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
-deb x86_64 ubuntu2404 2.28 6cbd40cb84a5df00fd7ce2f75d5893bfc45ed21803b1b478ce603d79dc4986b3 openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
-deb aarch64 ubuntu2404 2.28 9f6c2b1c2f313b45d81e90d4de6e8028c3da570c3efe79e028db85cbe9984e0e openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
-rpm x86_64 el10 2.28 d98b6be427a26e954be30d5a7a023a0298dd5f88028b94cf194b0b58b0f4b19d openshell-gateway-0.1.0-1.el10.x86_64.rpm
-rpm aarch64 el10 2.28 9446b46705789090d55a223643d07b9f04be0a00836356d839326bba6ed87a46 openshell-gateway-0.1.0-1.el10.aarch64.rpm
-rpm x86_64 el8 2.28 e6c603d479e599d38b17ded5f26d0f58b58722f4dc3cd793e96c640c9cba3b9c openshell-gateway-0.1.0-1.el8.x86_64.rpm
-rpm aarch64 el8 2.28 d55984cf6ebb96356c94258e889970e5877259d0d9c466deb6e0f22a76a38091 openshell-gateway-0.1.0-1.el8.aarch64.rpm
-rpm x86_64 el9 2.28 6084146a24cbe937492e29ba5fcdd801a4658e9e1c06edf3fdff1f56bad373f9 openshell-gateway-0.1.0-1.el9.x86_64.rpm
-rpm aarch64 el9 2.28 bac638086a3cc084202787d5ee3920cb6773bb0ce15d2f836af8a5559f681032 openshell-gateway-0.1.0-1.el9.aarch64.rpm
-gnu x86_64 - 2.28 8501b11e364ec78adc4b7787bd9833264054cc3ef995e1843fe8b828978b4103 openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
-gnu aarch64 - 2.28 1bed78f1ca613a0f3ef905255da1bdbbb49fc3e1ed5ec394be0d458c0426c78c openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
-sidecar x86_64 - 2.28 2a853309df6e1785f625b34514d90f1fb71c463b95fe8089cd1c1c7947a9fd56 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz
-sidecar aarch64 - 2.28 1ee67e65f659a085680d0fadd250f99e746d3e266e4469ad25ea22384c3e084d openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz
-musl x86_64 - - 1b4b95090787902b30d60cf483c7385a735a133835e8f891cd80fb7346b188f1 openshell-gateway-x86_64-unknown-linux-musl.tar.gz
-musl aarch64 - - e67a024506c0d5f894ecb98f285feaf5a4fb1237171e101b90f95f3a96341b44 openshell-gateway-aarch64-unknown-linux-musl.tar.gz
+deb x86_64 debian11 2.28 97411d47215df1005e9bddffa699bc2079c63b07227e9793feb418e03f9ad854 openshell-gateway_0.1.0-1~deb11_amd64.deb
+deb aarch64 debian11 2.28 428b098c887b60e4f44edcd43addb29f4f957a76ca40ee17709fbf0bd6c8ec8f openshell-gateway_0.1.0-1~deb11_arm64.deb
+deb x86_64 debian12 2.28 d8dc307d28e99795e83e14dbe241bf037ce04ff4ba0962f1b1661dd962ebeeed openshell-gateway_0.1.0-1~deb12_amd64.deb
+deb aarch64 debian12 2.28 58e806c0b37fd7b57d5367becc0763a6cafdf4bc31d0f916b85d4b146c36330d openshell-gateway_0.1.0-1~deb12_arm64.deb
+deb x86_64 debian13 2.28 d40755581104d6d28f7fa009cd5c9bd3f770f1b495f4ad18e79e7027929e3a23 openshell-gateway_0.1.0-1~deb13_amd64.deb
+deb aarch64 debian13 2.28 f50a91f9c5720da28a634ef3b567ea5539a7bd4b39ac9483d22fe788ec597edd openshell-gateway_0.1.0-1~deb13_arm64.deb
+deb x86_64 ubuntu2204 2.28 1d1c0e02b70010db28fdc74e7b626b72ffe893ab7290082b727a5842913be729 openshell-gateway_0.1.0-1~ubuntu22.04_amd64.deb
+deb aarch64 ubuntu2204 2.28 17fe173b334626d170ed632ffe273c323d6b745c8e4fcacfe579ba399aaa55ab openshell-gateway_0.1.0-1~ubuntu22.04_arm64.deb
+deb x86_64 ubuntu2404 2.28 9844dab26df73056c75222d97445d86ad598b9a44213d10a6af6e83dec030e29 openshell-gateway_0.1.0-1~ubuntu24.04_amd64.deb
+deb aarch64 ubuntu2404 2.28 648550c97a50b06a8715dcb36dd8da2337f3600017593b21678d9951147226e7 openshell-gateway_0.1.0-1~ubuntu24.04_arm64.deb
+rpm x86_64 el10 2.28 21d1b2a05e2d492ab5132f9ce7eaa88bb6f3be9d46b87adc880de978cd7287d1 openshell-gateway-0.1.0-1.el10.x86_64.rpm
+rpm aarch64 el10 2.28 86e8a43f43496557079e8dc3c00e1a3f84c36b9d76110d89c31d7c409ad8db34 openshell-gateway-0.1.0-1.el10.aarch64.rpm
+rpm x86_64 el8 2.28 a950263c009ad2d8efc2ad2eb25e2e3a576dfb23c9651931d03e045d93c955b9 openshell-gateway-0.1.0-1.el8.x86_64.rpm
+rpm aarch64 el8 2.28 5e86a70a52a53dd015876e74ff3af99f42263996c73eb057d31018fd206b10eb openshell-gateway-0.1.0-1.el8.aarch64.rpm
+rpm x86_64 el9 2.28 6f2af7bd195eb5916c6bda554c29ee0c9c5cc581c9d2dc2a72beb2979d0a3514 openshell-gateway-0.1.0-1.el9.x86_64.rpm
+rpm aarch64 el9 2.28 9afd8e5a5e28713876450a8db0f2fc4981154a558e3d08df1445e8209fd6935c openshell-gateway-0.1.0-1.el9.aarch64.rpm
+gnu x86_64 - 2.28 860c8ba267be82c04a116fce1a67897643a743bb6b2cd2cbaf5398591fd250c0 openshell-gateway-x86_64-unknown-linux-gnu.tar.gz
+gnu aarch64 - 2.28 48968fd21a46394dd61af3f4b219314691d18f0beffe2cfaba51d1f41724c97f openshell-gateway-aarch64-unknown-linux-gnu.tar.gz
+sidecar x86_64 - 2.28 9075b790f7f0d6458b8d4c6dca0f4ca4976f144e3969d51d52bf16123c6278c1 openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz
+sidecar aarch64 - 2.28 0a9dbaa32beece308cdad6721a76df2a3243892bcc5f5db97b2409d7730e500f openshell-gateway-aarch64-unknown-linux-gnu-z3.tar.gz
+musl x86_64 - - 78cf088c38f13c61db3c0dcc989df5732a0071cbf5261e70114250cc70b1b276 openshell-gateway-x86_64-unknown-linux-musl.tar.gz
+musl aarch64 - - 57013a9ee8c8d90993e81efd808c8756dc9c84fe4bd0b5b413212fe1a2037912 openshell-gateway-aarch64-unknown-linux-musl.tar.gz
 '
 
 say() { printf '%s\n' "$*"; }

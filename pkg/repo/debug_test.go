@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,10 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"relpack/internal/rpmroot"
 	"relpack/internal/testdeps"
 	"relpack/pkg/distro"
 	"relpack/pkg/manifest"
 	"relpack/pkg/pack"
+	"relpack/pkg/sign"
 )
 
 // debugELF builds a small Go program with a GNU build-id (-B gobuildid)
@@ -73,7 +77,7 @@ func debugELF(t *testing.T) (path, buildID string) {
 // debugPackage writes the debug package of package a (a ddeb or a
 // debuginfo rpm) into dir with pkg/pack's DebugSpec and writer, as relpack
 // build makes it, and returns its manifest record.
-func debugPackage(t *testing.T, dir, product string, a manifest.Artifact, debugFile, id string) manifest.Artifact {
+func debugPackage(t *testing.T, dir, product string, a manifest.Artifact, debugFile, id string, key *sign.Key) manifest.Artifact {
 	t.Helper()
 	ver, rel, _ := strings.Cut(a.PackageVersion, "-")
 	binary := "/usr/bin/" + product
@@ -81,7 +85,7 @@ func debugPackage(t *testing.T, dir, product string, a manifest.Artifact, debugF
 		Format: a.Kind, Name: product, Arch: map[string]string{"x86_64": "amd64", "aarch64": "arm64"}[a.Arch],
 		Version: ver, Release: rel, Maintainer: "Test <test@example.org>", License: "Apache-2.0",
 		Summary: product, MTime: time.Unix(1700000000, 0), TempDir: t.TempDir(),
-		Files: []pack.PackageFile{{Data: []byte("#!/bin/sh\n"), Dst: binary, Mode: 0o755}},
+		Files: []pack.PackageFile{{Data: []byte("#!/bin/sh\n"), Dst: binary, Mode: 0o755}}, Signing: key,
 	}
 	spec, err := pack.DebugSpec(main, pack.DebugPackage{BuildID: id, DebugFile: debugFile, Binary: binary})
 	if err != nil {
@@ -113,15 +117,32 @@ func debugPackage(t *testing.T, dir, product string, a manifest.Artifact, debugF
 // returns the folder and the build-id every debug package carries.
 func debugRelease(t *testing.T, version string) (string, string) {
 	t.Helper()
-	dir := copyRelease(t, demoRelease(t, version, ""))
+	return addDebugPackages(t, copyRelease(t, demoRelease(t, version, "")), nil)
+}
+
+// addDebugPackages adds a debug package beside every deb and rpm of the
+// release in dir, signed with key (nil: unsigned; then SHA256SUMS.asc is
+// signed again with it too), and returns dir and their build-id.
+func addDebugPackages(t *testing.T, dir string, key *sign.Key) (string, string) {
+	t.Helper()
 	debugFile, id := debugELF(t)
 	m := readManifest(t, dir)
 	os.Remove(filepath.Join(dir, manifest.ProvenanceFile))
 	os.Remove(filepath.Join(dir, manifest.ProvenanceFile+".asc"))
+	// SHA256SUMS lists neither KEY.asc nor SHA256SUMS.asc: out of the way
+	// while editManifest lists the folder, KEY.asc back after.
+	keyAsc, _ := os.ReadFile(filepath.Join(dir, "KEY.asc"))
+	os.Remove(filepath.Join(dir, "KEY.asc"))
+	os.Remove(filepath.Join(dir, "SHA256SUMS.asc"))
+	defer func() {
+		if keyAsc != nil {
+			os.WriteFile(filepath.Join(dir, "KEY.asc"), keyAsc, 0o644)
+		}
+	}()
 	var extra []manifest.Artifact
 	for _, a := range m.Artifacts {
 		if a.Kind == "deb" || a.Kind == "rpm" {
-			extra = append(extra, debugPackage(t, dir, m.Product, a, debugFile, id))
+			extra = append(extra, debugPackage(t, dir, m.Product, a, debugFile, id, key))
 		}
 	}
 	editManifest(t, dir, func(m *manifest.Manifest) {
@@ -133,6 +154,20 @@ func debugRelease(t *testing.T, version string) (string, string) {
 		}
 		m.Artifacts = append(m.Artifacts, extra...)
 	})
+	if key != nil {
+		sums, err := os.Open(filepath.Join(dir, "SHA256SUMS"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sums.Close()
+		var asc bytes.Buffer
+		if err := sign.DetachSign(key, sums, &asc); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS.asc"), asc.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return dir, id
 }
 
@@ -339,5 +374,65 @@ func TestRepoRefusesSuiteNamedAsDebugSuite(t *testing.T) {
 	refused(t, o, "deb target debian11 is published as suite bookworm-debug, the name of deb target debian12's debug suite", "--suite debian11=NAME")
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("%s was created for a refused run", out)
+	}
+}
+
+// TestDNFInstallsDebuginfo follows the debug-symbol set-up the docs give
+// with the real dnf: a signed demo release with a signed debuginfo rpm
+// beside each rpm, published, served on loopback; the tree's own .repo
+// file of el8 in dnf's reposdir. dnf does not see the debuginfo
+// repository (disabled) until --enablerepo=openshell-gateway-debuginfo,
+// then installs openshell-gateway-debuginfo with gpgcheck and
+// repo_gpgcheck, into a root seeded like an EL8 host, and the debug file
+// is found by its build-id path.
+func TestDNFInstallsDebuginfo(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("this test needs root (dnf chroots into the install root); CI runs as root")
+	}
+	testdeps.Tools(t, "dnf", "rpm")
+	key, err := sign.LoadKey("../../testdata/demo/demo-signing-key.asc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, id := addDebugPackages(t, copyRelease(t, signedDemo(t, "0.1.0")), key)
+	tree := filepath.Join(t.TempDir(), "repo")
+	os.MkdirAll(tree, 0o755)
+	srv := httptest.NewServer(http.FileServer(http.Dir(tree)))
+	defer srv.Close()
+	mustRun(t, Options{Dirs: []string{dir}, Out: tree, URL: srv.URL, Key: key})
+
+	root := rpmroot.ShellRoot(t, false, false)
+	rpmroot.SeedEL8(t, root)
+	conf := t.TempDir()
+	reposDir := filepath.Join(conf, "repos.d")
+	repoFile, err := os.ReadFile(filepath.Join(tree, RepoFileName("openshell-gateway", "el8")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpmroot.WriteFile(t, filepath.Join(reposDir, "openshell-gateway.repo"), string(repoFile), 0o644)
+	dnfConf := filepath.Join(conf, "dnf.conf")
+	rpmroot.WriteFile(t, dnfConf, "[main]\nreposdir="+reposDir+"\nlogdir="+filepath.Join(conf, "log")+"\ninstall_weak_deps=0\n", 0o644)
+	dnf := func(args ...string) (string, error) {
+		cmd := exec.Command("dnf", append([]string{"-c", dnfConf, "--installroot=" + root, "--setopt=reposdir=" + reposDir,
+			"--setopt=cachedir=" + filepath.Join(conf, "cache"), "--releasever=8", "-y"}, args...)...)
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+		o, err := cmd.CombinedOutput()
+		return string(o), err
+	}
+	if o, err := dnf("install", "openshell-gateway-debuginfo"); err == nil {
+		t.Errorf("dnf installed the debug symbols from a disabled repository:\n%s", o)
+	}
+	o, err := dnf("--enablerepo=openshell-gateway-debuginfo", "install", "openshell-gateway-debuginfo")
+	if err != nil {
+		t.Fatalf("dnf --enablerepo=openshell-gateway-debuginfo install openshell-gateway-debuginfo: %v\n%s", err, o)
+	}
+	q, err := exec.Command("rpm", "--root", root, "-q", "--qf", "%{VERSION}-%{RELEASE}", "openshell-gateway-debuginfo").CombinedOutput()
+	if err != nil || string(q) != "0.1.0-1.el8" {
+		t.Errorf("rpm -q openshell-gateway-debuginfo: %q %v", q, err)
+	}
+	want, _ := os.ReadFile(releases["debug-elf"])
+	got, err := os.ReadFile(filepath.Join(root, "usr/lib/debug/.build-id", id[:2], id[2:]+".debug"))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("the debug file is not found by its build-id path in the root (%v)", err)
 	}
 }

@@ -353,6 +353,7 @@ func (c *pkgCheck) debData(m arMember) error {
 	}
 	defer done()
 	tr := tar.NewReader(r)
+	debugFound := false
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -379,8 +380,15 @@ func (c *pkgCheck) debData(m arMember) error {
 			c.fail("%s holds %q of tar type %q; relpack writes only directories, regular files and symbolic links", m.name, h.Name, string(h.Typeflag))
 			return nil
 		}
+		if c.a.Kind == manifest.KindDdeb && h.Name == "."+c.a.DebugFile {
+			debugFound = true
+			c.debugMember(h, tr)
+		}
 	}
 	c.checks = append(c.checks, "data.tar names")
+	if c.a.Kind == manifest.KindDdeb && !debugFound {
+		c.fail("%s does not hold %s (manifest.json's debug_file)", m.name, c.a.DebugFile)
+	}
 	return nil
 }
 

@@ -2,7 +2,6 @@ package releaseverify
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,13 @@ import (
 	"relpack/pkg/pack"
 )
 
+// testBuildID is the build-id of the DWARF fixture hello-g
+// (debugFixture), the debug file of the test debug packages.
 const testBuildID = "e05db583ccf1138210b40b597cf83c11cee5596a"
+
+// debugFixture is a DWARF fixture of pkg/debugsym's (x86_64/hello-g,
+// x86_64/cxx-g): an ELF file with a build-id note, as a debug file is.
+func debugFixture(name string) string { return "../../testdata/fixtures/debug/x86_64/" + name }
 
 // debugArtifact is the manifest entry of the debug package of
 // testArtifact(format) that debugPackage builds.
@@ -32,6 +37,11 @@ func debugArtifact(format string) *manifest.Artifact {
 // find-debuginfo write), signed with the demo key; edit changes the spec
 // before it is written.
 func debugPackage(t *testing.T, format string, edit func(*pack.PackageSpec)) []byte {
+	return debugPackageOf(t, format, debugFixture("hello-g"), edit)
+}
+
+// debugPackageOf is debugPackage with dbg as the debug file.
+func debugPackageOf(t *testing.T, format, dbg string, edit func(*pack.PackageSpec)) []byte {
 	t.Helper()
 	main := pack.PackageSpec{
 		Format: format, Name: testProduct, Arch: "amd64", Version: "1.0", Release: "1",
@@ -40,10 +50,6 @@ func debugPackage(t *testing.T, format string, edit func(*pack.PackageSpec)) []b
 		Files: []pack.PackageFile{{Data: []byte("#!/bin/sh\n"), Dst: "/usr/bin/demo", Mode: 0o755}},
 	}
 	main.Signing, _ = testKey()
-	dbg := filepath.Join(t.TempDir(), "demo.debug")
-	if err := os.WriteFile(dbg, []byte("\x7fELF debug"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	spec, err := pack.DebugSpec(main, pack.DebugPackage{BuildID: testBuildID, DebugFile: dbg, Binary: "/usr/bin/demo"})
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +85,9 @@ func TestDebugPackagesChecked(t *testing.T) {
 		{"ddeb not in Section debug", "deb", func(s *pack.PackageSpec) { s.Section = "misc" }, nil, "control says Section: misc; a debug package is in Section debug"},
 		{"ddeb of any version", "deb", func(s *pack.PackageSpec) { s.Depends = []string{"demo"} }, nil, "control says Depends: demo; a debug package depends on exactly its package's version, demo (= 1.0-1)"},
 		{"ddeb not auto-built", "deb", func(s *pack.PackageSpec) { s.ExtraFields["Auto-Built-Package"] = "no" }, nil, "control says Auto-Built-Package: no; a debug package says debug-symbols"},
+		{"rpm without debuginfo(build-id)", "rpm", func(s *pack.PackageSpec) { s.Provides = nil }, nil, "does not provide debuginfo(build-id) = " + testBuildID},
+		{"rpm without its debug file", "rpm", nil, func(a *manifest.Artifact) { a.DebugFile = "/usr/lib/debug/.build-id/e0/5d.debug" }, "does not hold /usr/lib/debug/.build-id/e0/5d.debug"},
+		{"ddeb without its debug file", "deb", nil, func(a *manifest.Artifact) { a.DebugFile = "/usr/lib/debug/.build-id/e0/5d.debug" }, "does not hold /usr/lib/debug/.build-id/e0/5d.debug (manifest.json's debug_file)"},
 		{"rpm as a debuginfo rpm", "rpm", func(s *pack.PackageSpec) { s.Name = "demo" }, nil, "header says NAME demo, manifest.json says demo-debuginfo"},
 	}
 	for _, c := range cases {
@@ -109,11 +118,32 @@ func TestDebugPackagesChecked(t *testing.T) {
 	}
 }
 
+// A ddeb whose debug file is another build's (its Build-Ids and the
+// manifest agreeing) is named by the build-id note inside it.
+func TestDdebDebugFileOfAnotherBuild(t *testing.T) {
+	ps, err := checkBytes(t, t.TempDir(), debugArtifact("deb"), true, debugPackageOf(t, "deb", debugFixture("cxx-g"), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := problemsText(ps); !strings.Contains(got, "its debug file /usr/lib/debug/"+BuildIDPath(testBuildID)+" has build-id ") || !strings.Contains(got, "manifest.json says "+testBuildID) {
+		t.Errorf("want the debug file's own build-id named, got:\n%s", got)
+	}
+	a := debugArtifact("deb")
+	ps, _ = checkBytes(t, t.TempDir(), a, true, debugPackage(t, "deb", nil))
+	if len(ps) > 0 {
+		t.Fatalf("problems with a good ddeb: %s", problemsText(ps))
+	}
+}
+
 // The control fields relpack's writer cannot be made to write, crafted:
 // dh_strip's Source (the product, nothing else) and a field no ddeb has.
 func TestDdebCraftedControl(t *testing.T) {
 	const good = "Package: demo-dbgsym\nSource: demo\nVersion: 1.0-1\nAuto-Built-Package: debug-symbols\nArchitecture: amd64\nMaintainer: Relpack Tests <t@example.com>\nInstalled-Size: 1\nDepends: demo (= 1.0-1)\nSection: debug\nPriority: optional\nDescription: debug symbols for demo\nBuild-Ids: " + testBuildID + "\n"
-	data := gzipped(t, tarFile(t, tarEntry{name: "./usr/lib/debug/" + BuildIDPath(testBuildID), data: "\x7fELF"}))
+	elfData, err := os.ReadFile(debugFixture("hello-g"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := gzipped(t, tarFile(t, tarEntry{name: "./usr/lib/debug/" + BuildIDPath(testBuildID), data: string(elfData)}))
 	for _, c := range []struct{ name, control, want string }{
 		{"as dh_strip writes it", good, ""},
 		{"another source", strings.Replace(good, "Source: demo", "Source: other", 1), "control says Source: other; a debug package's source is its package, demo"},
@@ -175,5 +205,32 @@ func TestDebugLinks(t *testing.T) {
 				t.Errorf("want a problem with %q, got:\n%s", c.want, got)
 			}
 		})
+	}
+}
+
+// noteBuildID reads the fixture's build-id, and any truncation or byte
+// change of its first bytes ends in an answer, never a panic or a read
+// out of bounds.
+func TestNoteBuildIDBounded(t *testing.T) {
+	b, err := os.ReadFile(debugFixture("hello-g"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = b[:min(len(b), 4096)]
+	if id, found, err := noteBuildID(b); err != nil || !found || id != testBuildID {
+		t.Fatalf("noteBuildID(hello-g) = %q %v %v, want %s", id, found, err, testBuildID)
+	}
+	for n := range len(b) {
+		noteBuildID(b[:n])
+	}
+	for i := range min(len(b), 1200) {
+		for _, v := range []byte{0x00, 0xff, 0x7f, 0x80} {
+			c := append([]byte(nil), b...)
+			c[i] = v
+			noteBuildID(c)
+		}
+	}
+	if _, _, err := noteBuildID([]byte("!<arch>\n")); err == nil {
+		t.Error("an ar archive read as ELF")
 	}
 }

@@ -55,6 +55,9 @@ func (c *pkgCheck) rpm() error {
 		return err
 	}
 	c.rpmFacts(r.Main)
+	if c.a.Kind == manifest.KindDebuginfo {
+		c.rpmDebugFacts(r.Main)
+	}
 	return nil
 }
 

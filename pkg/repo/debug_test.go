@@ -111,20 +111,26 @@ func debugPackage(t *testing.T, dir, product string, a manifest.Artifact, debugF
 }
 
 // debugRelease is a private copy of the demo release at version with a
-// debug package beside every deb and rpm (constructed: the demo builds
-// none yet), its manifest and SHA256SUMS written again as a build would;
-// the provenance statement, which would not list them, is left out. It
-// returns the folder and the build-id every debug package carries.
-func debugRelease(t *testing.T, version string) (string, string) {
+// debug package beside every deb and rpm: the demo's own when its
+// configuration splits debug symbols, otherwise constructed
+// (addDebugPackages).
+func debugRelease(t *testing.T, version string) string {
 	t.Helper()
 	return addDebugPackages(t, copyRelease(t, demoRelease(t, version, "")), nil)
 }
 
-// addDebugPackages adds a debug package beside every deb and rpm of the
-// release in dir, signed with key (nil: unsigned; then SHA256SUMS.asc is
-// signed again with it too), and returns dir and their build-id.
-func addDebugPackages(t *testing.T, dir string, key *sign.Key) (string, string) {
+// addDebugPackages returns dir, a release folder, with a debug package
+// beside every deb and rpm. A release that has them (relpack build with
+// debug_symbols) is kept as built. Otherwise they are made with pkg/pack's
+// DebugSpec (debugPackage), signed with key (nil: unsigned; SHA256SUMS.asc
+// is then signed again with it), the manifest and SHA256SUMS written again
+// as a build would; the provenance statement, which would not list them,
+// is left out.
+func addDebugPackages(t *testing.T, dir string, key *sign.Key) string {
 	t.Helper()
+	if slices.ContainsFunc(readManifest(t, dir).Artifacts, func(a manifest.Artifact) bool { return manifest.IsDebug(a.Kind) }) {
+		return dir
+	}
 	debugFile, id := debugELF(t)
 	m := readManifest(t, dir)
 	os.Remove(filepath.Join(dir, manifest.ProvenanceFile))
@@ -168,7 +174,39 @@ func addDebugPackages(t *testing.T, dir string, key *sign.Key) (string, string) 
 			t.Fatal(err)
 		}
 	}
-	return dir, id
+	return dir
+}
+
+// debugOf is the debug package of kind for target and arch in the
+// release in dir.
+func debugOf(t *testing.T, dir, kind, target, arch string) manifest.Artifact {
+	t.Helper()
+	return artifactOf(t, dir, kind, target, arch)
+}
+
+// fileBuildID is the GNU build-id of the ELF file at p (hex), "" when it
+// has none.
+func fileBuildID(t *testing.T, p string) string {
+	t.Helper()
+	f, err := elf.Open(p)
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	defer f.Close()
+	s := f.Section(".note.gnu.build-id")
+	if s == nil {
+		return ""
+	}
+	b, err := s.Data()
+	if err != nil || len(b) < 16 {
+		t.Fatalf("%s: build-id note: %v", p, err)
+	}
+	namesz, descsz := f.ByteOrder.Uint32(b[0:]), f.ByteOrder.Uint32(b[4:])
+	off := 12 + (namesz+3)&^3
+	if uint32(len(b)) < off+descsz {
+		t.Fatalf("%s: short build-id note", p)
+	}
+	return hex.EncodeToString(b[off : off+descsz])
 }
 
 // relpack repo publishes ddebs in each suite's debug suite SUITE-debug
@@ -178,7 +216,7 @@ func addDebugPackages(t *testing.T, dir string, key *sign.Key) (string, string) 
 // files, and a second run over the same release changes nothing.
 func TestRepoPublishesDebugPackages(t *testing.T) {
 	key := testKey(t)
-	dir, id := debugRelease(t, "0.1.0")
+	dir := debugRelease(t, "0.1.0")
 	out := filepath.Join(t.TempDir(), "repo")
 	res := mustRun(t, opts(key, out, dir))
 	listed := checkTree(t, out)
@@ -213,7 +251,7 @@ func TestRepoPublishesDebugPackages(t *testing.T) {
 	if gotDdeb != nDdeb || gotDebuginfo != nDebuginfo {
 		t.Errorf("the debug indexes list %d ddebs and %d debuginfo rpms, the release has %d and %d", gotDdeb, gotDebuginfo, nDdeb, nDebuginfo)
 	}
-	checkDebugResult(t, out, res, id)
+	checkDebugResult(t, out, res, m)
 	again := mustRun(t, opts(key, out, dir))
 	if !again.Unchanged {
 		t.Error("adding the same release again changed the tree")
@@ -222,7 +260,7 @@ func TestRepoPublishesDebugPackages(t *testing.T) {
 
 // checkDebugResult holds the Result, the record and the set-up files to
 // the debug packages published.
-func checkDebugResult(t *testing.T, out string, res *Result, id string) {
+func checkDebugResult(t *testing.T, out string, res *Result, m *manifest.Manifest) {
 	t.Helper()
 	for _, s := range res.Suites {
 		if s.Debug == nil || s.Debug.Suite != s.Suite+"-debug" || s.Debug.Packages == 0 {
@@ -263,7 +301,8 @@ func checkDebugResult(t *testing.T, out string, res *Result, id string) {
 	for _, a := range st.Releases[0].Artifacts {
 		if a.Kind == manifest.KindDdeb || a.Kind == manifest.KindDebuginfo {
 			n++
-			if a.BuildID != id || a.DebugFor == "" || a.Path != Layout(st.Product, a) {
+			i := slices.IndexFunc(m.Artifacts, func(b manifest.Artifact) bool { return b.File == a.File })
+			if i < 0 || a.BuildID == "" || a.BuildID != m.Artifacts[i].BuildID || a.DebugFor != m.Artifacts[i].DebugFor || a.Path != Layout(st.Product, a) {
 				t.Errorf("record of %s: %+v", a.File, a)
 			}
 			if a.Kind == manifest.KindDebuginfo && !strings.HasPrefix(a.Path, DebugRepoDir(a.Distro, distro.ArchName(a.Arch, "rpm"))+"/Packages/") {
@@ -280,7 +319,7 @@ func checkDebugResult(t *testing.T, out string, res *Result, id string) {
 // differs from its package's, is refused before the tree is touched.
 func TestRepoRefusesUnpairedDebugPackage(t *testing.T) {
 	key := testKey(t)
-	dir, _ := debugRelease(t, "0.1.0")
+	dir := debugRelease(t, "0.1.0")
 	editManifest(t, dir, func(m *manifest.Manifest) {
 		for i := range m.Artifacts {
 			if m.Artifacts[i].Kind == manifest.KindDdeb {
@@ -303,23 +342,21 @@ func TestRepoRefusesUnpairedDebugPackage(t *testing.T) {
 func TestDebuginfodServesRepoTree(t *testing.T) {
 	testdeps.Tools(t, "debuginfod", "debuginfod-find", "bsdtar")
 	key := testKey(t)
-	dir, id := debugRelease(t, "0.1.0")
+	dir := debugRelease(t, "0.1.0")
 	out := filepath.Join(t.TempDir(), "repo")
 	mustRun(t, opts(key, out, dir))
-	want, err := os.ReadFile(releases["debug-elf"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := debuginfodFind(t, out, id)
-	if !bytes.Equal(got, want) {
-		t.Errorf("debuginfod-find debuginfo %s returned %d bytes, not the %d-byte debug file the packages carry", id, len(got), len(want))
+	for _, d := range []manifest.Artifact{debugOf(t, dir, manifest.KindDdeb, "debian12", "x86_64"), debugOf(t, dir, manifest.KindDebuginfo, "el8", "aarch64")} {
+		got := debuginfodFind(t, out, d.BuildID)
+		if id := fileBuildID(t, got); id != d.BuildID {
+			t.Errorf("debuginfod-find debuginfo %s (%s) returned a file of build-id %q", d.BuildID, d.File, id)
+		}
 	}
 }
 
 // debuginfodFind serves tree with debuginfod (-U: .deb/.ddeb, -R: .rpm)
-// on a free loopback port and returns what debuginfod-find debuginfo id
-// fetches from it, retrying while the first scan runs.
-func debuginfodFind(t *testing.T, tree, id string) []byte {
+// on a free loopback port and returns the path of what debuginfod-find
+// debuginfo id fetches from it, retrying while the first scan runs.
+func debuginfodFind(t *testing.T, tree, id string) string {
 	t.Helper()
 	tmp := t.TempDir()
 	port := freePort(t)
@@ -340,11 +377,7 @@ func debuginfodFind(t *testing.T, tree, id string) []byte {
 		cmd.Env = append(os.Environ(), fmt.Sprintf("DEBUGINFOD_URLS=http://127.0.0.1:%d", port), fmt.Sprintf("DEBUGINFOD_CACHE_PATH=%s/cache%d", tmp, try), "DEBUGINFOD_TIMEOUT=10")
 		o, err := cmd.Output()
 		if err == nil {
-			b, err := os.ReadFile(strings.TrimSpace(string(o)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
+			return strings.TrimSpace(string(o))
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("debuginfod-find debuginfo %s: %v\ndebuginfod's log:\n%s", id, err, logb.String())
@@ -367,7 +400,7 @@ func freePort(t *testing.T) int {
 // A suite may not take the name of another suite's debug suite.
 func TestRepoRefusesSuiteNamedAsDebugSuite(t *testing.T) {
 	key := testKey(t)
-	dir, _ := debugRelease(t, "0.1.0")
+	dir := debugRelease(t, "0.1.0")
 	out := filepath.Join(t.TempDir(), "repo")
 	o := opts(key, out, dir)
 	o.Suites = map[string]string{"debian11": "bookworm-debug"}
@@ -394,7 +427,8 @@ func TestDNFInstallsDebuginfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, id := addDebugPackages(t, copyRelease(t, signedDemo(t, "0.1.0")), key)
+	dir := addDebugPackages(t, copyRelease(t, signedDemo(t, "0.1.0")), key)
+	id := debugOf(t, dir, manifest.KindDebuginfo, "el8", "x86_64").BuildID
 	tree := filepath.Join(t.TempDir(), "repo")
 	os.MkdirAll(tree, 0o755)
 	srv := httptest.NewServer(http.FileServer(http.Dir(tree)))
@@ -430,9 +464,7 @@ func TestDNFInstallsDebuginfo(t *testing.T) {
 	if err != nil || string(q) != "0.1.0-1.el8" {
 		t.Errorf("rpm -q openshell-gateway-debuginfo: %q %v", q, err)
 	}
-	want, _ := os.ReadFile(releases["debug-elf"])
-	got, err := os.ReadFile(filepath.Join(root, "usr/lib/debug/.build-id", id[:2], id[2:]+".debug"))
-	if err != nil || !bytes.Equal(got, want) {
-		t.Errorf("the debug file is not found by its build-id path in the root (%v)", err)
+	if got := fileBuildID(t, filepath.Join(root, "usr/lib/debug/.build-id", id[:2], id[2:]+".debug")); got != id {
+		t.Errorf("the file at the build-id path of %s in the root has build-id %q", id, got)
 	}
 }

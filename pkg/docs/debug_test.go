@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,10 +16,14 @@ import (
 // withDebug returns the fixture with a debug artifact beside every deb,
 // rpm and gnu tarball, as relpack build writes them with
 // debug_symbols: {split: true} (docs/debug-symbols.md): a ddeb, a
-// debuginfo rpm, a debug tarball, each naming its artifact and build-id.
+// debuginfo rpm, a debug tarball, each naming its artifact and build-id;
+// constructed here when the fixture (the demo build) has none.
 func withDebug(t *testing.T) *manifest.Manifest {
 	t.Helper()
 	m := clone(t, loadFixture(t))
+	if slices.ContainsFunc(m.Artifacts, func(a manifest.Artifact) bool { return manifest.IsDebug(a.Kind) }) {
+		return m // the demo builds them (debug_symbols in its configuration)
+	}
 	var extra []manifest.Artifact
 	for i := range m.Artifacts {
 		a := &m.Artifacts[i]
@@ -47,6 +52,18 @@ func withDebug(t *testing.T) *manifest.Manifest {
 	m.Artifacts = append(m.Artifacts, extra...)
 	if err := m.Validate(); err != nil {
 		t.Fatalf("the fixture with debug artifacts: %v", err)
+	}
+	return m
+}
+
+// withoutDebug returns the fixture without debug artifacts, as a release
+// built without debug_symbols is.
+func withoutDebug(t *testing.T) *manifest.Manifest {
+	t.Helper()
+	m := clone(t, loadFixture(t))
+	m.Artifacts = slices.DeleteFunc(m.Artifacts, func(a manifest.Artifact) bool { return manifest.IsDebug(a.Kind) })
+	for i := range m.Artifacts {
+		m.Artifacts[i].BuildID, m.Artifacts[i].Debug = "", ""
 	}
 	return m
 }
@@ -102,8 +119,8 @@ func TestDebugSymbolsInInstallMD(t *testing.T) {
 	if n < 10 {
 		t.Fatalf("only %d debug artifacts in the constructed manifest", n)
 	}
-	// Without debug artifacts there is no such section (the demo's docs).
-	plain, err := Markdown(loadFixture(t), "")
+	// Without debug artifacts there is no such section.
+	plain, err := Markdown(withoutDebug(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +137,7 @@ func TestInstallerSkipsDebugArtifacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := Installer(loadFixture(t), goldenBaseURL)
+	plain, err := Installer(withoutDebug(t), goldenBaseURL)
 	if err != nil {
 		t.Fatal(err)
 	}

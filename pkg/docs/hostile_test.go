@@ -162,8 +162,13 @@ func TestHostileMarkdownStaysText(t *testing.T) {
 		if a.Kind == "tarball" {
 			continue
 		}
-		verb := map[string]string{"deb": "apt install", "rpm": "dnf install"}[a.Kind]
-		if !bytes.Contains(got, []byte(verb+" ./"+a.File+"\n")) {
+		// A ddeb installs as a deb, a debuginfo rpm as an rpm; a debug
+		// tarball is extracted into /usr/lib/debug.
+		line := map[string]string{"deb": "apt install", "rpm": "dnf install", "tarball": "tar -xzf"}[manifest.Format(a.Kind)] + " ./" + a.File
+		if a.Kind == manifest.KindDebugTarball {
+			line += " -C /usr/lib/debug"
+		}
+		if !bytes.Contains(got, []byte(line+"\n")) {
 			t.Errorf("sudo did not get %q as one word:\n%s", "./"+a.File, got)
 		}
 	}

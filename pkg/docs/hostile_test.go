@@ -2,6 +2,7 @@ package docs
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +43,7 @@ func hostile(t *testing.T, dir string) (*manifest.Manifest, []string) {
 		default:
 			a.File = "`touch${IFS}" + markers[3] + "`." + a.Kind
 		}
-		a.File += "-" + string(rune('a'+i)) // unique
+		a.File += fmt.Sprintf("-%d", i) // unique (a letter runs out past 26 artifacts)
 		a.Relations = append(a.Relations, "evil` $(touch "+markers[1]+") `")
 		if len(a.Contents) > 0 {
 			a.Contents = append(a.Contents, "```", "# Pwned contents")

@@ -33,6 +33,35 @@ type InstallDoc struct {
 	// package. HasDeb and HasRPM say which package families the release has.
 	Service        *DocService
 	HasDeb, HasRPM bool
+	// Debug is how to get the release's debug symbols; nil when it has no
+	// debug artifacts.
+	Debug *DocDebug
+}
+
+// DocDebug is the release's debug artifacts (ddebs, debuginfo rpms,
+// debug tarballs), each found by the build-id of the binary it is for.
+type DocDebug struct {
+	// Binary is a command that names the installed binary, for readelf
+	// ("$(command -v 'NAME')"), already quoted as a sh word.
+	Binary string
+	// Ddeb and Debuginfo are the debug package names (NAME-dbgsym,
+	// NAME-debuginfo) when the release has them, and the commands that
+	// install them from a repository relpack repo wrote; "" otherwise.
+	Ddeb, Debuginfo        string
+	AptCommand, DnfCommand string
+	// Packages are the debug packages, sorted by file, each with the sh
+	// line that installs it from the downloaded file.
+	Packages []DocDebugFile
+	// Tarballs are the debug tarballs, sorted by file; each For names the
+	// tarball whose binary it carries the symbols of.
+	Tarballs []DocDebugFile
+}
+
+// DocDebugFile is one debug artifact.
+type DocDebugFile struct {
+	File, Kind, Arch, Distro, For, BuildID, SHA256 string
+	// Install is the sh line that installs or extracts it.
+	Install string
 }
 
 // DocService is the packages' systemd unit and what install, upgrade and

@@ -41,6 +41,17 @@ type RepoSuite struct {
 	// SBOMURL is one SBOM of the newest package for the target, beside it
 	// in the pool; "" when its packages have none.
 	SBOMURL string
+	// Debug is the suite's debug suite (SUITE-debug, the -dbgsym
+	// packages); nil when it has none.
+	Debug *RepoDebugSuite
+}
+
+// RepoDebugSuite is the debug suite of an apt suite: its set-up file and
+// the commands that add it and install the debug symbols.
+type RepoDebugSuite struct {
+	Suite, SourcesURL string
+	Sources           []string
+	Commands          []string
 }
 
 // RepoRPM is one rpm target's repository.
@@ -54,4 +65,8 @@ type RepoRPM struct {
 	AddOns []DocAddOn
 	// SBOMURL: as RepoSuite's.
 	SBOMURL string
+	// DebugRepo is the .repo section of the target's debuginfo repository
+	// (disabled by default), DebugCommand the command that installs the
+	// debug symbols from it; "" when it has none.
+	DebugRepo, DebugCommand string
 }

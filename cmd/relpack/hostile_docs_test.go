@@ -135,6 +135,17 @@ func TestDocsRefusesHostileFields(t *testing.T) {
 			[]string{"distros[0].support.end \"soon`id`\": not a date YYYY-MM-DD"}},
 		{"unknown distro", func(m *manifest.Manifest) { m.Artifacts[0].Distro = "el7" },
 			[]string{`artifacts[0].distro "el7": not one of the manifest's distros[].id`}},
+		// A debug artifact's fields reach the install docs' Debug symbols
+		// section (docs/debug-symbols.md).
+		{"command in a debug artifact's debug_for", func(m *manifest.Manifest) {
+			m.Artifacts = append(m.Artifacts, hostileDebug(m, func(d *manifest.Artifact) { d.DebugFor = "$(id).deb" }))
+		}, []string{`debug_for "$(id).deb": not a plain file name`}},
+		{"newline in a debug artifact's build-id", func(m *manifest.Manifest) {
+			m.Artifacts = append(m.Artifacts, hostileDebug(m, func(d *manifest.Artifact) { d.BuildID = "abcd\n# Pwned" }))
+		}, []string{`build_id "abcd\n# Pwned": not a GNU build-id`}},
+		{"path out of the build-id tree in a debug_file", func(m *manifest.Manifest) {
+			m.Artifacts = append(m.Artifacts, hostileDebug(m, func(d *manifest.Artifact) { d.DebugFile = "/usr/lib/debug/../../etc/passwd" }))
+		}, []string{`debug_file "/usr/lib/debug/../../etc/passwd": not a build-id path`}},
 	}
 	for _, c := range cases {
 		man := hostileManifest(t, c.edit)
@@ -186,4 +197,15 @@ func firstTarball(m *manifest.Manifest) int {
 		}
 	}
 	return -1
+}
+
+// hostileDebug is a debug tarball of m's first tarball, as relpack build
+// writes it with debug_symbols, changed by edit.
+func hostileDebug(m *manifest.Manifest, edit func(*manifest.Artifact)) manifest.Artifact {
+	tb := m.Artifacts[firstTarball(m)]
+	const id = "e05db583ccf1138210b40b597cf83c11cee5596a"
+	d := manifest.Artifact{File: strings.TrimSuffix(tb.File, ".tar.gz") + "-debug.tar.gz", Kind: manifest.KindDebugTarball, Size: 1, SHA256: strings.Repeat("0", 64),
+		Triple: tb.Triple, Arch: tb.Arch, Libc: tb.Libc, BuildID: id, DebugFor: tb.File, DebugFile: ".build-id/e0/" + id[2:] + ".debug"}
+	edit(&d)
+	return d
 }

@@ -177,9 +177,15 @@ func printRepoResult(w io.Writer, res *repo.Result, out string) {
 	}
 	for _, s := range res.Suites {
 		fmt.Fprintf(w, "  apt %-10s %-12s %-14s %3d packages  %s\n", s.Suite, s.Target, strings.Join(s.Arches, ","), s.Packages, s.Sources)
+		if d := s.Debug; d != nil {
+			fmt.Fprintf(w, "  apt %-10s %-12s %-14s %3d -dbgsym   %s\n", d.Suite, s.Target, strings.Join(d.Arches, ","), d.Packages, d.Sources)
+		}
 	}
 	for _, r := range res.Repos {
 		fmt.Fprintf(w, "  dnf %-10s %-12s %-14s %3d packages  %s\n", r.Target, "", strings.Join(r.Arches, ","), r.Packages, r.RepoFile)
+		if d := r.Debug; d != nil {
+			fmt.Fprintf(w, "  dnf %-10s %-12s %-14s %3d debuginfo %s [%s]\n", r.Target, "", strings.Join(d.Arches, ","), d.Packages, r.RepoFile, d.Repo)
+		}
 	}
 	if len(res.Unsigned) > 0 {
 		fmt.Fprintf(w, "  UNSIGNED, not verified (--allow-unsigned-release): %s\n", refs(res.Unsigned))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"relpack/pkg/manifest"
 	"relpack/pkg/releaseverify"
 )
 
@@ -87,7 +88,7 @@ docs/verify-release.md.`,
 			}
 			pkgs := 0
 			for _, f := range rep.Files {
-				if f.Kind == "deb" || f.Kind == "rpm" {
+				if isPackageKind(f.Kind) {
 					pkgs++
 				}
 			}
@@ -114,7 +115,7 @@ func checkNames(rep *releaseverify.Report) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range rep.Files {
-		if f.Kind != "deb" && f.Kind != "rpm" {
+		if !isPackageKind(f.Kind) {
 			continue
 		}
 		for _, c := range f.Checks {
@@ -125,4 +126,11 @@ func checkNames(rep *releaseverify.Report) []string {
 		}
 	}
 	return out
+}
+
+// isPackageKind: a deb or rpm, or a debug package (ddeb, debuginfo rpm),
+// each checked against its own metadata and signatures.
+func isPackageKind(kind string) bool {
+	f := manifest.Format(kind)
+	return f == "deb" || f == "rpm"
 }

@@ -240,7 +240,44 @@ func doc(m *manifest.Manifest) (templates.InstallDoc, error) {
 	}
 	sortTarballs(d.Tarballs)
 	sort.Slice(d.Artifacts, func(i, j int) bool { return d.Artifacts[i].File < d.Artifacts[j].File })
+	d.Debug = docDebug(m)
 	return d, nil
+}
+
+// docDebug is how users of the release get its debug symbols: the debug
+// packages (from a repository, or the file) and the debug tarballs (into
+// /usr/lib/debug), each for one binary and found by its build-id; nil
+// when the release has none. File names are validated; the install lines
+// quote them anyway.
+func docDebug(m *manifest.Manifest) *templates.DocDebug {
+	dd := &templates.DocDebug{Binary: `"$(command -v ` + templates.ShellQuote(m.Product) + `)"`}
+	for _, a := range m.Artifacts {
+		if !manifest.IsDebug(a.Kind) {
+			continue
+		}
+		f := templates.DocDebugFile{File: a.File, Kind: a.Kind, Arch: a.Arch, Distro: a.Distro, For: a.DebugFor, BuildID: a.BuildID, SHA256: a.SHA256}
+		switch a.Kind {
+		case manifest.KindDdeb:
+			dd.Ddeb = m.Product + "-dbgsym"
+			dd.AptCommand = "sudo apt-get install " + templates.ShellQuote(dd.Ddeb)
+			f.Install = installCommand("deb", a.File)
+			dd.Packages = append(dd.Packages, f)
+		case manifest.KindDebuginfo:
+			dd.Debuginfo = m.Product + "-debuginfo"
+			dd.DnfCommand = "sudo dnf --enablerepo=" + templates.ShellQuote(m.Product+"-debuginfo") + " install " + templates.ShellQuote(dd.Debuginfo)
+			f.Install = installCommand("rpm", a.File)
+			dd.Packages = append(dd.Packages, f)
+		default:
+			f.Install = "sudo tar -xzf " + templates.ShellQuote("./"+a.File) + " -C /usr/lib/debug"
+			dd.Tarballs = append(dd.Tarballs, f)
+		}
+	}
+	if len(dd.Packages) == 0 && len(dd.Tarballs) == 0 {
+		return nil
+	}
+	sort.Slice(dd.Packages, func(i, j int) bool { return dd.Packages[i].File < dd.Packages[j].File })
+	sort.Slice(dd.Tarballs, func(i, j int) bool { return dd.Tarballs[i].File < dd.Tarballs[j].File })
+	return dd
 }
 
 // docHeader is the install docs' view of the release as a whole: product
@@ -310,8 +347,8 @@ func docDistros(d *templates.InstallDoc, m *manifest.Manifest) (z3Index, error) 
 		d.Distros = append(d.Distros, templates.DocDistro{ID: ds.ID, Name: ds.Name, Format: ds.Format, Glibc: ds.Glibc, Support: docSupport(ds.Support, m.SourceDateEpoch)})
 	}
 	for _, a := range m.Artifacts {
-		if a.Kind == "tarball" || a.Distro == "" {
-			continue
+		if a.Kind == "tarball" || a.Distro == "" || manifest.IsDebug(a.Kind) {
+			continue // debug packages have their own section (docDebug)
 		}
 		i, ok := byID[a.Distro]
 		if !ok {
@@ -540,7 +577,7 @@ func installerData(m *manifest.Manifest, baseURL string) (templates.Installer, e
 			}
 			r.Kind, r.Distro = a.Kind, a.Distro
 			addOns[a.Distro] = addAddOns(addOns[a.Distro], a.Repositories)
-		case "tarball":
+		case "tarball": // never a debug tarball: install.sh installs no debug symbols
 			switch flavour(a) {
 			case "musl static":
 				r.Kind = "musl"

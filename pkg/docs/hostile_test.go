@@ -2,6 +2,7 @@ package docs
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +43,7 @@ func hostile(t *testing.T, dir string) (*manifest.Manifest, []string) {
 		default:
 			a.File = "`touch${IFS}" + markers[3] + "`." + a.Kind
 		}
-		a.File += "-" + string(rune('a'+i)) // unique
+		a.File += fmt.Sprintf("-%d", i) // unique (a letter runs out past 26 artifacts)
 		a.Relations = append(a.Relations, "evil` $(touch "+markers[1]+") `")
 		if len(a.Contents) > 0 {
 			a.Contents = append(a.Contents, "```", "# Pwned contents")
@@ -162,8 +163,13 @@ func TestHostileMarkdownStaysText(t *testing.T) {
 		if a.Kind == "tarball" {
 			continue
 		}
-		verb := map[string]string{"deb": "apt install", "rpm": "dnf install"}[a.Kind]
-		if !bytes.Contains(got, []byte(verb+" ./"+a.File+"\n")) {
+		// A ddeb installs as a deb, a debuginfo rpm as an rpm; a debug
+		// tarball is extracted into /usr/lib/debug.
+		line := map[string]string{"deb": "apt install", "rpm": "dnf install", "tarball": "tar -xzf"}[manifest.Format(a.Kind)] + " ./" + a.File
+		if a.Kind == manifest.KindDebugTarball {
+			line += " -C /usr/lib/debug"
+		}
+		if !bytes.Contains(got, []byte(line+"\n")) {
 			t.Errorf("sudo did not get %q as one word:\n%s", "./"+a.File, got)
 		}
 	}

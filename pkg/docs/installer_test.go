@@ -326,7 +326,11 @@ func TestInstallerEmbedsManifestSums(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range m.Artifacts {
-		if !bytes.Contains(b, []byte(" "+a.SHA256+" "+a.File+"\n")) {
+		has := bytes.Contains(b, []byte(" "+a.SHA256+" "+a.File+"\n"))
+		switch {
+		case manifest.IsDebug(a.Kind) && has:
+			t.Errorf("install.sh offers the debug artifact %s", a.File)
+		case !manifest.IsDebug(a.Kind) && !has:
 			t.Errorf("install.sh lacks the sum of %s", a.File)
 		}
 	}

@@ -3,6 +3,7 @@ package docs
 import (
 	"strings"
 
+	"relpack/pkg/manifest"
 	"relpack/pkg/repo"
 	"relpack/templates"
 )
@@ -66,6 +67,7 @@ func RepoData(st *repo.State) templates.RepoDoc {
 			SBOMURL: sbomURL(st, "deb", s.Target),
 		})
 		d.Apt[len(d.Apt)-1].Commands = append(d.Apt[len(d.Apt)-1].Commands, install(s.Target, "sudo apt-get install "+p)...)
+		d.Apt[len(d.Apt)-1].Debug = debugSuite(st, s)
 	}
 	for _, r := range st.RPMRepos {
 		u := st.URL + "/" + repo.RepoFileName(p, r.Target)
@@ -79,9 +81,44 @@ func RepoData(st *repo.State) templates.RepoDoc {
 			SBOMURL: sbomURL(st, "rpm", r.Target),
 		})
 		d.Dnf[len(d.Dnf)-1].Commands = append(d.Dnf[len(d.Dnf)-1].Commands, install(r.Target, "sudo dnf install "+p)...)
+		if hasKind(st, r.Target, manifest.KindDebuginfo) {
+			d.Dnf[len(d.Dnf)-1].DebugRepo = repo.DebugRepoID(p)
+			d.Dnf[len(d.Dnf)-1].DebugCommand = "sudo dnf --enablerepo=" + repo.DebugRepoID(p) + " install " + p + "-debuginfo"
+		}
 	}
 	d.ProvenanceURL, d.ProvenanceSignedBy = provenanceURL(st)
 	return d
+}
+
+// debugSuite is the set-up of suite s's debug suite, nil when the tree
+// holds no debug packages for its target: its .sources file, added beside
+// the suite's, and the -dbgsym package installed from it.
+func debugSuite(st *repo.State, s repo.Suite) *templates.RepoDebugSuite {
+	if !hasKind(st, s.Target, manifest.KindDdeb) {
+		return nil
+	}
+	p, name := st.Product, repo.DebugSuite(s.Suite)
+	src := st.URL + "/" + repo.SourcesName(p, name)
+	return &templates.RepoDebugSuite{
+		Suite: name, SourcesURL: src, Sources: lines(repo.SourcesFile(st, name)),
+		Commands: []string{
+			"sudo curl -fsSL -o /etc/apt/sources.list.d/" + p + "-debug.sources " + templates.ShellQuote(src),
+			"sudo apt-get update",
+			"sudo apt-get install " + p + "-dbgsym",
+		},
+	}
+}
+
+// hasKind reports whether the tree holds a package of kind for target.
+func hasKind(st *repo.State, target, kind string) bool {
+	for _, r := range st.Releases {
+		for _, a := range r.Artifacts {
+			if a.Kind == kind && a.Distro == target {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sbomURL is an example for the docs: the first SBOM of the newest

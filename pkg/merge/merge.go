@@ -254,6 +254,9 @@ func (j *job) collectArtifacts() error {
 	if err := j.checkNoneMissing(planned); err != nil {
 		return err
 	}
+	if err := j.checkDebugPairs(); err != nil {
+		return err
+	}
 	slices.SortFunc(j.arts, func(a, b manifest.Artifact) int { return strings.Compare(a.File, b.File) })
 	return nil
 }
@@ -304,6 +307,37 @@ func (j *job) checkNoneMissing(planned map[string]bool) error {
 	}
 	return fmt.Errorf("the partials %s leave %d planned artifacts missing: %s; build them with relpack build --only and merge all the partials",
 		strings.Join(sels, ", "), len(missing), strings.Join(missing, ", "))
+}
+
+// checkDebugPairs refuses a merged release in which a debug artifact
+// (docs/debug-symbols.md) is without the artifact it holds the symbols
+// of, or an artifact without the debug artifact its record names, or the
+// two disagree on the build-id: users look debug symbols up by the
+// build-id of the binary they installed, and one without the other is
+// a release whose symbols match nothing (or a crash nobody can read).
+func (j *job) checkDebugPairs() error {
+	byFile := map[string]manifest.Artifact{}
+	for _, a := range j.arts {
+		byFile[a.File] = a
+	}
+	for _, a := range j.arts {
+		switch {
+		case manifest.IsDebug(a.Kind):
+			of, ok := byFile[a.DebugFor]
+			if !ok {
+				return fmt.Errorf("%s/manifest.json: %s holds the debug symbols of %s, which no partial holds; build %s too (relpack build --only with a selector that picks it) and merge every partial", j.owner[a.File].dir, a.File, a.DebugFor, a.DebugFor)
+			}
+			if of.BuildID != a.BuildID {
+				return fmt.Errorf("%s (%s) has build-id %s, but %s (%s), whose symbols it holds, has build-id %s: the partials were built from different binaries; build every partial from the same inputs",
+					a.File, j.owner[a.File].dir, a.BuildID, of.File, j.owner[of.File].dir, of.BuildID)
+			}
+		case a.Debug != "":
+			if _, ok := byFile[a.Debug]; !ok {
+				return fmt.Errorf("%s/manifest.json: %s's debug symbols are in %s, which no partial holds; build it too and merge every partial", j.owner[a.File].dir, a.File, a.Debug)
+			}
+		}
+	}
+	return nil
 }
 
 // loadSigningKey reads opts.Sign, opts.Config and parts: --sign exactly

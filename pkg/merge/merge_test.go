@@ -250,7 +250,7 @@ func TestSplitAndMerge(t *testing.T) {
 	}{
 		{"versions", []string{px, pv}, []string{"different versions", px, pv, "0.1.0", "0.1.1"}},
 		{"configurations", []string{px, pc}, []string{"different configurations", px, pc, "config_digest"}},
-		{"overlap", []string{px, pa, pm}, []string{px, pm, "both hold", "openshell-gateway-x86_64-unknown-linux-musl.tar.gz"}},
+		{"overlap", []string{px, pa, pm}, []string{px, pm, "both hold", "openshell-gateway-x86_64-unknown-linux-musl"}}, // its tarball, or first its debug tarball
 		{"missing file", []string{gone, pa}, []string{filepath.Join(gone, victim), "is missing"}},
 		{"changed file", []string{flipped, pa}, []string{filepath.Join(flipped, victim), "has sha256", "SHA256SUMS and manifest.json record", "changed after the build"}},
 		{"missing artifacts", []string{px}, []string{px, "missing", "openshell-gateway-aarch64-unknown-linux-gnu.tar.gz"}},

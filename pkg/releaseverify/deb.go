@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path"
@@ -49,6 +50,37 @@ const (
 // Replaces, Breaks, Conflicts, Provides, Protected, ...) changes what
 // dpkg does with the package and is refused.
 var debFields = []string{"Package", "Version", "Section", "Priority", "Architecture", "Maintainer", "Installed-Size", "Depends", "Homepage", "Description"}
+
+// ddebFields are the control fields of a ddeb (pkg/pack's DebugSpec, as
+// debhelper's dh_strip writes them): a deb's, Source (the package it was
+// split from), Auto-Built-Package and Build-Ids.
+var ddebFields = append(slices.Clone(debFields), "Source", "Auto-Built-Package", "Build-Ids")
+
+// ddebControl holds a ddeb's own fields to the manifest: it depends on
+// exactly its package's version (a debugger needs the very build), is in
+// Section debug, marked Auto-Built-Package: debug-symbols, and its
+// Build-Ids are the manifest's build_id.
+func (c *pkgCheck) ddebControl(get func(string) string) {
+	want := fmt.Sprintf("%s (= %s)", c.v.m.Product, c.a.PackageVersion)
+	if got := get("Depends"); got != want {
+		c.fail("control says Depends: %s; a debug package depends on exactly its package's version, %s", got, want)
+	}
+	if got := strings.Join(c.a.Relations, ", "); got != "" && got != want {
+		c.fail("manifest.json records the relations %s; a debug package depends on %s", got, want)
+	}
+	if got := get("Source"); got != "" && got != c.v.m.Product {
+		c.fail("control says Source: %s; a debug package's source is its package, %s", got, c.v.m.Product)
+	}
+	if got := get("Build-Ids"); got != c.a.BuildID {
+		c.fail("control says Build-Ids: %s, manifest.json says build_id %s", got, c.a.BuildID)
+	}
+	if got := get("Section"); got != "debug" {
+		c.fail("control says Section: %s; a debug package is in Section debug", got)
+	}
+	if got := get("Auto-Built-Package"); got != "debug-symbols" {
+		c.fail("control says Auto-Built-Package: %s; a debug package says debug-symbols", got)
+	}
+}
 
 // debControlMembers are the files of control.tar relpack writes.
 var debControlMembers = []string{"./control", "./md5sums", "./conffiles", "./preinst", "./postinst", "./prerm", "./postrm"}
@@ -275,14 +307,18 @@ func (c *pkgCheck) debControlFields(control []byte) {
 		c.fail("control file: %v", err)
 		return
 	}
+	fields, pkg, ext := debFields, c.v.m.Product, ".deb"
+	if c.a.Kind == manifest.KindDdeb {
+		fields, pkg, ext = ddebFields, c.v.m.Product+"-dbgsym", ".ddeb"
+	}
 	for _, f := range st {
-		if !slices.ContainsFunc(debFields, func(n string) bool { return strings.EqualFold(n, f.Name) }) {
+		if !slices.ContainsFunc(fields, func(n string) bool { return strings.EqualFold(n, f.Name) }) {
 			c.fail("control has the field %s: %s, which relpack never writes (it changes what dpkg does with the package)", f.Name, firstLine(f.Value))
 		}
 	}
 	get := func(n string) string { s, _ := st.Get(n); return s }
-	if p := get("Package"); p != c.v.m.Product {
-		c.fail("control says Package: %s, manifest.json says %s", p, c.v.m.Product)
+	if p := get("Package"); p != pkg {
+		c.fail("control says Package: %s, manifest.json says %s", p, pkg)
 	}
 	ver := get("Version")
 	if i := strings.IndexByte(ver, ':'); i >= 0 {
@@ -294,10 +330,13 @@ func (c *pkgCheck) debControlFields(control []byte) {
 	if got := get("Architecture"); got != arch {
 		c.fail("control says Architecture: %s, manifest.json says %s (%s)", got, c.a.Arch, arch)
 	}
-	if got, want := get("Depends"), strings.Join(c.a.Relations, ", "); got != want {
+	if got, want := get("Depends"), strings.Join(c.a.Relations, ", "); got != want && c.a.Kind == "deb" {
 		c.fail("control says Depends: %s, manifest.json says %s", got, want)
 	}
-	if want := get("Package") + "_" + ver + "_" + get("Architecture") + ".deb"; want != c.a.File {
+	if c.a.Kind == manifest.KindDdeb {
+		c.ddebControl(get)
+	}
+	if want := get("Package") + "_" + ver + "_" + get("Architecture") + ext; want != c.a.File {
 		c.fail("is named %s, but its control file makes it %s", c.a.File, want)
 	}
 	c.checks = append(c.checks, "control fields")
@@ -314,6 +353,7 @@ func (c *pkgCheck) debData(m arMember) error {
 	}
 	defer done()
 	tr := tar.NewReader(r)
+	debugFound := false
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -340,8 +380,15 @@ func (c *pkgCheck) debData(m arMember) error {
 			c.fail("%s holds %q of tar type %q; relpack writes only directories, regular files and symbolic links", m.name, h.Name, string(h.Typeflag))
 			return nil
 		}
+		if c.a.Kind == manifest.KindDdeb && h.Name == "."+c.a.DebugFile {
+			debugFound = true
+			c.debugMember(h, tr)
+		}
 	}
 	c.checks = append(c.checks, "data.tar names")
+	if c.a.Kind == manifest.KindDdeb && !debugFound {
+		c.fail("%s does not hold %s (manifest.json's debug_file)", m.name, c.a.DebugFile)
+	}
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"relpack/internal/rpmtag"
 	"relpack/pkg/distro"
+	"relpack/pkg/manifest"
 	"relpack/pkg/repo/rpmmd"
 )
 
@@ -54,6 +55,9 @@ func (c *pkgCheck) rpm() error {
 		return err
 	}
 	c.rpmFacts(r.Main)
+	if c.a.Kind == manifest.KindDebuginfo {
+		c.rpmDebugFacts(r.Main)
+	}
 	return nil
 }
 
@@ -274,8 +278,12 @@ func (c *pkgCheck) rpmFacts(h *rpmmd.Header) {
 		return s
 	}
 	name, ver, rel, arch, os := str(rpmtag.Name, "NAME"), str(rpmtag.Version, "VERSION"), str(rpmtag.Release, "RELEASE"), str(rpmtag.Arch, "ARCH"), str(rpmtag.OS, "OS")
-	if name != c.v.m.Product {
-		c.fail("header says NAME %s, manifest.json says %s", name, c.v.m.Product)
+	want := c.v.m.Product
+	if c.a.Kind == manifest.KindDebuginfo {
+		want += "-debuginfo"
+	}
+	if name != want {
+		c.fail("header says NAME %s, manifest.json says %s", name, want)
 	}
 	if ver+"-"+rel != c.a.PackageVersion {
 		c.fail("header says VERSION-RELEASE %s-%s, manifest.json says %s (target %s)", ver, rel, c.a.PackageVersion, c.a.Distro)

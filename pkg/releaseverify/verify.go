@@ -119,7 +119,7 @@ type Report struct {
 // FileReport is one file of the release and what was checked of it.
 type FileReport struct {
 	File   string   `json:"file"`
-	Kind   string   `json:"kind"` // manifest, tarball, deb, rpm
+	Kind   string   `json:"kind"` // manifest, or the artifact's kind (tarball, deb, rpm, debug-tarball, ddeb, debuginfo-rpm)
 	Size   int64    `json:"size"`
 	SHA256 string   `json:"sha256"`
 	Checks []string `json:"checks"`
@@ -356,6 +356,7 @@ func (v *verifier) matchSums() error {
 // checkArtifacts holds every artifact of the manifest to SHA256SUMS (the
 // same sha256) and then to itself (checkArtifact).
 func (v *verifier) checkArtifacts() error {
+	v.checkDebugLinks()
 	for i := range v.m.Artifacts {
 		if err := v.ctx.Err(); err != nil {
 			return err
@@ -571,7 +572,9 @@ func (v *verifier) checkArtifact(a *manifest.Artifact) error {
 func (v *verifier) checkPackage(a *manifest.Artifact, f *os.File, size int64) ([]string, error) {
 	pc := &pkgCheck{v: v, a: a, f: f, size: size}
 	var err error
-	switch a.Kind {
+	// A ddeb is a deb, a debuginfo rpm an rpm: held to the same metadata,
+	// digests and signatures, with their own names and fields.
+	switch manifest.Format(a.Kind) {
 	case "deb":
 		err = pc.deb()
 	case "rpm":

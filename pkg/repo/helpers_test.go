@@ -273,6 +273,8 @@ func checkTree(t *testing.T, root string) map[string][]string {
 		}
 	}
 	repomds, _ := filepath.Glob(filepath.Join(root, "rpm", "*", "*", "repodata", "repomd.xml"))
+	debug, _ := filepath.Glob(filepath.Join(root, "rpm", "*", "*", "debug", "repodata", "repomd.xml")) // debuginfo repositories
+	repomds = append(repomds, debug...)
 	for _, rm := range repomds {
 		dir := filepath.Dir(filepath.Dir(rm))
 		var md struct {

@@ -98,7 +98,7 @@ func readRelease(dir string, o Options, keyring openpgp.EntityList) (*input, err
 	// release's file before the tree is touched (the copy is held to the
 	// same sha256).
 	for _, a := range in.rel.Artifacts {
-		if a.Kind != "rpm" {
+		if manifest.Format(a.Kind) != "rpm" {
 			continue
 		}
 		if _, err := rpmmd.ReadMeta(filepath.Join(dir, a.File), a.File, 0); err != nil {
@@ -131,17 +131,21 @@ func provenanceFiles(rep *releaseverify.Report) ([]PoolFile, error) {
 }
 
 // releaseArtifacts are the debs and rpms of manifest m (read from mp),
-// each with its place in the tree and its SBOMs, for the record.
+// and their debug packages (ddebs, debuginfo rpms), each with its place in
+// the tree and its SBOMs, for the record.
 func releaseArtifacts(m *manifest.Manifest, mp string) ([]Artifact, error) {
 	var out []Artifact
 	for _, a := range m.Artifacts {
-		if a.Kind != "deb" && a.Kind != "rpm" {
-			continue // tarballs (and apk) have no place in these repositories
+		if !repoKind(a.Kind) {
+			continue // tarballs, debug tarballs (and apk) have no place in these repositories
 		}
-		if distro.ArchName(a.Arch, a.Kind) == "" {
+		if distro.ArchName(a.Arch, manifest.Format(a.Kind)) == "" {
 			return nil, fmt.Errorf("%s: %s has arch %q, which relpack repo cannot name for %s (x86_64 or aarch64)", mp, a.File, a.Arch, a.Kind)
 		}
 		art := Artifact{File: a.File, Kind: a.Kind, Distro: a.Distro, Arch: a.Arch, Size: a.Size, SHA256: a.SHA256, Repositories: a.Repositories}
+		if manifest.IsDebug(a.Kind) {
+			art.BuildID, art.DebugFor = a.BuildID, a.DebugFor
+		}
 		art.Path = Layout(m.Product, art)
 		for _, s := range a.SBOMs {
 			art.SBOMs = append(art.SBOMs, PoolFile{File: s.File, SHA256: s.SHA256, Size: s.Size})

@@ -43,6 +43,7 @@ import (
 	"relpack/internal/pipeline"
 	"relpack/pkg/config"
 	"relpack/pkg/distro"
+	"relpack/pkg/manifest"
 	"relpack/pkg/releaseverify"
 	"relpack/pkg/repo/apt"
 	"relpack/pkg/repo/rpmmd"
@@ -123,6 +124,19 @@ type SuiteResult struct {
 	Index    string   `json:"index"` // deb/dists/SUITE
 	Sources  string   `json:"sources"`
 	List     string   `json:"list"`
+	// Debug is the suite's debug suite (SUITE-debug: the -dbgsym
+	// packages), nil when its releases have none.
+	Debug *DebugSuiteResult `json:"debug,omitempty"`
+}
+
+// DebugSuiteResult is the debug suite of an apt suite.
+type DebugSuiteResult struct {
+	Suite    string   `json:"suite"`
+	Arches   []string `json:"arches"`
+	Packages int      `json:"packages"`
+	Index    string   `json:"index"` // deb/dists/SUITE-debug
+	Sources  string   `json:"sources"`
+	List     string   `json:"list"`
 }
 
 // RPMRepoResult is one rpm target of the tree.
@@ -132,6 +146,18 @@ type RPMRepoResult struct {
 	Packages int      `json:"packages"`
 	Dirs     []string `json:"dirs"` // rpm/TARGET/ARCH, each holding repodata/
 	RepoFile string   `json:"repo_file"`
+	BaseURL  string   `json:"baseurl"`
+	// Debug is the target's debuginfo repository (its section of
+	// RepoFile, disabled by default), nil when its releases have none.
+	Debug *DebugRepoResult `json:"debug,omitempty"`
+}
+
+// DebugRepoResult is the debuginfo repository of an rpm target.
+type DebugRepoResult struct {
+	Repo     string   `json:"repo"` // the .repo section: PRODUCT-debuginfo
+	Arches   []string `json:"arches"`
+	Packages int      `json:"packages"`
+	Dirs     []string `json:"dirs"` // rpm/TARGET/ARCH/debug, each holding repodata/
 	BaseURL  string   `json:"baseurl"`
 }
 
@@ -440,7 +466,7 @@ func (j *job) plan() error {
 func rpmSignatureWarnings(st *State) []string {
 	var out []string
 	for _, r := range st.Releases {
-		if !slices.ContainsFunc(r.Artifacts, func(a Artifact) bool { return a.Kind == "rpm" }) {
+		if !slices.ContainsFunc(r.Artifacts, func(a Artifact) bool { return manifest.Format(a.Kind) == "rpm" }) {
 			continue
 		}
 		switch r.SignedBy {
@@ -630,6 +656,17 @@ func (j *job) writeSetupFiles() error {
 			return err
 		}
 		j.res.Files = append(j.res.Files, SourcesName(st.Product, s.Suite), ListName(st.Product, s.Suite))
+		if debugArches(st, s.Target, manifest.KindDdeb) == nil {
+			continue
+		}
+		d := DebugSuite(s.Suite)
+		if err := t.WriteFile(SourcesName(st.Product, d), []byte(SourcesFile(st, d))); err != nil {
+			return err
+		}
+		if err := t.WriteFile(ListName(st.Product, d), []byte(ListFile(st, d))); err != nil {
+			return err
+		}
+		j.res.Files = append(j.res.Files, SourcesName(st.Product, d), ListName(st.Product, d))
 	}
 	for _, r := range st.RPMRepos {
 		if err := t.WriteFile(RepoFileName(st.Product, r.Target), []byte(RepoFile(st, r.Target))); err != nil {
@@ -734,6 +771,9 @@ func planTargets(st *State, ins []*input, o Options) error {
 	rpmArches := map[string]map[string]bool{}
 	for _, r := range st.Releases {
 		for _, a := range r.Artifacts {
+			if manifest.IsDebug(a.Kind) {
+				continue // beside its package: the same target and arch
+			}
 			m := rpmArches
 			if a.Kind == "deb" {
 				m = debArches
@@ -781,8 +821,21 @@ func planTargets(st *State, ins []*input, o Options) error {
 		}
 		suites = append(suites, s)
 	}
+	for _, s := range suites {
+		if other, ok := bySuite[DebugSuite(s.Suite)]; ok {
+			return fmt.Errorf("deb target %s is published as suite %s, the name of deb target %s's debug suite (the -dbgsym packages, as Debian's bookworm-debug); give %s another name with --suite %s=NAME", other, DebugSuite(s.Suite), s.Target, other, other)
+		}
+	}
 	sort.Slice(suites, func(i, j int) bool { return suites[i].Suite < suites[j].Suite })
 	st.Suites = suites
+	st.RPMRepos = planRPMRepos(st, names, rpmArches)
+	return nil
+}
+
+// planRPMRepos lists the rpm targets with their architectures (rpmArches),
+// each named as the releases' distros (names) or, failing that, the
+// record name it had.
+func planRPMRepos(st *State, names map[string]string, rpmArches map[string]map[string]bool) []RPMRepo {
 	var repos []RPMRepo
 	for _, id := range slices.Sorted(maps.Keys(rpmArches)) {
 		r := RPMRepo{Target: id, Name: names[id], Arches: slices.Sorted(maps.Keys(rpmArches[id]))}
@@ -795,8 +848,7 @@ func planTargets(st *State, ins []*input, o Options) error {
 		}
 		repos = append(repos, r)
 	}
-	st.RPMRepos = repos
-	return nil
+	return repos
 }
 
 // configSuite is the suite packaging.yaml's target id has (an inline
@@ -843,55 +895,103 @@ type index struct {
 }
 
 // indexes lists the indexes of everything st records, apt suites first
-// (sorted by suite), then each rpm target and arch.
+// (sorted by suite; each followed by its debug suite when it has debug
+// packages), then each rpm target and arch (each followed by its
+// debuginfo repository when it has debuginfo rpms).
 func indexes(t *tree, st *State, key *sign.Key) []index {
 	var out []index
 	for _, s := range st.Suites {
-		var pkgs []apt.Package
-		for _, r := range st.Releases {
-			for _, a := range r.Artifacts {
-				if a.Kind == "deb" && a.Distro == s.Target {
-					rel := strings.TrimPrefix(a.Path, "deb/")
-					pkgs = append(pkgs, apt.Package{Root: t.Root(), Path: a.Path, Filename: rel})
-				}
-			}
+		out = append(out, aptIndex(t, st, s, s.Suite, "deb", key))
+		if debugArches(st, s.Target, manifest.KindDdeb) != nil {
+			out = append(out, aptIndex(t, st, s, DebugSuite(s.Suite), manifest.KindDdeb, key))
 		}
-		sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Filename < pkgs[j].Filename })
-		pkgs = slices.CompactFunc(pkgs, func(a, b apt.Package) bool { return a.Filename == b.Filename })
-		suite := apt.Suite{
-			Suite: s.Suite, Codename: s.Suite, Component: "main", Arches: s.Arches, Packages: pkgs,
-			Origin: st.Product, Label: st.Product, Description: st.Product + " packages for " + s.Target,
-		}
-		dir := "deb/dists/" + s.Suite
-		out = append(out, index{dir, func(at time.Time) error {
-			if err := apt.WriteSuiteIn(t.Sub("deb"), suite, apt.Options{Date: at, Key: key}); err != nil {
-				return fmt.Errorf("writing %s: %w", filepath.Join(t.dir, dir), err)
-			}
-			return nil
-		}, func() error { return apt.CheckSuite(t.Sub("deb"), suite) }})
 	}
 	for _, r := range st.RPMRepos {
+		debug := debugArches(st, r.Target, manifest.KindDebuginfo)
 		for _, arch := range r.Arches {
-			var pkgs []rpmmd.Package
-			for _, rel := range st.Releases {
-				for _, a := range rel.Artifacts {
-					if a.Kind == "rpm" && a.Distro == r.Target && distro.ArchName(a.Arch, "rpm") == arch {
-						pkgs = append(pkgs, rpmmd.Package{Root: t.Root(), Path: a.Path, Href: "Packages/" + a.File})
-					}
-				}
+			out = append(out, rpmIndex(t, st, r.Target, arch, "rpm", key))
+			if slices.Contains(debug, arch) {
+				out = append(out, rpmIndex(t, st, r.Target, arch, manifest.KindDebuginfo, key))
 			}
-			sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Href < pkgs[j].Href })
-			pkgs = slices.CompactFunc(pkgs, func(a, b rpmmd.Package) bool { return a.Href == b.Href })
-			dir := "rpm/" + r.Target + "/" + arch
-			out = append(out, index{dir, func(at time.Time) error {
-				if err := rpmmd.WriteRepoIn(t.Sub(dir), pkgs, rpmmd.Options{Time: at, Key: key}); err != nil {
-					return fmt.Errorf("writing %s: %w", filepath.Join(t.dir, dir, "repodata"), err)
-				}
-				return nil
-			}, func() error { return rpmmd.CheckRepo(t.Sub(dir), pkgs) }})
 		}
 	}
 	return out
+}
+
+// debugArches are the architectures (as the package format names them)
+// of target's debug packages of kind in st, sorted; nil when it has none.
+func debugArches(st *State, target, kind string) []string {
+	set := map[string]bool{}
+	for _, r := range st.Releases {
+		for _, a := range r.Artifacts {
+			if a.Kind == kind && a.Distro == target {
+				set[distro.ArchName(a.Arch, manifest.Format(kind))] = true
+			}
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// aptIndex is the index of apt suite name, holding s.Target's packages of
+// kind: "deb" for the suite itself, manifest.KindDdeb for its debug suite
+// (DebugSuite), which lists the debug packages only, under the arches they
+// are built for.
+func aptIndex(t *tree, st *State, s Suite, name, kind string, key *sign.Key) index {
+	var pkgs []apt.Package
+	for _, r := range st.Releases {
+		for _, a := range r.Artifacts {
+			if a.Kind == kind && a.Distro == s.Target {
+				rel := strings.TrimPrefix(a.Path, "deb/")
+				pkgs = append(pkgs, apt.Package{Root: t.Root(), Path: a.Path, Filename: rel})
+			}
+		}
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Filename < pkgs[j].Filename })
+	pkgs = slices.CompactFunc(pkgs, func(a, b apt.Package) bool { return a.Filename == b.Filename })
+	suite := apt.Suite{
+		Suite: name, Codename: name, Component: "main", Arches: s.Arches, Packages: pkgs,
+		Origin: st.Product, Label: st.Product, Description: st.Product + " packages for " + s.Target,
+	}
+	if kind == manifest.KindDdeb {
+		suite.Arches = debugArches(st, s.Target, kind)
+		suite.Label = st.Product + " debug symbols"
+		suite.Description = st.Product + " debug symbol packages (-dbgsym) for " + s.Target
+	}
+	dir := "deb/dists/" + name
+	return index{dir, func(at time.Time) error {
+		if err := apt.WriteSuiteIn(t.Sub("deb"), suite, apt.Options{Date: at, Key: key}); err != nil {
+			return fmt.Errorf("writing %s: %w", filepath.Join(t.dir, dir), err)
+		}
+		return nil
+	}, func() error { return apt.CheckSuite(t.Sub("deb"), suite) }}
+}
+
+// rpmIndex is the rpm-md repository of target's packages of kind for
+// arch: "rpm" at rpm/TARGET/ARCH, manifest.KindDebuginfo at DebugRepoDir.
+func rpmIndex(t *tree, st *State, target, arch, kind string, key *sign.Key) index {
+	dir := "rpm/" + target + "/" + arch
+	if kind == manifest.KindDebuginfo {
+		dir = DebugRepoDir(target, arch)
+	}
+	var pkgs []rpmmd.Package
+	for _, rel := range st.Releases {
+		for _, a := range rel.Artifacts {
+			if a.Kind == kind && a.Distro == target && distro.ArchName(a.Arch, "rpm") == arch {
+				pkgs = append(pkgs, rpmmd.Package{Root: t.Root(), Path: a.Path, Href: "Packages/" + a.File})
+			}
+		}
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Href < pkgs[j].Href })
+	pkgs = slices.CompactFunc(pkgs, func(a, b rpmmd.Package) bool { return a.Href == b.Href })
+	return index{dir, func(at time.Time) error {
+		if err := rpmmd.WriteRepoIn(t.Sub(dir), pkgs, rpmmd.Options{Time: at, Key: key}); err != nil {
+			return fmt.Errorf("writing %s: %w", filepath.Join(t.dir, dir, "repodata"), err)
+		}
+		return nil
+	}, func() error { return rpmmd.CheckRepo(t.Sub(dir), pkgs) }}
 }
 
 // checkIndexes holds every index of the previous record to the files in
@@ -1013,30 +1113,43 @@ func fillResult(res *Result, st *State) {
 	}
 	res.Suites = []SuiteResult{}
 	for _, s := range st.Suites {
-		n := 0
-		for _, r := range st.Releases {
-			for _, a := range r.Artifacts {
-				if a.Kind == "deb" && a.Distro == s.Target {
-					n++
-				}
-			}
+		sr := SuiteResult{Suite: s.Suite, Target: s.Target, Arches: s.Arches, Packages: countKind(st, s.Target, "deb"),
+			Index: "deb/dists/" + s.Suite, Sources: SourcesName(st.Product, s.Suite), List: ListName(st.Product, s.Suite)}
+		if arches := debugArches(st, s.Target, manifest.KindDdeb); arches != nil {
+			d := DebugSuite(s.Suite)
+			sr.Debug = &DebugSuiteResult{Suite: d, Arches: arches, Packages: countKind(st, s.Target, manifest.KindDdeb),
+				Index: "deb/dists/" + d, Sources: SourcesName(st.Product, d), List: ListName(st.Product, d)}
 		}
-		res.Suites = append(res.Suites, SuiteResult{Suite: s.Suite, Target: s.Target, Arches: s.Arches, Packages: n,
-			Index: "deb/dists/" + s.Suite, Sources: SourcesName(st.Product, s.Suite), List: ListName(st.Product, s.Suite)})
+		res.Suites = append(res.Suites, sr)
 	}
 	res.Repos = []RPMRepoResult{}
 	for _, r := range st.RPMRepos {
-		rr := RPMRepoResult{Target: r.Target, Arches: r.Arches, RepoFile: RepoFileName(st.Product, r.Target), BaseURL: st.URL + "/rpm/" + r.Target + "/$basearch/", Dirs: []string{}}
+		rr := RPMRepoResult{Target: r.Target, Arches: r.Arches, RepoFile: RepoFileName(st.Product, r.Target), BaseURL: st.URL + "/rpm/" + r.Target + "/$basearch/", Dirs: []string{},
+			Packages: countKind(st, r.Target, "rpm")}
 		for _, a := range r.Arches {
 			rr.Dirs = append(rr.Dirs, "rpm/"+r.Target+"/"+a)
 		}
-		for _, rel := range st.Releases {
-			for _, a := range rel.Artifacts {
-				if a.Kind == "rpm" && a.Distro == r.Target {
-					rr.Packages++
-				}
+		if arches := debugArches(st, r.Target, manifest.KindDebuginfo); arches != nil {
+			d := &DebugRepoResult{Repo: DebugRepoID(st.Product), Arches: arches, Packages: countKind(st, r.Target, manifest.KindDebuginfo),
+				BaseURL: DebugBaseURL(st, r.Target)}
+			for _, a := range arches {
+				d.Dirs = append(d.Dirs, DebugRepoDir(r.Target, a))
 			}
+			rr.Debug = d
 		}
 		res.Repos = append(res.Repos, rr)
 	}
+}
+
+// countKind counts the packages of kind st records for target.
+func countKind(st *State, target, kind string) int {
+	n := 0
+	for _, r := range st.Releases {
+		for _, a := range r.Artifacts {
+			if a.Kind == kind && a.Distro == target {
+				n++
+			}
+		}
+	}
+	return n
 }

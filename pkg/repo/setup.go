@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"relpack/pkg/manifest"
 )
 
 // urlRE is the base URL the tree is served from: http(s), RFC 3986
@@ -73,13 +75,48 @@ func RepoFile(s *State, target string) string {
 	for _, k := range s.RetiredKeys {
 		keys += " " + s.URL + "/keys/" + k + ".asc"
 	}
-	return "[" + s.Product + "]\n" +
+	main := "[" + s.Product + "]\n" +
 		"name=" + s.Product + " (" + target + ", $basearch)\n" +
 		"baseurl=" + s.URL + "/rpm/" + target + "/$basearch/\n" +
 		"enabled=1\n" +
 		"gpgcheck=1\n" +
 		"repo_gpgcheck=1\n" +
 		"gpgkey=" + keys + "\n"
+	if !hasKind(s, target, manifest.KindDebuginfo) {
+		return main
+	}
+	// The debuginfo repository, disabled as EL's *-debuginfo sections
+	// are: dnf --enablerepo=PRODUCT-debuginfo (or dnf debuginfo-install,
+	// which enables every *-debuginfo repository) reaches it.
+	return main + "\n" +
+		"[" + DebugRepoID(s.Product) + "]\n" +
+		"name=" + s.Product + " debug symbols (" + target + ", $basearch)\n" +
+		"baseurl=" + DebugBaseURL(s, target) + "\n" +
+		"enabled=0\n" +
+		"gpgcheck=1\n" +
+		"repo_gpgcheck=1\n" +
+		"gpgkey=" + keys + "\n"
+}
+
+// DebugRepoID is the .repo section of the debuginfo repositories:
+// PRODUCT-debuginfo, the suffix dnf's debuginfo-install looks for.
+func DebugRepoID(product string) string { return product + "-debuginfo" }
+
+// DebugBaseURL is the baseurl of target's debuginfo repository.
+func DebugBaseURL(s *State, target string) string {
+	return s.URL + "/rpm/" + target + "/$basearch/debug/"
+}
+
+// hasKind reports whether s records a package of kind for target.
+func hasKind(s *State, target, kind string) bool {
+	for _, r := range s.Releases {
+		for _, a := range r.Artifacts {
+			if a.Kind == kind && a.Distro == target {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CheckSuite checks the grammar of one --suite ID=NAME: a distro target id

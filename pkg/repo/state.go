@@ -106,11 +106,12 @@ type PoolFile struct {
 	Size   int64  `json:"size"`
 }
 
-// Artifact is one deb or rpm of a release, and where the tree holds it
-// (Path, relative to the tree's root: Layout).
+// Artifact is one deb or rpm of a release, or its debug package (a
+// ddeb, a debuginfo rpm), and where the tree holds it (Path, relative to
+// the tree's root: Layout).
 type Artifact struct {
 	File   string `json:"file"`
-	Kind   string `json:"kind"` // deb or rpm
+	Kind   string `json:"kind"` // deb, rpm, ddeb or debuginfo-rpm
 	Distro string `json:"distro"`
 	Arch   string `json:"arch"` // x86_64 or aarch64, as the manifest says
 	Size   int64  `json:"size"`
@@ -123,6 +124,11 @@ type Artifact struct {
 	// published beside it in the pool (SBOMPath); none for a release
 	// built without them. apt's and rpm-md's indexes do not list them.
 	SBOMs []PoolFile `json:"sboms,omitempty"`
+	// BuildID is, for a debug package, the GNU build-id of the binary it
+	// carries the symbols of (the manifest's build_id), and DebugFor the
+	// package of that binary: what debuginfod and the docs look it up by.
+	BuildID  string `json:"build_id,omitempty"`
+	DebugFor string `json:"debug_for,omitempty"`
 }
 
 var (
@@ -133,16 +139,40 @@ var (
 	sha256RE      = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	fingerprintRE = regexp.MustCompile(`^[0-9A-F]{40}$`)
 	keyIDRE       = regexp.MustCompile(`^[0-9A-F]{16}$`)
+	buildIDRE     = regexp.MustCompile(`^([0-9a-f]{2}){2,64}$`)
 )
 
+// DebugSuffix names a deb target's debug suite (SUITE-debug, as Debian's
+// debug archive names bookworm-debug) and, as a folder under each
+// rpm/TARGET/ARCH, the debuginfo repository beside the main one (as EL's
+// .../ARCH/debug/ trees).
+const DebugSuffix = "-debug"
+
+// DebugSuite is the apt suite that holds suite's debug packages.
+func DebugSuite(suite string) string { return suite + DebugSuffix }
+
+// DebugRepoDir is the folder of an rpm target's debuginfo repository for
+// arch (an rpm architecture name), relative to the tree's root.
+func DebugRepoDir(target, arch string) string { return "rpm/" + target + "/" + arch + "/debug" }
+
+// format is the package format of a record's kind: deb for a ddeb, rpm for
+// a debuginfo rpm.
+func format(kind string) string { return manifest.Format(kind) }
+
 // Layout is where the tree holds an artifact of product, relative to its
-// root: deb/pool/main/P/PRODUCT/FILE (P the first letter) for debs, one
-// pool for every suite; rpm/TARGET/ARCH/Packages/FILE for rpms.
+// root: deb/pool/main/P/PRODUCT/FILE (P the first letter) for debs and
+// ddebs, one pool for every suite and its debug suite;
+// rpm/TARGET/ARCH/Packages/FILE for rpms, and
+// rpm/TARGET/ARCH/debug/Packages/FILE for debuginfo rpms (DebugRepoDir).
 func Layout(product string, a Artifact) string {
-	if a.Kind == "deb" {
+	if format(a.Kind) == "deb" {
 		return "deb/pool/main/" + strings.ToLower(product[:1]) + "/" + product + "/" + a.File
 	}
-	return "rpm/" + a.Distro + "/" + distro.ArchName(a.Arch, "rpm") + "/Packages/" + a.File
+	arch := distro.ArchName(a.Arch, "rpm")
+	if a.Kind == manifest.KindDebuginfo {
+		return DebugRepoDir(a.Distro, arch) + "/Packages/" + a.File
+	}
+	return "rpm/" + a.Distro + "/" + arch + "/Packages/" + a.File
 }
 
 // SBOMPath is where the tree holds SBOM f of artifact a: beside it, in
@@ -300,6 +330,11 @@ func (s *State) validateRelease(r Release) error {
 		if err := s.validateArtifact(r, a); err != nil {
 			return err
 		}
+		if a.DebugFor != "" && !slices.ContainsFunc(r.Artifacts, func(b Artifact) bool {
+			return b.File == a.DebugFor && b.Kind == manifest.Format(a.Kind) && b.Distro == a.Distro && b.Arch == a.Arch
+		}) {
+			return fmt.Errorf("release %s %s: debug package %s is the symbols of %s, which the release does not hold for %s %s", r.Product, r.Version, a.File, a.DebugFor, a.Distro, a.Arch)
+		}
 	}
 	return nil
 }
@@ -308,8 +343,11 @@ func (s *State) validateRelease(r Release) error {
 // add-on repositories it needs, and its place in the pool (Layout).
 func (s *State) validateArtifact(r Release, a Artifact) error {
 	if !fileRE.MatchString(a.File) || !sha256RE.MatchString(a.SHA256) || a.Size < 0 || !idRE.MatchString(a.Distro) ||
-		(a.Kind != "deb" && a.Kind != "rpm") || distro.ArchName(a.Arch, a.Kind) == "" {
-		return fmt.Errorf("release %s %s: artifact %q is not a deb or rpm of the grammar relpack writes", r.Product, r.Version, a.File)
+		!repoKind(a.Kind) || distro.ArchName(a.Arch, format(a.Kind)) == "" {
+		return fmt.Errorf("release %s %s: artifact %q is not a deb, rpm or debug package of the grammar relpack writes", r.Product, r.Version, a.File)
+	}
+	if err := validateDebug(a); err != nil {
+		return fmt.Errorf("release %s %s: artifact %s: %v", r.Product, r.Version, a.File, err)
 	}
 	for _, ro := range a.Repositories {
 		if strings.ContainsFunc(ro.Name, isControl) || !manifest.ValidEnable(ro.Enable) {
@@ -327,6 +365,28 @@ func (s *State) validateArtifact(r Release, a Artifact) error {
 	}
 	if a.Path != Layout(s.Product, a) {
 		return fmt.Errorf("release %s %s: artifact %s: path %q, relpack places it at %s", r.Product, r.Version, a.File, a.Path, Layout(s.Product, a))
+	}
+	return nil
+}
+
+// repoKind reports whether a repository publishes artifacts of kind: the
+// packages and their debug packages (tarballs have no place in apt or dnf
+// repositories).
+func repoKind(kind string) bool {
+	return kind == "deb" || kind == "rpm" || kind == manifest.KindDdeb || kind == manifest.KindDebuginfo
+}
+
+// validateDebug holds a debug package's build-id and the package it is
+// the symbols of; the other packages carry neither.
+func validateDebug(a Artifact) error {
+	if !manifest.IsDebug(a.Kind) {
+		if a.BuildID != "" || a.DebugFor != "" {
+			return errors.New("build_id and debug_for belong to a debug package")
+		}
+		return nil
+	}
+	if !buildIDRE.MatchString(a.BuildID) || !fileRE.MatchString(a.DebugFor) {
+		return fmt.Errorf("build_id %q or debug_for %q is not what relpack writes (a lower-case hex build-id, the file name of its package)", a.BuildID, a.DebugFor)
 	}
 	return nil
 }

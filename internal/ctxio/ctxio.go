@@ -22,3 +22,20 @@ func (c *reader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// Writer returns w that fails with ctx's error, at the next Write, once
+// ctx is done: a long write (a debug file split from a large binary)
+// stops within one buffer of a Ctrl-C.
+func Writer(ctx context.Context, w io.Writer) io.Writer { return &writer{ctx, w} }
+
+type writer struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c *writer) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"relpack/internal/ctxio"
 	"relpack/internal/regular"
 	"relpack/pkg/abi"
 	"relpack/pkg/config"
@@ -36,10 +38,11 @@ import (
 // debugSplit is one input's split debug symbols.
 type debugSplit struct {
 	buildID string
-	file    string // the debug file: in scratch, or the copy of the given one
-	crc     uint32 // its .gnu_debuglink CRC
-	src     string // the binary split: the input's copy
-	dir     string // where its stripped copies go (scratch)
+	file    string          // the debug file: in scratch, or the copy of the given one
+	crc     uint32          // its .gnu_debuglink CRC
+	src     string          // the binary split: the input's copy
+	dir     string          // where its stripped copies go (scratch)
+	ctx     context.Context // the build's: a long write stops on Ctrl-C
 	facts   *abi.Facts
 	// stripped maps a .gnu_debuglink name to the stripped copy naming it.
 	stripped map[string]string
@@ -85,7 +88,7 @@ func (j *job) splitInput(i int, in *Input) error {
 		return fmt.Errorf("%s: input %s (%s) has no debug sections: build it with -g (Rust: debug = 1 or 2 in the release profile) or give its debug file under debug_symbols.files, or turn debug_symbols.split off",
 			cfg.Where("debug_symbols.split"), in.Triple, in.Path)
 	}
-	d := &debugSplit{buildID: f.BuildID, src: in.Data, facts: in.Facts, stripped: map[string]string{},
+	d := &debugSplit{buildID: f.BuildID, src: in.Data, facts: in.Facts, stripped: map[string]string{}, ctx: j.ctx,
 		dir: filepath.Join(j.scratch, "debug-"+strconv.Itoa(i))}
 	if err := os.Mkdir(d.dir, 0o700); err != nil {
 		return err
@@ -96,11 +99,12 @@ func (j *job) splitInput(i int, in *Input) error {
 		}
 	} else {
 		d.file = filepath.Join(d.dir, "debug")
-		if err := pack.WriteFileAtomic(d.file, f.WriteDebug); err != nil {
+		write := func(w io.Writer) error { return f.WriteDebug(ctxio.Writer(j.ctx, w)) }
+		if err := pack.WriteFileAtomic(d.file, write); err != nil {
 			return &InputError{in.Triple, in.Path, "writing its debug file: " + in.named(err)}
 		}
 	}
-	if d.crc, err = fileLinkCRC(d.file); err != nil {
+	if d.crc, err = fileLinkCRC(j.ctx, d.file); err != nil {
 		return &InputError{in.Triple, in.Path, "reading its debug file: " + err.Error()}
 	}
 	in.BuildID, in.debug = f.BuildID, d
@@ -156,13 +160,13 @@ func (j *job) givenDebugFile(in *Input, buildID, given, key string) (string, err
 }
 
 // fileLinkCRC is the .gnu_debuglink CRC of the file at p.
-func fileLinkCRC(p string) (uint32, error) {
+func fileLinkCRC(ctx context.Context, p string) (uint32, error) {
 	f, _, err := regular.Open(p)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	return debugsym.LinkCRC(io.LimitReader(f, maxDebugFile+1))
+	return debugsym.LinkCRC(ctxio.Reader(ctx, io.LimitReader(f, maxDebugFile+1)))
 }
 
 // binary is the stripped copy of the input whose .gnu_debuglink names
@@ -179,7 +183,8 @@ func (d *debugSplit) binary(link string) (string, error) {
 	}
 	defer f.Close()
 	p := filepath.Join(d.dir, "stripped-"+strconv.Itoa(len(d.stripped)))
-	if err := pack.WriteFileAtomic(p, func(w io.Writer) error { return f.WriteStripped(w, link, d.crc) }); err != nil {
+	write := func(w io.Writer) error { return f.WriteStripped(ctxio.Writer(d.ctx, w), link, d.crc) }
+	if err := pack.WriteFileAtomic(p, write); err != nil {
 		return "", err
 	}
 	s, err := debugsym.Open(p)

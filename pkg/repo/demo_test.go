@@ -81,12 +81,18 @@ func TestSignedDemoRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpmDirs := 0
+	rpmDirs, suites := 0, len(st.Suites)
 	for _, r := range st.RPMRepos {
 		rpmDirs += len(r.Arches)
 	}
-	if len(signed) != len(st.Suites) || len(sigs) != rpmDirs || len(st.Suites) < 5 || rpmDirs < 4 {
-		t.Fatalf("%d InRelease for %d suites, %d repomd.xml.asc for %d rpm folders", len(signed), len(st.Suites), len(sigs), rpmDirs)
+	for _, s := range st.Suites { // the demo splits debug symbols: each suite has its SUITE-debug
+		if _, err := os.Stat(filepath.Join(out, "deb/dists", DebugSuite(s.Suite), "InRelease")); err != nil {
+			t.Errorf("suite %s has no debug suite %s: %v", s.Suite, DebugSuite(s.Suite), err)
+		}
+		suites++
+	}
+	if len(signed) != suites || len(sigs) != rpmDirs || len(st.Suites) < 5 || rpmDirs < 4 {
+		t.Fatalf("%d InRelease for %d suites (debug suites too), %d repomd.xml.asc for %d rpm folders", len(signed), suites, len(sigs), rpmDirs)
 	}
 	for _, p := range signed {
 		if o, err := exec.Command("gpgv", "--keyring", keyring, p).CombinedOutput(); err != nil {

@@ -102,7 +102,14 @@ func buildRelease(t *testing.T, cfg, version string, signed bool) string {
 	if err != nil {
 		t.Fatalf("relpack build %s: %v\n%s%s", version, err, o, e)
 	}
-	m, _ := filepath.Glob(filepath.Join(out, "*.el8.x86_64.rpm"))
+	// the package, not its -debuginfo rpm (the demo splits debug symbols)
+	all, _ := filepath.Glob(filepath.Join(out, "*.el8.x86_64.rpm"))
+	var m []string
+	for _, p := range all {
+		if !strings.Contains(filepath.Base(p), "-debuginfo-") {
+			m = append(m, p)
+		}
+	}
 	if len(m) != 1 {
 		t.Fatalf("el8 x86_64 rpms of %s: %v", version, m)
 	}

@@ -68,8 +68,11 @@ type Options struct {
 	// Timings receives each stage's wall time as it ends, one line each
 	// (relpack build --timings); nil: none.
 	Timings io.Writer
-	// Tool is relpack's own version, recorded in config_digest.
-	Tool string
+	// Tool is the relpack that runs the build (pkg/buildinfo.Read): the
+	// manifest's tool record, the provenance statement's builder version,
+	// the SBOMs' creator, and part of config_digest. The zero Tool (a
+	// library caller, a test) records no tool and a version-less creator.
+	Tool manifest.Tool
 }
 
 // MaxEpoch is the latest SOURCE_DATE_EPOCH every format can record
@@ -546,6 +549,10 @@ func (j *job) startManifest() error {
 		Version: ver.String(), DebVersion: ver.Deb(opts.Release), Homepage: cfg.Homepage, License: cfg.License,
 		SourceDateEpoch: opts.Epoch, ConfigDigest: j.digest,
 		Floor: j.policy.manifest(j.inputs),
+	}
+	if opts.Tool != (manifest.Tool{}) {
+		t := opts.Tool
+		m.Tool = &t
 	}
 	if s := j.signing; s != nil {
 		m.Signing = &manifest.Signing{Fingerprint: s.Fingerprint, KeyID: s.KeyID, UserID: s.UserID,

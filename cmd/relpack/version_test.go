@@ -212,3 +212,22 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// A relpack stamped with a version or commit no manifest reader accepts
+// refuses to build (before it writes anything) instead of writing a
+// release every reader refuses; the message names the field.
+func TestBadStampRefused(t *testing.T) {
+	bad := stampedRelpack(t, "v1;id", "not-hex")
+	parent := t.TempDir()
+	before := stateOfTree(t, parent)
+	_, stderr, code := runRelpack(t, bad, "build", "-q", "-c", "../../testdata/demo/packaging.yaml", "--version", "0.1.0", "--out", filepath.Join(parent, "dist"))
+	for _, w := range []string{"this relpack's own identity (relpack version --json) cannot be recorded", `tool.version "v1;id"`, `tool.commit "not-hex"`, "build relpack again"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("build by a badly stamped relpack does not say %q (exit %d):\n%s", w, code, stderr)
+		}
+	}
+	if code == 0 {
+		t.Errorf("build by a badly stamped relpack: exit 0")
+	}
+	sameTree(t, "--out's parent", parent, before)
+}

@@ -168,6 +168,18 @@ func (t *Tool) String() string {
 	return s
 }
 
+// Check holds t to the grammar Validate holds a manifest's tool record
+// to, so a relpack stamped with a bad version or commit refuses to build
+// rather than write a manifest every reader refuses.
+func (t *Tool) Check() error {
+	var c checker
+	c.tool(t)
+	if len(c.e.Problems) == 0 {
+		return nil
+	}
+	return &c.e
+}
+
 // Provenance is the release's in-toto statement (docs/sbom.md).
 type Provenance struct {
 	File      string `json:"file"`                // "provenance.intoto.json"

@@ -339,6 +339,11 @@ func (j *job) checkOptions() error {
 	if err := manifest.CheckEpoch(j.opts.Epoch); err != nil {
 		return fmt.Errorf("SOURCE_DATE_EPOCH %w", err)
 	}
+	if t := j.opts.Tool; t != (manifest.Tool{}) {
+		if err := t.Check(); err != nil {
+			return fmt.Errorf("this relpack's own identity (relpack version --json) cannot be recorded: %w; build relpack again with a plain -X main.version (such as v1.2.3) and a hex -X main.commit", err)
+		}
+	}
 	suffixes := map[string]string{}
 	for _, t := range cfg.Targets {
 		if err := version.CheckRelease(j.opts.Release + t.ReleaseSuffix); err != nil {

@@ -32,7 +32,13 @@ build_at() {
 		src=$work/src-$(basename "$out")
 		git -C "$top" worktree add --detach "$src" "$rev"
 	fi
-	(cd "$src" && go build -trimpath -o "$out" ./cmd/relpack)
+	# One identity for both: every release records the relpack that made
+	# it (manifest.json tool, the provenance statement, config_digest), so
+	# two revisions' own commits would differ in every file. A revision
+	# from before relpack recorded its commit ignores -X main.commit.
+	(cd "$src" && go build -trimpath -buildvcs=false \
+		-ldflags "-X main.version=compare -X main.commit=0000000000000000000000000000000000000000" \
+		-o "$out" ./cmd/relpack)
 }
 
 # run_all RELPACK OUT: every scenario, into OUT.

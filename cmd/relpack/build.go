@@ -67,7 +67,7 @@ the same inputs give the same bytes anywhere.`,
 			}
 			ctx, stop := interruptible(cmd.ErrOrStderr())
 			defer stop()
-			m, err := release.Run(release.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag, Only: only, Tool: buildVersion(), Timings: stageTimes})
+			m, err := release.Run(release.Options{Config: cfg, Version: ver, Bins: overrides, OutDir: out, Epoch: epoch, Progress: progress, Context: ctx, Clean: clean, Warn: cmd.ErrOrStderr(), Sign: signFlag, Only: only, Tool: tool(), Timings: stageTimes})
 			if err != nil {
 				return &exitError{code: signals(cmd.ErrOrStderr()).Code(err, 1), msg: err.Error()}
 			}

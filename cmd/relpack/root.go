@@ -1,14 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"relpack/pkg/buildinfo"
+	"relpack/pkg/manifest"
 )
 
-// version is set at link time: -ldflags "-X main.version=v1.2.3".
-var version = ""
+// version and commit are set at link time:
+// -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse HEAD)".
+// Unset, pkg/buildinfo reads what go build recorded (see tool).
+var version, commit = "", ""
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -28,23 +33,33 @@ after proving from the ELF files themselves which glibc they need.`,
 }
 
 func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print relpack's version",
-		Args:  cobra.NoArgs,
+		Short: "Print relpack's version (--json: with the commit and Go it was built from)",
+		Long: `Print relpack's version: "relpack VERSION", one line.
+
+--json prints the record manifest.json's "tool" holds, one JSON object:
+{"name": "relpack", "version": ..., "commit": ..., "go": ...}; "commit" is
+absent when the build recorded none (docs/inspect-json.md).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "relpack", buildVersion())
+			t := tool()
+			if !asJSON {
+				fmt.Fprintln(cmd.OutOrStdout(), t.Name, t.Version)
+				return nil
+			}
+			b, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version, commit and Go version as JSON")
+	return cmd
 }
 
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+// tool is the running relpack's identity, as every release records it.
+func tool() manifest.Tool { return buildinfo.Read(version, commit) }

@@ -131,6 +131,53 @@ type Manifest struct {
 	// release is signed, its detached signature; nil in a release written
 	// before relpack wrote one.
 	Provenance *Provenance `json:"provenance,omitempty"`
+	// Tool is the relpack that made the release (its version, the commit
+	// it was built from, the Go that built it); nil in a release written
+	// before relpack recorded it, or by a caller of pkg/release that gave
+	// none. Partial releases merge only when their records are equal.
+	Tool *Tool `json:"tool,omitempty"`
+}
+
+// ToolName is Tool.Name: the one tool that writes a relpack manifest.
+const ToolName = "relpack"
+
+// Tool identifies one build of relpack (pkg/buildinfo reads the running
+// one's): `relpack version --json` prints it, manifest.json and the
+// provenance statement record it.
+type Tool struct {
+	Name    string `json:"name"`    // ToolName
+	Version string `json:"version"` // as stamped: "v1.2.3", a module pseudo-version, or "dev"
+	// Commit is the git commit relpack was built from, with "-dirty"
+	// appended when the work tree held changes; "" when the build
+	// recorded none.
+	Commit string `json:"commit,omitempty"`
+	Go     string `json:"go"` // runtime.Version() of the build: "go1.26.0"
+}
+
+// String is t as one line: "relpack v1.2.3 (commit abc123, go1.26.0)".
+func (t *Tool) String() string {
+	if t == nil {
+		return "a relpack that records no tool (written before relpack recorded one)"
+	}
+	s := t.Name + " " + t.Version
+	if t.Commit != "" {
+		s += " (commit " + t.Commit + ", " + t.Go + ")"
+	} else {
+		s += " (no commit recorded, " + t.Go + ")"
+	}
+	return s
+}
+
+// Check holds t to the grammar Validate holds a manifest's tool record
+// to, so a relpack stamped with a bad version or commit refuses to build
+// rather than write a manifest every reader refuses.
+func (t *Tool) Check() error {
+	var c checker
+	c.tool(t)
+	if len(c.e.Problems) == 0 {
+		return nil
+	}
+	return &c.e
 }
 
 // Provenance is the release's in-toto statement (docs/sbom.md).
@@ -417,6 +464,13 @@ var (
 	// runpathRE is a DT_RUNPATH such as "$ORIGIN/../lib".
 	runpathRE     = regexp.MustCompile(`^[A-Za-z0-9$_./:{}+~-]+$`)
 	fingerprintRE = regexp.MustCompile(`^[0-9A-Fa-f]{40}$`)
+	// commitRE is a git commit id (sha1 or sha256, abbreviated to at
+	// least 7 hex digits), "-dirty" when the tree held changes.
+	commitRE = regexp.MustCompile(`^[0-9a-f]{7,64}(-dirty)?$`)
+	// goVersionRE is runtime.Version(): "go1.26.0", "go1.26rc1", with an
+	// experiment ("go1.26.0 X:jsonv2") or a development toolchain's
+	// "devel go1.27-abcdef0 Tue Dec 1 10:00:00 2026 +0000".
+	goVersionRE = regexp.MustCompile(`^(devel )?go[0-9][A-Za-z0-9.,_+:/ -]*$`)
 	// buildIDRE is a GNU build-id: ld writes 8 (uuid is 16, md5 16, sha1
 	// 20) bytes; --build-id=0xHEX any number, capped here at 64.
 	buildIDRE = regexp.MustCompile(`^([0-9a-f]{2}){2,64}$`)
@@ -584,6 +638,7 @@ func (m *Manifest) Validate() error {
 	c.partial(m)
 	c.signing(m.Signing)
 	c.provenance(m.Provenance, m.Signing != nil)
+	c.tool(m.Tool)
 	if len(c.e.Problems) == 0 {
 		return nil
 	}
@@ -607,6 +662,18 @@ func (c *checker) header(m *Manifest) {
 		c.fail("source_date_epoch", fmt.Sprint(m.SourceDateEpoch), fmt.Sprintf("outside 0..%d (1970 to 2106-02-07, the seconds rpm and gzip headers and OpenPGP signatures hold); rebuild the release with SOURCE_DATE_EPOCH in that range", MaxEpoch))
 	}
 	c.match("config_digest", m.ConfigDigest, true, sha256RE, wantSHA256)
+}
+
+// tool checks the record of the relpack that made the release, if any:
+// the merge refusal and docs print it, so it holds to a grammar too.
+func (c *checker) tool(t *Tool) {
+	if t == nil {
+		return
+	}
+	c.oneOf("tool.name", t.Name, false, ToolName)
+	c.match("tool.version", t.Version, false, nameRE, wantName)
+	c.match("tool.commit", t.Commit, true, commitRE, "a git commit id (7 to 64 lower-case hex digits, optionally -dirty)")
+	c.match("tool.go", t.Go, false, goVersionRE, "a Go version as runtime.Version() prints it, such as go1.26.0")
 }
 
 // floor checks the glibc floor, its policy, the other symbol version

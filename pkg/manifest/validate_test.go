@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -80,5 +81,49 @@ func TestValidateDebug(t *testing.T) {
 	}
 	if Format(KindDdeb) != "deb" || Format(KindDebuginfo) != "rpm" || Format(KindDebugTarball) != "tarball" || Format("rpm") != "rpm" {
 		t.Error("Format maps the debug kinds wrong")
+	}
+}
+
+// TestValidateTool holds the tool record to its grammar, as hostile input:
+// merge's refusal and the docs print it, so a line break, a shell
+// character or another tool's name in it is refused with its field named.
+func TestValidateTool(t *testing.T) {
+	good := Tool{Name: ToolName, Version: "v1.2.3", Commit: "0123456789abcdef0123456789abcdef01234567", Go: "go1.26.0"}
+	for _, ok := range []Tool{
+		good,
+		{Name: ToolName, Version: "dev", Go: "go1.26.0"},
+		{Name: ToolName, Version: "v0.0.0-20261205144052-0123456789ab", Commit: "0123456-dirty", Go: "go1.26rc1 X:jsonv2"},
+		{Name: ToolName, Version: "dev", Go: "devel go1.27-abcdef0 Tue Dec 1 10:00:00 2026 +0000"},
+	} {
+		var c checker
+		c.tool(&ok)
+		if len(c.e.Problems) > 0 {
+			t.Errorf("tool %+v: %v", ok, &c.e)
+		}
+	}
+	for _, c := range []struct {
+		field string
+		edit  func(*Tool)
+	}{
+		{"tool.name", func(t *Tool) { t.Name = "goreleaser" }},
+		{"tool.version", func(t *Tool) { t.Version = "" }},
+		{"tool.version", func(t *Tool) { t.Version = "1.0\n$(rm -rf ~)" }},
+		{"tool.version", func(t *Tool) { t.Version = "-v1" }},
+		{"tool.commit", func(t *Tool) { t.Commit = "ABCDEF0" }},
+		{"tool.commit", func(t *Tool) { t.Commit = "abc" }},
+		{"tool.commit", func(t *Tool) { t.Commit = "0123456789abcdef; echo" }},
+		{"tool.go", func(t *Tool) { t.Go = "" }},
+		{"tool.go", func(t *Tool) { t.Go = "1.26" }},
+		{"tool.go", func(t *Tool) { t.Go = "go1.26`id`" }},
+		{"tool.go", func(t *Tool) { t.Go = "go1.26\nrm" }},
+	} {
+		bad := good
+		c.edit(&bad)
+		m := &Manifest{Tool: &bad}
+		err := m.Validate()
+		ie, ok := err.(*InvalidError)
+		if !ok || ie.Problems[len(ie.Problems)-1].Field != c.field || slices.ContainsFunc(ie.Problems, func(p FieldError) bool { return p.Field != c.field && strings.HasPrefix(p.Field, "tool.") }) {
+			t.Errorf("tool %+v: Validate = %v, want the last problem in %s and no other tool field", bad, err, c.field)
+		}
 	}
 }

@@ -206,6 +206,9 @@ func (j *job) checkOneRelease() error {
 		"partials of different versions; merge the partial releases of one relpack build --version"); err != nil {
 		return err
 	}
+	if err := sameTool(parts); err != nil {
+		return err
+	}
 	if err := same(parts, "config_digest", func(m *manifest.Manifest) string { return m.ConfigDigest },
 		"partials built from different configurations (packaging.yaml, the files it names, the inputs' triples) or relpack versions; build every partial from the same commit with the same relpack"); err != nil {
 		return err
@@ -597,6 +600,23 @@ func same(parts []*partial, field string, get func(*manifest.Manifest) string, a
 		if v := get(p.m); v != v0 {
 			return fmt.Errorf("%s: %s has %s %s, %s has %s %s", advice, parts[0].dir, field, v0, p.dir, field, v)
 		}
+	}
+	return nil
+}
+
+// sameTool refuses partials made by different relpacks, naming both: each
+// one's version, commit and Go are in its config_digest too, so the digest
+// check would refuse them as well, but only as "different configurations
+// or relpack versions". Saying which relpacks tells the user what to fix.
+func sameTool(parts []*partial) error {
+	t0 := parts[0].m.Tool
+	for _, p := range parts[1:] {
+		t := p.m.Tool
+		if t0 == nil && t == nil || t0 != nil && t != nil && *t0 == *t {
+			continue
+		}
+		return fmt.Errorf("%s and %s were made by different relpacks: %s by %s, %s by %s (their config_digest differs for that reason too); run the same pinned relpack (one version, built from one commit with one Go) in every job of the split build, and build the partials again",
+			parts[0].dir, p.dir, parts[0].dir, t0, p.dir, t)
 	}
 	return nil
 }

@@ -77,6 +77,8 @@ func provenanceDiff(a, b provenance.Release) string {
 		{"configuration sha256", a.ConfigSHA256, b.ConfigSHA256},
 		{"configuration digest", a.ConfigDigest, b.ConfigDigest},
 		{"tool", a.Tool, b.Tool},
+		{"tool commit", a.ToolCommit, b.ToolCommit},
+		{"tool Go version", a.ToolGo, b.ToolGo},
 		{"builder id", a.BuilderID, b.BuilderID},
 		{"source date epoch", fmt.Sprint(a.SourceDateEpoch), fmt.Sprint(b.SourceDateEpoch)},
 	} {

@@ -116,6 +116,12 @@ func (r *Release) checkRun() error {
 	if err := text("relpack version (tool)", r.Tool, true); err != nil {
 		return err
 	}
+	if err := text("relpack commit", r.ToolCommit, false); err != nil {
+		return err
+	}
+	if err := text("relpack's Go version", r.ToolGo, false); err != nil {
+		return err
+	}
 	if r.BuilderID == "" {
 		return nil
 	}

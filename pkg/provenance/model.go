@@ -31,6 +31,10 @@ type Release struct {
 	// Tool is relpack's version; BuilderID the builder identity the user
 	// configures (e.g. the CI workflow's URL), "" when none is given.
 	Tool, BuilderID string
+	// ToolCommit is the commit relpack was built from ("-dirty" when its
+	// tree held changes), ToolGo the Go that built it ("go1.26.0"); ""
+	// when unknown (a statement from before relpack recorded them).
+	ToolCommit, ToolGo string
 }
 
 // Subject is one file the statement vouches for.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -42,8 +43,10 @@ func demoRelease() *provenance.Release {
 			{Path: "dist/gateway-x86_64-gnu", SHA256: sha('d'), Role: "input", Triple: "x86_64-unknown-linux-gnu"},
 			{Path: "vendor/libz3.so.4", SHA256: sha('e'), Role: "library", Triple: "x86_64-unknown-linux-gnu"},
 		},
-		Tool:      "v0.9.0",
-		BuilderID: "https://github.com/example/openshell/.github/workflows/release.yml@refs/tags/v0.0.63",
+		Tool:       "v0.9.0",
+		ToolCommit: "0123456789abcdef0123456789abcdef01234567",
+		ToolGo:     "go1.26.0",
+		BuilderID:  "https://github.com/example/openshell/.github/workflows/release.yml@refs/tags/v0.0.63",
 	}
 }
 
@@ -106,8 +109,9 @@ func TestInTotoBindingsValidate(t *testing.T) {
 		if bd.GetInternalParameters().GetFields()["config_digest"].GetStringValue() != sha('b') {
 			t.Errorf("internalParameters: %v", bd.GetInternalParameters())
 		}
-		if v := prov.GetRunDetails().GetBuilder().GetVersion()["relpack"]; v != "v0.9.0" {
-			t.Errorf("builder.version.relpack %q", v)
+		if v := prov.GetRunDetails().GetBuilder().GetVersion(); v["relpack"] != "v0.9.0" ||
+			v["commit"] != "0123456789abcdef0123456789abcdef01234567" || v["go"] != "go1.26.0" || len(v) != 3 {
+			t.Errorf("builder.version %v", v)
 		}
 	}
 }
@@ -277,7 +281,13 @@ func TestRoundTrip(t *testing.T) {
 	full.Selectors, full.BuilderID = nil, ""
 	noInputs := sortedRelease()
 	noInputs.Inputs = nil
-	for _, r := range []*provenance.Release{sortedRelease(), full, noInputs} {
+	// A relpack built with no commit recorded (-buildvcs=false), and a
+	// statement from before relpack recorded its commit and Go.
+	noCommit := sortedRelease()
+	noCommit.ToolCommit = ""
+	old := sortedRelease()
+	old.ToolCommit, old.ToolGo = "", ""
+	for _, r := range []*provenance.Release{sortedRelease(), full, noInputs, noCommit, old} {
 		b := mustMarshal(t, r)
 		st, err := provenance.Read(b)
 		if err != nil {
@@ -289,6 +299,28 @@ func TestRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(st.Subjects, r.Subjects) {
 			t.Errorf("Statement.Subjects %v", st.Subjects)
 		}
+	}
+	// builder.version is SLSA's map of component to version: relpack's
+	// version, the commit it was built from and the Go that built it; a
+	// release that knows neither records neither.
+	builderVersion := func(r *provenance.Release) map[string]string {
+		var st struct {
+			Predicate struct {
+				RunDetails struct {
+					Builder struct{ Version map[string]string }
+				}
+			}
+		}
+		if err := json.Unmarshal(mustMarshal(t, r), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Predicate.RunDetails.Builder.Version
+	}
+	if v := builderVersion(full); !maps.Equal(v, map[string]string{"relpack": "v0.9.0", "commit": "0123456789abcdef0123456789abcdef01234567", "go": "go1.26.0"}) {
+		t.Errorf("builder.version %v", v)
+	}
+	if v := builderVersion(old); !maps.Equal(v, map[string]string{"relpack": "v0.9.0"}) {
+		t.Errorf("builder.version of a release with no commit or Go: %v", v)
 	}
 	if !bytes.Contains(mustMarshal(t, full), []byte(`"id": "`+provenance.LocalBuilderID+`"`)) {
 		t.Error("a release with no builder does not name the local builder")
@@ -326,6 +358,8 @@ func TestHostileStrings(t *testing.T) {
 		{func(r *provenance.Release) { r.Selectors[0] = "deb\xffian" }, `selector "deb\xffian" is not valid UTF-8`},
 		{func(r *provenance.Release) { r.BuilderID = "https://ci/\r\nx" }, `builder id "https://ci/\r\nx" holds a control character`},
 		{func(r *provenance.Release) { r.Inputs[0].Triple = "x86_64\t" }, `triple "x86_64\t" holds a control character`},
+		{func(r *provenance.Release) { r.ToolCommit = "0123456\n" }, `relpack commit "0123456\n" holds a control character`},
+		{func(r *provenance.Release) { r.ToolGo = "go1.26\x1b[2J" }, `relpack's Go version "go1.26\x1b[2J" holds a control character`},
 	} {
 		r := sortedRelease()
 		c.edit(r)

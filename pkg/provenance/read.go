@@ -101,6 +101,8 @@ func (st *statementJSON) release() (*Release, error) {
 		Selectors:       ep.Selectors,
 		SourceDateEpoch: ep.SourceDateEpoch,
 		Tool:            rd.Builder.Version.Relpack,
+		ToolCommit:      rd.Builder.Version.Commit,
+		ToolGo:          rd.Builder.Version.Go,
 		BuilderID:       rd.Builder.ID,
 	}
 	if r.BuilderID == LocalBuilderID {

@@ -113,8 +113,14 @@ type builder struct {
 	Version toolVersion `json:"version"`
 }
 
+// toolVersion is builder.version, which SLSA defines as a map of the
+// builder's components to their versions: relpack's version, the commit
+// relpack was built from and the Go that built it (the last two left out
+// when unknown, as statements written before relpack recorded them).
 type toolVersion struct {
 	Relpack string `json:"relpack"`
+	Commit  string `json:"commit,omitempty"`
+	Go      string `json:"go,omitempty"`
 }
 
 // Marshal writes r as an in-toto Statement v1 with an SLSA Provenance v1
@@ -183,7 +189,7 @@ func (r *Release) statement() *statementJSON {
 			InternalParameters:   internalParameters{ConfigDigest: r.ConfigDigest},
 			ResolvedDependencies: deps,
 		},
-		RunDetails: runDetails{Builder: builder{ID: id, Version: toolVersion{Relpack: r.Tool}}},
+		RunDetails: runDetails{Builder: builder{ID: id, Version: toolVersion{Relpack: r.Tool, Commit: r.ToolCommit, Go: r.ToolGo}}},
 	}
 	return st
 }

@@ -68,8 +68,11 @@ type Options struct {
 	// Timings receives each stage's wall time as it ends, one line each
 	// (relpack build --timings); nil: none.
 	Timings io.Writer
-	// Tool is relpack's own version, recorded in config_digest.
-	Tool string
+	// Tool is the relpack that runs the build (pkg/buildinfo.Read): the
+	// manifest's tool record, the provenance statement's builder version,
+	// the SBOMs' creator, and part of config_digest. The zero Tool (a
+	// library caller, a test) records no tool and a version-less creator.
+	Tool manifest.Tool
 }
 
 // MaxEpoch is the latest SOURCE_DATE_EPOCH every format can record
@@ -336,6 +339,11 @@ func (j *job) checkOptions() error {
 	if err := manifest.CheckEpoch(j.opts.Epoch); err != nil {
 		return fmt.Errorf("SOURCE_DATE_EPOCH %w", err)
 	}
+	if t := j.opts.Tool; t != (manifest.Tool{}) {
+		if err := t.Check(); err != nil {
+			return fmt.Errorf("this relpack's own identity (relpack version --json) cannot be recorded: %w; build relpack again with a plain -X main.version (such as v1.2.3) and a hex -X main.commit", err)
+		}
+	}
 	suffixes := map[string]string{}
 	for _, t := range cfg.Targets {
 		if err := version.CheckRelease(j.opts.Release + t.ReleaseSuffix); err != nil {
@@ -546,6 +554,10 @@ func (j *job) startManifest() error {
 		Version: ver.String(), DebVersion: ver.Deb(opts.Release), Homepage: cfg.Homepage, License: cfg.License,
 		SourceDateEpoch: opts.Epoch, ConfigDigest: j.digest,
 		Floor: j.policy.manifest(j.inputs),
+	}
+	if opts.Tool != (manifest.Tool{}) {
+		t := opts.Tool
+		m.Tool = &t
 	}
 	if s := j.signing; s != nil {
 		m.Signing = &manifest.Signing{Fingerprint: s.Fingerprint, KeyID: s.KeyID, UserID: s.UserID,

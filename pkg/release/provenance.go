@@ -105,7 +105,8 @@ func (j *job) writeProvenance() error {
 		Product:  j.cfg.Name, Version: j.ver.String(), Release: j.opts.Release,
 		ConfigFile: j.cfg.File, ConfigSHA256: j.cfg.SHA256, ConfigDigest: j.digest,
 		SourceDateEpoch: j.opts.Epoch, Inputs: j.provenanceInputs(),
-		Tool: toolName(j.opts.Tool), BuilderID: j.builder,
+		Tool: toolName(j.opts.Tool.Version), ToolCommit: j.opts.Tool.Commit, ToolGo: j.opts.Tool.Go,
+		BuilderID: j.builder,
 	}
 	if j.sel != nil {
 		r.Selectors = j.sel.given

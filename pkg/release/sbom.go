@@ -176,7 +176,7 @@ func (j *job) sbomDocument(a *artifact, h *sbomHashes) (*sbom.Document, error) {
 		Artifact: sbom.Artifact{File: e.File, SHA256: e.SHA256, Size: e.Size, Kind: e.Kind, Name: cfg.Name,
 			PackageVersion: e.PackageVersion, Arch: e.Triple, Distro: e.Distro, DistroPurl: distroPurl(e.Distro)},
 		Requires: requirements(e.Relations), Floor: e.Floor, GlibcMeasured: e.GlibcMeasured,
-		Created: j.opts.Epoch, Tool: toolName(j.opts.Tool),
+		Created: j.opts.Epoch, Tool: toolName(j.opts.Tool.Version),
 	}
 	// A debug artifact is described as what it is made as: a tarball, a
 	// deb (a .ddeb is one) or an rpm, under its own package name.

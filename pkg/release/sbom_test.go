@@ -134,7 +134,7 @@ func TestSBOMDocuments(t *testing.T) {
 			}})
 		}
 	}
-	if _, err := runStages(Options{Config: loadDemo(t), Version: demoVer, OutDir: out, Epoch: DefaultEpoch, Tool: "9.9.9"}, stages); err != nil {
+	if _, err := runStages(Options{Config: loadDemo(t), Version: demoVer, OutDir: out, Epoch: DefaultEpoch, Tool: manifest.Tool{Name: "relpack", Version: "9.9.9", Go: "go1.26.0"}}, stages); err != nil {
 		t.Fatal(err)
 	}
 	sidecar := docs["openshell-gateway-x86_64-unknown-linux-gnu-z3.tar.gz"]

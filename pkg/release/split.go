@@ -201,14 +201,14 @@ func (s *selection) forArches(cfg *config.Config, paths map[string]string) *conf
 
 // configDigest is manifest.json's config_digest: the sha256 of a canonical
 // JSON of the resolved configuration that shapes the artifacts, and of
-// relpack's version. Paths are left out (each runner checks out in its own
+// relpack's identity (version, commit, Go). Paths are left out (each runner checks out in its own
 // place); the files the configuration names count by their sha256 (sum),
 // the inputs by their triples (their sha256 are in manifest inputs[]).
 // Per-architecture library files count by their architectures only: each
 // artifact carrying one is built by one partial and records the library's
 // sha256 itself. The signing section is left out: manifest signing[]
 // names the key.
-func configDigest(cfg *config.Config, paths map[string]string, tool string, sum func(path string) string) (string, error) {
+func configDigest(cfg *config.Config, paths map[string]string, tool manifest.Tool, sum func(path string) string) (string, error) {
 	c := *cfg
 	c.File, c.Dir, c.Signing = "", "", nil
 	c.LicenseFile = sum(cfg.LicenseFile)
@@ -258,11 +258,16 @@ func configDigest(cfg *config.Config, paths map[string]string, tool string, sum 
 		t.Facts = nil
 		targets = append(targets, target{t, t.Libraries})
 	}
+	// relpack's version, and the commit and Go it was built from when
+	// known: a digest of a release made by a zero Tool is what it was
+	// before relpack recorded its commit and Go.
 	b, err := json.Marshal(struct {
-		Relpack string
-		Config  config.Config
-		Targets []target
-	}{tool, c, targets})
+		Relpack       string
+		RelpackCommit string `json:",omitempty"`
+		RelpackGo     string `json:",omitempty"`
+		Config        config.Config
+		Targets       []target
+	}{tool.Version, tool.Commit, tool.Go, c, targets})
 	if err != nil {
 		return "", fmt.Errorf("config digest: %w", err)
 	}

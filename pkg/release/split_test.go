@@ -3,6 +3,7 @@ package release
 import (
 	"maps"
 	"relpack/pkg/config"
+	"relpack/pkg/manifest"
 	"strings"
 	"testing"
 )
@@ -59,7 +60,8 @@ func TestConfigDigest(t *testing.T) {
 	c := loadDemo(t)
 	sum := func(p string) string { return "sum-of-" + p[strings.LastIndex(p, "/")+1:] }
 	c.DebugSymbols = nil // the demo's; the debug_symbols cases below add theirs
-	d0, err := configDigest(c, c.Inputs, "v1", sum)
+	v1 := manifest.Tool{Name: "relpack", Version: "v1", Commit: "0123456", Go: "go1.26.0"}
+	d0, err := configDigest(c, c.Inputs, v1, sum)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func TestConfigDigest(t *testing.T) {
 	for k := range moved.Inputs {
 		moved.Inputs[k] = "/elsewhere/" + k
 	}
-	if d, _ := configDigest(&moved, moved.Inputs, "v1", sum); d != d0 {
+	if d, _ := configDigest(&moved, moved.Inputs, v1, sum); d != d0 {
 		t.Error("moving the files changed the digest")
 	}
 	summary := moved
@@ -84,23 +86,37 @@ func TestConfigDigest(t *testing.T) {
 		Files: map[string]string{moved.Inputs["x86_64-unknown-linux-gnu"]: "/elsewhere/gw.debug"}}
 	movedFile.DebugSymbols = &config.DebugSymbols{Split: true, WithoutBuildID: config.WithoutBuildIDRefuse,
 		Files: map[string]string{moved.Inputs["x86_64-unknown-linux-gnu"]: "/other/place/gw.debug"}}
-	dSplit, _ := configDigest(&split, moved.Inputs, "v1", sum)
-	dFile, _ := configDigest(&withFile, moved.Inputs, "v1", sum)
-	dMoved, _ := configDigest(&movedFile, moved.Inputs, "v1", sum)
+	dSplit, _ := configDigest(&split, moved.Inputs, v1, sum)
+	dFile, _ := configDigest(&withFile, moved.Inputs, v1, sum)
+	dMoved, _ := configDigest(&movedFile, moved.Inputs, v1, sum)
 	if dSplit == d0 || dFile == dSplit || dMoved != dFile {
 		t.Errorf("debug_symbols: digests %s (none) %s (split) %s (a debug file) %s (moved): want split and a file to change it, a move not to", d0, dSplit, dFile, dMoved)
 	}
-	if d, _ := configDigest(&unstripped, moved.Inputs, "v1", sum); d == dSplit {
+	if d, _ := configDigest(&unstripped, moved.Inputs, v1, sum); d == dSplit {
 		t.Error("without_build_id: unstripped kept the digest of refuse")
 	}
 	for name, d := range map[string]func() (string, error){
-		"summary": func() (string, error) { return configDigest(&summary, moved.Inputs, "v1", sum) },
-		"relpack": func() (string, error) { return configDigest(&moved, moved.Inputs, "v2", sum) },
+		"summary": func() (string, error) { return configDigest(&summary, moved.Inputs, v1, sum) },
+		"relpack": func() (string, error) {
+			v2 := v1
+			v2.Version = "v2"
+			return configDigest(&moved, moved.Inputs, v2, sum)
+		},
+		"relpack commit": func() (string, error) {
+			c := v1
+			c.Commit += "-dirty"
+			return configDigest(&moved, moved.Inputs, c, sum)
+		},
+		"relpack Go": func() (string, error) {
+			g := v1
+			g.Go = "go1.26.1"
+			return configDigest(&moved, moved.Inputs, g, sum)
+		},
 		"contents": func() (string, error) {
-			return configDigest(&moved, moved.Inputs, "v1", func(string) string { return "other" })
+			return configDigest(&moved, moved.Inputs, v1, func(string) string { return "other" })
 		},
 		"triples": func() (string, error) {
-			return configDigest(&moved, map[string]string{"x86_64-unknown-linux-gnu": "x"}, "v1", sum)
+			return configDigest(&moved, map[string]string{"x86_64-unknown-linux-gnu": "x"}, v1, sum)
 		},
 	} {
 		if got, err := d(); err != nil || got == d0 {

@@ -239,6 +239,11 @@ func (v *verifier) matchRelease(name string, r provenance.Release) {
 	if !slices.Equal(r.Selectors, m.Selectors) {
 		diffs = append(diffs, fmt.Sprintf("selectors %q (manifest.json: %q)", r.Selectors, m.Selectors))
 	}
+	// The relpack that made the release, as pkg/release writes it in both:
+	// builder.version {relpack: "relpack VERSION", commit, go}.
+	if t := m.Tool; t != nil && (r.Tool != t.Name+" "+t.Version || r.ToolCommit != t.Commit || r.ToolGo != t.Go) {
+		diffs = append(diffs, fmt.Sprintf("tool %q, commit %q, go %q (manifest.json: %s)", r.Tool, r.ToolCommit, r.ToolGo, t))
+	}
 	if len(diffs) > 0 {
 		v.fail(name, "records %s: the statement is not this release's", strings.Join(diffs, ", "))
 	}

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"relpack/pkg/manifest"
+	"relpack/pkg/provenance"
 )
 
 func TestParseSums(t *testing.T) {
@@ -110,5 +113,43 @@ func TestReportErr(t *testing.T) {
 		if got := Count(n); got != want {
 			t.Errorf("Count(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// The statement must name the relpack manifest.json names (tool): a
+// statement carried over from another relpack's build is not this
+// release's.
+func TestMatchReleaseTool(t *testing.T) {
+	tool := &manifest.Tool{Name: "relpack", Version: "v1.2.3", Commit: "0123456", Go: "go1.26.0"}
+	good := provenance.Release{Product: testProduct, Version: "1.0", Tool: "relpack v1.2.3", ToolCommit: "0123456", ToolGo: "go1.26.0"}
+	for _, c := range []struct {
+		name string
+		edit func(r *provenance.Release)
+		want string // "" when it matches
+	}{
+		{"the same relpack", func(*provenance.Release) {}, ""},
+		{"another version", func(r *provenance.Release) { r.Tool = "relpack v1.2.4" }, `tool "relpack v1.2.4", commit "0123456", go "go1.26.0" (manifest.json: relpack v1.2.3 (commit 0123456, go1.26.0))`},
+		{"another commit", func(r *provenance.Release) { r.ToolCommit = "0123456-dirty" }, `commit "0123456-dirty"`},
+		{"another Go", func(r *provenance.Release) { r.ToolGo = "go1.26.1" }, `go "go1.26.1"`},
+		{"none recorded", func(r *provenance.Release) { r.ToolCommit, r.ToolGo = "", "" }, `commit "", go ""`},
+	} {
+		v := newTestVerifier("rel", false)
+		v.m.Tool = tool
+		r := good
+		c.edit(&r)
+		v.matchRelease("provenance.intoto.json", r)
+		switch {
+		case c.want == "" && len(v.r.Problems) > 0:
+			t.Errorf("%s: %v", c.name, v.r.Problems)
+		case c.want != "" && (len(v.r.Problems) != 1 || !strings.Contains(v.r.Problems[0].Message, c.want) || !strings.Contains(v.r.Problems[0].Message, "the statement is not this release's")):
+			t.Errorf("%s: problems %v, want one saying %q", c.name, v.r.Problems, c.want)
+		}
+	}
+	// A release that records no tool (before relpack recorded one) holds
+	// the statement to nothing more than before.
+	v := newTestVerifier("rel", false)
+	v.matchRelease("provenance.intoto.json", provenance.Release{Product: testProduct, Version: "1.0", Tool: "relpack dev"})
+	if len(v.r.Problems) > 0 {
+		t.Errorf("no tool record: %v", v.r.Problems)
 	}
 }

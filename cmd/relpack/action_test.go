@@ -223,6 +223,7 @@ func TestActionMetadata(t *testing.T) {
 type actionRun struct {
 	inputs    map[string]string // given with:, before defaults
 	actionRef string            // github.action_ref ("" as for a local `uses: ./`)
+	actionDir string            // GITHUB_ACTION_PATH, github.action_path; "" for the module root
 	workspace string            // GITHUB_WORKSPACE, the steps' folder
 	path      string            // PATH the job starts with
 	stopAfter string            // run no run: step after the step of this id (a partial run)
@@ -249,6 +250,9 @@ type actionResult struct {
 func runAction(t *testing.T, a *actionMeta, r actionRun) *actionResult {
 	t.Helper()
 	root := actionRoot(t)
+	if r.actionDir != "" {
+		root = r.actionDir
+	}
 	bash := testdeps.Tool(t, "bash")
 	res := &actionResult{temp: t.TempDir(), steps: map[string]map[string]string{}}
 	inputs := map[string]string{}
@@ -551,6 +555,43 @@ func TestActionBuildsAndRuns(t *testing.T) {
 	}
 	if err := json.Unmarshal(b, &m); err != nil || m.Version != "0.1.0" {
 		t.Errorf("%s: version %q, %v; want 0.1.0", manifest, m.Version, err)
+	}
+}
+
+// TestActionRefFromCheckout: when github.action_ref is empty (as it can
+// be inside a composite action), the version is the ref of the runner's
+// checkout folder, _actions/OWNER/REPO/REF; a hostile folder name is
+// refused like a hostile ref.
+func TestActionRefFromCheckout(t *testing.T) {
+	a := loadAction(t)
+	goBin := filepath.Dir(testdeps.Tool(t, "go"))
+	for _, c := range []struct{ name, ref, want, failed string }{
+		{"tag", "v9.8.7", "v9.8.7", ""},
+		{"branch with a slash", "release/v9", "release/v9", ""},
+		{"hostile", "v1 -X main.version=evil", "", "build"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			actions := filepath.Join(t.TempDir(), "_work", "_actions", "OWNER", "relpack", c.ref)
+			if err := os.MkdirAll(filepath.Dir(actions), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(actionRoot(t), actions); err != nil {
+				t.Fatal(err)
+			}
+			res := runAction(t, a, actionRun{actionDir: actions, workspace: t.TempDir(), path: goBin + ":/usr/bin:/bin"})
+			if res.failed != c.failed || res.wouldUse != nil {
+				t.Fatalf("failed step %q, want %q:\n%s", res.failed, c.failed, res.log)
+			}
+			if c.failed != "" {
+				if !strings.Contains(res.log, "is not a tag, branch or commit SHA") {
+					t.Errorf("the refusal does not say why:\n%s", res.log)
+				}
+				return
+			}
+			if res.outputs["version"] != c.want {
+				t.Errorf("output version = %q, want %q\n%s", res.outputs["version"], c.want, res.log)
+			}
+		})
 	}
 }
 

@@ -990,8 +990,9 @@ func actionStepsWorkflow(t *testing.T) string {
 // TestActionlint runs actionlint (with shellcheck) over docs/ci.md's
 // workflows, the action checked out at .github/actions/relpack of a
 // scratch repository so that actionlint reads its action.yml, and over
-// action.yml's steps. A workflow with an unknown input must be refused:
-// the check is live.
+// action.yml's steps. A workflow with an unknown input or output of the
+// action, or an unquoted variable in a script, must be refused: the check
+// is live.
 func TestActionlint(t *testing.T) {
 	actionlint := testdeps.Tool(t, "actionlint")
 	shellcheck := testdeps.Tool(t, "shellcheck")
@@ -1035,9 +1036,9 @@ func TestActionlint(t *testing.T) {
 		}
 		t.Errorf("actionlint refuses docs/ci.md's workflows or action.yml's steps: %v\n%s", err, out)
 	}
-	bad := "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - id: r\n        uses: ./.github/actions/relpack\n        with: { argz: version }\n      - run: echo \"$M\"\n        env: { M: \"${{ steps.r.outputs.manifests }}\" }\n"
+	bad := "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - id: r\n        uses: ./.github/actions/relpack\n        with: { argz: version }\n      - run: echo $M\n        env: { M: \"${{ steps.r.outputs.manifests }}\" }\n"
 	out, err := lint(map[string]string{"bad.yml": bad})
-	if err == nil || !strings.Contains(out, `input "argz" is not defined`) || !strings.Contains(out, `"manifests" is not defined`) {
-		t.Errorf("actionlint accepts an unknown input and output of the action (%v): the check is dead\n%s", err, out)
+	if err == nil || !strings.Contains(out, `input "argz" is not defined`) || !strings.Contains(out, `"manifests" is not defined`) || !strings.Contains(out, "SC2086") {
+		t.Errorf("actionlint accepts an unknown input and output of the action, or an unquoted variable (%v): the check is dead\n%s", err, out)
 	}
 }

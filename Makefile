@@ -50,6 +50,7 @@ release:
 	@test -n "$(VERSION)" || { echo "make release: give VERSION=X (e.g. make release VERSION=1.2.3)"; exit 2; }
 	@test -n "$(RELEASE_EPOCH)" || { echo "make release: no git commit to take SOURCE_DATE_EPOCH from"; exit 2; }
 	@test -z "$(RELEASE_KEY)" || test -n "$(RELEASE_PUBKEY)" || { echo "make release: RELEASE_KEY needs RELEASE_PUBKEY (its public key) for verify-release"; exit 2; }
+	@test -z "$(RELEASE_KEY)" || test -f "$(RELEASE_KEY)" || { echo "make release: RELEASE_KEY $(RELEASE_KEY) is not a file; give the armoured private key's path"; exit 2; }
 	for arch in amd64 arm64; do \
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
 	    -ldflags "-X main.version=$(VERSION) -X main.commit=$(RELEASE_COMMIT) -B gobuildid" \

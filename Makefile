@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/relpack
 DIST    := dist
 
-.PHONY: all build demo test test-deps vet fixtures fuzz bench clean
+.PHONY: all build demo release test test-deps vet fixtures fuzz bench clean
 
 all: build
 
@@ -29,6 +29,46 @@ demo: build
 	$(BIN) repo $(DIST) --out $(DEMO_REPO) --url $(DEMO_URL) -c testdata/demo/packaging-signed.yaml
 	$(BIN) docs --repo $(DEMO_REPO) -o $(DEMO_REPO)/REPOSITORIES.md
 	@echo "demo: release in $(DIST)/; signed apt and dnf repository tree in $(DEMO_REPO)/ (serve it at $(DEMO_URL); set-up: $(DEMO_REPO)/REPOSITORIES.md)"
+
+# relpack released by itself (docs/releasing.md): static binaries for
+# linux/amd64 and linux/arm64 (CGO off, -trimpath, version stamped, a GNU
+# build-id for the debug split) built reproducibly into RELEASE_BIN, then
+# the host's build of them runs `relpack build` over release/packaging.yaml
+# into RELEASE_OUT and `relpack verify-release` checks it. RELEASE_KEY=FILE
+# signs with that armoured key (passphrase: RELPACK_SIGNING_PASSPHRASE) and
+# verify-release checks it with RELEASE_PUBKEY; unsigned, SHA256SUMS is
+# checked (verify-release refuses an unsigned release).
+VERSION        ?=
+RELEASE_OUT    ?= dist-release
+RELEASE_BIN    ?= bin/release
+RELEASE_KEY    ?=
+RELEASE_PUBKEY ?=
+RELEASE_EPOCH  := $(shell git log -1 --format=%ct 2>/dev/null)
+RELEASE_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+HOST_GOARCH    := $(shell $(GO) env GOARCH)
+release:
+	@test -n "$(VERSION)" || { echo "make release: give VERSION=X (e.g. make release VERSION=1.2.3)"; exit 2; }
+	@test -n "$(RELEASE_EPOCH)" || { echo "make release: no git commit to take SOURCE_DATE_EPOCH from"; exit 2; }
+	@test -z "$(RELEASE_KEY)" || test -n "$(RELEASE_PUBKEY)" || { echo "make release: RELEASE_KEY needs RELEASE_PUBKEY (its public key) for verify-release"; exit 2; }
+	@test -z "$(RELEASE_KEY)" || test -f "$(RELEASE_KEY)" || { echo "make release: RELEASE_KEY $(RELEASE_KEY) is not a file; give the armoured private key's path"; exit 2; }
+	for arch in amd64 arm64; do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
+	    -ldflags "-X main.version=$(VERSION) -X main.commit=$(RELEASE_COMMIT) -B gobuildid" \
+	    -o $(RELEASE_BIN)/$$arch/relpack ./cmd/relpack || exit 1; \
+	done
+	SOURCE_DATE_EPOCH=$(RELEASE_EPOCH) $(if $(RELEASE_KEY),RELPACK_SIGNING_KEY="$$(cat '$(RELEASE_KEY)')") \
+	  $(RELEASE_BIN)/$(HOST_GOARCH)/relpack build --clean $(if $(RELEASE_KEY),--sign) -c release/packaging.yaml \
+	  --version $(VERSION) --out $(RELEASE_OUT) \
+	  --bin x86_64-unknown-linux-musl=$(RELEASE_BIN)/amd64/relpack \
+	  --bin aarch64-unknown-linux-musl=$(RELEASE_BIN)/arm64/relpack
+ifneq ($(RELEASE_KEY),)
+	$(RELEASE_BIN)/$(HOST_GOARCH)/relpack verify-release $(RELEASE_OUT) --key $(RELEASE_PUBKEY)
+else
+	@# verify-release refuses an unsigned release (nothing vouches for it):
+	@# without a key, the sums are all that can be checked.
+	cd $(RELEASE_OUT) && sha256sum --strict -c --quiet SHA256SUMS
+	@echo "make release: $(RELEASE_OUT) is unsigned; give RELEASE_KEY and RELEASE_PUBKEY to sign it and check it with relpack verify-release"
+endif
 
 # Installs (apt-get, as root or through sudo) whatever scripts/test-deps.txt
 # lists and this machine lacks; internal/testdeps holds the tests to the same
@@ -67,4 +107,4 @@ bench: build
 	./bench/verify-vs-objdump.sh
 
 clean:
-	rm -rf bin $(DIST)
+	rm -rf bin $(DIST) dist-release

@@ -1,0 +1,226 @@
+package release
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"relpack/internal/testdeps"
+	"relpack/pkg/config"
+	"relpack/pkg/manifest"
+)
+
+// staticConfig writes a packaging.yaml into dir whose only inputs are the
+// given -musl builds (triple -> path), for the targets debian12 and el8,
+// with a README file, a user service and split debug symbols: relpack's
+// own release (issue 23), with everything a gnu package carries.
+func staticConfig(t *testing.T, dir string, inputs map[string]string) *config.Config {
+	t.Helper()
+	fixtures, _ := filepath.Abs("../../testdata/fixtures")
+	var in strings.Builder
+	for triple, p := range inputs {
+		in.WriteString("  " + triple + ": " + p + "\n")
+	}
+	yaml := `name: hello
+summary: A static hello
+description: A static binary, packaged for Debian and EL.
+maintainer: Test <test@example.invalid>
+vendor: Test
+homepage: https://example.invalid
+copyright: 2026 The test authors
+license: Apache-2.0
+license_file: ` + fixtures + `/demo/LICENSE
+floor:
+  glibc: "2.28"
+inputs:
+` + in.String() + `binary: /usr/bin/hello
+files:
+  - src: ` + fixtures + `/demo/README.md
+    dst: /usr/share/doc/hello/README.md
+systemd:
+  unit: hello.service
+  scope: user
+  args: serve
+tarball:
+  files: [` + fixtures + `/demo/LICENSE]
+targets: [debian12, el8]
+debug_symbols:
+  split: true
+`
+	p := filepath.Join(dir, "packaging.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// demoMusl is the demo's static musl gateways, by triple.
+func demoMusl(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, arch := range []string{"x86_64", "aarch64"} {
+		p, err := filepath.Abs("../../testdata/fixtures/demo/" + arch + "-unknown-linux-musl/openshell-gateway")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[arch+"-unknown-linux-musl"] = p
+	}
+	return out
+}
+
+// TestStaticMuslPackages builds a release whose only inputs are static
+// musl binaries (no interpreter, no DT_NEEDED) for debian12 and el8: a deb
+// and an rpm per arch are built, with their debug packages, and none of
+// them relates to a C library or claims a glibc floor; the manifest is
+// valid and the build warns about no missing package.
+func TestStaticMuslPackages(t *testing.T) {
+	testdeps.Tools(t, "dpkg-deb", "rpm")
+	tmp := t.TempDir()
+	cfg := staticConfig(t, tmp, demoMusl(t))
+	out := filepath.Join(tmp, "dist")
+	var warn bytes.Buffer
+	m, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: out, Epoch: DefaultEpoch, Warn: &warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(warn.String(), "package was built") {
+		t.Errorf("warns about a package it built:\n%s", warn.String())
+	}
+	if _, err := manifest.ReadValid(filepath.Join(out, "manifest.json")); err != nil {
+		t.Errorf("manifest: %v", err)
+	}
+	kinds := map[string]int{}
+	for _, a := range m.Artifacts {
+		kinds[a.Kind]++
+		if a.Kind != "deb" && a.Kind != "rpm" {
+			continue
+		}
+		if a.Floor != "" || a.GlibcMeasured != "" || len(a.Relations) != 0 || a.Libc != "musl" || !strings.HasSuffix(a.Triple, "-musl") {
+			t.Errorf("%s: floor %q, glibc_measured %q, relations %q, libc %q, triple %s; want no floor, no relations, musl", a.File, a.Floor, a.GlibcMeasured, a.Relations, a.Libc, a.Triple)
+		}
+		checkNoLibc(t, filepath.Join(out, a.File), a.Kind)
+	}
+	for kind, n := range map[string]int{"deb": 2, "rpm": 2, "ddeb": 2, "debuginfo-rpm": 2, "tarball": 2, "debug-tarball": 2} {
+		if kinds[kind] != n {
+			t.Errorf("%d %s artifacts, want %d (all: %v)", kinds[kind], kind, n, kinds)
+		}
+	}
+}
+
+// checkNoLibc reads the package at p with the distro's own tool: no
+// Depends at all for a deb (its service's scriptlets need nothing
+// outside Essential); for an rpm only rpmlib() requires (and /bin/sh and
+// systemd for its service), never glibc or libc.so.6; and a description
+// that claims no glibc.
+func checkNoLibc(t *testing.T, p, kind string) {
+	t.Helper()
+	if kind == "deb" {
+		if dep := sh(t, "", "dpkg-deb", "-f", p, "Depends"); strings.TrimSpace(dep) != "" {
+			t.Errorf("%s Depends: %q; want none", filepath.Base(p), dep)
+		}
+		if d := sh(t, "", "dpkg-deb", "-f", p, "Description"); strings.Contains(d, "glibc") || !strings.Contains(d, "needs no C library") {
+			t.Errorf("%s Description: %q", filepath.Base(p), d)
+		}
+		return
+	}
+	for _, r := range lines(sh(t, "", "rpm", "-qp", "--requires", p)) {
+		if !strings.HasPrefix(r, "rpmlib(") && r != "/bin/sh" && r != "systemd" {
+			t.Errorf("%s requires %q; want only rpmlib() (and /bin/sh and systemd for its service)", filepath.Base(p), r)
+		}
+	}
+	if d := sh(t, "", "rpm", "-qp", "--qf", "%{DESCRIPTION}", p); strings.Contains(d, "glibc") {
+		t.Errorf("%s description claims glibc: %q", filepath.Base(p), d)
+	}
+}
+
+// TestStaticMuslPartial: a partial build of the packages alone (--only
+// deb, --only el8) reads the musl input, builds the packages and plans
+// them; the tarball partial, which reads the same input, plans them too.
+func TestStaticMuslPartial(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := staticConfig(t, tmp, demoMusl(t))
+	var planned [][]string
+	for _, only := range []string{"deb", "el8", "tarball"} {
+		m, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: filepath.Join(tmp, only), Epoch: DefaultEpoch, Only: []string{only}})
+		if err != nil {
+			t.Fatalf("--only %s: %v", only, err)
+		}
+		var names []string
+		for _, p := range m.Planned {
+			names = append(names, p.File)
+		}
+		planned = append(planned, names)
+		n := 0
+		for _, a := range m.Artifacts {
+			if manifest.IsDebug(a.Kind) {
+				continue
+			}
+			if a.Kind == only || a.Distro == only {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("--only %s built %d such artifacts, want 2: %v", only, n, m.Artifacts)
+		}
+	}
+	for i := 1; i < len(planned); i++ {
+		if !slices.Equal(planned[i], planned[0]) {
+			t.Errorf("partial builds plan different releases:\n%v\n%v", planned[0], planned[i])
+		}
+	}
+	if len(planned[0]) != 12 { // 2 tarballs, 2 debs, 2 rpms, and a debug artifact each
+		t.Errorf("planned %d artifacts, want 12: %v", len(planned[0]), planned[0])
+	}
+}
+
+// TestDynamicMuslNotPackaged: a dynamically linked musl input (musl's
+// loader as its interpreter) is never packaged for a glibc distro: the
+// build succeeds with its tarball, and warns once per target naming why.
+func TestDynamicMuslNotPackaged(t *testing.T) {
+	cc := testdeps.Tool(t, "musl-gcc")
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "hello.c")
+	bin := filepath.Join(tmp, "hello")
+	if err := os.WriteFile(src, []byte("int main(void) { return 0; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(cc, "-g", "-Wl,--build-id", "-o", bin, src).CombinedOutput(); err != nil {
+		t.Fatalf("musl-gcc: %v\n%s", err, b)
+	}
+	cfg := staticConfig(t, tmp, map[string]string{"x86_64-unknown-linux-musl": bin})
+	var warn bytes.Buffer
+	m, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: filepath.Join(tmp, "dist"), Epoch: DefaultEpoch, Warn: &warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range m.Artifacts {
+		if a.Kind != "tarball" && a.Kind != "debug-tarball" {
+			t.Errorf("built %s (%s) from a dynamically linked musl input", a.File, a.Kind)
+		}
+	}
+	for _, id := range []string{"debian12", "el8"} {
+		want := "no x86_64 package was built for " + id + ": the release has no x86_64-unknown-linux-gnu input, and its x86_64-unknown-linux-musl input (" + bin + ") is dynamically linked (interpreter \"/lib/ld-musl-x86_64.so.1\""
+		if !strings.Contains(warn.String(), want) || !strings.Contains(warn.String(), "only a fully static musl build is packaged") {
+			t.Errorf("no warning says %q:\n%s", want, warn.String())
+		}
+	}
+	// --only deb selects the deb of that input alone: it is refused,
+	// saying why, and nothing is written.
+	warn.Reset()
+	deb := filepath.Join(tmp, "deb")
+	_, err = Run(Options{Config: cfg, Version: "1.0.0", OutDir: deb, Epoch: DefaultEpoch, Warn: &warn, Only: []string{"deb"}})
+	if err == nil || !strings.Contains(err.Error(), "--only deb selects no artifact this release builds") || !strings.Contains(warn.String(), "no x86_64 package was built for debian12") {
+		t.Errorf("--only deb: %v; warned:\n%s", err, warn.String())
+	}
+	if es, _ := os.ReadDir(deb); len(es) != 0 {
+		t.Errorf("--only deb left %v in %s", es, deb)
+	}
+}

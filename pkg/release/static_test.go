@@ -11,6 +11,7 @@ import (
 
 	"relpack/internal/testdeps"
 	"relpack/pkg/config"
+	"relpack/pkg/docs"
 	"relpack/pkg/manifest"
 )
 
@@ -108,6 +109,7 @@ func TestStaticMuslPackages(t *testing.T) {
 		}
 		checkNoLibc(t, filepath.Join(out, a.File), a.Kind)
 	}
+	checkStaticDocs(t, m)
 	for kind, n := range map[string]int{"deb": 2, "rpm": 2, "ddeb": 2, "debuginfo-rpm": 2, "tarball": 2, "debug-tarball": 2} {
 		if kinds[kind] != n {
 			t.Errorf("%d %s artifacts, want %d (all: %v)", kinds[kind], kind, n, kinds)
@@ -222,5 +224,34 @@ func TestDynamicMuslNotPackaged(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(deb); len(es) != 0 {
 		t.Errorf("--only deb left %v in %s", es, deb)
+	}
+}
+
+// checkStaticDocs renders the install docs and install.sh of a release
+// built from static musl inputs alone: they claim no glibc requirement,
+// say the packages need no C library, and still show each package.
+func checkStaticDocs(t *testing.T, m *manifest.Manifest) {
+	t.Helper()
+	md, err := docs.Markdown(m, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(md)
+	for _, bad := range []string{"or newer**", "It needs `libc6", "It needs `glibc", "Requires: `glibc", "Depends: `libc6"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("INSTALL.md of a static release says %q:\n%s", bad, text)
+		}
+	}
+	for _, want := range []string{
+		"Every build of this release is a static binary",
+		"The packages for x86_64, aarch64 hold a static binary: they need no C library.",
+		"sudo apt install ./hello_1.0.0-1~deb12_amd64.deb", "sudo dnf install ./hello-1.0.0-1.el8.aarch64.rpm",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("INSTALL.md does not say %q:\n%s", want, text)
+		}
+	}
+	if _, err := docs.Installer(m, "https://example.invalid/r"); err != nil {
+		t.Errorf("install.sh: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"relpack/internal/clitest"
+	"relpack/internal/rpmroot"
 	"relpack/internal/testdeps"
 )
 
@@ -20,6 +21,9 @@ import (
 // byte for byte, verify-release (run by make, and here again) accepts
 // them, and each tarball's relpack runs `relpack version` and prints the
 // version it was stamped with: natively on x86_64, under qemu on aarch64.
+// The packages of the static binaries (debian12, el8) have no libc
+// relation; the deb installs in a bookworm root and the rpm in an
+// EL8-like one, and the installed relpack runs there.
 // make writes nothing into the repository.
 func TestMakeRelease(t *testing.T) {
 	if testing.Short() {
@@ -107,6 +111,8 @@ func TestMakeRelease(t *testing.T) {
 		}
 	}
 
+	checkReleasePackages(t, outs[0], version)
+
 	// verify-release through the CLI, as a user with the publisher's key.
 	stdout, stderr, code := clitest.Run(t, "verify-release", outs[1], "--key", filepath.Join(root, "testdata/demo/demo-signing-key.pub.asc"))
 	if code != 0 {
@@ -163,4 +169,75 @@ func dirFiles(t *testing.T, dir string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// checkReleasePackages finds the release's packages in dir (a deb and an
+// rpm per arch, with their debug packages), checks that none relates to a
+// C library, and installs the x86_64 ones: the deb with dpkg in a copy of
+// the cached bookworm root, the rpm with rpm into an EL8-like root;
+// `relpack version` then runs inside each (chroot).
+func checkReleasePackages(t *testing.T, dir, version string) {
+	t.Helper()
+	testdeps.Tools(t, "dpkg-deb", "rpm", "chroot", "cp")
+	for glob, n := range map[string]int{"relpack_*~deb12_*.deb": 2, "relpack-dbgsym_*~deb12_*.ddeb": 2, "relpack-[0-9]*.el8.*.rpm": 2, "relpack-debuginfo-*.el8.*.rpm": 2} {
+		if m, _ := filepath.Glob(filepath.Join(dir, glob)); len(m) != n {
+			t.Errorf("%d files match %s, want %d", len(m), glob, n)
+		}
+	}
+	deb := globOne(t, dir, "relpack_*~deb12_amd64.deb")
+	rpm := globOne(t, dir, "relpack-[0-9]*.el8.x86_64.rpm")
+	if b, err := exec.Command("dpkg-deb", "-f", deb, "Depends").CombinedOutput(); err != nil || strings.TrimSpace(string(b)) != "" {
+		t.Errorf("%s Depends: %q (%v); a static binary needs none", filepath.Base(deb), b, err)
+	}
+	b, err := exec.Command("rpm", "-qp", "--requires", rpm).Output() // stderr: rpm's NOKEY warning
+	if err != nil {
+		t.Fatalf("rpm -qp --requires %s: %v", rpm, err)
+	}
+	for _, r := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if !strings.HasPrefix(r, "rpmlib(") {
+			t.Errorf("%s requires %q; a static binary needs only rpmlib()", filepath.Base(rpm), r)
+		}
+	}
+	want := "relpack " + version
+	// The deb in bookworm.
+	o, err := exec.Command(testdeps.Script(t, "scripts/debian-root.sh"), "amd64", "bookworm").Output()
+	if err != nil {
+		t.Fatalf("scripts/debian-root.sh amd64 bookworm (needs root, debootstrap and the Debian mirror): %v", err)
+	}
+	m := filepath.Join(t.TempDir(), "m")
+	releaseRun(t, "cp", "-a", strings.TrimSpace(string(o)), m)
+	releaseRun(t, "cp", deb, filepath.Join(m, "tmp/relpack.deb"))
+	releaseRun(t, "chroot", m, "dpkg", "-i", "/tmp/relpack.deb")
+	if got := strings.TrimSpace(releaseRun(t, "chroot", m, "relpack", "version")); got != want {
+		t.Errorf("bookworm: relpack version printed %q, want %q", got, want)
+	}
+	// The rpm in the EL8-like root: its database knows glibc 2.28, bash and
+	// systemd; the rpm needs none of them.
+	root := rpmroot.ShellRoot(t, false, false)
+	rpmroot.SeedEL8(t, root)
+	releaseRun(t, "rpm", "--root", root, "-i", rpm)
+	if got := strings.TrimSpace(releaseRun(t, "chroot", root, "/usr/bin/relpack", "version")); got != want {
+		t.Errorf("EL8 root: relpack version printed %q, want %q", got, want)
+	}
+	releaseRun(t, "rpm", "--root", root, "-V", "relpack")
+}
+
+// globOne is the one file of dir matching glob.
+func globOne(t *testing.T, dir, glob string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, glob))
+	if len(m) != 1 {
+		t.Fatalf("%d files match %s in %s, want 1", len(m), glob, dir)
+	}
+	return m[0]
+}
+
+// releaseRun runs a command and returns its output; it fails the test on error.
+func releaseRun(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	b, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
+	}
+	return string(b)
 }

@@ -255,3 +255,54 @@ func checkStaticDocs(t *testing.T, m *manifest.Manifest) {
 		t.Errorf("install.sh: %v", err)
 	}
 }
+
+// TestStaticMuslMixed: the demo without its aarch64 gnu input packages the
+// static aarch64 musl gateway for the targets that have no aarch64 build
+// of their own (Debian, Ubuntu), with no libc relation, while x86_64 and
+// the EL targets keep their glibc packages; INSTALL.md excepts the static
+// packages from the glibc floor and names them per distro.
+func TestStaticMuslMixed(t *testing.T) {
+	cfg := loadDemo(t)
+	delete(cfg.Inputs, "aarch64-unknown-linux-gnu")
+	var warn bytes.Buffer
+	m, err := Run(Options{Config: cfg, Version: "1.0.0", OutDir: filepath.Join(t.TempDir(), "dist"), Epoch: DefaultEpoch, Warn: &warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(warn.String(), "package was built") {
+		t.Errorf("warns about a package it built:\n%s", warn.String())
+	}
+	static := 0
+	for _, a := range m.Artifacts {
+		if (a.Kind != "deb" && a.Kind != "rpm") || a.Arch != "aarch64" {
+			continue
+		}
+		isEL := strings.HasPrefix(a.Distro, "el")
+		if got := a.Libc == "musl"; got == isEL {
+			t.Errorf("%s: libc %s", a.File, a.Libc)
+		}
+		if a.Libc == "musl" {
+			static++
+			if len(a.Relations) != 0 || a.Floor != "" {
+				t.Errorf("%s: relations %q, floor %q", a.File, a.Relations, a.Floor)
+			}
+		} else if a.Floor != "2.28" || !slices.ContainsFunc(a.Relations, func(r string) bool { return strings.HasPrefix(r, "glibc >= ") }) {
+			t.Errorf("%s: floor %q, relations %q; want the glibc floor", a.File, a.Floor, a.Relations)
+		}
+	}
+	if static != 5 {
+		t.Errorf("%d static aarch64 packages, want 5 (debian11-13, ubuntu2204, ubuntu2404)", static)
+	}
+	md, err := docs.Markdown(m, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"The glibc builds (every deb and rpm package but the static ones named below, and the gnu tarballs) need\n**glibc 2.28 or newer**",
+		"It needs `libc6 (>= 2.28)`, which the distro's glibc 2.36 satisfies. The packages for aarch64 hold a static binary: they need no C library.",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("INSTALL.md does not say %q:\n%s", want, md)
+		}
+	}
+}

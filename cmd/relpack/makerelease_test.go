@@ -86,31 +86,7 @@ func TestMakeRelease(t *testing.T) {
 		}
 	}
 
-	// The manifest says what was released: relpack, this version, static
-	// inputs with a build-id.
-	var m struct {
-		Product, Version string
-		Inputs           []struct {
-			Triple, Linkage string
-			BuildID         string `json:"build_id"`
-		}
-	}
-	mj, err := os.ReadFile(filepath.Join(outs[0], "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(mj, &m); err != nil {
-		t.Fatal(err)
-	}
-	if m.Product != "relpack" || m.Version != version || len(m.Inputs) != 2 {
-		t.Fatalf("manifest: product %q version %q, %d inputs; want relpack %s, 2 inputs", m.Product, m.Version, len(m.Inputs), version)
-	}
-	for _, in := range m.Inputs {
-		if in.Linkage != "static" || in.BuildID == "" {
-			t.Errorf("manifest input %s: linkage %q, build-id %q; want a static binary with a build-id (-B gobuildid)", in.Triple, in.Linkage, in.BuildID)
-		}
-	}
-
+	checkReleaseManifest(t, outs[0], version)
 	checkReleasePackages(t, outs[0], version)
 
 	// verify-release through the CLI, as a user with the publisher's key.
@@ -119,31 +95,7 @@ func TestMakeRelease(t *testing.T) {
 		t.Fatalf("verify-release: exit %d\n%s%s", code, stdout, stderr)
 	}
 
-	// The tarballs' binaries run and print the stamped version.
-	for _, c := range []struct {
-		triple string
-		run    []string
-	}{
-		{"x86_64-unknown-linux-musl", nil},
-		{"aarch64-unknown-linux-musl", []string{qemu}},
-	} {
-		dir := filepath.Join(tmp, c.triple)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if b, err := exec.Command("tar", "-xzf", filepath.Join(outs[0], "relpack-"+c.triple+".tar.gz"), "-C", dir).CombinedOutput(); err != nil {
-			t.Fatalf("tar: %v\n%s", err, b)
-		}
-		bin := filepath.Join(dir, "relpack")
-		if _, err := os.Stat(filepath.Join(dir, "LICENSE-STATUS")); err != nil {
-			t.Errorf("%s: the tarball lacks the license file: %v", c.triple, err)
-		}
-		argv := append(append([]string{}, c.run...), bin, "version")
-		b, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-		if err != nil || strings.TrimSpace(string(b)) != "relpack "+version {
-			t.Errorf("%s: %v printed %q (%v); want %q", c.triple, argv, b, err, "relpack "+version)
-		}
-	}
+	runTarballs(t, tmp, outs[0], version, qemu)
 }
 
 // gitStatus is the repository's `git status --porcelain --ignored`.
@@ -240,4 +192,64 @@ func releaseRun(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
 	}
 	return string(b)
+}
+
+// runTarballs unpacks each arch's tarball of the release in out into tmp:
+// it carries the license file, and its relpack prints the stamped version
+// (natively on x86_64, under qemu on aarch64).
+func runTarballs(t *testing.T, tmp, out, version, qemu string) {
+	t.Helper()
+	for _, c := range []struct {
+		triple string
+		run    []string
+	}{
+		{"x86_64-unknown-linux-musl", nil},
+		{"aarch64-unknown-linux-musl", []string{qemu}},
+	} {
+		dir := filepath.Join(tmp, c.triple)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := exec.Command("tar", "-xzf", filepath.Join(out, "relpack-"+c.triple+".tar.gz"), "-C", dir).CombinedOutput(); err != nil {
+			t.Fatalf("tar: %v\n%s", err, b)
+		}
+		bin := filepath.Join(dir, "relpack")
+		if _, err := os.Stat(filepath.Join(dir, "LICENSE-STATUS")); err != nil {
+			t.Errorf("%s: the tarball lacks the license file: %v", c.triple, err)
+		}
+		argv := append(append([]string{}, c.run...), bin, "version")
+		b, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(b)) != "relpack "+version {
+			t.Errorf("%s: %v printed %q (%v); want %q", c.triple, argv, b, err, "relpack "+version)
+		}
+	}
+}
+
+// checkReleaseManifest reads the manifest of the release in out: it says
+// what was released (relpack, this version, static inputs with a
+// build-id).
+func checkReleaseManifest(t *testing.T, out, version string) {
+	t.Helper()
+	var m struct {
+		Product, Version string
+		Inputs           []struct {
+			Triple, Linkage string
+			BuildID         string `json:"build_id"`
+		}
+	}
+	mj, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(mj, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Product != "relpack" || m.Version != version || len(m.Inputs) != 2 {
+		t.Fatalf("manifest: product %q version %q, %d inputs; want relpack %s, 2 inputs", m.Product, m.Version, len(m.Inputs), version)
+	}
+	for _, in := range m.Inputs {
+		if in.Linkage != "static" || in.BuildID == "" {
+			t.Errorf("manifest input %s: linkage %q, build-id %q; want a static binary with a build-id (-B gobuildid)", in.Triple, in.Linkage, in.BuildID)
+		}
+	}
 }

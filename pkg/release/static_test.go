@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"relpack/internal/clitest"
 	"relpack/internal/testdeps"
 	"relpack/pkg/config"
 	"relpack/pkg/docs"
@@ -304,5 +305,56 @@ func TestStaticMuslMixed(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("INSTALL.md does not say %q:\n%s", want, md)
 		}
+	}
+}
+
+// TestStaticMuslSplitMerge: the static release built as two partials
+// (--only x86_64, --only aarch64) and joined by relpack merge is the full
+// build byte for byte, packages of the static inputs included.
+func TestStaticMuslSplitMerge(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := staticConfig(t, tmp, demoMusl(t))
+	build := func(name string, args ...string) string {
+		out := filepath.Join(tmp, name)
+		args = append([]string{"build", "-q", "-c", cfg.File, "--version", "1.0.0", "--out", out}, args...)
+		if o, e, code := clitest.Run(t, args...); code != 0 {
+			t.Fatalf("relpack %s: exit %d\n%s%s", strings.Join(args, " "), code, o, e)
+		}
+		return out
+	}
+	full := build("full")
+	px, pa := build("x86_64", "--only", "x86_64"), build("aarch64", "--only", "aarch64")
+	merged := filepath.Join(tmp, "merged")
+	if o, e, code := clitest.Run(t, "merge", px, pa, "--out", merged); code != 0 {
+		t.Fatalf("relpack merge: exit %d\n%s%s", code, o, e)
+	}
+	names := func(d string) []string {
+		es, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	want := names(full)
+	if got := names(merged); !slices.Equal(got, want) {
+		t.Fatalf("the merged release holds %v, the full build %v", got, want)
+	}
+	debs := 0
+	for _, n := range want {
+		a, _ := os.ReadFile(filepath.Join(full, n))
+		b, _ := os.ReadFile(filepath.Join(merged, n))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the full build and the merged one", n)
+		}
+		if strings.HasSuffix(n, ".deb") {
+			debs++
+		}
+	}
+	if debs != 2 {
+		t.Errorf("%d debs in the release, want 2: %v", debs, want)
 	}
 }

@@ -7,6 +7,12 @@ type InstallDoc struct {
 	Product, Summary, Version, Homepage, License string
 	// Floor is the promised glibc floor ("2.28"); Policy names the policy.
 	Floor, Policy string
+	// AllStatic is set when every build of the release is a static
+	// binary (musl or no libc): the docs claim no glibc floor then.
+	AllStatic bool
+	// StaticPackages is set when some deb or rpm package holds a static
+	// binary, so "every package needs glibc" is not said.
+	StaticPackages bool
 	// Families are the other symbol-version floors of the policy
 	// (GLIBCXX, CXXABI, GCC, ...), sorted by family; GLIBC is left out.
 	Families []DocFamily
@@ -94,6 +100,10 @@ type DocDistro struct {
 	// LibcRelation is the relation on the C library ("libc6 (>= 2.28)",
 	// "glibc >= 2.28"); "" when none is declared.
 	LibcRelation string
+	// StaticArches lists the architectures ("x86_64, aarch64") whose
+	// package holds a static binary (a static musl input): it needs no C
+	// library; "" when none does.
+	StaticArches string
 	// AddOns are the repositories a host must enable before the packages
 	// install (EPEL, universe), sorted by name.
 	AddOns []DocAddOn
@@ -127,6 +137,8 @@ type DocPackage struct {
 	// Relations are the package's Depends or Requires, in manifest order.
 	Relations []string
 	Version   string
+	// Static is set when it holds a static binary: no C library needed.
+	Static bool
 }
 
 // DocTarball is one tarball and when to choose it.

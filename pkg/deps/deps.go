@@ -128,10 +128,20 @@ func keys(m map[string]string) []string {
 }
 
 // Resolve derives the relations for the binary described by f, packaged for
-// d with the glibc floor floor (e.g. "2.28").
+// d with the glibc floor floor (e.g. "2.28"). An empty floor is a package
+// of a fully static binary (no PT_INTERP, no DT_NEEDED): it loads no libc,
+// so it gets no libc relation at all (no libc6, no glibc, no libc.so.6()
+// require); only a static binary may be resolved so.
 func Resolve(f *abi.Facts, d distro.Distro, floor string) (Relations, error) {
 	r := Relations{Distro: d.ID, Format: d.Format, Floor: floor, Packages: map[string]string{}}
 	r.Z3, r.Z3Soname = Z3(f)
+	if floor == "" {
+		if f.Linkage != abi.LinkageStatic || f.Interpreter != "" || len(f.Needed) > 0 {
+			return Relations{}, fmt.Errorf("%s: no glibc floor given, but the binary is dynamically linked (interpreter %q, %d DT_NEEDED): only a static binary is packaged without a libc relation", f.Path, f.Interpreter, len(f.Needed))
+		}
+		r.Depends = []string{}
+		return r, nil
+	}
 
 	for _, so := range f.Needed {
 		if glibcSonames[so] || IsPrivate(d, so) {

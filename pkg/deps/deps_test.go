@@ -221,3 +221,23 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestResolveStatic: a fully static binary resolved without a floor (a
+// package of a static musl input) gets no relation at all, on either
+// format; a dynamically linked one is refused without a floor.
+func TestResolveStatic(t *testing.T) {
+	f := inspect(t, "x86_64/hello-musl-static")
+	for _, id := range []string{"debian12", "el8"} {
+		r, err := ResolveTarget(f, mustDistro(t, id), Options{Arch: "x86_64"})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if len(r.Depends) != 0 || len(r.Auto) != 0 || r.Floor != "" {
+			t.Errorf("%s: depends %q, auto %q, floor %q; want none", id, r.Depends, r.Auto, r.Floor)
+		}
+	}
+	_, err := Resolve(inspect(t, "x86_64/hello-2.28"), mustDistro(t, "debian12"), "")
+	if err == nil || !strings.Contains(err.Error(), "no glibc floor given, but the binary is dynamically linked") {
+		t.Errorf("dynamic binary without a floor: %v", err)
+	}
+}

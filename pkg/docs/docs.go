@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"relpack/internal/regular"
+	"relpack/pkg/abi"
 	"relpack/pkg/manifest"
 	"relpack/templates"
 )
@@ -164,6 +165,11 @@ func z3Packages(a manifest.Artifact) []string {
 	return []string{a.Z3Package}
 }
 
+// staticLibc reports whether an artifact of libc needs no C library of
+// the host: a static musl build (a package of one claims no glibc), or one
+// with no libc at all.
+func staticLibc(libc abi.Libc) bool { return libc == abi.LibcMusl || libc == abi.LibcNone }
+
 // libcRelation is the relation on the C library package, if any.
 func libcRelation(rels []string) string {
 	for _, r := range rels {
@@ -300,10 +306,16 @@ func docHeader(m *manifest.Manifest) templates.InstallDoc {
 		d.Families = append(d.Families, templates.DocFamily{Family: fam, Version: v})
 	}
 	sort.Slice(d.Families, func(i, j int) bool { return d.Families[i].Family < d.Families[j].Family })
+	d.AllStatic = len(m.Artifacts) > 0
 	for _, a := range m.Artifacts {
 		d.HasDeb = d.HasDeb || a.Kind == "deb"
 		d.HasRPM = d.HasRPM || a.Kind == "rpm"
+		static := staticLibc(a.Libc)
+		d.StaticPackages = d.StaticPackages || (static && (a.Kind == "deb" || a.Kind == "rpm"))
+		d.AllStatic = d.AllStatic && (static || manifest.IsDebug(a.Kind))
 	}
+	// A release of static tarballs alone keeps the text it always had.
+	d.AllStatic = d.AllStatic && d.StaticPackages
 	if sv := m.Service; sv != nil && (d.HasDeb || d.HasRPM) {
 		d.Service = &templates.DocService{Unit: sv.Unit, User: sv.Scope == "user", Enable: sv.Enable, RestartOnUpgrade: sv.RestartOnUpgrade}
 	}
@@ -372,7 +384,7 @@ func addPackage(ds *templates.DocDistro, a manifest.Artifact, z3 []string) {
 	rels := append([]string(nil), a.Relations...)
 	ds.Packages = append(ds.Packages, templates.DocPackage{
 		Arch: a.Arch, File: a.File, Install: installCommand(a.Kind, a.File),
-		Relations: rels, Version: a.PackageVersion,
+		Relations: rels, Version: a.PackageVersion, Static: staticLibc(a.Libc),
 	})
 	for _, p := range z3 {
 		ds.Z3Packages = addUnique(ds.Z3Packages, p)
@@ -403,6 +415,13 @@ func tidyDistros(d *templates.InstallDoc) {
 			return pa.File < pb.File
 		})
 		sort.Strings(ds.Z3Packages)
+		var static []string
+		for _, p := range ds.Packages {
+			if p.Static {
+				static = append(static, p.Arch)
+			}
+		}
+		ds.StaticArches = strings.Join(static, ", ")
 	}
 	kept := d.Distros[:0]
 	for _, ds := range d.Distros {

@@ -499,14 +499,16 @@ func (j *job) snapshotInputs() error {
 }
 
 // checkPackageInputs checks the binary of every selected package: each
-// target's own build for an arch, else the release's.
+// target's own glibc build for an arch, else the release's, else the
+// release's musl build of that arch when it is fully static (packageSource).
+// A dynamically linked musl build is never packaged: it needs musl's
+// loader, which a glibc distro lacks (notBuilt warns about it).
 func (j *job) checkPackageInputs() error {
 	for _, t := range j.cfg.Targets {
 		for _, arch := range t.Arches {
-			triple := arch + "-unknown-linux-gnu"
-			path := targetPath(t, j.paths, triple)
+			triple, path, musl := packageSource(t, j.paths, arch)
 			if path == "" {
-				continue // no glibc build for this arch in this release
+				continue // no glibc or musl build for this arch in this release
 			}
 			if main, debug := j.sel.wants(unit{t.Format, triple, arch, t.ID}); !main && !(debug && j.cfg.Split()) {
 				continue // another partial build's
@@ -514,6 +516,12 @@ func (j *job) checkPackageInputs() error {
 			in, err := j.check(triple, path)
 			if err != nil {
 				return fmt.Errorf("target %s: %w", t.ID, err)
+			}
+			if musl && !isStatic(in) {
+				if j.sel != nil && j.opts.Warn != nil { // a full build's notBuilt says it
+					j.warn([]string{dynamicMusl(j.cfg, t.ID, in)})
+				}
+				continue
 			}
 			j.pkgInputs = append(j.pkgInputs, pkgInput{t, in})
 		}
@@ -649,6 +657,10 @@ func (j *job) planPackages() error {
 	}
 	if j.opts.Warn != nil {
 		j.warn(pv.unused())
+	}
+	if j.sel != nil && len(j.plan) == 0 {
+		return fmt.Errorf("--only %s selects no artifact this release builds: it selects only packages of a dynamically linked musl input, which a glibc distro cannot run (only a fully static musl build is packaged); select its tarball, or give a -gnu input for those packages",
+			strings.Join(j.sel.given, " --only "))
 	}
 	return nil
 }

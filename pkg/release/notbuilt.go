@@ -48,22 +48,7 @@ func notBuilt(cfg *config.Config, paths map[string]string, release []*Input) []s
 		}
 	}
 
-	// Packages: every arch a target lists needs a gnu input (the
-	// release's, or the target's own).
-	missing := map[string][]string{} // arch -> target ids
-	for _, t := range cfg.Targets {
-		for _, arch := range t.Arches {
-			triple := arch + "-unknown-linux-gnu"
-			if targetPath(t, paths, triple) == "" {
-				missing[arch] = append(missing[arch], t.ID)
-			}
-		}
-	}
-	for _, arch := range slices.Sorted(maps.Keys(missing)) {
-		ids := missing[arch]
-		out = append(out, fmt.Sprintf("%s: no %s package was built for %s: the targets list %s, but the release has no %s-unknown-linux-gnu input; add inputs.%s-unknown-linux-gnu (or --bin %s-unknown-linux-gnu=PATH), or leave %s out of the targets' arches",
-			cfg.File, arch, strings.Join(ids, ", "), arch, arch, arch, arch, arch))
-	}
+	out = append(out, missingPackages(cfg, paths, release)...)
 
 	// musl: the static tarball is what hosts below the floor, musl hosts
 	// and the installer's --static fall back to.
@@ -88,5 +73,49 @@ func notBuilt(cfg *config.Config, paths map[string]string, release []*Input) []s
 			}
 		}
 	}
+	return out
+}
+
+// releaseInput is the release input read for triple, or nil.
+func releaseInput(release []*Input, triple string) *Input {
+	for _, in := range release {
+		if in.Triple == triple {
+			return in
+		}
+	}
+	return nil
+}
+
+// dynamicMusl is the warning for target id's package of the dynamically
+// linked musl input in, which is not built: the glibc distro has no musl
+// loader to run it.
+func dynamicMusl(cfg *config.Config, id string, in *Input) string {
+	return fmt.Sprintf("%s: no %s package was built for %s: the release has no %s-unknown-linux-gnu input, and its %s input (%s) is dynamically linked (interpreter %s, %d DT_NEEDED): it needs musl's loader, which a glibc distro does not ship, so only a fully static musl build is packaged; add inputs.%s-unknown-linux-gnu (or --bin %s-unknown-linux-gnu=PATH), link the musl build statically, or leave %s out of the targets' arches",
+		cfg.File, in.Machine, id, in.Machine, in.Triple, in.Path, quoteInterp(in.Facts.Interpreter), len(in.Facts.Needed), in.Machine, in.Machine, in.Machine)
+}
+
+// missingPackages names, per arch, the targets that list it but get no
+// package: no gnu input (the release's or the target's own) and no static
+// musl one; and each package of a dynamically linked musl input.
+func missingPackages(cfg *config.Config, paths map[string]string, release []*Input) []string {
+	var out []string
+	missing := map[string][]string{} // arch -> target ids
+	for _, t := range cfg.Targets {
+		for _, arch := range t.Arches {
+			triple, path, musl := packageSource(t, paths, arch)
+			switch in := releaseInput(release, triple); {
+			case path == "":
+				missing[arch] = append(missing[arch], t.ID)
+			case musl && in != nil && !isStatic(in):
+				out = append(out, dynamicMusl(cfg, t.ID, in))
+			}
+		}
+	}
+	for _, arch := range slices.Sorted(maps.Keys(missing)) {
+		ids := missing[arch]
+		out = append(out, fmt.Sprintf("%s: no %s package was built for %s: the targets list %s, but the release has no %s-unknown-linux-gnu input; add inputs.%s-unknown-linux-gnu (or --bin %s-unknown-linux-gnu=PATH), or leave %s out of the targets' arches",
+			cfg.File, arch, strings.Join(ids, ", "), arch, arch, arch, arch, arch))
+	}
+
 	return out
 }

@@ -117,13 +117,12 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	if in.debug != nil {
 		files = append(files, pack.BuildIDLinks(spec, dp)...)
 	}
-	floorNote := fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
-		policies.Glibc(), strings.Join(policies.Covers(), ", "), glibcMeasured(in))
+	floor, floorNote := packageFloor(in, policies)
 	spec.Description = strings.TrimSpace(cfg.Description + "\n\n" + floorNote)
 	spec.Depends, spec.Files, spec.Scripts = rel.Depends, files, scripts
 	e := manifest.Artifact{
 		Kind: d.Format, Triple: in.Triple, Arch: in.Machine, Libc: in.Libc, Distro: d.ID,
-		Floor: policies.Glibc(), GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
+		Floor: floor, GlibcMeasured: glibcMeasured(in), Relations: rel.Depends,
 		Z3: rel.Z3, Z3So: rel.Z3Soname, Z3Package: rel.Packages[rel.Z3Soname], PackageVersion: fields.Full(d.Format),
 		Repositories: addOnRepositories(d, rel.Packages),
 	}
@@ -142,6 +141,41 @@ func planPackage(cfg *config.Config, in *Input, d distro.Distro, ver version.Ver
 	return artifact{entry: e, write: writePackage(spec, name), bom: bom}, debug, nil
 }
 
+// packageFloor is the glibc floor a package of in claims (its manifest
+// entry's floor) and the sentence its description ends with. A package of
+// a static binary claims none: it loads no C library.
+func packageFloor(in *Input, policies policySet) (floor, note string) {
+	if isStatic(in) {
+		return "", "A static binary: it needs no C library (relpack verified it has no interpreter and no DT_NEEDED)."
+	}
+	return policies.Glibc(), fmt.Sprintf("Requires glibc %s or later (%s); relpack verified the binary needs at most GLIBC_%s.",
+		policies.Glibc(), strings.Join(policies.Covers(), ", "), glibcMeasured(in))
+}
+
+// isStatic reports whether in is a -musl input that is fully static (no
+// PT_INTERP, no DT_NEEDED): the only non-glibc input a distro package is
+// made from, with no libc relation.
+func isStatic(in *Input) bool {
+	f := in.Facts
+	return !in.IsGNU() && f != nil && f.Linkage == abi.LinkageStatic && f.Interpreter == "" && len(f.Needed) == 0
+}
+
+// packageSource is the input a package of target t for arch is made from:
+// the target's own or the release's -gnu input of that arch; without one,
+// the release's -musl input of that arch (musl true), which is packaged
+// only when it proves fully static (isStatic). "" when there is neither.
+func packageSource(t config.Target, paths map[string]string, arch string) (triple, path string, musl bool) {
+	gnu := arch + "-unknown-linux-gnu"
+	if p := targetPath(t, paths, gnu); p != "" {
+		return gnu, p, false
+	}
+	m := arch + "-unknown-linux-musl"
+	if p := paths[m]; p != "" {
+		return m, p, true
+	}
+	return "", "", false
+}
+
 // writePackage writes the package of spec, planned as name.
 func writePackage(spec pack.PackageSpec, name string) func(dir string) (string, error) {
 	return func(dir string) (string, error) {
@@ -158,7 +192,7 @@ func writePackage(spec pack.PackageSpec, name string) func(dir string) (string, 
 // input and the target's line in the configuration.
 func resolveTarget(cfg *config.Config, in *Input, d distro.Distro, policies policySet) (deps.Relations, error) {
 	rel, err := deps.ResolveTarget(in.Facts, d, deps.Options{
-		Floor: policies.Glibc(), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
+		Floor: floorOf(in, policies), Arch: in.Machine, Needs: needs(cfg, d.ID), Unversioned: in.Unversioned,
 		Undefined: in.Undefined,
 	})
 	if err != nil {
@@ -175,6 +209,13 @@ func resolveTarget(cfg *config.Config, in *Input, d distro.Distro, policies poli
 		return rel, err
 	}
 	return rel, nil
+}
+
+// floorOf is the glibc floor the relations of in's packages hold it to:
+// none for a static binary.
+func floorOf(in *Input, policies policySet) string {
+	floor, _ := packageFloor(in, policies)
+	return floor
 }
 
 // packageFiles are the files a package of target d ships besides its

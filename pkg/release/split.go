@@ -73,8 +73,9 @@ func (s *selection) wants(u unit) (main, debug bool) {
 
 // units lists every artifact the release plans, as selectors see it:
 // a tarball per release input (its sidecar tarball goes with it) and a
-// package per target and architecture with a gnu input; with
-// debug_symbols.split, the debug artifact of each.
+// package per target and architecture with a gnu input, or else a musl
+// input (packaged when it proves static: the run that reads it knows);
+// with debug_symbols.split, the debug artifact of each.
 func units(cfg *config.Config, paths map[string]string) []unit {
 	var out []unit
 	add := func(u unit) {
@@ -90,8 +91,8 @@ func units(cfg *config.Config, paths map[string]string) []unit {
 	}
 	for _, t := range cfg.Targets {
 		for _, arch := range t.Arches {
-			triple := arch + "-unknown-linux-gnu"
-			if t.Input(&config.Config{Inputs: paths}, triple) == "" {
+			triple, path, _ := packageSource(t, paths, arch)
+			if path == "" {
 				continue
 			}
 			add(unit{t.Format, triple, arch, t.ID})
@@ -402,10 +403,14 @@ func Publish(dir string, clean bool, warn io.Writer, fill func(stage string) ([]
 	return nil
 }
 
+// staticRead reports whether in was read and proves fully static.
+func staticRead(in *Input) bool { return in != nil && isStatic(in) }
+
 // plannedNames names every artifact of the release, built by this run or
 // not, with the sha256 of the input each is made from where this run read
 // it. A sidecar tarball is planned only for an input that needs a library
-// beyond glibc's, and a debug artifact only for an input whose debug
+// beyond glibc's, a package of a musl input only when it is static, and a
+// debug artifact only for an input whose debug
 // symbols are split: for an input this run did not read, the partial that
 // reads it names them. Names clash and lengths are refused as for built
 // artifacts; every artifact of plan must be among the names.
@@ -429,10 +434,12 @@ func plannedNames(cfg *config.Config, paths map[string]string, checked map[[2]st
 	}
 	for _, t := range cfg.Targets {
 		for _, arch := range t.Arches {
-			triple := arch + "-unknown-linux-gnu"
-			path := targetPath(t, paths, triple)
+			triple, path, musl := packageSource(t, paths, arch)
 			if path == "" {
 				continue
+			}
+			if musl && !staticRead(checked[[2]string{triple, path}]) {
+				continue // dynamic, or read by another partial build, which names it
 			}
 			name, err := packageName(cfg, t.Distro, arch, ver, release)
 			if err != nil {

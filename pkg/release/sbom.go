@@ -89,25 +89,31 @@ func sbomName(artifact, format string) string {
 // sbomHashes hashes each source file of the artifacts once (a binary or
 // a library is in many of them), and reads each input's components once.
 type sbomHashes struct {
-	sums       map[string]string
+	sums       map[string]fileSum
 	components map[string]*components.Components
 }
 
-// sum is the sha256 of f's content.
-func (h *sbomHashes) sum(f bomFile) (string, error) {
+// sum is the sha256 and size of f's content, each file on disk read once.
+func (h *sbomHashes) sum(f bomFile) (fileSum, error) {
 	if f.src == "" {
 		s := sha256.Sum256(f.data)
-		return hex.EncodeToString(s[:]), nil
+		return fileSum{hex.EncodeToString(s[:]), int64(len(f.data))}, nil
 	}
 	if s, ok := h.sums[f.src]; ok {
 		return s, nil
 	}
-	s, _, err := pack.SHA256File(f.src)
+	sum, size, err := pack.SHA256File(f.src)
 	if err != nil {
-		return "", err
+		return fileSum{}, err
 	}
-	h.sums[f.src] = s
-	return s, nil
+	h.sums[f.src] = fileSum{sum, size}
+	return h.sums[f.src], nil
+}
+
+// fileSum is a file's sha256 and size, as one read of it gives them.
+type fileSum struct {
+	sha256 string
+	size   int64
 }
 
 // componentsOf reads what in's binary records of its components, from
@@ -138,7 +144,7 @@ func (j *job) writeSBOMs() error {
 	if len(formats) == 0 {
 		return nil
 	}
-	h := &sbomHashes{sums: map[string]string{}, components: map[string]*components.Components{}}
+	h := &sbomHashes{sums: map[string]fileSum{}, components: map[string]*components.Components{}}
 	for _, a := range j.plan {
 		if err := j.ctx.Err(); err != nil {
 			return err
@@ -188,11 +194,12 @@ func (j *job) sbomDocument(a *artifact, h *sbomHashes) (*sbom.Document, error) {
 		d.Artifact.Arch = distro.ArchName(e.Arch, d.Artifact.Kind)
 	}
 	for _, f := range bp.files {
-		sum, err := h.sum(f)
+		fs, err := h.sum(f)
 		if err != nil {
 			return nil, fmt.Errorf("the SBOM of %s: %w", e.File, err)
 		}
-		d.Files = append(d.Files, sbom.File{Path: f.path, SHA256: sum, Size: fileSize(f)})
+		sum := fs.sha256
+		d.Files = append(d.Files, sbom.File{Path: f.path, SHA256: sum, Size: fs.size})
 		if f.path == bp.binary {
 			c, err := h.componentsOf(bp.in)
 			if err != nil {
@@ -209,19 +216,6 @@ func (j *job) sbomDocument(a *artifact, h *sbomHashes) (*sbom.Document, error) {
 	}
 	sort.Slice(d.Libraries, func(i, k int) bool { return d.Libraries[i].Path < d.Libraries[k].Path })
 	return d, nil
-}
-
-// fileSize is the size of f's content; a file on disk was hashed already,
-// so a failure here is not possible short of its removal.
-func fileSize(f bomFile) int64 {
-	if f.src == "" {
-		return int64(len(f.data))
-	}
-	st, err := regular.Check(f.src)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
 }
 
 // toolName is relpack's name and version as the documents record it.

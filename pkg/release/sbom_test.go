@@ -122,7 +122,7 @@ func TestSBOMDocuments(t *testing.T) {
 		stages = append(stages, s)
 		if s.Name == "write SBOMs" {
 			stages = append(stages, pipeline.Stage[*job]{Name: "look", Run: func(j *job) error {
-				h := &sbomHashes{sums: map[string]string{}, components: map[string]*components.Components{}}
+				h := &sbomHashes{sums: map[string]fileSum{}, components: map[string]*components.Components{}}
 				for _, a := range j.plan {
 					d, err := j.sbomDocument(a, h)
 					if err != nil {
